@@ -1,0 +1,89 @@
+# Installation and packaging: systemd units, the shipped configuration, the
+# manuals, the README and a Debian package (cpack -G DEB). Included by the
+# top-level CMakeLists.txt; the binaries' own install() rules live beside them.
+#
+# Paths baked into the units come from this build's CMAKE_INSTALL_PREFIX, so
+# a distribution build configures with -DCMAKE_INSTALL_PREFIX=/usr (which also
+# puts the configuration in /etc/smalld, see GNUInstallDirs).
+
+# Where systemd looks for system units. For the /usr prefix ask systemd's
+# pkg-config file (/lib/systemd/system on Debian 12); for any other prefix stay
+# inside it: /usr/local/lib/systemd/system is on systemd's search path, others
+# must be linked by hand (systemctl link).
+if(CMAKE_INSTALL_PREFIX STREQUAL "/usr")
+  pkg_get_variable(SMALLD_PC_UNITDIR systemd systemdsystemunitdir)
+endif()
+if(NOT SMALLD_PC_UNITDIR)
+  set(SMALLD_PC_UNITDIR "${CMAKE_INSTALL_PREFIX}/lib/systemd/system")
+endif()
+set(SMALLD_SYSTEMD_UNITDIR "${SMALLD_PC_UNITDIR}" CACHE PATH "Where systemd system units are installed")
+
+set(SMALLD_SOCKET_INSTANCES echo discard chargen qotd daytime time)
+
+# Units: the service is a template (binary and configuration paths), the
+# socket units are copied as they are. All land in <build>/systemd, where the
+# tests in tests/systemd find them too.
+configure_file(${CMAKE_SOURCE_DIR}/systemd/smalld.service.in
+               ${CMAKE_BINARY_DIR}/systemd/smalld.service @ONLY)
+set(SMALLD_UNIT_FILES ${CMAKE_BINARY_DIR}/systemd/smalld.service)
+foreach(unit smalld ${SMALLD_SOCKET_INSTANCES})
+  if(NOT unit STREQUAL "smalld")
+    set(unit "smalld-${unit}")
+  endif()
+  configure_file(${CMAKE_SOURCE_DIR}/systemd/${unit}.socket
+                 ${CMAKE_BINARY_DIR}/systemd/${unit}.socket COPYONLY)
+  list(APPEND SMALLD_UNIT_FILES ${CMAKE_BINARY_DIR}/systemd/${unit}.socket)
+endforeach()
+install(FILES ${SMALLD_UNIT_FILES} DESTINATION ${SMALLD_SYSTEMD_UNITDIR})
+
+# The configuration, at the path the daemon reads by default.
+get_filename_component(SMALLD_CONFIG_DIR "${SMALLD_CONFIG_PATH}" DIRECTORY)
+get_filename_component(SMALLD_CONFIG_NAME "${SMALLD_CONFIG_PATH}" NAME)
+install(FILES ${CMAKE_SOURCE_DIR}/etc/smalld.ini
+        DESTINATION ${SMALLD_CONFIG_DIR} RENAME ${SMALLD_CONFIG_NAME})
+
+# Manuals: whichever of man/*.{1,5,8} exist, each to its section.
+foreach(section 1 5 8)
+  file(GLOB SMALLD_MAN_PAGES ${CMAKE_SOURCE_DIR}/man/*.${section})
+  if(SMALLD_MAN_PAGES)
+    install(FILES ${SMALLD_MAN_PAGES} DESTINATION ${CMAKE_INSTALL_MANDIR}/man${section})
+  endif()
+endforeach()
+
+if(EXISTS ${CMAKE_SOURCE_DIR}/README.md)
+  install(FILES ${CMAKE_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+endif()
+
+# --- Debian package -------------------------------------------------------
+# Maintainer scripts: daemon-reload and enable on install, start only on a
+# booted systemd; stop on removal; disable on purge. dpkg wants them 0755.
+set(SMALLD_DEB_DIR ${CMAKE_BINARY_DIR}/deb)
+file(COPY ${CMAKE_SOURCE_DIR}/cmake/deb/postinst ${CMAKE_SOURCE_DIR}/cmake/deb/prerm
+          ${CMAKE_SOURCE_DIR}/cmake/deb/postrm
+     DESTINATION ${SMALLD_DEB_DIR}
+     FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE
+                      WORLD_READ WORLD_EXECUTE)
+# CPack does not mark /etc files as conffiles by itself (dh_installdeb would).
+file(WRITE ${SMALLD_DEB_DIR}/conffiles "${SMALLD_CONFIG_PATH}\n")
+
+set(CPACK_PACKAGE_NAME smalld)
+set(CPACK_PACKAGE_VENDOR "smalld")
+set(CPACK_PACKAGE_CONTACT "smalld maintainers <smalld@localhost>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+# The package holds exactly what the units point at.
+set(CPACK_PACKAGING_INSTALL_PREFIX "${CMAKE_INSTALL_PREFIX}")
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SECTION net)
+set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
+    ${SMALLD_DEB_DIR}/conffiles ${SMALLD_DEB_DIR}/postinst
+    ${SMALLD_DEB_DIR}/prerm ${SMALLD_DEB_DIR}/postrm)
+set(CPACK_GENERATOR DEB)
+if(NOT CMAKE_INSTALL_PREFIX STREQUAL "/usr")
+  message(STATUS "smalld: packages will install under ${CMAKE_INSTALL_PREFIX}; "
+                 "configure with -DCMAKE_INSTALL_PREFIX=/usr for a distribution package")
+endif()
+include(CPack)
