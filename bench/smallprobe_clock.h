@@ -1,0 +1,20 @@
+#pragma once
+// One monotonic clock in nanoseconds for every timestamp the probe takes, so
+// latencies, schedules and deadlines are all comparable.
+
+#include <time.h>
+
+#include <cstdint>
+
+namespace smallprobe {
+
+inline uint64_t now_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+constexpr uint64_t kNsPerMs = 1000000ull;
+constexpr uint64_t kNsPerSec = 1000000000ull;
+
+}  // namespace smallprobe
