@@ -1,0 +1,91 @@
+#include "admission.h"
+
+#include <arpa/inet.h>
+
+#include <ctime>
+
+namespace smalld {
+
+bool acl_allows(const InstanceConfig& config, const SockAddr& peer) {
+    for (const auto& cidr : config.deny)
+        if (cidr.contains(peer)) return false;
+    for (const auto& cidr : config.allow)
+        if (cidr.contains(peer)) return true;
+    return false;
+}
+
+bool udp_source_is_suspect(const SockAddr& peer) {
+    uint16_t port = peer.port();
+    if (port < 1024 || port == 2049) return true;
+    if (peer.family() == AF_INET) {
+        uint32_t a = ntohl(reinterpret_cast<const sockaddr_in*>(&peer.storage)->sin_addr.s_addr);
+        return (a >> 24) == 0 || (a >> 28) == 0xE || a == 0xFFFFFFFFu;
+    }
+    if (peer.family() == AF_INET6) {
+        const auto* a6 = &reinterpret_cast<const sockaddr_in6*>(&peer.storage)->sin6_addr;
+        return IN6_IS_ADDR_MULTICAST(a6) || IN6_IS_ADDR_UNSPECIFIED(a6) || IN6_IS_ADDR_V4MAPPED(a6);
+    }
+    return true;
+}
+
+int64_t monotonic_ms() {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+}
+
+SourceTable::Entry& SourceTable::entry(const SourceKey& key, int64_t now_ms) {
+    auto it = entries_.find(key);
+    if (it != entries_.end()) return it->second;
+    if (entries_.size() >= capacity_) evict(now_ms);
+    return entries_[key];
+}
+
+void SourceTable::evict(int64_t now_ms) {
+    // Forget sources with no session, oldest buckets first in spirit: any such
+    // entry is as good as a fresh one once its bucket has refilled, and a flood
+    // of spoofed sources must not grow the table. Halving keeps this amortised.
+    (void)now_ms;
+    for (auto it = entries_.begin(); it != entries_.end() && entries_.size() > capacity_ / 2;) {
+        if (it->second.sessions == 0)
+            it = entries_.erase(it);
+        else
+            ++it;
+    }
+}
+
+bool SourceTable::take_token(const SourceKey& key, const Rate& rate, int64_t now_ms) {
+    if (rate.per_second <= 0) return true;
+    Entry& e = entry(key, now_ms);
+    double burst = std::max(rate.burst, 1.0);
+    if (!e.bucket_used) {
+        e.bucket_used = true;
+        e.tokens = burst;
+        e.refilled_ms = now_ms;
+    } else if (now_ms > e.refilled_ms) {
+        e.tokens =
+            std::min(burst, e.tokens + rate.per_second * double(now_ms - e.refilled_ms) / 1000.0);
+        e.refilled_ms = now_ms;
+    }
+    if (e.tokens < 1.0) return false;
+    e.tokens -= 1.0;
+    return true;
+}
+
+bool SourceTable::can_open(const SourceKey& key, unsigned per_source) const {
+    if (per_source == 0) return true;
+    auto it = entries_.find(key);
+    return it == entries_.end() || it->second.sessions < per_source;
+}
+
+void SourceTable::opened(const SourceKey& key) {
+    ++entry(key, monotonic_ms()).sessions;
+}
+
+void SourceTable::closed(const SourceKey& key) {
+    auto it = entries_.find(key);
+    if (it == entries_.end() || it->second.sessions == 0) return;
+    if (--it->second.sessions == 0 && !it->second.bucket_used) entries_.erase(it);
+}
+
+}  // namespace smalld

@@ -1,0 +1,52 @@
+#pragma once
+// Who may use an instance: the ACL, the UDP loop guard, and per-source
+// accounting (concurrent sessions and a token bucket) in bounded memory.
+
+#include <cstdint>
+#include <unordered_map>
+
+#include "address.h"
+#include "config.h"
+
+namespace smalld {
+
+// deny wins over allow; an empty allow admits nobody.
+bool acl_allows(const InstanceConfig& config, const SockAddr& peer);
+
+// Datagrams that could start or feed a loop or a reflection: from privileged
+// ports (another small service) or NFS, from broadcast, multicast,
+// unspecified or IPv4-mapped sources. CVE-1999-0103, CVE-2024-2169.
+bool udp_source_is_suspect(const SockAddr& peer);
+
+// Milliseconds on a coarse monotonic clock: cheap enough for every datagram.
+int64_t monotonic_ms();
+
+class SourceTable {
+  public:
+    // At most this many sources are remembered; idle ones are forgotten first.
+    explicit SourceTable(size_t capacity = 65536) : capacity_(capacity) {}
+
+    // Takes a token from the source's bucket; false when it is empty.
+    bool take_token(const SourceKey& key, const Rate& rate, int64_t now_ms);
+    // Concurrent-session accounting for per_source.
+    bool can_open(const SourceKey& key, unsigned per_source) const;
+    void opened(const SourceKey& key);
+    void closed(const SourceKey& key);
+
+    size_t size() const { return entries_.size(); }
+
+  private:
+    struct Entry {
+        uint32_t sessions = 0;
+        double tokens = 0;
+        int64_t refilled_ms = 0;
+        bool bucket_used = false;
+    };
+    Entry& entry(const SourceKey& key, int64_t now_ms);
+    void evict(int64_t now_ms);
+
+    size_t capacity_;
+    std::unordered_map<SourceKey, Entry, SourceKeyHash> entries_;
+};
+
+}  // namespace smalld

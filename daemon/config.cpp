@@ -1,0 +1,436 @@
+// Reads the INI file with inih and builds a Config. inih reports only the first
+// syntax error and never shows section headers, so a reader callback feeds it
+// one line at a time: the reader knows the line number of every key, sees
+// every header (so an empty [echo] still enables echo), and notices key lines
+// inih could not parse. Values are applied in a second pass, once the type of
+// each instance is known.
+
+#include "config.h"
+
+#include <ini.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "config_table.h"
+#include "parse.h"
+
+namespace smalld {
+
+const char* to_string(ServiceType type) {
+    switch (type) {
+        case ServiceType::Echo:
+            return "echo";
+        case ServiceType::Discard:
+            return "discard";
+        case ServiceType::Chargen:
+            return "chargen";
+        case ServiceType::Qotd:
+            return "qotd";
+        case ServiceType::Daytime:
+            return "daytime";
+        case ServiceType::Time:
+            return "time";
+        case ServiceType::Status:
+            return "status";
+    }
+    return "?";
+}
+
+std::optional<ServiceType> service_type_from(std::string_view name) {
+    for (auto type :
+         {ServiceType::Echo, ServiceType::Discard, ServiceType::Chargen, ServiceType::Qotd,
+          ServiceType::Daytime, ServiceType::Time, ServiceType::Status})
+        if (name == to_string(type)) return type;
+    return std::nullopt;
+}
+
+uint16_t standard_port(ServiceType type) {
+    switch (type) {
+        case ServiceType::Echo:
+            return 7;
+        case ServiceType::Discard:
+            return 9;
+        case ServiceType::Chargen:
+            return 19;
+        case ServiceType::Qotd:
+            return 17;
+        case ServiceType::Daytime:
+            return 13;
+        case ServiceType::Time:
+            return 37;
+        case ServiceType::Status:
+            return 9007;
+    }
+    return 0;
+}
+
+const InstanceConfig* Config::find(std::string_view name) const {
+    for (const auto& instance : instances)
+        if (instance.name == name) return &instance;
+    return nullptr;
+}
+
+std::string ConfigError::to_string() const {
+    if (line > 0) return file + ":" + std::to_string(line) + ": " + message;
+    return file + ": " + message;
+}
+
+namespace {
+
+constexpr int kMaxLine = 8192;
+constexpr size_t kMaxNameLength = 32;
+
+struct RawEntry {
+    std::string key;
+    std::string value;
+    int line;
+};
+
+struct RawSection {
+    std::string name;
+    int line;
+    std::vector<RawEntry> entries;
+};
+
+enum class LineKind { None, Blank, Header, Key };
+
+struct Reader {
+    Reader(const std::string& text_, const std::string& path_, std::vector<ConfigError>& errors_)
+        : text(text_), path(path_), errors(errors_) {}
+
+    const std::string& text;
+    const std::string& path;
+    std::vector<ConfigError>& errors;
+    std::deque<RawSection> sections;  // stable addresses for `section`
+    size_t pos = 0;
+    int line = 0;
+    LineKind kind = LineKind::None;
+    bool handled = false;
+    std::string current;  // the raw text of the current line
+    RawSection* section = nullptr;
+    bool broken_section = false;
+
+    void error(int at, std::string message) { errors.push_back({path, at, std::move(message)}); }
+
+    // Called before each new line: reports a key line inih rejected.
+    void finish_line() {
+        if (kind == LineKind::Key && !handled)
+            error(line, "expected KEY = VALUE, got \"" + std::string(trim(current)) + "\"");
+        kind = LineKind::None;
+    }
+
+    void start_section(std::string_view header) {
+        auto close = header.find(']');
+        broken_section = true;
+        section = nullptr;
+        if (close == std::string_view::npos) {
+            error(line, "section header without a closing ]");
+            return;
+        }
+        auto after = trim(header.substr(close + 1));
+        if (!after.empty() && after.front() != ';' && after.front() != '#') {
+            error(line, "unexpected text after the section header: \"" + std::string(after) + "\"");
+            return;
+        }
+        std::string name(trim(header.substr(1, close - 1)));
+        bool valid = !name.empty() && name.size() <= kMaxNameLength &&
+                     std::all_of(name.begin(), name.end(), [](unsigned char c) {
+                         return std::islower(c) || std::isdigit(c) || c == '-' || c == '_';
+                     });
+        if (!valid) {
+            error(line,
+                  "section names are 1-32 characters of a-z, 0-9, - and _, got [" + name + "]");
+            return;
+        }
+        for (const auto& earlier : sections)
+            if (earlier.name == name) {
+                error(line, "duplicate section [" + name + "], first at line " +
+                                std::to_string(earlier.line));
+                return;
+            }
+        sections.push_back({name, line, {}});
+        section = &sections.back();
+        broken_section = false;
+    }
+
+    // inih's reader callback: hands over exactly one line.
+    char* next_line(char* buffer, int size) {
+        finish_line();
+        if (pos >= text.size()) return nullptr;
+        auto end = text.find('\n', pos);
+        size_t stop = end == std::string::npos ? text.size() : end + 1;
+        current.assign(text, pos, stop - pos);
+        pos = stop;
+        ++line;
+        if (current.size() + 1 >= static_cast<size_t>(size)) {
+            error(line, "line longer than " + std::to_string(size - 3) + " characters");
+            current = "\n";
+        }
+        if (current.find('\0') != std::string::npos) {
+            error(line, "NUL byte in the file");
+            current = "\n";
+        }
+        auto content = trim(current);
+        if (line == 1 && content.substr(0, 3) == "\xEF\xBB\xBF") content.remove_prefix(3);
+        if (content.empty() || content.front() == ';' || content.front() == '#') {
+            kind = LineKind::Blank;
+        } else if (content.front() == '[') {
+            kind = LineKind::Header;
+            start_section(content);
+        } else {
+            kind = LineKind::Key;
+            handled = false;
+        }
+        std::memcpy(buffer, current.data(), current.size());
+        buffer[current.size()] = '\0';
+        return buffer;
+    }
+
+    void on_key(const char* name, const char* value) {
+        handled = true;
+        if (broken_section) return;  // already reported at the header
+        if (!section) {
+            error(line, std::string("\"") + name + "\" is outside any section");
+            return;
+        }
+        if (!*name) {
+            error(line, "expected KEY = VALUE, got \"" + std::string(trim(current)) + "\"");
+            return;
+        }
+        section->entries.push_back({name, value, line});
+    }
+};
+
+char* reader_callback(char* buffer, int size, void* stream) {
+    return static_cast<Reader*>(stream)->next_line(buffer, size);
+}
+
+int handler_callback(void* user, const char*, const char* name, const char* value) {
+    static_cast<Reader*>(user)->on_key(name, value ? value : "");
+    return 1;
+}
+
+class Builder {
+  public:
+    Builder(const std::string& path, std::vector<ConfigError>& errors)
+        : path_(path), errors_(errors) {
+        config_.path = path;
+        for (const auto& key : config_keys())
+            if (key.scope != Scope::Instance) apply_default(key, nullptr);
+    }
+
+    void add(const RawSection& section) {
+        if (section.name == "daemon")
+            global(section, Scope::Daemon);
+        else if (section.name == "control")
+            global(section, Scope::Control);
+        else if (section.name == "metrics")
+            global(section, Scope::Metrics);
+        else
+            instance(section);
+    }
+
+    Config finish() {
+        check_listener_conflicts();
+        return std::move(config_);
+    }
+
+  private:
+    void error(int line, std::string message) {
+        errors_.push_back({path_, line, std::move(message)});
+    }
+
+    void apply_default(const KeySpec& key, InstanceConfig* instance) {
+        if (!key.default_value) return;
+        std::string message;
+        if (!key.apply(config_, instance, key.default_value, &message))
+            error(0, std::string("internal error: default of ") + key.name + ": " + message);
+    }
+
+    // Applies entries in order, reporting unknown and duplicate keys.
+    void apply(const RawSection& section, Scope scope, InstanceConfig* instance) {
+        std::map<std::string, int> seen;
+        for (const auto& entry : section.entries) {
+            auto [it, inserted] = seen.emplace(entry.key, entry.line);
+            if (!inserted) {
+                error(entry.line, "duplicate key \"" + entry.key + "\" in [" + section.name +
+                                      "], first at line " + std::to_string(it->second));
+                continue;
+            }
+            const KeySpec* key = find_key(scope, entry.key);
+            if (!key) {
+                error(entry.line, "unknown key \"" + entry.key + "\" in [" + section.name + "]");
+                continue;
+            }
+            if (instance && !key->applies_to(instance->type)) {
+                error(entry.line, "\"" + entry.key + "\" does not apply to " +
+                                      to_string(instance->type) + " instances like [" +
+                                      section.name + "]");
+                continue;
+            }
+            std::string message;
+            if (!key->apply(config_, instance, trim(entry.value), &message))
+                error(entry.line, entry.key + ": " + message);
+        }
+    }
+
+    void global(const RawSection& section, Scope scope) { apply(section, scope, nullptr); }
+
+    void instance(const RawSection& section) {
+        InstanceConfig instance;
+        instance.name = section.name;
+        instance.config_line = section.line;
+        std::string type_name = section.name;
+        int type_line = section.line;
+        bool has_tcp = false, has_udp = false;
+        for (const auto& entry : section.entries) {
+            if (entry.key == "type") {
+                type_name = trim(entry.value);
+                type_line = entry.line;
+            }
+            has_tcp |= entry.key == "tcp";
+            has_udp |= entry.key == "udp";
+        }
+        auto type = service_type_from(type_name);
+        if (!type) {
+            if (type_line == section.line)
+                error(section.line, "unknown section [" + section.name +
+                                        "]: not daemon, control or metrics, and not a service "
+                                        "type; an instance of another name needs type = ...");
+            else
+                error(type_line,
+                      "type: expected echo, discard, chargen, qotd, daytime, time or "
+                      "status, got \"" +
+                          type_name + "\"");
+            return;
+        }
+        instance.type = *type;
+        for (const auto& key : config_keys())
+            if (key.scope == Scope::Instance && key.applies_to(instance.type))
+                apply_default(key, &instance);
+        apply(section, Scope::Instance, &instance);
+        if (!has_tcp && !has_udp) default_listeners(instance);
+        if (!instance.quotes_file.empty()) load_quotes(instance, section);
+        config_.instances.push_back(std::move(instance));
+    }
+
+    static void default_listeners(InstanceConfig& instance) {
+        bool loopback = instance.type == ServiceType::Status;
+        std::string port = std::to_string(standard_port(instance.type));
+        std::string ignored;
+        for (const char* host : {loopback ? "127.0.0.1" : "0.0.0.0", loopback ? "[::1]" : "[::]"}) {
+            auto addr = parse_endpoint(std::string(host) + ":" + port, &ignored);
+            instance.tcp.push_back(*addr);
+            instance.udp.push_back(*addr);
+        }
+    }
+
+    void load_quotes(InstanceConfig& instance, const RawSection& section) {
+        int key_line = section.line;
+        for (const auto& entry : section.entries)
+            if (entry.key == "quotes") key_line = entry.line;
+        std::ifstream in(instance.quotes_file);
+        if (!in) {
+            error(key_line,
+                  "quotes: cannot read \"" + instance.quotes_file + "\": " + std::strerror(errno));
+            return;
+        }
+        std::string line, quote;
+        int line_no = 0, quote_start = 1;
+        auto finish = [&] {
+            auto text = std::string(trim(quote));
+            if (text.size() > kMaxQuoteLength)
+                errors_.push_back({instance.quotes_file, quote_start,
+                                   "quote of " + std::to_string(text.size()) +
+                                       " characters; at most 512 are allowed (RFC 865)"});
+            else if (!text.empty())
+                instance.quotes.push_back(text + "\r\n");
+            quote.clear();
+            quote_start = line_no + 1;
+        };
+        while (std::getline(in, line)) {
+            ++line_no;
+            if (!line.empty() && line.back() == '\r') line.pop_back();
+            if (line == "%") {
+                finish();
+                continue;
+            }
+            quote += line;
+            quote += "\r\n";
+        }
+        finish();
+        if (instance.quotes.empty())
+            error(key_line, "quotes: \"" + instance.quotes_file + "\" holds no quotes");
+    }
+
+    void check_listener_conflicts() {
+        struct Seen {
+            const std::string* instance;
+        };
+        std::map<std::string, const std::string*> bound;
+        for (const auto& instance : config_.instances) {
+            for (const auto* list : {&instance.tcp, &instance.udp}) {
+                const char* proto = list == &instance.tcp ? "tcp" : "udp";
+                for (const auto& addr : *list) {
+                    if (addr.port() == 0) continue;
+                    auto key = std::string(proto) + " " + addr.to_string();
+                    auto [it, inserted] = bound.emplace(key, &instance.name);
+                    if (!inserted)
+                        error(instance.config_line, std::string(proto) + " " + addr.to_string() +
+                                                        " of [" + instance.name +
+                                                        "] is also used by [" + *it->second + "]");
+                }
+            }
+        }
+    }
+
+    const std::string& path_;
+    std::vector<ConfigError>& errors_;
+    Config config_;
+};
+
+}  // namespace
+
+ConfigResult parse_config(const std::string& text, const std::string& path) {
+    ConfigResult result;
+    // Debian's inih takes its options at run time. Continuation lines would
+    // hide line numbers, so they are off.
+    ini_allow_multiline = false;
+    ini_use_stack = false;
+    ini_allow_realloc = false;
+    ini_max_line = kMaxLine;
+    ini_stop_on_first_error = false;
+
+    Reader reader{text, path, result.errors};
+    ini_parse_stream(reader_callback, &reader, handler_callback, &reader);
+
+    Builder builder(path, result.errors);
+    for (const auto& section : reader.sections) builder.add(section);
+    Config config = builder.finish();
+    if (result.errors.empty()) result.config = std::move(config);
+    std::stable_sort(result.errors.begin(), result.errors.end(),
+                     [](const ConfigError& a, const ConfigError& b) {
+                         return a.file == b.file ? a.line < b.line : a.file < b.file;
+                     });
+    return result;
+}
+
+ConfigResult load_config(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        ConfigResult result;
+        result.errors.push_back({path, 0, std::string("cannot read: ") + std::strerror(errno)});
+        return result;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    return parse_config(text.str(), path);
+}
+
+}  // namespace smalld

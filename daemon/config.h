@@ -1,0 +1,108 @@
+#pragma once
+// The configuration as a value. Parsing builds a new Config from an INI file;
+// the daemon swaps it in only when it is valid.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "address.h"
+#include "log.h"
+
+namespace smalld {
+
+using Duration = std::chrono::milliseconds;
+
+enum class ServiceType { Echo, Discard, Chargen, Qotd, Daytime, Time, Status };
+
+const char* to_string(ServiceType type);
+std::optional<ServiceType> service_type_from(std::string_view name);
+// The port the RFC assigns (status: 9007).
+uint16_t standard_port(ServiceType type);
+
+enum class DaytimeFormat { Ctime, Rfc3339, Rfc822 };
+
+struct Rate {
+    double per_second = 50;  // 0 = unlimited
+    double burst = 50;       // bucket size
+    bool operator==(const Rate&) const = default;
+};
+
+struct DaemonConfig {
+    LogLevel log_level = LogLevel::Info;
+    bool log_connections = true;
+    unsigned max_connections = 4096;
+    std::string user;
+    Duration shutdown_timeout{5000};
+};
+
+struct ControlConfig {
+    std::string socket;  // defaults to the build setting
+    mode_t mode = 0660;
+    std::string group;
+};
+
+struct MetricsConfig {
+    std::optional<SockAddr> listen;
+};
+
+struct InstanceConfig {
+    std::string name;
+    ServiceType type = ServiceType::Echo;
+    std::vector<SockAddr> tcp;
+    std::vector<SockAddr> udp;
+    std::vector<Cidr> allow;
+    std::vector<Cidr> deny;
+    unsigned max_connections = 1024;
+    unsigned per_source = 16;
+    Rate rate;
+    Duration idle_timeout{60'000};
+    Duration max_duration{3'600'000};
+    double udp_amplification = 1.0;
+    int backlog = 511;
+    // Type-specific.
+    DaytimeFormat daytime_format = DaytimeFormat::Ctime;
+    bool daytime_local = false;
+    std::string quotes_file;
+    std::vector<std::string> quotes;  // loaded from quotes_file; empty = built-in set
+    int64_t offset = 0;               // seconds added to the clock (time, daytime)
+    int config_line = 0;              // line of the section header, for messages
+};
+
+struct Config {
+    std::string path;
+    DaemonConfig daemon;
+    ControlConfig control;
+    MetricsConfig metrics;
+    std::vector<InstanceConfig> instances;
+
+    const InstanceConfig* find(std::string_view name) const;
+};
+
+struct ConfigError {
+    std::string file;
+    int line = 0;  // 0 = the file as a whole
+    std::string message;
+    // "FILE:LINE: message"
+    std::string to_string() const;
+};
+
+struct ConfigResult {
+    std::optional<Config> config;
+    std::vector<ConfigError> errors;
+    bool ok() const { return config.has_value(); }
+};
+
+// Parses and validates a configuration file. Every error is reported.
+ConfigResult load_config(const std::string& path);
+// Same, from text already in memory (tests, fuzzers). `path` names it in errors.
+ConfigResult parse_config(const std::string& text, const std::string& path);
+
+// The longest quote qotd accepts (RFC 865: 512 characters).
+static constexpr size_t kMaxQuoteLength = 512;
+
+}  // namespace smalld

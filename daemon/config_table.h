@@ -1,0 +1,38 @@
+#pragma once
+// The configuration keys as a table: where a key lives, its default, what it
+// means, and how its value is applied. The parser, the defaults, the shipped
+// etc/smalld.ini and man/smalld.ini.5 all follow this one table (a test checks
+// the last two against it).
+
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "config.h"
+
+namespace smalld {
+
+enum class Scope { Daemon, Control, Metrics, Instance };
+const char* to_string(Scope scope);  // the section name; "instance" for instances
+
+struct KeySpec {
+    Scope scope;
+    const char* name;
+    // The default as written in the INI file; nullptr when the default depends
+    // on the instance (type, tcp, udp).
+    const char* default_value;
+    const char* help;
+    // Instance keys only for some types: a bit per ServiceType; 0 = every type.
+    unsigned types;
+    bool (*apply)(Config& config, InstanceConfig* instance, std::string_view value,
+                  std::string* error);
+
+    bool applies_to(ServiceType type) const {
+        return types == 0 || (types & (1u << static_cast<unsigned>(type)));
+    }
+};
+
+std::span<const KeySpec> config_keys();
+const KeySpec* find_key(Scope scope, std::string_view name);
+
+}  // namespace smalld

@@ -1,0 +1,418 @@
+#include "daemon.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "log.h"
+#include "notify.h"
+#include "services.h"
+
+namespace smalld {
+
+namespace {
+
+constexpr timeval kStopCheckInterval = {0, 20'000};
+// Descriptors kept free for the control socket, the log and the like.
+constexpr unsigned kReservedFds = 32;
+
+LogLimiter connection_log("connection log", 100, std::chrono::seconds(1));
+LogLimiter reject_log("rejections", 10, std::chrono::seconds(10));
+
+std::string format_bytes(uint64_t n) {
+    return std::to_string(n) + " B";
+}
+
+}  // namespace
+
+Daemon::Daemon(Config config) : config_(std::move(config)) {}
+
+Daemon::~Daemon() {
+    listeners_.clear();
+    sessions_.reset();
+    signals_.clear();
+    watchdog_.reset();
+    stop_check_.reset();
+    log::detach();
+}
+
+std::shared_ptr<Instance> Daemon::build_instance(const InstanceConfig& config) {
+    auto instance = std::make_shared<Instance>();
+    instance->config = config;
+    instance->stats = &stats_.instance(config.name, config.type);
+    auto& state = states_[config.name];
+    if (!state) state = std::make_unique<InstanceState>();
+    instance->state = state.get();
+    instance->service = make_service(config, [this] { return status_report(); });
+    return instance;
+}
+
+void Daemon::apply_daemon_settings() {
+    sessions_->log_connections = config_.daemon.log_connections;
+    rlimit nofile{};
+    getrlimit(RLIMIT_NOFILE, &nofile);
+    unsigned fd_bound =
+        nofile.rlim_cur > kReservedFds * 2
+            ? static_cast<unsigned>(std::min<rlim_t>(nofile.rlim_cur, 1u << 30)) - kReservedFds
+            : kReservedFds;
+    unsigned wanted = config_.daemon.max_connections;
+    context_.max_connections = wanted == 0 ? fd_bound : std::min(wanted, fd_bound);
+    if (wanted > fd_bound)
+        LOG_WARNING("max_connections %u exceeds what RLIMIT_NOFILE (%llu) allows; using %u", wanted,
+                    static_cast<unsigned long long>(nofile.rlim_cur), fd_bound);
+}
+
+std::optional<StartError> Daemon::adopt_passed_sockets(
+    std::map<std::string, std::vector<std::unique_ptr<Listener>>>& passed) {
+    for (const auto& socket : notify::passed_sockets()) {
+        Fd fd(socket.fd);
+        const InstanceConfig* config = config_.find(socket.name);
+        if (!config)
+            return StartError{
+                78, "systemd passed fd " + std::to_string(socket.fd) + " named \"" + socket.name +
+                        "\", but no instance [" + socket.name +
+                        "] is configured (set FileDescriptorName= to an instance name)"};
+        int type = 0;
+        socklen_t len = sizeof type;
+        SockAddr addr;
+        addr.len = sizeof addr.storage;
+        if (getsockopt(fd.get(), SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
+            (type != SOCK_STREAM && type != SOCK_DGRAM) ||
+            getsockname(fd.get(), addr.get(), &addr.len) != 0 ||
+            (addr.family() != AF_INET && addr.family() != AF_INET6))
+            return StartError{78, "systemd passed fd " + std::to_string(socket.fd) + " for [" +
+                                      socket.name +
+                                      "], but it is not an IPv4/IPv6 stream or datagram socket"};
+        int flags = fcntl(fd.get(), F_GETFL);
+        fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK);
+        Proto proto = type == SOCK_STREAM ? Proto::Tcp : Proto::Udp;
+        auto& instance = instances_[config->name];
+        if (!instance) instance = build_instance(*config);
+        passed[config->name].push_back(std::make_unique<Listener>(context_, instance, proto, addr,
+                                                                  std::move(fd), Origin::Systemd));
+    }
+    return std::nullopt;
+}
+
+std::optional<StartError> Daemon::start() {
+    base_.reset(event_base_new());
+    if (!base_) return StartError{71, "cannot create the event loop"};
+    log::attach(base_.get());
+    sessions_ = std::make_unique<SessionTable>(base_.get(), stats_);
+    sessions_->on_open = [this](const Session& s) {
+        if (config_.daemon.log_connections)
+            connection_log.write(LogLevel::Info, "session %llu open: %s %s -> %s",
+                                 static_cast<unsigned long long>(s.id()),
+                                 s.instance().config.name.c_str(), s.peer().to_string().c_str(),
+                                 s.local().to_string().c_str());
+        if (on_event)
+            emit({{"event", "session_open"},
+                  {"id", s.id()},
+                  {"instance", s.instance().config.name},
+                  {"peer", s.peer().to_string()}});
+    };
+    sessions_->on_close = [this](const Session& s, const char* reason) {
+        double seconds = double(monotonic_ms() - s.opened_ms()) / 1000.0;
+        if (config_.daemon.log_connections)
+            connection_log.write(
+                LogLevel::Info, "session %llu closed: %s %s, %.3fs, in %s, out %s: %s",
+                static_cast<unsigned long long>(s.id()), s.instance().config.name.c_str(),
+                s.peer().to_string().c_str(), seconds, format_bytes(s.bytes_in()).c_str(),
+                format_bytes(s.bytes_out()).c_str(), reason);
+        if (on_event)
+            emit({{"event", "session_close"},
+                  {"id", s.id()},
+                  {"instance", s.instance().config.name},
+                  {"peer", s.peer().to_string()},
+                  {"duration", seconds},
+                  {"bytes_in", s.bytes_in()},
+                  {"bytes_out", s.bytes_out()},
+                  {"reason", reason}});
+    };
+    context_.sessions = sessions_.get();
+    context_.on_reject = [this](const Instance& instance, Proto proto, const SockAddr& peer,
+                                const char* reason) {
+        reject_log.write(LogLevel::Notice, "%s: refused %s from %s: %s",
+                         instance.config.name.c_str(), to_string(proto), peer.to_string().c_str(),
+                         reason);
+        if (on_event)
+            emit({{"event", "rejected"},
+                  {"instance", instance.config.name},
+                  {"proto", to_string(proto)},
+                  {"peer", peer.to_string()},
+                  {"reason", reason}});
+    };
+    apply_daemon_settings();
+    setup_signals();
+
+    std::map<std::string, std::vector<std::unique_ptr<Listener>>> passed;
+    if (auto error = adopt_passed_sockets(passed)) return error;
+
+    for (const auto& config : config_.instances) {
+        auto& instance = instances_[config.name];
+        if (!instance) instance = build_instance(config);
+        auto it = passed.find(config.name);
+        if (it != passed.end()) {
+            // systemd's sockets replace the configured addresses of this instance.
+            for (auto& listener : it->second) listeners_.push_back(std::move(listener));
+            continue;
+        }
+        for (Proto proto : {Proto::Tcp, Proto::Udp}) {
+            for (const auto& addr : proto == Proto::Tcp ? config.tcp : config.udp) {
+                std::string error;
+                Fd fd = bind_socket(proto, addr, config.backlog, &error);
+                if (!fd) return StartError{71, "[" + config.name + "] " + error};
+                listeners_.push_back(std::make_unique<Listener>(context_, instance, proto, addr,
+                                                                std::move(fd), Origin::Config));
+            }
+        }
+    }
+    for (auto& listener : listeners_) {
+        listener->start(base_.get());
+        LOG_NOTICE("%s: listening on %s %s (%s)", listener->instance().config.name.c_str(),
+                   to_string(listener->proto()), listener->actual().to_string().c_str(),
+                   to_string(listener->origin()));
+    }
+    drop_privileges();
+    setup_watchdog();
+    return std::nullopt;
+}
+
+void Daemon::drop_privileges() {
+    if (config_.daemon.user.empty() || geteuid() != 0) return;
+    if (getenv("INVOCATION_ID")) {
+        LOG_NOTICE("user = %s ignored under systemd: the unit sets the user",
+                   config_.daemon.user.c_str());
+        return;
+    }
+    const passwd* pw = getpwnam(config_.daemon.user.c_str());
+    if (!pw) {
+        LOG_ERROR("user %s vanished; refusing to run as root", config_.daemon.user.c_str());
+        exit(71);
+    }
+    uid_t uid = pw->pw_uid;
+    gid_t gid = pw->pw_gid;
+    if (setgroups(0, nullptr) != 0 || setgid(gid) != 0 || setuid(uid) != 0) {
+        LOG_ERROR("cannot drop privileges to %s: %s", config_.daemon.user.c_str(), strerror(errno));
+        exit(71);
+    }
+    // Verify: no way back to root, and no supplementary group left.
+    if (setuid(0) == 0 || getuid() != uid || geteuid() != uid || getgid() != gid ||
+        getgroups(0, nullptr) != 0) {
+        LOG_ERROR("privilege drop to %s did not hold; exiting", config_.daemon.user.c_str());
+        exit(71);
+    }
+    LOG_NOTICE("dropped privileges to user %s (uid %u, gid %u)", config_.daemon.user.c_str(),
+               unsigned(uid), unsigned(gid));
+}
+
+void Daemon::setup_signals() {
+    signal(SIGPIPE, SIG_IGN);
+    std::vector<int> sigs = {SIGTERM, SIGINT, SIGHUP};
+    // Test-only: lets the watchdog test stall the loop.
+    if (const char* stall = getenv("SMALLD_TEST_STALL_SIGNAL"); stall && !strcmp(stall, "1"))
+        sigs.push_back(SIGUSR2);
+    for (int sig : sigs) {
+        EventHandle ev(evsignal_new(base_.get(), sig, on_signal_cb, this));
+        event_add(ev.get(), nullptr);
+        signals_.push_back(std::move(ev));
+    }
+}
+
+void Daemon::on_signal_cb(evutil_socket_t sig, short, void* self) {
+    auto* daemon = static_cast<Daemon*>(self);
+    switch (sig) {
+        case SIGHUP:
+            daemon->reload();
+            break;
+        case SIGUSR2:
+            LOG_WARNING(
+                "SIGUSR2 with SMALLD_TEST_STALL_SIGNAL=1: stalling the loop for the watchdog test");
+            log::flush();
+            for (;;) pause();
+        default:
+            daemon->shutdown(sig == SIGINT ? "SIGINT" : "SIGTERM");
+    }
+}
+
+void Daemon::setup_watchdog() {
+    auto interval = notify::watchdog_interval();
+    if (interval.count() <= 0) return;
+    watchdog_.reset(event_new(base_.get(), -1, EV_PERSIST, on_watchdog_cb, this));
+    timeval tv{static_cast<time_t>(interval.count() / 1'000'000),
+               static_cast<suseconds_t>(interval.count() % 1'000'000)};
+    event_add(watchdog_.get(), &tv);
+    notify::watchdog_ping();
+}
+
+void Daemon::on_watchdog_cb(evutil_socket_t, short, void*) {
+    notify::watchdog_ping();
+}
+
+std::string Daemon::summary() const {
+    size_t tcp = 0, udp = 0;
+    for (const auto& l : listeners_) (l->proto() == Proto::Tcp ? tcp : udp)++;
+    return "serving " + std::to_string(instances_.size()) + " instances on " + std::to_string(tcp) +
+           " TCP and " + std::to_string(udp) + " UDP sockets";
+}
+
+int Daemon::run() {
+    notify::ready(summary());
+    LOG_NOTICE("smalld ready: %s", summary().c_str());
+    event_base_dispatch(base_.get());
+    LOG_NOTICE("smalld stopped");
+    return 0;
+}
+
+void Daemon::emit(const nlohmann::json& event) {
+    if (on_event) on_event(event);
+}
+
+void Daemon::set_log_level(LogLevel level) {
+    log::set_level(level);
+    LOG_NOTICE("log level set to %s", to_string(level));
+}
+
+ReloadResult Daemon::reload() {
+    ReloadResult result;
+    if (stopping_) {
+        result.errors.push_back("shutting down");
+        return result;
+    }
+    notify::reloading();
+    ++stats_.reload_total;
+    LOG_NOTICE("reloading %s", config_.path.c_str());
+    ConfigResult parsed = load_config(config_.path);
+    auto fail = [&](std::vector<std::string> errors) {
+        ++stats_.reload_failed_total;
+        result.errors = std::move(errors);
+        for (const auto& e : result.errors) LOG_ERROR("%s", e.c_str());
+        LOG_ERROR("reload failed with %zu errors; the previous configuration stays in force",
+                  result.errors.size());
+        last_reload_ = "failed: " + result.errors.front();
+        notify::ready("reload failed: " + result.errors.front() + "; " + summary());
+        emit({{"event", "reload"}, {"ok", false}, {"errors", result.errors}});
+        return result;
+    };
+    if (!parsed.ok()) {
+        std::vector<std::string> errors;
+        for (const auto& e : parsed.errors) errors.push_back(e.to_string());
+        return fail(std::move(errors));
+    }
+    Config next = std::move(*parsed.config);
+
+    // New instances first; nothing changes until every new socket is bound.
+    std::map<std::string, std::shared_ptr<Instance>> instances;
+    for (const auto& config : next.instances) instances[config.name] = build_instance(config);
+    std::map<std::string, Listener*> existing;
+    for (auto& l : listeners_) existing[l->key()] = l.get();
+    std::set<Listener*> kept;
+    std::vector<std::unique_ptr<Listener>> opened;
+    for (const auto& config : next.instances) {
+        bool from_systemd = false;
+        for (auto& l : listeners_)
+            if (l->origin() == Origin::Systemd && l->instance().config.name == config.name) {
+                kept.insert(l.get());
+                from_systemd = true;
+            }
+        if (from_systemd) continue;
+        for (Proto proto : {Proto::Tcp, Proto::Udp}) {
+            for (const auto& addr : proto == Proto::Tcp ? config.tcp : config.udp) {
+                std::string key = config.name + " " + to_string(proto) + " " + addr.to_string();
+                if (auto it = existing.find(key); it != existing.end()) {
+                    kept.insert(it->second);
+                    continue;
+                }
+                std::string error;
+                Fd fd = bind_socket(proto, addr, config.backlog, &error);
+                if (!fd) return fail({config_.path + ": [" + config.name + "] " + error});
+                opened.push_back(std::make_unique<Listener>(context_, instances[config.name], proto,
+                                                            addr, std::move(fd), Origin::Config));
+                result.changes.push_back("added " + opened.back()->key() + " (port " +
+                                         std::to_string(opened.back()->actual().port()) + ")");
+            }
+        }
+    }
+
+    // Commit.
+    std::vector<std::unique_ptr<Listener>> next_listeners;
+    for (auto& l : listeners_) {
+        if (kept.count(l.get())) {
+            l->set_instance(instances[l->instance().config.name]);
+            next_listeners.push_back(std::move(l));
+        } else {
+            result.changes.push_back("removed " + l->key());
+        }
+    }
+    for (auto& l : opened) {
+        l->start(base_.get());
+        LOG_NOTICE("%s: listening on %s %s", l->instance().config.name.c_str(),
+                   to_string(l->proto()), l->actual().to_string().c_str());
+        next_listeners.push_back(std::move(l));
+    }
+    listeners_ = std::move(next_listeners);
+    for (const auto& [name, old] : instances_) {
+        auto it = instances.find(name);
+        if (it == instances.end()) {
+            result.changes.push_back("removed instance [" + name + "]");
+            stats_.instances.find(name)->second->configured = false;
+        } else if (old->config.type != it->second->config.type) {
+            result.changes.push_back("instance [" + name + "] is now of type " +
+                                     to_string(it->second->config.type));
+        }
+    }
+    for (const auto& [name, instance] : instances)
+        if (!instances_.count(name)) result.changes.push_back("added instance [" + name + "]");
+    if (next.daemon.log_level != config_.daemon.log_level) {
+        log::set_level(next.daemon.log_level);
+        result.changes.push_back(std::string("log_level ") + to_string(next.daemon.log_level));
+    }
+    instances_ = std::move(instances);
+    config_ = std::move(next);
+    apply_daemon_settings();
+    result.ok = true;
+    for (const auto& change : result.changes) LOG_NOTICE("reload: %s", change.c_str());
+    LOG_NOTICE("reload done: %zu changes", result.changes.size());
+    last_reload_ = "ok";
+    notify::ready(summary());
+    emit({{"event", "reload"}, {"ok", true}, {"changes", result.changes}});
+    return result;
+}
+
+void Daemon::shutdown(const char* why) {
+    if (stopping_) return;
+    stopping_ = true;
+    notify::stopping();
+    LOG_NOTICE("%s: stopping; %zu sessions to finish within %lldms", why, sessions_->size(),
+               static_cast<long long>(config_.daemon.shutdown_timeout.count()));
+    for (auto& listener : listeners_) listener->stop();
+    listeners_.clear();
+    sessions_->finish_all();
+    stop_deadline_ms_ = monotonic_ms() + config_.daemon.shutdown_timeout.count();
+    stop_check_.reset(event_new(base_.get(), -1, EV_PERSIST, on_stop_check_cb, this));
+    event_add(stop_check_.get(), &kStopCheckInterval);
+    check_stopped();
+}
+
+void Daemon::on_stop_check_cb(evutil_socket_t, short, void* self) {
+    static_cast<Daemon*>(self)->check_stopped();
+}
+
+void Daemon::check_stopped() {
+    if (sessions_->size() > 0 && monotonic_ms() < stop_deadline_ms_) return;
+    if (sessions_->size() > 0) {
+        LOG_WARNING("shutdown_timeout reached; closing %zu sessions", sessions_->size());
+        sessions_->close_all("shutdown_timeout reached");
+    }
+    event_base_loopexit(base_.get(), nullptr);
+}
+
+}  // namespace smalld

@@ -1,0 +1,94 @@
+#pragma once
+// The daemon: owns the event loop, the configuration in force, the listeners,
+// the sessions and the statistics. Start-up, reload and shutdown live here;
+// the control socket and the metrics endpoint steer it through the public
+// methods.
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "config.h"
+#include "event_handle.h"
+#include "listener.h"
+#include "session.h"
+#include "stats.h"
+
+namespace smalld {
+
+struct StartError {
+    int exit_code;  // sysexits
+    std::string message;
+};
+
+struct ReloadResult {
+    bool ok = false;
+    std::vector<std::string> changes;
+    std::vector<std::string> errors;
+};
+
+class Daemon {
+  public:
+    explicit Daemon(Config config);
+    ~Daemon();
+    Daemon(const Daemon&) = delete;
+    Daemon& operator=(const Daemon&) = delete;
+
+    std::optional<StartError> start();
+    // Runs until shutdown; returns the exit code.
+    int run();
+
+    ReloadResult reload();
+    void shutdown(const char* why);
+    void set_log_level(LogLevel level);
+
+    const Config& config() const { return config_; }
+    Stats& stats() { return stats_; }
+    const Stats& stats() const { return stats_; }
+    SessionTable& sessions() { return *sessions_; }
+    const std::vector<std::unique_ptr<Listener>>& listeners() const { return listeners_; }
+    event_base* base() const { return base_.get(); }
+    const char* state() const { return stopping_ ? "stopping" : "running"; }
+    const std::string& last_reload() const { return last_reload_; }
+    std::string status_report() const;
+
+    // Every event worth a monitor: session open/close, rejections, reloads.
+    std::function<void(const nlohmann::json&)> on_event;
+
+  private:
+    std::shared_ptr<Instance> build_instance(const InstanceConfig& config);
+    std::optional<StartError> adopt_passed_sockets(
+        std::map<std::string, std::vector<std::unique_ptr<Listener>>>& passed);
+    void apply_daemon_settings();
+    void drop_privileges();
+    void emit(const nlohmann::json& event);
+    void setup_signals();
+    void setup_watchdog();
+    void check_stopped();
+    std::string summary() const;
+
+    static void on_signal_cb(evutil_socket_t sig, short, void* self);
+    static void on_watchdog_cb(evutil_socket_t, short, void* self);
+    static void on_stop_check_cb(evutil_socket_t, short, void* self);
+
+    Config config_;
+    Stats stats_;
+    EventBaseHandle base_;
+    std::unique_ptr<SessionTable> sessions_;
+    ListenerContext context_;
+    std::map<std::string, std::unique_ptr<InstanceState>> states_;
+    std::map<std::string, std::shared_ptr<Instance>> instances_;
+    std::vector<std::unique_ptr<Listener>> listeners_;
+    std::vector<EventHandle> signals_;
+    EventHandle watchdog_;
+    EventHandle stop_check_;
+    int64_t stop_deadline_ms_ = 0;
+    bool stopping_ = false;
+    std::string last_reload_ = "none";
+};
+
+}  // namespace smalld

@@ -1,0 +1,27 @@
+#pragma once
+// An instance as it runs: its configuration, its service, and the state that
+// outlives reloads (statistics and per-source accounting, kept per name).
+// Listeners and sessions share it; a reload builds a new Instance, and
+// sessions opened before it keep the old one until they close.
+
+#include <memory>
+
+#include "admission.h"
+#include "config.h"
+#include "service.h"
+#include "stats.h"
+
+namespace smalld {
+
+struct InstanceState {
+    SourceTable sources;
+};
+
+struct Instance {
+    InstanceConfig config;
+    std::unique_ptr<Service> service;
+    InstanceStats* stats = nullptr;
+    InstanceState* state = nullptr;
+};
+
+}  // namespace smalld

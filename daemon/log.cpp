@@ -1,0 +1,214 @@
+#include "log.h"
+
+#include <event2/event.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+
+#include "event_handle.h"
+
+namespace smalld {
+
+const char* to_string(LogLevel level) {
+    switch (level) {
+        case LogLevel::Error:
+            return "error";
+        case LogLevel::Warning:
+            return "warning";
+        case LogLevel::Notice:
+            return "notice";
+        case LogLevel::Info:
+            return "info";
+        case LogLevel::Debug:
+            return "debug";
+    }
+    return "?";
+}
+
+std::optional<LogLevel> log_level_from(std::string_view name) {
+    for (auto level :
+         {LogLevel::Error, LogLevel::Warning, LogLevel::Notice, LogLevel::Info, LogLevel::Debug})
+        if (name == to_string(level)) return level;
+    return std::nullopt;
+}
+
+namespace log {
+namespace {
+
+// Beyond this the writer is stuck (a full pipe nobody reads): drop, count, go on.
+constexpr size_t kQueueLimit = 4 << 20;
+
+struct State {
+    LogLevel level = LogLevel::Info;
+    bool journal = false;
+    bool journal_checked = false;
+    std::string queue;
+    EventHandle writer;
+    bool waiting_for_fd = false;
+    uint64_t dropped = 0;
+} state;
+
+bool stderr_is_journal() {
+    const char* env = getenv("JOURNAL_STREAM");
+    if (!env) return false;
+    unsigned long long dev = 0, ino = 0;
+    if (sscanf(env, "%llu:%llu", &dev, &ino) != 2) return false;
+    struct stat st;
+    return fstat(STDERR_FILENO, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+}
+
+void format_line(std::string& out, LogLevel level, const char* fmt, va_list ap) {
+    if (!state.journal_checked) {
+        state.journal = stderr_is_journal();
+        state.journal_checked = true;
+    }
+    char prefix[64];
+    if (state.journal) {
+        snprintf(prefix, sizeof prefix, "<%d>", static_cast<int>(level));
+    } else {
+        timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        tm utc;
+        gmtime_r(&ts.tv_sec, &utc);
+        size_t n = strftime(prefix, sizeof prefix, "%Y-%m-%dT%H:%M:%S", &utc);
+        snprintf(prefix + n, sizeof prefix - n, ".%03ldZ %s: ", ts.tv_nsec / 1000000,
+                 to_string(level));
+    }
+    out += prefix;
+    char body[1024];
+    int len = vsnprintf(body, sizeof body, fmt, ap);
+    if (len < 0) len = 0;
+    out.append(body, std::min<size_t>(static_cast<size_t>(len), sizeof body - 1));
+    out += '\n';
+}
+
+void write_all_blocking(const std::string& text) {
+    size_t off = 0;
+    while (off < text.size()) {
+        ssize_t n = ::write(STDERR_FILENO, text.data() + off, text.size() - off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EAGAIN) {
+            usleep(1000);  // only at start-up and shutdown, when nothing else runs
+            continue;
+        }
+        if (n <= 0) return;
+        off += static_cast<size_t>(n);
+    }
+}
+
+void on_writable(evutil_socket_t, short, void*) {
+    state.waiting_for_fd = false;
+    flush();
+}
+
+}  // namespace
+
+void attach(event_base* base) {
+    // A pipe or socket (journald) may fill up; never let it block the loop.
+    struct stat st;
+    if (fstat(STDERR_FILENO, &st) == 0 && (S_ISSOCK(st.st_mode) || S_ISFIFO(st.st_mode))) {
+        int flags = fcntl(STDERR_FILENO, F_GETFL);
+        if (flags >= 0) fcntl(STDERR_FILENO, F_SETFL, flags | O_NONBLOCK);
+    }
+    state.writer.reset(event_new(base, STDERR_FILENO, EV_WRITE, on_writable, nullptr));
+}
+
+void detach() {
+    state.writer.reset();
+    state.waiting_for_fd = false;
+    write_all_blocking(state.queue);
+    state.queue.clear();
+}
+
+void set_level(LogLevel level) {
+    state.level = level;
+}
+LogLevel level() {
+    return state.level;
+}
+bool enabled(LogLevel level) {
+    return static_cast<int>(level) <= static_cast<int>(state.level);
+}
+uint64_t dropped() {
+    return state.dropped;
+}
+
+void vwrite(LogLevel level, const char* fmt, va_list ap) {
+    if (!enabled(level)) return;
+    if (!state.writer) {
+        std::string line;
+        format_line(line, level, fmt, ap);
+        write_all_blocking(line);
+        return;
+    }
+    if (state.queue.size() > kQueueLimit) {
+        ++state.dropped;
+        return;
+    }
+    bool was_empty = state.queue.empty();
+    format_line(state.queue, level, fmt, ap);
+    // Every line logged in one loop iteration goes out in one write, after the
+    // callbacks that produced them.
+    if (was_empty && !state.waiting_for_fd) event_active(state.writer.get(), EV_WRITE, 1);
+}
+
+void write(LogLevel level, const char* fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vwrite(level, fmt, ap);
+    va_end(ap);
+}
+
+void flush() {
+    while (!state.queue.empty()) {
+        ssize_t n = ::write(STDERR_FILENO, state.queue.data(), state.queue.size());
+        if (n > 0) {
+            state.queue.erase(0, static_cast<size_t>(n));
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EAGAIN && state.writer) {
+            state.waiting_for_fd = true;
+            event_add(state.writer.get(), nullptr);
+            return;
+        }
+        // stderr is gone: nothing to tell anybody.
+        state.dropped += 1;
+        state.queue.clear();
+        return;
+    }
+    if (state.queue.capacity() > 65536) state.queue.shrink_to_fit();
+}
+
+}  // namespace log
+
+void LogLimiter::write(LogLevel level, const char* fmt, ...) {
+    if (!log::enabled(level)) return;
+    auto now = std::chrono::steady_clock::now();
+    if (now - window_start_ >= window_) {
+        if (suppressed_ > 0)
+            log::write(LogLevel::Notice, "%s: suppressed %llu messages", what_,
+                       static_cast<unsigned long long>(suppressed_));
+        window_start_ = now;
+        in_window_ = 0;
+        suppressed_ = 0;
+    }
+    if (in_window_ >= burst_) {
+        ++suppressed_;
+        ++suppressed_total_;
+        return;
+    }
+    ++in_window_;
+    va_list ap;
+    va_start(ap, fmt);
+    log::vwrite(level, fmt, ap);
+    va_end(ap);
+}
+
+}  // namespace smalld

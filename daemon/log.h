@@ -1,0 +1,74 @@
+#pragma once
+// The daemon's log. Lines are queued in memory and written from the event loop,
+// so logging never blocks serving. Under systemd (JOURNAL_STREAM matches
+// stderr) lines carry <N> priority prefixes; otherwise they are timestamped.
+
+#include <chrono>
+#include <cstdarg>
+#include <optional>
+#include <string>
+#include <string_view>
+
+struct event_base;
+
+namespace smalld {
+
+// Values are syslog priorities.
+enum class LogLevel { Error = 3, Warning = 4, Notice = 5, Info = 6, Debug = 7 };
+
+const char* to_string(LogLevel level);
+std::optional<LogLevel> log_level_from(std::string_view name);
+
+namespace log {
+
+// Until attach() the log writes synchronously (start-up, config errors).
+void attach(event_base* base);
+void detach();  // flushes synchronously
+void set_level(LogLevel level);
+LogLevel level();
+bool enabled(LogLevel level);
+
+void write(LogLevel level, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+void vwrite(LogLevel level, const char* fmt, va_list ap);
+void flush();
+
+// Lines the log dropped because its queue was full (the writer is stuck).
+uint64_t dropped();
+
+}  // namespace log
+
+// A rate limit for a class of log lines: at most `burst` lines per `window`;
+// the rest are counted and summarised as "suppressed N messages".
+class LogLimiter {
+  public:
+    LogLimiter(const char* what, unsigned burst = 10,
+               std::chrono::milliseconds window = std::chrono::seconds(10))
+        : what_(what), burst_(burst), window_(window) {}
+    void write(LogLevel level, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
+    uint64_t suppressed_total() const { return suppressed_total_; }
+
+  private:
+    const char* what_;
+    unsigned burst_;
+    std::chrono::milliseconds window_;
+    std::chrono::steady_clock::time_point window_start_{};
+    unsigned in_window_ = 0;
+    uint64_t suppressed_ = 0;
+    uint64_t suppressed_total_ = 0;
+};
+
+}  // namespace smalld
+
+#define LOG_ERROR(...) ::smalld::log::write(::smalld::LogLevel::Error, __VA_ARGS__)
+#define LOG_WARNING(...) ::smalld::log::write(::smalld::LogLevel::Warning, __VA_ARGS__)
+#define LOG_NOTICE(...) ::smalld::log::write(::smalld::LogLevel::Notice, __VA_ARGS__)
+#define LOG_INFO(...)                                                    \
+    do {                                                                 \
+        if (::smalld::log::enabled(::smalld::LogLevel::Info))            \
+            ::smalld::log::write(::smalld::LogLevel::Info, __VA_ARGS__); \
+    } while (0)
+#define LOG_DEBUG(...)                                                    \
+    do {                                                                  \
+        if (::smalld::log::enabled(::smalld::LogLevel::Debug))            \
+            ::smalld::log::write(::smalld::LogLevel::Debug, __VA_ARGS__); \
+    } while (0)

@@ -1,0 +1,113 @@
+// smalld [-c FILE] [-t] [-l LEVEL] [-V] [-h]: always in the foreground.
+#include <event2/event.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "build_config.h"
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+
+namespace {
+
+constexpr int kExitUsage = 64;
+constexpr int kExitConfig = 78;
+
+void usage(FILE* out) {
+    fprintf(out,
+            "usage: smalld [-c FILE] [-t] [-l LEVEL] [-V] [-h]\n"
+            "  -c FILE   configuration file (default %s)\n"
+            "  -t        check the configuration and exit\n"
+            "  -l LEVEL  log level: error, warning, notice, info, debug\n"
+            "  -V        print the version and exit\n"
+            "  -h        this help\n",
+            SMALLD_CONFIG_PATH);
+}
+
+// libevent's own warnings go to our log.
+void libevent_log(int severity, const char* message) {
+    using smalld::LogLevel;
+    LogLevel level = severity >= EVENT_LOG_ERR    ? LogLevel::Error
+                     : severity >= EVENT_LOG_WARN ? LogLevel::Warning
+                     : severity >= EVENT_LOG_MSG  ? LogLevel::Info
+                                                  : LogLevel::Debug;
+    smalld::log::write(level, "libevent: %s", message);
+}
+
+// As many descriptors as the hard limit allows: each session needs one.
+void raise_fd_limit() {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string path = SMALLD_CONFIG_PATH;
+    bool check_only = false;
+    std::optional<smalld::LogLevel> level;
+    int opt;
+    while ((opt = getopt(argc, argv, "c:tl:Vh")) != -1) {
+        switch (opt) {
+            case 'c':
+                path = optarg;
+                break;
+            case 't':
+                check_only = true;
+                break;
+            case 'l':
+                level = smalld::log_level_from(optarg);
+                if (!level) {
+                    fprintf(
+                        stderr,
+                        "smalld: -l: expected error, warning, notice, info or debug, got \"%s\"\n",
+                        optarg);
+                    return kExitUsage;
+                }
+                break;
+            case 'V':
+                printf("smalld %s\n", SMALLD_VERSION);
+                return 0;
+            case 'h':
+                usage(stdout);
+                return 0;
+            default:
+                usage(stderr);
+                return kExitUsage;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "smalld: unexpected argument \"%s\"\n", argv[optind]);
+        usage(stderr);
+        return kExitUsage;
+    }
+
+    smalld::ConfigResult result = smalld::load_config(path);
+    if (!result.ok()) {
+        for (const auto& error : result.errors) fprintf(stderr, "%s\n", error.to_string().c_str());
+        fprintf(stderr, "smalld: %zu error%s in %s\n", result.errors.size(),
+                result.errors.size() == 1 ? "" : "s", path.c_str());
+        return kExitConfig;
+    }
+    if (check_only) {
+        printf("configuration OK\n");
+        return 0;
+    }
+
+    smalld::log::set_level(level.value_or(result.config->daemon.log_level));
+    event_set_log_callback(libevent_log);
+    raise_fd_limit();
+    smalld::Daemon daemon(std::move(*result.config));
+    if (auto error = daemon.start()) {
+        LOG_ERROR("%s", error->message.c_str());
+        smalld::log::flush();
+        return error->exit_code;
+    }
+    return daemon.run();
+}

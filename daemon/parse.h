@@ -1,0 +1,33 @@
+#pragma once
+// Parsers for configuration values. Each returns nullopt and sets *error to a
+// message that says what was expected and what was found.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config.h"
+
+namespace smalld {
+
+std::string_view trim(std::string_view text);
+// Splits on commas, trimming each item; an empty or blank text is an empty list.
+std::vector<std::string_view> split_list(std::string_view text);
+
+// "500ms", "60s", "5m", "1h"; a bare "0" is zero.
+std::optional<Duration> parse_duration(std::string_view text, std::string* error);
+// "50/s"; "0/s" is unlimited. The bucket holds one second of tokens.
+std::optional<Rate> parse_rate(std::string_view text, std::string* error);
+std::optional<bool> parse_bool(std::string_view text, std::string* error);
+std::optional<uint64_t> parse_uint(std::string_view text, uint64_t min, uint64_t max,
+                                   std::string* error);
+std::optional<int64_t> parse_int(std::string_view text, int64_t min, int64_t max,
+                                 std::string* error);
+std::optional<double> parse_double(std::string_view text, double min, double max,
+                                   std::string* error);
+// Octal file mode such as 0660.
+std::optional<unsigned> parse_mode(std::string_view text, std::string* error);
+
+}  // namespace smalld

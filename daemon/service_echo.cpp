@@ -1,0 +1,25 @@
+// RFC 862: every byte back, in order.
+#include <cstring>
+
+#include "services.h"
+
+namespace smalld {
+namespace {
+
+class EchoService final : public Service {
+  public:
+    StreamMode stream_mode() const override { return StreamMode::Echo; }
+    ptrdiff_t datagram(std::span<const uint8_t> in, std::span<uint8_t> out, WallTime) override {
+        if (in.size() > out.size()) return kReplyTooLarge;
+        if (!in.empty() && in.data() != out.data()) std::memmove(out.data(), in.data(), in.size());
+        return static_cast<ptrdiff_t>(in.size());
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<Service> make_echo_service() {
+    return std::make_unique<EchoService>();
+}
+
+}  // namespace smalld

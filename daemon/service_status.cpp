@@ -1,0 +1,33 @@
+// The status service: a one-screen plain-text report, then close. Over UDP the
+// report is cut to the amplification cap.
+#include <cstring>
+
+#include "services.h"
+
+namespace smalld {
+namespace {
+
+class StatusService final : public Service {
+  public:
+    explicit StatusService(StatusRenderer render) : render_(std::move(render)) {}
+
+    StreamMode stream_mode() const override { return StreamMode::Message; }
+    std::string message(WallTime) override { return render_ ? render_() : std::string(); }
+    ptrdiff_t datagram(std::span<const uint8_t>, std::span<uint8_t> out, WallTime now) override {
+        std::string report = message(now);
+        size_t n = std::min(report.size(), out.size());
+        std::memcpy(out.data(), report.data(), n);
+        return static_cast<ptrdiff_t>(n);
+    }
+
+  private:
+    StatusRenderer render_;
+};
+
+}  // namespace
+
+std::unique_ptr<Service> make_status_service(StatusRenderer render) {
+    return std::make_unique<StatusService>(std::move(render));
+}
+
+}  // namespace smalld

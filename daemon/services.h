@@ -1,0 +1,48 @@
+#pragma once
+// The services' pure building blocks, shared by the Service classes and the
+// unit tests.
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "config.h"
+#include "service.h"
+
+namespace smalld {
+
+// RFC 868: seconds since 1900-01-01 00:00 UTC, modulo 2^32 (wraps 2036-02-07).
+uint32_t rfc868_seconds(int64_t unix_seconds);
+// The 4 bytes of the reply, big-endian.
+void rfc868_bytes(int64_t unix_seconds, uint8_t out[4]);
+
+// RFC 867 line, CRLF-terminated.
+std::string format_daytime(WallTime now, DaytimeFormat format, bool local_time);
+
+// RFC 864: lines of 72 printable characters and CRLF, each starting one
+// character later in the 95 printable ASCII characters. Writes the stream from
+// byte `offset` on.
+static constexpr size_t kChargenLineLength = 74;
+static constexpr size_t kChargenCycle = 95 * kChargenLineLength;  // 7030 bytes
+void chargen_fill(uint64_t offset, std::span<char> out);
+
+// RFC 865: picks a quote; `random` chooses. With `cap`, only quotes of at most
+// cap bytes are candidates; returns nullptr when none fits.
+const std::string* pick_quote(const std::vector<std::string>& quotes, uint64_t random,
+                              size_t cap = SIZE_MAX);
+const std::vector<std::string>& builtin_quotes();
+
+// A fast non-cryptographic generator for choices that need no secrecy.
+uint64_t next_random();
+
+std::unique_ptr<Service> make_echo_service();
+std::unique_ptr<Service> make_discard_service();
+std::unique_ptr<Service> make_chargen_service();
+std::unique_ptr<Service> make_qotd_service(const InstanceConfig& config);
+std::unique_ptr<Service> make_daytime_service(const InstanceConfig& config);
+std::unique_ptr<Service> make_time_service(const InstanceConfig& config);
+std::unique_ptr<Service> make_status_service(StatusRenderer render);
+
+}  // namespace smalld

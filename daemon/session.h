@@ -1,0 +1,133 @@
+#pragma once
+// A TCP session: one socket, the daemon's shared read buffer, and an output
+// queue that exists only while the peer is slower than we are. Events are
+// embedded (no allocation of their own) and armed for writing only on EAGAIN.
+// Every way a session ends goes through SessionTable::close() with a reason.
+
+#include <event2/event_struct.h>
+#include <netinet/in.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "address.h"
+#include "event_handle.h"
+#include "instance.h"
+
+namespace smalld {
+
+class SessionTable;
+
+class Session {
+  public:
+    enum class State {
+        Open,       // serving
+        Flushing,   // writing what is queued, then closing (message sent, shutdown, EOF)
+        Lingering,  // reply sent and write side shut; discarding input until EOF
+    };
+
+    Session(SessionTable& table, uint64_t id, std::shared_ptr<Instance> instance, int fd,
+            const SockAddr& peer, SourceKey source);
+    ~Session();
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    void start();
+    // Shutdown: flush what is queued (not chargen's endless stream), then close.
+    void finish();
+
+    uint64_t id() const { return id_; }
+    int fd() const { return fd_; }
+    const Instance& instance() const { return *instance_; }
+    SockAddr peer() const;
+    SockAddr local() const;
+    const SourceKey& source() const { return source_; }
+    int64_t opened_ms() const { return opened_ms_; }
+    int64_t active_ms() const { return active_ms_; }
+    uint64_t bytes_in() const { return bytes_in_; }
+    uint64_t bytes_out() const { return bytes_out_; }
+    size_t queued() const { return out_.size() - out_pos_; }
+    State state() const { return state_; }
+
+  private:
+    static void on_read_cb(evutil_socket_t, short, void* self);
+    static void on_write_cb(evutil_socket_t, short, void* self);
+    void on_read();
+    void on_write();
+    void echo(const char* data, size_t len);
+    // Sends from the queue; false when the session was closed.
+    bool flush_queue();
+    void generate();
+    void message_done();
+    bool send_error(const char* what);
+    void pause_reading(bool pause);
+    void want_write(bool want);
+    void close(const char* reason);
+
+    SessionTable& table_;
+    uint64_t id_;
+    std::shared_ptr<Instance> instance_;
+    int fd_;
+    sockaddr_in6 peer_{};  // fits IPv4 too; a full sockaddr_storage would double the session
+    SourceKey source_;
+    State state_ = State::Open;
+    bool reading_ = false;
+    bool writing_ = false;
+    int64_t opened_ms_;
+    int64_t active_ms_;
+    uint64_t bytes_in_ = 0;
+    uint64_t bytes_out_ = 0;
+    std::string out_;
+    size_t out_pos_ = 0;
+    struct event read_ev_;
+    struct event write_ev_;
+};
+
+// Owns every session, finds them by id, sweeps timeouts, and is the one place
+// where sessions end.
+class SessionTable {
+  public:
+    using CloseHook = std::function<void(const Session&, const char* reason)>;
+
+    SessionTable(event_base* base, Stats& stats);
+    ~SessionTable();
+
+    Session* open(std::shared_ptr<Instance> instance, int fd, const SockAddr& peer);
+    void close(Session& session, const char* reason);
+    bool kill(uint64_t id);
+    // Shutdown: every session flushes and closes; returns when none is left.
+    void finish_all();
+    void close_all(const char* reason);
+    size_t size() const { return sessions_.size(); }
+    template <typename F>
+    void for_each(F&& f) const {
+        for (const auto& [id, s] : sessions_) f(*s);
+    }
+
+    event_base* base() const { return base_; }
+    Stats& stats() { return stats_; }
+    bool log_connections = true;
+    size_t high_water = 64 * 1024;
+    // Called when a session opens and after it closed, for logs and monitors.
+    std::function<void(const Session&)> on_open;
+    CloseHook on_close;
+
+  private:
+    static void on_sweep_cb(evutil_socket_t, short, void* self);
+    void sweep();
+
+    event_base* base_;
+    Stats& stats_;
+    uint64_t next_id_ = 1;
+    std::unordered_map<uint64_t, std::unique_ptr<Session>> sessions_;
+    EventHandle sweeper_;
+};
+
+// The buffer every session reads into and generates from: one thread, one buffer.
+static constexpr size_t kIoBufferSize = 64 * 1024;
+char* io_buffer();
+
+}  // namespace smalld

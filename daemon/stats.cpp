@@ -1,0 +1,165 @@
+#include "stats.h"
+
+namespace smalld {
+
+const char* to_string(RejectReason reason) {
+    switch (reason) {
+        case RejectReason::Acl:
+            return "acl";
+        case RejectReason::Limit:
+            return "limit";
+        case RejectReason::PerSource:
+            return "per_source";
+        case RejectReason::Rate:
+            return "rate";
+        case RejectReason::Fd:
+            return "fd";
+        case RejectReason::Count:
+            break;
+    }
+    return "?";
+}
+
+const char* to_string(DropReason reason) {
+    switch (reason) {
+        case DropReason::Acl:
+            return "acl";
+        case DropReason::Rate:
+            return "rate";
+        case DropReason::Loop:
+            return "loop";
+        case DropReason::Amplification:
+            return "amplification";
+        case DropReason::Count:
+            break;
+    }
+    return "?";
+}
+
+void ProtoStats::reset_counters() {
+    uint64_t current = sessions_current;
+    *this = ProtoStats{};
+    sessions_current = current;
+}
+
+InstanceStats& Stats::instance(std::string_view name, ServiceType type) {
+    auto it = instances.find(name);
+    if (it == instances.end()) {
+        auto record = std::make_unique<InstanceStats>();
+        record->name = name;
+        it = instances.emplace(std::string(name), std::move(record)).first;
+    }
+    it->second->type = type;
+    it->second->configured = true;
+    return *it->second;
+}
+
+double Stats::uptime_seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+}
+
+void Stats::reset_counters() {
+    conn_accepted_total = 0;
+    reload_total = 0;
+    reload_failed_total = 0;
+    control_commands_total = 0;
+    control_denied_total = 0;
+    for (auto& [name, record] : instances) {
+        record->tcp.reset_counters();
+        record->udp.reset_counters();
+    }
+}
+
+void visit_stats(const Stats& stats, const std::function<void(const StatSample&)>& visit) {
+    auto global = [&](std::string_view key, std::string_view help, bool counter, double value) {
+        StatSample s;
+        s.key = key;
+        s.help = help;
+        s.counter = counter;
+        s.value = value;
+        visit(s);
+    };
+    global("process.uptime_seconds", "Seconds since the daemon started.", false,
+           stats.uptime_seconds());
+    global("conn.current", "TCP sessions open now.", false, double(stats.conn_current));
+    global("conn.accepted_total", "TCP sessions accepted.", true,
+           double(stats.conn_accepted_total));
+    global("reload.total", "Configuration reloads attempted.", true, double(stats.reload_total));
+    global("reload.failed_total", "Configuration reloads that failed; the old one was kept.", true,
+           double(stats.reload_failed_total));
+    global("control.commands_total", "Control socket commands received.", true,
+           double(stats.control_commands_total));
+    global("control.denied_total", "Control socket commands refused for lack of privilege.", true,
+           double(stats.control_denied_total));
+
+    // Per instance and protocol, grouped by key so that renderers can emit one
+    // HELP/TYPE header per metric.
+    struct PerProto {
+        const char* key;
+        const char* help;
+        bool counter;
+        bool tcp_only;
+        bool udp_only;
+        uint64_t ProtoStats::*field;
+    };
+    static const PerProto per_proto[] = {
+        {"sessions_total", "TCP sessions accepted by the instance.", true, true, false,
+         &ProtoStats::sessions_total},
+        {"sessions_current", "TCP sessions of the instance open now.", false, true, false,
+         &ProtoStats::sessions_current},
+        {"datagrams_in_total", "UDP datagrams received.", true, false, true,
+         &ProtoStats::datagrams_in},
+        {"datagrams_out_total", "UDP datagrams sent.", true, false, true,
+         &ProtoStats::datagrams_out},
+        {"bytes.read_total", "Payload bytes received.", true, false, false,
+         &ProtoStats::bytes_read},
+        {"bytes.written_total", "Payload bytes sent.", true, false, false,
+         &ProtoStats::bytes_written},
+    };
+    for (const auto& metric : per_proto) {
+        for (const auto& [name, record] : stats.instances) {
+            for (int p = 0; p < 2; ++p) {
+                bool tcp = p == 0;
+                if ((metric.tcp_only && !tcp) || (metric.udp_only && tcp)) continue;
+                const ProtoStats& ps = tcp ? record->tcp : record->udp;
+                StatSample s;
+                s.key = metric.key;
+                s.help = metric.help;
+                s.counter = metric.counter;
+                s.instance = record->name;
+                s.type = to_string(record->type);
+                s.proto = tcp ? "tcp" : "udp";
+                s.value = double(ps.*metric.field);
+                visit(s);
+            }
+        }
+    }
+    for (const auto& [name, record] : stats.instances) {
+        for (size_t r = 0; r < size_t(RejectReason::Count); ++r) {
+            StatSample s;
+            s.key = "conn.rejected_total";
+            s.help = "TCP connections refused, by reason.";
+            s.instance = record->name;
+            s.type = to_string(record->type);
+            s.proto = "tcp";
+            s.reason = to_string(RejectReason(r));
+            s.value = double(record->tcp.rejected[r]);
+            visit(s);
+        }
+    }
+    for (const auto& [name, record] : stats.instances) {
+        for (size_t r = 0; r < size_t(DropReason::Count); ++r) {
+            StatSample s;
+            s.key = "datagrams_dropped_total";
+            s.help = "UDP datagrams dropped without a reply, by reason.";
+            s.instance = record->name;
+            s.type = to_string(record->type);
+            s.proto = "udp";
+            s.reason = to_string(DropReason(r));
+            s.value = double(record->udp.dropped[r]);
+            visit(s);
+        }
+    }
+}
+
+}  // namespace smalld

@@ -1,0 +1,80 @@
+#pragma once
+// The one source of truth for every counter and gauge. Plain integers, bumped
+// on the hot path; renderers (JSON, Prometheus, the status report) walk them
+// through visit_stats(), so all of them show the same numbers.
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "config.h"
+
+namespace smalld {
+
+enum class RejectReason { Acl, Limit, PerSource, Rate, Fd, Count };
+enum class DropReason { Acl, Rate, Loop, Amplification, Count };
+const char* to_string(RejectReason reason);
+const char* to_string(DropReason reason);
+
+struct ProtoStats {
+    uint64_t sessions_total = 0;    // TCP sessions accepted
+    uint64_t sessions_current = 0;  // gauge
+    uint64_t datagrams_in = 0;
+    uint64_t datagrams_out = 0;
+    uint64_t bytes_read = 0;
+    uint64_t bytes_written = 0;
+    std::array<uint64_t, size_t(RejectReason::Count)> rejected{};
+    std::array<uint64_t, size_t(DropReason::Count)> dropped{};
+
+    void reject(RejectReason r) { ++rejected[size_t(r)]; }
+    void drop(DropReason r) { ++dropped[size_t(r)]; }
+    void reset_counters();  // keeps the gauge
+};
+
+// Kept per instance name, so counters survive reloads that rebuild the instance.
+struct InstanceStats {
+    std::string name;
+    ServiceType type = ServiceType::Echo;
+    ProtoStats tcp;
+    ProtoStats udp;
+    bool configured = true;  // false once a reload removed the instance
+};
+
+struct Stats {
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    uint64_t conn_current = 0;  // gauge: all TCP sessions
+    uint64_t conn_accepted_total = 0;
+    uint64_t reload_total = 0;
+    uint64_t reload_failed_total = 0;
+    uint64_t control_commands_total = 0;
+    uint64_t control_denied_total = 0;
+    std::map<std::string, std::unique_ptr<InstanceStats>, std::less<>> instances;
+
+    // Finds or creates the record for an instance; the reference stays valid
+    // for the life of the Stats.
+    InstanceStats& instance(std::string_view name, ServiceType type);
+    double uptime_seconds() const;
+    void reset_counters();
+};
+
+// One number, as every renderer sees it. `key` is the dotted SPEC name
+// ("conn.rejected_total"); labels that do not apply are empty.
+struct StatSample {
+    std::string_view key;
+    std::string_view help;
+    bool counter = true;  // false: gauge
+    std::string_view instance;
+    std::string_view type;
+    std::string_view proto;
+    std::string_view reason;
+    double value = 0;
+};
+
+void visit_stats(const Stats& stats, const std::function<void(const StatSample&)>& visit);
+
+}  // namespace smalld
