@@ -1,0 +1,271 @@
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace harness {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void replace_all(std::string& text, const std::string& from, const std::string& to) {
+    for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+        text.replace(at, from.size(), to);
+}
+
+sockaddr_storage loopback(uint16_t port, int family, socklen_t* len) {
+    sockaddr_storage ss{};
+    if (family == AF_INET6) {
+        auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+        a->sin6_family = AF_INET6;
+        a->sin6_addr = in6addr_loopback;
+        a->sin6_port = htons(port);
+        *len = sizeof *a;
+    } else {
+        auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+        a->sin_family = AF_INET;
+        a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a->sin_port = htons(port);
+        *len = sizeof *a;
+    }
+    return ss;
+}
+
+bool wait_fd(int fd, short events, int timeout_ms) {
+    pollfd p{fd, events, 0};
+    return poll(&p, 1, timeout_ms) > 0;
+}
+
+}  // namespace
+
+std::string env_or(const char* name, const char* fallback) {
+    const char* v = getenv(name);
+    return v && *v ? v : fallback;
+}
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+TestDaemon::TestDaemon(const std::string& ini, std::vector<std::string> extra_args,
+                       std::vector<std::string> env) {
+    char templ[] = "/tmp/smalld-test.XXXXXX";
+    dir_ = mkdtemp(templ);
+    chmod(dir_.c_str(), 0755);
+    log_path_ = dir_ + "/smalld.log";
+    write_config(ini);
+    std::string bin = env_or("SMALLD_BIN", "smalld");
+    std::vector<std::string> args = {bin, "-c", config_path()};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    pid_ = fork();
+    if (pid_ == 0) {
+        int log_fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(log_fd, STDERR_FILENO);
+        dup2(log_fd, STDOUT_FILENO);
+        int null_fd = open("/dev/null", O_RDONLY);
+        dup2(null_fd, STDIN_FILENO);
+        for (const auto& e : env) putenv(strdup(e.c_str()));
+        unsetenv("JOURNAL_STREAM");
+        unsetenv("NOTIFY_SOCKET");
+        unsetenv("LISTEN_FDS");
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        execv(argv[0], argv.data());
+        _exit(127);
+    }
+    ready_ = wait_for_log("smalld ready", 10000);
+    if (!ready_) fprintf(stderr, "smalld did not start; its log:\n%s\n", log().c_str());
+}
+
+TestDaemon::~TestDaemon() {
+    if (pid_ > 0 && !exited_) {
+        kill(pid_, SIGTERM);
+        if (wait_exit(10000) < 0) {
+            kill(pid_, SIGKILL);
+            waitpid(pid_, nullptr, 0);
+        }
+    }
+    if (getenv("SMALLD_KEEP_TEST_DIRS") == nullptr) run("rm -rf '" + dir_ + "'");
+}
+
+void TestDaemon::write_config(const std::string& ini) const {
+    std::string text = ini;
+    replace_all(text, "@DIR@", dir_);
+    std::ofstream(config_path()) << text;
+}
+
+std::string TestDaemon::log() const {
+    return slurp(log_path_);
+}
+
+bool TestDaemon::wait_for_log(const std::string& needle, int timeout_ms, size_t after) const {
+    auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    do {
+        std::string text = log();
+        if (text.size() > after && text.find(needle, after) != std::string::npos) return true;
+        if (exited_) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    } while (Clock::now() < deadline);
+    return false;
+}
+
+uint16_t TestDaemon::port(const std::string& instance, const std::string& proto, int family) const {
+    std::string text = log();
+    std::string prefix =
+        instance + ": listening on " + proto + " " + (family == AF_INET6 ? "[" : "");
+    uint16_t found = 0;
+    for (size_t at = text.find(prefix); at != std::string::npos; at = text.find(prefix, at + 1)) {
+        size_t eol = text.find('\n', at);
+        std::string line = text.substr(at + prefix.size(), eol - at - prefix.size());
+        if (family == AF_INET && line.front() == '[') continue;
+        size_t colon = family == AF_INET6 ? line.find("]:") + 1 : line.find(':');
+        if (colon == std::string::npos || colon == 0) continue;
+        found = static_cast<uint16_t>(atoi(line.c_str() + colon + 1));
+    }
+    return found;
+}
+
+void TestDaemon::signal(int sig) const {
+    kill(pid_, sig);
+}
+
+int TestDaemon::wait_exit(int timeout_ms) {
+    if (exited_) return WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
+    auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    do {
+        pid_t r = waitpid(pid_, &status_, WNOHANG);
+        if (r == pid_) {
+            exited_ = true;
+            return WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    } while (Clock::now() < deadline);
+    return -1;
+}
+
+long TestDaemon::rss_kib() const {
+    std::string status = slurp("/proc/" + std::to_string(pid_) + "/status");
+    auto at = status.find("VmRSS:");
+    return at == std::string::npos ? -1 : atol(status.c_str() + at + 6);
+}
+
+int tcp_connect(uint16_t port, int family, int timeout_ms) {
+    socklen_t len;
+    sockaddr_storage addr = loopback(port, family, &len);
+    int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 && errno != EINPROGRESS) {
+        close(fd);
+        return -1;
+    }
+    int err = 0;
+    socklen_t errlen = sizeof err;
+    if (!wait_fd(fd, POLLOUT, timeout_ms) ||
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) != 0 || err != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+bool send_all(int fd, const std::string& data, int timeout_ms) {
+    size_t off = 0;
+    auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (off < data.size()) {
+        ssize_t n = send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+        if (n > 0) {
+            off += static_cast<size_t>(n);
+            continue;
+        }
+        if (n < 0 && errno != EAGAIN && errno != EINTR) return false;
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        if (left.count() <= 0 || !wait_fd(fd, POLLOUT, static_cast<int>(left.count())))
+            return false;
+    }
+    return true;
+}
+
+namespace {
+std::string recv_loop(int fd, size_t max, int timeout_ms, bool stop_at_max) {
+    std::string out;
+    char buf[65536];
+    auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (out.size() < max) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        if (left.count() <= 0 || !wait_fd(fd, POLLIN, static_cast<int>(left.count()))) break;
+        ssize_t n = recv(fd, buf, std::min(sizeof buf, max - out.size()), 0);
+        if (n > 0)
+            out.append(buf, static_cast<size_t>(n));
+        else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+            break;
+    }
+    (void)stop_at_max;
+    return out;
+}
+}  // namespace
+
+std::string recv_until_eof(int fd, size_t max, int timeout_ms) {
+    return recv_loop(fd, max, timeout_ms, false);
+}
+
+std::string recv_exactly(int fd, size_t n, int timeout_ms) {
+    return recv_loop(fd, n, timeout_ms, true);
+}
+
+std::string udp_exchange(uint16_t port, const std::string& payload, int family, int timeout_ms) {
+    socklen_t len;
+    sockaddr_storage addr = loopback(port, family, &len);
+    int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return {};
+    std::string reply;
+    if (sendto(fd, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&addr), len) ==
+            static_cast<ssize_t>(payload.size()) &&
+        wait_fd(fd, POLLIN, timeout_ms)) {
+        std::string buf(65536, '\0');
+        ssize_t n = recv(fd, buf.data(), buf.size(), 0);
+        if (n >= 0) reply.assign(buf.data(), static_cast<size_t>(n));
+    }
+    close(fd);
+    return reply;
+}
+
+std::string run(const std::string& command, int* status, int timeout_s) {
+    std::string wrapped = "timeout " + std::to_string(timeout_s) + " sh -c '" + [&] {
+        std::string q = command;
+        replace_all(q, "'", "'\\''");
+        return q;
+    }() + "'";
+    FILE* p = popen(wrapped.c_str(), "r");
+    std::string out;
+    if (!p) {
+        if (status) *status = -1;
+        return out;
+    }
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    int rc = pclose(p);
+    if (status) *status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+    return out;
+}
+
+}  // namespace harness

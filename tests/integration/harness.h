@@ -1,0 +1,72 @@
+#pragma once
+// Runs the real smalld binary for integration tests: a private directory, a
+// generated config on loopback with kernel-chosen ports, the actual ports read
+// back from the log, and bounded waits everywhere.
+
+#include <netinet/in.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+// Include <cmocka.h> after this header and every C++ library header: its
+// fail() macro breaks <ios>. tests/cmocka.hpp does it in the right order.
+
+namespace harness {
+
+class TestDaemon {
+  public:
+    // Writes `ini` to DIR/smalld.ini (the text may use @DIR@ for the directory)
+    // and starts smalld on it; returns once it logged "smalld ready".
+    explicit TestDaemon(const std::string& ini, std::vector<std::string> extra_args = {},
+                        std::vector<std::string> env = {});
+    ~TestDaemon();
+    TestDaemon(const TestDaemon&) = delete;
+    TestDaemon& operator=(const TestDaemon&) = delete;
+
+    bool started() const { return ready_; }
+    pid_t pid() const { return pid_; }
+    const std::string& dir() const { return dir_; }
+    std::string config_path() const { return dir_ + "/smalld.ini"; }
+    std::string control_socket() const { return dir_ + "/control.sock"; }
+
+    // The kernel-chosen port of an instance's listener, from the latest
+    // "listening on" line; 0 when there is none.
+    uint16_t port(const std::string& instance, const std::string& proto,
+                  int family = AF_INET) const;
+    std::string log() const;
+    bool wait_for_log(const std::string& needle, int timeout_ms = 5000, size_t after = 0) const;
+    size_t log_size() const { return log().size(); }
+
+    void write_config(const std::string& ini) const;
+    void signal(int sig) const;
+    // Waits for exit; returns the exit status, or -1 on timeout.
+    int wait_exit(int timeout_ms);
+    // RSS of the daemon in KiB.
+    long rss_kib() const;
+
+  private:
+    std::string dir_;
+    std::string log_path_;
+    pid_t pid_ = -1;
+    bool ready_ = false;
+    bool exited_ = false;
+    int status_ = 0;
+};
+
+// Loopback helpers with bounded timeouts (ms).
+int tcp_connect(uint16_t port, int family = AF_INET, int timeout_ms = 2000);
+bool send_all(int fd, const std::string& data, int timeout_ms = 2000);
+// Reads until EOF, `max` bytes, or the timeout.
+std::string recv_until_eof(int fd, size_t max = 1 << 20, int timeout_ms = 2000);
+std::string recv_exactly(int fd, size_t n, int timeout_ms = 2000);
+// One request, one reply; an empty string when none came in time.
+std::string udp_exchange(uint16_t port, const std::string& payload, int family = AF_INET,
+                         int timeout_ms = 1000);
+// Runs a shell command with a time limit; returns its stdout, sets *status.
+std::string run(const std::string& command, int* status = nullptr, int timeout_s = 20);
+std::string env_or(const char* name, const char* fallback);
+std::string slurp(const std::string& path);
+
+}  // namespace harness
