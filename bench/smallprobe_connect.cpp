@@ -59,6 +59,12 @@ class QueryConn final : public PollHandler {
         return fd_ >= 0 && now - started_at_ > run_.options().timeout_ns;
     }
     void fail_timeout(uint64_t now) {
+        // A server that accepted but never answered still counts as reached:
+        // the exit status must say "errors", not "could not connect".
+        sockaddr_storage peer{};
+        socklen_t peer_len = sizeof peer;
+        if (getpeername(fd_, reinterpret_cast<sockaddr*>(&peer), &peer_len) == 0)
+            ++run_.result().connected;
         run_.timeout_error();
         close_fd();
         again(now);

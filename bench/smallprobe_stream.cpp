@@ -59,7 +59,7 @@ class StreamConn final : public PollHandler {
     int fd_ = -1;
     bool connected_ = false;
     bool want_write_ = false;
-    uint64_t stream_start_;
+    uint64_t stream_start_;   // line mode: 0, so every request starts on a template boundary
     uint64_t tx_issued_ = 0;  // bytes of issued messages
     uint64_t tx_sent_ = 0;
     uint64_t rx_bytes_ = 0;
@@ -105,7 +105,9 @@ class StreamEngine final : public PollHandler {
 };
 
 StreamConn::StreamConn(StreamEngine* engine, uint32_t id)
-    : engine_(engine), id_(id), stream_start_(stream_start_for(id, engine->source)) {
+    : engine_(engine),
+      id_(id),
+      stream_start_(engine->line_mode ? 0 : stream_start_for(id, engine->source)) {
     send_times_.resize(engine->opt.depth);
     line_reply_.reserve(kLineReplyKeep);
     if (engine->open_loop)
