@@ -6,7 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+extern "C" {
 #include <cmocka.h>
+}
 
 // assert_string_equal for std::string.
 #define assert_str_eq(a, b) assert_string_equal(std::string(a).c_str(), std::string(b).c_str())
