@@ -1,0 +1,177 @@
+// Config parsing from text: defaults from the table, instances and types,
+// listeners, and that every error carries its line.
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include "../cmocka.hpp"
+#include "config.h"
+#include "config_table.h"
+
+using namespace smalld;
+
+static ConfigResult parse(const std::string& text) {
+    return parse_config(text, "t.ini");
+}
+
+static std::string errors_of(const ConfigResult& r) {
+    std::string all;
+    for (const auto& e : r.errors) all += e.to_string() + "\n";
+    return all;
+}
+
+static void defaults_come_from_the_table(void**) {
+    auto r = parse("[echo]\n");
+    assert_true(r.ok());
+    const Config& c = *r.config;
+    assert_int_equal(c.daemon.max_connections, 4096);
+    assert_true(c.daemon.log_connections);
+    assert_int_equal(c.daemon.shutdown_timeout.count(), 5000);
+    assert_int_equal(c.control.mode, 0660);
+    assert_false(c.metrics.listen.has_value());
+    assert_int_equal(c.instances.size(), 1);
+    const InstanceConfig& echo = c.instances[0];
+    assert_int_equal(echo.type, ServiceType::Echo);
+    assert_int_equal(echo.max_connections, 1024);
+    assert_int_equal(echo.per_source, 16);
+    assert_true(echo.rate.per_second == 50);
+    assert_int_equal(echo.idle_timeout.count(), 60'000);
+    assert_int_equal(echo.max_duration.count(), 3'600'000);
+    assert_true(echo.udp_amplification == 1.0);
+    assert_int_equal(echo.backlog, 511);
+    assert_int_equal(echo.allow.size(), 7);
+    assert_int_equal(echo.deny.size(), 0);
+    // Neither tcp nor udp: the standard port on every address, both protocols.
+    assert_int_equal(echo.tcp.size(), 2);
+    assert_int_equal(echo.udp.size(), 2);
+    assert_str_eq(echo.tcp[0].to_string(), "0.0.0.0:7");
+    assert_str_eq(echo.tcp[1].to_string(), "[::]:7");
+    // Every table default parses (else parse_config reports an internal error).
+    for (const auto& key : config_keys()) assert_non_null(key.help);
+}
+
+static void status_defaults_to_loopback(void**) {
+    auto r = parse("[status]\n");
+    assert_true(r.ok());
+    assert_str_eq(r.config->instances[0].tcp[0].to_string(), "127.0.0.1:9007");
+    assert_str_eq(r.config->instances[0].udp[1].to_string(), "[::1]:9007");
+}
+
+static void one_protocol_only(void**) {
+    auto r = parse("[echo-lab]\ntype = echo\ntcp = 127.0.0.1:7007\n");
+    assert_true(r.ok());
+    const auto& lab = r.config->instances[0];
+    assert_str_eq(lab.name, "echo-lab");
+    assert_int_equal(lab.tcp.size(), 1);
+    assert_int_equal(lab.udp.size(), 0);
+    assert_non_null(r.config->find("echo-lab"));
+    assert_null(r.config->find("echo"));
+}
+
+static void type_after_type_specific_key(void**) {
+    // Keys are applied once the type is known, wherever `type` stands.
+    auto r = parse("[clock]\nformat = rfc822\ntimezone = local\ntype = daytime\noffset = -5\n");
+    assert_true(r.ok());
+    const auto& clock = r.config->instances[0];
+    assert_int_equal(clock.type, ServiceType::Daytime);
+    assert_int_equal(clock.daytime_format, DaytimeFormat::Rfc822);
+    assert_true(clock.daytime_local);
+    assert_int_equal(clock.offset, -5);
+}
+
+static void all_errors_with_lines(void**) {
+    auto r = parse(
+        "[daemon]\n"          // 1
+        "log_level = loud\n"  // 2
+        "bogus = 1\n"         // 3
+        "[echo]\n"            // 4
+        "rate = fast\n"       // 5
+        "rate = 5/s\n"        // 6
+        "tcp = 1.2.3.4\n"     // 7
+        "[nothing]\n"         // 8
+        "garbage line\n");    // 9
+    assert_false(r.ok());
+    std::string all = errors_of(r);
+    assert_int_equal(r.errors.size(), 7);
+    assert_int_equal(r.errors[0].line, 2);
+    assert_int_equal(r.errors[1].line, 3);
+    assert_int_equal(r.errors[2].line, 5);
+    assert_int_equal(r.errors[3].line, 6);
+    assert_int_equal(r.errors[4].line, 7);
+    assert_int_equal(r.errors[5].line, 8);
+    assert_int_equal(r.errors[6].line, 9);
+    assert_str_eq(r.errors[2].to_string(),
+                  "t.ini:5: rate: expected a rate such as 50/s (0/s: unlimited), got \"fast\"");
+    // A syntax error is reported even inside a section that is itself wrong.
+    assert_non_null(strstr(all.c_str(), "t.ini:9: expected KEY = VALUE"));
+}
+
+static void garbage_line_in_good_section(void**) {
+    auto r = parse("[echo]\ngarbage line\n[discard]\n");
+    assert_false(r.ok());
+    assert_int_equal(r.errors.size(), 1);
+    assert_str_eq(r.errors[0].to_string(), "t.ini:2: expected KEY = VALUE, got \"garbage line\"");
+}
+
+static void long_lines_and_nul(void**) {
+    std::string text = "[echo]\nallow = " + std::string(9000, '1') + "\n";
+    auto r = parse(text);
+    assert_false(r.ok());
+    assert_int_equal(r.errors[0].line, 2);
+    assert_non_null(strstr(r.errors[0].message.c_str(), "line longer than"));
+    auto n = parse(std::string("[echo]\nrate = 5/s\0\n", 18));
+    assert_false(n.ok());
+    assert_non_null(strstr(n.errors[0].message.c_str(), "NUL byte"));
+}
+
+static void empty_and_comment_only(void**) {
+    auto r = parse("; nothing here\n# nor here\n\n");
+    assert_true(r.ok());
+    assert_int_equal(r.config->instances.size(), 0);
+    auto bom = parse("\xEF\xBB\xBF[echo]\n");
+    assert_true(bom.ok());
+}
+
+static void quotes_file(void**) {
+    char path[] = "/tmp/smalld-quotes.XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    std::ofstream(path) << "first quote\n%\nsecond\nquote\n%\n\n%\n"
+                        << std::string(600, 'x') << "\n";
+    auto r = parse(std::string("[qotd]\nquotes = ") + path + "\n");
+    assert_false(r.ok());
+    assert_int_equal(r.errors.size(), 1);
+    assert_str_eq(r.errors[0].file, path);
+    assert_int_equal(r.errors[0].line, 8);
+    std::ofstream(path) << "first quote\n%\nsecond\nquote\n";
+    auto ok = parse(std::string("[qotd]\nquotes = ") + path + "\n");
+    assert_true(ok.ok());
+    assert_int_equal(ok.config->instances[0].quotes.size(), 2);
+    assert_str_eq(ok.config->instances[0].quotes[1], "second\r\nquote\r\n");
+    unlink(path);
+}
+
+static void missing_file(void**) {
+    auto r = load_config("/nonexistent/smalld.ini");
+    assert_false(r.ok());
+    assert_str_eq(r.errors[0].to_string(),
+                  "/nonexistent/smalld.ini: cannot read: No such file or directory");
+}
+
+int main() {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(defaults_come_from_the_table),
+        cmocka_unit_test(status_defaults_to_loopback),
+        cmocka_unit_test(one_protocol_only),
+        cmocka_unit_test(type_after_type_specific_key),
+        cmocka_unit_test(all_errors_with_lines),
+        cmocka_unit_test(garbage_line_in_good_section),
+        cmocka_unit_test(long_lines_and_nul),
+        cmocka_unit_test(empty_and_comment_only),
+        cmocka_unit_test(quotes_file),
+        cmocka_unit_test(missing_file),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
