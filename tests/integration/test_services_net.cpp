@@ -1,0 +1,250 @@
+// Every service over TCP and UDP, on 127.0.0.1 and ::1, against the real
+// daemon; and the standard clients nc and socat against it.
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <ctime>
+#include <memory>
+#include <string>
+
+#include "../cmocka.hpp"
+#include "harness.h"
+
+using harness::TestDaemon;
+
+static const char* kConfig = R"(
+[daemon]
+log_level = info
+[control]
+socket =
+[echo]
+tcp = 127.0.0.1:0, [::1]:0
+udp = 127.0.0.1:0, [::1]:0
+[discard]
+tcp = 127.0.0.1:0, [::1]:0
+udp = 127.0.0.1:0, [::1]:0
+[chargen]
+tcp = 127.0.0.1:0, [::1]:0
+udp = 127.0.0.1:0, [::1]:0
+[qotd]
+tcp = 127.0.0.1:0, [::1]:0
+udp = 127.0.0.1:0, [::1]:0
+[daytime]
+tcp = 127.0.0.1:0, [::1]:0
+udp = 127.0.0.1:0, [::1]:0
+[time]
+tcp = 127.0.0.1:0, [::1]:0
+udp = 127.0.0.1:0, [::1]:0
+[status]
+tcp = 127.0.0.1:0, [::1]:0
+udp = 127.0.0.1:0, [::1]:0
+[clock-2036]
+type = time
+tcp = 127.0.0.1:0
+udp = 127.0.0.1:0
+; puts the clock one hour past the 2036 wrap
+offset = @OFFSET@
+)";
+
+static std::unique_ptr<TestDaemon> daemon_;
+
+static int setup(void**) {
+    std::string ini = kConfig;
+    // The wrap is at unix 2085978496; an hour past it, counted from now.
+    long offset = 2085978496L + 3600 - static_cast<long>(time(nullptr));
+    ini.replace(ini.find("@OFFSET@"), 8, std::to_string(offset));
+    daemon_ = std::make_unique<TestDaemon>(ini);
+    return daemon_->started() ? 0 : -1;
+}
+
+static int teardown(void**) {
+    daemon_.reset();
+    return 0;
+}
+
+static uint16_t port(const char* instance, const char* proto, int family) {
+    uint16_t p = daemon_->port(instance, proto, family);
+    assert_true(p > 0);
+    return p;
+}
+
+static uint32_t be32(const std::string& s) {
+    const auto* b = reinterpret_cast<const unsigned char*>(s.data());
+    return uint32_t(b[0]) << 24 | uint32_t(b[1]) << 16 | uint32_t(b[2]) << 8 | b[3];
+}
+
+static void echo_tcp(void**) {
+    for (int family : {AF_INET, AF_INET6}) {
+        int fd = harness::tcp_connect(port("echo", "tcp", family), family);
+        assert_true(fd >= 0);
+        // Binary data with NULs, larger than any single buffer, in order.
+        std::string data(1 << 20, '\0');
+        for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>((i * 7919) >> 3);
+        assert_true(harness::send_all(fd, data, 10000));
+        shutdown(fd, SHUT_WR);
+        std::string back = harness::recv_until_eof(fd, 2 << 20, 10000);
+        close(fd);
+        assert_int_equal(back.size(), data.size());
+        assert_true(back == data);
+    }
+}
+
+static void echo_udp(void**) {
+    for (int family : {AF_INET, AF_INET6}) {
+        std::string payload("hello\0world", 11);
+        assert_true(harness::udp_exchange(port("echo", "udp", family), payload, family) == payload);
+    }
+}
+
+static void discard_both(void**) {
+    for (int family : {AF_INET, AF_INET6}) {
+        int fd = harness::tcp_connect(port("discard", "tcp", family), family);
+        assert_true(fd >= 0);
+        assert_true(harness::send_all(fd, std::string(100000, 'x')));
+        shutdown(fd, SHUT_WR);
+        // Nothing comes back, and the daemon closes after our EOF.
+        assert_int_equal(harness::recv_until_eof(fd, 1000, 3000).size(), 0);
+        close(fd);
+        assert_int_equal(
+            harness::udp_exchange(port("discard", "udp", family), "x", family, 300).size(), 0);
+    }
+}
+
+static void chargen_tcp(void**) {
+    for (int family : {AF_INET, AF_INET6}) {
+        int fd = harness::tcp_connect(port("chargen", "tcp", family), family);
+        assert_true(fd >= 0);
+        std::string got = harness::recv_exactly(fd, 74 * 200);
+        close(fd);
+        assert_int_equal(got.size(), 74 * 200);
+        for (size_t line = 0; line < 200; ++line) {
+            for (size_t col = 0; col < 72; ++col)
+                assert_int_equal(got[line * 74 + col], ' ' + (line + col) % 95);
+            assert_memory_equal(got.data() + line * 74 + 72, "\r\n", 2);
+        }
+    }
+}
+
+static void chargen_udp(void**) {
+    for (int family : {AF_INET, AF_INET6}) {
+        // A 512-byte request allows any reply up to 512 bytes.
+        std::string reply;
+        for (int i = 0; i < 5 && reply.empty(); ++i)
+            reply = harness::udp_exchange(port("chargen", "udp", family), std::string(512, 'r'),
+                                          family);
+        assert_true(reply.size() <= 512);
+        for (char c : reply) assert_true((c >= 32 && c < 127) || c == '\r' || c == '\n');
+    }
+}
+
+static void qotd_both(void**) {
+    for (int family : {AF_INET, AF_INET6}) {
+        int fd = harness::tcp_connect(port("qotd", "tcp", family), family);
+        std::string quote = harness::recv_until_eof(fd);
+        close(fd);
+        assert_true(quote.size() > 2 && quote.size() <= 512);
+        assert_str_eq(quote.substr(quote.size() - 2), "\r\n");
+        std::string udp = harness::udp_exchange(port("qotd", "udp", family), "\n", family);
+        assert_true(udp.size() > 2 && udp.size() <= 32);  // the default cap for a 1-byte request
+    }
+}
+
+static void daytime_both(void**) {
+    for (int family : {AF_INET, AF_INET6}) {
+        time_t before = time(nullptr);
+        int fd = harness::tcp_connect(port("daytime", "tcp", family), family);
+        std::string line = harness::recv_until_eof(fd);
+        close(fd);
+        // "Wed Nov 25 09:04:19 2026\r\n", in UTC.
+        assert_int_equal(line.size(), 26);
+        tm parsed{};
+        assert_non_null(strptime(line.c_str(), "%a %b %e %H:%M:%S %Y", &parsed));
+        long diff = long(timegm(&parsed)) - long(before);
+        assert_true(diff >= 0 && diff <= 2);
+        std::string udp = harness::udp_exchange(port("daytime", "udp", family), "", family);
+        assert_int_equal(udp.size(), 26);
+    }
+}
+
+static void time_both(void**) {
+    for (int family : {AF_INET, AF_INET6}) {
+        uint32_t expected = static_cast<uint32_t>(time(nullptr) + 2208988800LL);
+        int fd = harness::tcp_connect(port("time", "tcp", family), family);
+        std::string t = harness::recv_until_eof(fd);
+        close(fd);
+        assert_int_equal(t.size(), 4);
+        assert_true(be32(t) - expected <= 2);
+        std::string udp = harness::udp_exchange(port("time", "udp", family), "", family);
+        assert_int_equal(udp.size(), 4);
+        assert_true(be32(udp) - expected <= 2);
+    }
+}
+
+static void time_after_2036(void**) {
+    // One hour past the wrap the counter has started again from zero.
+    int fd = harness::tcp_connect(port("clock-2036", "tcp", AF_INET));
+    std::string t = harness::recv_until_eof(fd);
+    close(fd);
+    assert_int_equal(t.size(), 4);
+    assert_true(be32(t) >= 3600 && be32(t) <= 3603);
+    std::string udp = harness::udp_exchange(port("clock-2036", "udp", AF_INET), "");
+    assert_true(be32(udp) >= 3600 && be32(udp) <= 3603);
+}
+
+static void status_both(void**) {
+    for (int family : {AF_INET, AF_INET6}) {
+        int fd = harness::tcp_connect(port("status", "tcp", family), family);
+        std::string report = harness::recv_until_eof(fd);
+        close(fd);
+        assert_non_null(strstr(report.c_str(), "smalld "));
+        assert_non_null(strstr(report.c_str(), " up "));
+        assert_non_null(strstr(report.c_str(), "echo "));
+        assert_non_null(strstr(report.c_str(), "clock-2036"));
+        std::string udp =
+            harness::udp_exchange(port("status", "udp", family), std::string(100, 's'), family);
+        assert_int_equal(udp.size(), 100);  // cut to the cap: 100 bytes x 1.0
+        assert_true(report.compare(0, 20, udp, 0, 20) == 0);
+    }
+}
+
+static std::string shell(const std::string& cmd) {
+    int status = -1;
+    std::string out = harness::run(cmd, &status);
+    assert_int_equal(status, 0);
+    return out;
+}
+
+static void standard_clients(void**) {
+    auto p = [](const char* i, const char* proto, int f = AF_INET) {
+        return std::to_string(port(i, proto, f));
+    };
+    assert_str_eq(shell("printf 'ping\\n' | nc -N 127.0.0.1 " + p("echo", "tcp")), "ping\n");
+    assert_str_eq(shell("printf 'ping6\\n' | nc -N ::1 " + p("echo", "tcp", AF_INET6)), "ping6\n");
+    assert_str_eq(shell("printf 'u\\n' | socat -T2 - UDP:127.0.0.1:" + p("echo", "udp")), "u\n");
+    assert_str_eq(shell("printf 'u6\\n' | socat -T2 - UDP6:[::1]:" + p("echo", "udp", AF_INET6)),
+                  "u6\n");
+    assert_int_equal(shell("nc -d 127.0.0.1 " + p("daytime", "tcp")).size(), 26);
+    assert_str_eq(
+        shell("socat -T2 - TCP6:[::1]:" + p("time", "tcp", AF_INET6) + " </dev/null | wc -c"),
+        "4\n");
+    assert_str_eq(shell("printf x | socat -T2 - UDP:127.0.0.1:" + p("time", "udp") + " | wc -c"),
+                  "4\n");
+    std::string lines = shell("nc -d 127.0.0.1 " + p("chargen", "tcp") + " | head -c 740");
+    assert_int_equal(lines.size(), 740);
+    assert_str_eq(lines.substr(0, 10), " !\"#$%&'()");
+    assert_non_null(strstr(shell("nc -d 127.0.0.1 " + p("qotd", "tcp")).c_str(), "\r\n"));
+    assert_non_null(strstr(shell("nc -d 127.0.0.1 " + p("status", "tcp")).c_str(), "smalld"));
+}
+
+int main() {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(echo_tcp),         cmocka_unit_test(echo_udp),
+        cmocka_unit_test(discard_both),     cmocka_unit_test(chargen_tcp),
+        cmocka_unit_test(chargen_udp),      cmocka_unit_test(qotd_both),
+        cmocka_unit_test(daytime_both),     cmocka_unit_test(time_both),
+        cmocka_unit_test(time_after_2036),  cmocka_unit_test(status_both),
+        cmocka_unit_test(standard_clients),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
