@@ -1,0 +1,179 @@
+// Start-up, reload and shutdown of the real daemon: exit codes, bind errors,
+// reload keeping live sessions and listeners, a bad reload keeping the old
+// configuration, and SIGTERM leaving no process behind.
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "../cmocka.hpp"
+#include "harness.h"
+
+using harness::TestDaemon;
+
+static std::string smalld() {
+    return harness::env_or("SMALLD_BIN", "smalld");
+}
+
+static const char* kBase = R"(
+[daemon]
+shutdown_timeout = 2s
+[control]
+socket =
+[echo]
+tcp = 127.0.0.1:0
+udp = 127.0.0.1:0
+[time]
+tcp = 127.0.0.1:0
+)";
+
+static void check_mode_and_usage(void**) {
+    int status;
+    harness::run(smalld() + " -x", &status);
+    assert_int_equal(status, 64);
+    harness::run(smalld() + " extra-arg", &status);
+    assert_int_equal(status, 64);
+    std::string v = harness::run(smalld() + " -V", &status);
+    assert_int_equal(status, 0);
+    assert_int_equal(v.rfind("smalld ", 0), 0);
+    TestDaemon d(kBase);
+    assert_true(d.started());
+    std::string ok = harness::run(smalld() + " -t -c " + d.config_path(), &status);
+    assert_int_equal(status, 0);
+    assert_str_eq(ok, "configuration OK\n");
+    d.write_config("[echo]\nrate = fast\n");
+    std::string bad = harness::run(smalld() + " -t -c " + d.config_path() + " 2>&1", &status);
+    assert_int_equal(status, 78);
+    assert_non_null(strstr(bad.c_str(), (d.config_path() + ":2: rate:").c_str()));
+}
+
+static void bind_failure_exits_71(void**) {
+    TestDaemon first(kBase);
+    assert_true(first.started());
+    std::string busy = "[control]\nsocket =\n[echo]\ntcp = 127.0.0.1:" +
+                       std::to_string(first.port("echo", "tcp")) + "\n";
+    TestDaemon second(busy);
+    assert_false(second.started());
+    assert_int_equal(second.wait_exit(5000), 71);
+    assert_non_null(strstr(second.log().c_str(), "cannot bind tcp 127.0.0.1:"));
+    assert_non_null(strstr(second.log().c_str(), "Address already in use"));
+    if (geteuid() == 0) return;  // root may bind low ports: the hint cannot be shown
+    TestDaemon low("[control]\nsocket =\n[echo]\ntcp = 127.0.0.1:7\n");
+    assert_int_equal(low.wait_exit(5000), 71);
+    assert_non_null(strstr(low.log().c_str(), "need root or CAP_NET_BIND_SERVICE"));
+}
+
+static void reload_keeps_sessions_and_listeners(void**) {
+    TestDaemon d(kBase);
+    assert_true(d.started());
+    uint16_t echo_port = d.port("echo", "tcp");
+    int live = harness::tcp_connect(echo_port);
+    assert_true(live >= 0);
+    assert_true(harness::send_all(live, "before "));
+    assert_str_eq(harness::recv_exactly(live, 7), "before ");
+    // Remove [time], add [daytime], change a setting of [echo].
+    std::string next = R"(
+[control]
+socket =
+[echo]
+tcp = 127.0.0.1:0
+udp = 127.0.0.1:0
+idle_timeout = 30s
+[daytime]
+tcp = 127.0.0.1:0
+)";
+    size_t mark = d.log_size();
+    d.write_config(next);
+    d.signal(SIGHUP);
+    assert_true(d.wait_for_log("reload done", 5000, mark));
+    std::string log = d.log().substr(mark);
+    assert_non_null(strstr(log.c_str(), "reload: removed time tcp 127.0.0.1:0"));
+    assert_non_null(strstr(log.c_str(), "reload: added daytime tcp 127.0.0.1:0"));
+    // The live session survived and still echoes; the listener kept its port.
+    assert_true(harness::send_all(live, "after"));
+    assert_str_eq(harness::recv_exactly(live, 5), "after");
+    close(live);
+    assert_int_equal(d.port("echo", "tcp"), echo_port);
+    int fresh = harness::tcp_connect(echo_port);
+    assert_true(fresh >= 0);
+    close(fresh);
+    int day = harness::tcp_connect(d.port("daytime", "tcp"));
+    assert_int_equal(harness::recv_until_eof(day).size(), 26);
+    close(day);
+}
+
+static void bad_reload_keeps_old_config(void**) {
+    TestDaemon d(kBase);
+    assert_true(d.started());
+    uint16_t time_port = d.port("time", "tcp");
+    int live = harness::tcp_connect(d.port("echo", "tcp"));
+    size_t mark = d.log_size();
+    d.write_config("[echo]\nrate = fast\nbogus = 1\n[time]\n");
+    d.signal(SIGHUP);
+    assert_true(d.wait_for_log("previous configuration stays in force", 5000, mark));
+    std::string log = d.log().substr(mark);
+    // Every error, with its line.
+    assert_non_null(strstr(log.c_str(), (d.config_path() + ":2: rate: expected a rate").c_str()));
+    assert_non_null(strstr(log.c_str(), (d.config_path() + ":3: unknown key \"bogus\"").c_str()));
+    // Old listeners and sessions are untouched.
+    assert_true(harness::send_all(live, "still here"));
+    assert_str_eq(harness::recv_exactly(live, 10), "still here");
+    close(live);
+    int t = harness::tcp_connect(time_port);
+    assert_int_equal(harness::recv_until_eof(t).size(), 4);
+    close(t);
+}
+
+static void sigterm_flushes_and_exits_zero(void**) {
+    auto d = std::make_unique<TestDaemon>(kBase);
+    assert_true(d->started());
+    pid_t pid = d->pid();
+    int idle = harness::tcp_connect(d->port("echo", "tcp"));
+    assert_true(idle >= 0);
+    d->signal(SIGTERM);
+    assert_int_equal(d->wait_exit(5000), 0);
+    // The session was closed, the listener is gone, and so is the process.
+    assert_int_equal(harness::recv_until_eof(idle, 10, 2000).size(), 0);
+    close(idle);
+    assert_true(kill(pid, 0) != 0 && errno == ESRCH);
+    assert_non_null(strstr(d->log().c_str(), "smalld stopped"));
+}
+
+static void sigint_also_stops(void**) {
+    TestDaemon d(kBase);
+    assert_true(d.started());
+    d.signal(SIGINT);
+    assert_int_equal(d.wait_exit(5000), 0);
+}
+
+static void shutdown_timeout_bounds_slow_peers(void**) {
+    // A peer that never reads keeps echo output queued; shutdown gives up
+    // after shutdown_timeout (2s) instead of waiting forever.
+    TestDaemon d(kBase);
+    assert_true(d.started());
+    int stuck = harness::tcp_connect(d.port("echo", "tcp"));
+    int small = 4096;
+    setsockopt(stuck, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    harness::send_all(stuck, std::string(8 << 20, 'z'), 3000);
+    d.signal(SIGTERM);
+    int rc = d.wait_exit(6000);
+    close(stuck);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(d.log().c_str(), "shutdown_timeout reached"));
+}
+
+int main() {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(check_mode_and_usage),
+        cmocka_unit_test(bind_failure_exits_71),
+        cmocka_unit_test(reload_keeps_sessions_and_listeners),
+        cmocka_unit_test(bad_reload_keeps_old_config),
+        cmocka_unit_test(sigterm_flushes_and_exits_zero),
+        cmocka_unit_test(sigint_also_stops),
+        cmocka_unit_test(shutdown_timeout_bounds_slow_peers),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
