@@ -12,7 +12,9 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "control_server.h"
 #include "log.h"
+#include "metrics_http.h"
 #include "notify.h"
 #include "services.h"
 
@@ -36,6 +38,8 @@ std::string format_bytes(uint64_t n) {
 Daemon::Daemon(Config config) : config_(std::move(config)) {}
 
 Daemon::~Daemon() {
+    control_.reset();  // unlinks the socket
+    metrics_.reset();
     listeners_.clear();
     sessions_.reset();
     signals_.clear();
@@ -180,6 +184,14 @@ std::optional<StartError> Daemon::start() {
         LOG_NOTICE("%s: listening on %s %s (%s)", listener->instance().config.name.c_str(),
                    to_string(listener->proto()), listener->actual().to_string().c_str(),
                    to_string(listener->origin()));
+    }
+    if (!config_.control.socket.empty()) {
+        control_ = std::make_unique<ControlServer>(*this);
+        if (auto error = control_->start()) return error;
+    }
+    if (config_.metrics.listen) {
+        metrics_ = std::make_unique<MetricsServer>(*this);
+        if (auto error = metrics_->start()) return error;
     }
     drop_privileges();
     setup_watchdog();

@@ -20,6 +20,9 @@
 
 namespace smalld {
 
+class ControlServer;
+class MetricsServer;
+
 struct StartError {
     int exit_code;  // sysexits
     std::string message;
@@ -89,6 +92,9 @@ class Daemon {
     int64_t stop_deadline_ms_ = 0;
     bool stopping_ = false;
     std::string last_reload_ = "none";
+    // Last members: destroyed first, while the event loop still exists.
+    std::unique_ptr<ControlServer> control_;
+    std::unique_ptr<MetricsServer> metrics_;
 };
 
 }  // namespace smalld

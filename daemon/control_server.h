@@ -1,0 +1,80 @@
+#pragma once
+// The control socket: an AF_UNIX stream socket that speaks one request per
+// line and one JSON reply per line. Clients are non-blocking and bounded: a
+// client that does not read its replies stops being read, a monitor that does
+// not keep up loses events (counted), and a half-sent line times out.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "control_request.h"
+#include "event_handle.h"
+
+namespace smalld {
+
+class Daemon;
+struct StartError;
+
+class ControlServer {
+  public:
+    explicit ControlServer(Daemon& daemon);
+    ~ControlServer();  // closes every client and unlinks the socket
+    ControlServer(const ControlServer&) = delete;
+    ControlServer& operator=(const ControlServer&) = delete;
+
+    // Creates, binds and listens at config().control.socket.
+    std::optional<StartError> start();
+
+    const std::string& path() const { return path_; }
+    size_t clients() const { return clients_.size(); }
+    uint64_t events_dropped_total() const { return events_dropped_total_; }
+
+    // Limits; tests may lower them.
+    static constexpr size_t kMaxClients = 128;
+    static constexpr size_t kMaxQueued = 1 << 20;           // replies: stop reading beyond
+    static constexpr size_t kMaxMonitorQueued = 256 << 10;  // events: drop beyond
+    static constexpr int kPartialLineTimeoutMs = 10'000;
+
+  private:
+    struct Client;
+
+    static void on_accept_cb(evutil_socket_t, short, void* self);
+    static void on_resume_cb(evutil_socket_t, short, void* self);
+    static void on_reap_cb(evutil_socket_t, short, void* self);
+    static void on_read_cb(evutil_socket_t, short, void* client);
+    static void on_write_cb(evutil_socket_t, short, void* client);
+    static void on_timeout_cb(evutil_socket_t, short, void* client);
+
+    void accept_ready();
+    void read_ready(Client& c);
+    void write_ready(Client& c);
+    // Frames and runs what the client sent, as far as its output queue allows.
+    void process(Client& c);
+    void execute(Client& c, std::string_view line);
+    void queue(Client& c, const std::string& line);
+    bool flush(Client& c);
+    void update_events(Client& c);
+    void broadcast(const std::string& line);
+    // The one way a client ends: logged with the reason, freed from the loop.
+    void close_client(Client& c, const char* reason);
+
+    Daemon& daemon_;
+    std::string path_;
+    dev_t dev_ = 0;
+    ino_t ino_ = 0;
+    Fd fd_;
+    EventHandle accept_;
+    EventHandle resume_;
+    EventHandle reap_;
+    uint64_t next_id_ = 1;
+    std::map<uint64_t, std::unique_ptr<Client>> clients_;
+    size_t monitors_ = 0;
+    uint64_t events_dropped_total_ = 0;
+};
+
+}  // namespace smalld
