@@ -1,0 +1,79 @@
+#include "metrics_http.h"
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <sys/socket.h>
+
+#include <cstring>
+#include <string>
+
+#include "build_config.h"
+#include "daemon.h"
+#include "log.h"
+#include "render.h"
+
+namespace smalld {
+
+void MetricsServer::HttpDeleter::operator()(evhttp* http) const {
+    evhttp_free(http);
+}
+
+MetricsServer::MetricsServer(Daemon& daemon) : daemon_(daemon) {}
+
+MetricsServer::~MetricsServer() = default;
+
+std::optional<StartError> MetricsServer::start() {
+    const SockAddr& want = *daemon_.config().metrics.listen;
+    http_.reset(evhttp_new(daemon_.base()));
+    if (!http_) return StartError{71, "metrics: cannot create the HTTP server"};
+    // A scrape is one small request; keep slow or greedy clients cheap.
+    evhttp_set_timeout(http_.get(), 10);
+    evhttp_set_max_headers_size(http_.get(), 8192);
+    evhttp_set_max_body_size(http_.get(), 0);
+    evhttp_set_allowed_methods(http_.get(), EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+    evhttp_set_gencb(http_.get(), on_request_cb, this);
+    std::string host = want.host();
+    evhttp_bound_socket* bound =
+        evhttp_bind_socket_with_handle(http_.get(), host.c_str(), want.port());
+    if (!bound)
+        return StartError{71, "metrics: cannot listen on " + want.to_string() + ": " +
+                                  strerror(errno) +
+                                  (want.port() < 1024 && errno == EACCES
+                                       ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)"
+                                       : "")};
+    actual_.len = sizeof actual_.storage;
+    if (getsockname(evhttp_bound_socket_get_fd(bound), actual_.get(), &actual_.len) != 0)
+        actual_ = want;
+    LOG_NOTICE("metrics: listening on http://%s/metrics", actual_.to_string().c_str());
+    return std::nullopt;
+}
+
+void MetricsServer::on_request_cb(evhttp_request* request, void* self) {
+    static_cast<MetricsServer*>(self)->handle(request);
+}
+
+void MetricsServer::handle(evhttp_request* request) {
+    const evhttp_uri* uri = evhttp_request_get_evhttp_uri(request);
+    const char* path = uri ? evhttp_uri_get_path(uri) : nullptr;
+    evkeyvalq* headers = evhttp_request_get_output_headers(request);
+    evbuffer* body = evbuffer_new();
+    if (!body) {
+        evhttp_send_error(request, HTTP_INTERNAL, nullptr);
+        return;
+    }
+    if (path && strcmp(path, "/metrics") == 0) {
+        std::string text = render_prometheus(daemon_.stats(), SMALLD_VERSION);
+        evbuffer_add(body, text.data(), text.size());
+        evhttp_add_header(headers, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+        evhttp_send_reply(request, HTTP_OK, "OK", body);
+    } else {
+        static const char kNotFound[] = "not found; try /metrics\n";
+        evbuffer_add(body, kNotFound, sizeof kNotFound - 1);
+        evhttp_add_header(headers, "Content-Type", "text/plain; charset=utf-8");
+        evhttp_send_reply(request, HTTP_NOTFOUND, "Not Found", body);
+    }
+    evbuffer_free(body);
+}
+
+}  // namespace smalld

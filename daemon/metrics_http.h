@@ -1,0 +1,42 @@
+#pragma once
+// The Prometheus endpoint: libevent's evhttp serving GET /metrics in text
+// format 0.0.4, rendered from the same statistics as everything else.
+
+#include <memory>
+#include <optional>
+
+#include "address.h"
+
+struct evhttp;
+struct evhttp_request;
+
+namespace smalld {
+
+class Daemon;
+struct StartError;
+
+class MetricsServer {
+  public:
+    explicit MetricsServer(Daemon& daemon);
+    ~MetricsServer();
+    MetricsServer(const MetricsServer&) = delete;
+    MetricsServer& operator=(const MetricsServer&) = delete;
+
+    // Binds config().metrics.listen; logs the address with the actual port.
+    std::optional<StartError> start();
+    const SockAddr& actual() const { return actual_; }
+
+  private:
+    static void on_request_cb(evhttp_request* request, void* self);
+    void handle(evhttp_request* request);
+
+    struct HttpDeleter {
+        void operator()(evhttp* http) const;
+    };
+
+    Daemon& daemon_;
+    std::unique_ptr<evhttp, HttpDeleter> http_;
+    SockAddr actual_;
+};
+
+}  // namespace smalld

@@ -1,0 +1,29 @@
+#pragma once
+// Renderers of the statistics. Each walks visit_stats(), so the control
+// socket, `smallctl metrics` and the /metrics endpoint show the same numbers.
+
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <string_view>
+
+#include "stats.h"
+
+namespace smalld {
+
+// {"process.uptime_seconds": 1.5, "conn.current": 0, ...,
+//  "instances": {"echo": {"type": "echo",
+//                         "tcp": {"sessions_total": 3, "conn.rejected_total": {"acl": 0, ...}},
+//                         "udp": {...}}}}
+// Unlabelled samples are top-level keys; labelled ones go under their
+// instance and protocol; samples with a reason become an object by reason.
+nlohmann::json render_stats_json(const Stats& stats);
+
+// Prometheus text exposition format 0.0.4: "smalld_" + key with '.' -> '_',
+// one HELP and TYPE per family, labels instance/type/proto/reason, and
+// smalld_build_info{version="..."} 1.
+std::string render_prometheus(const Stats& stats, std::string_view version);
+
+// "conn.rejected_total" -> "smalld_conn_rejected_total".
+std::string prometheus_name(std::string_view key);
+
+}  // namespace smalld

@@ -1,0 +1,96 @@
+#include <charconv>
+#include <cmath>
+#include <map>
+#include <vector>
+
+#include "render.h"
+
+namespace smalld {
+
+namespace {
+
+void append_escaped(std::string& out, std::string_view text, bool quote) {
+    for (char c : text) {
+        if (c == '\\')
+            out += "\\\\";
+        else if (c == '\n')
+            out += "\\n";
+        else if (quote && c == '"')
+            out += "\\\"";
+        else
+            out += c;
+    }
+}
+
+void append_value(std::string& out, double value) {
+    if (std::isnan(value)) {
+        out += "NaN";
+        return;
+    }
+    char buf[64];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+    out.append(buf, ec == std::errc() ? end : buf);
+}
+
+struct Family {
+    std::string help;
+    bool counter = true;
+    std::string samples;
+};
+
+}  // namespace
+
+std::string prometheus_name(std::string_view key) {
+    std::string name = "smalld_";
+    for (char c : key) name += c == '.' ? '_' : c;
+    return name;
+}
+
+std::string render_prometheus(const Stats& stats, std::string_view version) {
+    // Families in the order visit_stats first names them.
+    std::vector<std::string> order;
+    std::map<std::string, Family> families;
+    visit_stats(stats, [&](const StatSample& s) {
+        std::string name = prometheus_name(s.key);
+        auto [it, added] = families.try_emplace(name);
+        if (added) {
+            order.push_back(name);
+            it->second.help = s.help;
+            it->second.counter = s.counter;
+        }
+        std::string& out = it->second.samples;
+        out += name;
+        const std::pair<const char*, std::string_view> labels[] = {
+            {"instance", s.instance}, {"type", s.type}, {"proto", s.proto}, {"reason", s.reason}};
+        bool first = true;
+        for (const auto& [label, value] : labels) {
+            if (value.empty()) continue;
+            out += first ? '{' : ',';
+            first = false;
+            out += label;
+            out += "=\"";
+            append_escaped(out, value, true);
+            out += '"';
+        }
+        if (!first) out += '}';
+        out += ' ';
+        append_value(out, s.value);
+        out += '\n';
+    });
+    std::string out;
+    for (const auto& name : order) {
+        const Family& family = families[name];
+        out += "# HELP " + name + ' ';
+        append_escaped(out, family.help, false);
+        out += "\n# TYPE " + name + (family.counter ? " counter\n" : " gauge\n");
+        out += family.samples;
+    }
+    out += "# HELP smalld_build_info The version of smalld that is running.\n";
+    out += "# TYPE smalld_build_info gauge\n";
+    out += "smalld_build_info{version=\"";
+    append_escaped(out, version, true);
+    out += "\"} 1\n";
+    return out;
+}
+
+}  // namespace smalld
