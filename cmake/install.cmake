@@ -6,17 +6,7 @@
 # a distribution build configures with -DCMAKE_INSTALL_PREFIX=/usr (which also
 # puts the configuration in /etc/smalld, see GNUInstallDirs).
 
-# Where systemd looks for system units. For the /usr prefix ask systemd's
-# pkg-config file (/lib/systemd/system on Debian 12); for any other prefix stay
-# inside it: /usr/local/lib/systemd/system is on systemd's search path, others
-# must be linked by hand (systemctl link).
-if(CMAKE_INSTALL_PREFIX STREQUAL "/usr")
-  pkg_get_variable(SMALLD_PC_UNITDIR systemd systemdsystemunitdir)
-endif()
-if(NOT SMALLD_PC_UNITDIR)
-  set(SMALLD_PC_UNITDIR "${CMAKE_INSTALL_PREFIX}/lib/systemd/system")
-endif()
-set(SMALLD_SYSTEMD_UNITDIR "${SMALLD_PC_UNITDIR}" CACHE PATH "Where systemd system units are installed")
+include(${CMAKE_CURRENT_LIST_DIR}/systemd_unitdir.cmake)
 
 set(SMALLD_SOCKET_INSTANCES echo discard chargen qotd daytime time)
 

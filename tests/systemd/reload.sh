@@ -1,0 +1,42 @@
+#!/bin/bash
+# systemctl reload (SIGHUP) with a valid changed configuration and with a
+# broken one: the service stays active with the same PID, a valid change is
+# applied, a broken one is refused with every FILE:LINE error in the journal
+# and the running configuration kept.
+source "$(dirname "$0")/lib.sh"
+lab_up
+install_build
+
+base=$SMALLD_SOURCE_DIR/etc/smalld.ini
+lines=$(wc -l < "$base")
+lab systemctl start smalld.service || fail "systemctl start smalld failed"
+pid=$(prop smalld.service MainPID)
+if ASK_DEADLINE=1 ask tcp 127.0.0.1 7007 x >/dev/null 2>&1; then fail "7007 answers before the reload"; fi
+
+# A valid change: a second echo instance.
+{ cat "$base"; printf '\n[echo-lab]\ntype = echo\ntcp = 127.0.0.1:7007\n'; } | put_config
+lab systemctl reload smalld.service || fail "systemctl reload failed (valid config)"
+wait_until 10 "echo-lab answering on 127.0.0.1:7007 after the reload" \
+  "$LAB_TOOL" run "$LAB_STATE" python3 "$HERE/ask.py" tcp 127.0.0.1 7007 x
+is_active smalld.service || fail "not active after a valid reload"
+[ "$(prop smalld.service MainPID)" = "$pid" ] || fail "MainPID changed on reload"
+ok "valid reload applied: echo-lab answers, same PID $pid"
+
+# A broken change: two errors, at known lines, in a new section.
+bad1=$((lines + 8)) bad2=$((lines + 9))
+{ cat "$base"; printf '\n[echo-lab]\ntype = echo\ntcp = 127.0.0.1:7007\n[echo-lab2]\ntype = echo\ntcp = 127.0.0.1:7008\nrate = fast\nno_such_key = 1\n'; } | put_config
+lab systemctl reload smalld.service || fail "systemctl reload failed (broken config)"
+wait_until 10 "the error for line $bad1 in the journal" \
+  sh -c "\"$LAB_TOOL\" run \"$LAB_STATE\" journalctl -u smalld.service -o cat | grep -qF '$CONFIG:$bad1:'"
+journal | grep -qF "$CONFIG:$bad2:" || fail "no error for line $bad2 (every error must be reported)"
+journal | grep -F "$CONFIG:" | sed 's/^/    /'
+ok "broken reload: errors at $CONFIG:$bad1 and :$bad2 in the journal"
+sleep 0.5
+is_active smalld.service || fail "not active after a broken reload"
+[ "$(prop smalld.service MainPID)" = "$pid" ] || fail "MainPID changed on a broken reload"
+expect "old config kept: echo-lab still answers" "len=1 b'x'" tcp 127.0.0.1 7007 x
+expect "old config kept: echo still answers" "len=1 b'x'" tcp 127.0.0.1 7 x
+if ASK_DEADLINE=1 ask tcp 127.0.0.1 7008 x >/dev/null 2>&1; then fail "echo-lab2 from the broken config is served"; fi
+ok "echo-lab2 from the broken config is not served"
+lab systemctl stop smalld.service
+echo "reload: passed"

@@ -1,0 +1,43 @@
+#!/bin/bash
+# Socket activation: smalld.socket pulls in one socket unit per instance;
+# the first connection starts smalld.service, which takes the descriptors by
+# FileDescriptorName= instead of binding, and serves TCP and UDP on them.
+source "$(dirname "$0")/lib.sh"
+lab_up
+install_build
+
+lab systemctl start smalld.socket || fail "systemctl start smalld.socket failed"
+for unit in smalld.socket smalld-echo.socket smalld-discard.socket smalld-chargen.socket \
+            smalld-qotd.socket smalld-daytime.socket smalld-time.socket; do
+  is_active $unit || fail "$unit is not active"
+done
+ok "smalld.socket and the six instance sockets are listening"
+[ "$(prop smalld.service ActiveState)" = inactive ] || fail "smalld.service started before any connection"
+ok "smalld.service still inactive"
+
+# The first connection starts the service; it is queued meanwhile.
+expect "first connection (echo tcp 127.0.0.1) answered" "len=5 b'hello'" tcp 127.0.0.1 7 hello
+is_active smalld.service || fail "smalld.service not active after the first connection"
+triggered=$(prop smalld.service TriggeredBy)
+ok "smalld.service started by the connection (TriggeredBy: $triggered)"
+expect "echo tcp ::1 through the socket unit" "len=5 b'hello'" tcp ::1 7 hello
+expect "echo udp 127.0.0.1 through the socket unit" "len=4 b'ping'" udp 127.0.0.1 7 ping
+expect "time udp ::1 through the socket unit" "len=4 *" udp ::1 37 x
+expect "daytime tcp through the socket unit" "len=*20[0-9][0-9]*" tcp 127.0.0.1 13
+expect "status tcp through smalld.socket" "len=[1-9]*" tcp 127.0.0.1 9007
+pid=$(prop smalld.service MainPID)
+fds=$(lab sh -c "ls -l /proc/$pid/fd" | grep -c socket || true)
+ok "daemon holds $fds sockets"
+
+# Without the daemon, the sockets stay with systemd and activate it again.
+lab systemctl stop smalld.service
+is_active smalld-echo.socket || fail "smalld-echo.socket stopped with the service"
+expect "connection after stopping the service re-activates it" "len=1 b'x'" tcp 127.0.0.1 7 x
+is_active smalld.service || fail "not re-activated"
+ok "re-activated by a connection"
+lab systemctl stop smalld.service smalld.socket
+for unit in smalld.socket smalld-echo.socket smalld-time.socket; do
+  [ "$(prop $unit ActiveState)" = inactive ] || fail "$unit still $(prop $unit ActiveState) after stopping smalld.socket"
+done
+ok "stopping smalld.socket stops the instance sockets (PartOf=)"
+echo "socket: passed"
