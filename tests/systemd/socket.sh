@@ -25,6 +25,12 @@ expect "echo udp 127.0.0.1 through the socket unit" "len=4 b'ping'" udp 127.0.0.
 expect "time udp ::1 through the socket unit" "len=4 *" udp ::1 37 x
 expect "daytime tcp through the socket unit" "len=*20[0-9][0-9]*" tcp 127.0.0.1 13
 expect "status tcp through smalld.socket" "len=[1-9]*" tcp 127.0.0.1 9007
+journal | grep -q "echo: listening on tcp 0.0.0.0:7 (systemd)" ||
+  fail "the daemon does not report echo's descriptor as coming from systemd"
+if journal | grep "listening on" | grep -v "(systemd)"; then
+  fail "with every socket unit running, the daemon still bound listeners of its own"
+fi
+ok "all 28 listeners taken from systemd, none bound by the daemon"
 pid=$(prop smalld.service MainPID)
 fds=$(lab sh -c "ls -l /proc/$pid/fd" | grep -c socket || true)
 ok "daemon holds $fds sockets"
@@ -40,4 +46,22 @@ for unit in smalld.socket smalld-echo.socket smalld-time.socket; do
   [ "$(prop $unit ActiveState)" = inactive ] || fail "$unit still $(prop $unit ActiveState) after stopping smalld.socket"
 done
 ok "stopping smalld.socket stops the instance sockets (PartOf=)"
+# Enabling smalld.socket enables the six instance sockets too (Also=).
+lab systemctl enable smalld.socket 2>/dev/null
+for unit in smalld.socket smalld-echo.socket smalld-time.socket; do
+  [ "$(prop $unit UnitFileState)" = enabled ] || fail "$unit not enabled by 'systemctl enable smalld.socket'"
+done
+lab systemctl disable smalld.socket 2>/dev/null
+ok "systemctl enable smalld.socket enables the instance sockets (Also=)"
+
+# One instance from systemd, the others bound by the daemon itself.
+lab systemctl start smalld-echo.socket
+expect "echo through smalld-echo.socket alone" "len=1 b'x'" tcp 127.0.0.1 7 x
+expect "discard bound by the daemon beside it" "len=0 b''" tcp 127.0.0.1 9 x
+since=$(prop smalld.service ExecMainStartTimestamp)
+lab journalctl --no-pager -o cat -u smalld.service --since "@$(date -d "$since" +%s)" > "$LAB_STATE/mixed.log"
+grep -q "echo: listening on tcp 0.0.0.0:7 (systemd)" "$LAB_STATE/mixed.log" || fail "echo not from systemd in the mixed setup"
+grep -q "discard: listening on tcp 0.0.0.0:9 (config)" "$LAB_STATE/mixed.log" || fail "discard not bound from the config in the mixed setup"
+ok "mixed: echo from its socket unit, discard bound from the configuration"
+lab systemctl stop smalld.service smalld-echo.socket
 echo "socket: passed"
