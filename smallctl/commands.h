@@ -1,0 +1,44 @@
+#pragma once
+// smallctl's view of the daemon's commands, and how abbreviations resolve.
+//
+// Rule: for each word, an exact match wins; otherwise the word must be a
+// prefix of exactly one command word that may be abbreviated that far.
+// `stats`, `conn` and `conns` are never abbreviated and `status` no shorter
+// than `sta`, so `sta`, `stat` and `statu` mean status while `s`, `st` and
+// `con` are ambiguous. Every other word may be cut to any unique prefix:
+// `li`, `lo`, `mo`, `me`, `r`; `stats r` is stats reset, `conn k` conn kill.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace smallctl {
+
+struct Command {
+    std::string_view name;  // as the daemon spells it: "conn kill"
+    size_t min_args;
+    size_t max_args;
+    std::string_view usage;  // "conn kill ID"
+    std::string_view help;
+};
+
+const std::vector<Command>& commands();
+
+struct Resolved {
+    const Command* command = nullptr;  // nullptr: `error` says why (a usage error)
+    std::vector<std::string> args;
+    std::string error;
+};
+
+// Resolves the words after the options: {"sta"} -> status,
+// {"conn", "k", "42"} -> conn kill with args {"42"}.
+Resolved resolve(const std::vector<std::string>& words);
+
+// How short `word` may be abbreviated (its full length: never).
+size_t shortest_abbreviation(std::string_view word);
+
+// Resolves one word among `candidates`; sets *error when it cannot.
+std::string resolve_word(std::string_view word, const std::vector<std::string>& candidates,
+                         std::string* error);
+
+}  // namespace smallctl

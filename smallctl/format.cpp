@@ -1,0 +1,233 @@
+#include "format.h"
+
+#include <time.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace smallctl {
+
+namespace {
+
+bool numeric(const std::string& cell) {
+    if (cell.empty()) return false;
+    return std::all_of(cell.begin(), cell.end(),
+                       [](char c) { return (c >= '0' && c <= '9') || c == '.' || c == '-'; });
+}
+
+std::string text(const nlohmann::json& value) {
+    if (value.is_string()) return value.get<std::string>();
+    if (value.is_null()) return "-";
+    if (value.is_number_float()) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%.3f", value.get<double>());
+        return buf;
+    }
+    return value.dump();
+}
+
+uint64_t count(const nlohmann::json& object, const char* key) {
+    auto it = object.find(key);
+    if (it == object.end()) return 0;
+    if (it->is_number()) return it->get<uint64_t>();
+    uint64_t sum = 0;
+    if (it->is_object())
+        for (const auto& [reason, n] : it->items()) sum += n.get<uint64_t>();
+    return sum;
+}
+
+std::string format_status(const nlohmann::json& d) {
+    std::vector<std::vector<std::string>> rows = {
+        {"version", text(d.value("version", nlohmann::json()))},
+        {"pid", text(d.value("pid", nlohmann::json()))},
+        {"state", text(d.value("state", nlohmann::json()))},
+        {"uptime", format_duration(d.value("uptime_seconds", 0.0))},
+        {"config", text(d.value("config", nlohmann::json()))},
+        {"last reload", text(d.value("last_reload", nlohmann::json()))},
+        {"log level", text(d.value("log_level", nlohmann::json()))},
+        {"sessions", std::to_string(d.value("conn_current", uint64_t(0))) + " open, " +
+                         std::to_string(d.value("conn_accepted_total", uint64_t(0))) + " accepted"},
+        {"listeners", std::to_string(d.value("listeners", uint64_t(0))) + " (" +
+                          std::to_string(d.value("instances", uint64_t(0))) + " instances)"},
+        {"control", text(d.value("control_socket", nlohmann::json()))},
+        {"metrics", text(d.value("metrics_listen", nlohmann::json()))},
+    };
+    std::string out;
+    for (const auto& row : rows) {
+        char line[512];
+        snprintf(line, sizeof line, "%-12s %s\n", (row[0] + ":").c_str(), row[1].c_str());
+        out += line;
+    }
+    return out;
+}
+
+std::string format_stats(const nlohmann::json& d) {
+    std::vector<std::vector<std::string>> globals;
+    for (const auto& [key, value] : d.items())
+        if (key != "instances") globals.push_back({key, text(value)});
+    std::string out = render_table({"COUNTER", "VALUE"}, globals);
+    std::vector<std::vector<std::string>> rows;
+    std::vector<std::string> refusals;
+    if (d.contains("instances")) {
+        for (const auto& [name, instance] : d["instances"].items()) {
+            std::string type = instance.value("type", "");
+            for (const char* proto : {"tcp", "udp"}) {
+                if (!instance.contains(proto)) continue;
+                const auto& p = instance[proto];
+                bool tcp = std::string(proto) == "tcp";
+                const char* reasons_key = tcp ? "conn.rejected_total" : "datagrams_dropped_total";
+                rows.push_back({name, type, proto,
+                                tcp ? std::to_string(count(p, "sessions_current")) : "-",
+                                tcp ? std::to_string(count(p, "sessions_total")) : "-",
+                                tcp ? "-" : std::to_string(count(p, "datagrams_in_total")),
+                                tcp ? "-" : std::to_string(count(p, "datagrams_out_total")),
+                                std::to_string(count(p, "bytes.read_total")),
+                                std::to_string(count(p, "bytes.written_total")),
+                                std::to_string(count(p, reasons_key))});
+                if (auto it = p.find(reasons_key); it != p.end() && it->is_object())
+                    for (const auto& [reason, n] : it->items())
+                        if (n.get<uint64_t>() > 0)
+                            refusals.push_back(name + " " + proto + " " +
+                                               (tcp ? "rejected " : "dropped ") + reason + ": " +
+                                               std::to_string(n.get<uint64_t>()));
+            }
+        }
+    }
+    if (!rows.empty())
+        out += "\n" + render_table({"INSTANCE", "TYPE", "PROTO", "OPEN", "SESSIONS", "DGRAMS_IN",
+                                    "DGRAMS_OUT", "BYTES_IN", "BYTES_OUT", "REFUSED"},
+                                   rows);
+    if (!refusals.empty()) {
+        out += "\n";
+        for (const auto& line : refusals) out += line + "\n";
+    }
+    return out;
+}
+
+std::string format_listeners(const nlohmann::json& d) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& l : d)
+        rows.push_back(
+            {text(l.value("instance", nlohmann::json())), text(l.value("type", nlohmann::json())),
+             text(l.value("proto", nlohmann::json())), text(l.value("address", nlohmann::json())),
+             text(l.value("port", nlohmann::json())), text(l.value("origin", nlohmann::json()))});
+    if (rows.empty()) return "no listeners\n";
+    return render_table({"INSTANCE", "TYPE", "PROTO", "ADDRESS", "PORT", "ORIGIN"}, rows);
+}
+
+std::string format_conns(const nlohmann::json& d) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& s : d)
+        rows.push_back(
+            {text(s.value("id", nlohmann::json())), text(s.value("instance", nlohmann::json())),
+             text(s.value("peer", nlohmann::json())), text(s.value("local", nlohmann::json())),
+             format_duration(s.value("age_seconds", 0.0)),
+             format_duration(s.value("idle_seconds", 0.0)),
+             text(s.value("bytes_in", nlohmann::json())),
+             text(s.value("bytes_out", nlohmann::json()))});
+    if (rows.empty()) return "no sessions\n";
+    return render_table({"ID", "INSTANCE", "PEER", "LOCAL", "AGE", "IDLE", "IN", "OUT"}, rows);
+}
+
+}  // namespace
+
+std::string render_table(const std::vector<std::string>& headers,
+                         const std::vector<std::vector<std::string>>& rows) {
+    size_t columns = headers.size();
+    std::vector<size_t> width(columns);
+    std::vector<bool> right(columns, !rows.empty());
+    for (size_t i = 0; i < columns; ++i) width[i] = headers[i].size();
+    for (const auto& row : rows)
+        for (size_t i = 0; i < columns && i < row.size(); ++i) {
+            width[i] = std::max(width[i], row[i].size());
+            if (!numeric(row[i]) && row[i] != "-") right[i] = false;
+        }
+    auto line = [&](const std::vector<std::string>& cells) {
+        std::string out;
+        for (size_t i = 0; i < columns; ++i) {
+            const std::string cell = i < cells.size() ? cells[i] : "";
+            std::string pad(width[i] - cell.size(), ' ');
+            if (i > 0) out += "  ";
+            out += right[i] ? pad + cell : cell + (i + 1 < columns ? pad : "");
+        }
+        while (!out.empty() && out.back() == ' ') out.pop_back();
+        return out + "\n";
+    };
+    std::string out = line(headers);
+    for (const auto& row : rows) out += line(row);
+    return out;
+}
+
+std::string format_duration(double seconds) {
+    if (seconds < 60) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%.1fs", seconds);
+        return buf;
+    }
+    auto s = static_cast<long long>(seconds);
+    char buf[64];
+    if (s >= 86400)
+        snprintf(buf, sizeof buf, "%lldd %02lldh %02lldm %02llds", s / 86400, s / 3600 % 24,
+                 s / 60 % 60, s % 60);
+    else if (s >= 3600)
+        snprintf(buf, sizeof buf, "%lldh %02lldm %02llds", s / 3600, s / 60 % 60, s % 60);
+    else
+        snprintf(buf, sizeof buf, "%lldm %02llds", s / 60, s % 60);
+    return buf;
+}
+
+std::string format_reply(const std::string& command, const nlohmann::json& data) {
+    if (command == "status") return format_status(data);
+    if (command == "stats") return format_stats(data);
+    if (command == "listeners") return format_listeners(data);
+    if (command == "conns") return format_conns(data);
+    if (command == "metrics") return data.is_string() ? data.get<std::string>() : data.dump();
+    if (command == "stats reset") return "counters reset\n";
+    if (command == "conn kill")
+        return "session " + text(data.value("killed", nlohmann::json())) + " killed\n";
+    if (command == "log-level")
+        return "log level is now " + text(data.value("log_level", nlohmann::json())) + "\n";
+    if (command == "reload") {
+        auto changes = data.value("changes", nlohmann::json::array());
+        if (changes.empty()) return "reload: configuration unchanged\n";
+        std::string out = "reload: " + std::to_string(changes.size()) +
+                          (changes.size() == 1 ? " change\n" : " changes\n");
+        for (const auto& c : changes) out += "  " + text(c) + "\n";
+        return out;
+    }
+    if (command == "monitor") return "";
+    return data.dump(2) + "\n";
+}
+
+std::string format_event(const nlohmann::json& event, bool utc) {
+    std::string out;
+    if (auto t = event.find("time"); t != event.end() && t->is_number()) {
+        double when = t->get<double>();
+        time_t secs = static_cast<time_t>(when);
+        tm parts{};
+        if (utc)
+            gmtime_r(&secs, &parts);
+        else
+            localtime_r(&secs, &parts);
+        char buf[32];
+        snprintf(buf, sizeof buf, "%02d:%02d:%02d.%03d ", parts.tm_hour, parts.tm_min, parts.tm_sec,
+                 int(std::lround((when - double(secs)) * 1000)) % 1000);
+        out += buf;
+    }
+    out += event.value("event", "event");
+    for (const auto& [key, value] : event.items()) {
+        if (key == "event" || key == "time") continue;
+        out += " " + key + "=";
+        if (value.is_array()) {
+            std::string list;
+            for (const auto& v : value) list += (list.empty() ? "" : "; ") + text(v);
+            out += "[" + list + "]";
+        } else {
+            out += text(value);
+        }
+    }
+    return out + "\n";
+}
+
+}  // namespace smallctl

@@ -1,0 +1,130 @@
+// smallctl [-s SOCKET] [-j] COMMAND [ARGS]: the control client of smalld.
+#include <errno.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "build_config.h"
+#include "client.h"
+#include "commands.h"
+#include "format.h"
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitRefused = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitNotRunning = 3;
+constexpr int kExitDenied = 4;
+// A reload re-reads the file and binds new sockets: give it time.
+constexpr int kReplyTimeoutMs = 60'000;
+
+void usage(FILE* out) {
+    fprintf(out,
+            "usage: smallctl [-s SOCKET] [-j] COMMAND [ARGS]\n"
+            "  -s SOCKET  control socket (default " SMALLD_CONTROL_SOCKET
+            ")\n"
+            "  -j         print the daemon's JSON replies as they are\n"
+            "  -V         print the version and exit\n"
+            "  -h         this help\n"
+            "commands (any unambiguous prefix; status from sta):\n");
+    for (const auto& c : smallctl::commands())
+        fprintf(out, "  %-16s %.*s\n", std::string(c.usage).c_str(), int(c.help.size()),
+                c.help.data());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string socket_path = SMALLD_CONTROL_SOCKET;
+    bool raw = false;
+    int opt;
+    // "+": stop at the command, so its arguments may start with '-'.
+    while ((opt = getopt(argc, argv, "+s:jVh")) != -1) {
+        switch (opt) {
+            case 's':
+                socket_path = optarg;
+                break;
+            case 'j':
+                raw = true;
+                break;
+            case 'V':
+                printf("smallctl %s\n", SMALLD_VERSION);
+                return kExitOk;
+            case 'h':
+                usage(stdout);
+                return kExitOk;
+            default:
+                usage(stderr);
+                return kExitUsage;
+        }
+    }
+    std::vector<std::string> words(argv + optind, argv + argc);
+    if (words.empty()) {
+        usage(stderr);
+        return kExitUsage;
+    }
+    smallctl::Resolved resolved = smallctl::resolve(words);
+    if (!resolved.command) {
+        fprintf(stderr, "smallctl: %s\n", resolved.error.c_str());
+        return kExitUsage;
+    }
+    std::string command(resolved.command->name);
+
+    smallctl::Client client;
+    if (int err = client.connect_to(socket_path)) {
+        fprintf(stderr, "smallctl: cannot connect to %s: %s%s\n", socket_path.c_str(),
+                strerror(err), err == ENOENT || err == ECONNREFUSED ? " (is smalld running?)" : "");
+        if (err == ENOENT || err == ECONNREFUSED) return kExitNotRunning;
+        if (err == EACCES || err == EPERM) return kExitDenied;
+        return kExitRefused;
+    }
+    nlohmann::json request = {{"command", command}, {"args", resolved.args}};
+    if (!client.send_line(request.dump())) {
+        fprintf(stderr, "smallctl: %s: cannot send the request: %s\n", socket_path.c_str(),
+                strerror(errno));
+        return kExitRefused;
+    }
+    std::string line;
+    if (!client.read_line(&line, kReplyTimeoutMs)) {
+        fprintf(stderr, "smallctl: %s: no reply from smalld\n", socket_path.c_str());
+        return kExitRefused;
+    }
+    nlohmann::json reply = nlohmann::json::parse(line, nullptr, false);
+    if (reply.is_discarded() || !reply.is_object()) {
+        fprintf(stderr, "smallctl: %s: the reply is not JSON: %s\n", socket_path.c_str(),
+                line.c_str());
+        return kExitRefused;
+    }
+    if (!reply.value("ok", false)) {
+        if (raw) printf("%s\n", line.c_str());
+        fprintf(stderr, "smallctl: %s\n", reply.value("error", std::string("failed")).c_str());
+        if (auto errors = reply.find("errors"); errors != reply.end() && errors->is_array())
+            for (const auto& e : *errors)
+                fprintf(stderr, "%s\n", e.is_string() ? e.get<std::string>().c_str() : "?");
+        return reply.value("code", std::string()) == "denied" ? kExitDenied : kExitRefused;
+    }
+    if (raw)
+        printf("%s\n", line.c_str());
+    else
+        fputs(smallctl::format_reply(command, reply["data"]).c_str(), stdout);
+    if (command != "monitor") return kExitOk;
+
+    if (!raw) fprintf(stderr, "smallctl: monitoring %s; Ctrl-C to stop\n", socket_path.c_str());
+    fflush(stdout);
+    while (client.read_line(&line, -1)) {
+        if (raw) {
+            printf("%s\n", line.c_str());
+            fflush(stdout);
+            continue;
+        }
+        nlohmann::json event = nlohmann::json::parse(line, nullptr, false);
+        fputs(event.is_object() ? smallctl::format_event(event).c_str() : (line + "\n").c_str(),
+              stdout);
+        fflush(stdout);
+    }
+    fprintf(stderr, "smallctl: smalld closed the connection\n");
+    return kExitRefused;
+}
