@@ -11,9 +11,11 @@ namespace smallctl {
 namespace {
 
 bool numeric(const std::string& cell) {
-    if (cell.empty()) return false;
-    return std::all_of(cell.begin(), cell.end(),
-                       [](char c) { return (c >= '0' && c <= '9') || c == '.' || c == '-'; });
+    // "12", "-3", "0.250"; not "127.0.0.1".
+    size_t start = cell.size() > 1 && cell[0] == '-' ? 1 : 0;
+    if (cell.size() == start || std::count(cell.begin(), cell.end(), '.') > 1) return false;
+    return std::all_of(cell.begin() + long(start), cell.end(),
+                       [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
 }
 
 std::string text(const nlohmann::json& value) {

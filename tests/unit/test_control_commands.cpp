@@ -1,0 +1,146 @@
+// The control command table: matching whole words, argument counts, levels,
+// and every handler run against a real (listener-less) Daemon.
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "../cmocka.hpp"
+#include "control_commands.h"
+#include "daemon.h"
+
+using namespace smalld;
+
+namespace {
+
+CommandMatch match(std::vector<std::string> words) {
+    return find_command(words);
+}
+
+CommandReply run(Daemon& daemon, std::vector<std::string> words) {
+    CommandMatch m = find_command(words);
+    if (!m.command) return m.error;
+    return m.command->run(daemon, m.args);
+}
+
+}  // namespace
+
+static void matching(void**) {
+    auto m = match({"stats"});
+    assert_non_null(m.command);
+    assert_str_eq(std::string(m.command->name), "stats");
+    m = match({"stats", "reset"});
+    assert_str_eq(std::string(m.command->name), "stats reset");
+    assert_int_equal(int(m.command->level), int(ControlLevel::Admin));
+    m = match({"conn", "kill", "42"});
+    assert_str_eq(std::string(m.command->name), "conn kill");
+    assert_int_equal(m.args.size(), 1);
+    assert_str_eq(m.args[0], "42");
+
+    // The socket takes full words only.
+    m = match({"stat"});
+    assert_null(m.command);
+    assert_str_eq(m.error.code, "unknown_command");
+    assert_str_eq(m.error.error, "unknown command \"stat\"");
+    m = match({"conn"});
+    assert_null(m.command);
+    assert_str_eq(m.error.code, "unknown_command");
+    // Argument counts.
+    m = match({"conn", "kill"});
+    assert_null(m.command);
+    assert_str_eq(m.error.code, "usage");
+    assert_str_eq(m.error.error, "usage: conn kill ID");
+    m = match({"stats", "now"});
+    assert_null(m.command);
+    assert_str_eq(m.error.error, "usage: stats");
+    m = match({"log-level"});
+    assert_str_eq(m.error.error, "usage: log-level LEVEL");
+    assert_null(match({}).command);
+}
+
+static void levels(void**) {
+    std::set<std::string> admin, read;
+    for (const auto& c : control_commands())
+        (c.level == ControlLevel::Admin ? admin : read).insert(std::string(c.name));
+    assert_true(admin ==
+                std::set<std::string>({"stats reset", "conn kill", "reload", "log-level"}));
+    assert_true(read == std::set<std::string>(
+                            {"status", "stats", "metrics", "listeners", "conns", "monitor"}));
+}
+
+static void reply_json(void**) {
+    CommandReply ok;
+    ok.data = {{"a", 1}};
+    assert_str_eq(ok.to_json().dump(), R"({"data":{"a":1},"ok":true})");
+    CommandReply no = CommandReply::failure("denied", "permission denied");
+    no.details = {{"errors", {"x"}}};
+    assert_str_eq(no.to_json().dump(),
+                  R"({"code":"denied","error":"permission denied","errors":["x"],"ok":false})");
+}
+
+static void handlers(void**) {
+    Config config;
+    config.path = "/nonexistent/smalld.ini";
+    Daemon daemon(std::move(config));
+    assert_false(daemon.start().has_value());
+
+    auto r = run(daemon, {"status"});
+    assert_true(r.ok);
+    assert_str_eq(r.data["state"].get<std::string>(), "running");
+    assert_int_equal(r.data["pid"].get<int>(), getpid());
+    assert_str_eq(r.data["config"].get<std::string>(), "/nonexistent/smalld.ini");
+
+    daemon.stats().conn_accepted_total = 9;
+    r = run(daemon, {"stats"});
+    assert_true(r.ok);
+    assert_int_equal(r.data["conn.accepted_total"].get<uint64_t>(), 9);
+    r = run(daemon, {"stats", "reset"});
+    assert_true(r.ok);
+    assert_int_equal(daemon.stats().conn_accepted_total, 0);
+
+    r = run(daemon, {"metrics"});
+    assert_true(r.ok && r.data.is_string());
+    assert_non_null(strstr(r.data.get<std::string>().c_str(), "smalld_build_info{version="));
+
+    r = run(daemon, {"listeners"});
+    assert_true(r.ok && r.data.is_array() && r.data.empty());
+    r = run(daemon, {"conns"});
+    assert_true(r.ok && r.data.is_array() && r.data.empty());
+
+    r = run(daemon, {"conn", "kill", "77"});
+    assert_false(r.ok);
+    assert_str_eq(r.code, "failed");
+    assert_str_eq(r.error, "conn kill: no session 77");
+    r = run(daemon, {"conn", "kill", "7x"});
+    assert_str_eq(r.code, "usage");
+
+    r = run(daemon, {"log-level", "loud"});
+    assert_false(r.ok);
+    assert_str_eq(r.code, "usage");
+    r = run(daemon, {"log-level", "debug"});
+    assert_true(r.ok);
+    assert_str_eq(r.data["log_level"].get<std::string>(), "debug");
+    assert_int_equal(int(log::level()), int(LogLevel::Debug));
+    log::set_level(LogLevel::Error);
+
+    r = run(daemon, {"monitor"});
+    assert_true(r.ok && r.start_monitor);
+
+    // The file does not exist: the reload fails with the reason, old config kept.
+    r = run(daemon, {"reload"});
+    assert_false(r.ok);
+    assert_str_eq(r.code, "failed");
+    assert_true(r.details["errors"].is_array() && !r.details["errors"].empty());
+    assert_int_equal(daemon.stats().reload_failed_total, 1);
+    assert_str_eq(daemon.config().path, "/nonexistent/smalld.ini");
+}
+
+int main() {
+    const CMUnitTest tests[] = {
+        cmocka_unit_test(matching),
+        cmocka_unit_test(levels),
+        cmocka_unit_test(reply_json),
+        cmocka_unit_test(handlers),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}

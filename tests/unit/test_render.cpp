@@ -1,0 +1,148 @@
+// Statistics renderers: JSON and Prometheus text, both from visit_stats.
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "../cmocka.hpp"
+#include "render.h"
+#include "stats.h"
+
+using namespace smalld;
+
+namespace {
+
+Stats sample_stats() {
+    Stats stats;
+    stats.conn_current = 2;
+    stats.conn_accepted_total = 7;
+    stats.control_commands_total = 3;
+    auto& echo = stats.instance("echo", ServiceType::Echo);
+    echo.tcp.sessions_total = 5;
+    echo.tcp.sessions_current = 2;
+    echo.tcp.bytes_read = 1000;
+    echo.tcp.bytes_written = 999;
+    echo.tcp.reject(RejectReason::Rate);
+    echo.tcp.reject(RejectReason::Rate);
+    echo.udp.datagrams_in = 4;
+    echo.udp.datagrams_out = 3;
+    echo.udp.drop(DropReason::Loop);
+    auto& lab = stats.instance("echo\"lab", ServiceType::Echo);  // needs escaping
+    lab.tcp.sessions_total = 1;
+    return stats;
+}
+
+}  // namespace
+
+static void json_shape(void**) {
+    Stats stats = sample_stats();
+    nlohmann::json j = render_stats_json(stats);
+    assert_int_equal(j["conn.current"].get<uint64_t>(), 2);
+    assert_int_equal(j["conn.accepted_total"].get<uint64_t>(), 7);
+    assert_int_equal(j["control.commands_total"].get<uint64_t>(), 3);
+    assert_true(j["process.uptime_seconds"].is_number());
+    const auto& echo = j["instances"]["echo"];
+    assert_str_eq(echo["type"].get<std::string>(), "echo");
+    assert_int_equal(echo["tcp"]["sessions_total"].get<uint64_t>(), 5);
+    assert_int_equal(echo["tcp"]["sessions_current"].get<uint64_t>(), 2);
+    assert_int_equal(echo["tcp"]["bytes.read_total"].get<uint64_t>(), 1000);
+    assert_int_equal(echo["tcp"]["bytes.written_total"].get<uint64_t>(), 999);
+    assert_int_equal(echo["tcp"]["conn.rejected_total"]["rate"].get<uint64_t>(), 2);
+    assert_int_equal(echo["tcp"]["conn.rejected_total"]["acl"].get<uint64_t>(), 0);
+    assert_int_equal(echo["udp"]["datagrams_in_total"].get<uint64_t>(), 4);
+    assert_int_equal(echo["udp"]["datagrams_dropped_total"]["loop"].get<uint64_t>(), 1);
+    assert_false(echo["tcp"].contains("datagrams_in_total"));
+    assert_false(echo["udp"].contains("sessions_total"));
+    assert_int_equal(j["instances"]["echo\"lab"]["tcp"]["sessions_total"].get<uint64_t>(), 1);
+}
+
+// Every sample visit_stats produces is in the JSON, with the same value.
+static void json_has_every_sample(void**) {
+    Stats stats = sample_stats();
+    nlohmann::json j = render_stats_json(stats);
+    size_t samples = 0;
+    visit_stats(stats, [&](const StatSample& s) {
+        ++samples;
+        if (s.key == "process.uptime_seconds") return;
+        const nlohmann::json* at = &j;
+        if (!s.instance.empty())
+            at = &j["instances"][std::string(s.instance)][std::string(s.proto)];
+        at = &(*at)[std::string(s.key)];
+        if (!s.reason.empty()) at = &(*at)[std::string(s.reason)];
+        assert_true(at->is_number());
+        assert_true(at->get<double>() == s.value);
+    });
+    assert_true(samples > 20);
+}
+
+static void prometheus_text(void**) {
+    Stats stats = sample_stats();
+    std::string text = render_prometheus(stats, "1.2.3");
+    auto has = [&](const std::string& needle) {
+        if (text.find(needle) == std::string::npos) {
+            fprintf(stderr, "missing: %s\n%s", needle.c_str(), text.c_str());
+            return false;
+        }
+        return true;
+    };
+    assert_true(
+        has("# HELP smalld_conn_current TCP sessions open now.\n"
+            "# TYPE smalld_conn_current gauge\nsmalld_conn_current 2\n"));
+    assert_true(has("# TYPE smalld_conn_accepted_total counter\nsmalld_conn_accepted_total 7\n"));
+    assert_true(has("smalld_sessions_total{instance=\"echo\",type=\"echo\",proto=\"tcp\"} 5\n"));
+    assert_true(
+        has("smalld_bytes_read_total{instance=\"echo\",type=\"echo\",proto=\"tcp\"} 1000\n"));
+    assert_true(
+        has("smalld_conn_rejected_total{instance=\"echo\",type=\"echo\",proto=\"tcp\","
+            "reason=\"rate\"} 2\n"));
+    assert_true(
+        has("smalld_datagrams_dropped_total{instance=\"echo\",type=\"echo\",proto=\"udp\","
+            "reason=\"loop\"} 1\n"));
+    assert_true(
+        has("smalld_sessions_total{instance=\"echo\\\"lab\",type=\"echo\",proto=\"tcp\"} 1\n"));
+    assert_true(has("# TYPE smalld_build_info gauge\nsmalld_build_info{version=\"1.2.3\"} 1\n"));
+    assert_true(text.back() == '\n');
+
+    // HELP and TYPE once per family, before its samples; counters end in _total;
+    // every sample line belongs to the family declared last.
+    std::map<std::string, int> helps, types;
+    std::string family;
+    std::istringstream lines(text);
+    std::string line;
+    while (std::getline(lines, line)) {
+        if (line.rfind("# HELP ", 0) == 0) {
+            family = line.substr(7, line.find(' ', 7) - 7);
+            ++helps[family];
+        } else if (line.rfind("# TYPE ", 0) == 0) {
+            std::string name = line.substr(7, line.find(' ', 7) - 7);
+            assert_str_eq(name, family);
+            ++types[name];
+            if (line.size() > 8 && line.substr(line.size() - 8) == " counter")
+                assert_str_eq(name.substr(name.size() - 6), "_total");
+        } else {
+            std::string name = line.substr(0, line.find_first_of("{ "));
+            assert_str_eq(name, family);
+            assert_true(name.find('.') == std::string::npos);
+        }
+    }
+    assert_true(helps.size() > 10);
+    for (const auto& [name, n] : helps) {
+        assert_int_equal(n, 1);
+        assert_int_equal(types[name], 1);
+    }
+}
+
+static void names(void**) {
+    assert_str_eq(prometheus_name("conn.rejected_total"), "smalld_conn_rejected_total");
+    assert_str_eq(prometheus_name("process.uptime_seconds"), "smalld_process_uptime_seconds");
+}
+
+int main() {
+    const CMUnitTest tests[] = {
+        cmocka_unit_test(json_shape),
+        cmocka_unit_test(json_has_every_sample),
+        cmocka_unit_test(prometheus_text),
+        cmocka_unit_test(names),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}

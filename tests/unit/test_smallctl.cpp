@@ -1,0 +1,104 @@
+// smallctl's pure parts: abbreviation rules and table output.
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "../cmocka.hpp"
+#include "commands.h"
+#include "format.h"
+
+using namespace smallctl;
+
+namespace {
+
+std::string resolved(std::vector<std::string> words) {
+    Resolved r = resolve(words);
+    if (!r.command) return "error: " + r.error;
+    std::string out(r.command->name);
+    for (const auto& a : r.args) out += " [" + a + "]";
+    return out;
+}
+
+}  // namespace
+
+static void abbreviations(void**) {
+    assert_str_eq(resolved({"status"}), "status");
+    assert_str_eq(resolved({"sta"}), "status");
+    assert_str_eq(resolved({"stat"}), "status");
+    assert_str_eq(resolved({"statu"}), "status");
+    assert_str_eq(resolved({"stats"}), "stats");
+    assert_str_eq(resolved({"st"}), "error: \"st\" is ambiguous: status stats");
+    assert_str_eq(resolved({"s"}), "error: \"s\" is ambiguous: status stats");
+    assert_str_eq(resolved({"stats", "r"}), "stats reset");
+    assert_str_eq(resolved({"stats", "reset"}), "stats reset");
+    assert_str_eq(resolved({"li"}), "listeners");
+    assert_str_eq(resolved({"l"}), "error: \"l\" is ambiguous: listeners log-level");
+    assert_str_eq(resolved({"lo", "debug"}), "log-level [debug]");
+    assert_str_eq(resolved({"conns"}), "conns");
+    assert_str_eq(resolved({"con"}), "error: \"con\" is ambiguous: conns conn");
+    assert_str_eq(resolved({"conn", "k", "42"}), "conn kill [42]");
+    assert_str_eq(resolved({"conn", "kill", "42"}), "conn kill [42]");
+    assert_str_eq(resolved({"mo"}), "monitor");
+    assert_str_eq(resolved({"me"}), "metrics");
+    assert_str_eq(resolved({"m"}), "error: \"m\" is ambiguous: metrics monitor");
+    assert_str_eq(resolved({"r"}), "reload");
+}
+
+static void usage_errors(void**) {
+    assert_str_eq(resolved({"frobnicate"}), "error: unknown command \"frobnicate\"");
+    assert_str_eq(resolved({}), "error: no command given");
+    assert_str_eq(resolved({"conn"}), "error: usage: smallctl conn kill ID");
+    assert_str_eq(resolved({"conn", "kill"}), "error: usage: smallctl conn kill ID");
+    assert_str_eq(resolved({"conn", "kill", "1", "2"}), "error: usage: smallctl conn kill ID");
+    assert_str_eq(resolved({"conn", "x"}), "error: conn: unknown command \"x\"");
+    assert_str_eq(resolved({"stats", "x"}), "error: usage: smallctl stats");
+    assert_str_eq(resolved({"log-level"}), "error: usage: smallctl log-level LEVEL");
+    assert_str_eq(resolved({"status", "now"}), "error: usage: smallctl status");
+}
+
+static void tables(void**) {
+    std::string t =
+        render_table({"ID", "INSTANCE", "IN"}, {{"1", "echo", "10"}, {"12", "chargen-lab", "5"}});
+    assert_str_eq(t,
+                  "ID  INSTANCE     IN\n"
+                  " 1  echo         10\n"
+                  "12  chargen-lab   5\n");
+    assert_str_eq(render_table({"A", "B"}, {}), "A  B\n");
+}
+
+static void replies(void**) {
+    nlohmann::json listeners = nlohmann::json::parse(
+        R"([{"instance":"echo","type":"echo","proto":"tcp","address":"127.0.0.1","port":7,
+             "origin":"config"}])");
+    assert_str_eq(format_reply("listeners", listeners),
+                  "INSTANCE  TYPE  PROTO  ADDRESS    PORT  ORIGIN\n"
+                  "echo      echo  tcp    127.0.0.1     7  config\n");
+    assert_str_eq(format_reply("conns", nlohmann::json::array()), "no sessions\n");
+    assert_str_eq(format_reply("reload", {{"changes", {"added instance [x]"}}}),
+                  "reload: 1 change\n  added instance [x]\n");
+    assert_str_eq(format_reply("reload", {{"changes", nlohmann::json::array()}}),
+                  "reload: configuration unchanged\n");
+    assert_str_eq(format_reply("metrics", "smalld_x 1\n"), "smalld_x 1\n");
+    assert_str_eq(format_reply("conn kill", {{"killed", 42}}), "session 42 killed\n");
+    std::string stats = format_reply(
+        "stats", nlohmann::json::parse(R"({"conn.current":1,"instances":{"echo":{"type":"echo",
+            "tcp":{"sessions_total":3,"sessions_current":1,"bytes.read_total":10,
+                   "bytes.written_total":10,"conn.rejected_total":{"acl":0,"rate":2}}}}})"));
+    assert_non_null(strstr(stats.c_str(), "conn.current      1\n"));
+    assert_non_null(strstr(stats.c_str(), "echo tcp rejected rate: 2\n"));
+    assert_str_eq(format_event({{"event", "session_open"}, {"id", 3}, {"time", 0.25}}, true),
+                  "00:00:00.250 session_open id=3\n");
+    assert_str_eq(format_duration(5.25), "5.2s");
+    assert_str_eq(format_duration(3725), "1h 02m 05s");
+    assert_str_eq(format_duration(90061), "1d 01h 01m 01s");
+}
+
+int main() {
+    const CMUnitTest tests[] = {
+        cmocka_unit_test(abbreviations),
+        cmocka_unit_test(usage_errors),
+        cmocka_unit_test(tables),
+        cmocka_unit_test(replies),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
