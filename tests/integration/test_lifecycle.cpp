@@ -9,8 +9,10 @@
 #include <memory>
 #include <string>
 
-#include "../cmocka.hpp"
 #include "harness.h"
+
+// cmocka last: its fail() macro breaks C++ headers included after it.
+#include "../cmocka.hpp"
 
 using harness::TestDaemon;
 

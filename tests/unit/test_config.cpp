@@ -6,9 +6,11 @@
 #include <fstream>
 #include <string>
 
-#include "../cmocka.hpp"
 #include "config.h"
 #include "config_table.h"
+
+// cmocka last: its fail() macro breaks C++ headers included after it.
+#include "../cmocka.hpp"
 
 using namespace smalld;
 

@@ -7,9 +7,11 @@
 #include <sstream>
 #include <string>
 
-#include "../cmocka.hpp"
 #include "config.h"
 #include "config_table.h"
+
+// cmocka last: its fail() macro breaks C++ headers included after it.
+#include "../cmocka.hpp"
 
 using namespace smalld;
 

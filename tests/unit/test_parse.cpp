@@ -2,9 +2,11 @@
 #include <cstring>
 #include <string>
 
-#include "../cmocka.hpp"
 #include "address.h"
 #include "parse.h"
+
+// cmocka last: its fail() macro breaks C++ headers included after it.
+#include "../cmocka.hpp"
 
 using namespace smalld;
 

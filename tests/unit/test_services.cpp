@@ -4,9 +4,11 @@
 #include <set>
 #include <string>
 
-#include "../cmocka.hpp"
 #include "config.h"
 #include "services.h"
+
+// cmocka last: its fail() macro breaks C++ headers included after it.
+#include "../cmocka.hpp"
 
 using namespace smalld;
 
