@@ -18,7 +18,8 @@ ok "built $(basename "$deb")"
 depends=$(dpkg-deb -f "$deb" Depends)
 echo "    Depends: $depends"
 [[ $depends == *libevent* ]] || fail "Depends lacks libevent (shlibdeps off?)"
-dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -q conffiles || fail "no conffiles in the package"
+control=$(dpkg-deb --ctrl-tarfile "$deb" | tar -t)
+[[ $control == *conffiles* ]] || fail "no conffiles in the package"
 conffiles=$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles)
 [ "$conffiles" = "$CONFIG" ] || fail "conffiles lists '$conffiles', expected $CONFIG"
 ok "Depends from shlibdeps; conffile $CONFIG"
@@ -30,7 +31,7 @@ ok "dpkg -i installed it (in the lab's overlay)"
 [ "$(prop smalld.service UnitFileState)" = enabled ] || fail "postinst did not enable smalld.service"
 wait_until 15 "smalld.service started by postinst" is_active smalld.service
 expect "echo answers after dpkg -i" "len=1 b'x'" tcp 127.0.0.1 7 x
-lab dpkg-query -W -f='${Conffiles}\n' smalld | grep -qF "$CONFIG" || fail "dpkg does not know $CONFIG as a conffile"
+[[ $(lab dpkg-query -W -f='${Conffiles}\n' smalld) == *"$CONFIG"* ]] || fail "dpkg does not know $CONFIG as a conffile"
 ok "postinst enabled and started smalld.service; dpkg records the conffile"
 
 lab dpkg -r smalld >"$LAB_STATE/dpkg.log" 2>&1 || { cat "$LAB_STATE/dpkg.log"; fail "dpkg -r failed"; }

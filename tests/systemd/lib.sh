@@ -105,3 +105,7 @@ expect() {
 
 # The journal of smalld.service since the lab booted, as plain messages.
 journal() { lab journalctl --no-pager -o cat -u smalld.service "$@"; }
+
+# journal_has FIXED_STRING: read whole, then search (with pipefail, "journal |
+# grep -q" can fail when grep exits before journalctl has written everything).
+journal_has() { local text; text=$(journal); grep -qiF -- "$1" <<<"$text"; }

@@ -31,7 +31,7 @@ restarted() {
 }
 wait_until 20 "a watchdog restart (NRestarts > $restarts, new MainPID, active)" restarted
 journal | grep -i watchdog | sed 's/^/    /' || true
-lab journalctl --no-pager -o cat -u smalld.service | grep -qi "watchdog timeout" ||
+journal_has "watchdog timeout" ||
   fail "restarted, but the journal shows no watchdog timeout"
 ok "stalled loop killed by the watchdog and restarted: pid $pid -> $(prop smalld.service MainPID), NRestarts $(prop smalld.service NRestarts)"
 expect "echo answers after the restart" "len=1 b'x'" tcp 127.0.0.1 7 x
