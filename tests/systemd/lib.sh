@@ -103,6 +103,9 @@ expect() {
   ok "$what"
 }
 
+# smallctl in the lab, if this build has it (prints its path).
+lab_smallctl() { lab sh -c 'command -v smallctl'; }
+
 # The journal of smalld.service since the lab booted, as plain messages.
 journal() { lab journalctl --no-pager -o cat -u smalld.service "$@"; }
 

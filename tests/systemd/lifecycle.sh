@@ -36,6 +36,17 @@ for host in 127.0.0.1 ::1; do
   ok "status udp $host: ${reply%% *}"
 done
 
+# The control socket in RuntimeDirectory=: root may use it, others may not
+# (mode 0660, owned by the dynamic user).
+if ctl=$(lab_smallctl); then
+  lab "$ctl" status >/dev/null || fail "smallctl status failed as root"
+  rc=0; lab setpriv --reuid=65534 --regid=65534 --clear-groups "$ctl" status >/dev/null 2>&1 || rc=$?
+  [ $rc = 4 ] || fail "smallctl status as nobody: exit $rc, expected 4 (permission denied)"
+  ok "control socket /run/smalld/control.sock: root gets status, nobody exit 4"
+else
+  echo "note: smallctl not in this build; control socket not checked"
+fi
+
 # Connection log lines reach the journal with their priority (the daemon
 # writes <N> prefixes on JOURNAL_STREAM; journald turns them into PRIORITY).
 wait_until 5 "a connection log line from 127.0.0.1 in the journal" \

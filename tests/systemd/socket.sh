@@ -31,6 +31,11 @@ if journal | grep -E "^[a-z0-9_-]+: listening on (tcp|udp) " | grep -v "(systemd
   fail "with every socket unit running, the daemon still bound listeners of its own"
 fi
 ok "all 28 listeners taken from systemd, none bound by the daemon"
+if ctl=$(lab_smallctl); then
+  origins=$(lab "$ctl" -j listeners | python3 -c 'import json,sys; print(" ".join(sorted({l["origin"] for l in json.load(sys.stdin)["data"]})))')
+  [ "$origins" = systemd ] || fail "smallctl listeners shows origins '$origins', expected only systemd"
+  ok "smallctl listeners: every listener's origin is systemd"
+fi
 pid=$(prop smalld.service MainPID)
 fds=$(lab sh -c "ls -l /proc/$pid/fd" | grep -c socket || true)
 ok "daemon holds $fds sockets"
