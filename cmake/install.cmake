@@ -34,7 +34,7 @@ install(FILES ${CMAKE_SOURCE_DIR}/etc/smalld.ini
 
 # Manuals: whichever of man/*.{1,5,8} exist, each to its section.
 foreach(section 1 5 8)
-  file(GLOB SMALLD_MAN_PAGES ${CMAKE_SOURCE_DIR}/man/*.${section})
+  file(GLOB SMALLD_MAN_PAGES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/man/*.${section})
   if(SMALLD_MAN_PAGES)
     install(FILES ${SMALLD_MAN_PAGES} DESTINATION ${CMAKE_INSTALL_MANDIR}/man${section})
   endif()
