@@ -55,7 +55,6 @@ class StreamConn final : public PollHandler {
     void close_fd();
 
     StreamEngine* engine_;
-    uint32_t id_;
     int fd_ = -1;
     bool connected_ = false;
     bool want_write_ = false;
@@ -106,7 +105,6 @@ class StreamEngine final : public PollHandler {
 
 StreamConn::StreamConn(StreamEngine* engine, uint32_t id)
     : engine_(engine),
-      id_(id),
       stream_start_(engine->line_mode ? 0 : stream_start_for(id, engine->source)) {
     send_times_.resize(engine->opt.depth);
     line_reply_.reserve(kLineReplyKeep);

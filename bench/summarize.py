@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""Turns bench/run's runs.jsonl into the Markdown table and the chart data.
+
+Each scenario has one headline metric; the table shows its median over the
+rounds with the min-max range, the ratio to the reference server and to
+smalld, plus median p99 latency and server CPU per request.
+"""
+import argparse
+import json
+import statistics
+from collections import defaultdict
+
+SERVERS = ["smalld", "refserver", "memcached", "redis", "xinetd"]
+
+# scenario: (title, metric name, unit, higher is better, extractor)
+def ops(r):
+    return r.get("ops_per_s")
+
+def mb_each_way(r):
+    return r.get("bytes_per_s", 0) / 2 / 1e6 if "bytes_per_s" in r else None
+
+def bytes_per_held(r):
+    held = r.get("held", 0)
+    if not held or "server_rss_kb_held" not in r:
+        return None
+    return max(0, r["server_rss_kb_held"] - r["server_rss_kb_before"]) * 1024 / held
+
+def rss_growth_kib(r):
+    if "server_rss_kb_held" not in r:
+        return None
+    return max(0, r["server_rss_kb_held"] - r["server_rss_kb_before"])
+
+SCENARIOS = {
+    "tcp64_c1": ("TCP echo 64 B, 1 connection", "msgs/s", True, ops),
+    "tcp64_c50": ("TCP echo 64 B, 50 connections", "msgs/s", True, ops),
+    "tcp16k_c50": ("TCP echo 16 KiB, 50 connections", "MB/s each way", True, mb_each_way),
+    "tcp64_c50_p16": ("TCP echo 64 B, 50 connections, pipeline 16", "msgs/s", True, ops),
+    "udp64_c50": ("UDP echo 64 B, 50 flows", "datagrams/s", True, ops),
+    "time_c20": ("time (RFC 868), new connection per query, 20 clients", "connections/s", True, ops),
+    "idle_10k": ("Idle sessions: 10,000", "server RSS bytes per session", False, bytes_per_held),
+    "idle_max": ("Idle sessions: as many as the fd limit allows", "server RSS bytes per session", False,
+                 bytes_per_held),
+    "slowread_1k": ("Slow reader: 1,000 echo clients that never read", "server RSS growth KiB", False,
+                    rss_growth_kib),
+}
+
+
+def fmt(value):
+    if value is None:
+        return "–"
+    if value >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
+def spread(values):
+    if not values:
+        return "–"
+    med = statistics.median(values)
+    if len(values) == 1:
+        return fmt(med)
+    return f"{fmt(med)} ({fmt(min(values))}–{fmt(max(values))})"
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return "–"
+    return f"{a / b:.2f}×"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("runs")
+    ap.add_argument("markdown")
+    ap.add_argument("chart")
+    ap.add_argument("--rounds", default="?")
+    ap.add_argument("--duration", default="?")
+    ap.add_argument("--fd-limit", default="?")
+    args = ap.parse_args()
+
+    runs = defaultdict(list)
+    with open(args.runs) as f:
+        for line in f:
+            r = json.loads(line)
+            runs[(r["scenario"], r["server"])].append(r)
+
+    out = ["# smalld benchmark", "",
+           f"{args.rounds} round(s), {args.duration} per throughput run, servers interleaved within each "
+           f"round; server on CPU 0, smallprobe on CPU 1, all on 127.0.0.1. fd limit {args.fd_limit}. "
+           "Medians with min–max over rounds. \"vs ref\" divides by refserver (one bare epoll loop: "
+           "what one core can do); \"vs smalld\" divides by smalld. memcached (`version`) and redis "
+           "(`PING`) stand in for echo in the 64 B request/reply rows. xinetd forks a process per TCP "
+           "echo session, so its CPU column counts only the parent.", ""]
+    chart_rows = []
+    for scenario, (title, unit, higher_better, extract) in SCENARIOS.items():
+        present = [s for s in SERVERS if (scenario, s) in runs]
+        if not present:
+            continue
+        medians = {}
+        out += [f"## {title}", "",
+                f"| server | {unit} | vs ref | vs smalld | p99 latency µs | server CPU µs/op | errors |",
+                "|---|---|---|---|---|---|---|"]
+        rows = []
+        for s in present:
+            rs = runs[(scenario, s)]
+            values = [v for v in (extract(r) for r in rs) if v is not None]
+            medians[s] = statistics.median(values) if values else None
+            p99 = [r["latency_us"]["p99"] for r in rs if "latency_us" in r and r["latency_us"]["count"]]
+            cpu = [r["server_cpu_us_per_op"] for r in rs if "server_cpu_us_per_op" in r]
+            errors = sum(r.get("errors", {}).get("total", 0) + r.get("mismatched_bytes", 0) +
+                         r.get("losses", 0) for r in rs)
+            failed = sum(1 for r in rs if r.get("exit", 0) >= 2)
+            err_text = str(errors) + (f", {failed} failed" if failed else "")
+            if scenario.startswith("idle") or scenario.startswith("slowread"):
+                held = [r.get("held", 0) for r in rs]
+                err_text += f"; held {min(held)}" + (f"–{max(held)}" if max(held) != min(held) else "")
+            rows.append((s, values, p99, cpu, err_text))
+        for s, values, p99, cpu, err_text in rows:
+            out.append(f"| {s} | {spread(values)} | {ratio(medians[s], medians.get('refserver'))} | "
+                       f"{ratio(medians[s], medians.get('smalld'))} | "
+                       f"{fmt(statistics.median(p99)) if p99 else '–'} | "
+                       f"{fmt(statistics.median(cpu)) if cpu else '–'} | {err_text} |")
+        out.append("")
+        if higher_better and medians.get("refserver"):
+            chart_rows.append((scenario, [medians.get(s) / medians["refserver"] if medians.get(s) else 0
+                                          for s in SERVERS]))
+    with open(args.markdown, "w") as f:
+        f.write("\n".join(out))
+    with open(args.chart, "w") as f:
+        f.write("scenario " + " ".join(SERVERS) + "\n")
+        for scenario, values in chart_rows:
+            f.write(scenario + " " + " ".join(f"{v:.4f}" for v in values) + "\n")
+
+
+if __name__ == "__main__":
+    main()
