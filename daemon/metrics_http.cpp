@@ -31,7 +31,6 @@ std::optional<StartError> MetricsServer::start() {
     evhttp_set_timeout(http_.get(), 10);
     evhttp_set_max_headers_size(http_.get(), 8192);
     evhttp_set_max_body_size(http_.get(), 0);
-    evhttp_set_allowed_methods(http_.get(), EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
     evhttp_set_gencb(http_.get(), on_request_cb, this);
     std::string host = want.host();
     evhttp_bound_socket* bound =
@@ -60,6 +59,13 @@ void MetricsServer::handle(evhttp_request* request) {
     evbuffer* body = evbuffer_new();
     if (!body) {
         evhttp_send_error(request, HTTP_INTERNAL, nullptr);
+        return;
+    }
+    auto method = evhttp_request_get_command(request);
+    if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
+        evhttp_add_header(headers, "Allow", "GET, HEAD");
+        evhttp_send_reply(request, 405, "Method Not Allowed", nullptr);
+        evbuffer_free(body);
         return;
     }
     if (path && strcmp(path, "/metrics") == 0) {

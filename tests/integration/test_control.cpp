@@ -1,0 +1,543 @@
+// The control socket, smallctl and the metrics endpoint, through the real
+// daemon and the real smallctl binary.
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../cmocka.hpp"
+#include "harness.h"
+
+using harness::TestDaemon;
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+const char* kConfig = R"(
+[daemon]
+log_connections = no
+[control]
+socket = @DIR@/control.sock
+mode = 0666
+[metrics]
+listen = 127.0.0.1:0
+[echo]
+tcp = 127.0.0.1:0
+udp = 127.0.0.1:0
+rate = 0/s
+)";
+
+// One control connection with a line buffer; every wait is bounded.
+class Ctl {
+  public:
+    explicit Ctl(const std::string& path) {
+        fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+        if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+            close(fd_);
+            fd_ = -1;
+        }
+    }
+    ~Ctl() {
+        if (fd_ >= 0) close(fd_);
+    }
+    bool ok() const { return fd_ >= 0; }
+    int fd() const { return fd_; }
+    bool send(const std::string& data) { return harness::send_all(fd_, data); }
+    // One line; "" on timeout or EOF (check eof()).
+    std::string line(int timeout_ms = 5000) {
+        auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+        for (;;) {
+            size_t nl = buffer_.find('\n');
+            if (nl != std::string::npos) {
+                std::string out = buffer_.substr(0, nl);
+                buffer_.erase(0, nl + 1);
+                return out;
+            }
+            auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+            pollfd p{fd_, POLLIN, 0};
+            if (left.count() <= 0 || poll(&p, 1, int(left.count())) <= 0) return "";
+            char buf[65536];
+            ssize_t n = recv(fd_, buf, sizeof buf, 0);
+            if (n <= 0) {
+                eof_ = true;
+                return "";
+            }
+            buffer_.append(buf, size_t(n));
+        }
+    }
+    json request(const std::string& text) {
+        if (!send(text + "\n")) return json();
+        std::string reply = line();
+        json j = json::parse(reply, nullptr, false);
+        if (j.is_discarded()) fprintf(stderr, "not JSON: \"%s\"\n", reply.c_str());
+        return j;
+    }
+    bool eof() const { return eof_; }
+
+  private:
+    int fd_ = -1;
+    std::string buffer_;
+    bool eof_ = false;
+};
+
+std::string smallctl(const TestDaemon& d, const std::string& args, int* status,
+                     const std::string& prefix = "") {
+    std::string bin = harness::env_or("SMALLCTL_BIN", "smallctl");
+    return harness::run(prefix + bin + " -s " + d.control_socket() + " " + args + " 2>&1", status);
+}
+
+uint16_t metrics_port(const TestDaemon& d) {
+    std::string log = d.log();
+    std::string needle = "metrics: listening on http://127.0.0.1:";
+    size_t at = log.find(needle);
+    return at == std::string::npos ? 0 : uint16_t(atoi(log.c_str() + at + needle.size()));
+}
+
+// Polls `stats` until conn.current is 0 (sessions finished), at most 5 s.
+bool wait_idle(Ctl& ctl) {
+    auto deadline = Clock::now() + std::chrono::seconds(5);
+    while (Clock::now() < deadline) {
+        json s = ctl.request("stats");
+        if (s["data"]["conn.current"] == 0) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+}
+
+}  // namespace
+
+static void every_command_over_the_socket(void**) {
+    TestDaemon d(kConfig);
+    assert_true(d.started());
+    struct stat st {};
+    assert_int_equal(stat(d.control_socket().c_str(), &st), 0);
+    assert_true(S_ISSOCK(st.st_mode));
+    assert_int_equal(st.st_mode & 0777, 0666);
+
+    Ctl ctl(d.control_socket());
+    assert_true(ctl.ok());
+    json r = ctl.request("status");
+    assert_true(r["ok"] == true);
+    assert_int_equal(r["data"]["pid"].get<int>(), d.pid());
+    assert_str_eq(r["data"]["state"].get<std::string>(), "running");
+    assert_str_eq(r["data"]["config"].get<std::string>(), d.config_path());
+    assert_str_eq(r["data"]["last_reload"].get<std::string>(), "none");
+
+    r = ctl.request(R"({"command":"listeners"})");
+    assert_true(r["ok"] == true);
+    assert_int_equal(r["data"].size(), 2);
+    for (const auto& l : r["data"])
+        assert_int_equal(l["port"].get<int>(), d.port("echo", l["proto"].get<std::string>()));
+
+    // A live session shows up in conns and can be killed.
+    int fd = harness::tcp_connect(d.port("echo", "tcp"));
+    assert_true(fd >= 0);
+    assert_true(harness::send_all(fd, "ping\n"));
+    assert_str_eq(harness::recv_exactly(fd, 5), "ping\n");
+    r = ctl.request("conns");
+    assert_int_equal(r["data"].size(), 1);
+    uint64_t id = r["data"][0]["id"].get<uint64_t>();
+    assert_int_equal(r["data"][0]["bytes_in"].get<int>(), 5);
+    assert_str_eq(r["data"][0]["instance"].get<std::string>(), "echo");
+    r = ctl.request(R"({"command":"conn kill","args":[)" + std::to_string(id) + "]}");
+    assert_true(r["ok"] == true);
+    assert_str_eq(harness::recv_until_eof(fd, 100, 2000), "");
+    close(fd);
+    r = ctl.request("conn kill " + std::to_string(id));
+    assert_true(r["ok"] == false);
+    assert_str_eq(r["code"].get<std::string>(), "failed");
+    assert_int_equal(ctl.request("conns")["data"].size(), 0);
+
+    r = ctl.request("log-level debug");
+    assert_str_eq(r["data"]["log_level"].get<std::string>(), "debug");
+    assert_true(d.wait_for_log("log level set to debug"));
+    r = ctl.request("log-level shouty");
+    assert_true(r["ok"] == false);
+
+    r = ctl.request("metrics");
+    assert_true(r["data"].is_string());
+    assert_non_null(strstr(r["data"].get<std::string>().c_str(), "smalld_build_info{version="));
+
+    r = ctl.request("stats");
+    assert_true(r["data"]["control.commands_total"].get<int>() >= 9);
+    r = ctl.request("stats reset");
+    assert_true(r["ok"] == true);
+    r = ctl.request("stats");
+    // The reset itself and this stats are the only commands since.
+    assert_int_equal(r["data"]["control.commands_total"].get<int>(), 1);
+    assert_int_equal(r["data"]["instances"]["echo"]["tcp"]["sessions_total"].get<int>(), 0);
+
+    // A monitor sees sessions and reloads; the reload reply lists the changes.
+    Ctl monitor(d.control_socket());
+    r = monitor.request("monitor");
+    assert_true(r["data"]["monitoring"] == true);
+    fd = harness::tcp_connect(d.port("echo", "tcp"));
+    assert_true(fd >= 0);
+    json open = json::parse(monitor.line(), nullptr, false);
+    assert_str_eq(open["event"].get<std::string>(), "session_open");
+    assert_true(open["time"].is_number());
+    close(fd);
+    json closed = json::parse(monitor.line(), nullptr, false);
+    assert_str_eq(closed["event"].get<std::string>(), "session_close");
+
+    d.write_config(std::string(kConfig) + "[echo-lab]\ntype = echo\ntcp = 127.0.0.1:0\n");
+    r = ctl.request("reload");
+    assert_true(r["ok"] == true);
+    std::string changes = r["data"]["changes"].dump();
+    assert_non_null(strstr(changes.c_str(), "added instance [echo-lab]"));
+    json reloaded = json::parse(monitor.line(), nullptr, false);
+    assert_str_eq(reloaded["event"].get<std::string>(), "reload");
+    assert_true(reloaded["ok"] == true);
+    assert_str_eq(ctl.request("status")["data"]["last_reload"].get<std::string>(), "ok");
+
+    d.write_config(std::string(kConfig) + "[echo]\nbogus = 1\n");
+    r = ctl.request("reload");
+    assert_true(r["ok"] == false);
+    assert_str_eq(r["code"].get<std::string>(), "failed");
+    assert_true(r["errors"].is_array() && r["errors"].size() >= 1);
+    assert_int_equal(ctl.request("listeners")["data"].size(), 3);  // old config kept
+}
+
+static void bad_requests_keep_the_connection(void**) {
+    TestDaemon d(kConfig);
+    assert_true(d.started());
+    Ctl ctl(d.control_socket());
+    assert_true(ctl.ok());
+
+    json r = ctl.request(std::string(5000, 'a'));
+    assert_true(r["ok"] == false);
+    assert_str_eq(r["code"].get<std::string>(), "too_long");
+    assert_true(ctl.request("status")["ok"] == true);
+
+    // Far over the limit, in one go: one error, then the next line is served.
+    r = ctl.request(std::string(100'000, 'b'));
+    assert_str_eq(r["code"].get<std::string>(), "too_long");
+    assert_true(ctl.request("status")["ok"] == true);
+
+    r = ctl.request("stat\xff\xfes");
+    assert_str_eq(r["code"].get<std::string>(), "bad_request");
+    assert_str_eq(r["error"].get<std::string>(), "request is not valid UTF-8");
+    r = ctl.request(std::string("\x01\x02\x03\x00\x7f binary", 11));
+    assert_str_eq(r["code"].get<std::string>(), "bad_request");
+    r = ctl.request("frobnicate now");
+    assert_str_eq(r["code"].get<std::string>(), "unknown_command");
+    r = ctl.request("{\"command\": ");
+    assert_str_eq(r["code"].get<std::string>(), "bad_request");
+    r = ctl.request("conn kill");
+    assert_str_eq(r["code"].get<std::string>(), "usage");
+    r = ctl.request("stat");  // the socket takes full words
+    assert_str_eq(r["code"].get<std::string>(), "unknown_command");
+    assert_true(ctl.request("status")["ok"] == true);
+
+    // Several requests in one write, one reply each, in order.
+    assert_true(ctl.send("status\nbogus\n\nstats\n"));
+    assert_true(json::parse(ctl.line())["ok"] == true);
+    assert_true(json::parse(ctl.line())["ok"] == false);
+    assert_true(json::parse(ctl.line())["data"].contains("instances"));
+
+    // Half a line, then silence: closed after the timeout, while others are served.
+    Ctl stalled(d.control_socket());
+    assert_true(stalled.send("stat"));
+    auto start = Clock::now();
+    for (int i = 0; i < 5; ++i) {
+        assert_true(ctl.request("status")["ok"] == true);
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    assert_str_eq(stalled.line(15000), "");
+    assert_true(stalled.eof());
+    auto waited = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - start).count();
+    assert_true(waited >= 9 && waited <= 13);
+    // An idle client with no partial line is not closed.
+    assert_true(ctl.request("status")["ok"] == true);
+}
+
+static void many_clients_at_once(void**) {
+    TestDaemon d(kConfig);
+    assert_true(d.started());
+    std::vector<std::unique_ptr<Ctl>> clients;
+    for (int i = 0; i < 60; ++i) {
+        clients.push_back(std::make_unique<Ctl>(d.control_socket()));
+        assert_true(clients.back()->ok());
+        assert_true(clients.back()->send("status\n"));
+    }
+    for (auto& c : clients) assert_true(json::parse(c->line())["ok"] == true);
+    // A client that never reads does not stop the others.
+    Ctl greedy(d.control_socket());
+    std::string many;
+    for (int i = 0; i < 2000; ++i) many += "stats\n";
+    (void)greedy.send(many);
+    assert_true(clients.front()->request("status")["ok"] == true);
+}
+
+static void stats_add_up(void**) {
+    TestDaemon d(kConfig);
+    assert_true(d.started());
+    Ctl ctl(d.control_socket());
+    const int sessions = 8;
+    const size_t bytes = 5000;
+    std::string payload(bytes, 'x');
+    for (int i = 0; i < sessions; ++i) {
+        int fd = harness::tcp_connect(d.port("echo", "tcp"));
+        assert_true(fd >= 0);
+        assert_true(harness::send_all(fd, payload));
+        assert_int_equal(harness::recv_exactly(fd, bytes).size(), bytes);
+        close(fd);
+    }
+    for (int i = 0; i < 3; ++i)
+        assert_int_equal(harness::udp_exchange(d.port("echo", "udp"), "hello").size(), 5);
+    assert_true(wait_idle(ctl));
+    json s = ctl.request("stats")["data"];
+    const auto& tcp = s["instances"]["echo"]["tcp"];
+    const auto& udp = s["instances"]["echo"]["udp"];
+    assert_int_equal(tcp["sessions_total"].get<uint64_t>(), sessions);
+    assert_int_equal(tcp["sessions_current"].get<uint64_t>(), 0);
+    assert_int_equal(tcp["bytes.read_total"].get<uint64_t>(), sessions * bytes);
+    assert_int_equal(tcp["bytes.written_total"].get<uint64_t>(), sessions * bytes);
+    assert_int_equal(s["conn.accepted_total"].get<uint64_t>(), sessions);
+    assert_int_equal(udp["datagrams_in_total"].get<uint64_t>(), 3);
+    assert_int_equal(udp["datagrams_out_total"].get<uint64_t>(), 3);
+    assert_int_equal(udp["bytes.read_total"].get<uint64_t>(), 15);
+    assert_int_equal(udp["bytes.written_total"].get<uint64_t>(), 15);
+
+    // The endpoint shows the same numbers.
+    std::string text = harness::run(
+        "curl -sS --max-time 5 http://127.0.0.1:" + std::to_string(metrics_port(d)) + "/metrics");
+    std::string line = "smalld_bytes_read_total{instance=\"echo\",type=\"echo\",proto=\"tcp\"} " +
+                       std::to_string(sessions * bytes) + "\n";
+    assert_non_null(strstr(text.c_str(), line.c_str()));
+    assert_non_null(strstr(
+        text.c_str(), "smalld_sessions_total{instance=\"echo\",type=\"echo\",proto=\"tcp\"} 8\n"));
+}
+
+static void metrics_endpoint(void**) {
+    TestDaemon d(kConfig);
+    assert_true(d.started());
+    uint16_t port = metrics_port(d);
+    assert_true(port > 0);
+    std::string base = "http://127.0.0.1:" + std::to_string(port);
+    int status = -1;
+    std::string headers =
+        harness::run("curl -sS --max-time 5 -o /dev/null -D - " + base + "/metrics", &status);
+    assert_int_equal(status, 0);
+    assert_non_null(strstr(headers.c_str(), "200 OK"));
+    assert_non_null(strstr(headers.c_str(), "Content-Type: text/plain; version=0.0.4"));
+    std::string code =
+        harness::run("curl -s --max-time 5 -o /dev/null -w '%{http_code}' " + base + "/other");
+    assert_str_eq(code, "404");
+    code = harness::run("curl -s --max-time 5 -o /dev/null -w '%{http_code}' -X POST " + base +
+                        "/metrics");
+    assert_str_eq(code, "405");
+    if (harness::run("command -v promtool").empty()) {
+        fprintf(stderr, "promtool missing (apt-get install prometheus)\n");
+        fail();
+    }
+    std::string lint = harness::run(
+        "curl -sS --max-time 5 " + base + "/metrics | promtool check metrics 2>&1", &status);
+    if (status != 0) fprintf(stderr, "promtool: %s\n", lint.c_str());
+    assert_int_equal(status, 0);
+    // smallctl metrics is the same text (but for the uptime sample).
+    std::string via_ctl = smallctl(d, "metrics", &status);
+    assert_int_equal(status, 0);
+    assert_non_null(strstr(via_ctl.c_str(), "# TYPE smalld_sessions_total counter\n"));
+    assert_non_null(strstr(via_ctl.c_str(), "smalld_build_info{version=\""));
+}
+
+static void smallctl_commands(void**) {
+    TestDaemon d(kConfig);
+    assert_true(d.started());
+    int status = -1;
+    std::string out = smallctl(d, "sta", &status);
+    assert_int_equal(status, 0);
+    assert_non_null(strstr(out.c_str(), "state:       running"));
+    assert_non_null(strstr(out.c_str(), ("pid:         " + std::to_string(d.pid())).c_str()));
+    out = smallctl(d, "-j status", &status);
+    assert_int_equal(status, 0);
+    assert_int_equal(json::parse(out)["data"]["pid"].get<int>(), d.pid());
+    out = smallctl(d, "st", &status);
+    assert_int_equal(status, 2);
+    assert_non_null(strstr(out.c_str(), "ambiguous"));
+    out = smallctl(d, "frobnicate", &status);
+    assert_int_equal(status, 2);
+    out = smallctl(d, "conn kill", &status);
+    assert_int_equal(status, 2);
+
+    out = smallctl(d, "stats", &status);
+    assert_int_equal(status, 0);
+    assert_non_null(strstr(out.c_str(), "INSTANCE"));
+    assert_non_null(strstr(out.c_str(), "conn.accepted_total"));
+    out = smallctl(d, "li", &status);
+    assert_int_equal(status, 0);
+    assert_non_null(
+        strstr(out.c_str(), (" " + std::to_string(d.port("echo", "tcp")) + "  config").c_str()));
+
+    int fd = harness::tcp_connect(d.port("echo", "tcp"));
+    assert_true(fd >= 0);
+    assert_true(harness::send_all(fd, "x"));
+    assert_str_eq(harness::recv_exactly(fd, 1), "x");
+    out = smallctl(d, "-j conns", &status);
+    assert_int_equal(status, 0);
+    json conns = json::parse(out)["data"];
+    assert_int_equal(conns.size(), 1);
+    std::string id = std::to_string(conns[0]["id"].get<uint64_t>());
+    out = smallctl(d, "conns", &status);
+    assert_non_null(strstr(out.c_str(), "ID  INSTANCE"));
+    out = smallctl(d, "conn k " + id, &status);
+    assert_int_equal(status, 0);
+    assert_str_eq(out, "session " + id + " killed\n");
+    close(fd);
+    out = smallctl(d, "conn kill " + id, &status);
+    assert_int_equal(status, 1);
+    assert_str_eq(out, "smallctl: conn kill: no session " + id + "\n");
+
+    out = smallctl(d, "log-level notice", &status);
+    assert_int_equal(status, 0);
+    assert_str_eq(out, "log level is now notice\n");
+    out = smallctl(d, "log-level loud", &status);
+    assert_int_equal(status, 1);
+    out = smallctl(d, "stats reset", &status);
+    assert_int_equal(status, 0);
+    assert_str_eq(out, "counters reset\n");
+
+    out = smallctl(d, "reload", &status);
+    assert_int_equal(status, 0);
+    assert_str_eq(out, "reload: configuration unchanged\n");
+    d.write_config(std::string(kConfig) + "[echo]\nbogus = 1\n[daytime]\nport = x\n");
+    out = smallctl(d, "reload", &status);
+    assert_int_equal(status, 1);
+    assert_non_null(strstr(out.c_str(), "reload failed with"));
+    assert_non_null(strstr(out.c_str(), "smalld.ini:"));
+    size_t lines = size_t(std::count(out.begin(), out.end(), '\n'));
+    assert_true(lines >= 3);  // the summary and every error
+    d.write_config(kConfig);
+
+    // monitor prints events until interrupted.
+    std::string bin = harness::env_or("SMALLCTL_BIN", "smallctl");
+    std::string mon_out = d.dir() + "/monitor.out";
+    harness::run("(timeout -s INT 3 " + bin + " -s " + d.control_socket() + " monitor > " +
+                 mon_out + " 2>&1 &)");
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    fd = harness::tcp_connect(d.port("echo", "tcp"));
+    close(fd);
+    auto deadline = Clock::now() + std::chrono::seconds(5);
+    while (harness::slurp(mon_out).find("session_close") == std::string::npos &&
+           Clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::string mon = harness::slurp(mon_out);
+    assert_non_null(strstr(mon.c_str(), " session_open id="));
+    assert_non_null(strstr(mon.c_str(), " session_close "));
+
+    // Not running: no socket.
+    out = harness::run(bin + " -s " + d.dir() + "/nothing.sock status 2>&1", &status);
+    assert_int_equal(status, 3);
+    assert_non_null(strstr(out.c_str(), "is smalld running?"));
+}
+
+static void permissions(void**) {
+    TestDaemon d(kConfig);
+    assert_true(d.started());
+    const std::string nobody = "setpriv --reuid=65534 --regid=65534 --clear-groups ";
+    int status = -1;
+    std::string out = smallctl(d, "status", &status, nobody);
+    assert_int_equal(status, 0);
+    out = smallctl(d, "stats", &status, nobody);
+    assert_int_equal(status, 0);
+    for (const char* admin : {"stats reset", "reload", "log-level debug", "conn kill 1"}) {
+        out = smallctl(d, admin, &status, nobody);
+        assert_int_equal(status, 4);
+        assert_non_null(strstr(out.c_str(), "permission denied"));
+    }
+    out = smallctl(d, "-j stats", &status);
+    assert_int_equal(status, 0);
+    json s = json::parse(out)["data"];
+    assert_int_equal(s["control.denied_total"].get<int>(), 4);
+    assert_int_equal(s["control.commands_total"].get<int>(), 7);
+    assert_true(d.wait_for_log("control: denied \"stats reset\" to uid 65534"));
+
+    // A socket the user may not open at all: EACCES on connect.
+    assert_int_equal(chmod(d.control_socket().c_str(), 0600), 0);
+    out = smallctl(d, "status", &status, nobody);
+    assert_int_equal(status, 4);
+    out = smallctl(d, "status", &status);
+    assert_int_equal(status, 0);
+}
+
+static void socket_lifecycle(void**) {
+    std::string path;
+    {
+        TestDaemon d(kConfig);
+        assert_true(d.started());
+        path = d.control_socket();
+        // A second daemon on the same socket refuses to start.
+        int status = -1;
+        std::string out = harness::run(
+            harness::env_or("SMALLD_BIN", "smalld") + " -c " + d.config_path() + " 2>&1", &status);
+        assert_int_equal(status, 71);
+        assert_non_null(strstr(out.c_str(), ("another smalld is running on " + path).c_str()));
+        assert_true(Ctl(path).request("status")["ok"] == true);  // the first one is untouched
+        d.signal(SIGTERM);
+        assert_int_equal(d.wait_exit(10000), 0);
+        struct stat st {};
+        assert_int_equal(lstat(path.c_str(), &st), -1);  // unlinked at exit
+    }
+    // A missing directory is created.
+    {
+        std::string config = kConfig;
+        config.replace(config.find("@DIR@/control.sock"), 18, "@DIR@/run/sub/control.sock");
+        TestDaemon d(config);
+        assert_true(d.started());
+        std::string sock = d.dir() + "/run/sub/control.sock";
+        assert_true(Ctl(sock).request("status")["ok"] == true);
+        struct stat st {};
+        assert_int_equal(stat((d.dir() + "/run/sub").c_str(), &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0755);
+    }
+    {
+        // Stale file from a dead daemon at the configured path.
+        char templ[] = "/tmp/smalld-stale.XXXXXX";
+        std::string dir = mkdtemp(templ);
+        std::string sock = dir + "/control.sock";
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock.c_str());
+        assert_int_equal(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+        close(fd);  // the file stays, nobody listens
+        std::string config = kConfig;
+        config.replace(config.find("@DIR@/control.sock"), 18, sock);
+        TestDaemon d(config);
+        assert_true(d.started());
+        assert_true(d.wait_for_log("removed stale socket"));
+        assert_true(Ctl(sock).request("status")["ok"] == true);
+        d.signal(SIGTERM);
+        d.wait_exit(10000);
+        harness::run("rm -rf " + dir);
+    }
+}
+
+int main() {
+    const CMUnitTest tests[] = {
+        cmocka_unit_test(every_command_over_the_socket),
+        cmocka_unit_test(bad_requests_keep_the_connection),
+        cmocka_unit_test(many_clients_at_once),
+        cmocka_unit_test(stats_add_up),
+        cmocka_unit_test(metrics_endpoint),
+        cmocka_unit_test(smallctl_commands),
+        cmocka_unit_test(permissions),
+        cmocka_unit_test(socket_lifecycle),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
