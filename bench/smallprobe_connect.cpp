@@ -73,14 +73,13 @@ class QueryConn final : public PollHandler {
   private:
     void finish(uint64_t now);
     void again(uint64_t now);
-    void fail(int err, uint64_t now) {
+    void fail(int err) {
         run_.connection_error(err);
         close_fd();
         // Retried from the periodic scan, not here: an immediate retry of a
         // refused port or an exhausted port range would only spin. Before
         // anything has connected, a failure is final.
         retry_ = run_.result().connected > 0;
-        (void)now;
     }
     void close_fd() {
         if (fd_ < 0) return;
@@ -105,11 +104,11 @@ void QueryConn::open(uint64_t now) {
     kept_ = 0;
     fd_ = open_socket(run_.target().family(), SOCK_STREAM);
     if (fd_ < 0) {
-        fail(errno, now);
+        fail(errno);
         return;
     }
     if (int err = start_connect(fd_, run_.target())) {
-        fail(err, now);
+        fail(err);
         return;
     }
     // EPOLLIN alone: data, EOF and a failed connect all wake us, which saves
@@ -126,7 +125,7 @@ void QueryConn::on_event(uint32_t, uint64_t now) {
         ssize_t n = recv(fd_, into, room, 0);
         if (n < 0) {
             if (errno == EAGAIN || errno == EINTR) return;
-            fail(errno, now);
+            fail(errno);
             return;
         }
         if (n == 0) {

@@ -161,7 +161,6 @@ void run_hold(Run& run) {
     std::vector<std::unique_ptr<HeldConn>> conns;
     conns.reserve(o.connections);
     uint64_t now = now_ns();
-    const uint64_t open_started = now;
 
     // Open in bounded waves so a slow accept queue sees steady pressure, not
     // a SYN flood.
@@ -199,7 +198,6 @@ void run_hold(Run& run) {
         std::count_if(conns.begin(), conns.end(), [](const auto& c) { return c->held(); }));
     result.ops = result.held;
     if (o.server_pid) result.server_rss_kb_held = process_rss_kb(o.server_pid).value_or(0);
-    (void)open_started;
 }
 
 }  // namespace smallprobe

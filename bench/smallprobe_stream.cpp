@@ -104,8 +104,7 @@ class StreamEngine final : public PollHandler {
 };
 
 StreamConn::StreamConn(StreamEngine* engine, uint32_t id)
-    : engine_(engine),
-      stream_start_(engine->line_mode ? 0 : stream_start_for(id, engine->source)) {
+    : engine_(engine), stream_start_(engine->line_mode ? 0 : stream_start_for(id, engine->source)) {
     send_times_.resize(engine->opt.depth);
     line_reply_.reserve(kLineReplyKeep);
     if (engine->open_loop)

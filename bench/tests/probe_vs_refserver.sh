@@ -11,7 +11,7 @@ trap cleanup EXIT
 
 # Ports below the ephemeral range; a few tries in case another test holds one.
 started=no
-for attempt in 1 2 3 4 5; do
+for _ in 1 2 3 4 5; do
     base=$((20000 + (RANDOM % 1200) * 10))
     echo_port=$base time_port=$((base + 1)) udp_port=$((base + 2)) dead_port=$((base + 3))
     pids=()
