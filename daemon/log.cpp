@@ -63,7 +63,8 @@ bool stderr_is_journal() {
     return fstat(STDERR_FILENO, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
 }
 
-void format_line(std::string& out, LogLevel level, const char* fmt, va_list ap) {
+__attribute__((format(printf, 3, 0))) void format_line(std::string& out, LogLevel level,
+                                                       const char* fmt, va_list ap) {
     if (!state.journal_checked) {
         state.journal = stderr_is_journal();
         state.journal_checked = true;

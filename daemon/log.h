@@ -29,7 +29,7 @@ LogLevel level();
 bool enabled(LogLevel level);
 
 void write(LogLevel level, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
-void vwrite(LogLevel level, const char* fmt, va_list ap);
+void vwrite(LogLevel level, const char* fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 void flush();
 
 // Lines the log dropped because its queue was full (the writer is stuck).
