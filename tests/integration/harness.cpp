@@ -66,7 +66,11 @@ std::string slurp(const std::string& path) {
 }
 
 TestDaemon::TestDaemon(const std::string& ini, std::vector<std::string> extra_args,
-                       std::vector<std::string> env) {
+                       std::vector<std::string> env)
+    : TestDaemon(ini, std::move(extra_args), std::move(env), {}) {}
+
+TestDaemon::TestDaemon(const std::string& ini, std::vector<std::string> extra_args,
+                       std::vector<std::string> env, std::vector<std::string> wrapper) {
     char templ[] = "/tmp/smalld-test.XXXXXX";
     dir_ = mkdtemp(templ);
     chmod(dir_.c_str(), 0755);
@@ -75,6 +79,7 @@ TestDaemon::TestDaemon(const std::string& ini, std::vector<std::string> extra_ar
     std::string bin = env_or("SMALLD_BIN", "smalld");
     std::vector<std::string> args = {bin, "-c", config_path()};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
+    args.insert(args.begin(), wrapper.begin(), wrapper.end());
     pid_ = fork();
     if (pid_ == 0) {
         int log_fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -89,7 +94,10 @@ TestDaemon::TestDaemon(const std::string& ini, std::vector<std::string> extra_ar
         std::vector<char*> argv;
         for (auto& a : args) argv.push_back(a.data());
         argv.push_back(nullptr);
-        execv(argv[0], argv.data());
+        if (wrapper.empty())
+            execv(argv[0], argv.data());
+        else
+            execvp(argv[0], argv.data());
         _exit(127);
     }
     ready_ = wait_for_log("smalld ready", 10000);
@@ -134,6 +142,8 @@ uint16_t TestDaemon::port(const std::string& instance, const std::string& proto,
         instance + ": listening on " + proto + " " + (family == AF_INET6 ? "[" : "");
     uint16_t found = 0;
     for (size_t at = text.find(prefix); at != std::string::npos; at = text.find(prefix, at + 1)) {
+        // "echo: listening" must not match "halfecho: listening".
+        if (at > 0 && text[at - 1] != ' ' && text[at - 1] != '\n') continue;
         size_t eol = text.find('\n', at);
         std::string line = text.substr(at + prefix.size(), eol - at - prefix.size());
         if (family == AF_INET && line.front() == '[') continue;

@@ -21,6 +21,11 @@ class TestDaemon {
     // and starts smalld on it; returns once it logged "smalld ready".
     explicit TestDaemon(const std::string& ini, std::vector<std::string> extra_args = {},
                         std::vector<std::string> env = {});
+    // Same, with smalld run under `wrapper` (a command and its arguments found
+    // on PATH, e.g. {"prlimit", "--nofile=40:40"}) that execs it in place, so
+    // pid() is still the daemon's.
+    TestDaemon(const std::string& ini, std::vector<std::string> extra_args,
+               std::vector<std::string> env, std::vector<std::string> wrapper);
     ~TestDaemon();
     TestDaemon(const TestDaemon&) = delete;
     TestDaemon& operator=(const TestDaemon&) = delete;
