@@ -38,6 +38,9 @@ struct DaemonConfig {
     unsigned max_connections = 4096;
     std::string user;
     Duration shutdown_timeout{5000};
+    // Per-session output queue high-water mark: past it, a session stops
+    // reading from a peer that does not read its replies.
+    size_t output_buffer = 64 * 1024;
 };
 
 struct ControlConfig {

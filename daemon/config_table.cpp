@@ -36,6 +36,27 @@ bool assign(T& field, const std::optional<U>& parsed) {
     return true;
 }
 
+// "64k", "1m", or plain bytes.
+std::optional<uint64_t> parse_size(std::string_view text, uint64_t min, uint64_t max,
+                                   std::string* error) {
+    uint64_t scale = 1;
+    std::string_view digits = text;
+    if (!text.empty() && (text.back() == 'k' || text.back() == 'K'))
+        scale = 1024;
+    else if (!text.empty() && (text.back() == 'm' || text.back() == 'M'))
+        scale = 1024 * 1024;
+    if (scale != 1) digits.remove_suffix(1);
+    std::string ignored;
+    auto n = parse_uint(digits, 0, max / scale, &ignored);
+    if (!n || *n * scale < min) {
+        *error = "expected a size from " + std::to_string(min / 1024) + "k to " +
+                 std::to_string(max / (1024 * 1024)) +
+                 "m (bytes, or with a k or m suffix), got \"" + std::string(text) + "\"";
+        return std::nullopt;
+    }
+    return *n * scale;
+}
+
 bool apply_addresses(std::vector<SockAddr>& out, std::string_view value, std::string* error) {
     out.clear();
     for (auto item : split_list(value)) {
@@ -88,6 +109,12 @@ return true;
 }
 , {Scope::Daemon, "shutdown_timeout", "5s", "how long SIGTERM waits for sessions to flush", 0,
    DAEMON(shutdown_timeout){return assign(c.daemon.shutdown_timeout, parse_duration(v, e));
+}
+}
+, {Scope::Daemon, "output_buffer", "64k",
+   "per-session output queue; a peer that does not read stops being read past it", 0,
+   DAEMON(output_buffer){
+       return assign(c.daemon.output_buffer, parse_size(v, 4 * 1024, 64 * 1024 * 1024, e));
 }
 }
 ,

@@ -61,6 +61,7 @@ std::shared_ptr<Instance> Daemon::build_instance(const InstanceConfig& config) {
 
 void Daemon::apply_daemon_settings() {
     sessions_->log_connections = config_.daemon.log_connections;
+    sessions_->high_water = config_.daemon.output_buffer;
     rlimit nofile{};
     getrlimit(RLIMIT_NOFILE, &nofile);
     unsigned fd_bound =
