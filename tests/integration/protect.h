@@ -1,0 +1,187 @@
+#pragma once
+// Helpers shared by the protection tests (test_protect_*.cpp): clients bound to
+// a chosen source address or port, "was this connection refused" checks, and
+// the counters of the status service's report. Every wait is bounded.
+
+#include <arpa/inet.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "harness.h"
+
+namespace protect {
+
+using Clock = std::chrono::steady_clock;
+
+inline sockaddr_storage make_addr(const char* ip, uint16_t port, socklen_t* len) {
+    sockaddr_storage ss{};
+    if (strchr(ip, ':')) {
+        auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+        a->sin6_family = AF_INET6;
+        inet_pton(AF_INET6, ip, &a->sin6_addr);
+        a->sin6_port = htons(port);
+        *len = sizeof *a;
+    } else {
+        auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+        a->sin_family = AF_INET;
+        inet_pton(AF_INET, ip, &a->sin_addr);
+        a->sin_port = htons(port);
+        *len = sizeof *a;
+    }
+    return ss;
+}
+
+inline bool wait_fd(int fd, short events, int timeout_ms) {
+    pollfd p{fd, events, 0};
+    return poll(&p, 1, timeout_ms) > 0;
+}
+
+// A TCP client from source address `from` (port chosen by the kernel) to
+// `to`:`port`; -1 when the connection did not complete in time.
+inline int tcp_connect_from(const char* from, const char* to, uint16_t port, int timeout_ms = 2000,
+                            int rcvbuf = 0) {
+    socklen_t slen, dlen;
+    sockaddr_storage src = make_addr(from, 0, &slen);
+    sockaddr_storage dst = make_addr(to, port, &dlen);
+    int fd = socket(dst.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    // Before connect, so the advertised window stays small too.
+    if (rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&src), slen) != 0 ||
+        (connect(fd, reinterpret_cast<sockaddr*>(&dst), dlen) != 0 && errno != EINPROGRESS)) {
+        close(fd);
+        return -1;
+    }
+    int err = 0;
+    socklen_t errlen = sizeof err;
+    if (!wait_fd(fd, POLLOUT, timeout_ms) ||
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) != 0 || err != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+// True when the daemon closed (or reset) the connection within `timeout_ms`
+// without sending anything.
+inline bool closed_at_once(int fd, int timeout_ms = 1000) {
+    if (!wait_fd(fd, POLLIN, timeout_ms)) return false;
+    char c;
+    ssize_t n = recv(fd, &c, 1, 0);
+    return n == 0 || (n < 0 && errno == ECONNRESET);
+}
+
+// Sends a probe on an echo connection; true when it came back.
+inline bool echoes(int fd, int timeout_ms = 2000) {
+    if (!harness::send_all(fd, "ping\n", timeout_ms)) return false;
+    return harness::recv_exactly(fd, 5, timeout_ms) == "ping\n";
+}
+
+// A UDP socket bound to `from`:`port` (0 = any port).
+inline int udp_socket(const char* from, uint16_t port = 0) {
+    socklen_t len;
+    sockaddr_storage src = make_addr(from, port, &len);
+    int fd = socket(src.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&src), len) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+// Sends one datagram and waits for one reply; nullopt when none came (a
+// zero-length reply is an empty string, not nullopt).
+inline std::optional<std::string> udp_ask(int fd, const char* to, uint16_t port,
+                                          const std::string& payload, int timeout_ms = 500) {
+    socklen_t len;
+    sockaddr_storage dst = make_addr(to, port, &len);
+    if (sendto(fd, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&dst), len) !=
+        static_cast<ssize_t>(payload.size()))
+        return std::nullopt;
+    if (!wait_fd(fd, POLLIN, timeout_ms)) return std::nullopt;
+    std::string buf(65536, '\0');
+    ssize_t n = recv(fd, buf.data(), buf.size(), 0);
+    if (n < 0) return std::nullopt;
+    buf.resize(static_cast<size_t>(n));
+    return buf;
+}
+
+inline std::optional<std::string> udp_ask_from(const char* from, uint16_t from_port, const char* to,
+                                               uint16_t port, const std::string& payload,
+                                               int timeout_ms = 500) {
+    int fd = udp_socket(from, from_port);
+    if (fd < 0) return std::nullopt;
+    auto reply = udp_ask(fd, to, port, payload, timeout_ms);
+    close(fd);
+    return reply;
+}
+
+// The status report over TCP (the configs name the status instance "status").
+inline std::string status_text(const harness::TestDaemon& d) {
+    int fd = harness::tcp_connect(d.port("status", "tcp"));
+    if (fd < 0) return {};
+    std::string text = harness::recv_until_eof(fd, 1 << 16, 2000);
+    close(fd);
+    return text;
+}
+
+// One column of an instance's row in the status report:
+// 0 tcp open, 1 tcp total, 2 udp in, 3 udp out, 4 refused; -1 when absent.
+inline long status_column(const harness::TestDaemon& d, const std::string& instance, int column) {
+    std::istringstream lines(status_text(d));
+    std::string line;
+    while (std::getline(lines, line)) {
+        std::istringstream words(line);
+        std::string name, type;
+        words >> name >> type;
+        if (name != instance) continue;
+        long values[5] = {-1, -1, -1, -1, -1};
+        for (long& v : values) words >> v;
+        return values[column];
+    }
+    return -1;
+}
+inline long refused(const harness::TestDaemon& d, const std::string& instance) {
+    return status_column(d, instance, 4);
+}
+inline long tcp_open(const harness::TestDaemon& d, const std::string& instance) {
+    return status_column(d, instance, 0);
+}
+
+// Waits until `instance` has `want` open TCP sessions.
+inline bool wait_tcp_open(const harness::TestDaemon& d, const std::string& instance, long want,
+                          int timeout_ms = 5000) {
+    auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    do {
+        if (tcp_open(d, instance) == want) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    } while (Clock::now() < deadline);
+    return false;
+}
+
+inline size_t count(const std::string& text, const std::string& needle) {
+    size_t n = 0;
+    for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
+        ++n;
+    return n;
+}
+
+// The common head of every protection test's configuration: a log at info,
+// a private control socket, and the status instance for counters.
+inline std::string config_head(const std::string& daemon_extra = "") {
+    return "[daemon]\nlog_level = info\nlog_connections = no\n" + daemon_extra +
+           "\n[control]\nsocket = @DIR@/control.sock\n\n"
+           "[status]\ntcp = 127.0.0.1:0\nrate = 0/s\nper_source = 0\n\n";
+}
+
+}  // namespace protect

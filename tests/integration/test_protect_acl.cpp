@@ -1,0 +1,104 @@
+// ACL: allow and deny over IPv4 and IPv6, deny wins; refused TCP is closed at
+// once, refused datagrams get no reply, and both are counted and logged.
+#include <unistd.h>
+
+#include "harness.h"
+#include "protect.h"
+
+#include "../cmocka.hpp"
+
+using namespace harness;
+using namespace protect;
+
+namespace {
+
+const std::string kConfig = config_head() +
+                            "[acl]\ntype = echo\n"
+                            "tcp = 127.0.0.1:0, [::1]:0\nudp = 127.0.0.1:0, [::1]:0\n"
+                            "allow = 127.0.0.0/8, ::1\ndeny = 127.0.0.2\n\n"
+                            "[acl6]\ntype = echo\ntcp = [::1]:0\nudp = [::1]:0\n"
+                            "allow = ::/0\ndeny = ::1/128\n\n"
+                            "[only4]\ntype = echo\ntcp = 127.0.0.1:0, [::1]:0\nudp = [::1]:0\n"
+                            "allow = 127.0.0.0/8\n";
+
+void allowed_sources_are_served(void**) {
+    TestDaemon d(kConfig);
+    assert_true(d.started());
+    int v4 = tcp_connect_from("127.0.0.1", "127.0.0.1", d.port("acl", "tcp"));
+    assert_true(v4 >= 0);
+    assert_true(echoes(v4));
+    close(v4);
+    int v6 = tcp_connect_from("::1", "::1", d.port("acl", "tcp", AF_INET6));
+    assert_true(v6 >= 0);
+    assert_true(echoes(v6));
+    close(v6);
+    auto r4 = udp_ask_from("127.0.0.1", 0, "127.0.0.1", d.port("acl", "udp"), "hello");
+    assert_true(r4 && *r4 == "hello");
+    auto r6 = udp_ask_from("::1", 0, "::1", d.port("acl", "udp", AF_INET6), "hello");
+    assert_true(r6 && *r6 == "hello");
+    assert_int_equal(refused(d, "acl"), 0);
+}
+
+void denied_ipv4_source_is_refused_even_when_allowed(void**) {
+    TestDaemon d(kConfig);
+    assert_true(d.started());
+    // 127.0.0.2 is in allow (127.0.0.0/8) and in deny: deny wins.
+    int fd = tcp_connect_from("127.0.0.2", "127.0.0.1", d.port("acl", "tcp"));
+    assert_true(fd >= 0);
+    auto start = Clock::now();
+    assert_true(closed_at_once(fd));
+    assert_true(Clock::now() - start < std::chrono::milliseconds(1000));
+    close(fd);
+    assert_false(
+        udp_ask_from("127.0.0.2", 0, "127.0.0.1", d.port("acl", "udp"), "hello").has_value());
+    assert_true(d.wait_for_log("acl: refused tcp from 127.0.0.2:"));
+    assert_true(d.wait_for_log("acl: refused udp from 127.0.0.2:"));
+    assert_int_equal(refused(d, "acl"), 2);
+    // The neighbour is still served.
+    auto ok = udp_ask_from("127.0.0.3", 0, "127.0.0.1", d.port("acl", "udp"), "x");
+    assert_true(ok && *ok == "x");
+}
+
+void denied_ipv6_source_is_refused_even_when_allowed(void**) {
+    TestDaemon d(kConfig);
+    assert_true(d.started());
+    int fd = tcp_connect_from("::1", "::1", d.port("acl6", "tcp", AF_INET6));
+    assert_true(fd >= 0);
+    assert_true(closed_at_once(fd));
+    close(fd);
+    assert_false(
+        udp_ask_from("::1", 0, "::1", d.port("acl6", "udp", AF_INET6), "hello").has_value());
+    assert_true(d.wait_for_log("acl6: refused tcp from [::1]:"));
+    assert_true(d.wait_for_log("acl6: refused udp from [::1]:"));
+    assert_int_equal(refused(d, "acl6"), 2);
+}
+
+void source_outside_allow_is_refused(void**) {
+    TestDaemon d(kConfig);
+    assert_true(d.started());
+    // IPv4 loopback is allowed, IPv6 loopback is not in the list.
+    int v4 = tcp_connect_from("127.0.0.1", "127.0.0.1", d.port("only4", "tcp"));
+    assert_true(v4 >= 0);
+    assert_true(echoes(v4));
+    close(v4);
+    int v6 = tcp_connect_from("::1", "::1", d.port("only4", "tcp", AF_INET6));
+    assert_true(v6 >= 0);
+    assert_true(closed_at_once(v6));
+    close(v6);
+    assert_false(
+        udp_ask_from("::1", 0, "::1", d.port("only4", "udp", AF_INET6), "hello").has_value());
+    assert_true(d.wait_for_log("only4: refused udp from [::1]:"));
+    assert_int_equal(refused(d, "only4"), 2);
+}
+
+}  // namespace
+
+int main() {
+    const CMUnitTest tests[] = {
+        cmocka_unit_test(allowed_sources_are_served),
+        cmocka_unit_test(denied_ipv4_source_is_refused_even_when_allowed),
+        cmocka_unit_test(denied_ipv6_source_is_refused_even_when_allowed),
+        cmocka_unit_test(source_outside_allow_is_refused),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
