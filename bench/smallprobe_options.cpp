@@ -158,8 +158,6 @@ bool validate(Options* o, std::string* error) {
         return fail(error, "-s: a UDP datagram holds at most 65507 bytes");
     if (o->rate && o->mode != Mode::Echo && o->mode != Mode::Line)
         return fail(error, "-R (open loop) applies to echo and line modes");
-    if (o->rate && o->udp)
-        return fail(error, "-R (open loop) is TCP only; UDP echo is closed loop");
     if (o->mode == Mode::Line && o->request.empty())
         return fail(error, "line mode needs a request template, e.g. -t 'PING\\r\\n'");
     if (o->mode != Mode::Line && !o->request.empty())

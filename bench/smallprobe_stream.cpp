@@ -5,7 +5,6 @@
 // from the intended send time, so a stalled server cannot hide its stall
 // (no coordinated omission).
 
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +17,8 @@
 #include "smallprobe_clock.h"
 #include "smallprobe_modes.h"
 #include "smallprobe_pattern.h"
+#include "smallprobe_schedule.h"
+#include "smallprobe_timer.h"
 
 namespace smallprobe {
 namespace {
@@ -66,15 +67,12 @@ class StreamConn final : public PollHandler {
     uint64_t done_ = 0;
     std::vector<uint64_t> send_times_;  // closed loop ring, one per message in flight
     std::string line_reply_;            // line mode: the reply being received
-    uint64_t phase_ns_ = 0;             // open loop: this connection's slot in the schedule
+    OpenLoopSchedule schedule_;
 };
 
 class StreamEngine final : public PollHandler {
   public:
     explicit StreamEngine(Run& run);
-    ~StreamEngine() {
-        if (timer_fd_ >= 0) close(timer_fd_);
-    }
     void execute();
     void on_event(uint32_t events, uint64_t now) override;  // the open-loop timer
 
@@ -84,7 +82,6 @@ class StreamEngine final : public PollHandler {
     const StreamSource source;
     const uint64_t message_size;
     const bool open_loop;
-    uint64_t interval_ns = 0;  // open loop, per connection
     uint64_t issued_total = 0;
     std::string first_line_reply;  // line mode: every reply must match the first
     bool have_first_reply = false;
@@ -96,11 +93,12 @@ class StreamEngine final : public PollHandler {
         return issued_total >= opt.count ? 0 : opt.count - issued_total;
     }
 
-  private:
+    // Sets the timer for the earliest message due on any connection.
     void arm_timer();
 
+  private:
     std::vector<std::unique_ptr<StreamConn>> conns_;
-    int timer_fd_ = -1;
+    DeadlineTimer timer_;
 };
 
 StreamConn::StreamConn(StreamEngine* engine, uint32_t id)
@@ -108,7 +106,8 @@ StreamConn::StreamConn(StreamEngine* engine, uint32_t id)
     send_times_.resize(engine->opt.depth);
     line_reply_.reserve(kLineReplyKeep);
     if (engine->open_loop)
-        phase_ns_ = engine->interval_ns * id / std::max<uint32_t>(1, engine->opt.connections);
+        schedule_ = OpenLoopSchedule::for_connection(engine->run.started(), engine->opt.rate,
+                                                     engine->opt.connections, id);
 }
 
 void StreamConn::open() {
@@ -147,6 +146,7 @@ void StreamConn::on_connected(uint64_t now) {
     engine_->run.rewatch(fd_, EPOLLIN, this);
     if (engine_->open_loop) {
         issue_due(now);
+        engine_->arm_timer();
     } else {
         issue(engine_->opt.depth, now);
     }
@@ -235,16 +235,19 @@ void StreamConn::issue(uint64_t messages, uint64_t now) {
 }
 
 uint64_t StreamConn::intended_send_time(uint64_t message) const {
-    return engine_->run.started() + phase_ns_ + message * engine_->interval_ns;
+    return schedule_.intended(message);
 }
 
 uint64_t StreamConn::next_due() const {
+    // Nothing is due on a connection that cannot send, so the timer sleeps
+    // instead of firing for it again and again.
+    if (!connected_ || fd_ < 0 || engine_->budget() == 0) return UINT64_MAX;
     return intended_send_time(issued_);
 }
 
 void StreamConn::issue_due(uint64_t now) {
-    if (!connected_ || fd_ < 0 || now < next_due()) return;
-    const uint64_t due = (now - engine_->run.started() - phase_ns_) / engine_->interval_ns + 1;
+    if (!connected_ || fd_ < 0) return;
+    const uint64_t due = schedule_.due_by(now);
     if (due > issued_) issue(due - issued_, now);
 }
 
@@ -300,25 +303,16 @@ StreamEngine::StreamEngine(Run& r)
       source(line_mode ? StreamSource::repeated(opt.request) : StreamSource::pattern()),
       message_size(line_mode ? opt.request.size() : opt.size),
       open_loop(opt.rate != 0),
-      read_buffer(new uint8_t[StreamSource::kMaxWindow]) {
-    if (open_loop) interval_ns = std::max<uint64_t>(1, kNsPerSec * opt.connections / opt.rate);
-}
+      read_buffer(new uint8_t[StreamSource::kMaxWindow]) {}
 
 void StreamEngine::arm_timer() {
     uint64_t next = UINT64_MAX;
-    for (const auto& c : conns_)
-        if (c->alive()) next = std::min(next, c->next_due());
-    if (next == UINT64_MAX) return;
-    itimerspec when{};
-    when.it_value.tv_sec = static_cast<time_t>(next / kNsPerSec);
-    when.it_value.tv_nsec = static_cast<long>(next % kNsPerSec);
-    if (when.it_value.tv_sec == 0 && when.it_value.tv_nsec == 0) when.it_value.tv_nsec = 1;
-    timerfd_settime(timer_fd_, TFD_TIMER_ABSTIME, &when, nullptr);
+    for (const auto& c : conns_) next = std::min(next, c->next_due());
+    timer_.arm_at(next);
 }
 
 void StreamEngine::on_event(uint32_t, uint64_t now) {
-    uint64_t expirations = 0;
-    if (read(timer_fd_, &expirations, sizeof expirations) < 0 && errno != EAGAIN) return;
+    timer_.drain();
     if (!run.finished(now)) {
         for (auto& c : conns_) c->issue_due(now);
     }
@@ -327,14 +321,13 @@ void StreamEngine::on_event(uint32_t, uint64_t now) {
 
 void StreamEngine::execute() {
     conns_.reserve(opt.connections);
+    uint64_t now = now_ns();
+    run.start(now);  // before the connections: their schedules start here
     for (uint32_t i = 0; i < opt.connections; ++i)
         conns_.push_back(std::make_unique<StreamConn>(this, i));
-    uint64_t now = now_ns();
-    run.start(now);
     for (auto& c : conns_) c->open();
     if (open_loop) {
-        timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-        run.watch(timer_fd_, EPOLLIN, this);
+        run.watch(timer_.fd(), EPOLLIN, this);
         arm_timer();
     }
     uint64_t next_timeout_scan = now + 100 * kNsPerMs;

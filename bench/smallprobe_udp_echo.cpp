@@ -1,9 +1,8 @@
-// UDP echo, closed loop: each flow is its own connected socket with -P
-// datagrams in flight. A datagram carries its sequence number in the first 8
-// bytes and the flow's pattern after it, so replies can be matched, timed and
-// verified even when some are lost or arrive after their timeout.
+// UDP echo, closed loop (open loop is smallprobe_udp_open_loop.cpp): each flow is its own connected
+// socket with -P datagrams in flight. A datagram carries its sequence number in the first 8 bytes
+// and the flow's pattern after it, so replies can be matched, timed and verified even when some are
+// lost or arrive after their timeout.
 
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,11 +13,11 @@
 #include "smallprobe_clock.h"
 #include "smallprobe_modes.h"
 #include "smallprobe_pattern.h"
+#include "smallprobe_udp_wire.h"
 
 namespace smallprobe {
 namespace {
 
-constexpr size_t kSeqBytes = sizeof(uint64_t);
 constexpr int kMaxReadsPerWakeup = 64;
 
 struct Slot {
@@ -44,7 +43,9 @@ class UdpFlow final : public PollHandler {
   private:
     void send_slot(size_t index, uint64_t seq, uint64_t now);
     void on_datagram(size_t len, uint64_t now);
-    const uint8_t* payload_for(uint64_t seq) const { return source_.at(stream_start_ + seq * 8); }
+    const uint8_t* payload_for(uint64_t seq) const {
+        return udp_payload_for(source_, stream_start_, seq);
+    }
 
     Run& run_;
     const StreamSource& source_;
@@ -76,15 +77,9 @@ void UdpFlow::send_slot(size_t index, uint64_t seq, uint64_t now) {
         slot.outstanding = false;  // -n reached: nothing more to send
         return;
     }
-    const size_t size = run_.options().size;
-    iovec parts[2] = {{&seq, kSeqBytes},
-                      {const_cast<uint8_t*>(payload_for(seq)), size - kSeqBytes}};
-    msghdr message{};
-    message.msg_iov = parts;
-    message.msg_iovlen = 2;
-    ssize_t n = sendmsg(fd_, &message, 0);
     // A failed send is left to time out and count as a loss: on UDP that is
-    // what it is. Refusals come back through recv as ECONNREFUSED.
+    // what it is. Refusals come back through recv() as ECONNREFUSED.
+    ssize_t n = send_udp_echo(fd_, seq, payload_for(seq), run_.options().size);
     if (n > 0) run_.result().bytes_sent += static_cast<uint64_t>(n);
 }
 
@@ -107,8 +102,7 @@ void UdpFlow::on_datagram(size_t len, uint64_t now) {
         run_.bad_reply("datagram shorter than the 8-byte sequence number");
         return;
     }
-    uint64_t seq = 0;
-    std::memcpy(&seq, buffer_, kSeqBytes);
+    const uint64_t seq = udp_echo_seq(buffer_);
     const size_t index = seq % slots_.size();
     Slot& slot = slots_[index];
     if (!slot.outstanding || slot.seq != seq) {
@@ -146,6 +140,10 @@ void UdpFlow::expire(uint64_t now) {
 }  // namespace
 
 void run_udp_echo(Run& run) {
+    if (run.options().rate) {
+        run_udp_echo_open_loop(run);
+        return;
+    }
     const StreamSource source = StreamSource::pattern();
     std::unique_ptr<uint8_t[]> buffer(new uint8_t[65536]);
     std::vector<std::unique_ptr<UdpFlow>> flows;
