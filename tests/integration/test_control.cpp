@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -283,6 +284,60 @@ static void many_clients_at_once(void**) {
     assert_true(clients.front()->request("status")["ok"] == true);
 }
 
+// Two monitors: one reads, one does not. The reader sees every event; the
+// other loses events once its queue is full and is told how many.
+static void monitors_and_drops(void**) {
+    TestDaemon d(kConfig);
+    assert_true(d.started());
+    Ctl reader(d.control_socket()), stalled(d.control_socket());
+    assert_true(reader.request("monitor")["ok"] == true);
+    assert_true(stalled.request("monitor")["ok"] == true);
+    const int sessions = 2500;
+    std::atomic<bool> connecting{true};
+    int seen = 0, opened = 0;
+    std::thread drain([&] {
+        // Until the connects are done and no event came for a second.
+        for (;;) {
+            std::string line = reader.line(1000);
+            if (line.empty()) {
+                if (!connecting || reader.eof()) break;
+                continue;
+            }
+            json e = json::parse(line, nullptr, false);
+            ++seen;
+            opened += e["event"] == "session_open";
+        }
+    });
+    uint16_t port = d.port("echo", "tcp");
+    for (int i = 0; i < sessions; ++i) {
+        int fd = harness::tcp_connect(port);
+        if (fd >= 0) close(fd);
+    }
+    connecting = false;
+    drain.join();
+    // Every connection is an event (rejected) or two (session_open, _close).
+    assert_true(seen >= sessions && opened > 0);
+
+    // The stalled monitor: events in order, then a "dropped" notice; together
+    // they account for every event the reader saw.
+    int events = 0;
+    uint64_t dropped = 0;
+    for (;;) {
+        std::string line = stalled.line(2000);
+        if (line.empty()) break;
+        json e = json::parse(line, nullptr, false);
+        assert_false(e.is_discarded());
+        if (e["event"] == "dropped")
+            dropped += e["count"].get<uint64_t>();
+        else
+            ++events;
+    }
+    assert_true(dropped > 0);
+    assert_int_equal(uint64_t(events) + dropped, uint64_t(seen));
+    // Still a working connection afterwards.
+    assert_true(stalled.request("status")["ok"] == true);
+}
+
 static void stats_add_up(void**) {
     TestDaemon d(kConfig);
     assert_true(d.started());
@@ -533,6 +588,7 @@ int main() {
         cmocka_unit_test(every_command_over_the_socket),
         cmocka_unit_test(bad_requests_keep_the_connection),
         cmocka_unit_test(many_clients_at_once),
+        cmocka_unit_test(monitors_and_drops),
         cmocka_unit_test(stats_add_up),
         cmocka_unit_test(metrics_endpoint),
         cmocka_unit_test(smallctl_commands),
