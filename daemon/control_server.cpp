@@ -73,7 +73,8 @@ bool fill_address(const std::string& path, sockaddr_un* addr) {
 ControlServer::ControlServer(Daemon& daemon) : daemon_(daemon) {}
 
 ControlServer::~ControlServer() {
-    if (monitors_ > 0) daemon_.on_event = nullptr;
+    // The hook captures `this`; the reaper may not have cleared it yet.
+    daemon_.on_event = nullptr;
     clients_.clear();
     accept_.reset();
     resume_.reset();
