@@ -16,7 +16,7 @@ class StatusService final : public Service {
     ptrdiff_t datagram(std::span<const uint8_t>, std::span<uint8_t> out, WallTime now) override {
         std::string report = message(now);
         size_t n = std::min(report.size(), out.size());
-        std::memcpy(out.data(), report.data(), n);
+        if (n > 0) std::memcpy(out.data(), report.data(), n);
         return static_cast<ptrdiff_t>(n);
     }
 
