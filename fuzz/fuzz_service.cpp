@@ -1,0 +1,78 @@
+// Every service's handlers: Service::datagram with a random amplification cap
+// (the reply must fit it), Service::generate at a random offset, and
+// Service::message. The first bytes choose the service, its settings and the
+// sizes; the rest is the request.
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "config.h"
+#include "services.h"
+
+namespace {
+
+struct Input {
+    const uint8_t* data;
+    size_t size;
+    uint64_t take(size_t bytes) {
+        uint64_t v = 0;
+        for (size_t i = 0; i < bytes && size > 0; ++i, ++data, --size) v = v << 8 | *data;
+        return v;
+    }
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    Input in{data, size};
+    smalld::InstanceConfig config;
+    uint64_t choice = in.take(1);
+    config.type = static_cast<smalld::ServiceType>(choice % 7);
+    config.daytime_format = static_cast<smalld::DaytimeFormat>(choice / 7 % 3);
+    config.daytime_local = choice & 0x80;
+    // The clock offset the config accepts: +-2^40 s.
+    config.offset = int64_t(in.take(6) % (uint64_t(1) << 41)) - (int64_t(1) << 40);
+    size_t cap = in.take(2) % 65508;  // the listener never allows more than 65507
+    uint64_t offset = in.take(8);
+    size_t generate_size = in.take(2) % 70000;
+    size_t status_size = in.take(2) % 8192;
+    if (config.type == smalld::ServiceType::Qotd && in.take(1) & 1) {
+        // Quotes as a qotd.quotes file could give them: up to 512 bytes each.
+        size_t n = in.take(1) % 8;
+        for (size_t i = 0; i < n; ++i) config.quotes.emplace_back(1 + in.take(2) % 512, 'q');
+    }
+    auto service =
+        smalld::make_service(config, [status_size] { return std::string(status_size, 's'); });
+    if (!service) abort();
+    smalld::WallTime now = smalld::wall_now();
+
+    // UDP: the reply goes into a buffer of exactly the cap, so ASan sees any overrun.
+    std::vector<uint8_t> request(in.data, in.data + in.size);
+    std::vector<uint8_t> reply(cap);
+    ptrdiff_t n = service->datagram(request, reply, now);
+    if (n != smalld::kNoReply && n != smalld::kReplyTooLarge && (n < 0 || size_t(n) > cap)) abort();
+    if (config.type == smalld::ServiceType::Echo && n >= 0 &&
+        (size_t(n) != request.size() ||
+         (!request.empty() && memcmp(reply.data(), request.data(), request.size()))))
+        abort();
+
+    switch (service->stream_mode()) {
+        case smalld::StreamMode::Generate: {
+            std::vector<char> out(generate_size);
+            if (service->generate(offset, out) != out.size()) abort();
+            for (char c : out)
+                if (!((c >= ' ' && c <= '~') || c == '\r' || c == '\n')) abort();
+            break;
+        }
+        case smalld::StreamMode::Message: {
+            std::string message = service->message(now);
+            if (config.type != smalld::ServiceType::Status && message.empty()) abort();
+            break;
+        }
+        default:
+            break;
+    }
+    return 0;
+}
