@@ -29,7 +29,7 @@ const char* op_name(const Options& o) {
         case Mode::Chargen:
             return o.udp ? "datagrams" : "lines";
         case Mode::Discard:
-            return o.udp ? "datagrams" : "writes";
+            return o.udp ? "datagrams" : "messages";  // of -s bytes each
         case Mode::Idle:
         case Mode::SlowRead:
             return "connections";
