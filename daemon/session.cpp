@@ -24,22 +24,19 @@ char* io_buffer() {
 }
 
 Session::Session(SessionTable& table, uint64_t id, std::shared_ptr<Instance> instance, int fd,
-                 const SockAddr& peer, SourceKey source)
+                 const SockAddr& peer)
     : table_(table),
       id_(id),
       instance_(std::move(instance)),
       fd_(fd),
-      source_(source),
       opened_ms_(monotonic_ms()),
       active_ms_(opened_ms_) {
     std::memcpy(&peer_, &peer.storage, std::min<size_t>(peer.len, sizeof peer_));
-    event_assign(&read_ev_, table.base(), fd, EV_READ | EV_PERSIST, on_read_cb, this);
-    event_assign(&write_ev_, table.base(), fd, EV_WRITE | EV_PERSIST, on_write_cb, this);
+    event_assign(&event_, table.base(), fd, EV_PERSIST, on_event_cb, this);
 }
 
 Session::~Session() {
-    event_del(&read_ev_);
-    event_del(&write_ev_);
+    if (armed_) event_del(&event_);
     ::close(fd_);
 }
 
@@ -69,7 +66,8 @@ void Session::start() {
             break;
         case StreamMode::Message: {
             WallTime now = wall_now();
-            out_ = service.message(now);
+            std::string message = service.message(now);
+            enqueue(message.data(), message.size());
             state_ = State::Flushing;
             if (flush_queue()) pause_reading(false);
             break;
@@ -78,21 +76,30 @@ void Session::start() {
 }
 
 void Session::pause_reading(bool pause) {
-    if (pause == !reading_) return;
     reading_ = !pause;
-    if (reading_)
-        event_add(&read_ev_, nullptr);
-    else
-        event_del(&read_ev_);
+    update_event();
 }
 
 void Session::want_write(bool want) {
-    if (want == writing_) return;
     writing_ = want;
-    if (writing_)
-        event_add(&write_ev_, nullptr);
-    else
-        event_del(&write_ev_);
+    update_event();
+}
+
+void Session::update_event() {
+    short want = static_cast<short>((reading_ ? EV_READ : 0) | (writing_ ? EV_WRITE : 0));
+    if (want == armed_) return;
+    if (armed_) event_del(&event_);
+    armed_ = want;
+    if (!want) return;
+    event_assign(&event_, table_.base(), fd_, static_cast<short>(want | EV_PERSIST), on_event_cb,
+                 this);
+    event_add(&event_, nullptr);
+}
+
+void Session::enqueue(const char* data, size_t len) {
+    if (len == 0) return;
+    if (!out_) out_ = std::make_unique<Queue>();
+    out_->data.append(data, len);
 }
 
 void Session::close(const char* reason) {
@@ -111,11 +118,15 @@ bool Session::send_error(const char* what) {
     return true;
 }
 
-void Session::on_read_cb(evutil_socket_t, short, void* self) {
-    static_cast<Session*>(self)->on_read();
-}
-void Session::on_write_cb(evutil_socket_t, short, void* self) {
-    static_cast<Session*>(self)->on_write();
+void Session::on_event_cb(evutil_socket_t, short what, void* self) {
+    auto* session = static_cast<Session*>(self);
+    if (what & EV_READ) {
+        SessionTable& table = session->table_;
+        uint64_t id = session->id_;
+        session->on_read();
+        if (!(what & EV_WRITE) || !table.contains(id)) return;  // closed while reading
+    }
+    if (what & EV_WRITE) session->on_write();
 }
 
 void Session::on_read() {
@@ -161,26 +172,25 @@ void Session::echo(const char* data, size_t len) {
         instance_->stats->tcp.bytes_written += sent;
         if (sent == len) return;
     }
-    out_.append(data + sent, len - sent);
+    enqueue(data + sent, len - sent);
     want_write(true);
     if (queued() >= table_.high_water) pause_reading(true);
 }
 
 bool Session::flush_queue() {
     while (queued() > 0) {
-        ssize_t n = send(fd_, out_.data() + out_pos_, queued(), MSG_NOSIGNAL);
+        ssize_t n = send(fd_, out_->data.data() + out_->sent, queued(), MSG_NOSIGNAL);
         if (n < 0) {
             if (send_error("write error")) return false;
             want_write(true);
             return true;
         }
-        out_pos_ += static_cast<size_t>(n);
+        out_->sent += static_cast<size_t>(n);
         bytes_out_ += static_cast<size_t>(n);
         instance_->stats->tcp.bytes_written += static_cast<size_t>(n);
     }
     // Drained: give the memory back; idle sessions hold no buffer.
-    std::string().swap(out_);
-    out_pos_ = 0;
+    out_.reset();
     want_write(false);
     if (state_ == State::Flushing) {
         message_done();
@@ -243,14 +253,13 @@ SessionTable::~SessionTable() {
 }
 
 Session* SessionTable::open(std::shared_ptr<Instance> instance, int fd, const SockAddr& peer) {
-    SourceKey source = source_key(peer);
-    instance->state->sources.opened(source);
+    instance->state->sources.opened(source_key(peer));
     ++instance->stats->tcp.sessions_total;
     ++instance->stats->tcp.sessions_current;
     ++stats_.conn_accepted_total;
     ++stats_.conn_current;
     uint64_t id = next_id_++;
-    auto session = std::make_unique<Session>(*this, id, std::move(instance), fd, peer, source);
+    auto session = std::make_unique<Session>(*this, id, std::move(instance), fd, peer);
     Session* raw = session.get();
     sessions_.emplace(id, std::move(session));
     if (on_open) on_open(*raw);

@@ -1,7 +1,9 @@
 #pragma once
 // A TCP session: one socket, the daemon's shared read buffer, and an output
-// queue that exists only while the peer is slower than we are. Events are
-// embedded (no allocation of their own) and armed for writing only on EAGAIN.
+// queue that exists only while the peer is slower than we are. One embedded
+// event (no allocation of its own) whose flags follow what the session waits
+// for; writing is waited for only after EAGAIN. Idle sessions are small: no
+// buffer, no second event, no cached copies of what can be recomputed.
 // Every way a session ends goes through SessionTable::close() with a reason.
 
 #include <event2/event_struct.h>
@@ -30,7 +32,7 @@ class Session {
     };
 
     Session(SessionTable& table, uint64_t id, std::shared_ptr<Instance> instance, int fd,
-            const SockAddr& peer, SourceKey source);
+            const SockAddr& peer);
     ~Session();
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;
@@ -44,17 +46,22 @@ class Session {
     const Instance& instance() const { return *instance_; }
     SockAddr peer() const;
     SockAddr local() const;
-    const SourceKey& source() const { return source_; }
+    SourceKey source() const { return source_key(peer()); }
     int64_t opened_ms() const { return opened_ms_; }
     int64_t active_ms() const { return active_ms_; }
     uint64_t bytes_in() const { return bytes_in_; }
     uint64_t bytes_out() const { return bytes_out_; }
-    size_t queued() const { return out_.size() - out_pos_; }
+    size_t queued() const { return out_ ? out_->data.size() - out_->sent : 0; }
     State state() const { return state_; }
 
   private:
-    static void on_read_cb(evutil_socket_t, short, void* self);
-    static void on_write_cb(evutil_socket_t, short, void* self);
+    // Bytes the peer has not taken yet; allocated only while there are some.
+    struct Queue {
+        std::string data;
+        size_t sent = 0;
+    };
+
+    static void on_event_cb(evutil_socket_t, short what, void* self);
     void on_read();
     void on_write();
     void echo(const char* data, size_t len);
@@ -65,6 +72,8 @@ class Session {
     bool send_error(const char* what);
     void pause_reading(bool pause);
     void want_write(bool want);
+    void update_event();
+    void enqueue(const char* data, size_t len);
     void close(const char* reason);
 
     SessionTable& table_;
@@ -72,18 +81,16 @@ class Session {
     std::shared_ptr<Instance> instance_;
     int fd_;
     sockaddr_in6 peer_{};  // fits IPv4 too; a full sockaddr_storage would double the session
-    SourceKey source_;
     State state_ = State::Open;
     bool reading_ = false;
     bool writing_ = false;
+    short armed_ = 0;  // the flags the event is added with
     int64_t opened_ms_;
     int64_t active_ms_;
     uint64_t bytes_in_ = 0;
     uint64_t bytes_out_ = 0;
-    std::string out_;
-    size_t out_pos_ = 0;
-    struct event read_ev_;
-    struct event write_ev_;
+    std::unique_ptr<Queue> out_;
+    struct event event_;
 };
 
 // Owns every session, finds them by id, sweeps timeouts, and is the one place
@@ -102,6 +109,7 @@ class SessionTable {
     void finish_all();
     void close_all(const char* reason);
     size_t size() const { return sessions_.size(); }
+    bool contains(uint64_t id) const { return sessions_.count(id) != 0; }
     template <typename F>
     void for_each(F&& f) const {
         for (const auto& [id, s] : sessions_) f(*s);

@@ -159,7 +159,9 @@ static void shutdown_timeout_bounds_slow_peers(void**) {
     int stuck = harness::tcp_connect(d.port("echo", "tcp"));
     int small = 4096;
     setsockopt(stuck, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    harness::send_all(stuck, std::string(8 << 20, 'z'), 3000);
+    // More than every socket buffer on the way can hold, so that smalld is
+    // left with queued output it cannot deliver.
+    harness::send_all(stuck, std::string(32 << 20, 'z'), 4000);
     d.signal(SIGTERM);
     int rc = d.wait_exit(6000);
     close(stuck);

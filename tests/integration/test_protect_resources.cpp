@@ -150,6 +150,9 @@ void reject_log_is_rate_limited_and_summarised(void**) {
         socklen_t len;
         sockaddr_storage dst = make_addr("127.0.0.1", d.port("denied", "udp"), &len);
         sendto(u, "x", 1, 0, reinterpret_cast<sockaddr*>(&dst), len);
+        // Paced, so the kernel's receive buffer never overflows: every
+        // datagram must reach smalld for the exact count below.
+        if (i % 20 == 19) usleep(5000);
         if (i % 30 == 0) {
             int fd = tcp_connect(d.port("denied", "tcp"));
             if (fd >= 0) close(fd);
