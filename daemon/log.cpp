@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <vector>
 
 #include "event_handle.h"
 
@@ -39,6 +40,12 @@ std::optional<LogLevel> log_level_from(std::string_view name) {
 }
 
 namespace log {
+
+std::vector<LogLimiter*>& limiters() {
+    static std::vector<LogLimiter*> all;
+    return all;
+}
+
 namespace {
 
 // Beyond this the writer is stuck (a full pipe nobody reads): drop, count, go on.
@@ -50,6 +57,7 @@ struct State {
     bool journal_checked = false;
     std::string queue;
     EventHandle writer;
+    EventHandle ticker;  // rolls the windows of the LogLimiters
     bool waiting_for_fd = false;
     uint64_t dropped = 0;
 } state;
@@ -103,6 +111,11 @@ void write_all_blocking(const std::string& text) {
     }
 }
 
+void on_tick(evutil_socket_t, short, void*) {
+    auto now = std::chrono::steady_clock::now();
+    for (LogLimiter* limiter : limiters()) limiter->roll(now);
+}
+
 void on_writable(evutil_socket_t, short, void*) {
     state.waiting_for_fd = false;
     flush();
@@ -118,9 +131,13 @@ void attach(event_base* base) {
         if (flags >= 0) fcntl(STDERR_FILENO, F_SETFL, flags | O_NONBLOCK);
     }
     state.writer.reset(event_new(base, STDERR_FILENO, EV_WRITE, on_writable, nullptr));
+    state.ticker.reset(event_new(base, -1, EV_PERSIST, on_tick, nullptr));
+    static constexpr timeval kTick = {1, 0};
+    event_add(state.ticker.get(), &kTick);
 }
 
 void detach() {
+    state.ticker.reset();
     state.writer.reset();
     state.waiting_for_fd = false;
     write_all_blocking(state.queue);
@@ -189,17 +206,24 @@ void flush() {
 
 }  // namespace log
 
+LogLimiter::LogLimiter(const char* what, unsigned burst, std::chrono::milliseconds window)
+    : what_(what), burst_(burst), window_(window) {
+    log::limiters().push_back(this);
+}
+
+void LogLimiter::roll(std::chrono::steady_clock::time_point now) {
+    if (now - window_start_ < window_) return;
+    if (suppressed_ > 0)
+        log::write(LogLevel::Notice, "%s: suppressed %llu messages", what_,
+                   static_cast<unsigned long long>(suppressed_));
+    window_start_ = now;
+    in_window_ = 0;
+    suppressed_ = 0;
+}
+
 void LogLimiter::write(LogLevel level, const char* fmt, ...) {
     if (!log::enabled(level)) return;
-    auto now = std::chrono::steady_clock::now();
-    if (now - window_start_ >= window_) {
-        if (suppressed_ > 0)
-            log::write(LogLevel::Notice, "%s: suppressed %llu messages", what_,
-                       static_cast<unsigned long long>(suppressed_));
-        window_start_ = now;
-        in_window_ = 0;
-        suppressed_ = 0;
-    }
+    roll(std::chrono::steady_clock::now());
     if (in_window_ >= burst_) {
         ++suppressed_;
         ++suppressed_total_;

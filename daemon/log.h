@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 struct event_base;
 
@@ -18,6 +19,8 @@ enum class LogLevel { Error = 3, Warning = 4, Notice = 5, Info = 6, Debug = 7 };
 
 const char* to_string(LogLevel level);
 std::optional<LogLevel> log_level_from(std::string_view name);
+
+class LogLimiter;
 
 namespace log {
 
@@ -35,17 +38,25 @@ void flush();
 // Lines the log dropped because its queue was full (the writer is stuck).
 uint64_t dropped();
 
+// Every LogLimiter, for the tick that summarises windows ended in silence.
+std::vector<LogLimiter*>& limiters();
+
 }  // namespace log
 
 // A rate limit for a class of log lines: at most `burst` lines per `window`;
 // the rest are counted and summarised as "suppressed N messages".
+// Limiters live as long as the process (namespace-scope statics); the log's
+// once-a-second tick writes the summary of a window that ended in silence.
 class LogLimiter {
   public:
     LogLimiter(const char* what, unsigned burst = 10,
-               std::chrono::milliseconds window = std::chrono::seconds(10))
-        : what_(what), burst_(burst), window_(window) {}
+               std::chrono::milliseconds window = std::chrono::seconds(10));
+    LogLimiter(const LogLimiter&) = delete;
+    LogLimiter& operator=(const LogLimiter&) = delete;
     void write(LogLevel level, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
     uint64_t suppressed_total() const { return suppressed_total_; }
+    // Writes the summary if the window has ended; called by the log's tick.
+    void roll(std::chrono::steady_clock::time_point now);
 
   private:
     const char* what_;

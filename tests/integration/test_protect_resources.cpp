@@ -164,17 +164,14 @@ void reject_log_is_rate_limited_and_summarised(void**) {
     print_message("300+ rejections -> %zu log lines in the first window\n", lines);
     assert_true(lines <= 10);
     assert_true(lines >= 1);
-    // After the window, the next rejection brings the summary.
-    usleep(10'200'000);
-    int fd = tcp_connect(d.port("denied", "tcp"));
-    if (fd >= 0) close(fd);
-    assert_true(d.wait_for_log("rejections: suppressed ", 3000));
+    // The flood has stopped; the summary still comes once the 10 s window ends.
+    assert_true(d.wait_for_log("rejections: suppressed ", 13000));
     std::string log = d.log();
     size_t at = log.find("rejections: suppressed ");
     long suppressed = atol(log.c_str() + at + 23);
     print_message("summary: suppressed %ld messages\n", suppressed);
     assert_true(suppressed >= 250);
-    assert_int_equal(refused(d, "denied"), long(300 + 10 + 1));
+    assert_int_equal(refused(d, "denied"), long(300 + 10));
 }
 
 }  // namespace
