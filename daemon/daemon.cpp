@@ -388,6 +388,16 @@ ReloadResult Daemon::reload() {
         log::set_level(next.daemon.log_level);
         result.changes.push_back(std::string("log_level ") + to_string(next.daemon.log_level));
     }
+    // The control socket and the metrics endpoint are not rebuilt under a
+    // reload (the reload may have come through the control socket itself).
+    const ControlConfig& control = next.control;
+    if (control.socket != config_.control.socket || control.mode != config_.control.mode ||
+        control.group != config_.control.group)
+        result.changes.push_back("[control] changed; it takes effect at the next restart");
+    const auto& listen = next.metrics.listen;
+    if (listen.has_value() != config_.metrics.listen.has_value() ||
+        (listen && !(*listen == *config_.metrics.listen)))
+        result.changes.push_back("[metrics] changed; it takes effect at the next restart");
     instances_ = std::move(instances);
     config_ = std::move(next);
     apply_daemon_settings();

@@ -129,6 +129,19 @@ static void bad_reload_keeps_old_config(void**) {
     close(t);
 }
 
+static void reload_reports_control_and_metrics_changes(void**) {
+    TestDaemon d(kBase);
+    assert_true(d.started());
+    size_t mark = d.log_size();
+    d.write_config(std::string(kBase) + "[metrics]\nlisten = 127.0.0.1:0\n");
+    d.signal(SIGHUP);
+    assert_true(d.wait_for_log("reload done", 5000, mark));
+    std::string log = d.log().substr(mark);
+    assert_non_null(
+        strstr(log.c_str(), "reload: [metrics] changed; it takes effect at the next restart"));
+    assert_null(strstr(log.c_str(), "[control] changed"));
+}
+
 static void sigterm_flushes_and_exits_zero(void**) {
     auto d = std::make_unique<TestDaemon>(kBase);
     assert_true(d->started());
@@ -175,6 +188,7 @@ int main() {
         cmocka_unit_test(bind_failure_exits_71),
         cmocka_unit_test(reload_keeps_sessions_and_listeners),
         cmocka_unit_test(bad_reload_keeps_old_config),
+        cmocka_unit_test(reload_reports_control_and_metrics_changes),
         cmocka_unit_test(sigterm_flushes_and_exits_zero),
         cmocka_unit_test(sigint_also_stops),
         cmocka_unit_test(shutdown_timeout_bounds_slow_peers),
