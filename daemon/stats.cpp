@@ -134,32 +134,32 @@ void visit_stats(const Stats& stats, const std::function<void(const StatSample&)
             }
         }
     }
-    for (const auto& [name, record] : stats.instances) {
-        for (size_t r = 0; r < size_t(RejectReason::Count); ++r) {
-            StatSample s;
-            s.key = "conn.rejected_total";
-            s.help = "TCP connections refused, by reason.";
-            s.instance = record->name;
-            s.type = to_string(record->type);
-            s.proto = "tcp";
-            s.reason = to_string(RejectReason(r));
-            s.value = double(record->tcp.rejected[r]);
-            visit(s);
+    // Counters by reason: one sample per instance and reason, zeros included,
+    // so every series exists from the start.
+    auto by_reason = [&](std::string_view key, std::string_view help, bool tcp, size_t count,
+                         auto reason_name, auto value_of) {
+        for (const auto& [name, record] : stats.instances) {
+            for (size_t r = 0; r < count; ++r) {
+                StatSample s;
+                s.key = key;
+                s.help = help;
+                s.instance = record->name;
+                s.type = to_string(record->type);
+                s.proto = tcp ? "tcp" : "udp";
+                s.reason = reason_name(r);
+                s.value = double(value_of(*record, r));
+                visit(s);
+            }
         }
-    }
-    for (const auto& [name, record] : stats.instances) {
-        for (size_t r = 0; r < size_t(DropReason::Count); ++r) {
-            StatSample s;
-            s.key = "datagrams_dropped_total";
-            s.help = "UDP datagrams dropped without a reply, by reason.";
-            s.instance = record->name;
-            s.type = to_string(record->type);
-            s.proto = "udp";
-            s.reason = to_string(DropReason(r));
-            s.value = double(record->udp.dropped[r]);
-            visit(s);
-        }
-    }
+    };
+    by_reason(
+        "conn.rejected_total", "TCP connections refused, by reason.", true,
+        size_t(RejectReason::Count), [](size_t r) { return to_string(RejectReason(r)); },
+        [](const InstanceStats& i, size_t r) { return i.tcp.rejected[r]; });
+    by_reason(
+        "datagrams_dropped_total", "UDP datagrams dropped without a reply, by reason.", false,
+        size_t(DropReason::Count), [](size_t r) { return to_string(DropReason(r)); },
+        [](const InstanceStats& i, size_t r) { return i.udp.dropped[r]; });
 }
 
 }  // namespace smalld

@@ -46,12 +46,12 @@ sockaddr_storage loopback(uint16_t port, int family, socklen_t* len) {
     return ss;
 }
 
+}  // namespace
+
 bool wait_fd(int fd, short events, int timeout_ms) {
     pollfd p{fd, events, 0};
     return poll(&p, 1, timeout_ms) > 0;
 }
-
-}  // namespace
 
 std::string env_or(const char* name, const char* fallback) {
     const char* v = getenv(name);
@@ -183,7 +183,11 @@ int tcp_connect(uint16_t port, int family, int timeout_ms) {
     sockaddr_storage addr = loopback(port, family, &len);
     int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
-    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 && errno != EINPROGRESS) {
+    return finish_connect(fd, reinterpret_cast<sockaddr*>(&addr), len, timeout_ms);
+}
+
+int finish_connect(int fd, const sockaddr* to, socklen_t len, int timeout_ms) {
+    if (connect(fd, to, len) != 0 && errno != EINPROGRESS) {
         close(fd);
         return -1;
     }

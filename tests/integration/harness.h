@@ -4,6 +4,7 @@
 // back from the log, and bounded waits everywhere.
 
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -62,6 +63,10 @@ class TestDaemon {
 
 // Loopback helpers with bounded timeouts (ms).
 int tcp_connect(uint16_t port, int family = AF_INET, int timeout_ms = 2000);
+// Connects the non-blocking socket `fd` and waits for the outcome; returns fd,
+// or closes it and returns -1.
+int finish_connect(int fd, const sockaddr* to, socklen_t len, int timeout_ms);
+bool wait_fd(int fd, short events, int timeout_ms);
 bool send_all(int fd, const std::string& data, int timeout_ms = 2000);
 // Reads until EOF, `max` bytes, or the timeout.
 std::string recv_until_eof(int fd, size_t max = 1 << 20, int timeout_ms = 2000);

@@ -39,10 +39,7 @@ inline sockaddr_storage make_addr(const char* ip, uint16_t port, socklen_t* len)
     return ss;
 }
 
-inline bool wait_fd(int fd, short events, int timeout_ms) {
-    pollfd p{fd, events, 0};
-    return poll(&p, 1, timeout_ms) > 0;
-}
+using harness::wait_fd;
 
 // A TCP client from source address `from` (port chosen by the kernel) to
 // `to`:`port`; -1 when the connection did not complete in time.
@@ -55,19 +52,11 @@ inline int tcp_connect_from(const char* from, const char* to, uint16_t port, int
     if (fd < 0) return -1;
     // Before connect, so the advertised window stays small too.
     if (rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-    if (bind(fd, reinterpret_cast<sockaddr*>(&src), slen) != 0 ||
-        (connect(fd, reinterpret_cast<sockaddr*>(&dst), dlen) != 0 && errno != EINPROGRESS)) {
+    if (bind(fd, reinterpret_cast<sockaddr*>(&src), slen) != 0) {
         close(fd);
         return -1;
     }
-    int err = 0;
-    socklen_t errlen = sizeof err;
-    if (!wait_fd(fd, POLLOUT, timeout_ms) ||
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) != 0 || err != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
+    return harness::finish_connect(fd, reinterpret_cast<sockaddr*>(&dst), dlen, timeout_ms);
 }
 
 // True when the daemon closed (or reset) the connection within `timeout_ms`
