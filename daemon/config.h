@@ -66,6 +66,7 @@ struct InstanceConfig {
     Duration idle_timeout{60'000};
     Duration max_duration{3'600'000};
     double udp_amplification = 1.0;
+    bool udp_loop_guard = true;
     int backlog = 511;
     // Type-specific.
     DaytimeFormat daytime_format = DaytimeFormat::Ctime;

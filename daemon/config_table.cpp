@@ -77,181 +77,180 @@ bool apply_cidrs(std::vector<Cidr>& out, std::string_view value, std::string* er
     return true;
 }
 
-#define DAEMON(field) [](Config & c, InstanceConfig*, std::string_view v, std::string * e) -> bool
-#define INSTANCE [](Config&, InstanceConfig * i, std::string_view v, std::string * e) -> bool
-
 const KeySpec kKeys[] = {
     // [daemon]
     {Scope::Daemon, "log_level", "info", "error | warning | notice | info | debug", 0,
-     DAEMON(log_level){auto level = log_level_from(v);
-if (!level) *e = "expected error, warning, notice, info or debug, got \"" + std::string(v) + "\"";
-return assign(c.daemon.log_level, level);
-}  // namespace
-}  // namespace smalld
-, {Scope::Daemon, "log_connections", "yes", "one line per TCP session open and close", 0,
-   DAEMON(log_connections){return assign(c.daemon.log_connections, parse_bool(v, e));
-}
-}
-, {Scope::Daemon, "max_connections", "4096",
-   "all TCP sessions together (also bounded by RLIMIT_NOFILE); 0 = only that bound", 0,
-   DAEMON(max_connections){return assign(c.daemon.max_connections, parse_uint(v, 0, 10'000'000, e));
-}
-}
-, {Scope::Daemon, "user", "",
-   "when started as root outside systemd: drop to this user after binding", 0,
-   DAEMON(user){if (!v.empty() && !getpwnam(std::string(v).c_str())){* e = "no such user \"" +
-                                                                           std::string(v) + "\"";
-return false;
-}
-c.daemon.user = v;
-return true;
-}
-}
-, {Scope::Daemon, "shutdown_timeout", "5s", "how long SIGTERM waits for sessions to flush", 0,
-   DAEMON(shutdown_timeout){return assign(c.daemon.shutdown_timeout, parse_duration(v, e));
-}
-}
-, {Scope::Daemon, "output_buffer", "64k",
-   "per-session output queue; a peer that does not read stops being read past it", 0,
-   DAEMON(output_buffer){
-       return assign(c.daemon.output_buffer, parse_size(v, 4 * 1024, 64 * 1024 * 1024, e));
-}
-}
-,
+     [](Config& c, InstanceConfig*, std::string_view v, std::string* e) -> bool {
+         auto level = log_level_from(v);
+         if (!level)
+             *e = "expected error, warning, notice, info or debug, got \"" + std::string(v) + "\"";
+         return assign(c.daemon.log_level, level);
+     }},
+    {Scope::Daemon, "log_connections", "yes", "one line per TCP session open and close", 0,
+     [](Config& c, InstanceConfig*, std::string_view v, std::string* e) -> bool {
+         return assign(c.daemon.log_connections, parse_bool(v, e));
+     }},
+    {Scope::Daemon, "max_connections", "4096",
+     "all TCP sessions together (also bounded by RLIMIT_NOFILE); 0 = only that bound", 0,
+     [](Config& c, InstanceConfig*, std::string_view v, std::string* e) -> bool {
+         return assign(c.daemon.max_connections, parse_uint(v, 0, 10'000'000, e));
+     }},
+    {Scope::Daemon, "user", "",
+     "when started as root outside systemd: drop to this user after binding", 0,
+     [](Config& c, InstanceConfig*, std::string_view v, std::string* e) -> bool {
+         if (!v.empty() && !getpwnam(std::string(v).c_str())) {
+             *e = "no such user \"" + std::string(v) + "\"";
+             return false;
+         }
+         c.daemon.user = v;
+         return true;
+     }},
+    {Scope::Daemon, "shutdown_timeout", "5s", "how long SIGTERM waits for sessions to flush", 0,
+     [](Config& c, InstanceConfig*, std::string_view v, std::string* e) -> bool {
+         return assign(c.daemon.shutdown_timeout, parse_duration(v, e));
+     }},
+    {Scope::Daemon, "output_buffer", "64k",
+     "per-session output queue; a peer that does not read stops being read past it", 0,
+     [](Config& c, InstanceConfig*, std::string_view v, std::string* e) -> bool {
+         return assign(c.daemon.output_buffer, parse_size(v, 4 * 1024, 64 * 1024 * 1024, e));
+     }},
     // [control]
     {Scope::Control, "socket", SMALLD_CONTROL_SOCKET, "path of the control socket; empty = none", 0,
-     DAEMON(socket){
-         if (!v.empty() &&
-             (v.front() != '/' ||
-              v.size() > 100)){* e = "expected an absolute path of at most 100 characters, got \"" +
-                                     std::string(v) + "\"";
-return false;
-}
-c.control.socket = v;
-return true;
-}
-}
-, {Scope::Control, "mode", "0660", "file mode of the control socket", 0,
-   DAEMON(mode){return assign(c.control.mode, parse_mode(v, e));
-}
-}
-, {Scope::Control, "group", "", "group of the control socket; empty = the daemon's", 0,
-   DAEMON(group){if (!v.empty() && !getgrnam(std::string(v).c_str())){* e = "no such group \"" +
-                                                                            std::string(v) + "\"";
-return false;
-}
-c.control.group = v;
-return true;
-}
-}
-,
+     [](Config& c, InstanceConfig*, std::string_view v, std::string* e) -> bool {
+         if (!v.empty() && (v.front() != '/' || v.size() > 100)) {
+             *e = "expected an absolute path of at most 100 characters, got \"" + std::string(v) +
+                  "\"";
+             return false;
+         }
+         c.control.socket = v;
+         return true;
+     }},
+    {Scope::Control, "mode", "0660", "file mode of the control socket", 0,
+     [](Config& c, InstanceConfig*, std::string_view v, std::string* e) -> bool {
+         return assign(c.control.mode, parse_mode(v, e));
+     }},
+    {Scope::Control, "group", "", "group of the control socket; empty = the daemon's", 0,
+     [](Config& c, InstanceConfig*, std::string_view v, std::string* e) -> bool {
+         if (!v.empty() && !getgrnam(std::string(v).c_str())) {
+             *e = "no such group \"" + std::string(v) + "\"";
+             return false;
+         }
+         c.control.group = v;
+         return true;
+     }},
     // [metrics]
     {Scope::Metrics, "listen", "", "ADDRESS:PORT for Prometheus text at /metrics; empty = off", 0,
-     DAEMON(listen){if (v.empty()){c.metrics.listen.reset();
-return true;
-}
-c.metrics.listen = parse_endpoint(v, e);
-return c.metrics.listen.has_value();
-}
-}
-,
+     [](Config& c, InstanceConfig*, std::string_view v, std::string* e) -> bool {
+         if (v.empty()) {
+             c.metrics.listen.reset();
+             return true;
+         }
+         c.metrics.listen = parse_endpoint(v, e);
+         return c.metrics.listen.has_value();
+     }},
     // Every instance section.
     {Scope::Instance, "type", nullptr,
      "echo | discard | chargen | qotd | daytime | time | status; defaults to the section name", 0,
-     INSTANCE{(void)i, (void)v, (void)e;
-return true; /* resolved before the other keys */
-}
-}
-, {Scope::Instance, "tcp", nullptr,
-   "list of ADDRESS:PORT to serve over TCP; port 0 = chosen by the kernel", 0,
-   INSTANCE{return apply_addresses(i->tcp, v, e);
-}
-}
-, {Scope::Instance, "udp", nullptr, "list of ADDRESS:PORT to serve over UDP", 0,
-   INSTANCE{return apply_addresses(i->udp, v, e);
-}
-}
-, {Scope::Instance, "allow",
-   "127.0.0.0/8, ::1, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7, fe80::/10",
-   "source prefixes admitted; empty = none", 0, INSTANCE{return apply_cidrs(i->allow, v, e);
-}
-}
-, {Scope::Instance, "deny", "", "source prefixes refused, even when allowed", 0,
-   INSTANCE{return apply_cidrs(i->deny, v, e);
-}
-}
-, {Scope::Instance, "max_connections", "1024", "concurrent TCP sessions; 0 = unlimited", 0,
-   INSTANCE{return assign(i->max_connections, parse_uint(v, 0, 10'000'000, e));
-}
-}
-, {Scope::Instance, "per_source", "16",
-   "concurrent TCP sessions per source address (IPv6: per /64); 0 = unlimited", 0,
-   INSTANCE{return assign(i->per_source, parse_uint(v, 0, 10'000'000, e));
-}
-}
-, {Scope::Instance, "rate", "50/s",
-   "new TCP sessions and UDP datagrams per source (token bucket); 0/s = unlimited", 0,
-   INSTANCE{return assign(i->rate, parse_rate(v, e));
-}
-}
-, {Scope::Instance, "idle_timeout", "60s", "close a TCP session idle this long; 0 = never", 0,
-   INSTANCE{return assign(i->idle_timeout, parse_duration(v, e));
-}
-}
-, {Scope::Instance, "max_duration", "1h", "close a TCP session this old; 0 = never", 0,
-   INSTANCE{return assign(i->max_duration, parse_duration(v, e));
-}
-}
-, {Scope::Instance, "udp_amplification", "1.0",
-   "a UDP reply is at most max(request bytes x this, 32) bytes", 0,
-   INSTANCE{return assign(i->udp_amplification, parse_double(v, 0, 1000, e));
-}
-}
-, {Scope::Instance, "backlog", "511", "listen(2) backlog", 0,
-   INSTANCE{return assign(i->backlog, parse_uint(v, 1, 65535, e));
-}
-}
-,
+     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+         (void)i, (void)v, (void)e;
+         return true; /* resolved before the other keys */
+     }},
+    {Scope::Instance, "tcp", nullptr,
+     "list of ADDRESS:PORT to serve over TCP; port 0 = chosen by the kernel", 0,
+     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+         return apply_addresses(i->tcp, v, e);
+     }},
+    {Scope::Instance, "udp", nullptr, "list of ADDRESS:PORT to serve over UDP", 0,
+     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+         return apply_addresses(i->udp, v, e);
+     }},
+    {Scope::Instance, "allow",
+     "127.0.0.0/8, ::1, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7, fe80::/10",
+     "source prefixes admitted; empty = none", 0,
+     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+         return apply_cidrs(i->allow, v, e);
+     }},
+    {Scope::Instance, "deny", "", "source prefixes refused, even when allowed", 0,
+     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+         return apply_cidrs(i->deny, v, e);
+     }},
+    {Scope::Instance, "max_connections", "1024", "concurrent TCP sessions; 0 = unlimited", 0,
+     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+         return assign(i->max_connections, parse_uint(v, 0, 10'000'000, e));
+     }},
+    {Scope::Instance, "per_source", "16",
+     "concurrent TCP sessions per source address (IPv6: per /64); 0 = unlimited", 0,
+     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+         return assign(i->per_source, parse_uint(v, 0, 10'000'000, e));
+     }},
+    {Scope::Instance, "rate", "50/s",
+     "new TCP sessions and UDP datagrams per source (token bucket); 0/s = unlimited", 0,
+     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+         return assign(i->rate, parse_rate(v, e));
+     }},
+    {Scope::Instance, "idle_timeout", "60s", "close a TCP session idle this long; 0 = never", 0,
+     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+         return assign(i->idle_timeout, parse_duration(v, e));
+     }},
+    {Scope::Instance, "max_duration", "1h", "close a TCP session this old; 0 = never", 0,
+     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+         return assign(i->max_duration, parse_duration(v, e));
+     }},
+    {Scope::Instance, "udp_amplification", "1.0",
+     "a UDP reply is at most max(request bytes x this, 32) bytes", 0,
+     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+         return assign(i->udp_amplification, parse_double(v, 0, 1000, e));
+     }},
+    {Scope::Instance, "udp_loop_guard", "yes",
+     "drop datagrams from ports below 1024 and 2049, and from broadcast, multicast, 0.0.0.0/8 "
+     "and IPv4-mapped sources",
+     0,
+     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+         return assign(i->udp_loop_guard, parse_bool(v, e));
+     }},
+    {Scope::Instance, "backlog", "511", "listen(2) backlog", 0,
+     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+         return assign(i->backlog, parse_uint(v, 1, 65535, e));
+     }},
     // Type-specific.
     {Scope::Instance, "format", "ctime", "daytime: ctime | rfc3339 | rfc822",
      only(ServiceType::Daytime),
-     INSTANCE{if (v == "ctime") i->daytime_format = DaytimeFormat::Ctime;
-else if (v == "rfc3339") i->daytime_format = DaytimeFormat::Rfc3339;
-else if (v == "rfc822") i->daytime_format = DaytimeFormat::Rfc822;
-else {
-    *e = "expected ctime, rfc3339 or rfc822, got \"" + std::string(v) + "\"";
-    return false;
-}
-return true;
-}
-}
-, {Scope::Instance, "timezone", "utc", "daytime: utc | local", only(ServiceType::Daytime),
-   INSTANCE{if (v != "utc" &&
-                v != "local"){* e = "expected utc or local, got \"" + std::string(v) + "\"";
-return false;
-}
-i->daytime_local = v == "local";
-return true;
-}
-}
-, {Scope::Instance, "quotes", "",
-   "qotd: file of quotes separated by lines holding only %; empty = the built-in set",
-   only(ServiceType::Qotd), INSTANCE{(void)e;
-i->quotes_file = v;
-return true;
-}
-}
-, {Scope::Instance, "offset", "0", "time, daytime: seconds added to the clock (for testing)",
-   only(ServiceType::Time) | only(ServiceType::Daytime),
-   INSTANCE{return assign(i->offset, parse_int(v, -(1LL << 40), 1LL << 40, e));
-}
-}
-,
-}
-;
-
-#undef DAEMON
-#undef INSTANCE
+     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+         if (v == "ctime")
+             i->daytime_format = DaytimeFormat::Ctime;
+         else if (v == "rfc3339")
+             i->daytime_format = DaytimeFormat::Rfc3339;
+         else if (v == "rfc822")
+             i->daytime_format = DaytimeFormat::Rfc822;
+         else {
+             *e = "expected ctime, rfc3339 or rfc822, got \"" + std::string(v) + "\"";
+             return false;
+         }
+         return true;
+     }},
+    {Scope::Instance, "timezone", "utc", "daytime: utc | local", only(ServiceType::Daytime),
+     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+         if (v != "utc" && v != "local") {
+             *e = "expected utc or local, got \"" + std::string(v) + "\"";
+             return false;
+         }
+         i->daytime_local = v == "local";
+         return true;
+     }},
+    {Scope::Instance, "quotes", "",
+     "qotd: file of quotes separated by lines holding only %; empty = the built-in set",
+     only(ServiceType::Qotd),
+     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+         (void)e;
+         i->quotes_file = v;
+         return true;
+     }},
+    {Scope::Instance, "offset", "0", "time, daytime: seconds added to the clock (for testing)",
+     only(ServiceType::Time) | only(ServiceType::Daytime),
+     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+         return assign(i->offset, parse_int(v, -(1LL << 40), 1LL << 40, e));
+     }},
+};
 
 }  // namespace
 

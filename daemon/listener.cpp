@@ -255,7 +255,7 @@ void Listener::datagrams_ready() {
         SockAddr peer = SockAddr::from(static_cast<sockaddr*>(h.msg_name), h.msg_namelen);
         ++stats.datagrams_in;
         stats.bytes_read += len;
-        if (udp_source_is_suspect(peer)) {
+        if (config.udp_loop_guard && udp_source_is_suspect(peer)) {
             drop(peer, DropReason::Loop);
             continue;
         }

@@ -48,6 +48,17 @@ void loop_guard_drops_privileged_and_nfs_source_ports(void**) {
     assert_int_equal(refused(d, "chargen"), 1);
 }
 
+void loop_guard_can_be_turned_off_per_instance(void**) {
+    TestDaemon d(config_head() +
+                 "[guarded]\ntype = echo\nudp = 127.0.0.1:0\n"
+                 "[open]\ntype = echo\nudp = 127.0.0.1:0\nudp_loop_guard = no\n");
+    assert_true(d.started());
+    auto to_open = udp_ask_from("127.0.0.1", 1023, "127.0.0.1", d.port("open", "udp"), "hi");
+    assert_true(to_open && *to_open == "hi");
+    auto to_guarded = udp_ask_from("127.0.0.1", 1022, "127.0.0.1", d.port("guarded", "udp"), "hi");
+    assert_false(to_guarded.has_value());
+}
+
 // The largest reply over `tries` requests of `size` bytes; -1 when none came.
 long largest_reply(int fd, uint16_t port, size_t size, int tries, int* answered = nullptr) {
     long largest = -1;
@@ -137,6 +148,7 @@ void zero_length_and_largest_datagrams(void**) {
 int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test(loop_guard_drops_privileged_and_nfs_source_ports),
+        cmocka_unit_test(loop_guard_can_be_turned_off_per_instance),
         cmocka_unit_test(amplification_cap_holds_for_every_service),
         cmocka_unit_test(echo_with_factor_below_one_drops_what_it_cannot_return),
         cmocka_unit_test(zero_length_and_largest_datagrams),
