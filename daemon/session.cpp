@@ -98,8 +98,8 @@ void Session::update_event() {
 
 void Session::enqueue(const char* data, size_t len) {
     if (len == 0) return;
-    if (!out_) out_ = std::make_unique<Queue>();
-    out_->data.append(data, len);
+    if (!out_) out_ = std::make_unique<ByteRing>();
+    out_->append(data, len, table_.high_water);
 }
 
 void Session::close(const char* reason) {
@@ -136,7 +136,7 @@ void Session::on_read() {
     // Never queue more than the high-water mark: a peer that sends without
     // reading stops being read instead of growing our memory.
     if (echoing && queued() > 0)
-        room = table_.high_water > queued() ? table_.high_water - queued() : 0;
+        room = table_.high_water > queued() ? std::min(room, table_.high_water - queued()) : 0;
     if (room == 0) {
         pause_reading(true);
         return;
@@ -179,13 +179,17 @@ void Session::echo(const char* data, size_t len) {
 
 bool Session::flush_queue() {
     while (queued() > 0) {
-        ssize_t n = send(fd_, out_->data.data() + out_->sent, queued(), MSG_NOSIGNAL);
+        iovec parts[2];
+        msghdr message{};
+        message.msg_iov = parts;
+        message.msg_iovlen = static_cast<size_t>(out_->peek(parts));
+        ssize_t n = sendmsg(fd_, &message, MSG_NOSIGNAL);
         if (n < 0) {
             if (send_error("write error")) return false;
             want_write(true);
             return true;
         }
-        out_->sent += static_cast<size_t>(n);
+        out_->consume(static_cast<size_t>(n));
         bytes_out_ += static_cast<size_t>(n);
         instance_->stats->tcp.bytes_written += static_cast<size_t>(n);
     }

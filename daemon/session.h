@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "address.h"
+#include "byte_ring.h"
 #include "event_handle.h"
 #include "instance.h"
 
@@ -51,16 +52,10 @@ class Session {
     int64_t active_ms() const { return active_ms_; }
     uint64_t bytes_in() const { return bytes_in_; }
     uint64_t bytes_out() const { return bytes_out_; }
-    size_t queued() const { return out_ ? out_->data.size() - out_->sent : 0; }
+    size_t queued() const { return out_ ? out_->size() : 0; }
     State state() const { return state_; }
 
   private:
-    // Bytes the peer has not taken yet; allocated only while there are some.
-    struct Queue {
-        std::string data;
-        size_t sent = 0;
-    };
-
     static void on_event_cb(evutil_socket_t, short what, void* self);
     void on_read();
     void on_write();
@@ -89,7 +84,7 @@ class Session {
     int64_t active_ms_;
     uint64_t bytes_in_ = 0;
     uint64_t bytes_out_ = 0;
-    std::unique_ptr<Queue> out_;
+    std::unique_ptr<ByteRing> out_;  // bytes the peer has not taken; only while there are some
     struct event event_;
 };
 
