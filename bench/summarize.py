@@ -101,9 +101,11 @@ def main():
         holding = scenario.startswith(("idle", "slowread"))
         latency_title = "connect p99 µs" if holding else "p99 latency µs"
         cpu_title = "server CPU µs/session" if holding else "server CPU µs/op"
+        probe_title = "probe CPU µs/session" if holding else "probe CPU µs/op"
         out += [f"## {title}", "",
-                f"| server | {unit} | vs ref | vs smalld | {latency_title} | {cpu_title} | errors |",
-                "|---|---|---|---|---|---|---|"]
+                f"| server | {unit} | vs ref | vs smalld | {latency_title} | {cpu_title} | "
+                f"{probe_title} | errors |",
+                "|---|---|---|---|---|---|---|---|"]
         rows = []
         for s in present:
             rs = runs[(scenario, s)]
@@ -111,6 +113,8 @@ def main():
             medians[s] = statistics.median(values) if values else None
             p99 = [r["latency_us"]["p99"] for r in rs if "latency_us" in r and r["latency_us"]["count"]]
             cpu = [r["server_cpu_us_per_op"] for r in rs if "server_cpu_us_per_op" in r]
+            # The probe's own cost: when it nears 1e6 / ops, the client is the limit.
+            probe = [r["probe_cpu_us_per_op"] for r in rs if "probe_cpu_us_per_op" in r]
             errors = sum(r.get("errors", {}).get("total", 0) + r.get("mismatched_bytes", 0) +
                          r.get("losses", 0) for r in rs)
             failed = sum(1 for r in rs if r.get("exit", 0) >= 2)
@@ -118,12 +122,13 @@ def main():
             if holding:
                 held = [r.get("held", 0) for r in rs]
                 err_text += f"; held {min(held)}" + (f"–{max(held)}" if max(held) != min(held) else "")
-            rows.append((s, values, p99, cpu, err_text))
-        for s, values, p99, cpu, err_text in rows:
+            rows.append((s, values, p99, cpu, probe, err_text))
+        for s, values, p99, cpu, probe, err_text in rows:
             out.append(f"| {s} | {spread(values)} | {ratio(medians[s], medians.get('refserver'))} | "
                        f"{ratio(medians[s], medians.get('smalld'))} | "
                        f"{fmt(statistics.median(p99)) if p99 else '–'} | "
-                       f"{fmt(statistics.median(cpu)) if cpu else '–'} | {err_text} |")
+                       f"{fmt(statistics.median(cpu)) if cpu else '–'} | "
+                       f"{fmt(statistics.median(probe)) if probe else '–'} | {err_text} |")
         out.append("")
         if higher_better and medians.get("refserver"):
             chart_rows.append((scenario, [medians.get(s) / medians["refserver"] if medians.get(s) else 0
