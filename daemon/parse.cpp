@@ -92,9 +92,11 @@ std::optional<Duration> parse_duration(std::string_view text, std::string* error
         scale = 3'600'000;
     uint64_t number = 0;
     auto [ptr, ec] = std::from_chars(text.data(), text.data() + digits, number);
-    // A week is more than any timeout here needs, and keeps the arithmetic safe.
+    // A week is more than any timeout here needs. Compare before multiplying:
+    // 18446744073709552s would otherwise wrap to 384ms and pass.
+    constexpr uint64_t kWeekMs = 7ULL * 24 * 3'600'000;
     if (digits == 0 || scale == 0 || ec != std::errc() || ptr != text.data() + digits ||
-        number * scale > 7ULL * 24 * 3'600'000) {
+        number > kWeekMs / scale) {
         *error = "expected a duration such as 500ms, 60s, 5m or 1h (at most a week), got " +
                  quoted(text);
         return std::nullopt;
