@@ -345,10 +345,12 @@ class Builder {
         int line_no = 0, quote_start = 1;
         auto finish = [&] {
             auto text = std::string(trim(quote));
-            if (text.size() > kMaxQuoteLength)
+            // The limit is on what goes out: the quote and its final CRLF.
+            if (text.size() + 2 > kMaxQuoteLength)
                 errors_.push_back({instance.quotes_file, quote_start,
                                    "quote of " + std::to_string(text.size()) +
-                                       " characters; at most 512 are allowed (RFC 865)"});
+                                       " characters; at most 510 are allowed (512 with the "
+                                       "final CRLF, RFC 865)"});
             else if (!text.empty())
                 instance.quotes.push_back(text + "\r\n");
             quote.clear();

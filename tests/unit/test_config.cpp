@@ -152,6 +152,15 @@ static void quotes_file(void**) {
     assert_true(ok.ok());
     assert_int_equal(ok.config->instances[0].quotes.size(), 2);
     assert_str_eq(ok.config->instances[0].quotes[1], "second\r\nquote\r\n");
+    // RFC 865's 512 characters include the CRLF smalld ends every quote with.
+    std::ofstream(path) << std::string(510, 'x') << "\n";
+    auto longest = parse(std::string("[qotd]\nquotes = ") + path + "\n");
+    assert_true(longest.ok());
+    assert_int_equal(longest.config->instances[0].quotes[0].size(), 512);
+    std::ofstream(path) << std::string(511, 'x') << "\n";
+    auto too_long = parse(std::string("[qotd]\nquotes = ") + path + "\n");
+    assert_false(too_long.ok());
+    assert_non_null(strstr(too_long.errors[0].message.c_str(), "quote of 511 characters"));
     unlink(path);
 }
 
