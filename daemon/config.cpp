@@ -254,7 +254,8 @@ class Builder {
     }
 
     // Applies entries in order, reporting unknown and duplicate keys.
-    void apply(const RawSection& section, Scope scope, InstanceConfig* instance) {
+    void apply(const RawSection& section, Scope scope, InstanceConfig* instance,
+               bool type_known = true) {
         std::map<std::string, int> seen;
         for (const auto& entry : section.entries) {
             auto [it, inserted] = seen.emplace(entry.key, entry.line);
@@ -268,7 +269,7 @@ class Builder {
                 error(entry.line, "unknown key \"" + entry.key + "\" in [" + section.name + "]");
                 continue;
             }
-            if (instance && !key->applies_to(instance->type)) {
+            if (instance && type_known && !key->applies_to(instance->type)) {
                 error(entry.line, "\"" + entry.key + "\" does not apply to " +
                                       to_string(instance->type) + " instances like [" +
                                       section.name + "]");
@@ -303,11 +304,15 @@ class Builder {
                 error(section.line, "unknown section [" + section.name +
                                         "]: not daemon, control or metrics, and not a service "
                                         "type; an instance of another name needs type = ...");
-            else
+            else {
                 error(type_line,
                       "type: expected echo, discard, chargen, qotd, daytime, time or "
                       "status, got \"" +
                           type_name + "\"");
+                // Every error is reported, not just the first: check the rest of
+                // the section too, though which type-specific keys apply is unknown.
+                apply(section, Scope::Instance, &instance, /*type_known=*/false);
+            }
             return;
         }
         instance.type = *type;
