@@ -49,14 +49,27 @@ Daemon::~Daemon() {
 }
 
 std::shared_ptr<Instance> Daemon::build_instance(const InstanceConfig& config) {
+    auto instance = prepare_instance(config);
+    register_instance(*instance);
+    return instance;
+}
+
+// An instance that nothing serves yet, and that no report shows: a reload that
+// fails later leaves no trace of it.
+std::shared_ptr<Instance> Daemon::prepare_instance(const InstanceConfig& config) {
     auto instance = std::make_shared<Instance>();
     instance->config = config;
-    instance->stats = &stats_.instance(config.name, config.type);
-    auto& state = states_[config.name];
-    if (!state) state = std::make_unique<InstanceState>();
-    instance->state = state.get();
     instance->service = make_service(config, [this] { return status_report(); });
     return instance;
+}
+
+// From here on the instance is served: its counters and per-source state exist.
+void Daemon::register_instance(Instance& instance) {
+    const InstanceConfig& config = instance.config;
+    instance.stats = &stats_.instance(config.name, config.type);
+    auto& state = states_[config.name];
+    if (!state) state = std::make_unique<InstanceState>();
+    instance.state = state.get();
 }
 
 void Daemon::apply_daemon_settings() {
@@ -324,7 +337,7 @@ ReloadResult Daemon::reload() {
 
     // New instances first; nothing changes until every new socket is bound.
     std::map<std::string, std::shared_ptr<Instance>> instances;
-    for (const auto& config : next.instances) instances[config.name] = build_instance(config);
+    for (const auto& config : next.instances) instances[config.name] = prepare_instance(config);
     std::map<std::string, Listener*> existing;
     for (auto& l : listeners_) existing[l->key()] = l.get();
     std::set<Listener*> kept;
@@ -356,6 +369,7 @@ ReloadResult Daemon::reload() {
     }
 
     // Commit.
+    for (auto& [name, instance] : instances) register_instance(*instance);
     std::vector<std::unique_ptr<Listener>> next_listeners;
     for (auto& l : listeners_) {
         if (kept.count(l.get())) {
@@ -385,8 +399,12 @@ ReloadResult Daemon::reload() {
     for (const auto& [name, instance] : instances)
         if (!instances_.count(name)) result.changes.push_back("added instance [" + name + "]");
     if (next.daemon.log_level != config_.daemon.log_level) {
-        log::set_level(next.daemon.log_level);
-        result.changes.push_back(std::string("log_level ") + to_string(next.daemon.log_level));
+        std::string change = std::string("log_level ") + to_string(next.daemon.log_level);
+        if (log_level_pinned_)
+            change += "; not applied: -l on the command line overrides it";
+        else
+            log::set_level(next.daemon.log_level);
+        result.changes.push_back(change);
     }
     // The control socket and the metrics endpoint are not rebuilt under a
     // reload (the reload may have come through the control socket itself).

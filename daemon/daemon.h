@@ -48,6 +48,8 @@ class Daemon {
     ReloadResult reload();
     void shutdown(const char* why);
     void set_log_level(LogLevel level);
+    // -l was given: the file's log_level no longer applies, not even on reload.
+    void pin_log_level() { log_level_pinned_ = true; }
 
     const Config& config() const { return config_; }
     Stats& stats() { return stats_; }
@@ -64,6 +66,8 @@ class Daemon {
 
   private:
     std::shared_ptr<Instance> build_instance(const InstanceConfig& config);
+    std::shared_ptr<Instance> prepare_instance(const InstanceConfig& config);
+    void register_instance(Instance& instance);
     std::optional<StartError> adopt_passed_sockets(
         std::map<std::string, std::vector<std::unique_ptr<Listener>>>& passed);
     void apply_daemon_settings();
@@ -92,6 +96,7 @@ class Daemon {
     int64_t stop_deadline_ms_ = 0;
     bool stopping_ = false;
     std::string last_reload_ = "none";
+    bool log_level_pinned_ = false;
     // Last members: destroyed first, while the event loop still exists.
     std::unique_ptr<ControlServer> control_;
     std::unique_ptr<MetricsServer> metrics_;

@@ -104,6 +104,7 @@ int main(int argc, char** argv) {
     event_set_log_callback(libevent_log);
     raise_fd_limit();
     smalld::Daemon daemon(std::move(*result.config));
+    if (level) daemon.pin_log_level();
     if (auto error = daemon.start()) {
         LOG_ERROR("%s", error->message.c_str());
         smalld::log::flush();

@@ -129,6 +129,54 @@ static void bad_reload_keeps_old_config(void**) {
     close(t);
 }
 
+static void reload_failing_at_bind_changes_nothing(void**) {
+    std::string base = std::string(kBase) + "[status]\ntcp = 127.0.0.1:0\n";
+    TestDaemon d(base);
+    assert_true(d.started());
+    // The instances the status report lists, as "name type" lines.
+    auto instances = [&] {
+        int s = harness::tcp_connect(d.port("status", "tcp"));
+        std::string text = harness::recv_until_eof(s), names;
+        close(s);
+        size_t at = text.find("\r\n", text.find("instance"));
+        char name[64], type[64];
+        while (at != std::string::npos &&
+               sscanf(text.c_str() + at, " %63s %63s", name, type) == 2) {
+            names += std::string(name) + " " + type + "\n";
+            at = text.find("\r\n", at + 2);
+        }
+        return names;
+    };
+    std::string before = instances();
+    assert_string_equal(before.c_str(), "echo echo\nstatus status\ntime time\n");
+    // A valid file whose new listener cannot bind (the port is echo's): [time]
+    // retyped, [daytime] on the taken port, [other] that would bind fine.
+    std::string echo_port = std::to_string(d.port("echo", "tcp"));
+    size_t mark = d.log_size();
+    d.write_config(std::string(kBase) + "type = daytime\n[status]\ntcp = 127.0.0.1:0\n" +
+                   "[daytime]\ntcp = 127.0.0.1:" + echo_port +
+                   "\n[other]\ntype = qotd\ntcp = 127.0.0.1:0\n");
+    d.signal(SIGHUP);
+    assert_true(d.wait_for_log("previous configuration stays in force", 5000, mark));
+    assert_non_null(strstr(d.log().c_str() + mark, "Address already in use"));
+    // What the report shows is what is served: the configuration from before.
+    assert_string_equal(instances().c_str(), before.c_str());
+}
+
+static void command_line_level_survives_reload(void**) {
+    TestDaemon d(kBase, {"-l", "info"});
+    assert_true(d.started());
+    std::string quiet = kBase;
+    quiet.replace(quiet.find("[daemon]\n"), 9, "[daemon]\nlog_level = error\n");
+    size_t mark = d.log_size();
+    d.write_config(quiet);
+    d.signal(SIGHUP);
+    // At the file's level (error) the reload's notices would not be written.
+    assert_true(d.wait_for_log("reload done", 5000, mark));
+    assert_non_null(strstr(d.log().c_str() + mark,
+                           "log_level error; not applied: -l on the command line overrides it"));
+}
+
 static void reload_reports_control_and_metrics_changes(void**) {
     TestDaemon d(kBase);
     assert_true(d.started());
@@ -188,6 +236,8 @@ int main() {
         cmocka_unit_test(bind_failure_exits_71),
         cmocka_unit_test(reload_keeps_sessions_and_listeners),
         cmocka_unit_test(bad_reload_keeps_old_config),
+        cmocka_unit_test(reload_failing_at_bind_changes_nothing),
+        cmocka_unit_test(command_line_level_survives_reload),
         cmocka_unit_test(reload_reports_control_and_metrics_changes),
         cmocka_unit_test(sigterm_flushes_and_exits_zero),
         cmocka_unit_test(sigint_also_stops),
