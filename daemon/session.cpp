@@ -152,6 +152,10 @@ void Session::on_read() {
     if (n == 0) {
         // The peer is done sending. Whatever we still owe it goes out first.
         pause_reading(true);
+        // A half-close is no reason to stop chargen's stream (as in BSD inetd):
+        // it ends when a write fails or a timeout fires.
+        if (instance_->service->stream_mode() == StreamMode::Generate && state_ == State::Open)
+            return;
         if (queued() == 0 || state_ == State::Lingering) return close("closed by peer");
         state_ = State::Flushing;
         return;
@@ -208,9 +212,10 @@ void Session::message_done() {
     // Close at once unless the peer sent something we have not read: closing
     // then would reset the connection and could destroy the reply in flight.
     ssize_t n = recv(fd_, io_buffer(), kIoBufferSize, MSG_DONTWAIT);
-    if (n <= 0) {
-        close(n == 0 ? "closed by peer" : "done");
-        return;
+    if (n == 0) return close("closed by peer");
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR) return close("done");
+        return close(errno == ECONNRESET ? "reset by peer" : "read error");
     }
     shutdown(fd_, SHUT_WR);
     state_ = State::Lingering;

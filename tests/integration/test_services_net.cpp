@@ -9,6 +9,7 @@
 #include <string>
 
 #include "harness.h"
+#include "protect.h"
 
 // cmocka last: its fail() macro breaks C++ headers included after it.
 #include "../cmocka.hpp"
@@ -108,8 +109,11 @@ static void discard_both(void**) {
         // Nothing comes back, and the daemon closes after our EOF.
         assert_int_equal(harness::recv_until_eof(fd, 1000, 3000).size(), 0);
         close(fd);
+        // No reply, but the datagram did arrive: the status report counted it.
+        long received = protect::status_column(*daemon_, "discard", 2);
         assert_int_equal(
             harness::udp_exchange(port("discard", "udp", family), "x", family, 300).size(), 0);
+        assert_int_equal(protect::status_column(*daemon_, "discard", 2), received + 1);
     }
 }
 
@@ -125,18 +129,41 @@ static void chargen_tcp(void**) {
                 assert_int_equal(got[line * 74 + col], ' ' + (line + col) % 95);
             assert_memory_equal(got.data() + line * 74 + 72, "\r\n", 2);
         }
+        // A client that has nothing to send and says so at once (nc -N
+        // </dev/null, socat) still gets the stream.
+        fd = harness::tcp_connect(port("chargen", "tcp", family), family);
+        shutdown(fd, SHUT_WR);
+        assert_int_equal(harness::recv_exactly(fd, 74 * 200).size(), 74 * 200);
+        close(fd);
     }
+}
+
+// The character at `offset` of the RFC 864 stream: 72 rotating characters, CRLF.
+static char chargen_at(size_t offset) {
+    size_t line = offset / 74, col = offset % 74;
+    if (col >= 72) return col == 72 ? '\r' : '\n';
+    return static_cast<char>(' ' + (line + col) % 95);
 }
 
 static void chargen_udp(void**) {
     for (int family : {AF_INET, AF_INET6}) {
-        // A 512-byte request allows any reply up to 512 bytes.
-        std::string reply;
-        for (int i = 0; i < 5 && reply.empty(); ++i)
-            reply = harness::udp_exchange(port("chargen", "udp", family), std::string(512, 'r'),
-                                          family);
-        assert_true(reply.size() <= 512);
-        for (char c : reply) assert_true((c >= 32 && c < 127) || c == '\r' || c == '\n');
+        // RFC 864: each datagram gets 0-512 characters of the pattern, from the
+        // start of one of its lines. A 512-byte request allows all of them
+        // under the amplification cap. 20 empty replies in a row would have a
+        // chance of 513^-20: an empty string here means no reply.
+        size_t replies = 0;
+        for (int i = 0; i < 20; ++i) {
+            std::string reply = harness::udp_exchange(port("chargen", "udp", family),
+                                                      std::string(512, 'r'), family);
+            if (reply.empty()) continue;
+            ++replies;
+            assert_true(reply.size() <= 512);
+            size_t first_line = static_cast<size_t>(reply[0] - ' ');
+            assert_true(first_line < 95);
+            for (size_t at = 0; at < reply.size(); ++at)
+                assert_int_equal(reply[at], chargen_at(first_line * 74 + at));
+        }
+        assert_true(replies > 0);
     }
 }
 
