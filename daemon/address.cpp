@@ -47,6 +47,18 @@ bool SockAddr::operator==(const SockAddr& other) const {
     return len == other.len;
 }
 
+bool SockAddr::is_wildcard() const {
+    if (family() == AF_INET)
+        return reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr.s_addr == INADDR_ANY;
+    return family() == AF_INET6 &&
+           IN6_IS_ADDR_UNSPECIFIED(&reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_addr);
+}
+
+bool SockAddr::overlaps(const SockAddr& other) const {
+    if (family() != other.family() || port() != other.port()) return false;
+    return is_wildcard() || other.is_wildcard() || *this == other;
+}
+
 SockAddr SockAddr::from(const sockaddr* sa, socklen_t len) {
     SockAddr out;
     out.len = std::min<socklen_t>(len, sizeof out.storage);

@@ -26,6 +26,12 @@ struct SockAddr {
     // Address only: "127.0.0.1" or "::1".
     std::string host() const;
     bool operator==(const SockAddr& other) const;
+    // 0.0.0.0 or ::, any port.
+    bool is_wildcard() const;
+    // Whether two sockets bound to these could not coexist: the same family
+    // and port, and the same address or a wildcard on either side (IPv6
+    // sockets here are IPv6-only, so [::] and 0.0.0.0 do not overlap).
+    bool overlaps(const SockAddr& other) const;
 
     static SockAddr from(const sockaddr* sa, socklen_t len);
 };

@@ -376,22 +376,32 @@ class Builder {
             error(key_line, "quotes: \"" + instance.quotes_file + "\" holds no quotes");
     }
 
+    // Listeners that could not both be bound: the same address twice, or an
+    // address beside the wildcard of its family on the same port. Found here,
+    // `smalld -t` reports them instead of the start failing at bind.
     void check_listener_conflicts() {
-        struct Seen {
+        struct Bound {
             const std::string* instance;
+            const SockAddr* addr;
         };
-        std::map<std::string, const std::string*> bound;
+        std::vector<Bound> bound[2];  // tcp, udp
         for (const auto& instance : config_.instances) {
             for (const auto* list : {&instance.tcp, &instance.udp}) {
-                const char* proto = list == &instance.tcp ? "tcp" : "udp";
+                bool tcp = list == &instance.tcp;
                 for (const auto& addr : *list) {
                     if (addr.port() == 0) continue;
-                    auto key = std::string(proto) + " " + addr.to_string();
-                    auto [it, inserted] = bound.emplace(key, &instance.name);
-                    if (!inserted)
-                        error(instance.config_line, std::string(proto) + " " + addr.to_string() +
-                                                        " of [" + instance.name +
-                                                        "] is also used by [" + *it->second + "]");
+                    for (const Bound& other : bound[tcp ? 0 : 1]) {
+                        if (!addr.overlaps(*other.addr)) continue;
+                        std::string what = std::string(tcp ? "tcp " : "udp ") + addr.to_string();
+                        error(instance.config_line,
+                              what + " of [" + instance.name + "] " +
+                                  (addr == *other.addr
+                                       ? "is also used by ["
+                                       : "overlaps " + other.addr->to_string() + " of [") +
+                                  *other.instance + "]");
+                        break;
+                    }
+                    bound[tcp ? 0 : 1].push_back({&instance.name, &addr});
                 }
             }
         }
