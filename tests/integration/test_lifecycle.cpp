@@ -1,12 +1,14 @@
 // Start-up, reload and shutdown of the real daemon: exit codes, bind errors,
 // reload keeping live sessions and listeners, a bad reload keeping the old
 // configuration, and SIGTERM leaving no process behind.
+#include <arpa/inet.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <memory>
+#include <regex>
 #include <string>
 
 #include "harness.h"
@@ -179,6 +181,50 @@ static void command_line_level_survives_reload(void**) {
                            "log_level error; not applied: -l on the command line overrides it"));
 }
 
+static void connection_log_lines(void**) {
+    TestDaemon d(kBase);
+    assert_true(d.started());
+    uint16_t echo = d.port("echo", "tcp");
+    int fd = harness::tcp_connect(echo);
+    sockaddr_in me{};
+    socklen_t len = sizeof me;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&me), &len);
+    std::string peer = "127.0.0.1:" + std::to_string(ntohs(me.sin_port));
+    assert_true(harness::send_all(fd, "eleven byte"));
+    assert_str_eq(harness::recv_exactly(fd, 11), "eleven byte");
+    close(fd);
+    // One line at the open and one at the close: instance, peer, local address,
+    // duration, bytes each way and the reason.
+    assert_true(d.wait_for_log(": closed by peer"));
+    std::regex open_line("session [0-9]+ open: echo " + peer +
+                         " -> 127\\.0\\.0\\.1:" + std::to_string(echo) + "\n");
+    std::regex close_line("session [0-9]+ closed: echo " + peer +
+                          ", [0-9]+\\.[0-9]{3}s, in 11 B, out 11 B: closed by peer\n");
+    std::string log = d.log();
+    assert_true(std::regex_search(log, open_line));
+    assert_true(std::regex_search(log, close_line));
+    // log_connections = no silences both.
+    std::string quiet = kBase;
+    quiet.replace(quiet.find("[daemon]\n"), 9, "[daemon]\nlog_connections = no\n");
+    d.write_config(quiet);
+    size_t mark = d.log_size();
+    d.signal(SIGHUP);
+    assert_true(d.wait_for_log("reload done", 5000, mark));
+    size_t quiet_from = d.log_size();
+    fd = harness::tcp_connect(echo);
+    assert_true(harness::send_all(fd, "x"));
+    assert_str_eq(harness::recv_exactly(fd, 1), "x");
+    close(fd);
+    // The time service answers and closes: its session ends before this returns.
+    int t = harness::tcp_connect(d.port("time", "tcp"));
+    assert_int_equal(harness::recv_until_eof(t).size(), 4);
+    close(t);
+    // A reload logs after the sessions ended; the log keeps its order.
+    d.signal(SIGHUP);
+    assert_true(d.wait_for_log("reload done", 5000, quiet_from));
+    assert_null(strstr(d.log().c_str() + quiet_from, "session "));
+}
+
 static void reload_reports_control_and_metrics_changes(void**) {
     TestDaemon d(kBase);
     assert_true(d.started());
@@ -240,6 +286,7 @@ int main() {
         cmocka_unit_test(bad_reload_keeps_old_config),
         cmocka_unit_test(reload_failing_at_bind_changes_nothing),
         cmocka_unit_test(command_line_level_survives_reload),
+        cmocka_unit_test(connection_log_lines),
         cmocka_unit_test(reload_reports_control_and_metrics_changes),
         cmocka_unit_test(sigterm_flushes_and_exits_zero),
         cmocka_unit_test(sigint_also_stops),
