@@ -264,6 +264,20 @@ static void standard_clients(void**) {
     assert_str_eq(lines.substr(0, 10), " !\"#$%&'()");
     assert_non_null(strstr(shell("nc -d 127.0.0.1 " + p("qotd", "tcp")).c_str(), "\r\n"));
     assert_non_null(strstr(shell("nc -d 127.0.0.1 " + p("status", "tcp")).c_str(), "smalld"));
+    // socat over UDP for the rest: each reply within the request's cap.
+    auto udp = [&](const std::string& request, const char* instance) {
+        return shell("printf '" + request + "' | socat -T1 - UDP:127.0.0.1:" + p(instance, "udp"));
+    };
+    std::string pad(100, 'x');
+    assert_int_equal(udp(pad, "daytime").size(), 26);
+    std::string quote = udp(pad, "qotd");
+    assert_true(quote.size() > 2 && quote.size() <= 100);
+    assert_str_eq(quote.substr(quote.size() - 2), "\r\n");
+    std::string report = udp(pad, "status");
+    assert_int_equal(report.size(), 100);
+    assert_str_eq(report.substr(0, 7), "smalld ");
+    assert_true(udp(pad, "chargen").size() <= 100);
+    assert_int_equal(udp(pad, "discard").size(), 0);
 }
 
 int main() {
