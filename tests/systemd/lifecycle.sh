@@ -79,4 +79,21 @@ result=$(prop smalld.service Result)
 code=$(prop smalld.service ExecMainStatus)
 [ "$code" = 0 ] || fail "exit status after SIGTERM: $code"
 ok "stopped cleanly (Result=success, exit 0)"
+
+# [control] group under the shipped sandbox: with the group added by a
+# drop-in (SupplementaryGroups=), the daemon chowns its socket to it.
+sed 's/^group =.*/group = adm/' "$SMALLD_SOURCE_DIR/etc/smalld.ini" | put_config
+lab sh -c 'mkdir -p /etc/systemd/system/smalld.service.d &&
+  printf "[Service]\nSupplementaryGroups=adm\n" > /etc/systemd/system/smalld.service.d/group.conf'
+lab systemctl daemon-reload
+lab systemctl start smalld.service || fail "smalld with [control] group = adm did not start"
+sleep 0.5
+is_active smalld.service || fail "smalld with [control] group = adm is $(prop smalld.service ActiveState)"
+group=$(lab stat -c %G /run/smalld/control.sock) || fail "no control socket"
+[ "$group" = adm ] || fail "control socket group is $group, expected adm"
+ok "group = adm with SupplementaryGroups=adm: active, control socket group adm"
+lab systemctl stop smalld.service
+lab rm -r /etc/systemd/system/smalld.service.d
+put_config < "$SMALLD_SOURCE_DIR/etc/smalld.ini"
+lab systemctl daemon-reload
 echo "lifecycle: passed"
