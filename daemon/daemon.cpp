@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -31,6 +32,29 @@ LogLimiter reject_log("rejections", 10, std::chrono::seconds(10));
 
 std::string format_bytes(uint64_t n) {
     return std::to_string(n) + " B";
+}
+
+// Why a socket systemd passed cannot serve, or empty when it can. A stream
+// socket must already listen: accept4() on one that does not fails with
+// EINVAL at every loop turn. A dual-stack datagram socket would see IPv4
+// peers as IPv4-mapped addresses, which the UDP loop guard drops.
+std::string passed_socket_problem(int fd, int type, const SockAddr& addr) {
+    int value = 0;
+    socklen_t len = sizeof value;
+    if (type == SOCK_STREAM) {
+        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &value, &len) != 0 || !value)
+            return "it is a stream socket that is not listening (use ListenStream=, not a "
+                   "connected or merely bound socket)";
+        return {};
+    }
+    if (addr.family() != AF_INET6) return {};
+    const auto* a6 = reinterpret_cast<const sockaddr_in6*>(addr.get());
+    if (!IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr) && !IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr))
+        return {};  // a specific IPv6 address never receives IPv4
+    if (getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &value, &len) != 0 || !value)
+        return "it is a dual-stack IPv6 datagram socket, on which every IPv4 peer looks "
+               "IPv4-mapped and the UDP loop guard drops it; set BindIPv6Only=ipv6-only";
+    return {};
 }
 
 }  // namespace
@@ -109,6 +133,9 @@ std::optional<StartError> Daemon::adopt_passed_sockets(
             return StartError{78, "systemd passed fd " + std::to_string(socket.fd) + " for [" +
                                       socket.name +
                                       "], but it is not an IPv4/IPv6 stream or datagram socket"};
+        if (std::string problem = passed_socket_problem(fd.get(), type, addr); !problem.empty())
+            return StartError{78, "systemd passed fd " + std::to_string(socket.fd) + " for [" +
+                                      socket.name + "], but " + problem};
         int flags = fcntl(fd.get(), F_GETFL);
         fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK);
         Proto proto = type == SOCK_STREAM ? Proto::Tcp : Proto::Udp;

@@ -87,10 +87,11 @@ TestDaemon::TestDaemon(const std::string& ini, std::vector<std::string> extra_ar
         dup2(log_fd, STDOUT_FILENO);
         int null_fd = open("/dev/null", O_RDONLY);
         dup2(null_fd, STDIN_FILENO);
-        for (const auto& e : env) putenv(strdup(e.c_str()));
+        // The test's own environment must not leak in; `env` may set these.
         unsetenv("JOURNAL_STREAM");
         unsetenv("NOTIFY_SOCKET");
         unsetenv("LISTEN_FDS");
+        for (const auto& e : env) putenv(strdup(e.c_str()));
         std::vector<char*> argv;
         for (auto& a : args) argv.push_back(a.data());
         argv.push_back(nullptr);
@@ -131,6 +132,14 @@ bool TestDaemon::wait_for_log(const std::string& needle, int timeout_ms, size_t 
         std::string text = log();
         if (text.size() > after && text.find(needle, after) != std::string::npos) return true;
         if (exited_) return false;
+        // Exited (not reaped, so wait_exit still sees it): the log is complete.
+        siginfo_t info{};
+        if (pid_ > 0 &&
+            waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+            info.si_pid == pid_) {
+            text = log();
+            return text.size() > after && text.find(needle, after) != std::string::npos;
+        }
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     } while (Clock::now() < deadline);
     return false;
