@@ -5,6 +5,8 @@
 #   SMALLD_SOURCE_DIR SMALLD_BUILD_DIR SMALLD_CONFIG_PATH SMALLD_SYSTEMD_UNITDIR
 #   SMALLD_SBINDIR
 # Exit codes: 0 pass, 1 fail, 77 skipped (with the reason on stdout).
+# SMALLD_REQUIRE_LAB=1 (set by .ci/run) turns every skip into a failure: CI
+# must not pass with the real-systemd tests silently not run.
 set -euo pipefail
 shopt -s extglob
 
@@ -14,7 +16,14 @@ LAB_TOOL=$SMALLD_SOURCE_DIR/tools/smalld-lab
 CONFIG=$SMALLD_CONFIG_PATH
 LAB_STATE=""
 
-skip() { echo "SKIP: $*"; exit 77; }
+skip() {
+  if [ "${SMALLD_REQUIRE_LAB:-0}" = 1 ]; then
+    echo "FAIL: cannot run (SMALLD_REQUIRE_LAB=1): $*"
+    exit 1
+  fi
+  echo "SKIP: $*"
+  exit 77
+}
 fail() { echo "FAIL: $*"; exit 1; }
 ok() { echo "ok - $*"; }
 
