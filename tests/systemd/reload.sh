@@ -2,10 +2,13 @@
 # systemctl reload (SIGHUP) with a valid changed configuration and with a
 # broken one: the service stays active with the same PID, a valid change is
 # applied, a broken one is refused with every FILE:LINE error in the journal
-# and the running configuration kept.
+# and the running configuration kept; StatusText says why; RELOADING=1 and
+# STOPPING=1 reach the manager.
 source "$(dirname "$0")/lib.sh"
 lab_up
 install_build
+# At debug level the manager logs every notification it gets, with its fields.
+lab systemctl log-level debug
 
 base=$SMALLD_SOURCE_DIR/etc/smalld.ini
 lines=$(wc -l < "$base")
@@ -30,6 +33,13 @@ wait_until 10 "the error for line $bad1 in the journal" journal_has "$CONFIG:$ba
 journal_has "$CONFIG:$bad2:" || fail "no error for line $bad2 (every error must be reported)"
 journal | grep -F "$CONFIG:" | sed 's/^/    /'
 ok "broken reload: errors at $CONFIG:$bad1 and :$bad2 in the journal"
+status=$(prop smalld.service StatusText)
+[[ $status == "reload failed: $CONFIG:$bad1:"* ]] || fail "StatusText after the failed reload: '$status'"
+ok "StatusText: $status"
+journal_has "(RELOADING=1" || fail "the manager got no RELOADING=1"
+journal | grep -F "(RELOADING=1" | tail -1 | grep -q "MONOTONIC_USEC=[0-9]" ||
+  fail "RELOADING=1 came without MONOTONIC_USEC="
+ok "the manager got RELOADING=1 with MONOTONIC_USEC="
 sleep 0.5
 is_active smalld.service || fail "not active after a broken reload"
 [ "$(prop smalld.service MainPID)" = "$pid" ] || fail "MainPID changed on a broken reload"
@@ -38,4 +48,6 @@ expect "old config kept: echo still answers" "len=1 b'x'" tcp 127.0.0.1 7 x
 if ASK_DEADLINE=1 ask tcp 127.0.0.1 7008 x >/dev/null 2>&1; then fail "echo-lab2 from the broken config is served"; fi
 ok "echo-lab2 from the broken config is not served"
 lab systemctl stop smalld.service
+journal_has "(STOPPING=1" || fail "the manager got no STOPPING=1 on stop"
+ok "the manager got STOPPING=1 on stop"
 echo "reload: passed"
