@@ -10,6 +10,19 @@ include(${CMAKE_CURRENT_LIST_DIR}/systemd_unitdir.cmake)
 
 set(SMALLD_SOCKET_INSTANCES echo discard chargen qotd daytime time)
 
+# An install() DESTINATION for the absolute directory DIR: relative to the
+# prefix when DIR lies inside it (the /usr/local case), so that DESTDIR,
+# "cmake --install --prefix" and CPack's staging all follow; absolute when it
+# does not (/etc and /lib/systemd/system for the /usr prefix, where
+# GNUInstallDirs and systemd's pkg-config file put them).
+function(smalld_install_destination out dir)
+  cmake_path(IS_PREFIX CMAKE_INSTALL_PREFIX "${dir}" NORMALIZE inside)
+  if(inside AND NOT CMAKE_INSTALL_PREFIX STREQUAL "/")
+    file(RELATIVE_PATH dir "${CMAKE_INSTALL_PREFIX}" "${dir}")
+  endif()
+  set(${out} "${dir}" PARENT_SCOPE)
+endfunction()
+
 # Units: the service is a template (binary and configuration paths), the
 # socket units are copied as they are. All land in <build>/systemd, where the
 # tests in tests/systemd find them too.
@@ -24,13 +37,15 @@ foreach(unit smalld ${SMALLD_SOCKET_INSTANCES})
                  ${CMAKE_BINARY_DIR}/systemd/${unit}.socket COPYONLY)
   list(APPEND SMALLD_UNIT_FILES ${CMAKE_BINARY_DIR}/systemd/${unit}.socket)
 endforeach()
-install(FILES ${SMALLD_UNIT_FILES} DESTINATION ${SMALLD_SYSTEMD_UNITDIR})
+smalld_install_destination(SMALLD_UNIT_DESTINATION "${SMALLD_SYSTEMD_UNITDIR}")
+install(FILES ${SMALLD_UNIT_FILES} DESTINATION ${SMALLD_UNIT_DESTINATION})
 
 # The configuration, at the path the daemon reads by default.
 get_filename_component(SMALLD_CONFIG_DIR "${SMALLD_CONFIG_PATH}" DIRECTORY)
 get_filename_component(SMALLD_CONFIG_NAME "${SMALLD_CONFIG_PATH}" NAME)
+smalld_install_destination(SMALLD_CONFIG_DESTINATION "${SMALLD_CONFIG_DIR}")
 install(FILES ${CMAKE_SOURCE_DIR}/etc/smalld.ini
-        DESTINATION ${SMALLD_CONFIG_DIR} RENAME ${SMALLD_CONFIG_NAME})
+        DESTINATION ${SMALLD_CONFIG_DESTINATION} RENAME ${SMALLD_CONFIG_NAME})
 
 # Manuals: whichever of man/*.{1,5,8} exist, each to its section.
 foreach(section 1 5 8)
