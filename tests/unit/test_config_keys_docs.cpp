@@ -1,11 +1,13 @@
 // The key table, the shipped etc/smalld.ini and man/smalld.ini.5 cannot drift
 // apart: every key of the table is documented in the manual and present, with
-// its default, in the shipped file.
+// its default, in the shipped file, in a section where it belongs (max_connections
+// is a [daemon] key and an instance key, with different defaults).
 #include <cstdlib>
 #include <fstream>
 #include <regex>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "config.h"
 #include "config_table.h"
@@ -34,15 +36,54 @@ static void every_key_in_the_manual(void**) {
     }
 }
 
+// One "key = value" line of the shipped file, commented out or not.
+struct ShippedLine {
+    std::string section, key, value;
+    int line;
+};
+
+static std::vector<ShippedLine> shipped_lines(const std::string& ini) {
+    std::vector<ShippedLine> lines;
+    std::istringstream in(ini);
+    std::string text, section;
+    std::smatch m;
+    static const std::regex header("^;?\\[([a-z0-9_-]+)\\]\\s*$");
+    static const std::regex assignment("^;? *([a-z_]+) *= *(.*?) *$");
+    for (int number = 1; std::getline(in, text); ++number) {
+        if (std::regex_match(text, m, header))
+            section = m[1];
+        else if (std::regex_match(text, m, assignment))
+            lines.push_back({section, m[1], m[2], number});
+    }
+    return lines;
+}
+
 static void every_key_in_the_shipped_file(void**) {
     std::string ini = source_file("etc/smalld.ini");
     auto parsed = parse_config(ini, "etc/smalld.ini");
     for (const auto& e : parsed.errors) print_error("%s\n", e.to_string().c_str());
     assert_true(parsed.ok());
+    auto lines = shipped_lines(ini);
+    // The section a key of this scope may appear in, and the type it must
+    // then have (an instance key only counts under a type it applies to).
+    auto in_scope = [&](const KeySpec& key, const std::string& section) {
+        if (key.scope != Scope::Instance) return section == to_string(key.scope);
+        const InstanceConfig* instance = parsed.config->find(section);
+        if (!instance && section == "echo-lab") return key.applies_to(ServiceType::Echo);
+        return instance && key.applies_to(instance->type);
+    };
     for (const auto& key : config_keys()) {
-        // Present, commented out or not: "key = value" at the start of a line.
-        std::regex line("(^|\\n);? *" + std::string(key.name) + " *=");
-        if (!std::regex_search(ini, line)) fail_msg("etc/smalld.ini lacks %s", key.name);
+        int found = 0;
+        for (const auto& line : lines) {
+            if (line.key != key.name || !in_scope(key, line.section)) continue;
+            ++found;
+            // The header promises: every key with its default value.
+            if (key.default_value && line.value != key.default_value)
+                fail_msg("etc/smalld.ini:%d: [%s] %s = %s, but its default is \"%s\"", line.line,
+                         line.section.c_str(), key.name, line.value.c_str(), key.default_value);
+        }
+        if (!found)
+            fail_msg("etc/smalld.ini lacks %s in a [%s] section", key.name, to_string(key.scope));
     }
     // The shipped file enables all seven services.
     for (const char* name : {"echo", "discard", "chargen", "qotd", "daytime", "time", "status"})
