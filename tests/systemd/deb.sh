@@ -17,6 +17,8 @@ scratch=$SMALLD_BUILD_DIR/deb-usr
     -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
   cmake --build "$scratch" -j2 --target smalld smallctl smallprobe; } >"$scratch.log" 2>&1 ||
   { tail -30 "$scratch.log"; fail "the scratch build with prefix /usr failed"; }
+grep -q '"/run/smalld/control.sock"' "$scratch/generated/build_config.h" ||
+  fail "the /usr build's default control socket is not /run/smalld/control.sock (RuntimeDirectory=smalld)"
 lab_up
 
 CONFIG=/etc/smalld/smalld.ini
