@@ -32,7 +32,8 @@ struct ControlServer::Client {
     bool dead = false;  // closed; freed by the reaper
     bool monitor = false;
     bool timer_armed = false;
-    uint64_t dropped = 0;  // monitor events lost since the last notice
+    bool line_done = false;  // a line completed since the timer was last set
+    uint64_t dropped = 0;    // monitor events lost since the last notice
     EventHandle read_ev;
     EventHandle write_ev;
     EventHandle timeout_ev;
@@ -256,6 +257,7 @@ void ControlServer::read_ready(Client& c) {
 void ControlServer::process(Client& c) {
     size_t used = c.reader.feed(c.input, [&](const LineReader::Item& item) {
         if (c.dead) return false;
+        c.line_done = true;
         if (item.too_long) {
             ++daemon_.stats().control_commands_total;
             queue(c,
@@ -288,8 +290,10 @@ void ControlServer::update_events(Client& c) {
         event_add(c.write_ev.get(), nullptr);
     else
         event_del(c.write_ev.get());
+    // The deadline runs from the first byte of the line still unfinished: a
+    // client that keeps completing lines is making progress.
     bool partial = c.reader.partial() && !c.eof;
-    if (partial && !c.timer_armed) {
+    if (partial && (!c.timer_armed || c.line_done)) {
         timeval limit{kPartialLineTimeoutMs / 1000, (kPartialLineTimeoutMs % 1000) * 1000};
         event_add(c.timeout_ev.get(), &limit);
         c.timer_armed = true;
@@ -297,6 +301,7 @@ void ControlServer::update_events(Client& c) {
         event_del(c.timeout_ev.get());
         c.timer_armed = false;
     }
+    c.line_done = false;
 }
 
 void ControlServer::execute(Client& c, std::string_view line) {
