@@ -31,7 +31,7 @@ struct ControlServer::Client {
     bool eof = false;   // the peer shut its side: finish the replies, then close
     bool dead = false;  // closed; freed by the reaper
     bool monitor = false;
-    bool timer_armed = false;
+    enum class Timer { None, PartialLine, Idle } timer = Timer::None;
     bool line_done = false;  // a line completed since the timer was last set
     uint64_t dropped = 0;    // monitor events lost since the last notice
     EventHandle read_ev;
@@ -188,8 +188,9 @@ void ControlServer::on_write_cb(evutil_socket_t, short, void* client) {
 
 void ControlServer::on_timeout_cb(evutil_socket_t, short, void* client) {
     auto* c = static_cast<Client*>(client);
-    c->timer_armed = false;
-    c->server->close_client(*c, "request line not finished in time");
+    bool idle = c->timer == Client::Timer::Idle;
+    c->timer = Client::Timer::None;
+    c->server->close_client(*c, idle ? "idle for too long" : "request line not finished in time");
 }
 
 void ControlServer::accept_ready() {
@@ -217,7 +218,8 @@ void ControlServer::accept_ready() {
             c->pid = cred.pid;
         }
         c->admin = c->uid == 0 || c->uid == geteuid();
-        if (clients_.size() >= kMaxClients) {
+        // Read-only peers cannot take the last slots: an admin can always get in.
+        if (clients_.size() >= (c->admin ? kMaxClients : kMaxClients - kAdminReserved)) {
             std::string line =
                 CommandReply::failure("busy", "too many control clients").to_json().dump() + "\n";
             (void)!send(fd, line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -230,6 +232,7 @@ void ControlServer::accept_ready() {
         c->write_ev.reset(event_new(base, fd, EV_WRITE | EV_PERSIST, on_write_cb, c.get()));
         c->timeout_ev.reset(evtimer_new(base, on_timeout_cb, c.get()));
         event_add(c->read_ev.get(), nullptr);
+        update_timer(*c);
         LOG_DEBUG("control: client %llu connected (uid %u, pid %d, %s)",
                   static_cast<unsigned long long>(c->id), unsigned(c->uid), int(c->pid),
                   c->admin ? "admin" : "read-only");
@@ -290,17 +293,27 @@ void ControlServer::update_events(Client& c) {
         event_add(c.write_ev.get(), nullptr);
     else
         event_del(c.write_ev.get());
-    // The deadline runs from the first byte of the line still unfinished: a
-    // client that keeps completing lines is making progress.
+    update_timer(c);
+}
+
+void ControlServer::update_timer(Client& c) {
+    // A request line must be finished within its own deadline, counted from
+    // its first byte: a client that keeps finishing lines is making progress.
+    // Otherwise a client that neither sends nor receives for the idle timeout
+    // is closed, so silent clients cannot hold every slot; monitors only listen.
+    using Timer = Client::Timer;
     bool partial = c.reader.partial() && !c.eof;
-    if (partial && (!c.timer_armed || c.line_done)) {
-        timeval limit{kPartialLineTimeoutMs / 1000, (kPartialLineTimeoutMs % 1000) * 1000};
+    Timer want = partial                                   ? Timer::PartialLine
+                 : c.monitor || (c.eof && c.queued() == 0) ? Timer::None
+                                                           : Timer::Idle;
+    if (want == Timer::None) {
+        if (c.timer != Timer::None) event_del(c.timeout_ev.get());
+    } else if (want == Timer::Idle || c.timer != want || c.line_done) {
+        int ms = want == Timer::Idle ? kIdleTimeoutMs : kPartialLineTimeoutMs;
+        timeval limit{ms / 1000, (ms % 1000) * 1000};
         event_add(c.timeout_ev.get(), &limit);
-        c.timer_armed = true;
-    } else if (!partial && c.timer_armed) {
-        event_del(c.timeout_ev.get());
-        c.timer_armed = false;
     }
+    c.timer = want;
     c.line_done = false;
 }
 

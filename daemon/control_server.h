@@ -2,7 +2,8 @@
 // The control socket: an AF_UNIX stream socket that speaks one request per
 // line and one JSON reply per line. Clients are non-blocking and bounded: a
 // client that does not read its replies stops being read, a monitor that does
-// not keep up loses events (counted), and a half-sent line times out.
+// not keep up loses events (counted), a half-sent line times out, and so does
+// a client that stays silent; the last slots are kept for admin peers.
 
 #include <sys/types.h>
 
@@ -38,7 +39,9 @@ class ControlServer {
     static constexpr size_t kMaxClients = 128;
     static constexpr size_t kMaxQueued = 1 << 20;           // replies: stop reading beyond
     static constexpr size_t kMaxMonitorQueued = 256 << 10;  // events: drop beyond
+    static constexpr size_t kAdminReserved = 8;  // of kMaxClients, for uid 0 and the daemon's uid
     static constexpr int kPartialLineTimeoutMs = 10'000;
+    static constexpr int kIdleTimeoutMs = 60'000;  // not for monitors
 
   private:
     struct Client;
@@ -59,6 +62,7 @@ class ControlServer {
     void queue(Client& c, const std::string& line);
     bool flush(Client& c);
     void update_events(Client& c);
+    void update_timer(Client& c);
     void broadcast(const std::string& line);
     // The one way a client ends: logged with the reason, freed from the loop.
     void close_client(Client& c, const char* reason);

@@ -82,13 +82,16 @@ int main(int argc, char** argv) {
         return kExitRefused;
     }
     nlohmann::json request = {{"command", command}, {"args", resolved.args}};
-    if (!client.send_line(request.dump())) {
-        fprintf(stderr, "smallctl: %s: cannot send the request: %s\n", socket_path.c_str(),
-                strerror(errno));
-        return kExitRefused;
-    }
     std::string line;
-    if (!client.read_line(&line, kReplyTimeoutMs)) {
+    if (!client.send_line(request.dump())) {
+        // The daemon may have answered and closed first (too many clients).
+        int err = errno;
+        if (!client.read_line(&line, 1000)) {
+            fprintf(stderr, "smallctl: %s: cannot send the request: %s\n", socket_path.c_str(),
+                    strerror(err));
+            return kExitRefused;
+        }
+    } else if (!client.read_line(&line, kReplyTimeoutMs)) {
         fprintf(stderr, "smallctl: %s: no reply from smalld\n", socket_path.c_str());
         return kExitRefused;
     }

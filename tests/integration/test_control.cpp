@@ -1,10 +1,12 @@
 // The control socket, smallctl and the metrics endpoint, through the real
 // daemon and the real smallctl binary.
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -551,6 +553,52 @@ static void permissions(void**) {
     assert_int_equal(status, 0);
 }
 
+// Read-only peers that connect and say nothing cannot lock out the admin:
+// the last slots are kept for uid 0 and the daemon's uid.
+static void silent_clients_leave_room_for_admin(void**) {
+    TestDaemon d(kConfig);
+    assert_true(d.started());
+    int ready[2], hold[2];
+    assert_int_equal(pipe(ready), 0);
+    assert_int_equal(pipe(hold), 0);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        // As nobody: fill every slot, then wait for the parent to finish.
+        close(ready[0]);
+        close(hold[1]);
+        if (setgroups(0, nullptr) != 0 || setgid(65534) != 0 || setuid(65534) != 0) _exit(1);
+        std::vector<std::unique_ptr<Ctl>> silent;
+        for (size_t i = 0; i < ControlServer::kMaxClients; ++i)
+            silent.push_back(std::make_unique<Ctl>(d.control_socket()));
+        char byte = 'x';
+        (void)!write(ready[1], &byte, 1);
+        pollfd p{hold[0], POLLIN, 0};
+        poll(&p, 1, 20000);
+        _exit(0);
+    }
+    close(ready[1]);
+    close(hold[0]);
+    char byte = 0;
+    pollfd p{ready[0], POLLIN, 0};
+    assert_int_equal(poll(&p, 1, 10000), 1);
+    assert_int_equal(read(ready[0], &byte, 1), 1);
+    // Another read-only client is turned away; root is served.
+    int status = -1;
+    std::string out =
+        smallctl(d, "status", &status, "setpriv --reuid=65534 --regid=65534 --clear-groups ");
+    assert_int_equal(status, 1);
+    assert_non_null(strstr(out.c_str(), "too many control clients"));
+    Ctl root(d.control_socket());
+    json r = root.request("status");
+    assert_true(r.is_object() && r["ok"] == true);
+    close(hold[1]);
+    close(ready[0]);
+    int child_status = -1;
+    waitpid(child, &child_status, 0);
+    assert_int_equal(child_status, 0);
+}
+
 static void socket_lifecycle(void**) {
     std::string path;
     {
@@ -614,6 +662,7 @@ int main() {
         cmocka_unit_test(metrics_endpoint),
         cmocka_unit_test(smallctl_commands),
         cmocka_unit_test(permissions),
+        cmocka_unit_test(silent_clients_leave_room_for_admin),
         cmocka_unit_test(socket_lifecycle),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
