@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "control_commands.h"
+#include "control_socket_file.h"
 #include "daemon.h"
 #include "log.h"
 
@@ -108,9 +109,13 @@ std::optional<StartError> ControlServer::start() {
             return StartError{71, "control socket " + path_ +
                                       " exists and is not a socket; remove it or set "
                                       "[control] socket"};
-        Fd probe(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-        if (probe && connect(probe.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0)
+        SocketProbeResult probe = probe_socket(addr, kProbeWaitMs);
+        if (probe.state == SocketProbe::Live)
             return StartError{71, "another smalld is running on " + path_};
+        if (probe.state == SocketProbe::Error)
+            return StartError{71, "cannot tell whether the control socket " + path_ +
+                                      " is in use (connect: " + strerror(probe.error) +
+                                      "); not replacing it: stop its owner or remove it"};
         if (unlink(path_.c_str()) != 0 && errno != ENOENT)
             return StartError{
                 71, "cannot remove the stale control socket " + path_ + ": " + strerror(errno)};
@@ -144,10 +149,9 @@ std::optional<StartError> ControlServer::start() {
         if (created_dir && owner != uid_t(-1) && chown(dir.c_str(), owner, gid_t(-1)) != 0)
             LOG_WARNING("control: cannot chown %s: %s", dir.c_str(), strerror(errno));
     }
-    if ((owner != uid_t(-1) || gid != gid_t(-1)) && chown(path_.c_str(), owner, gid) != 0)
-        return StartError{71, "cannot chown the control socket " + path_ + ": " + strerror(errno)};
-    if (chmod(path_.c_str(), config.mode) != 0)
-        return StartError{71, "cannot chmod the control socket " + path_ + ": " + strerror(errno)};
+    if (int err = set_socket_file_access(path_.c_str(), dev_, ino_, owner, gid, config.mode))
+        return StartError{71, "cannot set the owner and mode of the control socket " + path_ +
+                                  ": " + strerror(err)};
     if (listen(fd_.get(), 64) != 0)
         return StartError{71,
                           "cannot listen on the control socket " + path_ + ": " + strerror(errno)};

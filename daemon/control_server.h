@@ -42,6 +42,7 @@ class ControlServer {
     static constexpr size_t kAdminReserved = 8;  // of kMaxClients, for uid 0 and the daemon's uid
     static constexpr int kPartialLineTimeoutMs = 10'000;
     static constexpr int kIdleTimeoutMs = 60'000;  // not for monitors
+    static constexpr int kProbeWaitMs = 500;       // for an existing socket at start-up
 
   private:
     struct Client;

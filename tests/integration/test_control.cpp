@@ -652,6 +652,57 @@ static void socket_lifecycle(void**) {
     }
 }
 
+// An existing socket that is in use, or that the daemon cannot probe, is
+// never replaced: smalld refuses to start and names the path, at once.
+static void live_or_unknown_socket_is_kept(void**) {
+    char templ[] = "/tmp/smalld-live.XXXXXX";
+    std::string dir = mkdtemp(templ);
+    assert_int_equal(chmod(dir.c_str(), 0777), 0);  // nobody could unlink in here
+    std::string sock = dir + "/control.sock";
+    std::string config = dir + "/smalld.ini";
+    {
+        FILE* f = fopen(config.c_str(), "w");
+        assert_non_null(f);
+        fprintf(f, "[control]\nsocket = %s\n[echo]\ntcp = 127.0.0.1:0\n", sock.c_str());
+        fclose(f);
+    }
+    int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock.c_str());
+    assert_int_equal(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    assert_int_equal(listen(listener, 0), 0);
+    struct stat before {};
+    assert_int_equal(lstat(sock.c_str(), &before), 0);
+    std::string smalld =
+        "timeout -s KILL 10 " + harness::env_or("SMALLD_BIN", "smalld") + " -c " + config;
+
+    // A listener that accepts nobody and whose backlog is full.
+    int queued[3];
+    for (int& q : queued) {
+        q = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        (void)!connect(q, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    }
+    int status = -1;
+    std::string out = harness::run(smalld + " 2>&1", &status);
+    assert_int_equal(status, 71);
+    assert_non_null(strstr(out.c_str(), ("another smalld is running on " + sock).c_str()));
+    for (int q : queued) close(q);
+
+    // Root's socket, mode 0600: nobody's probe fails with EACCES.
+    assert_int_equal(chmod(sock.c_str(), 0600), 0);
+    out = harness::run("setpriv --reuid=65534 --regid=65534 --clear-groups " + smalld + " 2>&1",
+                       &status);
+    assert_int_equal(status, 71);
+    assert_non_null(strstr(out.c_str(), ("control socket " + sock).c_str()));
+    assert_non_null(strstr(out.c_str(), "Permission denied"));
+    struct stat after {};
+    assert_int_equal(lstat(sock.c_str(), &after), 0);
+    assert_int_equal(after.st_ino, before.st_ino);
+    close(listener);
+    harness::run("rm -rf " + dir);
+}
+
 int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test(every_command_over_the_socket),
@@ -664,6 +715,7 @@ int main() {
         cmocka_unit_test(permissions),
         cmocka_unit_test(silent_clients_leave_room_for_admin),
         cmocka_unit_test(socket_lifecycle),
+        cmocka_unit_test(live_or_unknown_socket_is_kept),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
