@@ -45,6 +45,8 @@ struct ControlServer::Client {
 namespace {
 
 LogLimiter accept_log("control accept errors", 5, std::chrono::seconds(10));
+// A read-only user may ask for admin commands as fast as it likes.
+LogLimiter denied_log("control denials", 5, std::chrono::seconds(10));
 
 // Daemon::drop_privileges() changes user when started as root outside systemd.
 bool will_drop_to(const Config& config) {
@@ -337,8 +339,8 @@ void ControlServer::execute(Client& c, std::string_view line) {
     const ControlCommand& command = *match.command;
     if (command.level == ControlLevel::Admin && !c.admin) {
         ++daemon_.stats().control_denied_total;
-        LOG_NOTICE("control: denied \"%.*s\" to uid %u", int(command.name.size()),
-                   command.name.data(), unsigned(c.uid));
+        denied_log.write(LogLevel::Notice, "control: denied \"%.*s\" to uid %u",
+                         int(command.name.size()), command.name.data(), unsigned(c.uid));
         queue(c,
               CommandReply::failure("denied", "permission denied: \"" + std::string(command.name) +
                                                   "\" needs uid 0 or the daemon's user")

@@ -545,6 +545,24 @@ static void permissions(void**) {
     assert_int_equal(s["control.commands_total"].get<int>(), 7);
     assert_true(d.wait_for_log("control: denied \"stats reset\" to uid 65534"));
 
+    // A stream of denied requests is answered in full but logged only a few
+    // times, then summarised: a read-only user cannot flood the log.
+    std::string many;
+    for (int i = 0; i < 200; ++i) many += "stats reset\\n";
+    out = harness::run("printf '" + many + "' | " + nobody +
+                       "socat -t 5 - UNIX-CONNECT:" + d.control_socket());
+    assert_int_equal(std::count(out.begin(), out.end(), '\n'), 200);
+    assert_non_null(strstr(out.c_str(), "permission denied"));
+    // The log is in order: once root's command shows, every denial line has.
+    smallctl(d, "log-level info", &status);
+    assert_true(d.wait_for_log("control: uid 0 runs \"log-level\""));
+    std::string log = d.log();
+    size_t logged = 0;
+    for (size_t at = log.find("control: denied"); at != std::string::npos;
+         at = log.find("control: denied", at + 1))
+        ++logged;
+    assert_true(logged >= 1 && logged <= 10);
+
     // A socket the user may not open at all: EACCES on connect.
     assert_int_equal(chmod(d.control_socket().c_str(), 0600), 0);
     out = smallctl(d, "status", &status, nobody);
