@@ -202,6 +202,31 @@ std::string format_reply(const std::string& command, const nlohmann::json& data)
     return data.dump(2) + "\n";
 }
 
+std::optional<std::string> render_reply(const std::string& command, const nlohmann::json& reply,
+                                        std::string* error) {
+    auto data = reply.find("data");
+    if (!reply.is_object() || data == reply.end()) {
+        *error = "the reply has no data";
+        return std::nullopt;
+    }
+    using Type = nlohmann::json::value_t;
+    Type want = command == "listeners" || command == "conns" ? Type::array
+                : command == "metrics"                       ? Type::string
+                : command == "monitor"                       ? data->type()
+                                                             : Type::object;
+    if (data->type() != want) {
+        *error = std::string("the reply's data is ") + data->type_name() + ", not " +
+                 nlohmann::json(want).type_name();
+        return std::nullopt;
+    }
+    try {
+        return format_reply(command, *data);
+    } catch (const nlohmann::json::exception& e) {
+        *error = std::string("the reply's data has an unexpected shape: ") + e.what();
+        return std::nullopt;
+    }
+}
+
 std::string format_event(const nlohmann::json& event, bool utc) {
     std::string out;
     if (auto t = event.find("time"); t != event.end() && t->is_number()) {

@@ -3,6 +3,7 @@
 // JSON and compare strings.
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,7 +15,14 @@ std::string render_table(const std::vector<std::string>& headers,
                          const std::vector<std::vector<std::string>>& rows);
 
 // The text for a successful reply to `command` (the daemon's name for it).
+// Throws nlohmann::json::exception when `data` is not of the expected shape.
 std::string format_reply(const std::string& command, const nlohmann::json& data);
+
+// The text for the whole successful `reply` object to `command`, or nullopt
+// with *error set when its `data` is missing or not of the type the command
+// returns: never throws, whatever the daemon sent.
+std::optional<std::string> render_reply(const std::string& command, const nlohmann::json& reply,
+                                        std::string* error);
 
 // One monitor event as a line: "12:00:01.250 session_open id=3 instance=echo ...".
 std::string format_event(const nlohmann::json& event, bool utc = false);

@@ -109,10 +109,18 @@ int main(int argc, char** argv) {
                 fprintf(stderr, "%s\n", e.is_string() ? e.get<std::string>().c_str() : "?");
         return reply.value("code", std::string()) == "denied" ? kExitDenied : kExitRefused;
     }
-    if (raw)
+    if (raw) {
         printf("%s\n", line.c_str());
-    else
-        fputs(smallctl::format_reply(command, reply["data"]).c_str(), stdout);
+    } else {
+        std::string error;
+        std::optional<std::string> text = smallctl::render_reply(command, reply, &error);
+        if (!text) {
+            fprintf(stderr, "smallctl: %s: unexpected reply from smalld: %s\n", command.c_str(),
+                    error.c_str());
+            return kExitRefused;
+        }
+        fputs(text->c_str(), stdout);
+    }
     if (command != "monitor") return kExitOk;
 
     if (!raw) fprintf(stderr, "smallctl: monitoring %s; Ctrl-C to stop\n", socket_path.c_str());

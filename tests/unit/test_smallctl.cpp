@@ -1,4 +1,5 @@
 // smallctl's pure parts: abbreviation rules and table output.
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -93,12 +94,51 @@ static void replies(void**) {
     assert_str_eq(format_duration(90061), "1d 01h 01m 01s");
 }
 
+// Whatever the daemon sends as a successful reply, smallctl does not throw:
+// a missing or mistyped `data` is an error message.
+static void malformed_replies_are_errors(void**) {
+    using nlohmann::json;
+    std::string error;
+    assert_false(render_reply("status", json::parse(R"({"ok":true})"), &error).has_value());
+    assert_str_eq(error, "the reply has no data");
+    assert_false(
+        render_reply("status", json::parse(R"({"ok":true,"data":null})"), &error).has_value());
+    assert_non_null(strstr(error.c_str(), "null"));
+    assert_false(
+        render_reply("listeners", json::parse(R"({"ok":true,"data":{}})"), &error).has_value());
+    assert_false(
+        render_reply("metrics", json::parse(R"({"ok":true,"data":[]})"), &error).has_value());
+    assert_false(
+        render_reply("conn kill", json::parse(R"({"ok":true,"data":"x"})"), &error).has_value());
+    // The right type outside, the wrong one inside.
+    assert_false(
+        render_reply("status", json::parse(R"({"ok":true,"data":{"uptime_seconds":"x"}})"), &error)
+            .has_value());
+    assert_false(
+        render_reply(
+            "stats",
+            json::parse(
+                R"({"ok":true,"data":{"instances":{"e":{"tcp":{"conn.rejected_total":{"acl":"x"}}}}}})"),
+            &error)
+            .has_value());
+    assert_false(render_reply("conns",
+                              json::parse(R"({"ok":true,"data":[{"id":1,"age_seconds":[]}]})"),
+                              &error)
+                     .has_value());
+    // And a good reply still renders.
+    auto text = render_reply("log-level", json::parse(R"({"ok":true,"data":{"log_level":"info"}})"),
+                             &error);
+    assert_true(text.has_value());
+    assert_str_eq(*text, "log level is now info\n");
+}
+
 int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test(abbreviations),
         cmocka_unit_test(usage_errors),
         cmocka_unit_test(tables),
         cmocka_unit_test(replies),
+        cmocka_unit_test(malformed_replies_are_errors),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
