@@ -103,11 +103,19 @@ int main(int argc, char** argv) {
     }
     if (!reply.value("ok", false)) {
         if (raw) printf("%s\n", line.c_str());
-        fprintf(stderr, "smallctl: %s\n", reply.value("error", std::string("failed")).c_str());
+        auto error = reply.find("error");
+        fprintf(stderr, "smallctl: %s\n",
+                error != reply.end() && error->is_string() ? error->get<std::string>().c_str()
+                                                           : "failed");
         if (auto errors = reply.find("errors"); errors != reply.end() && errors->is_array())
             for (const auto& e : *errors)
                 fprintf(stderr, "%s\n", e.is_string() ? e.get<std::string>().c_str() : "?");
-        return reply.value("code", std::string()) == "denied" ? kExitDenied : kExitRefused;
+        auto code = reply.find("code");
+        std::string kind = code != reply.end() && code->is_string() ? code->get<std::string>() : "";
+        if (kind == "denied") return kExitDenied;
+        // The daemon checks what smallctl cannot: a session id, a level name.
+        if (kind == "usage") return kExitUsage;
+        return kExitRefused;
     }
     if (raw) {
         printf("%s\n", line.c_str());

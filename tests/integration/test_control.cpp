@@ -484,8 +484,13 @@ static void smallctl_commands(void**) {
     out = smallctl(d, "log-level notice", &status);
     assert_int_equal(status, 0);
     assert_str_eq(out, "log level is now notice\n");
+    // Usage errors only the daemon can see are still usage errors.
     out = smallctl(d, "log-level loud", &status);
-    assert_int_equal(status, 1);
+    assert_int_equal(status, 2);
+    assert_non_null(strstr(out.c_str(), "log-level: expected error, warning"));
+    out = smallctl(d, "conn kill abc", &status);
+    assert_int_equal(status, 2);
+    assert_non_null(strstr(out.c_str(), "expected a session id"));
     out = smallctl(d, "stats reset", &status);
     assert_int_equal(status, 0);
     assert_str_eq(out, "counters reset\n");
