@@ -6,6 +6,7 @@
 
 #include "../cmocka.hpp"
 #include "commands.h"
+#include "control_commands.h"
 #include "format.h"
 
 using namespace smallctl;
@@ -132,6 +133,22 @@ static void malformed_replies_are_errors(void**) {
     assert_str_eq(*text, "log level is now info\n");
 }
 
+// smallctl's copy of the command table agrees with the daemon's: the same
+// commands in the same order, argument counts, usage, and the admin mark.
+static void command_table_matches_the_daemon(void**) {
+    auto daemon = smalld::control_commands();
+    const auto& client = commands();
+    assert_int_equal(client.size(), daemon.size());
+    for (size_t i = 0; i < client.size(); ++i) {
+        assert_str_eq(std::string(client[i].name), std::string(daemon[i].name));
+        assert_int_equal(client[i].min_args, daemon[i].min_args);
+        assert_int_equal(client[i].max_args, daemon[i].max_args);
+        assert_str_eq(std::string(client[i].usage), std::string(daemon[i].usage));
+        bool admin_mark = client[i].help.find("(admin)") != std::string_view::npos;
+        assert_int_equal(admin_mark, daemon[i].level == smalld::ControlLevel::Admin);
+    }
+}
+
 int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test(abbreviations),
@@ -139,6 +156,7 @@ int main() {
         cmocka_unit_test(tables),
         cmocka_unit_test(replies),
         cmocka_unit_test(malformed_replies_are_errors),
+        cmocka_unit_test(command_table_matches_the_daemon),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
