@@ -374,7 +374,7 @@ void ControlServer::broadcast(const std::string& line) {
         if (!c->monitor || c->dead) continue;
         if (c->queued() + line.size() + 1 > kMaxMonitorQueued) {
             ++c->dropped;
-            ++events_dropped_total_;
+            ++daemon_.stats().control_events_dropped_total;
             continue;
         }
         queue(*c, line);

@@ -33,7 +33,6 @@ class ControlServer {
 
     const std::string& path() const { return path_; }
     size_t clients() const { return clients_.size(); }
-    uint64_t events_dropped_total() const { return events_dropped_total_; }
 
     // Limits; tests may lower them.
     static constexpr size_t kMaxClients = 128;
@@ -79,7 +78,6 @@ class ControlServer {
     uint64_t next_id_ = 1;
     std::map<uint64_t, std::unique_ptr<Client>> clients_;
     size_t monitors_ = 0;
-    uint64_t events_dropped_total_ = 0;
 };
 
 }  // namespace smalld

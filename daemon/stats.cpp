@@ -64,6 +64,7 @@ void Stats::reset_counters() {
     reload_failed_total = 0;
     control_commands_total = 0;
     control_denied_total = 0;
+    control_events_dropped_total = 0;
     for (auto& [name, record] : instances) {
         record->tcp.reset_counters();
         record->udp.reset_counters();
@@ -91,6 +92,9 @@ void visit_stats(const Stats& stats, const std::function<void(const StatSample&)
            double(stats.control_commands_total));
     global("control.denied_total", "Control socket commands refused for lack of privilege.", true,
            double(stats.control_denied_total));
+    global("control.events_dropped_total",
+           "Monitor events not sent because the monitor did not keep up.", true,
+           double(stats.control_events_dropped_total));
 
     // Per instance and protocol, grouped by key so that renderers can emit one
     // HELP/TYPE header per metric.

@@ -53,6 +53,7 @@ struct Stats {
     uint64_t reload_failed_total = 0;
     uint64_t control_commands_total = 0;
     uint64_t control_denied_total = 0;
+    uint64_t control_events_dropped_total = 0;  // monitor events lost to slow monitors
     std::map<std::string, std::unique_ptr<InstanceStats>, std::less<>> instances;
 
     // Finds or creates the record for an instance; the reference stays valid

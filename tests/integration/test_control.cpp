@@ -357,6 +357,14 @@ static void monitors_and_drops(void**) {
     }
     assert_true(dropped > 0);
     assert_int_equal(uint64_t(events) + dropped, uint64_t(seen));
+    // The same loss is a counter, in stats and in the metrics.
+    Ctl ctl(d.control_socket());
+    json stats = ctl.request("stats");
+    assert_int_equal(stats["data"]["control.events_dropped_total"].get<uint64_t>(), dropped);
+    std::string metrics = ctl.request("metrics")["data"].get<std::string>();
+    assert_non_null(strstr(
+        metrics.c_str(),
+        ("\nsmalld_control_events_dropped_total " + std::to_string(dropped) + "\n").c_str()));
     // Still a working connection afterwards.
     assert_true(stalled.request("status")["ok"] == true);
 }

@@ -17,6 +17,7 @@ Stats sample_stats() {
     stats.conn_current = 2;
     stats.conn_accepted_total = 7;
     stats.control_commands_total = 3;
+    stats.control_events_dropped_total = 4;
     auto& echo = stats.instance("echo", ServiceType::Echo);
     echo.tcp.sessions_total = 5;
     echo.tcp.sessions_current = 2;
@@ -40,6 +41,7 @@ static void json_shape(void**) {
     assert_int_equal(j["conn.current"].get<uint64_t>(), 2);
     assert_int_equal(j["conn.accepted_total"].get<uint64_t>(), 7);
     assert_int_equal(j["control.commands_total"].get<uint64_t>(), 3);
+    assert_int_equal(j["control.events_dropped_total"].get<uint64_t>(), 4);
     assert_true(j["process.uptime_seconds"].is_number());
     const auto& echo = j["instances"]["echo"];
     assert_str_eq(echo["type"].get<std::string>(), "echo");
@@ -89,6 +91,9 @@ static void prometheus_text(void**) {
         has("# HELP smalld_conn_current TCP sessions open now.\n"
             "# TYPE smalld_conn_current gauge\nsmalld_conn_current 2\n"));
     assert_true(has("# TYPE smalld_conn_accepted_total counter\nsmalld_conn_accepted_total 7\n"));
+    assert_true(
+        has("# TYPE smalld_control_events_dropped_total counter\n"
+            "smalld_control_events_dropped_total 4\n"));
     assert_true(has("smalld_sessions_total{instance=\"echo\",type=\"echo\",proto=\"tcp\"} 5\n"));
     assert_true(
         has("smalld_bytes_read_total{instance=\"echo\",type=\"echo\",proto=\"tcp\"} 1000\n"));
