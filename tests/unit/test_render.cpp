@@ -1,4 +1,6 @@
 // Statistics renderers: JSON and Prometheus text, both from visit_stats.
+#include <cstdlib>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -142,12 +144,43 @@ static void names(void**) {
     assert_str_eq(prometheus_name("process.uptime_seconds"), "smalld_process_uptime_seconds");
 }
 
+// Every metric, label and reason is documented in the STATISTICS section of
+// smallctl(1).
+static void every_metric_in_the_manual(void**) {
+    const char* dir = getenv("SMALLD_SOURCE_DIR");
+    std::ifstream in(std::string(dir ? dir : ".") + "/man/smallctl.1");
+    std::stringstream whole;
+    whole << in.rdbuf();
+    std::string man = whole.str();
+    size_t start = man.find(".Sh STATISTICS\n");
+    assert_true(start != std::string::npos);
+    std::string section = man.substr(start, man.find("\n.Sh ", start + 1) - start);
+    auto documented = [&](std::string_view word) {
+        // As an mdoc item or argument: ".Cm word" or ", word" in a list.
+        for (std::string before : {"Cm ", ", "})
+            for (std::string after : {"\n", " "})
+                if (section.find(before + std::string(word) + after) != std::string::npos)
+                    return true;
+        fprintf(stderr, "not in smallctl(1) STATISTICS: %.*s\n", int(word.size()), word.data());
+        return false;
+    };
+    Stats stats = sample_stats();
+    visit_stats(stats, [&](const StatSample& s) {
+        assert_true(documented(s.key));
+        if (!s.reason.empty()) assert_true(documented(s.reason));
+    });
+    for (const char* word : {"instance", "type", "proto", "reason", "smalld_build_info",
+                             "exported_instance", "honor_labels"})
+        assert_true(documented(word));
+}
+
 int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test(json_shape),
         cmocka_unit_test(json_has_every_sample),
         cmocka_unit_test(prometheus_text),
         cmocka_unit_test(names),
+        cmocka_unit_test(every_metric_in_the_manual),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
