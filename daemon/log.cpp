@@ -59,6 +59,7 @@ struct State {
     EventHandle writer;
     EventHandle ticker;  // rolls the windows of the LogLimiters
     bool waiting_for_fd = false;
+    bool scheduled = false;  // the writer event is active
     uint64_t dropped = 0;
 } state;
 
@@ -114,11 +115,30 @@ void write_all_blocking(const std::string& text) {
 void on_tick(evutil_socket_t, short, void*) {
     auto now = std::chrono::steady_clock::now();
     for (LogLimiter* limiter : limiters()) limiter->roll(now);
+    // Lines queued quietly (libevent's) while nothing else was logged.
+    if (!state.queue.empty() && !state.scheduled && !state.waiting_for_fd) flush();
 }
 
 void on_writable(evutil_socket_t, short, void*) {
     state.waiting_for_fd = false;
+    state.scheduled = false;
     flush();
+}
+
+// Appends a line to the queue; false when there is no queue yet (start-up).
+__attribute__((format(printf, 2, 0))) bool enqueue(LogLevel level, const char* fmt, va_list ap) {
+    if (!state.writer) {
+        std::string line;
+        format_line(line, level, fmt, ap);
+        write_all_blocking(line);
+        return false;
+    }
+    if (state.queue.size() > kQueueLimit) {
+        ++state.dropped;
+        return false;
+    }
+    format_line(state.queue, level, fmt, ap);
+    return true;
 }
 
 }  // namespace
@@ -140,6 +160,7 @@ void detach() {
     state.ticker.reset();
     state.writer.reset();
     state.waiting_for_fd = false;
+    state.scheduled = false;
     write_all_blocking(state.queue);
     state.queue.clear();
 }
@@ -158,22 +179,24 @@ uint64_t dropped() {
 }
 
 void vwrite(LogLevel level, const char* fmt, va_list ap) {
-    if (!enabled(level)) return;
-    if (!state.writer) {
-        std::string line;
-        format_line(line, level, fmt, ap);
-        write_all_blocking(line);
-        return;
-    }
-    if (state.queue.size() > kQueueLimit) {
-        ++state.dropped;
-        return;
-    }
-    bool was_empty = state.queue.empty();
-    format_line(state.queue, level, fmt, ap);
+    if (!enabled(level) || !enqueue(level, fmt, ap)) return;
     // Every line logged in one loop iteration goes out in one write, after the
     // callbacks that produced them.
-    if (was_empty && !state.waiting_for_fd) event_active(state.writer.get(), EV_WRITE, 1);
+    if (!state.scheduled && !state.waiting_for_fd) {
+        state.scheduled = true;
+        event_active(state.writer.get(), EV_WRITE, 1);
+    }
+}
+
+void vwrite_quiet(LogLevel level, const char* fmt, va_list ap) {
+    if (enabled(level)) enqueue(level, fmt, ap);
+}
+
+void write_quiet(LogLevel level, const char* fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vwrite_quiet(level, fmt, ap);
+    va_end(ap);
 }
 
 void write(LogLevel level, const char* fmt, ...) {
@@ -206,22 +229,34 @@ void flush() {
 
 }  // namespace log
 
-LogLimiter::LogLimiter(const char* what, unsigned burst, std::chrono::milliseconds window)
-    : what_(what), burst_(burst), window_(window) {
+LogLimiter::LogLimiter(const char* what, unsigned burst, std::chrono::milliseconds window,
+                       bool quiet)
+    : what_(what), burst_(burst), window_(window), quiet_(quiet) {
     log::limiters().push_back(this);
 }
 
 void LogLimiter::roll(std::chrono::steady_clock::time_point now) {
     if (now - window_start_ < window_) return;
-    if (suppressed_ > 0)
-        log::write(LogLevel::Notice, "%s: suppressed %llu messages", what_,
-                   static_cast<unsigned long long>(suppressed_));
+    if (suppressed_ > 0) {
+        auto n = static_cast<unsigned long long>(suppressed_);
+        if (quiet_)
+            log::write_quiet(LogLevel::Notice, "%s: suppressed %llu messages", what_, n);
+        else
+            log::write(LogLevel::Notice, "%s: suppressed %llu messages", what_, n);
+    }
     window_start_ = now;
     in_window_ = 0;
     suppressed_ = 0;
 }
 
 void LogLimiter::write(LogLevel level, const char* fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vwrite(level, fmt, ap);
+    va_end(ap);
+}
+
+void LogLimiter::vwrite(LogLevel level, const char* fmt, va_list ap) {
     if (!log::enabled(level)) return;
     roll(std::chrono::steady_clock::now());
     if (in_window_ >= burst_) {
@@ -230,10 +265,10 @@ void LogLimiter::write(LogLevel level, const char* fmt, ...) {
         return;
     }
     ++in_window_;
-    va_list ap;
-    va_start(ap, fmt);
-    log::vwrite(level, fmt, ap);
-    va_end(ap);
+    if (quiet_)
+        log::vwrite_quiet(level, fmt, ap);
+    else
+        log::vwrite(level, fmt, ap);
 }
 
 }  // namespace smalld

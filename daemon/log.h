@@ -35,6 +35,12 @@ void write(LogLevel level, const char* fmt, ...) __attribute__((format(printf, 2
 void vwrite(LogLevel level, const char* fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 void flush();
 
+// For libevent's log callback, which must not call libevent: the line is only
+// queued, and goes out with the next ordinary line or the once-a-second tick.
+void write_quiet(LogLevel level, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+void vwrite_quiet(LogLevel level, const char* fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 // Lines the log dropped because its queue was full (the writer is stuck).
 uint64_t dropped();
 
@@ -49,11 +55,13 @@ std::vector<LogLimiter*>& limiters();
 // once-a-second tick writes the summary of a window that ended in silence.
 class LogLimiter {
   public:
+    // A quiet limiter queues through log::vwrite_quiet (libevent's messages).
     LogLimiter(const char* what, unsigned burst = 10,
-               std::chrono::milliseconds window = std::chrono::seconds(10));
+               std::chrono::milliseconds window = std::chrono::seconds(10), bool quiet = false);
     LogLimiter(const LogLimiter&) = delete;
     LogLimiter& operator=(const LogLimiter&) = delete;
     void write(LogLevel level, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
+    void vwrite(LogLevel level, const char* fmt, va_list ap) __attribute__((format(printf, 3, 0)));
     uint64_t suppressed_total() const { return suppressed_total_; }
     // Writes the summary if the window has ended; called by the log's tick.
     void roll(std::chrono::steady_clock::time_point now);
@@ -62,6 +70,7 @@ class LogLimiter {
     const char* what_;
     unsigned burst_;
     std::chrono::milliseconds window_;
+    bool quiet_;
     std::chrono::steady_clock::time_point window_start_{};
     unsigned in_window_ = 0;
     uint64_t suppressed_ = 0;

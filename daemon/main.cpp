@@ -27,14 +27,18 @@ void usage(FILE* out) {
             SMALLD_CONFIG_PATH);
 }
 
-// libevent's own warnings go to our log.
+// libevent's own warnings go to our log: queued without calling back into
+// libevent (it forbids that here), and rate-limited, as a failing call may
+// repeat on every loop iteration.
+smalld::LogLimiter libevent_limiter("libevent", 10, std::chrono::seconds(10), true);
+
 void libevent_log(int severity, const char* message) {
     using smalld::LogLevel;
     LogLevel level = severity >= EVENT_LOG_ERR    ? LogLevel::Error
                      : severity >= EVENT_LOG_WARN ? LogLevel::Warning
                      : severity >= EVENT_LOG_MSG  ? LogLevel::Info
                                                   : LogLevel::Debug;
-    smalld::log::write(level, "libevent: %s", message);
+    libevent_limiter.write(level, "libevent: %s", message);
 }
 
 // As many descriptors as the hard limit allows: each session needs one.

@@ -3,6 +3,7 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 #include <sys/socket.h>
 
 #include <cstring>
@@ -15,13 +16,24 @@
 
 namespace smalld {
 
+namespace {
+
+constexpr timeval kAcceptPause = {1, 0};
+LogLimiter accept_log("metrics: accept errors", 5, std::chrono::seconds(10));
+// libevent hands the error callback the evhttp, not us; there is one server.
+MetricsServer* current = nullptr;
+
+}  // namespace
+
 void MetricsServer::HttpDeleter::operator()(evhttp* http) const {
     evhttp_free(http);
 }
 
 MetricsServer::MetricsServer(Daemon& daemon) : daemon_(daemon) {}
 
-MetricsServer::~MetricsServer() = default;
+MetricsServer::~MetricsServer() {
+    if (current == this) current = nullptr;
+}
 
 std::optional<StartError> MetricsServer::start() {
     const SockAddr& want = *daemon_.config().metrics.listen;
@@ -41,11 +53,35 @@ std::optional<StartError> MetricsServer::start() {
                                   (want.port() < 1024 && errno == EACCES
                                        ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)"
                                        : "")};
+    // libevent logs an accept error and keeps the socket armed: out of
+    // descriptors, that is a busy loop. Pause instead, as the service listeners do.
+    listener_ = evhttp_bound_socket_get_listener(bound);
+    resume_.reset(event_new(daemon_.base(), -1, 0, on_resume_cb, this));
+    current = this;
+    evconnlistener_set_error_cb(listener_, on_accept_error_cb);
     actual_.len = sizeof actual_.storage;
     if (getsockname(evhttp_bound_socket_get_fd(bound), actual_.get(), &actual_.len) != 0)
         actual_ = want;
     LOG_NOTICE("metrics: listening on http://%s/metrics", actual_.to_string().c_str());
     return std::nullopt;
+}
+
+void MetricsServer::on_accept_error_cb(evconnlistener*, void*) {
+    MetricsServer* server = current;
+    int err = errno;
+    if (!server) return;
+    bool out_of_resources = err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+    accept_log.write(LogLevel::Warning, "metrics: accept on %s: %s%s",
+                     server->actual_.to_string().c_str(), strerror(err),
+                     out_of_resources ? "; pausing accept for 1s" : "");
+    if (!out_of_resources) return;
+    evconnlistener_disable(server->listener_);
+    event_add(server->resume_.get(), &kAcceptPause);
+}
+
+void MetricsServer::on_resume_cb(evutil_socket_t, short, void* self) {
+    auto* server = static_cast<MetricsServer*>(self);
+    evconnlistener_enable(server->listener_);
 }
 
 void MetricsServer::on_request_cb(evhttp_request* request, void* self) {

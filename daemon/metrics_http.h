@@ -6,8 +6,10 @@
 #include <optional>
 
 #include "address.h"
+#include "event_handle.h"
 
 struct evhttp;
+struct evconnlistener;
 struct evhttp_request;
 
 namespace smalld {
@@ -29,6 +31,8 @@ class MetricsServer {
   private:
     static void on_request_cb(evhttp_request* request, void* self);
     void handle(evhttp_request* request);
+    static void on_accept_error_cb(evconnlistener* listener, void* http);
+    static void on_resume_cb(evutil_socket_t, short, void* self);
 
     struct HttpDeleter {
         void operator()(evhttp* http) const;
@@ -37,6 +41,8 @@ class MetricsServer {
     Daemon& daemon_;
     std::unique_ptr<evhttp, HttpDeleter> http_;
     SockAddr actual_;
+    evconnlistener* listener_ = nullptr;  // owned by http_
+    EventHandle resume_;                  // accept paused on EMFILE/ENFILE
 };
 
 }  // namespace smalld

@@ -158,6 +158,14 @@ inline bool wait_tcp_open(const harness::TestDaemon& d, const std::string& insta
     return false;
 }
 
+// The metrics endpoint's port, from its "listening on" line; 0 when absent.
+inline uint16_t metrics_port(const harness::TestDaemon& d) {
+    std::string log = d.log();
+    std::string needle = "metrics: listening on http://127.0.0.1:";
+    size_t at = log.find(needle);
+    return at == std::string::npos ? 0 : uint16_t(atoi(log.c_str() + at + needle.size()));
+}
+
 inline size_t count(const std::string& text, const std::string& needle) {
     size_t n = 0;
     for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))

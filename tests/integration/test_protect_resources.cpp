@@ -33,11 +33,15 @@ long cpu_ticks(pid_t pid) {
 
 void emfile_pauses_accept_and_recovers(void**) {
     // 40 descriptors: the daemon caps its sessions at 32, but its own
-    // descriptors (log, loop, listeners) run out before that.
-    TestDaemon d(config_head() + "[echo]\ntcp = 127.0.0.1:0\nper_source = 0\nrate = 0/s\n", {}, {},
-                 {"prlimit", "--nofile=40:40"});
+    // descriptors (log, loop, listeners) run out before that. The metrics
+    // endpoint (libevent's own listener) must pause as well, not spin.
+    TestDaemon d(config_head() + "[echo]\ntcp = 127.0.0.1:0\nper_source = 0\nrate = 0/s\n" +
+                     "[metrics]\nlisten = 127.0.0.1:0\n",
+                 {}, {}, {"prlimit", "--nofile=40:40"});
     assert_true(d.started());
     uint16_t port = d.port("echo", "tcp");
+    uint16_t mport = metrics_port(d);
+    assert_true(mport != 0);
     std::vector<int> fds;
     for (int i = 0; i < 45; ++i) {
         int fd = tcp_connect(port);  // completes in the backlog even when not accepted
@@ -45,12 +49,26 @@ void emfile_pauses_accept_and_recovers(void**) {
         fds.push_back(fd);
     }
     assert_true(d.wait_for_log("pausing accept for 1s", 5000));
+    std::vector<int> scrapers;
+    for (int i = 0; i < 3; ++i) {
+        int fd = tcp_connect(mport);
+        assert_true(fd >= 0);
+        assert_true(send_all(fd, "GET /metrics HTTP/1.0\r\n\r\n"));
+        scrapers.push_back(fd);
+    }
+    usleep(300'000);  // the metrics listener meets EMFILE now
     // Paused, not spinning: the daemon sits nearly idle while the backlog waits.
+    size_t log_before = d.log_size();
     long before = cpu_ticks(d.pid());
     usleep(2'000'000);
     long used = cpu_ticks(d.pid()) - before;
-    print_message("EMFILE: daemon used %ld ticks of CPU in 2 s while out of descriptors\n", used);
+    size_t logged = d.log_size() - log_before;
+    print_message(
+        "EMFILE: daemon used %ld ticks of CPU and logged %zu bytes in 2 s while out of "
+        "descriptors\n",
+        used, logged);
     assert_true(used >= 0 && used < 50);
+    assert_true(logged < 4096);
     // Free some descriptors: the waiting connections get served.
     for (int i = 0; i < 20; ++i) close(fds[size_t(i)]);
     int served = 0;
@@ -59,6 +77,13 @@ void emfile_pauses_accept_and_recovers(void**) {
                   fds.size() - 20);
     assert_true(served >= 15);
     for (size_t i = 20; i < fds.size(); ++i) close(fds[i]);
+    int scraped = 0;
+    for (int fd : scrapers) {
+        scraped += recv_until_eof(fd, 1 << 20, 4000).find("HTTP/1.0 200 OK") == 0;
+        close(fd);
+    }
+    print_message("EMFILE: %d of %zu waiting scrapes answered\n", scraped, scrapers.size());
+    assert_true(scraped >= 1);
 }
 
 void rss_bounded_with_1000_non_reading_echo_clients(void**) {
