@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <cstring>
 #include <ctime>
 
 namespace smalld {
@@ -14,18 +15,46 @@ bool acl_allows(const InstanceConfig& config, const SockAddr& peer) {
     return false;
 }
 
+namespace {
+
+// 0.0.0.0/8, multicast 224.0.0.0/4, reserved 240.0.0.0/4 and broadcast.
+bool ipv4_is_suspect(uint32_t a) {
+    return (a >> 24) == 0 || (a >> 28) >= 0xE;
+}
+
+}  // namespace
+
 bool udp_source_is_suspect(const SockAddr& peer) {
     uint16_t port = peer.port();
     if (port < 1024 || port == 2049) return true;
     if (peer.family() == AF_INET) {
         uint32_t a = ntohl(reinterpret_cast<const sockaddr_in*>(&peer.storage)->sin_addr.s_addr);
-        return (a >> 24) == 0 || (a >> 28) == 0xE || a == 0xFFFFFFFFu;
+        return ipv4_is_suspect(a);
     }
     if (peer.family() == AF_INET6) {
         const auto* a6 = &reinterpret_cast<const sockaddr_in6*>(&peer.storage)->sin6_addr;
-        return IN6_IS_ADDR_MULTICAST(a6) || IN6_IS_ADDR_UNSPECIFIED(a6) || IN6_IS_ADDR_V4MAPPED(a6);
+        return IN6_IS_ADDR_MULTICAST(a6) || IN6_IS_ADDR_UNSPECIFIED(a6) ||
+               IN6_IS_ADDR_V4MAPPED(a6) || IN6_IS_ADDR_V4COMPAT(a6);
     }
     return true;
+}
+
+bool udp_destination_is_suspect(const msghdr& received) {
+    auto& h = const_cast<msghdr&>(received);
+    for (cmsghdr* c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(&h, c)) {
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+            in_pktinfo info;
+            std::memcpy(&info, CMSG_DATA(c), sizeof info);
+            uint32_t to = ntohl(info.ipi_addr.s_addr);
+            return (to >> 28) >= 0xE || info.ipi_addr.s_addr != info.ipi_spec_dst.s_addr;
+        }
+        if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+            in6_pktinfo info;
+            std::memcpy(&info, CMSG_DATA(c), sizeof info);
+            return IN6_IS_ADDR_MULTICAST(&info.ipi6_addr);
+        }
+    }
+    return false;
 }
 
 int64_t monotonic_ms() {

@@ -2,6 +2,8 @@
 // Who may use an instance: the ACL, the UDP loop guard, and per-source
 // accounting (concurrent sessions and a token bucket) in bounded memory.
 
+#include <sys/socket.h>
+
 #include <cstdint>
 #include <unordered_map>
 
@@ -14,9 +16,17 @@ namespace smalld {
 bool acl_allows(const InstanceConfig& config, const SockAddr& peer);
 
 // Datagrams that could start or feed a loop or a reflection: from privileged
-// ports (another small service) or NFS, from broadcast, multicast,
-// unspecified or IPv4-mapped sources. CVE-1999-0103, CVE-2024-2169.
+// ports (another small service) or NFS, from 0.0.0.0/8, multicast 224/4,
+// reserved 240/4 (with 255.255.255.255), ::, IPv6 multicast ff00::/8, and
+// IPv4-mapped or IPv4-compatible sources. CVE-1999-0103, CVE-2024-2169.
 bool udp_source_is_suspect(const SockAddr& peer);
+
+// Datagrams sent to a broadcast or multicast address: one request would get
+// a reply from every host that hears it. Reads the IP_PKTINFO/IPV6_PKTINFO
+// control data of a received message (no such data: not suspect). An IPv4
+// broadcast, a subnet's too, is a destination other than the local address
+// the kernel reports in ipi_spec_dst.
+bool udp_destination_is_suspect(const msghdr& received);
 
 // Milliseconds on a coarse monotonic clock: cheap enough for every datagram.
 int64_t monotonic_ms();

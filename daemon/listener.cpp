@@ -26,13 +26,6 @@ constexpr int kAcceptsPerWakeup = 64;
 constexpr timeval kAcceptPause = {1, 0};
 LogLimiter fd_log("accept paused", 5, std::chrono::seconds(10));
 
-bool is_wildcard(const SockAddr& addr) {
-    if (addr.family() == AF_INET)
-        return reinterpret_cast<const sockaddr_in*>(&addr.storage)->sin_addr.s_addr == INADDR_ANY;
-    return IN6_IS_ADDR_UNSPECIFIED(
-        &reinterpret_cast<const sockaddr_in6*>(&addr.storage)->sin6_addr);
-}
-
 }  // namespace
 
 Fd bind_socket(Proto proto, const SockAddr& addr, int backlog, std::string* error) {
@@ -53,13 +46,6 @@ Fd bind_socket(Proto proto, const SockAddr& addr, int backlog, std::string* erro
     if (proto == Proto::Tcp) setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (addr.family() == AF_INET6)
         setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    if (proto == Proto::Udp && is_wildcard(addr)) {
-        // Answer from the address the datagram was sent to, on multi-homed hosts too.
-        if (addr.family() == AF_INET)
-            setsockopt(fd.get(), IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
-        else
-            setsockopt(fd.get(), IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
-    }
     if (bind(fd.get(), addr.get(), addr.len) != 0) return fail("bind");
     if (proto == Proto::Tcp && listen(fd.get(), backlog) != 0) return fail("listen on");
     return fd;
@@ -85,6 +71,16 @@ std::string Listener::key() const {
 }
 
 void Listener::start(event_base* base) {
+    if (proto_ == Proto::Udp) {
+        // On every UDP socket, systemd's too: the destination of each datagram,
+        // to answer from the address the peer talked to (multi-homed hosts) and
+        // to drop datagrams sent to a broadcast or multicast address.
+        int one = 1;
+        if (actual_.family() == AF_INET)
+            setsockopt(fd_.get(), IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
+        else
+            setsockopt(fd_.get(), IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
+    }
     ready_.reset(event_new(base, fd_.get(), EV_READ | EV_PERSIST, on_ready_cb, this));
     resume_.reset(event_new(base, -1, 0, on_resume_cb, this));
     event_add(ready_.get(), nullptr);
@@ -206,7 +202,9 @@ size_t reply_control(const msghdr& received, uint8_t* out) {
             in_pktinfo info;
             std::memcpy(&info, CMSG_DATA(c), sizeof info);
             in_pktinfo reply{};
-            reply.ipi_spec_dst = info.ipi_addr;
+            // The local address the datagram came in on: the destination
+            // itself for unicast, an address of the interface for a broadcast.
+            reply.ipi_spec_dst = info.ipi_spec_dst;
             auto* h = reinterpret_cast<cmsghdr*>(out);
             h->cmsg_level = IPPROTO_IP;
             h->cmsg_type = IP_PKTINFO;
@@ -255,7 +253,8 @@ void Listener::datagrams_ready() {
         SockAddr peer = SockAddr::from(static_cast<sockaddr*>(h.msg_name), h.msg_namelen);
         ++stats.datagrams_in;
         stats.bytes_read += len;
-        if (config.udp_loop_guard && udp_source_is_suspect(peer)) {
+        if (config.udp_loop_guard &&
+            (udp_source_is_suspect(peer) || udp_destination_is_suspect(h))) {
             drop(peer, DropReason::Loop);
             continue;
         }

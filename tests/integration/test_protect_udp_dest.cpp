@@ -1,0 +1,76 @@
+// The loop guard's destination check: datagrams sent to a broadcast or a
+// multicast address get no reply. Runs in a network namespace of its own
+// (root needed, else it is skipped with status 77), so the daemon can bind
+// 0.0.0.0, where such datagrams arrive, with nobody else on the network.
+#include <sched.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "protect.h"
+
+#include "../cmocka.hpp"
+
+using namespace harness;
+using namespace protect;
+
+namespace {
+
+// Sends `payload` to `to`:`port` from a socket able to broadcast and to send
+// multicast on lo (a member of 239.1.2.3 there, so lo delivers the group);
+// the reply, or nullopt.
+std::optional<std::string> ask_group(const char* to, uint16_t port, const std::string& payload) {
+    int fd = udp_socket("127.0.0.1");
+    if (fd < 0) return std::nullopt;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one);
+    in_addr lo{};
+    inet_pton(AF_INET, "127.0.0.1", &lo);
+    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &lo, sizeof lo);
+    ip_mreq join{};
+    inet_pton(AF_INET, "239.1.2.3", &join.imr_multiaddr);
+    join.imr_interface = lo;
+    setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &join, sizeof join);
+    auto reply = udp_ask(fd, to, port, payload, 500);
+    close(fd);
+    return reply;
+}
+
+void broadcast_and_multicast_destinations_get_no_reply(void**) {
+    TestDaemon d(config_head() +
+                 "[echo]\nudp = 0.0.0.0:0\nrate = 0/s\n"
+                 "[open]\ntype = echo\nudp = 0.0.0.0:0\nrate = 0/s\nudp_loop_guard = no\n");
+    assert_true(d.started());
+    uint16_t guarded = d.port("echo", "udp"), open = d.port("open", "udp");
+    // Both reach the daemon: the unguarded instance answers them.
+    auto reply = ask_group("127.255.255.255", open, "bcast");
+    assert_true(reply && *reply == "bcast");
+    reply = ask_group("239.1.2.3", open, "mcast");
+    assert_true(reply && *reply == "mcast");
+    // The guarded one answers unicast only.
+    reply = ask_group("127.0.0.1", guarded, "unicast");
+    assert_true(reply && *reply == "unicast");
+    assert_false(ask_group("127.255.255.255", guarded, "bcast").has_value());
+    assert_false(ask_group("239.1.2.3", guarded, "mcast").has_value());
+    assert_true(d.wait_for_log("echo: refused udp from 127.0.0.1:"));
+    assert_int_equal(refused(d, "echo"), 2);
+    assert_int_equal(refused(d, "open"), 0);
+}
+
+}  // namespace
+
+int main() {
+    if (unshare(CLONE_NEWNET) != 0) {
+        fprintf(stderr, "skipped: cannot create a network namespace (needs root)\n");
+        return 77;
+    }
+    int status = 0;
+    run("ip link set lo up && ip link set lo multicast on", &status);
+    if (status != 0) {
+        fprintf(stderr, "skipped: cannot bring up lo in the namespace\n");
+        return 77;
+    }
+    const CMUnitTest tests[] = {
+        cmocka_unit_test(broadcast_and_multicast_destinations_get_no_reply),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}

@@ -1,0 +1,138 @@
+// Admission of UDP datagrams: every address class of the loop guard's source
+// and destination checks, and the bounded table of sources.
+#include <arpa/inet.h>
+
+#include <cstring>
+#include <string>
+
+#include "admission.h"
+
+// cmocka last: its fail() macro breaks C++ headers included after it.
+#include "../cmocka.hpp"
+
+using namespace smalld;
+
+namespace {
+
+SockAddr addr(const char* ip, uint16_t port) {
+    SockAddr a;
+    if (strchr(ip, ':')) {
+        auto* s = reinterpret_cast<sockaddr_in6*>(&a.storage);
+        s->sin6_family = AF_INET6;
+        s->sin6_port = htons(port);
+        inet_pton(AF_INET6, ip, &s->sin6_addr);
+        a.len = sizeof *s;
+    } else {
+        auto* s = reinterpret_cast<sockaddr_in*>(&a.storage);
+        s->sin_family = AF_INET;
+        s->sin_port = htons(port);
+        inet_pton(AF_INET, ip, &s->sin_addr);
+        a.len = sizeof *s;
+    }
+    return a;
+}
+
+bool suspect(const char* ip, uint16_t port = 40000) {
+    return udp_source_is_suspect(addr(ip, port));
+}
+
+}  // namespace
+
+static void source_address_classes(void**) {
+    // Ordinary unicast clients are answered.
+    for (const char* ok : {"127.0.0.1", "10.1.2.3", "192.168.1.255", "1.0.0.1", "223.255.255.255",
+                           "::1", "2001:db8::1", "fe80::1", "fc00::1"})
+        assert_false(suspect(ok));
+    // 0.0.0.0/8.
+    for (const char* bad : {"0.0.0.0", "0.1.2.3", "0.255.255.255"}) assert_true(suspect(bad));
+    // Multicast 224.0.0.0/4.
+    for (const char* bad : {"224.0.0.1", "239.255.255.255"}) assert_true(suspect(bad));
+    // Reserved 240.0.0.0/4, and the limited broadcast within it.
+    for (const char* bad : {"240.0.0.1", "250.1.2.3", "255.255.255.254", "255.255.255.255"})
+        assert_true(suspect(bad));
+    // IPv6: unspecified, multicast, IPv4-mapped, IPv4-compatible.
+    for (const char* bad : {"::", "ff02::1", "ff0e::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
+                            "::10.0.0.1", "::127.0.0.1"})
+        assert_true(suspect(bad));
+}
+
+static void source_ports(void**) {
+    assert_true(suspect("127.0.0.1", 0));
+    assert_true(suspect("127.0.0.1", 7));
+    assert_true(suspect("127.0.0.1", 19));
+    assert_true(suspect("127.0.0.1", 1023));
+    assert_true(suspect("127.0.0.1", 2049));
+    assert_false(suspect("127.0.0.1", 1024));
+    assert_false(suspect("127.0.0.1", 2048));
+    assert_false(suspect("::1", 65535));
+}
+
+namespace {
+
+// A received message carrying IP_PKTINFO (header destination `to`, local
+// address `local`) or IPV6_PKTINFO (`to`).
+struct Received {
+    alignas(cmsghdr) uint8_t control[CMSG_SPACE(sizeof(in6_pktinfo))]{};
+    msghdr msg{};
+
+    Received(const char* to, const char* local) {
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+        cmsghdr* c = CMSG_FIRSTHDR(&msg);
+        if (strchr(to, ':')) {
+            in6_pktinfo info{};
+            inet_pton(AF_INET6, to, &info.ipi6_addr);
+            c->cmsg_level = IPPROTO_IPV6;
+            c->cmsg_type = IPV6_PKTINFO;
+            c->cmsg_len = CMSG_LEN(sizeof info);
+            memcpy(CMSG_DATA(c), &info, sizeof info);
+            msg.msg_controllen = CMSG_SPACE(sizeof info);
+        } else {
+            in_pktinfo info{};
+            inet_pton(AF_INET, to, &info.ipi_addr);
+            inet_pton(AF_INET, local, &info.ipi_spec_dst);
+            c->cmsg_level = IPPROTO_IP;
+            c->cmsg_type = IP_PKTINFO;
+            c->cmsg_len = CMSG_LEN(sizeof info);
+            memcpy(CMSG_DATA(c), &info, sizeof info);
+            msg.msg_controllen = CMSG_SPACE(sizeof info);
+        }
+    }
+};
+
+bool dest_suspect(const char* to, const char* local = nullptr) {
+    Received r(to, local ? local : to);
+    return udp_destination_is_suspect(r.msg);
+}
+
+}  // namespace
+
+static void destination_address_classes(void**) {
+    // Unicast to a local address: the kernel reports it as both.
+    assert_false(dest_suspect("127.0.0.1"));
+    assert_false(dest_suspect("192.168.1.10"));
+    assert_false(dest_suspect("::1"));
+    assert_false(dest_suspect("2001:db8::1"));
+    // Limited, loopback and subnet broadcasts: the local address differs.
+    assert_true(dest_suspect("255.255.255.255", "192.168.1.10"));
+    assert_true(dest_suspect("127.255.255.255", "127.0.0.1"));
+    assert_true(dest_suspect("192.168.1.255", "192.168.1.10"));
+    // Multicast and reserved, whatever the kernel says.
+    assert_true(dest_suspect("224.0.0.1"));
+    assert_true(dest_suspect("239.1.2.3", "127.0.0.1"));
+    assert_true(dest_suspect("240.0.0.1"));
+    assert_true(dest_suspect("ff02::1"));
+    assert_true(dest_suspect("ff05::1:3"));
+    // No control data (a socket without PKTINFO): nothing to judge.
+    msghdr none{};
+    assert_false(udp_destination_is_suspect(none));
+}
+
+int main() {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(source_address_classes),
+        cmocka_unit_test(source_ports),
+        cmocka_unit_test(destination_address_classes),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
