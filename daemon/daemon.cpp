@@ -240,7 +240,12 @@ std::optional<StartError> Daemon::start() {
 }
 
 void Daemon::drop_privileges() {
-    if (config_.daemon.user.empty() || geteuid() != 0) return;
+    if (config_.daemon.user.empty()) return;
+    if (geteuid() != 0) {
+        LOG_WARNING("user = %s ignored: not started as root (running as uid %u)",
+                    config_.daemon.user.c_str(), unsigned(geteuid()));
+        return;
+    }
     if (getenv("INVOCATION_ID")) {
         LOG_NOTICE("user = %s ignored under systemd: the unit sets the user",
                    config_.daemon.user.c_str());

@@ -1,6 +1,10 @@
-// Privilege drop: started as root with [daemon] user = nobody, the daemon
-// binds, then runs as nobody with no supplementary groups, and still serves.
+// Privilege drop: started as root with [daemon] user = nobody and a
+// supplementary group, the daemon binds ports below 1024 (which nobody could
+// not), then runs as nobody with no supplementary groups, and still serves.
+// Runs in a network namespace of its own, so the low ports are free; without
+// root it cannot run and exits 77 (skipped).
 #include <pwd.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -23,15 +27,14 @@ std::string status_field(pid_t pid, const std::string& name) {
     return first == std::string::npos ? "" : value.substr(first);
 }
 
-void drops_to_nobody_and_still_serves(void**) {
-    if (geteuid() != 0) {
-        print_message("not root: skipped\n");
-        skip();
-    }
+void drops_to_nobody_after_binding_low_ports(void**) {
     const passwd* pw = getpwnam("nobody");
     assert_non_null(pw);
     std::string uid = std::to_string(pw->pw_uid), gid = std::to_string(pw->pw_gid);
-    TestDaemon d(config_head("user = nobody\n") + "[echo]\ntcp = 127.0.0.1:0\nudp = 127.0.0.1:0\n");
+    // Only root may bind below this port in this namespace.
+    assert_str_eq(slurp("/proc/sys/net/ipv4/ip_unprivileged_port_start"), "1024\n");
+    TestDaemon d(config_head("user = nobody\n") + "[echo]\ntcp = 127.0.0.1:7\nudp = 127.0.0.1:7\n",
+                 {}, {}, {"setpriv", "--groups=4,27"});
     assert_true(d.started());
     assert_true(d.wait_for_log("dropped privileges to user nobody"));
     std::string uids = status_field(d.pid(), "Uid");
@@ -41,19 +44,44 @@ void drops_to_nobody_and_still_serves(void**) {
     // real, effective, saved and filesystem ids all dropped
     assert_str_eq(uids, uid + "\t" + uid + "\t" + uid + "\t" + uid);
     assert_str_eq(gids, gid + "\t" + gid + "\t" + gid + "\t" + gid);
+    // started with groups 4 and 27: none left
     assert_str_eq(groups, "");
+    // The sockets bound as root serve after the drop.
+    int fd = tcp_connect(7);
+    assert_true(echoes(fd));
+    close(fd);
+    auto reply = udp_ask_from("127.0.0.1", 0, "127.0.0.1", 7, "u");
+    assert_true(reply && *reply == "u");
+}
+
+void user_is_ignored_with_a_warning_when_not_root(void**) {
+    // No control socket: as nobody, the daemon could create one neither in
+    // /run nor in the test's directory.
+    TestDaemon d("[daemon]\nuser = daemon\n[control]\nsocket =\n[echo]\ntcp = 127.0.0.1:0\n", {},
+                 {}, {"setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"});
+    assert_true(d.started());
+    assert_true(d.wait_for_log("warning: user = daemon ignored: not started as root"));
     int fd = tcp_connect(d.port("echo", "tcp"));
     assert_true(echoes(fd));
     close(fd);
-    auto reply = udp_ask_from("127.0.0.1", 0, "127.0.0.1", d.port("echo", "udp"), "u");
-    assert_true(reply && *reply == "u");
 }
 
 }  // namespace
 
 int main() {
+    if (geteuid() != 0 || unshare(CLONE_NEWNET) != 0) {
+        fprintf(stderr, "skipped: needs root and a network namespace of its own\n");
+        return 77;
+    }
+    int status = 0;
+    run("ip link set lo up", &status);
+    if (status != 0) {
+        fprintf(stderr, "skipped: cannot bring up lo in the namespace\n");
+        return 77;
+    }
     const CMUnitTest tests[] = {
-        cmocka_unit_test(drops_to_nobody_and_still_serves),
+        cmocka_unit_test(drops_to_nobody_after_binding_low_ports),
+        cmocka_unit_test(user_is_ignored_with_a_warning_when_not_root),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
