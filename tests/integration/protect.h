@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -171,6 +172,21 @@ inline size_t count(const std::string& text, const std::string& needle) {
     for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
         ++n;
     return n;
+}
+
+// Moves the test (and the daemons it starts) into a network namespace of its
+// own with lo up (and able to carry multicast): fixed low ports and wildcard
+// binds touch nobody else. false, with the reason on stderr, when it cannot
+// (not root): the test then exits 77, which CTest shows as skipped.
+inline bool enter_private_network() {
+    if (geteuid() != 0 || unshare(CLONE_NEWNET) != 0) {
+        fprintf(stderr, "skipped: needs root to create a network namespace\n");
+        return false;
+    }
+    int status = 0;
+    harness::run("ip link set lo up && ip link set lo multicast on", &status);
+    if (status != 0) fprintf(stderr, "skipped: cannot bring up lo in the namespace\n");
+    return status == 0;
 }
 
 // The common head of every protection test's configuration: a log at info,

@@ -4,7 +4,6 @@
 // Runs in a network namespace of its own, so the low ports are free; without
 // root it cannot run and exits 77 (skipped).
 #include <pwd.h>
-#include <sched.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -69,16 +68,7 @@ void user_is_ignored_with_a_warning_when_not_root(void**) {
 }  // namespace
 
 int main() {
-    if (geteuid() != 0 || unshare(CLONE_NEWNET) != 0) {
-        fprintf(stderr, "skipped: needs root and a network namespace of its own\n");
-        return 77;
-    }
-    int status = 0;
-    run("ip link set lo up", &status);
-    if (status != 0) {
-        fprintf(stderr, "skipped: cannot bring up lo in the namespace\n");
-        return 77;
-    }
+    if (!enter_private_network()) return 77;
     const CMUnitTest tests[] = {
         cmocka_unit_test(drops_to_nobody_after_binding_low_ports),
         cmocka_unit_test(user_is_ignored_with_a_warning_when_not_root),

@@ -2,7 +2,6 @@
 // multicast address get no reply. Runs in a network namespace of its own
 // (root needed, else it is skipped with status 77), so the daemon can bind
 // 0.0.0.0, where such datagrams arrive, with nobody else on the network.
-#include <sched.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -59,16 +58,7 @@ void broadcast_and_multicast_destinations_get_no_reply(void**) {
 }  // namespace
 
 int main() {
-    if (unshare(CLONE_NEWNET) != 0) {
-        fprintf(stderr, "skipped: cannot create a network namespace (needs root)\n");
-        return 77;
-    }
-    int status = 0;
-    run("ip link set lo up && ip link set lo multicast on", &status);
-    if (status != 0) {
-        fprintf(stderr, "skipped: cannot bring up lo in the namespace\n");
-        return 77;
-    }
+    if (!enter_private_network()) return 77;
     const CMUnitTest tests[] = {
         cmocka_unit_test(broadcast_and_multicast_destinations_get_no_reply),
     };
