@@ -134,7 +134,7 @@ void Listener::accept_ready() {
         if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
             // Out of descriptors: the connection waits in the backlog. Pause
             // instead of spinning on a socket that stays readable.
-            instance_->stats->tcp.reject(RejectReason::Fd);
+            ++instance_->stats->tcp.accept_pauses;
             fd_log.write(LogLevel::Warning, "%s: accept on %s: %s; pausing accept for 1s",
                          instance_->config.name.c_str(), actual_.to_string().c_str(),
                          strerror(errno));

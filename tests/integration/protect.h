@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -146,6 +147,33 @@ inline long refused(const harness::TestDaemon& d, const std::string& instance) {
 }
 inline long tcp_open(const harness::TestDaemon& d, const std::string& instance) {
     return status_column(d, instance, 0);
+}
+
+// `smallctl -j stats` for the daemon (its control socket is @DIR@/control.sock).
+inline nlohmann::json stats_json(const harness::TestDaemon& d) {
+    std::string bin = harness::env_or("SMALLCTL_BIN", "smallctl");
+    std::string out = harness::run(bin + " -s " + d.control_socket() + " -j stats");
+    auto reply = nlohmann::json::parse(out, nullptr, false);
+    return reply.is_discarded() ? nlohmann::json() : reply["data"];
+}
+
+// One counter of an instance from `smallctl -j stats`: `key` under the
+// protocol `proto`, and under `reason` when given; -1 when absent.
+inline long stat(const harness::TestDaemon& d, const std::string& instance, const char* proto,
+                 const char* key, const char* reason = nullptr) {
+    nlohmann::json data = stats_json(d);
+    auto p = nlohmann::json::json_pointer("/instances/" + instance + "/" + proto + "/" + key +
+                                          (reason ? std::string("/") + reason : ""));
+    return data.contains(p) ? data[p].get<long>() : -1;
+}
+// TCP connections refused for `reason` (conn.rejected_total).
+inline long rejected(const harness::TestDaemon& d, const std::string& instance,
+                     const char* reason) {
+    return stat(d, instance, "tcp", "conn.rejected_total", reason);
+}
+// UDP datagrams dropped for `reason` (datagrams_dropped_total).
+inline long dropped(const harness::TestDaemon& d, const std::string& instance, const char* reason) {
+    return stat(d, instance, "udp", "datagrams_dropped_total", reason);
 }
 
 // Waits until `instance` has `want` open TCP sessions.

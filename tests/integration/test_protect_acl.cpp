@@ -54,6 +54,8 @@ void denied_ipv4_source_is_refused_even_when_allowed(void**) {
     assert_true(d.wait_for_log("acl: refused tcp from 127.0.0.2:"));
     assert_true(d.wait_for_log("acl: refused udp from 127.0.0.2:"));
     assert_int_equal(refused(d, "acl"), 2);
+    assert_int_equal(rejected(d, "acl", "acl"), 1);
+    assert_int_equal(dropped(d, "acl", "acl"), 1);
     // The neighbour is still served.
     auto ok = udp_ask_from("127.0.0.3", 0, "127.0.0.1", d.port("acl", "udp"), "x");
     assert_true(ok && *ok == "x");
@@ -71,6 +73,8 @@ void denied_ipv6_source_is_refused_even_when_allowed(void**) {
     assert_true(d.wait_for_log("acl6: refused tcp from [::1]:"));
     assert_true(d.wait_for_log("acl6: refused udp from [::1]:"));
     assert_int_equal(refused(d, "acl6"), 2);
+    assert_int_equal(rejected(d, "acl6", "acl"), 1);
+    assert_int_equal(dropped(d, "acl6", "acl"), 1);
 }
 
 void source_outside_allow_is_refused(void**) {
@@ -89,6 +93,8 @@ void source_outside_allow_is_refused(void**) {
         udp_ask_from("::1", 0, "::1", d.port("only4", "udp", AF_INET6), "hello").has_value());
     assert_true(d.wait_for_log("only4: refused udp from [::1]:"));
     assert_int_equal(refused(d, "only4"), 2);
+    assert_int_equal(rejected(d, "only4", "acl"), 1);
+    assert_int_equal(dropped(d, "only4", "acl"), 1);
 }
 
 }  // namespace

@@ -51,6 +51,8 @@ void per_source_limits_concurrent_sessions(void**) {
     close(again);
     close_all(held);
     assert_int_equal(refused(d, "echo"), 1);
+    assert_int_equal(rejected(d, "echo", "per_source"), 1);
+    assert_int_equal(rejected(d, "echo", "limit"), 0);
 }
 
 void tcp_rate_limits_new_sessions(void**) {
@@ -76,6 +78,7 @@ void tcp_rate_limits_new_sessions(void**) {
     assert_true(refused_now > 0);
     assert_true(d.wait_for_log(": rate"));
     assert_int_equal(refused(d, "echo"), refused_now);
+    assert_int_equal(rejected(d, "echo", "rate"), refused_now);
 }
 
 void udp_rate_limits_datagrams(void**) {
@@ -95,6 +98,7 @@ void udp_rate_limits_datagrams(void**) {
     assert_true(answered <= 5 + int(seconds * 5) + 1);
     assert_true(d.wait_for_log("echo: refused udp from 127.0.0.1:"));
     assert_int_equal(refused(d, "echo"), 30 - answered);
+    assert_int_equal(dropped(d, "echo", "rate"), 30 - answered);
     // Another source has its own bucket.
     auto other = udp_ask_from("127.0.0.7", 0, "127.0.0.1", port, "y");
     assert_true(other && *other == "y");
@@ -121,6 +125,8 @@ void instance_max_connections(void**) {
     close(other);
     close_all(held);
     assert_int_equal(refused(d, "echo"), 1);
+    assert_int_equal(rejected(d, "echo", "limit"), 1);
+    assert_int_equal(rejected(d, "echo2", "limit"), 0);
 }
 
 void daemon_max_connections(void**) {
@@ -145,6 +151,8 @@ void daemon_max_connections(void**) {
     assert_true(echoes(again));
     close(again);
     assert_int_equal(refused(d, "echo") + refused(d, "echo2"), 2);
+    assert_int_equal(rejected(d, "echo", "limit"), 1);
+    assert_int_equal(rejected(d, "echo2", "limit"), 1);
 }
 
 }  // namespace

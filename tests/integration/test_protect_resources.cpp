@@ -39,6 +39,7 @@ void emfile_pauses_accept_and_recovers(void**) {
                      "[metrics]\nlisten = 127.0.0.1:0\n",
                  {}, {}, {"prlimit", "--nofile=40:40"});
     assert_true(d.started());
+    auto start = Clock::now();
     uint16_t port = d.port("echo", "tcp");
     uint16_t mport = metrics_port(d);
     assert_true(mport != 0);
@@ -84,6 +85,16 @@ void emfile_pauses_accept_and_recovers(void**) {
     }
     print_message("EMFILE: %d of %zu waiting scrapes answered\n", scraped, scrapers.size());
     assert_true(scraped >= 1);
+    // A pause is counted once per second, and logged at most 5 times in 10 s;
+    // nothing was refused: the connections waited in the backlog.
+    double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    long pauses = stat(d, "echo", "tcp", "accept_pauses_total");
+    size_t pause_lines = count(d.log(), "echo: accept on ");
+    print_message("EMFILE: %ld accept pauses in %.1f s, %zu logged\n", pauses, seconds,
+                  pause_lines);
+    assert_true(pauses >= 2 && pauses <= long(seconds) + 1);
+    assert_true(pause_lines >= 1 && pause_lines <= 5);
+    assert_int_equal(stat(d, "echo", "tcp", "conn.rejected_total", "fd"), -1);
 }
 
 void rss_bounded_with_1000_non_reading_echo_clients(void**) {

@@ -46,6 +46,8 @@ void loop_guard_drops_privileged_and_nfs_source_ports(void**) {
         udp_ask_from("127.0.0.1", 19, "127.0.0.1", d.port("chargen", "udp"), "x").has_value());
     assert_int_equal(refused(d, "echo"), 3);
     assert_int_equal(refused(d, "chargen"), 1);
+    assert_int_equal(dropped(d, "echo", "loop"), 3);
+    assert_int_equal(dropped(d, "chargen", "loop"), 1);
 }
 
 void loop_guard_can_be_turned_off_per_instance(void**) {
@@ -113,6 +115,7 @@ void echo_with_factor_below_one_drops_what_it_cannot_return(void**) {
     assert_true(d.wait_for_log("halfecho: refused udp from 127.0.0.1:"));
     assert_true(d.wait_for_log(": amplification"));
     assert_int_equal(refused(d, "halfecho"), 2);
+    assert_int_equal(dropped(d, "halfecho", "amplification"), 2);
     close(fd);
 }
 

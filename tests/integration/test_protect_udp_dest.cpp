@@ -52,6 +52,7 @@ void broadcast_and_multicast_destinations_get_no_reply(void**) {
     assert_false(ask_group("239.1.2.3", guarded, "mcast").has_value());
     assert_true(d.wait_for_log("echo: refused udp from 127.0.0.1:"));
     assert_int_equal(refused(d, "echo"), 2);
+    assert_int_equal(dropped(d, "echo", "loop"), 2);
     assert_int_equal(refused(d, "open"), 0);
 }
 
