@@ -25,6 +25,7 @@ namespace {
 constexpr int kAcceptsPerWakeup = 64;
 constexpr timeval kAcceptPause = {1, 0};
 LogLimiter fd_log("accept paused", 5, std::chrono::seconds(10));
+LogLimiter send_log("udp send errors", 5, std::chrono::seconds(10));
 
 }  // namespace
 
@@ -296,6 +297,15 @@ void Listener::datagrams_ready() {
         if (sent <= 0) {
             // A full socket buffer or an unreachable peer: UDP may drop, and
             // one bad destination must not hold back the others.
+            int err = errno;
+            stats.drop(DropReason::Send);
+            if (send_log.admit(LogLevel::Warning)) {
+                const msghdr& failed = b.send_msgs[done].msg_hdr;
+                SockAddr peer =
+                    SockAddr::from(static_cast<sockaddr*>(failed.msg_name), failed.msg_namelen);
+                LOG_WARNING("%s: reply to udp %s not sent: %s", config.name.c_str(),
+                            peer.to_string().c_str(), strerror(err));
+            }
             ++done;
             continue;
         }

@@ -256,15 +256,20 @@ void LogLimiter::write(LogLevel level, const char* fmt, ...) {
     va_end(ap);
 }
 
-void LogLimiter::vwrite(LogLevel level, const char* fmt, va_list ap) {
-    if (!log::enabled(level)) return;
+bool LogLimiter::admit(LogLevel level) {
+    if (!log::enabled(level)) return false;
     roll(std::chrono::steady_clock::now());
     if (in_window_ >= burst_) {
         ++suppressed_;
         ++suppressed_total_;
-        return;
+        return false;
     }
     ++in_window_;
+    return true;
+}
+
+void LogLimiter::vwrite(LogLevel level, const char* fmt, va_list ap) {
+    if (!admit(level)) return;
     if (quiet_)
         log::vwrite_quiet(level, fmt, ap);
     else

@@ -62,6 +62,10 @@ class LogLimiter {
     LogLimiter& operator=(const LogLimiter&) = delete;
     void write(LogLevel level, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
     void vwrite(LogLevel level, const char* fmt, va_list ap) __attribute__((format(printf, 3, 0)));
+    // Counts one line against the limit: true when it may be written now
+    // (then write it with log::write), false when it is suppressed. A flood
+    // then pays nothing to format the arguments of lines nobody sees.
+    bool admit(LogLevel level);
     uint64_t suppressed_total() const { return suppressed_total_; }
     // Writes the summary if the window has ended; called by the log's tick.
     void roll(std::chrono::steady_clock::time_point now);

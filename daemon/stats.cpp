@@ -26,6 +26,8 @@ const char* to_string(DropReason reason) {
             return "rate";
         case DropReason::Loop:
             return "loop";
+        case DropReason::Send:
+            return "send";
         case DropReason::Amplification:
             return "amplification";
         case DropReason::Count:

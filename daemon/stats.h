@@ -17,7 +17,7 @@
 namespace smalld {
 
 enum class RejectReason { Acl, Limit, PerSource, Rate, Count };
-enum class DropReason { Acl, Rate, Loop, Amplification, Count };
+enum class DropReason { Acl, Rate, Loop, Amplification, Send, Count };
 const char* to_string(RejectReason reason);
 const char* to_string(DropReason reason);
 

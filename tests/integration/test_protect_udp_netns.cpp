@@ -1,7 +1,8 @@
-// The loop guard's destination check: datagrams sent to a broadcast or a
-// multicast address get no reply. Runs in a network namespace of its own
-// (root needed, else it is skipped with status 77), so the daemon can bind
-// 0.0.0.0, where such datagrams arrive, with nobody else on the network.
+// UDP where it takes a network of its own: datagrams sent to a broadcast or
+// a multicast address get no reply (the loop guard's destination check), and
+// replies the kernel refuses to send are counted. Runs in a network namespace
+// of its own (root needed, else it is skipped with status 77), so the daemon
+// can bind 0.0.0.0, where such datagrams arrive, and routes can be changed.
 #include <unistd.h>
 
 #include "harness.h"
@@ -56,12 +57,40 @@ void broadcast_and_multicast_destinations_get_no_reply(void**) {
     assert_int_equal(refused(d, "open"), 0);
 }
 
+void failed_replies_are_counted_and_logged(void**) {
+    // Replies to 127.0.0.9 have no route: rules before the local table.
+    int status = 0;
+    run("ip rule add pref 100 lookup local && ip rule del pref 0 && "
+        "ip rule add pref 50 to 127.0.0.9 unreachable",
+        &status);
+    assert_int_equal(status, 0);
+    TestDaemon d(config_head() + "[echo]\nudp = 127.0.0.1:0\nrate = 0/s\n");
+    assert_true(d.started());
+    uint16_t port = d.port("echo", "udp");
+    int fd = udp_socket("127.0.0.9");
+    assert_true(fd >= 0);
+    for (int i = 0; i < 20; ++i) assert_false(udp_ask(fd, "127.0.0.1", port, "x", 50).has_value());
+    close(fd);
+    // Others are still answered.
+    auto reply = udp_ask_from("127.0.0.1", 0, "127.0.0.1", port, "ok");
+    assert_true(reply && *reply == "ok");
+    assert_true(d.wait_for_log("echo: reply to udp 127.0.0.9:"));
+    size_t lines = count(d.log(), "echo: reply to udp 127.0.0.9:");
+    print_message("20 unsendable replies: %ld counted, %zu logged\n", dropped(d, "echo", "send"),
+                  lines);
+    assert_true(d.log().find("not sent: Network is unreachable") != std::string::npos);
+    assert_int_equal(dropped(d, "echo", "send"), 20);
+    assert_true(lines <= 5);
+    run("ip rule del pref 50 && ip rule add pref 0 lookup local && ip rule del pref 100");
+}
+
 }  // namespace
 
 int main() {
     if (!enter_private_network()) return 77;
     const CMUnitTest tests[] = {
         cmocka_unit_test(broadcast_and_multicast_destinations_get_no_reply),
+        cmocka_unit_test(failed_replies_are_counted_and_logged),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
