@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <cmath>
 #include <cstring>
 #include <ctime>
 
@@ -71,16 +72,19 @@ SourceTable::Entry& SourceTable::entry(const SourceKey& key, int64_t now_ms) {
 }
 
 void SourceTable::evict(int64_t now_ms) {
-    // Forget sources with no session, oldest buckets first in spirit: any such
-    // entry is as good as a fresh one once its bucket has refilled, and a flood
-    // of spoofed sources must not grow the table. Halving keeps this amortised.
-    (void)now_ms;
-    for (auto it = entries_.begin(); it != entries_.end() && entries_.size() > capacity_ / 2;) {
-        if (it->second.sessions == 0)
-            it = entries_.erase(it);
-        else
-            ++it;
-    }
+    // Sources with sessions stay. Halving keeps this amortised: at most three
+    // scans per capacity/2 new sources.
+    auto forget = [&](auto forgettable) {
+        for (auto it = entries_.begin(); it != entries_.end() && entries_.size() > capacity_ / 2;) {
+            if (it->second.sessions == 0 && forgettable(it->second))
+                it = entries_.erase(it);
+            else
+                ++it;
+        }
+    };
+    forget([&](const Entry& e) { return now_ms >= e.full_ms; });    // as good as new
+    forget([&](const Entry& e) { return now_ms >= e.usable_ms; });  // not throttled
+    forget([](const Entry&) { return true; });                      // a flood of throttled sources
 }
 
 bool SourceTable::take_token(const SourceKey& key, const Rate& rate, int64_t now_ms) {
@@ -96,9 +100,14 @@ bool SourceTable::take_token(const SourceKey& key, const Rate& rate, int64_t now
             std::min(burst, e.tokens + rate.per_second * double(now_ms - e.refilled_ms) / 1000.0);
         e.refilled_ms = now_ms;
     }
-    if (e.tokens < 1.0) return false;
-    e.tokens -= 1.0;
-    return true;
+    bool admitted = e.tokens >= 1.0;
+    if (admitted) e.tokens -= 1.0;
+    auto after = [&](double tokens) {
+        return now_ms + static_cast<int64_t>(std::ceil(tokens * 1000.0 / rate.per_second));
+    };
+    e.usable_ms = e.tokens >= 1.0 ? now_ms : after(1.0 - e.tokens);
+    e.full_ms = after(burst - e.tokens);
+    return admitted;
 }
 
 bool SourceTable::can_open(const SourceKey& key, unsigned per_source) const {

@@ -33,7 +33,11 @@ int64_t monotonic_ms();
 
 class SourceTable {
   public:
-    // At most this many sources are remembered; idle ones are forgotten first.
+    // About this many sources are remembered (those with open sessions are
+    // never forgotten). When full, the table forgets down to half: first
+    // sources whose bucket has refilled (as good as new), then sources that
+    // may send now, and throttled sources last, so a flood of new sources
+    // neither grows the table nor lifts the limit of a source it throttles.
     explicit SourceTable(size_t capacity = 65536) : capacity_(capacity) {}
 
     // Takes a token from the source's bucket; false when it is empty.
@@ -50,6 +54,8 @@ class SourceTable {
         uint32_t sessions = 0;
         double tokens = 0;
         int64_t refilled_ms = 0;
+        int64_t usable_ms = 0;  // when the bucket holds a token again
+        int64_t full_ms = 0;    // when the bucket is full again
         bool bucket_used = false;
     };
     Entry& entry(const SourceKey& key, int64_t now_ms);

@@ -2,6 +2,7 @@
 // and destination checks, and the bounded table of sources.
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -128,11 +129,55 @@ static void destination_address_classes(void**) {
     assert_false(udp_destination_is_suspect(none));
 }
 
+static SourceKey key_of(uint32_t n) {
+    SockAddr a = addr("10.0.0.0", 40000);
+    reinterpret_cast<sockaddr_in*>(&a.storage)->sin_addr.s_addr = htonl(0x0A000000u + n);
+    return source_key(a);
+}
+
+static void flood_of_sources_keeps_a_throttled_source_throttled(void**) {
+    constexpr size_t kCapacity = 1024;
+    SourceTable table(kCapacity);
+    const Rate rate{10, 10};
+    const SourceKey victim = key_of(0), attacker = key_of(1);
+    int64_t now = 1'000'000;
+    // A source with sessions is never forgotten.
+    table.opened(victim);
+    // The attacker spends its burst and is throttled.
+    for (int i = 0; i < 10; ++i) assert_true(table.take_token(attacker, rate, now));
+    assert_false(table.take_token(attacker, rate, now));
+    // A flood of forged sources, one datagram each, over 2 s, while the
+    // attacker keeps trying 100 times a second: it gets its rate, 10/s.
+    size_t largest = 0;
+    int tries = 0, admitted = 0;
+    for (uint32_t n = 2; n < 200'000; ++n) {
+        if (n % 1000 == 0) {
+            now += 10;
+            ++tries;
+            admitted += table.take_token(attacker, rate, now);
+        }
+        table.take_token(key_of(n), rate, now);
+        largest = std::max(largest, table.size());
+    }
+    print_message(
+        "200000 sources: table at most %zu entries (capacity %zu); the throttled "
+        "source got %d of %d tries through in 2 s at 10/s\n",
+        largest, kCapacity, admitted, tries);
+    assert_true(largest <= kCapacity);
+    assert_true(admitted <= 2 * 10 + 1);
+    assert_false(table.can_open(victim, 1));
+    // Once the attacker stops, its bucket refills as usual.
+    now += 1000;
+    for (int i = 0; i < 10; ++i) assert_true(table.take_token(attacker, rate, now));
+    assert_false(table.take_token(attacker, rate, now));
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(source_address_classes),
         cmocka_unit_test(source_ports),
         cmocka_unit_test(destination_address_classes),
+        cmocka_unit_test(flood_of_sources_keeps_a_throttled_source_throttled),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
