@@ -146,6 +146,27 @@ void zero_length_and_largest_datagrams(void**) {
     close(fd);
 }
 
+void largest_ipv6_datagrams_are_echoed(void**) {
+    // IPv6 carries 20 bytes more than IPv4: up to 65527 bytes of payload.
+    TestDaemon d(config_head() + "[echo]\nudp = [::1]:0\nrate = 0/s\n");
+    assert_true(d.started());
+    uint16_t echo = d.port("echo", "udp", AF_INET6);
+    int fd = udp_socket("::1");
+    assert_true(fd >= 0);
+    int size = 1 << 20;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    for (size_t len : {size_t(65507), size_t(65508), size_t(65527)}) {
+        std::string big(len, '\0');
+        for (size_t i = 0; i < big.size(); ++i) big[i] = char(i * 13 + len);
+        auto back = udp_ask(fd, "::1", echo, big, 2000);
+        assert_true(back.has_value());
+        assert_true(*back == big);
+    }
+    close(fd);
+    assert_int_equal(dropped(d, "echo", "amplification"), 0);
+}
+
 }  // namespace
 
 int main() {
@@ -155,6 +176,7 @@ int main() {
         cmocka_unit_test(amplification_cap_holds_for_every_service),
         cmocka_unit_test(echo_with_factor_below_one_drops_what_it_cannot_return),
         cmocka_unit_test(zero_length_and_largest_datagrams),
+        cmocka_unit_test(largest_ipv6_datagrams_are_echoed),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
