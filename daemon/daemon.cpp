@@ -185,9 +185,10 @@ std::optional<StartError> Daemon::start() {
     context_.sessions = sessions_.get();
     context_.on_reject = [this](const Instance& instance, Proto proto, const SockAddr& peer,
                                 const char* reason) {
-        reject_log.write(LogLevel::Notice, "%s: refused %s from %s: %s",
-                         instance.config.name.c_str(), to_string(proto), peer.to_string().c_str(),
-                         reason);
+        // The limiter first: a flood must not pay to format lines nobody sees.
+        if (reject_log.admit(LogLevel::Notice))
+            LOG_NOTICE("%s: refused %s from %s: %s", instance.config.name.c_str(), to_string(proto),
+                       peer.to_string().c_str(), reason);
         if (on_event)
             emit({{"event", "rejected"},
                   {"instance", instance.config.name},
