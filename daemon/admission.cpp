@@ -43,19 +43,30 @@ bool udp_source_is_suspect(const SockAddr& peer) {
 bool udp_destination_is_suspect(const msghdr& received) {
     auto& h = const_cast<msghdr&>(received);
     for (cmsghdr* c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(&h, c)) {
-        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+            c->cmsg_len >= CMSG_LEN(sizeof(in_pktinfo))) {
             in_pktinfo info;
             std::memcpy(&info, CMSG_DATA(c), sizeof info);
             uint32_t to = ntohl(info.ipi_addr.s_addr);
             return (to >> 28) >= 0xE || info.ipi_addr.s_addr != info.ipi_spec_dst.s_addr;
         }
-        if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+        if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+            c->cmsg_len >= CMSG_LEN(sizeof(in6_pktinfo))) {
             in6_pktinfo info;
             std::memcpy(&info, CMSG_DATA(c), sizeof info);
             return IN6_IS_ADDR_MULTICAST(&info.ipi6_addr);
         }
     }
     return false;
+}
+
+size_t udp_reply_cap(size_t request, double factor, const SockAddr& peer) {
+    bool ipv6 =
+        peer.family() == AF_INET6 &&
+        !IN6_IS_ADDR_V4MAPPED(&reinterpret_cast<const sockaddr_in6*>(&peer.storage)->sin6_addr);
+    size_t most = ipv6 ? 65535 - 8 : 65535 - 20 - 8;
+    double allowed = std::max(double(request) * factor, 32.0);
+    return allowed >= double(most) ? most : static_cast<size_t>(allowed);
 }
 
 int64_t monotonic_ms() {

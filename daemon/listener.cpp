@@ -194,15 +194,6 @@ Batch& batch() {
     return *b;
 }
 
-// The largest UDP payload to `peer`: 65535 less the UDP header, and for IPv4
-// less its header too (IPv6 counts only what follows its header).
-size_t max_udp_payload(const SockAddr& peer) {
-    if (peer.family() == AF_INET6 &&
-        !IN6_IS_ADDR_V4MAPPED(&reinterpret_cast<const sockaddr_in6*>(&peer.storage)->sin6_addr))
-        return 65535 - 8;
-    return 65535 - 20 - 8;
-}
-
 // Copies the destination address of a received datagram into the reply's
 // control data, so the reply leaves from the address the peer talked to.
 size_t reply_control(const msghdr& received, uint8_t* out) {
@@ -276,10 +267,7 @@ void Listener::datagrams_ready() {
             drop(peer, DropReason::Rate);
             continue;
         }
-        // The amplification cap: never answer with more than the request
-        // times the factor, or 32 bytes.
-        double allowed = std::max(double(len) * config.udp_amplification, 32.0);
-        size_t cap = std::min(static_cast<size_t>(allowed), max_udp_payload(peer));
+        size_t cap = udp_reply_cap(len, config.udp_amplification, peer);
         uint8_t* out = b.out.data() + replies * kMaxDatagram;
         ptrdiff_t n = instance_->service->datagram({b.in.data() + size_t(i) * kMaxDatagram, len},
                                                    {out, cap}, now);

@@ -129,6 +129,21 @@ static void destination_address_classes(void**) {
     assert_false(udp_destination_is_suspect(none));
 }
 
+static void reply_cap_follows_factor_and_family(void**) {
+    SockAddr v4 = addr("127.0.0.1", 40000), v6 = addr("::1", 40000),
+             mapped = addr("::ffff:127.0.0.1", 40000);
+    assert_int_equal(udp_reply_cap(0, 1.0, v4), 32);
+    assert_int_equal(udp_reply_cap(10, 1.0, v4), 32);
+    assert_int_equal(udp_reply_cap(100, 1.0, v4), 100);
+    assert_int_equal(udp_reply_cap(100, 0.5, v4), 50);
+    assert_int_equal(udp_reply_cap(100, 2.5, v4), 250);
+    assert_int_equal(udp_reply_cap(65507, 1.0, v4), 65507);
+    assert_int_equal(udp_reply_cap(65507, 1000.0, v4), 65507);
+    assert_int_equal(udp_reply_cap(65527, 1.0, v6), 65527);
+    assert_int_equal(udp_reply_cap(65508, 1000.0, v6), 65527);
+    assert_int_equal(udp_reply_cap(65527, 1.0, mapped), 65507);
+}
+
 static SourceKey key_of(uint32_t n) {
     SockAddr a = addr("10.0.0.0", 40000);
     reinterpret_cast<sockaddr_in*>(&a.storage)->sin_addr.s_addr = htonl(0x0A000000u + n);
@@ -177,6 +192,7 @@ int main() {
         cmocka_unit_test(source_address_classes),
         cmocka_unit_test(source_ports),
         cmocka_unit_test(destination_address_classes),
+        cmocka_unit_test(reply_cap_follows_factor_and_family),
         cmocka_unit_test(flood_of_sources_keeps_a_throttled_source_throttled),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
