@@ -9,24 +9,11 @@
 #include <vector>
 
 #include "config.h"
+#include "fuzz_input.h"
 #include "services.h"
 
-namespace {
-
-struct Input {
-    const uint8_t* data;
-    size_t size;
-    uint64_t take(size_t bytes) {
-        uint64_t v = 0;
-        for (size_t i = 0; i < bytes && size > 0; ++i, ++data, --size) v = v << 8 | *data;
-        return v;
-    }
-};
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    Input in{data, size};
+    fuzz::Input in{data, size};
     smalld::InstanceConfig config;
     uint64_t choice = in.take(1);
     config.type = static_cast<smalld::ServiceType>(choice % 7);
@@ -34,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     config.daytime_local = choice & 0x80;
     // The clock offset the config accepts: +-2^40 s.
     config.offset = int64_t(in.take(6) % (uint64_t(1) << 41)) - (int64_t(1) << 40);
-    size_t cap = in.take(2) % 65508;  // the listener never allows more than 65507
+    size_t cap = in.take(2) % 65528;  // udp_reply_cap never allows more than 65527
     uint64_t offset = in.take(8);
     size_t generate_size = in.take(2) % 70000;
     size_t status_size = in.take(2) % 8192;
