@@ -134,8 +134,9 @@ void Listener::accept_ready() {
         if (errno == EINTR || errno == ECONNABORTED) continue;
         if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
             // Out of descriptors: the connection waits in the backlog. Pause
-            // instead of spinning on a socket that stays readable.
-            ++instance_->stats->tcp.accept_pauses;
+            // instead of spinning on a socket that stays readable. Counted
+            // once per failed accept, that is once per pause.
+            instance_->stats->tcp.reject(RejectReason::Fd);
             fd_log.write(LogLevel::Warning, "%s: accept on %s: %s; pausing accept for 1s",
                          instance_->config.name.c_str(), actual_.to_string().c_str(),
                          strerror(errno));

@@ -12,6 +12,8 @@ const char* to_string(RejectReason reason) {
             return "per_source";
         case RejectReason::Rate:
             return "rate";
+        case RejectReason::Fd:
+            return "fd";
         case RejectReason::Count:
             break;
     }
@@ -115,8 +117,6 @@ void visit_stats(const Stats& stats, const std::function<void(const StatSample&)
          &ProtoStats::datagrams_in},
         {"datagrams_out_total", "UDP datagrams sent.", true, false, true,
          &ProtoStats::datagrams_out},
-        {"accept_pauses_total", "Times accept stopped for 1 s, out of file descriptors.", true,
-         true, false, &ProtoStats::accept_pauses},
         {"bytes.read_total", "Payload bytes received.", true, false, false,
          &ProtoStats::bytes_read},
         {"bytes.written_total", "Payload bytes sent.", true, false, false,

@@ -16,7 +16,7 @@
 
 namespace smalld {
 
-enum class RejectReason { Acl, Limit, PerSource, Rate, Count };
+enum class RejectReason { Acl, Limit, PerSource, Rate, Fd, Count };
 enum class DropReason { Acl, Rate, Loop, Amplification, Send, Count };
 const char* to_string(RejectReason reason);
 const char* to_string(DropReason reason);
@@ -28,9 +28,6 @@ struct ProtoStats {
     uint64_t datagrams_out = 0;
     uint64_t bytes_read = 0;
     uint64_t bytes_written = 0;
-    // TCP: times accept stopped for 1 s, out of descriptors. Nothing is
-    // refused then: the connections wait in the backlog.
-    uint64_t accept_pauses = 0;
     std::array<uint64_t, size_t(RejectReason::Count)> rejected{};
     std::array<uint64_t, size_t(DropReason::Count)> dropped{};
 
