@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -80,8 +81,15 @@ TestDaemon::TestDaemon(const std::string& ini, std::vector<std::string> extra_ar
     std::vector<std::string> args = {bin, "-c", config_path()};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     args.insert(args.begin(), wrapper.begin(), wrapper.end());
+    pid_t test = getpid();
     pid_ = fork();
     if (pid_ == 0) {
+        // A failed cmocka assertion leaves the test without running this
+        // object's destructor: the daemon must not outlive the test process.
+        // (A wrapper that changes credentials clears this; the destructor
+        // still covers those tests when they pass.)
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != test) _exit(127);
         int log_fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
         dup2(log_fd, STDERR_FILENO);
         dup2(log_fd, STDOUT_FILENO);
