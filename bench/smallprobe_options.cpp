@@ -207,6 +207,7 @@ ParseOutcome parse_options(int argc, char** argv, Options* options, std::string*
         if (argv[optind][0] == '-' && argv[optind][1] != '\0') {
             letter = getopt_long(argc, argv, "+uc:s:P:d:n:R:t:w:jhV", kLongOptions, nullptr);
             if (letter == 'h') return ParseOutcome::Help;
+            if (letter == 'V') return ParseOutcome::Version;
             if (letter == -1) continue;  // "--"
             if (letter == '?' || letter == ':') {
                 *error = optopt
@@ -251,18 +252,21 @@ void print_usage(FILE* out) {
         "  idle       open and hold -c connections for the duration\n"
         "  slowread   like idle, but fill each echo connection and never read\n"
         "options:\n"
-        "  -c N           connections (UDP: flows), default 1\n"
-        "  -s SIZE        message size (64, 16k, 1M), default 64\n"
-        "  -P DEPTH       messages in flight per connection, default 1\n"
-        "  -d DURATION    run time (10s, 500ms), default 5s\n"
-        "  -n COUNT       stop after COUNT messages or queries instead\n"
-        "  -R RATE        open loop: RATE messages/s in total on a fixed schedule\n"
-        "  -t TEMPLATE    line mode request, with \\r \\n \\t \\\\ \\xHH escapes\n"
-        "  -w TIMEOUT     reply timeout, default 2s\n"
-        "  -u, --udp      use UDP\n"
-        "  -j, --json     print one JSON object instead of the summary\n"
-        "  --server-pid PID  also report the server's CPU time per request and RSS\n"
-        "  --strict       chargen: the stream must start with line 0\n"
+        "  -c, --connections N    connections (UDP: flows), default 1\n"
+        "  -s, --size SIZE        message size (64, 16k, 1M), default 64\n"
+        "  -P, --pipeline DEPTH   messages in flight per connection, default 1\n"
+        "  -d, --duration TIME    run time (10s, 500ms), default 5s\n"
+        "  -n, --count COUNT      stop after COUNT messages or queries instead\n"
+        "  -R, --rate RATE        open loop: RATE messages/s in total on a fixed schedule\n"
+        "  -t, --template TEXT    line mode request, with \\r \\n \\t \\\\ \\xHH escapes\n"
+        "  -w, --timeout TIME     reply timeout, default 2s\n"
+        "  -u, --udp              use UDP\n"
+        "  -j, --json             print one JSON object instead of the summary\n"
+        "      --server-pid PID   also report the server's CPU time per request and RSS\n"
+        "      --strict           chargen: the stream must start with line 0\n"
+        "  -h, --help             this help\n"
+        "  -V, --version          print the version\n"
+        "-c counts connections as in ab, wrk and hey; ping's -c (count) is -n here\n"
         "exit status: 0 ok, 1 errors seen, 2 usage, 3 could not connect at all\n",
         out);
 }

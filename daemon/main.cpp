@@ -1,5 +1,6 @@
 // smalld [-c FILE] [-t] [-l LEVEL] [-V] [-h]: always in the foreground.
 #include <event2/event.h>
+#include <getopt.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -16,14 +17,23 @@ namespace {
 constexpr int kExitUsage = 64;
 constexpr int kExitConfig = 78;
 
+constexpr option kLongOptions[] = {
+    {"config", required_argument, nullptr, 'c'},
+    {"check", no_argument, nullptr, 't'},
+    {"log-level", required_argument, nullptr, 'l'},
+    {"version", no_argument, nullptr, 'V'},
+    {"help", no_argument, nullptr, 'h'},
+    {nullptr, 0, nullptr, 0},
+};
+
 void usage(FILE* out) {
     fprintf(out,
             "usage: smalld [-c FILE] [-t] [-l LEVEL] [-V] [-h]\n"
-            "  -c FILE   configuration file (default %s)\n"
-            "  -t        check the configuration and exit\n"
-            "  -l LEVEL  log level: error, warning, notice, info, debug\n"
-            "  -V        print the version and exit\n"
-            "  -h        this help\n",
+            "  -c, --config FILE      configuration file (default %s)\n"
+            "  -t, --check            check the configuration and exit\n"
+            "  -l, --log-level LEVEL  log level: error, warning, notice, info, debug\n"
+            "  -V, --version          print the version and exit\n"
+            "  -h, --help             this help\n",
             SMALLD_CONFIG_PATH);
 }
 
@@ -57,7 +67,7 @@ int main(int argc, char** argv) {
     bool check_only = false;
     std::optional<smalld::LogLevel> level;
     int opt;
-    while ((opt = getopt(argc, argv, "c:tl:Vh")) != -1) {
+    while ((opt = getopt_long(argc, argv, "c:tl:Vh", kLongOptions, nullptr)) != -1) {
         switch (opt) {
             case 'c':
                 path = optarg;
@@ -70,7 +80,8 @@ int main(int argc, char** argv) {
                 if (!level) {
                     fprintf(
                         stderr,
-                        "smalld: -l: expected error, warning, notice, info or debug, got \"%s\"\n",
+                        "smalld: -l/--log-level: expected error, warning, notice, info or debug, "
+                        "got \"%s\"\n",
                         optarg);
                     return kExitUsage;
                 }

@@ -1,23 +1,60 @@
 #include "commands.h"
 
 #include <algorithm>
+#include <cstdio>
+
+#include "build_config.h"
 
 namespace smallctl {
 
 const std::vector<Command>& commands() {
     static const std::vector<Command> table = {
-        {"status", 0, 0, "status", "version, pid, uptime, config, last reload, state"},
-        {"stats", 0, 0, "stats", "every counter and gauge"},
-        {"stats reset", 0, 0, "stats reset", "zero the counters (admin)"},
-        {"metrics", 0, 0, "metrics", "the counters in Prometheus text format"},
-        {"listeners", 0, 0, "listeners", "every listening socket"},
-        {"conns", 0, 0, "conns", "live TCP sessions"},
-        {"conn kill", 1, 1, "conn kill ID", "close one session (admin)"},
-        {"reload", 0, 0, "reload", "re-read the configuration (admin)"},
-        {"log-level", 1, 1, "log-level LEVEL", "change the log level (admin)"},
-        {"monitor", 0, 0, "monitor", "print events until interrupted"},
+        {"status", 0, 0, "status", "version, pid, uptime, config, last reload, state",
+         "The daemon's version, process id, state (running or stopping), uptime, "
+         "configuration file, the result of the last reload, log level, sessions open and "
+         "accepted, listeners, the control socket and the metrics address."},
+        {"stats", 0, 0, "stats", "every counter and gauge",
+         "Every counter and gauge: the daemon-wide ones, then one row per instance and "
+         "protocol (open sessions, sessions accepted, datagrams in and out, bytes in and out, "
+         "refusals), then the refusals by reason. Reading never resets a counter."},
+        {"stats reset", 0, 0, "stats reset", "zero the counters (admin)",
+         "Zero the counters; gauges such as the open sessions keep their values."},
+        {"metrics", 0, 0, "metrics", "the counters in Prometheus text format",
+         "The same counters in the Prometheus text exposition format, exactly as the "
+         "[metrics] endpoint serves them at /metrics."},
+        {"listeners", 0, 0, "listeners", "every listening socket",
+         "One row per listening socket: instance, type, protocol, address, the port actually "
+         "bound, and its origin (config, or systemd for socket activation)."},
+        {"conns", 0, 0, "conns", "live TCP sessions",
+         "One row per live TCP session: id, instance, peer, local address, age, time since "
+         "the last activity, and bytes in and out. The id is what \"conn kill\" takes."},
+        {"conn kill", 1, 1, "conn kill ID", "close one session (admin)",
+         "Close the session with this id (see \"smallctl conns\") at once."},
+        {"reload", 0, 0, "reload", "re-read the configuration (admin)",
+         "Re-read the configuration file, as SIGHUP does, and wait for the result: the "
+         "changes, one per line, or every error with its file and line, in which case the "
+         "previous configuration stays in force and smallctl exits 1."},
+        {"log-level", 1, 1, "log-level LEVEL", "change the log level (admin)",
+         "Change the log level until the next restart or a reload that changes log_level: "
+         "error, warning, notice, info or debug."},
+        {"monitor", 0, 0, "monitor", "print events until interrupted",
+         "Print one line per event until interrupted (Ctrl-C): sessions opening and closing, "
+         "connections and datagrams refused, and reloads. With -j, each event as a JSON "
+         "line. A monitor that cannot keep up loses events and is told how many."},
     };
     return table;
+}
+
+const Command& help_command() {
+    static const Command help = {
+        "help",
+        0,
+        2,
+        "help [COMMAND]",
+        "what COMMAND does; without one, this summary",
+        "Print what COMMAND does and who may run it, or without COMMAND the summary of the "
+        "options and commands. smallctl answers it itself: no daemon is needed."};
+    return help;
 }
 
 namespace {
@@ -36,6 +73,71 @@ std::vector<std::string> split(std::string_view name) {
 
 bool starts_with(const std::string& word, std::string_view prefix) {
     return word.compare(0, prefix.size(), prefix) == 0 && word.size() >= prefix.size();
+}
+
+// The daemon's commands and smallctl's own: what the words on the command
+// line are resolved against.
+const std::vector<const Command*>& all_commands() {
+    static const std::vector<const Command*> all = [] {
+        std::vector<const Command*> list;
+        for (const auto& c : commands()) list.push_back(&c);
+        list.push_back(&help_command());
+        return list;
+    }();
+    return all;
+}
+
+// The words that may follow `path` ({} -> every first word), and whether
+// `path` itself names a command.
+std::vector<std::string> next_words(const std::vector<std::string>& path, bool* complete) {
+    std::vector<std::string> next;
+    *complete = false;
+    for (const Command* c : all_commands()) {
+        auto parts = split(c->name);
+        if (parts.size() < path.size() || !std::equal(path.begin(), path.end(), parts.begin()))
+            continue;
+        if (parts.size() == path.size())
+            *complete = true;
+        else if (std::find(next.begin(), next.end(), parts[path.size()]) == next.end())
+            next.push_back(parts[path.size()]);
+    }
+    return next;
+}
+
+std::string join(const std::vector<std::string>& words) {
+    std::string out;
+    for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
+    return out;
+}
+
+// Fills `text` into lines of at most `width` columns.
+std::string wrap(std::string_view text, size_t width) {
+    std::string out, line;
+    size_t at = 0;
+    while (at < text.size()) {
+        size_t space = text.find(' ', at);
+        if (space == std::string_view::npos) space = text.size();
+        std::string_view word = text.substr(at, space - at);
+        if (!line.empty() && line.size() + 1 + word.size() > width) {
+            out += line + "\n";
+            line.clear();
+        }
+        line += (line.empty() ? "" : " ") + std::string(word);
+        at = space + 1;
+    }
+    if (!line.empty()) out += line + "\n";
+    return out;
+}
+
+std::string describe(const Command& c) {
+    std::string out = "usage: smallctl " + std::string(c.usage) + "\n" + wrap(c.details, 76);
+    if (&c == &help_command())
+        out += "Anyone may run it.\n";
+    else if (c.help.find("(admin)") != std::string_view::npos)
+        out += "Admin: only root and the user smalld runs as may run it.\n";
+    else
+        out += "Read-only: anyone who may open the control socket may run it.\n";
+    return out;
 }
 
 }  // namespace
@@ -81,18 +183,8 @@ Resolved resolve(const std::vector<std::string>& words) {
     std::vector<std::string> path;
     size_t used = 0;
     for (;; ++used) {
-        // Next words of the commands that start with `path`.
-        std::vector<std::string> next;
         bool complete = false;
-        for (const auto& c : commands()) {
-            auto parts = split(c.name);
-            if (parts.size() < path.size() || !std::equal(path.begin(), path.end(), parts.begin()))
-                continue;
-            if (parts.size() == path.size())
-                complete = true;
-            else if (std::find(next.begin(), next.end(), parts[path.size()]) == next.end())
-                next.push_back(parts[path.size()]);
-        }
+        std::vector<std::string> next = next_words(path, &complete);
         if (next.empty() || used == words.size()) break;
         std::string error;
         std::string word = resolve_word(words[used], next, &error);
@@ -103,24 +195,68 @@ Resolved resolve(const std::vector<std::string>& words) {
         }
         path.push_back(word);
     }
-    std::string name;
-    for (const auto& w : path) name += (name.empty() ? "" : " ") + w;
-    for (const auto& c : commands()) {
-        if (c.name != name) continue;
+    std::string name = join(path);
+    for (const Command* c : all_commands()) {
+        if (c->name != name) continue;
         out.args.assign(words.begin() + long(used), words.end());
-        if (out.args.size() < c.min_args || out.args.size() > c.max_args) {
-            out.error = "usage: smallctl " + std::string(c.usage);
+        if (out.args.size() < c->min_args || out.args.size() > c->max_args) {
+            out.error = "usage: smallctl " + std::string(c->usage);
             out.args.clear();
             return out;
         }
-        out.command = &c;
+        out.command = c;
         return out;
     }
     std::string choices;
-    for (const auto& c : commands())
-        if (c.name.substr(0, name.size() + 1) == name + " ")
-            choices += (choices.empty() ? "" : ", ") + std::string(c.usage);
+    for (const Command* c : all_commands())
+        if (c->name.substr(0, name.size() + 1) == name + " ")
+            choices += (choices.empty() ? "" : ", ") + std::string(c->usage);
     out.error = "usage: smallctl " + choices;
+    return out;
+}
+
+std::string usage_summary() {
+    std::string out =
+        "usage: smallctl [-j] [-s SOCKET] COMMAND [ARGS]\n"
+        "  -s, --socket SOCKET  control socket (default " SMALLD_CONTROL_SOCKET
+        ")\n"
+        "  -j, --json           print the daemon's JSON replies as they are\n"
+        "  -V, --version        print the version and exit\n"
+        "  -h, --help           this summary\n"
+        "commands (any unambiguous prefix; status from sta):\n";
+    char line[160];
+    for (const Command* c : all_commands()) {
+        snprintf(line, sizeof line, "  %-16s %.*s\n", std::string(c->usage).c_str(),
+                 int(c->help.size()), c->help.data());
+        out += line;
+    }
+    return out;
+}
+
+std::optional<std::string> help_text(const std::vector<std::string>& words, std::string* error) {
+    if (words.empty()) return usage_summary();
+    std::vector<std::string> path;
+    for (const auto& word : words) {
+        bool complete = false;
+        std::vector<std::string> next = next_words(path, &complete);
+        if (next.empty()) {
+            *error = "usage: smallctl " + std::string(help_command().usage);
+            return std::nullopt;
+        }
+        std::string resolved = resolve_word(word, next, error);
+        if (resolved.empty()) {
+            if (!path.empty()) *error = join(path) + ": " + *error;
+            return std::nullopt;
+        }
+        path.push_back(resolved);
+    }
+    std::string out;
+    for (const Command* c : all_commands()) {
+        auto parts = split(c->name);
+        if (parts.size() < path.size() || !std::equal(path.begin(), path.end(), parts.begin()))
+            continue;
+        out += (out.empty() ? "" : "\n") + describe(*c);
+    }
     return out;
 }
 

@@ -8,6 +8,7 @@
 // `con` are ambiguous. Every other word may be cut to any unique prefix:
 // `li`, `lo`, `mo`, `me`, `r`; `stats r` is stats reset, `conn k` conn kill.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,11 +19,17 @@ struct Command {
     std::string_view name;  // as the daemon spells it: "conn kill"
     size_t min_args;
     size_t max_args;
-    std::string_view usage;  // "conn kill ID"
-    std::string_view help;
+    std::string_view usage;    // "conn kill ID"
+    std::string_view help;     // one line, for the summary; "(admin)" marks admin commands
+    std::string_view details;  // what `smallctl help COMMAND` adds
 };
 
+// The daemon's commands, in the daemon's order (a unit test keeps the two
+// tables in step).
 const std::vector<Command>& commands();
+
+// `help`, which smallctl answers itself without a daemon.
+const Command& help_command();
 
 struct Resolved {
     const Command* command = nullptr;  // nullptr: `error` says why (a usage error)
@@ -31,8 +38,17 @@ struct Resolved {
 };
 
 // Resolves the words after the options: {"sta"} -> status,
-// {"conn", "k", "42"} -> conn kill with args {"42"}.
+// {"conn", "k", "42"} -> conn kill with args {"42"}, {"he", "conns"} -> help
+// with args {"conns"}.
 Resolved resolve(const std::vector<std::string>& words);
+
+// What `smallctl -h` and `smallctl help` print: options and commands.
+std::string usage_summary();
+
+// `smallctl help WORDS`: the summary for no words, otherwise every command
+// the words name (abbreviated as commands are): its usage, what it does and
+// who may run it. nullopt, with *error set, when they name none.
+std::optional<std::string> help_text(const std::vector<std::string>& words, std::string* error);
 
 // How short `word` may be abbreviated (its full length: never).
 size_t shortest_abbreviation(std::string_view word);

@@ -1,5 +1,6 @@
 // smallctl [-s SOCKET] [-j] COMMAND [ARGS]: the control client of smalld.
 #include <errno.h>
+#include <getopt.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -21,19 +22,13 @@ constexpr int kExitDenied = 4;
 // A reload re-reads the file and binds new sockets: give it time.
 constexpr int kReplyTimeoutMs = 60'000;
 
-void usage(FILE* out) {
-    fprintf(out,
-            "usage: smallctl [-s SOCKET] [-j] COMMAND [ARGS]\n"
-            "  -s SOCKET  control socket (default " SMALLD_CONTROL_SOCKET
-            ")\n"
-            "  -j         print the daemon's JSON replies as they are\n"
-            "  -V         print the version and exit\n"
-            "  -h         this help\n"
-            "commands (any unambiguous prefix; status from sta):\n");
-    for (const auto& c : smallctl::commands())
-        fprintf(out, "  %-16s %.*s\n", std::string(c.usage).c_str(), int(c.help.size()),
-                c.help.data());
-}
+constexpr option kLongOptions[] = {
+    {"socket", required_argument, nullptr, 's'},
+    {"json", no_argument, nullptr, 'j'},
+    {"version", no_argument, nullptr, 'V'},
+    {"help", no_argument, nullptr, 'h'},
+    {nullptr, 0, nullptr, 0},
+};
 
 }  // namespace
 
@@ -42,7 +37,7 @@ int main(int argc, char** argv) {
     bool raw = false;
     int opt;
     // "+": stop at the command, so its arguments may start with '-'.
-    while ((opt = getopt(argc, argv, "+s:jVh")) != -1) {
+    while ((opt = getopt_long(argc, argv, "+s:jVh", kLongOptions, nullptr)) != -1) {
         switch (opt) {
             case 's':
                 socket_path = optarg;
@@ -54,22 +49,32 @@ int main(int argc, char** argv) {
                 printf("smallctl %s\n", SMALLD_VERSION);
                 return kExitOk;
             case 'h':
-                usage(stdout);
+                fputs(smallctl::usage_summary().c_str(), stdout);
                 return kExitOk;
             default:
-                usage(stderr);
+                fputs(smallctl::usage_summary().c_str(), stderr);
                 return kExitUsage;
         }
     }
     std::vector<std::string> words(argv + optind, argv + argc);
     if (words.empty()) {
-        usage(stderr);
+        fputs(smallctl::usage_summary().c_str(), stderr);
         return kExitUsage;
     }
     smallctl::Resolved resolved = smallctl::resolve(words);
     if (!resolved.command) {
         fprintf(stderr, "smallctl: %s\n", resolved.error.c_str());
         return kExitUsage;
+    }
+    if (resolved.command == &smallctl::help_command()) {
+        std::string error;
+        std::optional<std::string> text = smallctl::help_text(resolved.args, &error);
+        if (!text) {
+            fprintf(stderr, "smallctl: help: %s\n", error.c_str());
+            return kExitUsage;
+        }
+        fputs(text->c_str(), stdout);
+        return kExitOk;
     }
     std::string command(resolved.command->name);
 

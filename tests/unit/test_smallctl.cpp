@@ -149,8 +149,69 @@ static void command_table_matches_the_daemon(void**) {
     }
 }
 
+// `smallctl help [COMMAND]`: resolved like a command (abbreviations too),
+// answered from smallctl's own table.
+static void help(void**) {
+    assert_str_eq(resolved({"help"}), "help");
+    assert_str_eq(resolved({"h"}), "help");
+    assert_str_eq(resolved({"help", "conn", "kill"}), "help [conn] [kill]");
+    assert_str_eq(resolved({"help", "a", "b", "c"}), "error: usage: smallctl help [COMMAND]");
+
+    std::string error;
+    assert_str_eq(*help_text({}, &error), usage_summary());
+    std::string conns = *help_text({"conns"}, &error);
+    assert_true(conns.starts_with("usage: smallctl conns\n"));
+    assert_non_null(strstr(conns.c_str(), "Read-only"));
+    std::string kill = *help_text({"conn"}, &error);
+    assert_true(kill.starts_with("usage: smallctl conn kill ID\n"));
+    assert_non_null(strstr(kill.c_str(), "Admin"));
+    assert_str_eq(*help_text({"conn", "k"}, &error), kill);
+    assert_true(help_text({"sta"}, &error)->starts_with("usage: smallctl status\n"));
+    std::string stats = *help_text({"stats"}, &error);
+    assert_non_null(strstr(stats.c_str(), "usage: smallctl stats\n"));
+    assert_non_null(strstr(stats.c_str(), "\nusage: smallctl stats reset\n"));
+    assert_true(help_text({"help"}, &error)->starts_with("usage: smallctl help [COMMAND]\n"));
+
+    assert_false(help_text({"frob"}, &error).has_value());
+    assert_str_eq(error, "unknown command \"frob\"");
+    assert_false(help_text({"conn", "x"}, &error).has_value());
+    assert_str_eq(error, "conn: unknown command \"x\"");
+    assert_false(help_text({"status", "now"}, &error).has_value());
+    assert_str_eq(error, "usage: smallctl help [COMMAND]");
+    assert_false(help_text({"st"}, &error).has_value());
+    assert_str_eq(error, "\"st\" is ambiguous: status stats");
+}
+
+// Every command has help text, and no line of it is wider than a terminal.
+static void help_fits_a_terminal(void**) {
+    std::vector<std::string> texts = {usage_summary()};
+    std::string error;
+    for (const auto& c : commands()) {
+        assert_false(c.details.empty());
+        std::vector<std::string> words;
+        std::string name(c.name);
+        for (size_t at = 0, space; at <= name.size(); at = space + 1) {
+            space = name.find(' ', at);
+            if (space == std::string::npos) space = name.size();
+            words.push_back(name.substr(at, space - at));
+        }
+        texts.push_back(*help_text(words, &error));
+    }
+    for (const auto& text : texts) {
+        size_t at = 0;
+        while (at < text.size()) {
+            size_t end = text.find('\n', at);
+            if (end == std::string::npos) end = text.size();
+            if (end - at > 79) fail_msg("too wide: %s", text.substr(at, end - at).c_str());
+            at = end + 1;
+        }
+    }
+}
+
 int main() {
     const CMUnitTest tests[] = {
+        cmocka_unit_test(help),
+        cmocka_unit_test(help_fits_a_terminal),
         cmocka_unit_test(abbreviations),
         cmocka_unit_test(usage_errors),
         cmocka_unit_test(tables),
