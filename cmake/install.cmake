@@ -59,6 +59,27 @@ if(EXISTS ${CMAKE_SOURCE_DIR}/README.md)
   install(FILES ${CMAKE_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 endif()
 
+# Bash completion, where bash-completion's pkg-config file says (loaded on
+# demand by command name); a prefix that does not hold that directory (the
+# /usr/local case) gets <prefix>/share/bash-completion/completions, which
+# bash-completion searches through XDG_DATA_DIRS.
+find_package(PkgConfig QUIET)
+if(PKG_CONFIG_FOUND)
+  pkg_get_variable(SMALLD_PC_COMPLETIONSDIR bash-completion completionsdir)
+endif()
+if(SMALLD_PC_COMPLETIONSDIR)
+  cmake_path(IS_PREFIX CMAKE_INSTALL_PREFIX "${SMALLD_PC_COMPLETIONSDIR}" NORMALIZE pc_inside)
+endif()
+if(NOT SMALLD_PC_COMPLETIONSDIR OR NOT pc_inside)
+  set(SMALLD_PC_COMPLETIONSDIR "${CMAKE_INSTALL_FULL_DATADIR}/bash-completion/completions")
+endif()
+set(SMALLD_BASH_COMPLETIONSDIR "${SMALLD_PC_COMPLETIONSDIR}" CACHE PATH
+    "Where the bash completion scripts are installed")
+smalld_install_destination(SMALLD_COMPLETIONS_DESTINATION "${SMALLD_BASH_COMPLETIONSDIR}")
+install(FILES ${CMAKE_SOURCE_DIR}/completions/smalld ${CMAKE_SOURCE_DIR}/completions/smallctl
+              ${CMAKE_SOURCE_DIR}/completions/smallprobe
+        DESTINATION ${SMALLD_COMPLETIONS_DESTINATION})
+
 # --- Debian package -------------------------------------------------------
 # Maintainer scripts: daemon-reload and enable on install, start only on a
 # booted systemd; stop on removal; disable on purge. dpkg wants them 0755.
