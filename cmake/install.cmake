@@ -47,12 +47,23 @@ smalld_install_destination(SMALLD_CONFIG_DESTINATION "${SMALLD_CONFIG_DIR}")
 install(FILES ${CMAKE_SOURCE_DIR}/etc/smalld.ini
         DESTINATION ${SMALLD_CONFIG_DESTINATION} RENAME ${SMALLD_CONFIG_NAME})
 
-# Manuals: whichever of man/*.{1,5,8} exist, each to its section.
+# Manuals: whichever of man/*.{1,5,8} exist, each to its section, compressed
+# as Debian policy 12.1 wants them (gzip -9n, as dh_compress does; man reads
+# them anywhere). Compressed when CMake runs, which it does again whenever a
+# page changes.
 foreach(section 1 5 8)
   file(GLOB SMALLD_MAN_PAGES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/man/*.${section})
-  if(SMALLD_MAN_PAGES)
-    install(FILES ${SMALLD_MAN_PAGES} DESTINATION ${CMAKE_INSTALL_MANDIR}/man${section})
-  endif()
+  foreach(page ${SMALLD_MAN_PAGES})
+    get_filename_component(name ${page} NAME)
+    set(compressed ${CMAKE_BINARY_DIR}/man/${name}.gz)
+    file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/man)
+    execute_process(COMMAND gzip -9nc ${page} OUTPUT_FILE ${compressed} RESULT_VARIABLE failed)
+    if(failed)
+      message(FATAL_ERROR "gzip -9n of ${page} failed")
+    endif()
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${page})
+    install(FILES ${compressed} DESTINATION ${CMAKE_INSTALL_MANDIR}/man${section})
+  endforeach()
 endforeach()
 
 if(EXISTS ${CMAKE_SOURCE_DIR}/README.md)
@@ -81,28 +92,66 @@ install(FILES ${CMAKE_SOURCE_DIR}/completions/smalld ${CMAKE_SOURCE_DIR}/complet
         DESTINATION ${SMALLD_COMPLETIONS_DESTINATION})
 
 # --- Debian package -------------------------------------------------------
-# Maintainer scripts: daemon-reload and enable on install, start only on a
-# booted systemd; stop on removal; disable on purge. dpkg wants them 0755.
+# What dh_installsystemd and dh_installdeb would make: maintainer scripts that
+# enable smalld.service on the first installation only (deb-systemd-helper),
+# restart it on an upgrade and start nothing the admin disabled
+# (deb-systemd-invoke), and purge /etc/smalld; /etc files as conffiles; a
+# machine-readable copyright file and a changelog in /usr/share/doc/smalld.
+# tests/systemd/deb.sh installs, upgrades and purges the package in the lab
+# and runs lintian on it.
+set(SMALLD_DEB_VERSION "${PROJECT_VERSION}" CACHE STRING
+    "Version of the Debian package (a rebuild of the same sources: ${PROJECT_VERSION}+1)")
+set(SMALLD_DEB_MAINTAINER
+    "smalld maintainers <maintainers@users.noreply.b-seed-fe396948.example>" CACHE STRING
+    "Maintainer of the Debian package (NAME <ADDRESS>)")
 set(SMALLD_DEB_DIR ${CMAKE_BINARY_DIR}/deb)
-file(COPY ${CMAKE_SOURCE_DIR}/cmake/deb/postinst ${CMAKE_SOURCE_DIR}/cmake/deb/prerm
-          ${CMAKE_SOURCE_DIR}/cmake/deb/postrm
-     DESTINATION ${SMALLD_DEB_DIR}
-     FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE
-                      WORLD_READ WORLD_EXECUTE)
+set(SMALLD_DEB_SOCKETS smalld.socket)
+foreach(instance ${SMALLD_SOCKET_INSTANCES})
+  string(APPEND SMALLD_DEB_SOCKETS " smalld-${instance}.socket")
+endforeach()
+foreach(script postinst prerm postrm)
+  configure_file(${CMAKE_SOURCE_DIR}/cmake/deb/${script}.in ${SMALLD_DEB_DIR}/${script} @ONLY
+                 FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE
+                                  WORLD_READ WORLD_EXECUTE)
+endforeach()
 # CPack does not mark /etc files as conffiles by itself (dh_installdeb would).
 file(WRITE ${SMALLD_DEB_DIR}/conffiles "${SMALLD_CONFIG_PATH}\n")
 
+# The changelog of a native package, compressed as dh_compress does (gzip -9n:
+# no name, no time stamp). Its date follows SOURCE_DATE_EPOCH when set.
+string(TIMESTAMP SMALLD_DEB_DATE "%a, %d %b %Y %H:%M:%S +0000" UTC)
+configure_file(${CMAKE_SOURCE_DIR}/cmake/deb/changelog.in ${SMALLD_DEB_DIR}/changelog @ONLY)
+execute_process(COMMAND gzip -9nc ${SMALLD_DEB_DIR}/changelog
+                OUTPUT_FILE ${SMALLD_DEB_DIR}/changelog.gz RESULT_VARIABLE gzip_failed)
+if(gzip_failed)
+  message(FATAL_ERROR "gzip -9n of ${SMALLD_DEB_DIR}/changelog failed")
+endif()
+install(FILES ${CMAKE_SOURCE_DIR}/cmake/deb/copyright ${SMALLD_DEB_DIR}/changelog.gz
+        DESTINATION ${CMAKE_INSTALL_DOCDIR})
+
 set(CPACK_PACKAGE_NAME smalld)
 set(CPACK_PACKAGE_VENDOR "smalld")
-set(CPACK_PACKAGE_CONTACT "smalld maintainers <smalld@localhost>")
-set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
+set(CPACK_PACKAGE_CONTACT "${SMALLD_DEB_MAINTAINER}")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "classic Internet small services daemon (echo, chargen, daytime)")
+# The extended description (CPack puts the summary above it).
+set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
+    "smalld serves the small services of RFCs 862-868 (echo, discard, chargen,
+qotd, daytime, time) and a status report over TCP and UDP from one
+libevent process, configured by one INI file. Its UDP side has a loop
+guard, an amplification cap and per-source rate limits, on by default.
+It runs under systemd (notify, watchdog, socket activation) and is
+controlled with smallctl; smallprobe measures latency and throughput of
+any such server.")
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_DEBIAN_PACKAGE_VERSION ${SMALLD_DEB_VERSION})
 # The package holds exactly what the units point at.
 set(CPACK_PACKAGING_INSTALL_PREFIX "${CMAKE_INSTALL_PREFIX}")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# Policy 10.1: binaries are shipped stripped (the build keeps its symbols).
+set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${SMALLD_DEB_DIR}/conffiles ${SMALLD_DEB_DIR}/postinst

@@ -3,12 +3,17 @@
 # -DCMAKE_INSTALL_PREFIX=/usr (Debian policy keeps /usr/local out of
 # packages), then cpack -G DEB (Depends from dpkg-shlibdeps, the configuration
 # as a conffile, units where systemd's pkg-config file says, maintainer
-# scripts); dpkg -i inside the lab (its /usr, /etc and /var are overlays, so
-# the host's dpkg database is never touched) installs, enables and starts it;
-# dpkg -r stops it and keeps the configuration; dpkg -P removes that too.
+# scripts with dh_installsystemd's semantics, copyright, changelog, bash
+# completion). In the lab (its /usr, /etc and /var are overlays, so the host's
+# dpkg database is never touched) the package goes through what an admin does
+# to it: install (enabled and started), reinstall (restarted), disable and
+# choose socket activation, upgrade to a newer build (still disabled, the
+# socket still enabled), remove (stopped, configuration kept), purge (all
+# gone, drop-ins included). lintian must report no error.
 source "$(dirname "$0")/lib.sh"
 command -v cpack >/dev/null || skip "cpack not available"
 command -v dpkg-shlibdeps >/dev/null || skip "dpkg-shlibdeps not available (apt-get install dpkg-dev)"
+command -v lintian >/dev/null || skip "lintian not available (tools/deps --test)"
 require_lab
 # The scratch build lives beside the normal one and is reused: a rerun
 # compiles only what changed. Only the installed programs are built.
@@ -19,18 +24,26 @@ scratch=$SMALLD_BUILD_DIR/deb-usr
   { tail -30 "$scratch.log"; fail "the scratch build with prefix /usr failed"; }
 grep -q '"/run/smalld/control.sock"' "$scratch/generated/build_config.h" ||
   fail "the /usr build's default control socket is not /run/smalld/control.sock (RuntimeDirectory=smalld)"
-lab_up
-
 CONFIG=/etc/smalld/smalld.ini
 SBINDIR=/usr/sbin
 unitdir=$(pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
 
-pkgdir=$LAB_STATE/pkg
-cpack -G DEB --config "$scratch/CPackConfig.cmake" -B "$pkgdir" >"$LAB_STATE/cpack.log" 2>&1 ||
-  { tail -30 "$LAB_STATE/cpack.log"; fail "cpack -G DEB failed"; }
-deb=$(ls "$pkgdir"/*.deb | head -1)
-[ -f "$deb" ] || fail "cpack made no .deb"
-ok "built $(basename "$deb") with prefix /usr"
+pkgdir=$scratch-pkg
+rm -rf "$pkgdir"
+version=$(sed -n 's/^CMAKE_PROJECT_VERSION:STATIC=//p' "$scratch/CMakeCache.txt")
+# make_deb VERSION: the package of this build, as VERSION, in $pkgdir/VERSION.
+make_deb() {
+  { cmake "$scratch" -DSMALLD_DEB_VERSION="$1" &&
+    cpack -G DEB --config "$scratch/CPackConfig.cmake" -B "$pkgdir/$1"; } >"$scratch.log" 2>&1 ||
+    { tail -30 "$scratch.log" >&2; fail "cpack -G DEB of version $1 failed" >&2; }
+  ls "$pkgdir/$1/smalld_$1"_*.deb 2>/dev/null | head -1
+}
+deb=$(make_deb "$version")
+[ -f "$deb" ] || fail "cpack made no .deb for $version"
+newer=$(make_deb "$version+1")
+[ -f "$newer" ] || fail "cpack made no .deb for $version+1"
+cmake "$scratch" -DSMALLD_DEB_VERSION="$version" >/dev/null
+ok "built $(basename "$deb") and $(basename "$newer") with prefix /usr"
 depends=$(dpkg-deb -f "$deb" Depends)
 echo "    Depends: $depends"
 for lib in libevent libinih libsystemd; do
@@ -41,31 +54,86 @@ control=$(dpkg-deb --ctrl-tarfile "$deb" | tar -t)
 conffiles=$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles)
 [ "$conffiles" = "$CONFIG" ] || fail "conffiles lists '$conffiles', expected $CONFIG"
 ok "Depends has libevent, libinih and libsystemd; conffile $CONFIG"
+completions=$(pkg-config --variable=completionsdir bash-completion 2>/dev/null ||
+  echo /usr/share/bash-completion/completions)
 contents=$(dpkg-deb -c "$deb" | awk '{print $6}')
 for file in ".$CONFIG" ".$SBINDIR/smalld" ./usr/bin/smallctl ".$unitdir/smalld.service" \
-            ".$unitdir/smalld.socket" ".$unitdir/smalld-echo.socket" ./usr/share/man/man8/smalld.8; do
+            ".$unitdir/smalld.socket" ".$unitdir/smalld-echo.socket" ./usr/share/man/man8/smalld.8.gz \
+            ./usr/share/doc/smalld/copyright ./usr/share/doc/smalld/changelog.gz \
+            ".$completions/smalld" ".$completions/smallctl" ".$completions/smallprobe"; do
   grep -qxF "$file" <<<"$contents" || fail "the package lacks $file"
 done
 if grep -E '^\./usr/local/' <<<"$contents"; then fail "the package installs into /usr/local"; fi
-ok "files: $CONFIG, $SBINDIR/smalld, units in $unitdir, manuals; nothing in /usr/local"
+ok "files: $CONFIG, $SBINDIR/smalld, units in $unitdir, manuals, copyright, changelog, completions in $completions; nothing in /usr/local"
 
-# The lab's /tmp is its own tmpfs: hand the package over through a pipe.
+# lintian, as a user: it warns when run as root. Its whole output is shown.
+chmod -R a+rX "$pkgdir"
+lint_rc=0
+lint=$(setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME=/tmp \
+  lintian --fail-on error --no-cfg "$deb" 2>&1) || lint_rc=$?
+echo "    lintian $(basename "$deb"):"
+sed 's/^/      /' <<<"${lint:-(no output)}"
+[ $lint_rc = 0 ] || fail "lintian reports errors (exit $lint_rc)"
+if grep -q '^E: ' <<<"$lint"; then fail "lintian reports errors"; fi
+ok "lintian: no errors"
+
+lab_up
+
+# The lab's /tmp is its own tmpfs: hand the packages over through a pipe.
 lab sh -c 'cat > /tmp/smalld.deb' < "$deb"
-lab dpkg -i /tmp/smalld.deb >"$LAB_STATE/dpkg.log" 2>&1 || { cat "$LAB_STATE/dpkg.log"; fail "dpkg -i failed"; }
-ok "dpkg -i installed it (in the lab's overlay)"
+lab sh -c 'cat > /tmp/smalld-newer.deb' < "$newer"
+dpkg_in_lab() {
+  lab dpkg "$@" >"$LAB_STATE/dpkg.log" 2>&1 || { cat "$LAB_STATE/dpkg.log"; fail "dpkg $* failed"; }
+}
+installed_version() { lab dpkg-query -W -f='${Version}' smalld; }
+
+dpkg_in_lab -i /tmp/smalld.deb
+ok "dpkg -i installed $version (in the lab's overlay)"
 [ "$(prop smalld.service UnitFileState)" = enabled ] || fail "postinst did not enable smalld.service"
 wait_until 15 "smalld.service started by postinst" is_active smalld.service
 expect "echo answers after dpkg -i" "len=1 b'x'" tcp 127.0.0.1 7 x
 [[ $(lab dpkg-query -W -f='${Conffiles}\n' smalld) == *"$CONFIG"* ]] || fail "dpkg does not know $CONFIG as a conffile"
-ok "postinst enabled and started smalld.service; dpkg records the conffile"
+ok "postinst enabled and started smalld.service on the first installation; dpkg records the conffile"
 
-lab dpkg -r smalld >"$LAB_STATE/dpkg.log" 2>&1 || { cat "$LAB_STATE/dpkg.log"; fail "dpkg -r failed"; }
+before=$(prop smalld.service InvocationID)
+dpkg_in_lab -i /tmp/smalld.deb
+wait_until 15 "smalld.service active after the reinstall" is_active smalld.service
+[ "$(prop smalld.service InvocationID)" != "$before" ] || fail "the reinstall did not restart smalld.service"
+[ "$(prop smalld.service UnitFileState)" = enabled ] || fail "the reinstall changed the enablement"
+ok "reinstalling restarts smalld.service, still enabled"
+
+# The admin prefers socket activation of echo and disables the service.
+lab systemctl disable --now smalld.service >/dev/null 2>&1 || fail "systemctl disable --now smalld.service failed"
+lab systemctl enable --now smalld-echo.socket >/dev/null 2>&1 || fail "systemctl enable --now smalld-echo.socket failed"
+[ "$(prop smalld.service UnitFileState)" = disabled ] || fail "systemctl disable did not disable smalld.service"
+wait_until 15 "smalld.service stopped" eval '! is_active smalld.service'
+ok "the admin disabled smalld.service and enabled smalld-echo.socket"
+echo "    \$ dpkg -i smalld_$version+1 (upgrade from $version)"
+dpkg_in_lab -i /tmp/smalld-newer.deb
+sed 's/^/      /' "$LAB_STATE/dpkg.log"
+[ "$(installed_version)" = "$version+1" ] || fail "dpkg did not upgrade to $version+1: $(installed_version)"
+state=$(prop smalld.service UnitFileState)
+echo "    smalld.service after the upgrade: UnitFileState=$state ActiveState=$(prop smalld.service ActiveState)"
+[ "$state" = disabled ] || fail "the upgrade re-enabled smalld.service ($state): the admin disabled it"
+! is_active smalld.service || fail "the upgrade started smalld.service, which the admin disabled"
+[ "$(prop smalld-echo.socket UnitFileState)" = enabled ] || fail "the upgrade changed smalld-echo.socket's enablement"
+is_active smalld-echo.socket || fail "smalld-echo.socket is not listening after the upgrade"
+expect "echo answers through the socket unit after the upgrade" "len=1 b'y'" tcp 127.0.0.1 7 y
+ok "upgrade to $version+1: smalld.service still disabled and not started, smalld-echo.socket still enabled"
+
+# An admin's drop-in, which the purge must take along.
+lab sh -c "mkdir -p '$CONFIG.d' && printf '[daytime]\n' > '$CONFIG.d/local.ini'"
+dpkg_in_lab -r smalld
 [ "$(prop smalld.service ActiveState)" != active ] || fail "prerm did not stop smalld.service"
+[ "$(prop smalld-echo.socket ActiveState)" != active ] || fail "prerm did not stop smalld-echo.socket"
 lab test -f "$CONFIG" || fail "dpkg -r removed the conffile"
 lab test ! -e "$SBINDIR/smalld" || fail "dpkg -r left the binary"
-ok "dpkg -r stopped the service, kept $CONFIG"
-lab dpkg -P smalld >"$LAB_STATE/dpkg.log" 2>&1 || { cat "$LAB_STATE/dpkg.log"; fail "dpkg -P failed"; }
-lab test ! -e "$CONFIG" || fail "dpkg -P left $CONFIG"
-lab test ! -e /etc/systemd/system/multi-user.target.wants/smalld.service || fail "purge left the enablement symlink"
-ok "dpkg -P removed the configuration and the enablement"
+ok "dpkg -r stopped the service and the socket, kept $CONFIG"
+dpkg_in_lab -P smalld
+confdir=$(dirname "$CONFIG")
+lab test ! -e "$confdir" || fail "dpkg -P left $confdir: $(lab find "$confdir")"
+left=$(lab sh -c 'find /etc/systemd/system /var/lib/systemd/deb-systemd-helper-enabled \
+  /var/lib/systemd/deb-systemd-helper-masked -name "*smalld*" 2>/dev/null' || true)
+[ -z "$left" ] || fail "purge left: $left"
+ok "dpkg -P removed $confdir (drop-ins included), the enablement links and deb-systemd-helper's state"
 echo "deb: passed"
