@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "utf8.h"  // valid_utf8
+
 namespace smalld {
 
 // Longest request line accepted, without its newline.
@@ -55,8 +57,5 @@ struct ParsedRequest {
 // object {"command":"conn kill","args":["42"]}; args are optional and may be
 // strings or integers. Both forms mean split(command) followed by args.
 ParsedRequest parse_request(std::string_view line);
-
-// Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
-bool valid_utf8(std::string_view text);
 
 }  // namespace smalld
