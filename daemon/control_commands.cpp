@@ -33,6 +33,10 @@ nlohmann::json CommandReply::to_json() const {
     return j;
 }
 
+std::string CommandReply::to_text() const {
+    return to_json_text(to_json());
+}
+
 namespace {
 
 CommandReply ok(nlohmann::json data) {

@@ -27,6 +27,8 @@ struct CommandReply {
     static CommandReply failure(std::string code, std::string error);
     // {"ok":true,"data":...} or {"ok":false,"error":"...","code":"...",...}
     nlohmann::json to_json() const;
+    // The same as one line of text (no newline), valid UTF-8: see to_json_text().
+    std::string to_text() const;
 };
 
 using CommandArgs = std::vector<std::string>;

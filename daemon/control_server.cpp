@@ -15,6 +15,7 @@
 #include "control_socket_file.h"
 #include "daemon.h"
 #include "log.h"
+#include "render.h"
 
 namespace smalld {
 
@@ -227,7 +228,7 @@ void ControlServer::accept_ready() {
         // Read-only peers cannot take the last slots: an admin can always get in.
         if (clients_.size() >= (c->admin ? kMaxClients : kMaxClients - kAdminReserved)) {
             std::string line =
-                CommandReply::failure("busy", "too many control clients").to_json().dump() + "\n";
+                CommandReply::failure("busy", "too many control clients").to_text() + "\n";
             (void)!send(fd, line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
             LOG_WARNING("control: refused a client (uid %u): %zu clients already", unsigned(c->uid),
                         clients_.size());
@@ -272,8 +273,7 @@ void ControlServer::process(Client& c) {
             queue(c,
                   CommandReply::failure("too_long", "request line longer than " +
                                                         std::to_string(kMaxRequestLine) + " bytes")
-                      .to_json()
-                      .dump());
+                      .to_text());
         } else {
             execute(c, item.line);
         }
@@ -328,12 +328,12 @@ void ControlServer::execute(Client& c, std::string_view line) {
     if (parsed.empty) return;
     ++daemon_.stats().control_commands_total;
     if (!parsed.request) {
-        queue(c, CommandReply::failure("bad_request", parsed.error).to_json().dump());
+        queue(c, CommandReply::failure("bad_request", parsed.error).to_text());
         return;
     }
     CommandMatch match = find_command(parsed.request->words);
     if (!match.command) {
-        queue(c, match.error.to_json().dump());
+        queue(c, match.error.to_text());
         return;
     }
     const ControlCommand& command = *match.command;
@@ -344,8 +344,7 @@ void ControlServer::execute(Client& c, std::string_view line) {
         queue(c,
               CommandReply::failure("denied", "permission denied: \"" + std::string(command.name) +
                                                   "\" needs uid 0 or the daemon's user")
-                  .to_json()
-                  .dump());
+                  .to_text());
         return;
     }
     if (command.level == ControlLevel::Admin)
@@ -353,7 +352,7 @@ void ControlServer::execute(Client& c, std::string_view line) {
                    command.name.data());
     CommandReply reply = command.run(daemon_, match.args);
     if (c.dead) return;
-    queue(c, reply.to_json().dump());
+    queue(c, reply.to_text());
     if (reply.start_monitor && !c.monitor) {
         c.monitor = true;
         if (monitors_++ == 0)
@@ -364,7 +363,7 @@ void ControlServer::execute(Client& c, std::string_view line) {
                                              std::chrono::system_clock::now().time_since_epoch())
                                              .count()) /
                                   1000.0;
-                broadcast(stamped.dump());
+                broadcast(to_json_text(stamped));
             };
     }
 }
@@ -410,7 +409,7 @@ bool ControlServer::flush(Client& c) {
         c.out_pos = 0;
         if (c.monitor && c.dropped > 0) {
             // Tell the monitor what it missed, once it keeps up again.
-            c.out = nlohmann::json{{"event", "dropped"}, {"count", c.dropped}}.dump() + "\n";
+            c.out = to_json_text({{"event", "dropped"}, {"count", c.dropped}}) + "\n";
             c.dropped = 0;
             return flush(c);
         }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "event_handle.h"
+#include "utf8.h"
 
 namespace smalld {
 
@@ -94,7 +95,9 @@ __attribute__((format(printf, 3, 0))) void format_line(std::string& out, LogLeve
     char body[1024];
     int len = vsnprintf(body, sizeof body, fmt, ap);
     if (len < 0) len = 0;
-    out.append(body, std::min<size_t>(static_cast<size_t>(len), sizeof body - 1));
+    // Arguments may quote anything (a config value, a path): one line of
+    // UTF-8 per message, for journald and terminals alike.
+    append_unprintable(out, {body, std::min<size_t>(static_cast<size_t>(len), sizeof body - 1)});
     out += '\n';
 }
 

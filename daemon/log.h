@@ -2,6 +2,8 @@
 // The daemon's log. Lines are queued in memory and written from the event loop,
 // so logging never blocks serving. Under systemd (JOURNAL_STREAM matches
 // stderr) lines carry <N> priority prefixes; otherwise they are timestamped.
+// A message is always one line of UTF-8: bytes that are not UTF-8 and control
+// characters in it show as \xHH, whatever the arguments quote.
 
 #include <chrono>
 #include <cstdarg>

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "utf8.h"
 
 namespace {
 
@@ -105,9 +106,10 @@ int main(int argc, char** argv) {
 
     smalld::ConfigResult result = smalld::load_config(path);
     if (!result.ok()) {
-        for (const auto& error : result.errors) fprintf(stderr, "%s\n", error.to_string().c_str());
+        for (const auto& error : result.errors)
+            fprintf(stderr, "%s\n", smalld::escape_unprintable(error.to_string()).c_str());
         fprintf(stderr, "smalld: %zu error%s in %s\n", result.errors.size(),
-                result.errors.size() == 1 ? "" : "s", path.c_str());
+                result.errors.size() == 1 ? "" : "s", smalld::escape_unprintable(path).c_str());
         return kExitConfig;
     }
     if (check_only) {

@@ -9,17 +9,20 @@
 #endif
 
 #include "log.h"
+#include "utf8.h"
 
 namespace smalld::notify {
 
 #ifdef SMALLD_HAVE_SYSTEMD
 
+// systemd drops a STATUS= that is not UTF-8, and a newline would start
+// another assignment: the text may quote a config value.
 void ready(const std::string& status) {
-    sd_notifyf(0, "READY=1\nSTATUS=%s", status.c_str());
+    sd_notifyf(0, "READY=1\nSTATUS=%s", escape_unprintable(status).c_str());
 }
 
 void status(const std::string& status) {
-    sd_notifyf(0, "STATUS=%s", status.c_str());
+    sd_notifyf(0, "STATUS=%s", escape_unprintable(status).c_str());
 }
 
 void reloading() {

@@ -18,6 +18,12 @@ namespace smalld {
 // instance and protocol; samples with a reason become an object by reason.
 nlohmann::json render_stats_json(const Stats& stats);
 
+// The one way JSON leaves the daemon (replies, monitor events): compact text
+// that is always valid UTF-8. A string whose bytes are not UTF-8 (a config
+// value quoted in an error, a path) shows them as \xHH. Never throws for
+// that; nlohmann's dump() would.
+std::string to_json_text(const nlohmann::json& value);
+
 // Prometheus text exposition format 0.0.4: "smalld_" + key with '.' -> '_',
 // one HELP and TYPE per family, labels instance/type/proto/reason, and
 // smalld_build_info{version="..."} 1.

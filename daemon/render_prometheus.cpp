@@ -4,12 +4,21 @@
 #include <vector>
 
 #include "render.h"
+#include "utf8.h"
 
 namespace smalld {
 
 namespace {
 
-void append_escaped(std::string& out, std::string_view text, bool quote) {
+// The exposition format is UTF-8: bytes that are not show as \xHH (with the
+// backslash escaped, so a label value reads \xff as in JSON and the log).
+void append_escaped(std::string& out, std::string_view raw, bool quote) {
+    std::string valid;
+    std::string_view text = raw;
+    if (!valid_utf8(raw)) {
+        valid = escape_invalid_utf8(raw);
+        text = valid;
+    }
     for (char c : text) {
         if (c == '\\')
             out += "\\\\";

@@ -11,6 +11,7 @@
 #include "client.h"
 #include "commands.h"
 #include "format.h"
+#include "utf8.h"
 
 namespace {
 
@@ -61,6 +62,13 @@ int main(int argc, char** argv) {
         fputs(smallctl::usage_summary().c_str(), stderr);
         return kExitUsage;
     }
+    // The protocol is UTF-8, as smalld would say: refuse here, before JSON does.
+    for (const auto& word : words)
+        if (!smalld::valid_utf8(word)) {
+            fprintf(stderr, "smallctl: \"%s\" is not valid UTF-8\n",
+                    smalld::escape_unprintable(word).c_str());
+            return kExitUsage;
+        }
     smallctl::Resolved resolved = smallctl::resolve(words);
     if (!resolved.command) {
         fprintf(stderr, "smallctl: %s\n", resolved.error.c_str());

@@ -9,6 +9,7 @@
 #include "../cmocka.hpp"
 #include "render.h"
 #include "stats.h"
+#include "utf8.h"
 
 using namespace smalld;
 
@@ -174,8 +175,45 @@ static void every_metric_in_the_manual(void**) {
         assert_true(documented(word));
 }
 
+// Names are checked by the config parser, but the renderers do not rely on
+// it: whatever the bytes, JSON and Prometheus text stay valid UTF-8.
+static void non_utf8_names(void**) {
+    Stats stats;
+    stats.instance("bad\xff\xfe", ServiceType::Echo).tcp.sessions_total = 1;
+    std::string json_text = to_json_text(render_stats_json(stats));
+    assert_true(valid_utf8(json_text));
+    auto j = nlohmann::json::parse(json_text);
+    assert_int_equal(j["instances"]["bad\\xff\\xfe"]["tcp"]["sessions_total"].get<int>(), 1);
+    std::string text = render_prometheus(stats, "1.2.3");
+    assert_true(valid_utf8(text));
+    assert_true(text.find("=\"bad\\\\xff\\\\xfe\",") != std::string::npos);
+}
+
+// The one JSON boundary: valid text whatever a string or key holds.
+static void json_text_is_utf8(void**) {
+    nlohmann::json value = {{"ok", false},
+                            {"error", "got \"\xff\xfe\""},
+                            {"errors", {"a\xc0\xaf", "fine \xc3\xbc", "\xed\xa0\x80"}},
+                            {"key\x80", {{"nested", "\xe2\x82"}}},
+                            {"n", 3}};
+    std::string text = to_json_text(value);
+    assert_true(valid_utf8(text));
+    auto back = nlohmann::json::parse(text);
+    assert_str_eq(back["error"].get<std::string>(), "got \"\\xff\\xfe\"");
+    assert_str_eq(back["errors"][0].get<std::string>(), "a\\xc0\\xaf");
+    assert_str_eq(back["errors"][1].get<std::string>(), "fine \xc3\xbc");  // valid: unchanged
+    assert_str_eq(back["errors"][2].get<std::string>(), "\\xed\\xa0\\x80");
+    assert_str_eq(back["key\\x80"]["nested"].get<std::string>(), "\\xe2\\x82");
+    assert_int_equal(back["n"].get<int>(), 3);
+    // Valid JSON goes out exactly as nlohmann writes it.
+    nlohmann::json plain = {{"a", "\xc3\xbc\n"}, {"b", {1, 2}}};
+    assert_str_eq(to_json_text(plain), plain.dump());
+}
+
 int main() {
     const CMUnitTest tests[] = {
+        cmocka_unit_test(non_utf8_names),
+        cmocka_unit_test(json_text_is_utf8),
         cmocka_unit_test(json_shape),
         cmocka_unit_test(json_has_every_sample),
         cmocka_unit_test(prometheus_text),
