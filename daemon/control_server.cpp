@@ -11,6 +11,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "contain.h"
 #include "control_commands.h"
 #include "control_socket_file.h"
 #include "daemon.h"
@@ -169,7 +170,7 @@ std::optional<StartError> ControlServer::start() {
 }
 
 void ControlServer::on_accept_cb(evutil_socket_t, short, void* self) {
-    static_cast<ControlServer*>(self)->accept_ready();
+    contain("control accept", [&] { static_cast<ControlServer*>(self)->accept_ready(); });
 }
 
 void ControlServer::on_resume_cb(evutil_socket_t, short, void* self) {
@@ -179,25 +180,35 @@ void ControlServer::on_resume_cb(evutil_socket_t, short, void* self) {
 
 void ControlServer::on_reap_cb(evutil_socket_t, short, void* self) {
     auto* server = static_cast<ControlServer*>(self);
-    std::erase_if(server->clients_, [](const auto& entry) { return entry.second->dead; });
-    if (server->monitors_ == 0) server->daemon_.on_event = nullptr;
+    contain("control", [&] {
+        std::erase_if(server->clients_, [](const auto& entry) { return entry.second->dead; });
+        if (server->monitors_ == 0) server->daemon_.on_event = nullptr;
+    });
 }
 
+// A throw while serving one client ends that client, not the daemon.
 void ControlServer::on_read_cb(evutil_socket_t, short, void* client) {
     auto* c = static_cast<Client*>(client);
-    c->server->read_ready(*c);
+    contain(
+        "control", [&] { c->server->read_ready(*c); },
+        [&] { c->server->close_client(*c, "internal error"); });
 }
 
 void ControlServer::on_write_cb(evutil_socket_t, short, void* client) {
     auto* c = static_cast<Client*>(client);
-    c->server->write_ready(*c);
+    contain(
+        "control", [&] { c->server->write_ready(*c); },
+        [&] { c->server->close_client(*c, "internal error"); });
 }
 
 void ControlServer::on_timeout_cb(evutil_socket_t, short, void* client) {
     auto* c = static_cast<Client*>(client);
     bool idle = c->timer == Client::Timer::Idle;
     c->timer = Client::Timer::None;
-    c->server->close_client(*c, idle ? "idle for too long" : "request line not finished in time");
+    contain("control", [&] {
+        c->server->close_client(*c,
+                                idle ? "idle for too long" : "request line not finished in time");
+    });
 }
 
 void ControlServer::accept_ready() {

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "contain.h"
 #include "control_server.h"
 #include "log.h"
 #include "metrics_http.h"
@@ -288,18 +289,21 @@ void Daemon::setup_signals() {
 
 void Daemon::on_signal_cb(evutil_socket_t sig, short, void* self) {
     auto* daemon = static_cast<Daemon*>(self);
-    switch (sig) {
-        case SIGHUP:
-            daemon->reload();
-            break;
-        case SIGUSR2:
-            LOG_WARNING(
-                "SIGUSR2 with SMALLD_TEST_STALL_SIGNAL=1: stalling the loop for the watchdog test");
-            log::flush();
-            for (;;) pause();
-        default:
-            daemon->shutdown(sig == SIGINT ? "SIGINT" : "SIGTERM");
-    }
+    contain("signal", [&] {
+        switch (sig) {
+            case SIGHUP:
+                daemon->reload();
+                break;
+            case SIGUSR2:
+                LOG_WARNING(
+                    "SIGUSR2 with SMALLD_TEST_STALL_SIGNAL=1: stalling the loop for the "
+                    "watchdog test");
+                log::flush();
+                for (;;) pause();
+            default:
+                daemon->shutdown(sig == SIGINT ? "SIGINT" : "SIGTERM");
+        }
+    });
 }
 
 void Daemon::setup_watchdog() {
@@ -313,7 +317,7 @@ void Daemon::setup_watchdog() {
 }
 
 void Daemon::on_watchdog_cb(evutil_socket_t, short, void*) {
-    notify::watchdog_ping();
+    contain("watchdog", [] { notify::watchdog_ping(); });
 }
 
 std::string Daemon::summary() const {
@@ -477,7 +481,11 @@ void Daemon::shutdown(const char* why) {
 }
 
 void Daemon::on_stop_check_cb(evutil_socket_t, short, void* self) {
-    static_cast<Daemon*>(self)->check_stopped();
+    auto* daemon = static_cast<Daemon*>(self);
+    // Whatever went wrong, a shutdown must still end.
+    contain(
+        "shutdown", [&] { daemon->check_stopped(); },
+        [&] { event_base_loopexit(daemon->base_.get(), nullptr); });
 }
 
 void Daemon::check_stopped() {

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <vector>
 
+#include "contain.h"
 #include "log.h"
 #include "session.h"
 
@@ -101,10 +102,12 @@ void Listener::set_instance(std::shared_ptr<Instance> instance) {
 
 void Listener::on_ready_cb(evutil_socket_t, short, void* self) {
     auto* listener = static_cast<Listener*>(self);
-    if (listener->proto_ == Proto::Tcp)
-        listener->accept_ready();
-    else
-        listener->datagrams_ready();
+    contain(listener->proto_ == Proto::Tcp ? "accept" : "datagram", [&] {
+        if (listener->proto_ == Proto::Tcp)
+            listener->accept_ready();
+        else
+            listener->datagrams_ready();
+    });
 }
 
 void Listener::on_resume_cb(evutil_socket_t, short, void* self) {

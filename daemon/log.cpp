@@ -12,6 +12,7 @@
 #include <ctime>
 #include <vector>
 
+#include "contain.h"
 #include "event_handle.h"
 #include "utf8.h"
 
@@ -116,16 +117,18 @@ void write_all_blocking(const std::string& text) {
 }
 
 void on_tick(evutil_socket_t, short, void*) {
-    auto now = std::chrono::steady_clock::now();
-    for (LogLimiter* limiter : limiters()) limiter->roll(now);
-    // Lines queued quietly (libevent's) while nothing else was logged.
-    if (!state.queue.empty() && !state.scheduled && !state.waiting_for_fd) flush();
+    contain("log", [] {
+        auto now = std::chrono::steady_clock::now();
+        for (LogLimiter* limiter : limiters()) limiter->roll(now);
+        // Lines queued quietly (libevent's) while nothing else was logged.
+        if (!state.queue.empty() && !state.scheduled && !state.waiting_for_fd) flush();
+    });
 }
 
 void on_writable(evutil_socket_t, short, void*) {
     state.waiting_for_fd = false;
     state.scheduled = false;
-    flush();
+    contain("log", [] { flush(); });
 }
 
 // Appends a line to the queue; false when there is no queue yet (start-up).

@@ -43,13 +43,17 @@ void usage(FILE* out) {
 // repeat on every loop iteration.
 smalld::LogLimiter libevent_limiter("libevent", 10, std::chrono::seconds(10), true);
 
-void libevent_log(int severity, const char* message) {
+void libevent_log(int severity, const char* message) noexcept {
     using smalld::LogLevel;
     LogLevel level = severity >= EVENT_LOG_ERR    ? LogLevel::Error
                      : severity >= EVENT_LOG_WARN ? LogLevel::Warning
                      : severity >= EVENT_LOG_MSG  ? LogLevel::Info
                                                   : LogLevel::Debug;
-    libevent_limiter.write(level, "libevent: %s", message);
+    try {
+        libevent_limiter.write(level, "libevent: %s", message);
+    } catch (...) {
+        // Out of memory: the line is lost; throwing into libevent would end us.
+    }
 }
 
 // As many descriptors as the hard limit allows: each session needs one.

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "build_config.h"
+#include "contain.h"
 #include "daemon.h"
 #include "log.h"
 #include "render.h"
@@ -71,9 +72,11 @@ void MetricsServer::on_accept_error_cb(evconnlistener*, void*) {
     int err = errno;
     if (!server) return;
     bool out_of_resources = err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
-    accept_log.write(LogLevel::Warning, "metrics: accept on %s: %s%s",
-                     server->actual_.to_string().c_str(), strerror(err),
-                     out_of_resources ? "; pausing accept for 1s" : "");
+    contain("metrics accept", [&] {
+        accept_log.write(LogLevel::Warning, "metrics: accept on %s: %s%s",
+                         server->actual_.to_string().c_str(), strerror(err),
+                         out_of_resources ? "; pausing accept for 1s" : "");
+    });
     if (!out_of_resources) return;
     evconnlistener_disable(server->listener_);
     event_add(server->resume_.get(), &kAcceptPause);
@@ -85,7 +88,9 @@ void MetricsServer::on_resume_cb(evutil_socket_t, short, void* self) {
 }
 
 void MetricsServer::on_request_cb(evhttp_request* request, void* self) {
-    static_cast<MetricsServer*>(self)->handle(request);
+    // Logged and contained; the request is left to the connection's timeout,
+    // as answering it could touch a request handle() already replied to.
+    contain("metrics", [&] { static_cast<MetricsServer*>(self)->handle(request); });
 }
 
 void MetricsServer::handle(evhttp_request* request) {

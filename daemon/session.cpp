@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "contain.h"
 #include "log.h"
 
 namespace smalld {
@@ -120,13 +121,21 @@ bool Session::send_error(const char* what) {
 
 void Session::on_event_cb(evutil_socket_t, short what, void* self) {
     auto* session = static_cast<Session*>(self);
-    if (what & EV_READ) {
-        SessionTable& table = session->table_;
-        uint64_t id = session->id_;
-        session->on_read();
-        if (!(what & EV_WRITE) || !table.contains(id)) return;  // closed while reading
-    }
-    if (what & EV_WRITE) session->on_write();
+    SessionTable& table = session->table_;
+    uint64_t id = session->id_;
+    // A throw ends this session (if it still exists), not the daemon.
+    contain(
+        "session",
+        [&] {
+            if (what & EV_READ) {
+                session->on_read();
+                if (!(what & EV_WRITE) || !table.contains(id)) return;  // closed while reading
+            }
+            if (what & EV_WRITE) session->on_write();
+        },
+        [&] {
+            if (table.contains(id)) session->close("internal error");
+        });
 }
 
 void Session::on_read() {
@@ -306,7 +315,7 @@ void SessionTable::close_all(const char* reason) {
 }
 
 void SessionTable::on_sweep_cb(evutil_socket_t, short, void* self) {
-    static_cast<SessionTable*>(self)->sweep();
+    contain("session sweep", [&] { static_cast<SessionTable*>(self)->sweep(); });
 }
 
 void SessionTable::sweep() {
