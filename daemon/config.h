@@ -74,6 +74,7 @@ struct InstanceConfig {
     std::string quotes_file;
     std::vector<std::string> quotes;  // loaded from quotes_file; empty = built-in set
     int64_t offset = 0;               // seconds added to the clock (time, daytime)
+    bool status_details = false;      // status: show the config path and last reload
     int config_line = 0;              // line of the section header, for messages
 };
 

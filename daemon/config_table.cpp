@@ -245,6 +245,13 @@ const KeySpec kKeys[] = {
          i->quotes_file = v;
          return true;
      }},
+    {Scope::Instance, "details", "no",
+     "status: also show the config file's path and the last reload's result (which may quote "
+     "the file) to every client the ACL admits",
+     only(ServiceType::Status),
+     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+         return assign(i->status_details, parse_bool(v, e));
+     }},
     {Scope::Instance, "offset", "0", "time, daytime: seconds added to the clock (for testing)",
      only(ServiceType::Time) | only(ServiceType::Daytime),
      [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {

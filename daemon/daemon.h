@@ -59,7 +59,9 @@ class Daemon {
     event_base* base() const { return base_.get(); }
     const char* state() const { return stopping_ ? "stopping" : "running"; }
     const std::string& last_reload() const { return last_reload_; }
-    std::string status_report() const;
+    // The status service's text; `details` adds the config path and the
+    // last reload's result (status's `details = yes`).
+    std::string status_report(bool details) const;
 
     // Every event worth a monitor: session open/close, rejections, reloads.
     std::function<void(const nlohmann::json&)> on_event;

@@ -1,10 +1,13 @@
-// The status service's report: one screen of plain text for people.
+// The status service's report: one screen of plain text for people. The
+// operator's details (config path, last reload) only when asked for: the
+// service answers anyone its ACL admits.
 #include <unistd.h>
 
 #include <cstdio>
 
 #include "build_config.h"
 #include "daemon.h"
+#include "utf8.h"
 
 namespace smalld {
 
@@ -23,15 +26,17 @@ std::string format_uptime(double seconds) {
 
 }  // namespace
 
-std::string Daemon::status_report() const {
+std::string Daemon::status_report(bool details) const {
     std::string out;
     char line[256];
     snprintf(line, sizeof line, "smalld %s, pid %d, up %s, %s\r\n", SMALLD_VERSION, int(getpid()),
              format_uptime(stats_.uptime_seconds()).c_str(), state());
     out += line;
-    snprintf(line, sizeof line, "config %s, last reload: %s\r\n", config_.path.c_str(),
-             last_reload_.c_str());
-    out += line;
+    if (details) {
+        // The path and the error may hold any bytes; the report is UTF-8 text.
+        out += "config " + escape_unprintable(config_.path) +
+               ", last reload: " + escape_unprintable(last_reload_) + "\r\n";
+    }
     snprintf(line, sizeof line, "TCP sessions: %llu open, %llu accepted\r\n\r\n",
              static_cast<unsigned long long>(stats_.conn_current),
              static_cast<unsigned long long>(stats_.conn_accepted_total));
