@@ -4,7 +4,6 @@
 #include <grp.h>
 #include <netinet/in.h>
 #include <pwd.h>
-#include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -273,38 +272,6 @@ void Daemon::drop_privileges() {
     }
     LOG_NOTICE("dropped privileges to user %s (uid %u, gid %u)", config_.daemon.user.c_str(),
                unsigned(uid), unsigned(gid));
-}
-
-void Daemon::setup_signals() {
-    signal(SIGPIPE, SIG_IGN);
-    std::vector<int> sigs = {SIGTERM, SIGINT, SIGHUP};
-    // Test-only: lets the watchdog test stall the loop.
-    if (const char* stall = getenv("SMALLD_TEST_STALL_SIGNAL"); stall && !strcmp(stall, "1"))
-        sigs.push_back(SIGUSR2);
-    for (int sig : sigs) {
-        EventHandle ev(evsignal_new(base_.get(), sig, on_signal_cb, this));
-        event_add(ev.get(), nullptr);
-        signals_.push_back(std::move(ev));
-    }
-}
-
-void Daemon::on_signal_cb(evutil_socket_t sig, short, void* self) {
-    auto* daemon = static_cast<Daemon*>(self);
-    contain("signal", [&] {
-        switch (sig) {
-            case SIGHUP:
-                daemon->reload();
-                break;
-            case SIGUSR2:
-                LOG_WARNING(
-                    "SIGUSR2 with SMALLD_TEST_STALL_SIGNAL=1: stalling the loop for the "
-                    "watchdog test");
-                log::flush();
-                for (;;) pause();
-            default:
-                daemon->shutdown(sig == SIGINT ? "SIGINT" : "SIGTERM");
-        }
-    });
 }
 
 void Daemon::setup_watchdog() {

@@ -60,7 +60,7 @@ class Daemon {
     const char* state() const { return stopping_ ? "stopping" : "running"; }
     const std::string& last_reload() const { return last_reload_; }
     // The status service's text; `details` adds the config path and the
-    // last reload's result (status's `details = yes`).
+    // last reload's result (status's `details = yes`, and SIGUSR1's dump).
     std::string status_report(bool details) const;
 
     // Every event worth a monitor: session open/close, rejections, reloads.
@@ -76,6 +76,8 @@ class Daemon {
     void drop_privileges();
     void emit(const nlohmann::json& event);
     void setup_signals();
+    void on_signal(int sig);
+    void log_status_report(const char* why);
     void setup_watchdog();
     void check_stopped();
     std::string summary() const;

@@ -1,6 +1,6 @@
 // The status service's report: one screen of plain text for people. The
 // operator's details (config path, last reload) only when asked for: the
-// service answers anyone its ACL admits.
+// service answers anyone its ACL admits. SIGUSR1 logs the full report.
 #include <unistd.h>
 
 #include <cstdio>
