@@ -17,6 +17,9 @@ namespace {
 // could destroy the reply in flight).
 constexpr int64_t kLingerMs = 2000;
 constexpr timeval kSweepInterval = {0, 250'000};
+// Queue segments per sendmsg(): 64 chunks, 256 KiB, more than a loopback
+// socket usually takes in one call.
+constexpr int kMaxSegments = 64;
 }  // namespace
 
 char* io_buffer() {
@@ -98,9 +101,7 @@ void Session::update_event() {
 }
 
 void Session::enqueue(const char* data, size_t len) {
-    if (len == 0) return;
-    if (!out_) out_ = std::make_unique<ByteRing>();
-    out_->append(data, len, table_.high_water);
+    out_.append(data, len);
 }
 
 void Session::close(const char* reason) {
@@ -142,9 +143,11 @@ void Session::on_read() {
     char* buf = io_buffer();
     size_t room = kIoBufferSize;
     bool echoing = state_ == State::Open && instance_->service->stream_mode() == StreamMode::Echo;
-    // Never queue more than the high-water mark: a peer that sends without
-    // reading stops being read instead of growing our memory.
-    if (echoing && queued() > 0)
+    // Never read more than the queue has room for, even when it is empty
+    // (what the peer does not take may all stay queued): a peer that sends
+    // without reading stops being read at the high-water mark instead of
+    // growing our memory.
+    if (echoing)
         room = table_.high_water > queued() ? std::min(room, table_.high_water - queued()) : 0;
     if (room == 0) {
         pause_reading(true);
@@ -192,22 +195,26 @@ void Session::echo(const char* data, size_t len) {
 
 bool Session::flush_queue() {
     while (queued() > 0) {
-        iovec parts[2];
+        iovec parts[kMaxSegments];
         msghdr message{};
         message.msg_iov = parts;
-        message.msg_iovlen = static_cast<size_t>(out_->peek(parts));
+        message.msg_iovlen = static_cast<size_t>(out_.peek(parts, kMaxSegments));
+        size_t offered = 0;
+        for (size_t i = 0; i < message.msg_iovlen; ++i) offered += parts[i].iov_len;
         ssize_t n = sendmsg(fd_, &message, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (send_error("write error")) return false;
+        if (n < 0 && send_error("write error")) return false;
+        size_t sent = n > 0 ? static_cast<size_t>(n) : 0;
+        out_.consume(sent);
+        bytes_out_ += sent;
+        instance_->stats->tcp.bytes_written += sent;
+        // The socket took less than offered: it is full, and the next try
+        // would only say EAGAIN.
+        if (sent < offered) {
             want_write(true);
             return true;
         }
-        out_->consume(static_cast<size_t>(n));
-        bytes_out_ += static_cast<size_t>(n);
-        instance_->stats->tcp.bytes_written += static_cast<size_t>(n);
     }
-    // Drained: give the memory back; idle sessions hold no buffer.
-    out_.reset();
+    // Drained: every chunk went back as it emptied; idle sessions hold none.
     want_write(false);
     if (state_ == State::Flushing) {
         message_done();
@@ -319,6 +326,7 @@ void SessionTable::on_sweep_cb(evutil_socket_t, short, void* self) {
 }
 
 void SessionTable::sweep() {
+    chunk_pool_decay();
     int64_t now = monotonic_ms();
     std::vector<std::pair<Session*, const char*>> expired;
     for (auto& [id, s] : sessions_) {

@@ -16,7 +16,7 @@
 #include <unordered_map>
 
 #include "address.h"
-#include "byte_ring.h"
+#include "chunk_queue.h"
 #include "event_handle.h"
 #include "instance.h"
 
@@ -52,7 +52,7 @@ class Session {
     int64_t active_ms() const { return active_ms_; }
     uint64_t bytes_in() const { return bytes_in_; }
     uint64_t bytes_out() const { return bytes_out_; }
-    size_t queued() const { return out_ ? out_->size() : 0; }
+    size_t queued() const { return out_.size(); }
     State state() const { return state_; }
 
   private:
@@ -84,7 +84,7 @@ class Session {
     int64_t active_ms_;
     uint64_t bytes_in_ = 0;
     uint64_t bytes_out_ = 0;
-    std::unique_ptr<ByteRing> out_;  // bytes the peer has not taken; only while there are some
+    ChunkQueue out_;  // bytes the peer has not taken, at most high_water (or one message)
     struct event event_;
 };
 
@@ -113,6 +113,8 @@ class SessionTable {
     event_base* base() const { return base_; }
     Stats& stats() { return stats_; }
     bool log_connections = true;
+    // output_buffer: the most an echo session queues. A session reads no more
+    // than it has room to queue, and stops reading when the queue is full.
     size_t high_water = 64 * 1024;
     // Called when a session opens and after it closed, for logs and monitors.
     std::function<void(const Session&)> on_open;

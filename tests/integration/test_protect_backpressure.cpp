@@ -26,11 +26,11 @@ constexpr bool kSanitized = true;  // redzones, shadow memory, quarantine
 #else
 constexpr bool kSanitized = false;
 #endif
-// What each stuck session may cost: its queue, which grows by doubling, so
-// the allocator may keep the halves it outgrew (1.5 times the mark), plus the
+// What each stuck session may cost: its queue (in 4 KiB chunks, at most one
+// more than its bytes need), a quarter of it for the allocator, plus the
 // session itself, its events and socket bookkeeping; AddressSanitizer's
 // allocator needs up to twice that.
-constexpr long kPerSessionKiB = (kOutputBufferKiB * 3 / 2 + 8) * (kSanitized ? 2 : 1);
+constexpr long kPerSessionKiB = (kOutputBufferKiB * 5 / 4 + 8) * (kSanitized ? 2 : 1);
 
 std::vector<int> connect_non_readers(uint16_t port, int n) {
     std::vector<int> fds;
