@@ -98,6 +98,13 @@ bool HeldConn::open(uint64_t now) {
         fail(errno);
         return true;
     }
+    // Before connect, so the window the connection advertises is small too.
+    if (uint32_t size = run_.options().rcvbuf) {
+        if (setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &size, sizeof size) != 0) {
+            fail(errno);
+            return true;
+        }
+    }
     if (int err = start_connect(fd_, run_.target())) {
         fail(err);
         return true;

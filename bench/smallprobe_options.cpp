@@ -33,7 +33,7 @@ constexpr ModeName kModes[] = {
     {"slowread", Mode::SlowRead, ReplyCheck::AnyBytes},
 };
 
-enum LongOnly { kStrict = 256, kServerPid };
+enum LongOnly { kStrict = 256, kServerPid, kRcvbuf };
 
 constexpr option kLongOptions[] = {
     {"udp", no_argument, nullptr, 'u'},
@@ -47,6 +47,7 @@ constexpr option kLongOptions[] = {
     {"timeout", required_argument, nullptr, 'w'},
     {"json", no_argument, nullptr, 'j'},
     {"server-pid", required_argument, nullptr, kServerPid},
+    {"rcvbuf", required_argument, nullptr, kRcvbuf},
     {"strict", no_argument, nullptr, kStrict},
     {"help", no_argument, nullptr, 'h'},
     {"version", no_argument, nullptr, 'V'},
@@ -137,6 +138,13 @@ bool apply_option(int letter, const char* value, Options* o, std::string* error)
             o->server_pid = static_cast<int>(*n);
             return true;
         }
+        case kRcvbuf: {
+            auto n = parse_size(shown);
+            if (!n || *n < 1024 || *n > (64u << 20))
+                return fail(error, "--rcvbuf: expected a size of 1k to 64M, got \"" + shown + "\"");
+            o->rcvbuf = static_cast<uint32_t>(*n);
+            return true;
+        }
         default:
             return fail(error, "unknown option (see smallprobe --help)");
     }
@@ -162,6 +170,8 @@ bool validate(Options* o, std::string* error) {
         return fail(error, "line mode needs a request template, e.g. -t 'PING\\r\\n'");
     if (o->mode != Mode::Line && !o->request.empty())
         return fail(error, "-t applies to line mode only");
+    if (o->rcvbuf && o->mode != Mode::Idle && o->mode != Mode::SlowRead)
+        return fail(error, "--rcvbuf applies to idle and slowread modes");
     return true;
 }
 
@@ -263,6 +273,7 @@ void print_usage(FILE* out) {
         "  -u, --udp              use UDP\n"
         "  -j, --json             print one JSON object instead of the summary\n"
         "      --server-pid PID   also report the server's CPU time per request and RSS\n"
+        "      --rcvbuf SIZE      idle, slowread: each connection's receive buffer (SO_RCVBUF)\n"
         "      --strict           chargen: the stream must start with line 0\n"
         "  -h, --help             this help\n"
         "  -V, --version          print the version\n"

@@ -28,6 +28,7 @@ struct Options {
     uint64_t timeout_ns = 2000000000ull;
     bool json = false;
     int server_pid = 0;
+    uint32_t rcvbuf = 0;  // SO_RCVBUF of idle and slowread connections; 0: the kernel's
     bool strict_chargen = false;
     std::string target;
     HostPort endpoint;
