@@ -13,12 +13,11 @@
 #include <cctype>
 #include <cstring>
 #include <deque>
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include "config_table.h"
 #include "parse.h"
+#include "regular_file.h"
 
 namespace smalld {
 
@@ -340,10 +339,11 @@ class Builder {
         int key_line = section.line;
         for (const auto& entry : section.entries)
             if (entry.key == "quotes") key_line = entry.line;
-        std::ifstream in(instance.quotes_file);
-        if (!in) {
-            error(key_line,
-                  "quotes: cannot read \"" + instance.quotes_file + "\": " + std::strerror(errno));
+        std::string reason;
+        std::optional<std::string> contents =
+            read_regular_file(instance.quotes_file, kMaxConfigFileBytes, &reason);
+        if (!contents) {
+            error(key_line, "quotes: " + instance.quotes_file + ": " + reason);
             return;
         }
         std::string line, quote;
@@ -361,7 +361,11 @@ class Builder {
             quote.clear();
             quote_start = line_no + 1;
         };
-        while (std::getline(in, line)) {
+        for (size_t at = 0; at < contents->size();) {
+            size_t end = contents->find('\n', at);
+            if (end == std::string::npos) end = contents->size();
+            line.assign(*contents, at, end - at);
+            at = end + 1;
             ++line_no;
             if (!line.empty() && line.back() == '\r') line.pop_back();
             if (line == "%") {
@@ -439,15 +443,14 @@ ConfigResult parse_config(const std::string& text, const std::string& path) {
 }
 
 ConfigResult load_config(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
+    std::string reason;
+    std::optional<std::string> text = read_regular_file(path, kMaxConfigFileBytes, &reason);
+    if (!text) {
         ConfigResult result;
-        result.errors.push_back({path, 0, std::string("cannot read: ") + std::strerror(errno)});
+        result.errors.push_back({path, 0, reason});
         return result;
     }
-    std::stringstream text;
-    text << in.rdbuf();
-    return parse_config(text.str(), path);
+    return parse_config(*text, path);
 }
 
 }  // namespace smalld
