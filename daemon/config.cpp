@@ -82,8 +82,9 @@ std::string ConfigError::to_string() const {
 
 namespace {
 
-constexpr int kMaxLine = 8192;
 constexpr size_t kMaxNameLength = 32;
+// inih's buffer: the longest line, its CR LF and a NUL.
+constexpr int kIniBuffer = int(kMaxConfigLine) + 3;
 
 struct RawEntry {
     std::string key;
@@ -167,8 +168,18 @@ struct Reader {
         current.assign(text, pos, stop - pos);
         pos = stop;
         ++line;
-        if (current.size() + 1 >= static_cast<size_t>(size)) {
-            error(line, "line longer than " + std::to_string(size - 3) + " characters");
+        size_t length = current.size();
+        if (length > 0 && current[length - 1] == '\n') --length;
+        if (length > 0 && current[length - 1] == '\r') --length;
+        if (length > kMaxConfigLine) {
+            error(line, "line longer than " + std::to_string(kMaxConfigLine) + " bytes");
+            current = "\n";
+        } else if (current.size() + 1 > static_cast<size_t>(size)) {
+            // Only with an inih that ignores ini_initial_alloc: say so rather
+            // than cut the line.
+            error(line, "line of " + std::to_string(length) +
+                            " bytes: the INI library's buffer holds only " +
+                            std::to_string(size - 3));
             current = "\n";
         }
         if (current.find('\0') != std::string::npos) {
@@ -425,7 +436,11 @@ ConfigResult parse_config(const std::string& text, const std::string& path) {
     ini_allow_multiline = false;
     ini_use_stack = false;
     ini_allow_realloc = false;
-    ini_max_line = kMaxLine;
+    // With realloc off, inih reads every line into a heap buffer of
+    // ini_initial_alloc bytes (200 by default), whatever ini_max_line says:
+    // both are set, or lines stop at 197 bytes.
+    ini_max_line = kIniBuffer;
+    ini_initial_alloc = kIniBuffer;
     ini_stop_on_first_error = false;
 
     Reader reader{text, path, result.errors};

@@ -107,6 +107,10 @@ ConfigResult load_config(const std::string& path);
 // Same, from text already in memory (tests, fuzzers). `path` names it in errors.
 ConfigResult parse_config(const std::string& text, const std::string& path);
 
+// The longest line of a configuration file, without its line ending
+// (smalld.ini(5)); a longer line is an error at its line.
+static constexpr size_t kMaxConfigLine = 8192;
+
 // The longest quote qotd accepts (RFC 865: 512 characters).
 static constexpr size_t kMaxQuoteLength = 512;
 

@@ -136,6 +136,29 @@ static void empty_and_comment_only(void**) {
     assert_true(bom.ok());
 }
 
+static void lines_up_to_the_maximum(void**) {
+    // Twenty prefixes, 27 bytes each: far over inih's default of 200 bytes.
+    std::string list;
+    for (int i = 0; i < 20; ++i) list += "2001:db8:" + std::to_string(1000 + i) + ":abcd::/64, ";
+    auto r = parse("[echo]\nallow = " + list + "127.0.0.0/8\n");
+    if (!r.ok()) fprintf(stderr, "%s", errors_of(r).c_str());
+    assert_true(r.ok());
+    assert_int_equal(r.config->instances[0].allow.size(), 21);
+    // Exactly kMaxConfigLine bytes, with either line ending, then one more.
+    std::string head = "allow = 127.0.0.0/8,";
+    std::string line = head + std::string(kMaxConfigLine - head.size() - 3, ' ') + "::1";
+    assert_int_equal(line.size(), kMaxConfigLine);
+    for (const char* end : {"\n", "\r\n", ""}) {
+        auto ok = parse("[echo]\n" + line + end);
+        if (!ok.ok()) fprintf(stderr, "%s", errors_of(ok).c_str());
+        assert_true(ok.ok());
+        assert_int_equal(ok.config->instances[0].allow.size(), 2);
+        auto over = parse("[echo]\n" + line + " " + end + "[discard]\n");
+        assert_int_equal(over.errors.size(), 1);
+        assert_str_eq(over.errors[0].to_string(), "t.ini:2: line longer than 8192 bytes");
+    }
+}
+
 static void quotes_file(void**) {
     char path[] = "/tmp/smalld-quotes.XXXXXX";
     int fd = mkstemp(path);
@@ -181,6 +204,7 @@ int main() {
         cmocka_unit_test(garbage_line_in_good_section),
         cmocka_unit_test(long_lines_and_nul),
         cmocka_unit_test(empty_and_comment_only),
+        cmocka_unit_test(lines_up_to_the_maximum),
         cmocka_unit_test(quotes_file),
         cmocka_unit_test(missing_file),
     };
