@@ -115,6 +115,7 @@ struct Reader {
     std::string current;  // the raw text of the current line
     RawSection* section = nullptr;
     bool broken_section = false;
+    size_t headers = 0;  // section headers seen, good or bad
 
     void error(int at, std::string message) { errors.push_back({path, at, std::move(message)}); }
 
@@ -129,6 +130,7 @@ struct Reader {
         auto close = header.find(']');
         broken_section = true;
         section = nullptr;
+        ++headers;
         if (close == std::string_view::npos) {
             error(line, "section header without a closing ]");
             return;
@@ -216,6 +218,10 @@ struct Reader {
         section->entries.push_back({name, value, line});
     }
 };
+
+bool is_fixed_section(std::string_view name) {
+    return name == "daemon" || name == "control" || name == "metrics";
+}
 
 char* reader_callback(char* buffer, int size, void* stream) {
     return static_cast<Reader*>(stream)->next_line(buffer, size);
@@ -447,7 +453,17 @@ ConfigResult parse_config(const std::string& text, const std::string& path) {
     ini_parse_stream(reader_callback, &reader, handler_callback, &reader);
 
     Builder builder(path, result.errors);
-    for (const auto& section : reader.sections) builder.add(section);
+    bool has_instance = false;
+    for (const auto& section : reader.sections) {
+        builder.add(section);
+        has_instance |= !is_fixed_section(section.name);
+    }
+    // An empty file, a file cut short before its first service: serving
+    // nothing is never what was meant.
+    if (!has_instance && reader.headers == reader.sections.size())
+        result.errors.push_back({path, 0,
+                                 "no instance: smalld serves only the service sections of the "
+                                 "file, such as [echo], and there is none"});
     Config config = builder.finish();
     if (result.errors.empty()) result.config = std::move(config);
     std::stable_sort(result.errors.begin(), result.errors.end(),

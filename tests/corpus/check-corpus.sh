@@ -1,6 +1,7 @@
 #!/bin/sh
 # Checks `smalld -t` against the corpus: every file in bad/ must fail with exit
-# 78 and report each "; expect: LINE: TEXT" comment as "FILE:LINE: TEXT...";
+# 78 and report each "; expect: LINE: TEXT" comment as "FILE:LINE: TEXT..."
+# (LINE 0: "FILE: TEXT...", an error about the file as a whole);
 # every file in good/ must pass with "configuration OK".
 set -u
 smalld=$1
@@ -21,8 +22,10 @@ for file in "$dir"/bad/*.ini; do
     grep '^; expect: ' "$file" | sed 's/^; expect: //' | while IFS= read -r want; do
         line=${want%%:*}
         text=${want#*: }
-        if ! printf '%s\n' "$out" | grep -qF -- "$file:$line: $text"; then
-            echo "FAIL $file: missing \"$file:$line: $text\" in:"; printf '%s\n' "$out"
+        where="$file:$line"
+        [ "$line" = 0 ] && where=$file  # the file as a whole
+        if ! printf '%s\n' "$out" | grep -qF -- "$where: $text"; then
+            echo "FAIL $file: missing \"$where: $text\" in:"; printf '%s\n' "$out"
             exit 1
         fi
     done || failures=$((failures + 1))

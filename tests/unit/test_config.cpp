@@ -129,9 +129,18 @@ static void long_lines_and_nul(void**) {
 }
 
 static void empty_and_comment_only(void**) {
-    auto r = parse("; nothing here\n# nor here\n\n");
-    assert_true(r.ok());
-    assert_int_equal(r.config->instances.size(), 0);
+    // Nothing to serve is an error, not an empty daemon.
+    for (const char* text : {"", "; nothing here\n# nor here\n\n", "[daemon]\n[control]\n"}) {
+        auto r = parse(text);
+        assert_false(r.ok());
+        assert_int_equal(r.errors.size(), 1);
+        assert_int_equal(r.errors[0].line, 0);
+        assert_non_null(strstr(r.errors[0].to_string().c_str(), "t.ini: no instance:"));
+    }
+    // A broken header is reported as such, without a second error.
+    auto broken = parse("[Echo]\n");
+    assert_int_equal(broken.errors.size(), 1);
+    assert_non_null(strstr(broken.errors[0].message.c_str(), "section names"));
     auto bom = parse("\xEF\xBB\xBF[echo]\n");
     assert_true(bom.ok());
 }
