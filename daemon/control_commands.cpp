@@ -125,8 +125,11 @@ CommandReply cmd_conn_kill(Daemon& d, const CommandArgs& args) {
     return ok({{"killed", id}});
 }
 
-CommandReply cmd_reload(Daemon& d, const CommandArgs&) {
-    ReloadResult result = d.reload();
+CommandReply cmd_reload(Daemon& d, const CommandArgs& args) {
+    if (!args.empty() && args[0] != "--force")
+        return CommandReply::failure("usage",
+                                     "reload: the only option is --force, got \"" + args[0] + "\"");
+    ReloadResult result = d.reload(!args.empty());
     if (result.ok) return ok({{"changes", result.changes}});
     CommandReply reply = CommandReply::failure(
         "failed", "reload failed with " + std::to_string(result.errors.size()) +
@@ -163,7 +166,8 @@ constexpr ControlCommand kCommands[] = {
     {"listeners", ControlLevel::Read, 0, 0, "listeners", "every listening socket", cmd_listeners},
     {"conns", ControlLevel::Read, 0, 0, "conns", "live TCP sessions", cmd_conns},
     {"conn kill", ControlLevel::Admin, 1, 1, "conn kill ID", "close one session", cmd_conn_kill},
-    {"reload", ControlLevel::Admin, 0, 0, "reload", "re-read the configuration", cmd_reload},
+    {"reload", ControlLevel::Admin, 0, 1, "reload [--force]", "re-read the configuration",
+     cmd_reload},
     {"log-level", ControlLevel::Admin, 1, 1, "log-level LEVEL", "change the log level",
      cmd_log_level},
     {"monitor", ControlLevel::Read, 0, 0, "monitor", "stream events until the client leaves",

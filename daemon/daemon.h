@@ -45,7 +45,9 @@ class Daemon {
     // Runs until shutdown; returns the exit code.
     int run();
 
-    ReloadResult reload();
+    // Re-reads the file (reload.cpp). Unless forced, a reload that would close
+    // every running listener is refused.
+    ReloadResult reload(bool force = false);
     void shutdown(const char* why);
     void set_log_level(LogLevel level);
     // -l was given: the file's log_level no longer applies, not even on reload.

@@ -1,6 +1,8 @@
 // Reload: the file is parsed into a new Config; nothing changes until every
 // socket the new configuration needs is bound. Listeners that did not change
 // are kept, new ones opened, removed ones closed; sessions are never dropped.
+// A reload after which none of the running listeners would remain (a file
+// cut short, every address changed) is refused unless forced.
 
 #include <nlohmann/json.hpp>
 #include <set>
@@ -11,7 +13,7 @@
 
 namespace smalld {
 
-ReloadResult Daemon::reload() {
+ReloadResult Daemon::reload(bool force) {
     ReloadResult result;
     if (stopping_) {
         result.errors.push_back("shutting down");
@@ -19,7 +21,7 @@ ReloadResult Daemon::reload() {
     }
     notify::reloading();
     ++stats_.reload_total;
-    LOG_NOTICE("reloading %s", config_.path.c_str());
+    LOG_NOTICE("reloading %s%s", config_.path.c_str(), force ? " (forced)" : "");
     ConfigResult parsed = load_config(config_.path);
     auto fail = [&](std::vector<std::string> errors) {
         ++stats_.reload_failed_total;
@@ -71,6 +73,14 @@ ReloadResult Daemon::reload() {
             }
         }
     }
+
+    // None of the running listeners would remain: a file cut short, or every
+    // address changed at once. Only on purpose.
+    if (!force && !listeners_.empty() && kept.empty())
+        return fail({config_.path + ": reload refused: it would close every listener (" +
+                     std::to_string(listeners_.size()) + " open now) and open " +
+                     std::to_string(opened.size()) +
+                     " new ones; if that is intended, run \"smallctl reload --force\""});
 
     // Commit.
     for (auto& [name, instance] : instances) register_instance(*instance);

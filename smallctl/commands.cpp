@@ -30,10 +30,11 @@ const std::vector<Command>& commands() {
          "the last activity, and bytes in and out. The id is what \"conn kill\" takes."},
         {"conn kill", 1, 1, "conn kill ID", "close one session (admin)",
          "Close the session with this id (see \"smallctl conns\") at once."},
-        {"reload", 0, 0, "reload", "re-read the configuration (admin)",
+        {"reload", 0, 1, "reload [--force]", "re-read the configuration (admin)",
          "Re-read the configuration file, as SIGHUP does, and wait for the result: the "
          "changes, one per line, or every error with its file and line, in which case the "
-         "previous configuration stays in force and smallctl exits 1."},
+         "previous configuration stays in force and smallctl exits 1. A reload after which "
+         "none of the running listeners would remain is refused unless --force is given."},
         {"log-level", 1, 1, "log-level LEVEL", "change the log level (admin)",
          "Change the log level until the next restart or a reload that changes log_level: "
          "error, warning, notice, info or debug."},
@@ -226,7 +227,7 @@ std::string usage_summary() {
         "commands (any unambiguous prefix; status from sta):\n";
     char line[160];
     for (const Command* c : all_commands()) {
-        snprintf(line, sizeof line, "  %-16s %.*s\n", std::string(c->usage).c_str(),
+        snprintf(line, sizeof line, "  %-18s %.*s\n", std::string(c->usage).c_str(),
                  int(c->help.size()), c->help.data());
         out += line;
     }
