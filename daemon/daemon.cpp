@@ -90,10 +90,10 @@ std::shared_ptr<Instance> Daemon::prepare_instance(const InstanceConfig& config)
 // From here on the instance is served: its counters and per-source state exist.
 void Daemon::register_instance(Instance& instance) {
     const InstanceConfig& config = instance.config;
-    instance.stats = &stats_.instance(config.name, config.type);
+    instance.stats = stats_.record(config.name, config.type);
     auto& state = states_[config.name];
-    if (!state) state = std::make_unique<InstanceState>();
-    instance.state = state.get();
+    if (!state) state = std::make_shared<InstanceState>();
+    instance.state = state;
 }
 
 void Daemon::apply_daemon_settings() {

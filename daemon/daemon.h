@@ -72,6 +72,7 @@ class Daemon {
     std::shared_ptr<Instance> build_instance(const InstanceConfig& config);
     std::shared_ptr<Instance> prepare_instance(const InstanceConfig& config);
     void register_instance(Instance& instance);
+    void forget_removed_instances();
     std::optional<StartError> adopt_passed_sockets(
         std::map<std::string, std::vector<std::unique_ptr<Listener>>>& passed);
     void apply_daemon_settings();
@@ -93,7 +94,7 @@ class Daemon {
     EventBaseHandle base_;
     std::unique_ptr<SessionTable> sessions_;
     ListenerContext context_;
-    std::map<std::string, std::unique_ptr<InstanceState>> states_;
+    std::map<std::string, std::shared_ptr<InstanceState>> states_;
     std::map<std::string, std::shared_ptr<Instance>> instances_;
     std::vector<std::unique_ptr<Listener>> listeners_;
     std::vector<EventHandle> signals_;

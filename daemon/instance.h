@@ -20,8 +20,10 @@ struct InstanceState {
 struct Instance {
     InstanceConfig config;
     std::unique_ptr<Service> service;
-    InstanceStats* stats = nullptr;
-    InstanceState* state = nullptr;
+    // Shared by every generation of the instance with the same name; the
+    // daemon forgets them once no Instance holds them.
+    std::shared_ptr<InstanceStats> stats;
+    std::shared_ptr<InstanceState> state;
 };
 
 }  // namespace smalld

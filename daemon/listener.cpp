@@ -72,6 +72,10 @@ std::string Listener::key() const {
            (origin_ == Origin::Systemd ? " systemd" : "");
 }
 
+bool Listener::can_serve(Proto proto, const SockAddr& configured) const {
+    return origin_ == Origin::Config && proto_ == proto && configured_ == configured;
+}
+
 void Listener::start(event_base* base) {
     if (proto_ == Proto::Udp) {
         // On every UDP socket, systemd's too: the destination of each datagram,

@@ -44,16 +44,29 @@ void ProtoStats::reset_counters() {
     sessions_current = current;
 }
 
-InstanceStats& Stats::instance(std::string_view name, ServiceType type) {
+std::shared_ptr<InstanceStats> Stats::record(std::string_view name, ServiceType type) {
     auto it = instances.find(name);
     if (it == instances.end()) {
-        auto record = std::make_unique<InstanceStats>();
+        auto record = std::make_shared<InstanceStats>();
         record->name = name;
         it = instances.emplace(std::string(name), std::move(record)).first;
     }
     it->second->type = type;
     it->second->configured = true;
-    return *it->second;
+    return it->second;
+}
+
+size_t Stats::drop_unused() {
+    size_t dropped = 0;
+    for (auto it = instances.begin(); it != instances.end();) {
+        if (it->second.use_count() == 1) {
+            it = instances.erase(it);
+            ++dropped;
+        } else {
+            ++it;
+        }
+    }
+    return dropped;
 }
 
 double Stats::uptime_seconds() const {

@@ -54,11 +54,16 @@ struct Stats {
     uint64_t control_commands_total = 0;
     uint64_t control_denied_total = 0;
     uint64_t control_events_dropped_total = 0;  // monitor events lost to slow monitors
-    std::map<std::string, std::unique_ptr<InstanceStats>, std::less<>> instances;
+    // Every instance's record, shared with the daemon's Instances (and so
+    // with their sessions and listeners).
+    std::map<std::string, std::shared_ptr<InstanceStats>, std::less<>> instances;
 
-    // Finds or creates the record for an instance; the reference stays valid
-    // for the life of the Stats.
-    InstanceStats& instance(std::string_view name, ServiceType type);
+    // Finds or creates the record for an instance.
+    std::shared_ptr<InstanceStats> record(std::string_view name, ServiceType type);
+    InstanceStats& instance(std::string_view name, ServiceType type) { return *record(name, type); }
+    // Forgets the records nothing else holds: instances a reload removed,
+    // whose sessions have all closed. Their series vanish. Returns how many.
+    size_t drop_unused();
     double uptime_seconds() const;
     void reset_counters();
 };
