@@ -60,12 +60,12 @@ bool udp_destination_is_suspect(const msghdr& received) {
     return false;
 }
 
-size_t udp_reply_cap(size_t request, double factor, const SockAddr& peer) {
+size_t udp_reply_cap(size_t request, double factor, const SockAddr& peer, size_t floor) {
     bool ipv6 =
         peer.family() == AF_INET6 &&
         !IN6_IS_ADDR_V4MAPPED(&reinterpret_cast<const sockaddr_in6*>(&peer.storage)->sin6_addr);
     size_t most = ipv6 ? 65535 - 8 : 65535 - 20 - 8;
-    double allowed = std::max(double(request) * factor, 32.0);
+    double allowed = std::max(double(request) * factor, double(floor));
     return allowed >= double(most) ? most : static_cast<size_t>(allowed);
 }
 

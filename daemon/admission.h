@@ -29,10 +29,10 @@ bool udp_source_is_suspect(const SockAddr& peer);
 bool udp_destination_is_suspect(const msghdr& received);
 
 // The amplification cap: the most a reply to a `request`-byte datagram from
-// `peer` may carry, max(request x factor, 32) bytes, and never more than UDP
-// carries: 65507 bytes over IPv4, 65527 over IPv6 (which counts only what
-// follows its header).
-size_t udp_reply_cap(size_t request, double factor, const SockAddr& peer);
+// `peer` may carry, max(request x factor, floor) bytes (the floor is 32, or
+// the type's base reply), and never more than UDP carries: 65507 bytes over
+// IPv4, 65527 over IPv6 (which counts only what follows its header).
+size_t udp_reply_cap(size_t request, double factor, const SockAddr& peer, size_t floor = 32);
 
 // Milliseconds on a coarse monotonic clock: cheap enough for every datagram.
 int64_t monotonic_ms();

@@ -18,55 +18,22 @@
 #include "config_table.h"
 #include "parse.h"
 #include "regular_file.h"
+#include "service_registry.h"
 
 namespace smalld {
 
 const char* to_string(ServiceType type) {
-    switch (type) {
-        case ServiceType::Echo:
-            return "echo";
-        case ServiceType::Discard:
-            return "discard";
-        case ServiceType::Chargen:
-            return "chargen";
-        case ServiceType::Qotd:
-            return "qotd";
-        case ServiceType::Daytime:
-            return "daytime";
-        case ServiceType::Time:
-            return "time";
-        case ServiceType::Status:
-            return "status";
-    }
-    return "?";
+    return service_spec(type).name;
 }
 
 std::optional<ServiceType> service_type_from(std::string_view name) {
-    for (auto type :
-         {ServiceType::Echo, ServiceType::Discard, ServiceType::Chargen, ServiceType::Qotd,
-          ServiceType::Daytime, ServiceType::Time, ServiceType::Status})
-        if (name == to_string(type)) return type;
+    for (const auto& spec : service_specs())
+        if (name == spec.name) return spec.type;
     return std::nullopt;
 }
 
 uint16_t standard_port(ServiceType type) {
-    switch (type) {
-        case ServiceType::Echo:
-            return 7;
-        case ServiceType::Discard:
-            return 9;
-        case ServiceType::Chargen:
-            return 19;
-        case ServiceType::Qotd:
-            return 17;
-        case ServiceType::Daytime:
-            return 13;
-        case ServiceType::Time:
-            return 37;
-        case ServiceType::Status:
-            return 9007;
-    }
-    return 0;
+    return service_spec(type).standard_port;
 }
 
 const InstanceConfig* Config::find(std::string_view name) const {
@@ -322,9 +289,7 @@ class Builder {
                                         "type; an instance of another name needs type = ...");
             else {
                 error(type_line,
-                      "type: expected echo, discard, chargen, qotd, daytime, time or "
-                      "status, got \"" +
-                          type_name + "\"");
+                      "type: expected " + service_type_names() + ", got \"" + type_name + "\"");
                 // Every error is reported, not just the first: check the rest of
                 // the section too, though which type-specific keys apply is unknown.
                 apply(section, Scope::Instance, &instance, /*type_known=*/false);
@@ -337,18 +302,21 @@ class Builder {
                 apply_default(key, &instance);
         apply(section, Scope::Instance, &instance);
         if (!has_tcp && !has_udp) default_listeners(instance);
+        if (std::string problem = service_spec(instance.type).check(instance); !problem.empty())
+            error(section.line, "[" + section.name + "]: " + problem);
         if (!instance.quotes_file.empty()) load_quotes(instance, section);
         config_.instances.push_back(std::move(instance));
     }
 
     static void default_listeners(InstanceConfig& instance) {
-        bool loopback = instance.type == ServiceType::Status;
-        std::string port = std::to_string(standard_port(instance.type));
+        const ServiceSpec& spec = service_spec(instance.type);
+        bool loopback = spec.loopback_default;
+        std::string port = std::to_string(spec.standard_port);
         std::string ignored;
         for (const char* host : {loopback ? "127.0.0.1" : "0.0.0.0", loopback ? "[::1]" : "[::]"}) {
             auto addr = parse_endpoint(std::string(host) + ":" + port, &ignored);
-            instance.tcp.push_back(*addr);
-            instance.udp.push_back(*addr);
+            if (spec.tcp) instance.tcp.push_back(*addr);
+            if (spec.udp) instance.udp.push_back(*addr);
         }
     }
 

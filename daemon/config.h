@@ -17,7 +17,7 @@ namespace smalld {
 
 using Duration = std::chrono::milliseconds;
 
-enum class ServiceType { Echo, Discard, Chargen, Qotd, Daytime, Time, Status };
+enum class ServiceType { Echo, Discard, Chargen, Qotd, Daytime, Time, Status, Stamp };
 
 const char* to_string(ServiceType type);
 std::optional<ServiceType> service_type_from(std::string_view name);
@@ -25,6 +25,8 @@ std::optional<ServiceType> service_type_from(std::string_view name);
 uint16_t standard_port(ServiceType type);
 
 enum class DaytimeFormat { Ctime, Rfc3339, Rfc822 };
+enum class StampAuth { None, Required, Optional };
+enum class StampTimestamp { Ntp, Ptp };
 
 struct Rate {
     double per_second = 50;  // 0 = unlimited
@@ -75,7 +77,14 @@ struct InstanceConfig {
     std::vector<std::string> quotes;  // loaded from quotes_file; empty = built-in set
     int64_t offset = 0;               // seconds added to the clock (time, daytime)
     bool status_details = false;      // status: show the config path and last reload
-    int config_line = 0;              // line of the section header, for messages
+    StampAuth stamp_auth = StampAuth::None;
+    std::string stamp_key_file;
+    std::string stamp_key;  // the bytes of stamp_key_file
+    bool stamp_stateful = false;
+    StampTimestamp stamp_timestamp = StampTimestamp::Ntp;
+    unsigned stamp_sessions = 1024;
+    Duration stamp_session_timeout{300'000};
+    int config_line = 0;  // line of the section header, for messages
 };
 
 struct Config {

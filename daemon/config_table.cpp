@@ -1,10 +1,18 @@
 #include "config_table.h"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 
 #include "build_config.h"
 #include "parse.h"
+#include "service_registry.h"
 
 namespace smalld {
 
@@ -26,6 +34,56 @@ namespace {
 
 constexpr unsigned only(ServiceType type) {
     return 1u << static_cast<unsigned>(type);
+}
+
+// The types that serve TCP, from the service registry: the TCP keys apply to
+// them only, so `tcp =` in a UDP-only type's section is an error.
+unsigned tcp_types() {
+    unsigned types = 0;
+    for (const auto& spec : service_specs())
+        if (spec.tcp) types |= only(spec.type);
+    return types;
+}
+
+// The key of an authenticated STAMP reflector: the file's bytes, a final
+// newline removed. Like ssh, refused when others than the owner may read it.
+bool load_stamp_key(InstanceConfig& instance, std::string_view path, std::string* error) {
+    instance.stamp_key_file = path;
+    instance.stamp_key.clear();
+    if (path.empty()) return true;
+    std::string name(path);
+    int fd = open(name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    struct stat st {};
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        *error = "cannot read \"" + name + "\": " + std::strerror(errno);
+        if (fd >= 0) close(fd);
+        return false;
+    }
+    std::string problem;
+    if (!S_ISREG(st.st_mode))
+        problem = "is not a regular file";
+    else if (st.st_mode & 077) {
+        char mode[8];
+        snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 07777));
+        problem = std::string("has mode ") + mode +
+                  "; a key must be readable by its owner only (chmod 600)";
+    } else if (st.st_size == 0 || st.st_size > 4096)
+        problem = "must hold 1 to 4096 bytes";
+    if (problem.empty()) {
+        std::string key(size_t(st.st_size), '\0');
+        ssize_t n = read(fd, key.data(), key.size());
+        if (n != st.st_size)
+            problem = "could not be read whole";
+        else {
+            if (key.back() == '\n') key.pop_back();
+            if (key.empty()) problem = "holds only a newline";
+            instance.stamp_key = std::move(key);
+        }
+    }
+    close(fd);
+    if (problem.empty()) return true;
+    *error = "\"" + name + "\" " + problem;
+    return false;
 }
 
 // Assigns a parsed value, or reports why it could not be parsed.
@@ -150,13 +208,16 @@ const KeySpec kKeys[] = {
      }},
     // Every instance section.
     {Scope::Instance, "type", nullptr,
-     "echo | discard | chargen | qotd | daytime | time | status; defaults to the section name", 0,
+     "echo | discard | chargen | qotd | daytime | time | status | stamp; defaults to the section "
+     "name",
+     0,
      [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
          (void)i, (void)v, (void)e;
          return true; /* resolved before the other keys */
      }},
     {Scope::Instance, "tcp", nullptr,
-     "list of ADDRESS:PORT to serve over TCP; port 0 = chosen by the kernel", 0,
+     "list of ADDRESS:PORT to serve over TCP; port 0 = chosen by the kernel (not stamp: UDP only)",
+     tcp_types(),
      [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
          return apply_addresses(i->tcp, v, e);
      }},
@@ -174,12 +235,13 @@ const KeySpec kKeys[] = {
      [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
          return apply_cidrs(i->deny, v, e);
      }},
-    {Scope::Instance, "max_connections", "1024", "concurrent TCP sessions; 0 = unlimited", 0,
+    {Scope::Instance, "max_connections", "1024", "concurrent TCP sessions; 0 = unlimited",
+     tcp_types(),
      [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
          return assign(i->max_connections, parse_uint(v, 0, 10'000'000, e));
      }},
     {Scope::Instance, "per_source", "16",
-     "concurrent TCP sessions per source address (IPv6: per /64); 0 = unlimited", 0,
+     "concurrent TCP sessions per source address (IPv6: per /64); 0 = unlimited", tcp_types(),
      [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
          return assign(i->per_source, parse_uint(v, 0, 10'000'000, e));
      }},
@@ -188,11 +250,12 @@ const KeySpec kKeys[] = {
      [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
          return assign(i->rate, parse_rate(v, e));
      }},
-    {Scope::Instance, "idle_timeout", "60s", "close a TCP session idle this long; 0 = never", 0,
+    {Scope::Instance, "idle_timeout", "60s", "close a TCP session idle this long; 0 = never",
+     tcp_types(),
      [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
          return assign(i->idle_timeout, parse_duration(v, e));
      }},
-    {Scope::Instance, "max_duration", "1h", "close a TCP session this old; 0 = never", 0,
+    {Scope::Instance, "max_duration", "1h", "close a TCP session this old; 0 = never", tcp_types(),
      [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
          return assign(i->max_duration, parse_duration(v, e));
      }},
@@ -208,7 +271,7 @@ const KeySpec kKeys[] = {
      [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
          return assign(i->udp_loop_guard, parse_bool(v, e));
      }},
-    {Scope::Instance, "backlog", "511", "listen(2) backlog", 0,
+    {Scope::Instance, "backlog", "511", "listen(2) backlog", tcp_types(),
      [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
          return assign(i->backlog, parse_uint(v, 1, 65535, e));
      }},
@@ -256,6 +319,63 @@ const KeySpec kKeys[] = {
      only(ServiceType::Time) | only(ServiceType::Daytime),
      [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
          return assign(i->offset, parse_int(v, -(1LL << 40), 1LL << 40, e));
+     }},
+    {Scope::Instance, "auth", "none",
+     "stamp: none | required | optional (HMAC-SHA-256 with key_file; optional also answers "
+     "unauthenticated packets)",
+     only(ServiceType::Stamp),
+     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+         if (v == "none")
+             i->stamp_auth = StampAuth::None;
+         else if (v == "required")
+             i->stamp_auth = StampAuth::Required;
+         else if (v == "optional")
+             i->stamp_auth = StampAuth::Optional;
+         else {
+             *e = "expected none, required or optional, got \"" + std::string(v) + "\"";
+             return false;
+         }
+         return true;
+     }},
+    {Scope::Instance, "key_file", "",
+     "stamp: file holding the HMAC key (its bytes, a final newline removed); mode 0600 or "
+     "stricter",
+     only(ServiceType::Stamp),
+     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+         return load_stamp_key(*i, v, e);
+     }},
+    {Scope::Instance, "mode", "stateless",
+     "stamp: stateless (copy the sender's sequence number) | stateful (count per session)",
+     only(ServiceType::Stamp),
+     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+         if (v != "stateless" && v != "stateful") {
+             *e = "expected stateless or stateful, got \"" + std::string(v) + "\"";
+             return false;
+         }
+         i->stamp_stateful = v == "stateful";
+         return true;
+     }},
+    {Scope::Instance, "timestamp", "ntp", "stamp: ntp | ptp (the format of T2 and T3)",
+     only(ServiceType::Stamp),
+     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+         if (v != "ntp" && v != "ptp") {
+             *e = "expected ntp or ptp, got \"" + std::string(v) + "\"";
+             return false;
+         }
+         i->stamp_timestamp = v == "ptp" ? StampTimestamp::Ptp : StampTimestamp::Ntp;
+         return true;
+     }},
+    {Scope::Instance, "sessions", "1024",
+     "stamp, stateful: sessions (sender address, port, SSID) remembered; the least recently seen "
+     "makes room",
+     only(ServiceType::Stamp),
+     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+         return assign(i->stamp_sessions, parse_uint(v, 1, 1'000'000, e));
+     }},
+    {Scope::Instance, "session_timeout", "5m",
+     "stamp, stateful: a session idle this long is forgotten", only(ServiceType::Stamp),
+     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+         return assign(i->stamp_session_timeout, parse_duration(v, e));
      }},
 };
 

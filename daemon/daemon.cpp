@@ -94,6 +94,7 @@ void Daemon::register_instance(Instance& instance) {
     auto& state = states_[config.name];
     if (!state) state = std::make_shared<InstanceState>();
     instance.state = state;
+    instance.service->attach(*instance.stats, *instance.state);
 }
 
 void Daemon::apply_daemon_settings() {

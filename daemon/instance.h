@@ -15,6 +15,7 @@ namespace smalld {
 
 struct InstanceState {
     SourceTable sources;
+    std::unique_ptr<ServiceState> service;  // kept by the service type across reloads
 };
 
 struct Instance {

@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "contain.h"
+#include "datagram_control.h"
 #include "log.h"
+#include "service_registry.h"
 #include "session.h"
 
 namespace smalld {
@@ -86,6 +88,7 @@ void Listener::start(event_base* base) {
             setsockopt(fd_.get(), IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
         else
             setsockopt(fd_.get(), IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
+        enable_datagram_metadata(fd_.get(), actual_.family());
     }
     ready_.reset(event_new(base, fd_.get(), EV_READ | EV_PERSIST, on_ready_cb, this));
     resume_.reset(event_new(base, -1, 0, on_resume_cb, this));
@@ -182,7 +185,8 @@ namespace {
 
 constexpr unsigned kBatch = 32;
 constexpr size_t kMaxDatagram = 65536;
-constexpr size_t kControlSize = CMSG_SPACE(sizeof(in6_pktinfo)) + CMSG_SPACE(sizeof(in_pktinfo));
+constexpr size_t kReplyControlSize =
+    CMSG_SPACE(sizeof(in6_pktinfo)) + CMSG_SPACE(sizeof(in_pktinfo));
 
 // Buffers for one batch, shared by every endpoint: one thread, one batch at a time.
 struct Batch {
@@ -191,10 +195,11 @@ struct Batch {
     mmsghdr recv_msgs[kBatch];
     iovec recv_iov[kBatch];
     sockaddr_storage sources[kBatch];
-    alignas(cmsghdr) uint8_t recv_control[kBatch][kControlSize];
+    alignas(cmsghdr) uint8_t recv_control[kBatch][kDatagramControlSize];
     mmsghdr send_msgs[kBatch];
     iovec send_iov[kBatch];
-    alignas(cmsghdr) uint8_t send_control[kBatch][kControlSize];
+    alignas(cmsghdr) uint8_t send_control[kBatch][kReplyControlSize];
+    uint32_t seal[kBatch];  // Datagram::seal of each reply
 };
 
 Batch& batch() {
@@ -246,15 +251,17 @@ void Listener::datagrams_ready() {
         h.msg_iov = &b.recv_iov[i];
         h.msg_iovlen = 1;
         h.msg_control = b.recv_control[i];
-        h.msg_controllen = kControlSize;
+        h.msg_controllen = kDatagramControlSize;
     }
     int received = recvmmsg(fd_.get(), b.recv_msgs, kBatch, MSG_DONTWAIT, nullptr);
     if (received <= 0) return;
 
     const InstanceConfig& config = instance_->config;
     ProtoStats& stats = instance_->stats->udp;
-    WallTime now = wall_now();
+    WallTime now = wall_now();  // for a datagram the kernel did not time-stamp
     int64_t now_ms = monotonic_ms();
+    Service& service = *instance_->service;
+    size_t reply_floor = service_spec(config.type).udp_reply_floor;
     unsigned replies = 0;
     for (int i = 0; i < received; ++i) {
         const msghdr& h = b.recv_msgs[i].msg_hdr;
@@ -275,10 +282,15 @@ void Listener::datagrams_ready() {
             drop(peer, DropReason::Rate);
             continue;
         }
-        size_t cap = udp_reply_cap(len, config.udp_amplification, peer);
+        size_t cap = udp_reply_cap(len, config.udp_amplification, peer, reply_floor);
         uint8_t* out = b.out.data() + replies * kMaxDatagram;
-        ptrdiff_t n = instance_->service->datagram({b.in.data() + size_t(i) * kMaxDatagram, len},
-                                                   {out, cap}, now);
+        Datagram d;
+        d.payload = {b.in.data() + size_t(i) * kMaxDatagram, len};
+        d.peer = &peer;
+        SockAddr local;
+        read_datagram_metadata(h, d, local);
+        if (!d.kernel_timestamp) d.received = now;
+        ptrdiff_t n = service.datagram(d, {out, cap});
         if (n == kReplyTooLarge) {
             drop(peer, DropReason::Amplification);
             continue;
@@ -294,8 +306,14 @@ void Listener::datagrams_ready() {
         size_t control = reply_control(h, b.send_control[replies]);
         r.msg_control = control ? b.send_control[replies] : nullptr;
         r.msg_controllen = control;
+        b.seal[replies] = d.seal;
         ++replies;
     }
+    // The replies leave now: a service that stamps its transmit time does it here.
+    for (unsigned k = 0; k < replies; ++k)
+        if (b.seal[k])
+            service.seal({static_cast<uint8_t*>(b.send_iov[k].iov_base), b.send_iov[k].iov_len},
+                         b.seal[k]);
     unsigned done = 0;
     while (done < replies) {
         int sent = sendmmsg(fd_.get(), b.send_msgs + done, replies - done, MSG_DONTWAIT);

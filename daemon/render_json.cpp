@@ -58,10 +58,11 @@ nlohmann::json render_stats_json(const Stats& stats) {
         nlohmann::json& instance = instances[std::string(s.instance)];
         instance["type"] = std::string(s.type);
         nlohmann::json& proto = instance[std::string(s.proto.empty() ? "all" : s.proto)];
-        if (s.reason.empty())
+        std::string_view label = s.reason.empty() ? s.le : s.reason;  // by reason, or by bucket
+        if (label.empty())
             proto[key] = number(s.value);
         else
-            proto[key][std::string(s.reason)] = number(s.value);
+            proto[key][std::string(label)] = number(s.value);
     });
     out["instances"] = std::move(instances);
     return out;

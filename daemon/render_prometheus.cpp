@@ -44,6 +44,7 @@ void append_value(std::string& out, double value) {
 struct Family {
     std::string help;
     bool counter = true;
+    bool histogram = false;
     std::string samples;
 };
 
@@ -61,16 +62,21 @@ std::string render_prometheus(const Stats& stats, std::string_view version) {
     std::map<std::string, Family> families;
     visit_stats(stats, [&](const StatSample& s) {
         std::string name = prometheus_name(s.key);
-        auto [it, added] = families.try_emplace(name);
+        std::string family = s.histogram.empty() ? name : prometheus_name(s.histogram);
+        auto [it, added] = families.try_emplace(family);
         if (added) {
-            order.push_back(name);
+            order.push_back(family);
             it->second.help = s.help;
             it->second.counter = s.counter;
+            it->second.histogram = !s.histogram.empty();
         }
         std::string& out = it->second.samples;
         out += name;
-        const std::pair<const char*, std::string_view> labels[] = {
-            {"instance", s.instance}, {"type", s.type}, {"proto", s.proto}, {"reason", s.reason}};
+        const std::pair<const char*, std::string_view> labels[] = {{"instance", s.instance},
+                                                                   {"type", s.type},
+                                                                   {"proto", s.proto},
+                                                                   {"reason", s.reason},
+                                                                   {"le", s.le}};
         bool first = true;
         for (const auto& [label, value] : labels) {
             if (value.empty()) continue;
@@ -91,7 +97,10 @@ std::string render_prometheus(const Stats& stats, std::string_view version) {
         const Family& family = families[name];
         out += "# HELP " + name + ' ';
         append_escaped(out, family.help, false);
-        out += "\n# TYPE " + name + (family.counter ? " counter\n" : " gauge\n");
+        out += "\n# TYPE " + name +
+               (family.histogram ? " histogram\n"
+                : family.counter ? " counter\n"
+                                 : " gauge\n");
         out += family.samples;
     }
     out += "# HELP smalld_build_info The version of smalld that is running.\n";

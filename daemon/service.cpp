@@ -24,24 +24,4 @@ uint64_t next_random() {
     return state * 0x2545F4914F6CDD1DULL;
 }
 
-std::unique_ptr<Service> make_service(const InstanceConfig& config, StatusRenderer status) {
-    switch (config.type) {
-        case ServiceType::Echo:
-            return make_echo_service();
-        case ServiceType::Discard:
-            return make_discard_service();
-        case ServiceType::Chargen:
-            return make_chargen_service();
-        case ServiceType::Qotd:
-            return make_qotd_service(config);
-        case ServiceType::Daytime:
-            return make_daytime_service(config);
-        case ServiceType::Time:
-            return make_time_service(config);
-        case ServiceType::Status:
-            return make_status_service(std::move(status));
-    }
-    return nullptr;
-}
-
 }  // namespace smalld

@@ -10,16 +10,41 @@
 #include <span>
 #include <string>
 
+#include "address.h"
+
 namespace smalld {
 
 struct InstanceConfig;
+struct InstanceStats;
+struct InstanceState;
 
-// Wall-clock time as seen by a service: the real time plus the configured offset.
+// Wall-clock time (CLOCK_REALTIME). The services that have a clock offset
+// setting (time, daytime) add it themselves.
 struct WallTime {
     int64_t unix_seconds = 0;
     uint32_t nanos = 0;
 };
 WallTime wall_now();
+
+// One received datagram and what the kernel said about it in the message's
+// control data. The pointers stay valid for the call only.
+struct Datagram {
+    std::span<const uint8_t> payload;
+    const SockAddr* peer = nullptr;
+    const SockAddr* local = nullptr;  // the address it was sent to; nullptr when unknown
+    WallTime received;                // the kernel's receive timestamp (or the batch's clock read)
+    bool kernel_timestamp = false;    // false: the kernel gave none, `received` is a clock read
+    int ttl = -1;                     // IPv4 TTL or IPv6 hop limit; -1 unknown
+    int tos = -1;                     // IPv4 TOS or IPv6 traffic class; -1 unknown
+    // Set by a service that wants seal() called on its reply immediately
+    // before the reply is handed to the kernel (the STAMP transmit time).
+    uint32_t seal = 0;
+};
+
+// Per-instance state a service keeps across reloads (InstanceState owns it).
+struct ServiceState {
+    virtual ~ServiceState() = default;
+};
 
 // How a TCP session drives a service.
 enum class StreamMode {
@@ -42,7 +67,8 @@ class Service {
     }
 
     // Generate services: fills `out` with the stream continuing at byte `offset`
-    // of the session's output. Returns the bytes written (always out.size()).
+    // of the session's output. Returns the bytes written: out.size() for a
+    // generating service, 0 for the others.
     virtual size_t generate(uint64_t offset, std::span<char> out) {
         (void)offset;
         return out.size() * 0;
@@ -53,8 +79,14 @@ class Service {
     // -2 when the only possible reply would exceed the cap (counted as an
     // amplification drop). Services whose output may be cut (chargen, status)
     // truncate to out.size() instead.
-    virtual ptrdiff_t datagram(std::span<const uint8_t> in, std::span<uint8_t> out,
-                               WallTime now) = 0;
+    virtual ptrdiff_t datagram(Datagram& in, std::span<uint8_t> out) = 0;
+
+    // Called on a reply just before it is sent when datagram() set in.seal.
+    virtual void seal(std::span<uint8_t> reply, uint32_t tag) { (void)reply, (void)tag; }
+
+    // Called once the instance is served: its statistics and the state that
+    // outlives reloads.
+    virtual void attach(InstanceStats& stats, InstanceState& state) { (void)stats, (void)state; }
 };
 
 static constexpr ptrdiff_t kNoReply = -1;

@@ -35,7 +35,7 @@ class ChargenService final : public Service {
         chargen_fill(offset, out);
         return out.size();
     }
-    ptrdiff_t datagram(std::span<const uint8_t>, std::span<uint8_t> out, WallTime) override {
+    ptrdiff_t datagram(Datagram&, std::span<uint8_t> out) override {
         uint64_t r = next_random();
         size_t len = std::min<size_t>(r % (kMaxDatagram + 1), out.size());
         chargen_fill((r >> 32) % 95 * kChargenLineLength,

@@ -50,8 +50,8 @@ class DaytimeService final : public Service {
         now.unix_seconds += offset_;
         return format_daytime(now, format_, local_);
     }
-    ptrdiff_t datagram(std::span<const uint8_t>, std::span<uint8_t> out, WallTime now) override {
-        std::string line = message(now);
+    ptrdiff_t datagram(Datagram& d, std::span<uint8_t> out) override {
+        std::string line = message(d.received);
         if (line.size() > out.size()) return kReplyTooLarge;
         std::memcpy(out.data(), line.data(), line.size());
         return static_cast<ptrdiff_t>(line.size());

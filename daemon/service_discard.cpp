@@ -7,9 +7,7 @@ namespace {
 class DiscardService final : public Service {
   public:
     StreamMode stream_mode() const override { return StreamMode::Discard; }
-    ptrdiff_t datagram(std::span<const uint8_t>, std::span<uint8_t>, WallTime) override {
-        return kNoReply;
-    }
+    ptrdiff_t datagram(Datagram&, std::span<uint8_t>) override { return kNoReply; }
 };
 
 }  // namespace

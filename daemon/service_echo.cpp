@@ -9,7 +9,8 @@ namespace {
 class EchoService final : public Service {
   public:
     StreamMode stream_mode() const override { return StreamMode::Echo; }
-    ptrdiff_t datagram(std::span<const uint8_t> in, std::span<uint8_t> out, WallTime) override {
+    ptrdiff_t datagram(Datagram& d, std::span<uint8_t> out) override {
+        std::span<const uint8_t> in = d.payload;
         if (in.size() > out.size()) return kReplyTooLarge;
         if (!in.empty() && in.data() != out.data()) std::memmove(out.data(), in.data(), in.size());
         return static_cast<ptrdiff_t>(in.size());

@@ -44,7 +44,7 @@ class QotdService final : public Service {
 
     StreamMode stream_mode() const override { return StreamMode::Message; }
     std::string message(WallTime) override { return *pick_quote(quotes_, next_random()); }
-    ptrdiff_t datagram(std::span<const uint8_t>, std::span<uint8_t> out, WallTime) override {
+    ptrdiff_t datagram(Datagram&, std::span<uint8_t> out) override {
         const std::string* quote = pick_quote(quotes_, next_random(), out.size());
         if (!quote) return kReplyTooLarge;
         std::memcpy(out.data(), quote->data(), quote->size());

@@ -13,8 +13,8 @@ class StatusService final : public Service {
 
     StreamMode stream_mode() const override { return StreamMode::Message; }
     std::string message(WallTime) override { return render_ ? render_() : std::string(); }
-    ptrdiff_t datagram(std::span<const uint8_t>, std::span<uint8_t> out, WallTime now) override {
-        std::string report = message(now);
+    ptrdiff_t datagram(Datagram& d, std::span<uint8_t> out) override {
+        std::string report = message(d.received);
         size_t n = std::min(report.size(), out.size());
         if (n > 0) std::memcpy(out.data(), report.data(), n);
         return static_cast<ptrdiff_t>(n);

@@ -31,9 +31,9 @@ class TimeService final : public Service {
         rfc868_bytes(now.unix_seconds + offset_, bytes);
         return std::string(reinterpret_cast<char*>(bytes), 4);
     }
-    ptrdiff_t datagram(std::span<const uint8_t>, std::span<uint8_t> out, WallTime now) override {
+    ptrdiff_t datagram(Datagram& d, std::span<uint8_t> out) override {
         if (out.size() < 4) return kReplyTooLarge;
-        rfc868_bytes(now.unix_seconds + offset_, out.data());
+        rfc868_bytes(d.received.unix_seconds + offset_, out.data());
         return 4;
     }
 

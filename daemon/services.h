@@ -8,8 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "admission.h"
 #include "config.h"
 #include "service.h"
+#include "stamp_packet.h"
 
 namespace smalld {
 
@@ -44,5 +46,16 @@ std::unique_ptr<Service> make_qotd_service(const InstanceConfig& config);
 std::unique_ptr<Service> make_daytime_service(const InstanceConfig& config);
 std::unique_ptr<Service> make_time_service(const InstanceConfig& config);
 std::unique_ptr<Service> make_status_service(StatusRenderer render);
+
+// RFC 8762/8972 STAMP session-reflector. The clock functions are injected
+// for the tests; the defaults read the system clock.
+struct StampClock {
+    WallTime (*wall)() = wall_now;                              // T3
+    stamp::ClockStatus (*status)() = stamp::read_clock_status;  // the Error Estimate
+    int64_t (*steady_ms)() = monotonic_ms;                      // session idle time
+};
+std::unique_ptr<Service> make_stamp_service(const InstanceConfig& config, StampClock clock = {});
+// An error message when the stamp keys do not fit together, or "".
+std::string check_stamp_config(const InstanceConfig& config);
 
 }  // namespace smalld

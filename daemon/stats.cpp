@@ -44,6 +44,22 @@ void ProtoStats::reset_counters() {
     sessions_current = current;
 }
 
+void StampStats::observe_processing(int64_t nanos) {
+    if (nanos < 0) nanos = 0;
+    double seconds = double(nanos) * 1e-9;
+    size_t bucket = 0;
+    while (bucket < std::size(kBounds) && seconds > kBounds[bucket]) ++bucket;
+    ++processing[bucket];
+    ++processing_count;
+    processing_sum_ns += uint64_t(nanos);
+}
+
+void StampStats::reset_counters() {
+    uint64_t current = sessions_current;
+    *this = StampStats{};
+    sessions_current = current;
+}
+
 std::shared_ptr<InstanceStats> Stats::record(std::string_view name, ServiceType type) {
     auto it = instances.find(name);
     if (it == instances.end()) {
@@ -83,8 +99,82 @@ void Stats::reset_counters() {
     for (auto& [name, record] : instances) {
         record->tcp.reset_counters();
         record->udp.reset_counters();
+        record->stamp.reset_counters();
     }
 }
+
+namespace {
+
+// The STAMP reflector's samples, for the stamp instances only.
+void visit_stamp_stats(const Stats& stats, const std::function<void(const StatSample&)>& visit) {
+    struct Counter {
+        const char* key;
+        const char* help;
+        bool counter;
+        uint64_t StampStats::*field;
+    };
+    static const Counter counters[] = {
+        {"stamp.reflected_total", "STAMP test packets reflected.", true, &StampStats::reflected},
+        {"stamp.malformed_total", "STAMP datagrams too short to be a test packet; no reply.", true,
+         &StampStats::malformed},
+        {"stamp.auth_failures_total", "STAMP test packets that failed authentication; no reply.",
+         true, &StampStats::auth_failures},
+        {"stamp.sessions_current", "Stateful STAMP sessions in the table.", false,
+         &StampStats::sessions_current},
+        {"stamp.sessions_evicted_total",
+         "Stateful STAMP sessions dropped because the table was full.", true,
+         &StampStats::sessions_evicted},
+        {"stamp.sessions_expired_total",
+         "Stateful STAMP sessions dropped after session_timeout idle.", true,
+         &StampStats::sessions_expired},
+    };
+    auto sample = [](const InstanceStats& record) {
+        StatSample s;
+        s.instance = record.name;
+        s.type = to_string(record.type);
+        s.proto = "udp";
+        return s;
+    };
+    for (const auto& counter : counters) {
+        for (const auto& [name, record] : stats.instances) {
+            if (record->type != ServiceType::Stamp) continue;
+            StatSample s = sample(*record);
+            s.key = counter.key;
+            s.help = counter.help;
+            s.counter = counter.counter;
+            s.value = double(record->stamp.*counter.field);
+            visit(s);
+        }
+    }
+    static const char* const kLe[] = {"1e-06", "2e-06",  "5e-06",  "1e-05",  "2e-05",
+                                      "5e-05", "0.0001", "0.0002", "0.0005", "0.001",
+                                      "0.005", "0.01",   "+Inf"};
+    static_assert(std::size(kLe) == StampStats::kBuckets);
+    const char* help = "STAMP reflector processing time, T3 - T2, in seconds.";
+    for (const auto& [name, record] : stats.instances) {
+        if (record->type != ServiceType::Stamp) continue;
+        StatSample s = sample(*record);
+        s.histogram = "stamp.processing_seconds";
+        s.help = help;
+        s.key = "stamp.processing_seconds_bucket";
+        uint64_t cumulative = 0;
+        for (size_t b = 0; b < StampStats::kBuckets; ++b) {
+            cumulative += record->stamp.processing[b];
+            s.le = kLe[b];
+            s.value = double(cumulative);
+            visit(s);
+        }
+        s.le = {};
+        s.key = "stamp.processing_seconds_sum";
+        s.value = double(record->stamp.processing_sum_ns) * 1e-9;
+        visit(s);
+        s.key = "stamp.processing_seconds_count";
+        s.value = double(record->stamp.processing_count);
+        visit(s);
+    }
+}
+
+}  // namespace
 
 void visit_stats(const Stats& stats, const std::function<void(const StatSample&)>& visit) {
     auto global = [&](std::string_view key, std::string_view help, bool counter, double value) {
@@ -179,6 +269,7 @@ void visit_stats(const Stats& stats, const std::function<void(const StatSample&)
         "datagrams_dropped_total", "UDP datagrams dropped without a reply, by reason.", false,
         size_t(DropReason::Count), [](size_t r) { return to_string(DropReason(r)); },
         [](const InstanceStats& i, size_t r) { return i.udp.dropped[r]; });
+    visit_stamp_stats(stats, visit);
 }
 
 }  // namespace smalld

@@ -36,12 +36,35 @@ struct ProtoStats {
     void reset_counters();  // keeps the gauge
 };
 
+// The STAMP reflector's counters (stamp instances only).
+struct StampStats {
+    // Upper bounds of the processing-time histogram buckets, in seconds;
+    // the last bucket is +Inf.
+    static constexpr double kBounds[] = {1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5,
+                                         1e-4, 2e-4, 5e-4, 1e-3, 5e-3, 1e-2};
+    static constexpr size_t kBuckets = std::size(kBounds) + 1;
+
+    uint64_t reflected = 0;
+    uint64_t malformed = 0;
+    uint64_t auth_failures = 0;
+    uint64_t sessions_current = 0;                // gauge
+    uint64_t sessions_evicted = 0;                // the table was full
+    uint64_t sessions_expired = 0;                // idle past session_timeout
+    std::array<uint64_t, kBuckets> processing{};  // per bucket, not cumulative
+    uint64_t processing_count = 0;
+    uint64_t processing_sum_ns = 0;
+
+    void observe_processing(int64_t nanos);
+    void reset_counters();  // keeps the gauge
+};
+
 // Kept per instance name, so counters survive reloads that rebuild the instance.
 struct InstanceStats {
     std::string name;
     ServiceType type = ServiceType::Echo;
     ProtoStats tcp;
     ProtoStats udp;
+    StampStats stamp;
     bool configured = true;  // false once a reload removed the instance
 };
 
@@ -78,6 +101,10 @@ struct StatSample {
     std::string_view type;
     std::string_view proto;
     std::string_view reason;
+    // Histogram samples: the family ("stamp.processing_seconds") whose
+    // _bucket (with le), _sum and _count samples this is.
+    std::string_view histogram;
+    std::string_view le;
     double value = 0;
 };
 

@@ -16,7 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz::Input in{data, size};
     smalld::InstanceConfig config;
     uint64_t choice = in.take(1);
-    config.type = static_cast<smalld::ServiceType>(choice % 7);
+    config.type = static_cast<smalld::ServiceType>(choice % 8);
     config.daytime_format = static_cast<smalld::DaytimeFormat>(choice / 7 % 3);
     config.daytime_local = choice & 0x80;
     // The clock offset the config accepts: +-2^40 s.
@@ -38,7 +38,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // UDP: the reply goes into a buffer of exactly the cap, so ASan sees any overrun.
     std::vector<uint8_t> request(in.data, in.data + in.size);
     std::vector<uint8_t> reply(cap);
-    ptrdiff_t n = service->datagram(request, reply, now);
+    smalld::Datagram d;
+    d.payload = request;
+    d.received = now;
+    ptrdiff_t n = service->datagram(d, reply);
+    if (n >= 0 && d.seal) service->seal({reply.data(), size_t(n)}, d.seal);
     if (n != smalld::kNoReply && n != smalld::kReplyTooLarge && (n < 0 || size_t(n) > cap)) abort();
     if (config.type == smalld::ServiceType::Echo && n >= 0 &&
         (size_t(n) != request.size() ||

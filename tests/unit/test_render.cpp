@@ -33,6 +33,10 @@ Stats sample_stats() {
     echo.udp.drop(DropReason::Loop);
     auto& lab = stats.instance("echo\"lab", ServiceType::Echo);  // needs escaping
     lab.tcp.sessions_total = 1;
+    auto& stamp = stats.instance("stamp", ServiceType::Stamp);
+    stamp.stamp.reflected = 6;
+    stamp.stamp.observe_processing(1'500);   // 1.5 us: the 2e-06 bucket
+    stamp.stamp.observe_processing(30'000);  // 30 us: the 5e-05 bucket
     return stats;
 }
 
@@ -74,6 +78,7 @@ static void json_has_every_sample(void**) {
             at = &j["instances"][std::string(s.instance)][std::string(s.proto)];
         at = &(*at)[std::string(s.key)];
         if (!s.reason.empty()) at = &(*at)[std::string(s.reason)];
+        if (!s.le.empty()) at = &(*at)[std::string(s.le)];
         assert_true(at->is_number());
         assert_true(at->get<double>() == s.value);
     });
@@ -129,6 +134,9 @@ static void prometheus_text(void**) {
                 assert_str_eq(name.substr(name.size() - 6), "_total");
         } else {
             std::string name = line.substr(0, line.find_first_of("{ "));
+            // A histogram's samples are its _bucket, _sum and _count.
+            for (const char* suffix : {"_bucket", "_sum", "_count"})
+                if (name == family + suffix) name = family;
             assert_str_eq(name, family);
             assert_true(name.find('.') == std::string::npos);
         }
@@ -138,6 +146,32 @@ static void prometheus_text(void**) {
         assert_int_equal(n, 1);
         assert_int_equal(types[name], 1);
     }
+}
+
+// The STAMP processing time is a Prometheus histogram: cumulative buckets
+// with le, _sum and _count under one TYPE line; in JSON, buckets by le.
+static void stamp_histogram(void**) {
+    Stats stats = sample_stats();
+    std::string text = render_prometheus(stats, "1");
+    const std::string labels = "instance=\"stamp\",type=\"stamp\",proto=\"udp\"";
+    for (std::string needle :
+         {std::string("# TYPE smalld_stamp_processing_seconds histogram\n"),
+          "smalld_stamp_processing_seconds_bucket{" + labels + ",le=\"1e-06\"} 0\n",
+          "smalld_stamp_processing_seconds_bucket{" + labels + ",le=\"2e-06\"} 1\n",
+          "smalld_stamp_processing_seconds_bucket{" + labels + ",le=\"5e-05\"} 2\n",
+          "smalld_stamp_processing_seconds_bucket{" + labels + ",le=\"+Inf\"} 2\n",
+          "smalld_stamp_processing_seconds_sum{" + labels + "} 3.15e-05\n",
+          "smalld_stamp_processing_seconds_count{" + labels + "} 2\n",
+          "smalld_stamp_reflected_total{" + labels + "} 6\n"}) {
+        if (text.find(needle) == std::string::npos) fail_msg("missing %s", needle.c_str());
+    }
+    // Only stamp instances have stamp samples.
+    assert_true(text.find("smalld_stamp_reflected_total{instance=\"echo\"") == std::string::npos);
+    nlohmann::json j = render_stats_json(stats);
+    const auto& udp = j["instances"]["stamp"]["udp"];
+    assert_int_equal(udp["stamp.reflected_total"].get<uint64_t>(), 6);
+    assert_int_equal(udp["stamp.processing_seconds_bucket"]["5e-05"].get<uint64_t>(), 2);
+    assert_int_equal(udp["stamp.processing_seconds_count"].get<uint64_t>(), 2);
 }
 
 static void names(void**) {
@@ -169,8 +203,9 @@ static void every_metric_in_the_manual(void**) {
     visit_stats(stats, [&](const StatSample& s) {
         assert_true(documented(s.key));
         if (!s.reason.empty()) assert_true(documented(s.reason));
+        if (!s.histogram.empty()) assert_true(documented(s.histogram));
     });
-    for (const char* word : {"instance", "type", "proto", "reason", "smalld_build_info",
+    for (const char* word : {"instance", "type", "proto", "reason", "le", "smalld_build_info",
                              "exported_instance", "honor_labels"})
         assert_true(documented(word));
 }
@@ -218,6 +253,7 @@ int main() {
         cmocka_unit_test(json_has_every_sample),
         cmocka_unit_test(prometheus_text),
         cmocka_unit_test(names),
+        cmocka_unit_test(stamp_histogram),
         cmocka_unit_test(every_metric_in_the_manual),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);

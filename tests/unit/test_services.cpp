@@ -12,6 +12,15 @@
 
 using namespace smalld;
 
+// One datagram of `in` received at `at`, its reply into `out`.
+static ptrdiff_t udp(Service& service, std::span<const uint8_t> in, std::span<uint8_t> out,
+                     WallTime at) {
+    Datagram d;
+    d.payload = in;
+    d.received = at;
+    return service.datagram(d, out);
+}
+
 static void chargen_pattern(void**) {
     std::string stream(3 * kChargenCycle + 100, '\0');
     chargen_fill(0, stream);
@@ -38,13 +47,13 @@ static void chargen_datagram(void**) {
     uint8_t out[600];
     std::set<ptrdiff_t> lengths;
     for (int i = 0; i < 400; ++i) {
-        ptrdiff_t n = service->datagram({}, {out, 512}, {});
+        ptrdiff_t n = udp(*service, {}, {out, 512}, {});
         assert_true(n >= 0 && n <= 512);
         for (ptrdiff_t k = 0; k < n; ++k)
             assert_true((out[k] >= 32 && out[k] < 127) || out[k] == '\r' || out[k] == '\n');
         lengths.insert(n);
         // The cap cuts the reply.
-        assert_true(service->datagram({}, {out, 32}, {}) <= 32);
+        assert_true(udp(*service, {}, {out, 32}, {}) <= 32);
     }
     assert_true(lengths.size() > 50);  // random lengths, not one fixed size
 }
@@ -72,7 +81,7 @@ static void time_service_offset(void**) {
     assert_int_equal(msg.size(), 4);
     assert_memory_equal(msg.data(), "\0\0\0\0", 4);
     uint8_t out[32];
-    assert_int_equal(service->datagram({}, {out, 32}, {1001, 0}), 4);
+    assert_int_equal(udp(*service, {}, {out, 32}, {1001, 0}), 4);
     assert_memory_equal(out, "\0\0\0\1", 4);
 }
 
@@ -100,8 +109,8 @@ static void daytime_udp_cap(void**) {
     auto service = make_daytime_service(config);
     uint8_t out[64];
     // 33 bytes do not fit a 32-byte cap: no truncated date, a counted drop.
-    assert_int_equal(service->datagram({}, {out, 32}, {1795597459, 0}), kReplyTooLarge);
-    assert_int_equal(service->datagram({}, {out, 64}, {1795597459, 0}), 33);
+    assert_int_equal(udp(*service, {}, {out, 32}, {1795597459, 0}), kReplyTooLarge);
+    assert_int_equal(udp(*service, {}, {out, 64}, {1795597459, 0}), 33);
 }
 
 static void qotd_selection(void**) {
@@ -123,27 +132,27 @@ static void qotd_selection(void**) {
     auto service = make_qotd_service(config);
     assert_str_eq(service->message({}), "only this one\r\n");
     uint8_t out[8];
-    assert_int_equal(service->datagram({}, {out, 8}, {}), kReplyTooLarge);
+    assert_int_equal(udp(*service, {}, {out, 8}, {}), kReplyTooLarge);
 }
 
 static void echo_and_discard(void**) {
     auto echo = make_echo_service();
     const uint8_t in[] = {0, 1, 2, 0, 255};
     uint8_t out[64];
-    assert_int_equal(echo->datagram({in, 5}, {out, 64}, {}), 5);
+    assert_int_equal(udp(*echo, {in, 5}, {out, 64}, {}), 5);
     assert_memory_equal(out, in, 5);
-    assert_int_equal(echo->datagram({in, 5}, {out, 4}, {}), kReplyTooLarge);
-    assert_int_equal(echo->datagram({}, {out, 32}, {}), 0);  // empty datagram, empty reply
+    assert_int_equal(udp(*echo, {in, 5}, {out, 4}, {}), kReplyTooLarge);
+    assert_int_equal(udp(*echo, {}, {out, 32}, {}), 0);  // empty datagram, empty reply
     assert_int_equal(echo->stream_mode(), StreamMode::Echo);
     auto discard = make_discard_service();
-    assert_int_equal(discard->datagram({in, 5}, {out, 64}, {}), kNoReply);
+    assert_int_equal(udp(*discard, {in, 5}, {out, 64}, {}), kNoReply);
     assert_int_equal(discard->stream_mode(), StreamMode::Discard);
 }
 
 static void status_truncates(void**) {
     auto status = make_status_service([] { return std::string(100, 'x'); });
     uint8_t out[40];
-    assert_int_equal(status->datagram({}, {out, 40}, {}), 40);
+    assert_int_equal(udp(*status, {}, {out, 40}, {}), 40);
     assert_int_equal(status->message({}).size(), 100);
 }
 

@@ -1,0 +1,75 @@
+#include "datagram_control.h"
+
+#include <cstring>
+
+namespace smalld {
+
+void enable_datagram_metadata(int fd, int family) {
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+    if (family == AF_INET) {
+        setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &one, sizeof one);
+        setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof one);
+    } else {
+        setsockopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof one);
+        setsockopt(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, &one, sizeof one);
+    }
+}
+
+namespace {
+
+int read_int(const cmsghdr* c) {
+    int value;
+    std::memcpy(&value, CMSG_DATA(c), sizeof value);
+    return value;
+}
+
+bool holds(const cmsghdr* c, size_t size) {
+    return c->cmsg_len >= CMSG_LEN(size);
+}
+
+}  // namespace
+
+void read_datagram_metadata(const msghdr& received, Datagram& d, SockAddr& local) {
+    auto& msg = const_cast<msghdr&>(received);
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS &&
+            holds(c, sizeof(timespec))) {
+            timespec ts;
+            std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+            d.received = {ts.tv_sec, static_cast<uint32_t>(ts.tv_nsec)};
+            d.kernel_timestamp = true;
+        } else if (c->cmsg_level == IPPROTO_IP) {
+            if (c->cmsg_type == IP_TTL && holds(c, sizeof(int)))
+                d.ttl = read_int(c);
+            else if (c->cmsg_type == IP_TOS && holds(c, 1))
+                d.tos = *CMSG_DATA(c);
+            else if (c->cmsg_type == IP_PKTINFO && holds(c, sizeof(in_pktinfo))) {
+                in_pktinfo info;
+                std::memcpy(&info, CMSG_DATA(c), sizeof info);
+                sockaddr_in sin{};
+                sin.sin_family = AF_INET;
+                sin.sin_addr = info.ipi_addr;
+                local = SockAddr::from(reinterpret_cast<sockaddr*>(&sin), sizeof sin);
+                d.local = &local;
+            }
+        } else if (c->cmsg_level == IPPROTO_IPV6) {
+            if (c->cmsg_type == IPV6_HOPLIMIT && holds(c, sizeof(int)))
+                d.ttl = read_int(c);
+            else if (c->cmsg_type == IPV6_TCLASS && holds(c, sizeof(int)))
+                d.tos = read_int(c);
+            else if (c->cmsg_type == IPV6_PKTINFO && holds(c, sizeof(in6_pktinfo))) {
+                in6_pktinfo info;
+                std::memcpy(&info, CMSG_DATA(c), sizeof info);
+                sockaddr_in6 sin6{};
+                sin6.sin6_family = AF_INET6;
+                sin6.sin6_addr = info.ipi6_addr;
+                sin6.sin6_scope_id = info.ipi6_ifindex;
+                local = SockAddr::from(reinterpret_cast<sockaddr*>(&sin6), sizeof sin6);
+                d.local = &local;
+            }
+        }
+    }
+}
+
+}  // namespace smalld

@@ -1,0 +1,29 @@
+#pragma once
+// What the kernel tells about each received datagram, in the message's
+// control data: the destination address, the receive timestamp, the TTL or
+// hop limit and the TOS or traffic class. Enabled on every UDP socket, so a
+// reload that changes an instance's type needs no new socket option.
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "service.h"
+
+namespace smalld {
+
+// Room for every control message enable_datagram_metadata() asks for (and
+// IP_PKTINFO/IPV6_PKTINFO, which the listener asks for).
+inline constexpr size_t kDatagramControlSize =
+    CMSG_SPACE(sizeof(in6_pktinfo)) + CMSG_SPACE(sizeof(in_pktinfo)) +
+    CMSG_SPACE(sizeof(timespec)) + 4 * CMSG_SPACE(sizeof(int));
+
+// SO_TIMESTAMPNS, and IP_RECVTTL + IP_RECVTOS or IPV6_RECVHOPLIMIT +
+// IPV6_RECVTCLASS. Failures leave the datagram without that field.
+void enable_datagram_metadata(int fd, int family);
+
+// Fills d.received/kernel_timestamp, d.ttl, d.tos and, from the packet info,
+// `local` (port 0) with d.local pointing at it.
+void read_datagram_metadata(const msghdr& received, Datagram& d, SockAddr& local);
+
+}  // namespace smalld

@@ -1,0 +1,125 @@
+// RFC 8762 STAMP session-reflector, with the RFC 8972 SSID; also answers
+// TWAMP-Light senders (RFC 5357 Appendix I). UDP only. T2 is the kernel's
+// receive timestamp of the datagram, T3 is read in seal(), immediately
+// before the reply goes to the kernel; the packet logic is in stamp_packet.
+#include "instance.h"
+#include "services.h"
+#include "stamp_sessions.h"
+
+namespace smalld {
+namespace {
+
+constexpr uint32_t kSealed = 1;
+constexpr uint32_t kSealAuthenticated = 2;
+// ntp_adjtime(2) is a system call: its answer is reused for this long.
+constexpr int64_t kClockStatusRefreshMs = 1000;
+
+class StampService final : public Service {
+  public:
+    StampService(const InstanceConfig& config, StampClock clock)
+        : clock_(clock),
+          auth_(config.stamp_auth),
+          format_(config.stamp_timestamp),
+          stateful_(config.stamp_stateful),
+          capacity_(config.stamp_sessions),
+          idle_ms_(config.stamp_session_timeout.count()),
+          key_(config.stamp_key.begin(), config.stamp_key.end()) {}
+
+    // No TCP listener is ever opened for stamp (the registry says UDP only).
+    StreamMode stream_mode() const override { return StreamMode::Discard; }
+
+    void attach(InstanceStats& stats, InstanceState& state) override {
+        stats_ = &stats.stamp;
+        auto* sessions = dynamic_cast<StampSessions*>(state.service.get());
+        if (!sessions) {
+            state.service = std::make_unique<StampSessions>();
+            sessions = static_cast<StampSessions*>(state.service.get());
+        }
+        sessions_ = sessions;
+        stats_->sessions_current = stateful_ ? sessions_->size() : 0;
+    }
+
+    ptrdiff_t datagram(Datagram& d, std::span<uint8_t> out) override {
+        stamp::Classified c = stamp::classify(d.payload, auth_, key_);
+        if (c.verdict == stamp::Verdict::Malformed) {
+            ++stats_->malformed;
+            return kNoReply;
+        }
+        if (c.verdict == stamp::Verdict::AuthFailure) {
+            ++stats_->auth_failures;
+            return kNoReply;
+        }
+        if (c.reply_size > out.size()) return kReplyTooLarge;
+        const stamp::Layout& at = c.authenticated ? stamp::kAuthenticated : stamp::kUnauthenticated;
+        stamp::ReflectorFields fields;
+        if (stateful_ && d.peer) {
+            uint16_t ssid =
+                d.payload.size() >= at.ssid + 2 ? stamp::load16(d.payload.data() + at.ssid) : 0;
+            fields.sequence = sessions_->next_sequence(*d.peer, ssid, clock_.steady_ms(), capacity_,
+                                                       idle_ms_, *stats_);
+        } else {
+            fields.sequence = stamp::load32(d.payload.data());
+        }
+        fields.error_estimate = error_estimate();
+        fields.receive_timestamp = stamp::encode_timestamp(d.received, format_);
+        fields.sender_ttl = d.ttl >= 0 && d.ttl <= 255 ? static_cast<uint8_t>(d.ttl) : 0;
+        size_t n = stamp::build_reply(d.payload, c, fields, out);
+        d.seal = kSealed | (c.authenticated ? kSealAuthenticated : 0);
+        ++stats_->reflected;
+        return static_cast<ptrdiff_t>(n);
+    }
+
+    void seal(std::span<uint8_t> reply, uint32_t tag) override {
+        bool authenticated = tag & kSealAuthenticated;
+        WallTime t3 = clock_.wall();
+        stamp::seal_reply(reply, authenticated, stamp::encode_timestamp(t3, format_), key_);
+        const stamp::Layout& at = authenticated ? stamp::kAuthenticated : stamp::kUnauthenticated;
+        WallTime t2 =
+            stamp::decode_timestamp(stamp::load64(reply.data() + at.receive_timestamp), format_);
+        stats_->observe_processing((t3.unix_seconds - t2.unix_seconds) * 1'000'000'000 +
+                                   (int64_t(t3.nanos) - int64_t(t2.nanos)));
+    }
+
+  private:
+    uint16_t error_estimate() {
+        int64_t now = clock_.steady_ms();
+        if (!status_read_ || now - status_ms_ >= kClockStatusRefreshMs) {
+            estimate_ = stamp::error_estimate(clock_.status(), format_);
+            status_ms_ = now;
+            status_read_ = true;
+        }
+        return estimate_;
+    }
+
+    StampClock clock_;
+    stamp::AuthMode auth_;
+    stamp::TimestampFormat format_;
+    bool stateful_;
+    size_t capacity_;
+    int64_t idle_ms_;
+    std::vector<uint8_t> key_;
+    // Until attach(): the service's own (unit tests, fuzzers).
+    StampStats own_stats_;
+    StampSessions own_sessions_;
+    StampStats* stats_ = &own_stats_;
+    StampSessions* sessions_ = &own_sessions_;
+    bool status_read_ = false;
+    int64_t status_ms_ = 0;
+    uint16_t estimate_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Service> make_stamp_service(const InstanceConfig& config, StampClock clock) {
+    return std::make_unique<StampService>(config, clock);
+}
+
+std::string check_stamp_config(const InstanceConfig& config) {
+    if (config.stamp_auth != StampAuth::None && config.stamp_key.empty())
+        return "auth = " +
+               std::string(config.stamp_auth == StampAuth::Required ? "required" : "optional") +
+               " needs key_file";
+    return {};
+}
+
+}  // namespace smalld

@@ -1,0 +1,60 @@
+// The STAMP reflector's packet path: classify, build, seal, with every auth
+// mode, both timestamp formats, stateless and stateful, and a random cap.
+// Authenticated inputs get a valid HMAC half of the time, so the
+// authenticated layout is reached, not only the failure path.
+#include <cstdint>
+#include <cstdlib>
+#include <vector>
+
+#include "config.h"
+#include "fuzz_input.h"
+#include "instance.h"
+#include "services.h"
+#include "stamp_packet.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    fuzz::Input in{data, size};
+    smalld::InstanceConfig config;
+    config.type = smalld::ServiceType::Stamp;
+    uint64_t choice = in.take(1);
+    config.stamp_auth = static_cast<smalld::StampAuth>(choice % 3);
+    config.stamp_timestamp = choice & 4 ? smalld::StampTimestamp::Ptp : smalld::StampTimestamp::Ntp;
+    config.stamp_stateful = choice & 8;
+    config.stamp_sessions = 1 + unsigned(in.take(1) % 8);
+    bool sign = choice & 16;
+    config.stamp_key = std::string(1 + in.take(1) % 64, 'k');
+    size_t cap = in.take(2) % 65528;
+    int ttl = int(in.take(2) % 300) - 1;
+    auto service = smalld::make_stamp_service(config);
+    smalld::InstanceStats stats;
+    smalld::InstanceState state;
+    service->attach(stats, state);
+
+    std::vector<uint8_t> request(in.data, in.data + in.size);
+    std::vector<uint8_t> key(config.stamp_key.begin(), config.stamp_key.end());
+    if (sign && request.size() >= smalld::stamp::kAuthBaseSize)
+        smalld::stamp::hmac16(key, {request.data(), smalld::stamp::kHmacOffset},
+                              request.data() + smalld::stamp::kHmacOffset);
+    std::string error;
+    smalld::SockAddr peer = *smalld::parse_endpoint("192.0.2.1:40000", &error);
+    for (int round = 0; round < 2; ++round) {
+        std::vector<uint8_t> reply(cap);
+        smalld::Datagram d;
+        d.payload = request;
+        d.peer = &peer;
+        d.received = smalld::wall_now();
+        d.ttl = ttl;
+        ptrdiff_t n = service->datagram(d, reply);
+        if (n == smalld::kNoReply || n == smalld::kReplyTooLarge) continue;
+        if (n < 0 || size_t(n) > cap) abort();
+        // Symmetric size: the request's, or the base packet for a short one.
+        if (size_t(n) != std::max(request.size(), smalld::stamp::kBaseSize) &&
+            size_t(n) != std::max(request.size(), smalld::stamp::kAuthBaseSize))
+            abort();
+        service->seal({reply.data(), size_t(n)}, d.seal);
+        bool authenticated = d.seal & 2;
+        if (authenticated && !smalld::stamp::hmac_matches(key, {reply.data(), size_t(n)})) abort();
+        if (config.stamp_auth == smalld::StampAuth::Required && !authenticated) abort();
+    }
+    return 0;
+}
