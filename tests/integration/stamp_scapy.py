@@ -1,0 +1,198 @@
+#!/usr/bin/python3
+"""Decodes smalld's STAMP replies with a decoder nobody here wrote: Debian's
+python3-scapy (scapy.contrib.stamp, RFC 8762/8972 unauthenticated layouts),
+field by field; the authenticated layout, which scapy lacks, by the RFC's
+offsets, with the HMAC checked by Python's hmac module.
+
+  stamp_scapy.py PORT4 PORT6 AUTH_PORT OPTIONAL_PORT KEY_FILE
+
+Exit 0: every check passed (each printed); 1: a check failed; 77: no scapy.
+"""
+import hashlib
+import hmac
+import socket
+import struct
+import sys
+import time
+
+try:
+    from scapy.contrib.stamp import STAMPSessionReflectorTestUnauthenticated, STAMPTestTLV
+except ImportError:
+    print("SKIP: python3-scapy is not installed (tools/deps)")
+    sys.exit(77)
+
+port4, port6, auth_port, optional_port = (int(a) for a in sys.argv[1:5])
+key = open(sys.argv[5], "rb").read()
+if key.endswith(b"\n"):
+    key = key[:-1]
+failures = 0
+NTP_UNIX = 2208988800
+
+
+def check(what, ok):
+    global failures
+    print(("ok   " if ok else "FAIL ") + what)
+    if not ok:
+        failures += 1
+
+
+def exchange(request, port, family=socket.AF_INET):
+    host = "127.0.0.1" if family == socket.AF_INET else "::1"
+    s = socket.socket(family, socket.SOCK_DGRAM)
+    s.settimeout(5)
+    if family == socket.AF_INET:
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 255)
+    else:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, 255)
+    before = time.time()
+    s.sendto(request, (host, port))
+    try:
+        reply, _ = s.recvfrom(65536)
+    except socket.timeout:
+        reply = None
+    after = time.time()
+    s.close()
+    return reply, before, after
+
+
+def ntp_to_unix(ts):
+    return (ts >> 32) - NTP_UNIX + (ts & 0xFFFFFFFF) / 2**32
+
+
+def decode(reply):
+    # The base packet. scapy 2.5's TLV list takes its length from the parent
+    # UDP header, which is not set while it dissects (AttributeError on
+    # pkt.parent), so the TLVs are decoded by tlvs() below.
+    return STAMPSessionReflectorTestUnauthenticated(reply[:44])
+
+
+def tlvs(reply):
+    """scapy's STAMPTestTLV, one after another, over the bytes past the base."""
+    rest, found = reply[44:], []
+    while len(rest) >= 4:
+        tlv = STAMPTestTLV(rest)
+        found.append(tlv)
+        rest = rest[4 + tlv.len:]
+    return found
+
+
+def sender(seq, ts, err, ssid, size=44, tail=b""):
+    head = struct.pack(">IQHH", seq, ts, err, ssid)
+    return head + bytes(size - len(head) - len(tail)) + tail
+
+
+def check_unauthenticated(name, request, reply, before, after, seq, ts, err, ssid, size):
+    check(f"{name}: a reply came", reply is not None)
+    if reply is None:
+        return
+    check(f"{name}: reply is {size} bytes (got {len(reply)})", len(reply) == size)
+    r = decode(reply)
+    check(f"{name}: seq {r.seq} == {seq} (stateless)", r.seq == seq)
+    check(f"{name}: seq_sender {r.seq_sender} == {seq}", r.seq_sender == seq)
+    check(f"{name}: ssid {r.ssid:#x} reflected", r.ssid == ssid)
+    ts_sender = struct.unpack(">Q", reply[28:36])[0]
+    check(f"{name}: ts_sender copied", ts_sender == ts)
+    check(f"{name}: err_estimate_sender copied",
+          bytes(r.err_estimate_sender) == struct.pack(">H", err))
+    check(f"{name}: mbz1 0, mbz2 0", r.mbz1 == 0 and r.mbz2 == 0)
+    check(f"{name}: ttl_sender {r.ttl_sender} == 255 on loopback", r.ttl_sender == 255)
+    e = r.err_estimate
+    check(f"{name}: Z bit {e.Z} is NTP", e.Z == 0)
+    check(f"{name}: multiplier {e.multiplier} is not 0", e.multiplier != 0)
+    t2 = ntp_to_unix(struct.unpack(">Q", reply[16:24])[0])
+    t3 = ntp_to_unix(struct.unpack(">Q", reply[4:12])[0])
+    check(f"{name}: T2 within the exchange ({before:.6f} <= {t2:.6f} <= {after:.6f})",
+          before - 0.001 <= t2 <= after + 0.001)
+    check(f"{name}: T2 <= T3 <= receive ({t3 - t2:.9f} s processing)",
+          t2 <= t3 <= after + 0.001)
+    check(f"{name}: bytes past the base returned unchanged", reply[44:] == request[44:])
+
+
+# Unauthenticated, IPv4 and IPv6.
+ts = (int(time.time()) + NTP_UNIX) << 32
+for family, port, name in ((socket.AF_INET, port4, "ipv4"), (socket.AF_INET6, port6, "ipv6")):
+    req = sender(1001, ts, 0x8001, 0x4242)
+    reply, b, a = exchange(req, port, family)
+    check_unauthenticated(f"unauthenticated {name}", req, reply, b, a, 1001, ts, 0x8001, 0x4242, 44)
+
+# Padded to 1000 bytes (RFC 8762 4.2.1: zeros; scapy reads zeros as empty TLVs).
+pad = bytes(956)
+req = sender(7, ts, 0x0102, 9, size=1000, tail=pad)
+reply, b, a = exchange(req, port4)
+check_unauthenticated("padded", req, reply, b, a, 7, ts, 0x0102, 9, 1000)
+
+# RFC 8972 TLVs (an Extra Padding TLV, type 1, and an unknown one): returned
+# unchanged, and scapy parses them as TLVs.
+pattern = bytes((i * 7) & 0xFF for i in range(400))
+tlv_bytes = struct.pack(">BBH", 0, 1, len(pattern)) + pattern + struct.pack(">BBH", 0, 200, 4) + b"abcd"
+req = sender(8, ts, 0x0001, 10, size=44 + len(tlv_bytes), tail=tlv_bytes)
+reply, b, a = exchange(req, port4)
+check_unauthenticated("tlv", req, reply, b, a, 8, ts, 0x0001, 10, 44 + len(tlv_bytes))
+if reply:
+    found = tlvs(reply)
+    types = [t.type for t in found]
+    check(f"tlv: scapy sees TLV types {types}", types == [1, 200])
+    check("tlv: values intact", [bytes(t.value) for t in found] == [pattern, b"abcd"])
+
+# TWAMP-Light: a 14-byte sender packet gets the 44-byte base reply.
+req = struct.pack(">IQH", 55, ts, 0x8001)
+reply, b, a = exchange(req, port4)
+check("twamp-light: a reply came", reply is not None)
+if reply is not None:
+    check(f"twamp-light: 44 bytes (got {len(reply)})", len(reply) == 44)
+    r = decode(reply)
+    check("twamp-light: seq and seq_sender", r.seq == 55 and r.seq_sender == 55)
+    check("twamp-light: ssid 0 (the request had none)", r.ssid == 0)
+    check("twamp-light: ts_sender copied", struct.unpack(">Q", reply[28:36])[0] == ts)
+
+# Shorter than 14 bytes: no reply.
+reply, _, _ = exchange(b"\x00" * 13, port4)
+check("13 bytes: no reply", reply is None)
+
+
+# Authenticated (RFC 8762 4.2.2 and 4.3.2): scapy has no such layout.
+def auth_sender(seq, ts, err, ssid, extra=b"", use_key=key):
+    p = bytearray(112)
+    struct.pack_into(">I", p, 0, seq)
+    struct.pack_into(">QHH", p, 16, ts, err, ssid)
+    p[96:112] = hmac.new(use_key, bytes(p[:96]), hashlib.sha256).digest()[:16]
+    return bytes(p) + extra
+
+
+for port, name in ((auth_port, "auth required"), (optional_port, "auth optional")):
+    req = auth_sender(77, ts, 0x8003, 0x0505, extra=b"TLV-tail")
+    reply, b, a = exchange(req, port)
+    check(f"{name}: a reply came", reply is not None)
+    if reply is None:
+        continue
+    check(f"{name}: 120 bytes (got {len(reply)})", len(reply) == 120)
+    expected = hmac.new(key, reply[:96], hashlib.sha256).digest()[:16]
+    check(f"{name}: HMAC verified by Python's hmac", hmac.compare_digest(expected, reply[96:112]))
+    seq, = struct.unpack_from(">I", reply, 0)
+    t3, err, ssid = struct.unpack_from(">QHH", reply, 16)
+    t2, = struct.unpack_from(">Q", reply, 32)
+    sseq, = struct.unpack_from(">I", reply, 48)
+    sts, serr = struct.unpack_from(">QH", reply, 64)
+    ttl = reply[80]
+    check(f"{name}: seq, seq_sender 77", seq == 77 and sseq == 77)
+    check(f"{name}: ssid reflected", ssid == 0x0505)
+    check(f"{name}: sender timestamp and error estimate copied", sts == ts and serr == 0x8003)
+    check(f"{name}: ttl 255", ttl == 255)
+    check(f"{name}: MBZ fields zero",
+          reply[4:16] == bytes(12) and reply[28:32] == bytes(4) and reply[40:48] == bytes(8)
+          and reply[52:64] == bytes(12) and reply[74:80] == bytes(6) and reply[81:96] == bytes(15))
+    check(f"{name}: T2 <= T3 within the exchange",
+          b - 0.001 <= ntp_to_unix(t2) <= ntp_to_unix(t3) <= a + 0.001)
+    check(f"{name}: tail returned unchanged", reply[112:] == b"TLV-tail")
+
+req = auth_sender(78, ts, 0, 1, use_key=b"not the key")
+reply, _, _ = exchange(req, auth_port)
+check("auth required, wrong key: no reply", reply is None)
+reply, _, _ = exchange(req, optional_port)
+check("auth optional, wrong key: answered unauthenticated (44-byte layout, 112 bytes)",
+      reply is not None and len(reply) == 112 and decode(reply).seq == 78)
+reply, _, _ = exchange(sender(79, ts, 0, 1), auth_port)
+check("auth required, unauthenticated packet: no reply", reply is None)
+
+print(f"{failures} failed")
+sys.exit(1 if failures else 0)
