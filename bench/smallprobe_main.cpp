@@ -8,6 +8,7 @@
 #include "smallprobe_modes.h"
 #include "smallprobe_procstat.h"
 #include "smallprobe_report.h"
+#include "smallprobe_stamp.h"
 
 using namespace smallprobe;
 
@@ -41,6 +42,7 @@ void dispatch(Run& run) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc > 1 && std::string(argv[1]) == "stamp") return run_stamp_command(argc - 1, argv + 1);
     Options options;
     std::string error;
     switch (parse_options(argc, argv, &options, &error)) {

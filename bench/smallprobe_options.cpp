@@ -261,6 +261,8 @@ void print_usage(FILE* out) {
         "             one connection per query, read to EOF, connections/s and latency\n"
         "  idle       open and hold -c connections for the duration\n"
         "  slowread   like idle, but fill each echo connection and never read\n"
+        "  stamp      RFC 8762 STAMP sender: delays, loss per direction, jitter, hops\n"
+        "             (smallprobe stamp --help)\n"
         "options:\n"
         "  -c, --connections N    connections (UDP: flows), default 1\n"
         "  -s, --size SIZE        message size (64, 16k, 1M), default 64\n"

@@ -1,0 +1,80 @@
+#pragma once
+// smallprobe stamp: an RFC 8762 Session-Sender. It sends STAMP test packets
+// at a fixed interval, matches the reflected ones, and splits the round trip
+// into the reflector's processing (T3 - T2), the network round trip, the
+// forward (T2 - T1) and backward (T4 - T3) delays, loss per direction,
+// jitter, reordering and the hop count.
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace smallprobe {
+
+struct StampOptions {
+    std::string host;
+    std::string port = "862";
+    int family = 0;                      // AF_INET / AF_INET6 / 0 = either
+    uint64_t interval_ns = 100'000'000;  // between two packets
+    uint64_t count = 0;                  // 0: by duration
+    uint64_t duration_ns = 0;            // 0: by count (default 100 packets)
+    std::vector<uint32_t> sizes = {44};  // UDP payload bytes, in turn
+    int tos = -1;
+    uint16_t ssid = 1;
+    std::string key_file;  // authenticated mode
+    std::string key;
+    uint64_t timeout_ns = 2'000'000'000;  // wait for the last replies
+    uint64_t report_ns = 1'000'000'000;   // per-interval lines; 0 = none
+    bool same_clock = false;              // both ends read the same clock
+    bool ptp = false;
+    bool json = false;
+};
+
+enum class StampParse { Run, Help, Error };
+StampParse parse_stamp_options(int argc, char** argv, StampOptions* o, std::string* error);
+void print_stamp_usage(FILE* out);
+
+// One test packet and what came back for it.
+struct Probe {
+    uint32_t seq = 0;  // the sender's sequence number
+    uint32_t size = 0;
+    int64_t t1 = 0;  // ns since the epoch: sender's send time
+    int64_t t2 = 0, t3 = 0, t4 = 0;
+    uint32_t reflector_seq = 0;
+    int ttl = -1;  // the reflector's Ses-Sender TTL; -1 unknown
+    bool received = false;
+    bool reflector_synchronized = false;
+    uint32_t copies = 0;
+    uint64_t arrival = 0;  // order of arrival
+};
+
+struct Quantiles {
+    double min = 0, p50 = 0, p90 = 0, p99 = 0, max = 0;  // microseconds
+    bool valid = false;
+};
+Quantiles quantiles(std::vector<double> values_us);
+
+struct StampSummary {
+    uint64_t sent = 0, received = 0, lost = 0, lost_forward = 0, lost_backward = 0;
+    uint64_t duplicates = 0, reordered = 0, auth_failures = 0, short_replies = 0;
+    bool stateful = false;  // the reflector counts its own sequence
+    bool directions_meaningful = false;
+    int hops = -1;
+    Quantiles rtt, network_rtt, processing, forward, backward, queuing;
+    double ipdv_forward_us = 0, ipdv_backward_us = 0;      // RFC 3393: mean |IPDV|
+    double jitter_forward_us = 0, jitter_backward_us = 0;  // RFC 3550 estimate
+    // The decomposition (at least two sizes).
+    bool fitted = false;
+    double intercept_us = 0, slope_ns_per_byte = 0;
+    std::vector<std::pair<uint32_t, double>> min_network_rtt_by_size;  // size, us
+};
+
+// Pure: the probes (by sender sequence) and the arrival order to numbers.
+StampSummary summarize(const std::vector<Probe>& probes, bool directions_meaningful);
+void print_stamp_summary(FILE* out, const StampOptions& o, const StampSummary& s);
+void print_stamp_json(FILE* out, const StampSummary& s);
+
+int run_stamp_command(int argc, char** argv);
+
+}  // namespace smallprobe
