@@ -91,9 +91,15 @@ StampSummary summarize(const std::vector<Probe>& probes, bool directions_meaning
             break;
         }
     if (s.stateful && max_reflector >= 0) {
-        uint64_t reached = uint64_t(max_reflector) + 1;  // packets the reflector counted
-        uint64_t sent_until = last_with_max + 1;
-        s.lost_forward = sent_until > reached ? sent_until - reached : 0;
+        // The reflector's count between the first packet it answered and the
+        // one with its highest count, against what we sent in between. The
+        // session may be older than this run, so its count need not start at 0.
+        size_t first = 0;
+        while (!probes[first].received) ++first;
+        int64_t origin = probes[first].reflector_seq;
+        uint64_t reached = uint64_t(max_reflector - origin) + 1;
+        uint64_t sent_between = last_with_max - first + 1;
+        s.lost_forward = sent_between > reached ? sent_between - reached : 0;
         s.lost_backward = s.lost > s.lost_forward ? s.lost - s.lost_forward : 0;
     }
     if (pairs) {
