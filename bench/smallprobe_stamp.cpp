@@ -10,9 +10,12 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <memory>
+#include <optional>
 #include <random>
 
 #include "smallprobe_clock.h"
+#include "smallprobe_procstat.h"
 #include "smallprobe_run.h"
 #include "stamp_packet.h"
 
@@ -132,6 +135,11 @@ class Sender {
         return s;
     }
 
+    // How long the sending lasted (from `started` to the last packet sent).
+    uint64_t sending_ns(uint64_t started) const {
+        return last_send_ > started ? last_send_ - started : 0;
+    }
+
   private:
     void send_one() {
         uint32_t size = o_.sizes[probes_.size() % o_.sizes.size()];
@@ -149,6 +157,7 @@ class Sender {
         if (auth) stamp::hmac16(key_, {packet_, stamp::kHmacOffset}, packet_ + stamp::kHmacOffset);
         probes_.push_back(p);
         if (send(fd_, packet_, size, MSG_DONTWAIT) < 0) ++send_errors_;
+        last_send_ = now_ns();
     }
 
     void receive_all() {
@@ -237,6 +246,7 @@ class Sender {
     std::vector<size_t> arrivals_;
     uint64_t received_ = 0, auth_failures_ = 0, short_replies_ = 0, send_errors_ = 0;
     bool reflector_synchronized_ = false;
+    uint64_t last_send_ = 0;
     uint8_t packet_[65536];
     uint8_t reply_[65536];
 };
@@ -264,8 +274,16 @@ int run_stamp_command(int argc, char** argv) {
         return 3;
     }
     install_stop_signals();
+    std::optional<uint64_t> server_before;
+    if (o.server_pid) server_before = process_cpu_ns(o.server_pid);
+    uint64_t started = now_ns();
     sender->run();
+    double elapsed = double(sender->sending_ns(started)) / 1e9;
     StampSummary s = sender->summary();
+    if (elapsed > 0) s.ops_per_s = double(s.received) / elapsed;
+    if (server_before && s.received)
+        if (auto after = process_cpu_ns(o.server_pid))
+            s.server_cpu_us_per_op = double(*after - *server_before) / 1000.0 / double(s.received);
     if (o.json)
         print_stamp_json(stdout, s);
     else

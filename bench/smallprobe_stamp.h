@@ -29,6 +29,7 @@ struct StampOptions {
     bool same_clock = false;              // both ends read the same clock
     bool ptp = false;
     bool json = false;
+    int server_pid = 0;  // also report the server's CPU time per packet
 };
 
 enum class StampParse { Run, Help, Error };
@@ -68,6 +69,10 @@ struct StampSummary {
     bool fitted = false;
     double intercept_us = 0, slope_ns_per_byte = 0;
     std::vector<std::pair<uint32_t, double>> min_network_rtt_by_size;  // size, us
+    // The run as a benchmark: replies per second of sending time, and the
+    // server's CPU per reply when --server-pid was given (< 0: unknown).
+    double ops_per_s = 0;
+    double server_cpu_us_per_op = -1;
 };
 
 // Pure: the probes (by sender sequence) and the arrival order to numbers.

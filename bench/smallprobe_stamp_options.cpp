@@ -12,7 +12,7 @@
 namespace smallprobe {
 namespace {
 
-enum LongOnly { kSizes = 256, kTos, kDscp, kSsid, kKeyFile, kReport, kSameClock, kPtp };
+enum LongOnly { kSizes = 256, kTos, kDscp, kSsid, kKeyFile, kReport, kSameClock, kPtp, kServerPid };
 
 constexpr option kLongOptions[] = {
     {"interval", required_argument, nullptr, 'i'},
@@ -30,6 +30,7 @@ constexpr option kLongOptions[] = {
     {"same-clock", no_argument, nullptr, kSameClock},
     {"ptp", no_argument, nullptr, kPtp},
     {"json", no_argument, nullptr, 'j'},
+    {"server-pid", required_argument, nullptr, kServerPid},
     {"help", no_argument, nullptr, 'h'},
     {nullptr, 0, nullptr, 0},
 };
@@ -146,6 +147,13 @@ bool apply(int letter, const char* value, StampOptions* o, std::string* error) {
         case kPtp:
             o->ptp = true;
             return true;
+        case kServerPid: {
+            auto n = parse_count(shown);
+            if (!n || *n == 0 || *n > 4194304)
+                return fail(error, "--server-pid: expected a process id, got \"" + shown + "\"");
+            o->server_pid = int(*n);
+            return true;
+        }
         case 'j':
             o->json = true;
             return true;
@@ -223,7 +231,8 @@ void print_stamp_usage(FILE* out) {
         "  --report D         a line every D (default 1s); 0: summary only\n"
         "  --same-clock       both ends read one clock (same host): trust T2 - T1\n"
         "  --ptp              PTP timestamps instead of NTP\n"
-        "  -j, --json         one JSON object\n",
+        "  -j, --json         one JSON object\n"
+        "  --server-pid PID   also report the server's CPU time per reply\n",
         out);
 }
 

@@ -253,6 +253,12 @@ void print_stamp_json(FILE* out, const StampSummary& s) {
                  s.directions_meaningful ? "true" : "false", s.stateful ? "true" : "false",
                  (unsigned long long)s.auth_failures, (unsigned long long)s.short_replies,
                  s.ipdv_forward_us, s.jitter_forward_us, s.ipdv_backward_us, s.jitter_backward_us);
+    std::fprintf(out, "\"ops_per_s\":%.1f,", s.ops_per_s);
+    if (s.server_cpu_us_per_op >= 0)
+        std::fprintf(out, "\"server_cpu_us_per_op\":%.3f,", s.server_cpu_us_per_op);
+    // For bench/summarize.py, which reads every mode's latency here.
+    std::fprintf(out, "\"latency_us\":{\"count\":%llu,\"p50\":%.3f,\"p99\":%.3f},",
+                 (unsigned long long)s.received, s.rtt.p50, s.rtt.p99);
     std::fprintf(out, "\"decomposition\":{");
     if (s.fitted)
         std::fprintf(out, "\"propagation_fixed\":%.3f,\"transmission_ns_per_byte\":%.4f,",

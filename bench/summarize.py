@@ -42,7 +42,38 @@ SCENARIOS = {
                  bytes_per_held),
     "slowread_1k": ("Slow reader: 1,000 echo clients that never read", "server RSS growth KiB", False,
                     rss_growth_kib),
+    "stamp_1k": ("STAMP reflector, open loop 1,000 packets/s (smallprobe stamp)", "replies/s", True, ops),
+    "stamp_50k": ("STAMP reflector, open loop 50,000 packets/s (smallprobe stamp)", "replies/s", True,
+                  ops),
+    "udp_echo_50k": ("UDP echo 44 B, open loop 50,000 datagrams/s (the STAMP rows' reference)",
+                     "datagrams/s", True, ops),
 }
+
+
+def stamp_section(runs):
+    """The STAMP rows against smalld's UDP echo of the same run: the
+    reflection rate relative to echo and the reflector's processing time."""
+    out = []
+    echo = [r.get("ops_per_s") for r in runs.get(("udp_echo_50k", "smalld"), []) if r.get("ops_per_s")]
+    for scenario in ("stamp_1k", "stamp_50k"):
+        rs = runs.get((scenario, "smalld"), [])
+        if not rs:
+            continue
+        if not out:
+            out += ["## STAMP reflector (smalld)", "",
+                    "| rate | replies/s | vs UDP echo at 50k/s | lost | processing p50 µs | "
+                    "processing p99 µs |", "|---|---|---|---|---|---|"]
+        rate = [r["ops_per_s"] for r in rs if "ops_per_s" in r]
+        p50 = [r["processing"]["p50"] for r in rs if r.get("processing")]
+        p99 = [r["processing"]["p99"] for r in rs if r.get("processing")]
+        lost = sum(r.get("lost", 0) for r in rs)
+        rel = "–"
+        if scenario == "stamp_50k" and rate and echo:
+            rel = ratio(statistics.median(rate), statistics.median(echo))
+        out.append(f"| {scenario.split('_')[1]} | {spread(rate)} | {rel} | {lost} | "
+                   f"{fmt(statistics.median(p50)) if p50 else '–'} | "
+                   f"{fmt(statistics.median(p99)) if p99 else '–'} |")
+    return out + [""] if out else []
 
 
 def fmt(value):
@@ -133,6 +164,7 @@ def main():
         if higher_better and medians.get("refserver"):
             chart_rows.append((scenario, [medians.get(s) / medians["refserver"] if medians.get(s) else 0
                                           for s in SERVERS]))
+    out += stamp_section(runs)
     with open(args.markdown, "w") as f:
         f.write("\n".join(out))
     with open(args.chart, "w") as f:
