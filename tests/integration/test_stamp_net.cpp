@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "harness.h"
@@ -73,9 +74,39 @@ static void scapy_decodes_every_kind_of_reply(void**) {
                      5);
 }
 
+// smallprobe stamp against a reflector of the older kind: 41-byte replies
+// and T3 equal to T2. Every packet is answered, the hop count read from
+// byte 40, processing reads 0.
+static void smallprobe_interoperates_with_short_replies(void**) {
+    std::string dir = env_or("SMALLD_SOURCE_DIR", ".") + "/tests/integration/";
+    std::string probe = env_or("SMALLPROBE_BIN", "smallprobe");
+    // The reflector prints its port on its first line; smallprobe reads it.
+    std::string command = "/usr/bin/python3 " + dir +
+                          "twamp_light_reflector.py 20 > reflector.port & "
+                          "for i in $(seq 200); do [ -s reflector.port ] && break; sleep 0.1; "
+                          "done; " +
+                          probe +
+                          " stamp -n 20 -i 5ms -j 127.0.0.1:$(head -n 1 reflector.port); wait";
+    char tmpl[] = "/tmp/smalld-twamp.XXXXXX";
+    std::string work = mkdtemp(tmpl);
+    int status = 0;
+    std::string out = run("cd " + work + " || exit 1; " + command, &status, 60);
+    run("rm -rf " + work);
+    fprintf(stderr, "%s", out.c_str());
+    auto j = nlohmann::json::parse(out, nullptr, false);
+    assert_false(j.is_discarded());
+    assert_int_equal(j["received"].get<int>(), 20);
+    assert_int_equal(j["short_replies"].get<int>(), 0);
+    assert_int_equal(j["hops"].get<int>(), 0);
+    assert_true(j["processing"]["max"].get<double>() < 0.01);
+    assert_false(j["stateful_reflector"].get<bool>());
+    assert_true(j["lost_forward"].is_null());
+}
+
 int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test(scapy_decodes_every_kind_of_reply),
+        cmocka_unit_test(smallprobe_interoperates_with_short_replies),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
