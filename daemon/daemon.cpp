@@ -102,10 +102,15 @@ void Daemon::apply_daemon_settings() {
     sessions_->high_water = config_.daemon.output_buffer;
     rlimit nofile{};
     getrlimit(RLIMIT_NOFILE, &nofile);
-    unsigned fd_bound =
-        nofile.rlim_cur > kReservedFds * 2
-            ? static_cast<unsigned>(std::min<rlim_t>(nofile.rlim_cur, 1u << 30)) - kReservedFds
-            : kReservedFds;
+    // Sessions get what the rest may not need: the daemon's own files, one
+    // per listener, and the control socket's and metrics endpoint's caps.
+    unsigned others = kReservedFds;
+    for (const auto& instance : config_.instances)
+        others += unsigned(instance.tcp.size() + instance.udp.size());
+    if (!config_.control.socket.empty()) others += unsigned(ControlServer::kMaxClients + 1);
+    if (config_.metrics.listen) others += unsigned(MetricsServer::kMaxFds);
+    rlim_t limit = std::min<rlim_t>(nofile.rlim_cur, 1u << 30);
+    unsigned fd_bound = limit > others + kReservedFds ? unsigned(limit) - others : kReservedFds;
     unsigned wanted = config_.daemon.max_connections;
     context_.max_connections = wanted == 0 ? fd_bound : std::min(wanted, fd_bound);
     if (wanted > fd_bound)

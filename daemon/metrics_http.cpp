@@ -1,126 +1,326 @@
 #include "metrics_http.h"
 
-#include <event2/buffer.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
-#include <event2/listener.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
-#include <string>
 
 #include "build_config.h"
 #include "contain.h"
 #include "daemon.h"
+#include "http_request.h"
+#include "listener.h"
 #include "log.h"
 #include "render.h"
 
 namespace smalld {
 
+struct MetricsServer::Connection {
+    MetricsServer* server = nullptr;
+    uint64_t id = 0;
+    Fd fd;
+    SockAddr peer;
+    SourceKey source;
+    std::string in;
+    std::string out;
+    size_t out_pos = 0;
+    bool idle = false;       // between requests: evictable, on the idle timer
+    bool keep_alive = true;  // of the reply being sent
+    bool lingering = false;  // reply sent, our side shut: draining until the peer closes
+    bool dead = false;       // closed; freed by the reaper
+    unsigned requests = 0;
+    int64_t idle_since_ms = 0;
+    EventHandle read_ev;
+    EventHandle write_ev;
+    EventHandle timer_ev;
+
+    size_t queued() const { return out.size() - out_pos; }
+};
+
 namespace {
 
+constexpr int kBacklog = 128;
+constexpr int kAcceptsPerWakeup = 32;
 constexpr timeval kAcceptPause = {1, 0};
+// After the last reply, what the client still sends is read and dropped for
+// this long: closing with unread data would reset the connection, and the
+// client could lose the reply (nginx's lingering close).
+constexpr int kLingerMs = 2000;
 LogLimiter accept_log("metrics: accept errors", 5, std::chrono::seconds(10));
-// libevent hands the error callback the evhttp, not us; there is one server.
-MetricsServer* current = nullptr;
+LogLimiter refuse_log("metrics: refusals", 5, std::chrono::seconds(10));
+LogLimiter timeout_log("metrics: request deadlines", 5, std::chrono::seconds(10));
+
+timeval to_timeval(int ms) {
+    return timeval{ms / 1000, (ms % 1000) * 1000};
+}
 
 }  // namespace
-
-void MetricsServer::HttpDeleter::operator()(evhttp* http) const {
-    evhttp_free(http);
-}
 
 MetricsServer::MetricsServer(Daemon& daemon) : daemon_(daemon) {}
 
 MetricsServer::~MetricsServer() {
-    if (current == this) current = nullptr;
+    connections_.clear();
 }
 
 std::optional<StartError> MetricsServer::start() {
     const SockAddr& want = *daemon_.config().metrics.listen;
-    http_.reset(evhttp_new(daemon_.base()));
-    if (!http_) return StartError{71, "metrics: cannot create the HTTP server"};
-    // A scrape is one small request; keep slow or greedy clients cheap.
-    evhttp_set_timeout(http_.get(), 10);
-    evhttp_set_max_headers_size(http_.get(), 8192);
-    evhttp_set_max_body_size(http_.get(), 0);
-    evhttp_set_gencb(http_.get(), on_request_cb, this);
-    std::string host = want.host();
-    evhttp_bound_socket* bound =
-        evhttp_bind_socket_with_handle(http_.get(), host.c_str(), want.port());
-    if (!bound)
-        return StartError{71, "metrics: cannot listen on " + want.to_string() + ": " +
-                                  strerror(errno) +
-                                  (want.port() < 1024 && errno == EACCES
-                                       ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)"
-                                       : "")};
-    // libevent logs an accept error and keeps the socket armed: out of
-    // descriptors, that is a busy loop. Pause instead, as the service listeners do.
-    listener_ = evhttp_bound_socket_get_listener(bound);
-    resume_.reset(event_new(daemon_.base(), -1, 0, on_resume_cb, this));
-    current = this;
-    evconnlistener_set_error_cb(listener_, on_accept_error_cb);
+    std::string error;
+    fd_ = bind_socket(Proto::Tcp, want, kBacklog, &error);
+    if (!fd_) return StartError{71, "metrics: " + error};
     actual_.len = sizeof actual_.storage;
-    if (getsockname(evhttp_bound_socket_get_fd(bound), actual_.get(), &actual_.len) != 0)
-        actual_ = want;
+    if (getsockname(fd_.get(), actual_.get(), &actual_.len) != 0) actual_ = want;
+    event_base* base = daemon_.base();
+    accept_.reset(event_new(base, fd_.get(), EV_READ | EV_PERSIST, on_accept_cb, this));
+    resume_.reset(evtimer_new(base, on_resume_cb, this));
+    reap_.reset(event_new(base, -1, 0, on_reap_cb, this));
+    event_add(accept_.get(), nullptr);
     LOG_NOTICE("metrics: listening on http://%s/metrics", actual_.to_string().c_str());
     return std::nullopt;
 }
 
-void MetricsServer::on_accept_error_cb(evconnlistener*, void*) {
-    MetricsServer* server = current;
-    int err = errno;
-    if (!server) return;
-    bool out_of_resources = err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
-    contain("metrics accept", [&] {
-        accept_log.write(LogLevel::Warning, "metrics: accept on %s: %s%s",
-                         server->actual_.to_string().c_str(), strerror(err),
-                         out_of_resources ? "; pausing accept for 1s" : "");
-    });
-    if (!out_of_resources) return;
-    evconnlistener_disable(server->listener_);
-    event_add(server->resume_.get(), &kAcceptPause);
+void MetricsServer::on_accept_cb(evutil_socket_t, short, void* self) {
+    contain("metrics accept", [&] { static_cast<MetricsServer*>(self)->accept_ready(); });
 }
 
 void MetricsServer::on_resume_cb(evutil_socket_t, short, void* self) {
     auto* server = static_cast<MetricsServer*>(self);
-    evconnlistener_enable(server->listener_);
+    event_add(server->accept_.get(), nullptr);
 }
 
-void MetricsServer::on_request_cb(evhttp_request* request, void* self) {
-    // Logged and contained; the request is left to the connection's timeout,
-    // as answering it could touch a request handle() already replied to.
-    contain("metrics", [&] { static_cast<MetricsServer*>(self)->handle(request); });
+void MetricsServer::on_reap_cb(evutil_socket_t, short, void* self) {
+    contain("metrics", [&] {
+        std::erase_if(static_cast<MetricsServer*>(self)->connections_,
+                      [](const auto& entry) { return entry.second->dead; });
+    });
 }
 
-void MetricsServer::handle(evhttp_request* request) {
-    const evhttp_uri* uri = evhttp_request_get_evhttp_uri(request);
-    const char* path = uri ? evhttp_uri_get_path(uri) : nullptr;
-    evkeyvalq* headers = evhttp_request_get_output_headers(request);
-    evbuffer* body = evbuffer_new();
-    if (!body) {
-        evhttp_send_error(request, HTTP_INTERNAL, nullptr);
+// A throw while serving one connection ends that connection, not the daemon.
+void MetricsServer::on_read_cb(evutil_socket_t, short, void* conn) {
+    auto* c = static_cast<Connection*>(conn);
+    contain(
+        "metrics", [&] { c->server->read_ready(*c); },
+        [&] { c->server->close_connection(*c, "internal error"); });
+}
+
+void MetricsServer::on_write_cb(evutil_socket_t, short, void* conn) {
+    auto* c = static_cast<Connection*>(conn);
+    contain(
+        "metrics", [&] { c->server->write_ready(*c); },
+        [&] { c->server->close_connection(*c, "internal error"); });
+}
+
+void MetricsServer::on_timer_cb(evutil_socket_t, short, void* conn) {
+    auto* c = static_cast<Connection*>(conn);
+    contain(
+        "metrics", [&] { c->server->timed_out(*c); },
+        [&] { c->server->close_connection(*c, "internal error"); });
+}
+
+void MetricsServer::timed_out(Connection& c) {
+    if (c.idle || c.lingering) {
+        close_connection(c, c.idle ? "idle keep-alive connection timed out" : "closed");
         return;
     }
-    auto method = evhttp_request_get_command(request);
-    if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
-        evhttp_add_header(headers, "Allow", "GET, HEAD");
-        evhttp_send_reply(request, 405, "Method Not Allowed", nullptr);
-        evbuffer_free(body);
+    ++daemon_.stats().metrics_requests_timed_out_total;
+    if (timeout_log.admit(LogLevel::Notice))
+        LOG_NOTICE("metrics: %s did not finish a request within %dms; closed",
+                   c.peer.to_string().c_str(), kRequestDeadlineMs);
+    close_connection(c, "request deadline");
+}
+
+void MetricsServer::accept_ready() {
+    for (int i = 0; i < kAcceptsPerWakeup; ++i) {
+        SockAddr peer;
+        peer.len = sizeof peer.storage;
+        int fd = accept4(fd_.get(), peer.get(), &peer.len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+            admit(fd, peer);
+            continue;
+        }
+        int err = errno;
+        if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+            // Out of descriptors: retrying now would spin.
+            accept_log.write(LogLevel::Warning, "metrics: accept on %s: %s; pausing accept for 1s",
+                             actual_.to_string().c_str(), strerror(err));
+            event_del(accept_.get());
+            event_add(resume_.get(), &kAcceptPause);
+        } else if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR && err != ECONNABORTED) {
+            accept_log.write(LogLevel::Warning, "metrics: accept on %s: %s",
+                             actual_.to_string().c_str(), strerror(err));
+        }
         return;
     }
-    if (path && strcmp(path, "/metrics") == 0) {
-        std::string text = render_prometheus(daemon_.stats(), SMALLD_VERSION);
-        evbuffer_add(body, text.data(), text.size());
-        evhttp_add_header(headers, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-        evhttp_send_reply(request, HTTP_OK, "OK", body);
+}
+
+void MetricsServer::refuse(int fd, const SockAddr& peer, const char* why) {
+    ++daemon_.stats().metrics_connections_refused_total;
+    if (refuse_log.admit(LogLevel::Notice))
+        LOG_NOTICE("metrics: refused %s: %s", peer.to_string().c_str(), why);
+    HttpReply reply;
+    reply.status = 503;
+    reply.extra_headers = "Retry-After: 1\r\n";
+    reply.body = std::string(why) + "\n";
+    std::string bytes = serialize_http_reply(reply, 1, false, false);
+    (void)!send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    ::close(fd);
+}
+
+// Makes room by closing the connection that has waited longest for its next
+// request: it costs its client a reconnect, and nobody a refusal.
+bool MetricsServer::evict_idle() {
+    Connection* oldest = nullptr;
+    for (auto& [id, c] : connections_)
+        if (!c->dead && c->idle && (!oldest || c->idle_since_ms < oldest->idle_since_ms))
+            oldest = c.get();
+    if (!oldest) return false;
+    close_connection(*oldest, "closed to make room for a new connection");
+    return true;
+}
+
+void MetricsServer::admit(int fd, const SockAddr& peer) {
+    SourceKey source = source_key(peer);
+    auto at = per_source_.find(source);
+    if (at != per_source_.end() && at->second >= kMaxPerSource)
+        return refuse(fd, peer, "too many connections from this address");
+    size_t live = 0;
+    for (const auto& [id, c] : connections_) live += !c->dead;
+    if (live >= kMaxConnections && !evict_idle()) return refuse(fd, peer, "too many connections");
+    auto c = std::make_unique<Connection>();
+    c->server = this;
+    c->id = next_id_++;
+    c->fd.reset(fd);
+    c->peer = peer;
+    c->source = source;
+    ++per_source_[source];
+    event_base* base = daemon_.base();
+    c->read_ev.reset(event_new(base, fd, EV_READ | EV_PERSIST, on_read_cb, c.get()));
+    c->write_ev.reset(event_new(base, fd, EV_WRITE | EV_PERSIST, on_write_cb, c.get()));
+    c->timer_ev.reset(evtimer_new(base, on_timer_cb, c.get()));
+    event_add(c->read_ev.get(), nullptr);
+    arm(*c, kRequestDeadlineMs);  // the first request's deadline runs from the accept
+    connections_.emplace(c->id, std::move(c));
+}
+
+void MetricsServer::arm(Connection& c, int ms) {
+    timeval limit = to_timeval(ms);
+    event_add(c.timer_ev.get(), &limit);
+}
+
+void MetricsServer::read_ready(Connection& c) {
+    char buf[16384];
+    ssize_t n = recv(c.fd.get(), buf, sizeof buf, 0);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+        close_connection(c, strerror(errno));
+        return;
+    }
+    if (n == 0) {
+        close_connection(c, "closed by the client");
+        return;
+    }
+    if (c.lingering) return;
+    if (c.idle) {
+        // The next request's first byte: its deadline starts now, whatever
+        // pace the rest comes at.
+        c.idle = false;
+        arm(c, kRequestDeadlineMs);
+    }
+    c.in.append(buf, size_t(n));
+    process(c);
+}
+
+void MetricsServer::process(Connection& c) {
+    HttpParse parsed = parse_http_request(c.in, kMaxHead);
+    if (parsed.status == HttpParse::Status::NeedMore) return;
+    HttpReply reply;
+    int minor = 1;
+    bool head = false;
+    if (parsed.status == HttpParse::Status::Bad) {
+        reply.status = parsed.error_status;
+        reply.body = std::string(http_reason(reply.status)) + "\n";
+        reply.close = true;
+        c.in.clear();
     } else {
-        static const char kNotFound[] = "not found; try /metrics\n";
-        evbuffer_add(body, kNotFound, sizeof kNotFound - 1);
-        evhttp_add_header(headers, "Content-Type", "text/plain; charset=utf-8");
-        evhttp_send_reply(request, HTTP_NOTFOUND, "Not Found", body);
+        const HttpRequest& request = parsed.request;
+        minor = request.minor;
+        head = request.method == "HEAD";
+        reply = route_http_request(
+            request, [this] { return render_prometheus(daemon_.stats(), SMALLD_VERSION); });
+        c.in.erase(0, parsed.consumed);
+        c.keep_alive = request.keep_alive;
     }
-    evbuffer_free(body);
+    ++c.requests;
+    c.keep_alive = c.keep_alive && !reply.close && c.requests < kMaxRequestsPerConnection;
+    if (c.queued() == 0) {
+        c.out.clear();
+        c.out_pos = 0;
+    }
+    c.out += serialize_http_reply(reply, minor, head, c.keep_alive);
+    // One reply at a time: what follows waits until this one has left.
+    event_del(c.read_ev.get());
+    if (flush(c) && c.queued() > 0) event_add(c.write_ev.get(), nullptr);
+}
+
+bool MetricsServer::flush(Connection& c) {
+    while (c.queued() > 0) {
+        ssize_t n =
+            send(c.fd.get(), c.out.data() + c.out_pos, c.queued(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            c.out_pos += size_t(n);
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return true;
+        close_connection(c, n < 0 ? strerror(errno) : "send failed");
+        return false;
+    }
+    replied(c);
+    return !c.dead;
+}
+
+void MetricsServer::write_ready(Connection& c) {
+    if (flush(c) && c.queued() > 0) return;
+    event_del(c.write_ev.get());
+}
+
+// The reply has left: close, or go on with the next request.
+void MetricsServer::replied(Connection& c) {
+    c.out.clear();
+    c.out_pos = 0;
+    if (!c.keep_alive) {
+        // Our side is done; the kernel sends what is queued before the FIN.
+        shutdown(c.fd.get(), SHUT_WR);
+        c.lingering = true;
+        c.in.clear();
+        event_del(c.write_ev.get());
+        event_add(c.read_ev.get(), nullptr);
+        arm(c, kLingerMs);
+        return;
+    }
+    event_del(c.write_ev.get());
+    event_add(c.read_ev.get(), nullptr);
+    if (!c.in.empty()) {
+        arm(c, kRequestDeadlineMs);  // a pipelined request
+        process(c);
+        return;
+    }
+    c.idle = true;
+    c.idle_since_ms = monotonic_ms();
+    arm(c, kIdleTimeoutMs);
+}
+
+void MetricsServer::close_connection(Connection& c, const char* reason) {
+    if (c.dead) return;
+    c.dead = true;
+    LOG_DEBUG("metrics: connection %llu from %s closed: %s", static_cast<unsigned long long>(c.id),
+              c.peer.to_string().c_str(), reason);
+    if (auto at = per_source_.find(c.source); at != per_source_.end() && --at->second == 0)
+        per_source_.erase(at);
+    event_del(c.read_ev.get());
+    event_del(c.write_ev.get());
+    event_del(c.timer_ev.get());
+    c.fd.reset();
+    event_active(reap_.get(), 0, 0);
 }
 
 }  // namespace smalld

@@ -1,16 +1,23 @@
 #pragma once
-// The Prometheus endpoint: libevent's evhttp serving GET /metrics in text
-// format 0.0.4, rendered from the same statistics as everything else.
+// The Prometheus endpoint: GET (and HEAD) /metrics in text format 0.0.4,
+// rendered from the same statistics as everything else, over HTTP/1.1 with
+// keep-alive.
+//
+// It owns its accept loop rather than use libevent's evhttp, whose 2.1 API
+// has no connection cap, no per-source cap, and only a per-read timeout that
+// a client restarts with every byte. Here every connection counts against a
+// cap within the daemon's descriptor budget and against its source's cap, and
+// a request must arrive, and its reply leave, within one deadline.
 
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
+#include <string>
+#include <unordered_map>
 
 #include "address.h"
 #include "event_handle.h"
-
-struct evhttp;
-struct evconnlistener;
-struct evhttp_request;
 
 namespace smalld {
 
@@ -27,22 +34,56 @@ class MetricsServer {
     // Binds config().metrics.listen; logs the address with the actual port.
     std::optional<StartError> start();
     const SockAddr& actual() const { return actual_; }
+    size_t connections() const { return connections_.size(); }
+
+    // Open connections; beyond, the longest-idle keep-alive connection makes
+    // room, or the newcomer gets 503 and is closed.
+    static constexpr size_t kMaxConnections = 64;
+    // Open connections per source address (IPv6: per /64).
+    static constexpr size_t kMaxPerSource = 8;
+    // From a request's first byte (or the accept) to the last byte of its reply.
+    static constexpr int kRequestDeadlineMs = 10'000;
+    // A keep-alive connection waiting for its next request.
+    static constexpr int kIdleTimeoutMs = 10'000;
+    static constexpr size_t kMaxHead = 8192;  // request line and headers
+    static constexpr unsigned kMaxRequestsPerConnection = 1000;
+    // Every descriptor the endpoint may hold: for the daemon's fd budget.
+    static constexpr size_t kMaxFds = kMaxConnections + 1;
 
   private:
-    static void on_request_cb(evhttp_request* request, void* self);
-    void handle(evhttp_request* request);
-    static void on_accept_error_cb(evconnlistener* listener, void* http);
-    static void on_resume_cb(evutil_socket_t, short, void* self);
+    struct Connection;
 
-    struct HttpDeleter {
-        void operator()(evhttp* http) const;
-    };
+    static void on_accept_cb(evutil_socket_t, short, void* self);
+    static void on_resume_cb(evutil_socket_t, short, void* self);
+    static void on_reap_cb(evutil_socket_t, short, void* self);
+    static void on_read_cb(evutil_socket_t, short, void* conn);
+    static void on_write_cb(evutil_socket_t, short, void* conn);
+    static void on_timer_cb(evutil_socket_t, short, void* conn);
+
+    void accept_ready();
+    void admit(int fd, const SockAddr& peer);
+    void refuse(int fd, const SockAddr& peer, const char* why);
+    bool evict_idle();
+    void read_ready(Connection& c);
+    // Answers the requests `c` holds, one at a time, while its replies leave.
+    void process(Connection& c);
+    void write_ready(Connection& c);
+    bool flush(Connection& c);
+    void replied(Connection& c);
+    void arm(Connection& c, int ms);
+    void timed_out(Connection& c);
+    // The one way a connection ends; freed by the reaper.
+    void close_connection(Connection& c, const char* reason);
 
     Daemon& daemon_;
-    std::unique_ptr<evhttp, HttpDeleter> http_;
     SockAddr actual_;
-    evconnlistener* listener_ = nullptr;  // owned by http_
-    EventHandle resume_;                  // accept paused on EMFILE/ENFILE
+    Fd fd_;
+    EventHandle accept_;
+    EventHandle resume_;  // accept paused on EMFILE/ENFILE
+    EventHandle reap_;
+    uint64_t next_id_ = 1;
+    std::map<uint64_t, std::unique_ptr<Connection>> connections_;
+    std::unordered_map<SourceKey, size_t, SourceKeyHash> per_source_;
 };
 
 }  // namespace smalld

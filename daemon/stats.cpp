@@ -96,6 +96,8 @@ void Stats::reset_counters() {
     control_commands_total = 0;
     control_denied_total = 0;
     control_events_dropped_total = 0;
+    metrics_connections_refused_total = 0;
+    metrics_requests_timed_out_total = 0;
     for (auto& [name, record] : instances) {
         record->tcp.reset_counters();
         record->udp.reset_counters();
@@ -200,6 +202,12 @@ void visit_stats(const Stats& stats, const std::function<void(const StatSample&)
     global("control.events_dropped_total",
            "Monitor events not sent because the monitor did not keep up.", true,
            double(stats.control_events_dropped_total));
+    global("metrics.connections_refused_total",
+           "Connections to the metrics endpoint refused (503) by its connection caps.", true,
+           double(stats.metrics_connections_refused_total));
+    global("metrics.requests_timed_out_total",
+           "Metrics endpoint connections closed at the whole-request deadline.", true,
+           double(stats.metrics_requests_timed_out_total));
 
     // Per instance and protocol, grouped by key so that renderers can emit one
     // HELP/TYPE header per metric.

@@ -77,6 +77,8 @@ struct Stats {
     uint64_t control_commands_total = 0;
     uint64_t control_denied_total = 0;
     uint64_t control_events_dropped_total = 0;  // monitor events lost to slow monitors
+    uint64_t metrics_connections_refused_total = 0;
+    uint64_t metrics_requests_timed_out_total = 0;
     // Every instance's record, shared with the daemon's Instances (and so
     // with their sessions and listeners).
     std::map<std::string, std::shared_ptr<InstanceStats>, std::less<>> instances;

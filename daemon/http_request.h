@@ -1,0 +1,78 @@
+#pragma once
+// HTTP/1.x for the metrics endpoint, without I/O: a request-head parser that
+// answers done / bad / need-more, and the one reply builder, which frames
+// every reply with Content-Length (HEAD included: the length a GET would
+// have, and no body).
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace smalld {
+
+struct HttpRequest {
+    std::string method;
+    std::string target;
+    int minor = 1;  // HTTP/1.minor
+    bool keep_alive = true;
+    bool has_body = false;  // Content-Length above 0, or Transfer-Encoding
+};
+
+struct HttpParse {
+    enum class Status { NeedMore, Done, Bad } status = Status::NeedMore;
+    size_t consumed = 0;  // Done: bytes of the head, the blank line included
+    HttpRequest request;
+    int error_status = 0;  // Bad: 400, 431 or 505
+};
+
+// Parses the request head at the start of `data` (CRLF or bare LF line ends).
+// A head longer than `max_head` bytes is Bad (431) even before it ends.
+HttpParse parse_http_request(std::string_view data, size_t max_head);
+
+struct HttpReply {
+    int status = 200;
+    std::string content_type = "text/plain; charset=utf-8";
+    std::string extra_headers;  // "Name: value\r\n" lines
+    std::string body;
+    bool close = false;  // the server closes after this reply
+};
+
+// What the endpoint answers: GET and HEAD of /metrics (query ignored), 404
+// elsewhere, 405 for other methods, 413 for requests with a body (closed,
+// since the body is not read). `render` produces the metrics text.
+template <typename Render>
+HttpReply route_http_request(const HttpRequest& request, Render&& render);
+
+// The bytes on the wire. `head`: headers only. `minor`: the request's HTTP
+// version (1.0 replies say HTTP/1.0). `keep_alive`: false adds "Connection:
+// close"; an HTTP/1.0 client that asked for keep-alive is told so.
+std::string serialize_http_reply(const HttpReply& reply, int minor, bool head, bool keep_alive);
+
+const char* http_reason(int status);
+
+template <typename Render>
+HttpReply route_http_request(const HttpRequest& request, Render&& render) {
+    HttpReply reply;
+    bool readable = request.method == "GET" || request.method == "HEAD";
+    std::string_view path = request.target;
+    path = path.substr(0, path.find('?'));
+    if (!readable) {
+        reply.status = 405;
+        reply.extra_headers = "Allow: GET, HEAD\r\n";
+        reply.body = "method not allowed; use GET or HEAD\n";
+    } else if (request.has_body) {
+        reply.status = 413;
+        reply.body = "a request body is not accepted here\n";
+    } else if (path == "/metrics") {
+        reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        reply.body = render();
+    } else {
+        reply.status = 404;
+        reply.body = "not found; try /metrics\n";
+    }
+    // The body of a refused request is not read: the connection cannot go on.
+    reply.close = request.has_body;
+    return reply;
+}
+
+}  // namespace smalld

@@ -1,0 +1,159 @@
+#pragma once
+// Helpers for the adversarial tests: a raw control-socket client, the
+// daemon's descriptor count, and a bounded HTTP/1.1 response reader. Every
+// wait is bounded.
+
+#include <dirent.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "harness.h"
+
+namespace adversary {
+
+using Clock = std::chrono::steady_clock;
+using json = nlohmann::json;
+
+// Open descriptors of a process, from /proc/PID/fd; -1 when unreadable.
+inline int open_fds(pid_t pid) {
+    DIR* dir = opendir(("/proc/" + std::to_string(pid) + "/fd").c_str());
+    if (!dir) return -1;
+    int n = 0;
+    while (const dirent* e = readdir(dir))
+        if (e->d_name[0] != '.') ++n;
+    closedir(dir);
+    return n;
+}
+
+// One control connection with a line buffer.
+class Ctl {
+  public:
+    explicit Ctl(const std::string& path) {
+        fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+        if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+            close(fd_);
+            fd_ = -1;
+        }
+    }
+    ~Ctl() {
+        if (fd_ >= 0) close(fd_);
+    }
+    Ctl(const Ctl&) = delete;
+    Ctl& operator=(const Ctl&) = delete;
+    bool ok() const { return fd_ >= 0; }
+    bool send(const std::string& data) { return fd_ >= 0 && harness::send_all(fd_, data); }
+    // One line; "" on timeout or EOF.
+    std::string line(int timeout_ms = 5000) {
+        auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+        for (;;) {
+            size_t nl = buffer_.find('\n');
+            if (nl != std::string::npos) {
+                std::string out = buffer_.substr(0, nl);
+                buffer_.erase(0, nl + 1);
+                return out;
+            }
+            auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+            pollfd p{fd_, POLLIN, 0};
+            if (fd_ < 0 || left.count() <= 0 || poll(&p, 1, int(left.count())) <= 0) return "";
+            char buf[65536];
+            ssize_t n = recv(fd_, buf, sizeof buf, 0);
+            if (n <= 0) {
+                eof_ = true;
+                return "";
+            }
+            buffer_.append(buf, size_t(n));
+        }
+    }
+    json request(const std::string& text, int timeout_ms = 5000) {
+        if (!send(text + "\n")) return json();
+        return json::parse(line(timeout_ms), nullptr, false);
+    }
+    bool eof() const { return eof_; }
+
+  private:
+    int fd_ = -1;
+    std::string buffer_;
+    bool eof_ = false;
+};
+
+// One HTTP response read from a connection that may carry more after it.
+struct HttpResponse {
+    std::string status_line;
+    std::map<std::string, std::string> headers;  // names in lower case
+    std::string body;
+    bool framed = false;  // Content-Length, or the connection closed after it
+    bool complete = false;
+};
+
+// Reads one response from `fd`, using and consuming `buffer`. `head`: the
+// request was HEAD, so no body follows whatever the headers say.
+inline HttpResponse read_response(int fd, std::string& buffer, bool head, int timeout_ms = 5000) {
+    HttpResponse r;
+    auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    bool eof = false;
+    auto fill = [&] {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        pollfd p{fd, POLLIN, 0};
+        if (left.count() <= 0 || poll(&p, 1, int(left.count())) <= 0) return false;
+        char buf[65536];
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) {
+            eof = true;
+            return false;
+        }
+        buffer.append(buf, size_t(n));
+        return true;
+    };
+    size_t end;
+    while ((end = buffer.find("\r\n\r\n")) == std::string::npos)
+        if (!fill()) return r;
+    std::string head_text = buffer.substr(0, end);
+    buffer.erase(0, end + 4);
+    size_t eol = head_text.find("\r\n");
+    r.status_line = head_text.substr(0, eol);
+    while (eol != std::string::npos) {
+        size_t start = eol + 2;
+        eol = head_text.find("\r\n", start);
+        std::string line = head_text.substr(start, eol == std::string::npos ? eol : eol - start);
+        size_t colon = line.find(':');
+        if (colon == std::string::npos) continue;
+        std::string name = line.substr(0, colon);
+        std::transform(name.begin(), name.end(), name.begin(), ::tolower);
+        size_t v = line.find_first_not_of(' ', colon + 1);
+        r.headers[name] = v == std::string::npos ? "" : line.substr(v);
+    }
+    bool closes = r.headers.count("connection") && r.headers["connection"] == "close";
+    if (r.headers.count("content-length")) {
+        r.framed = true;
+        size_t length = head ? 0 : std::stoul(r.headers["content-length"]);
+        while (buffer.size() < length)
+            if (!fill()) return r;
+        r.body = buffer.substr(0, length);
+        buffer.erase(0, length);
+        r.complete = true;
+    } else if (closes || head) {
+        r.framed = closes;
+        if (!head)
+            while (fill()) {
+            }
+        r.body = head ? "" : buffer;
+        if (!head) buffer.clear();
+        r.complete = !head ? eof : true;
+    }
+    return r;
+}
+
+}  // namespace adversary
