@@ -49,6 +49,7 @@ namespace {
 LogLimiter accept_log("control accept errors", 5, std::chrono::seconds(10));
 // A read-only user may ask for admin commands as fast as it likes.
 LogLimiter denied_log("control denials", 5, std::chrono::seconds(10));
+LogLimiter busy_log("control refusals", 5, std::chrono::seconds(10));
 
 // Daemon::drop_privileges() changes user when started as root outside systemd.
 bool will_drop_to(const Config& config) {
@@ -81,6 +82,7 @@ ControlServer::ControlServer(Daemon& daemon) : daemon_(daemon) {}
 ControlServer::~ControlServer() {
     // The hook captures `this`; the reaper may not have cleared it yet.
     daemon_.on_event = nullptr;
+    daemon_.event_room = nullptr;
     clients_.clear();
     accept_.reset();
     resume_.reset();
@@ -182,7 +184,10 @@ void ControlServer::on_reap_cb(evutil_socket_t, short, void* self) {
     auto* server = static_cast<ControlServer*>(self);
     contain("control", [&] {
         std::erase_if(server->clients_, [](const auto& entry) { return entry.second->dead; });
-        if (server->monitors_ == 0) server->daemon_.on_event = nullptr;
+        if (server->monitors_ == 0) {
+            server->daemon_.on_event = nullptr;
+            server->daemon_.event_room = nullptr;
+        }
     });
 }
 
@@ -237,12 +242,17 @@ void ControlServer::accept_ready() {
         }
         c->admin = c->uid == 0 || c->uid == geteuid();
         // Read-only peers cannot take the last slots: an admin can always get in.
-        if (clients_.size() >= (c->admin ? kMaxClients : kMaxClients - kAdminReserved)) {
-            std::string line =
-                CommandReply::failure("busy", "too many control clients").to_text() + "\n";
+        // Nor can one read-only user take all of theirs.
+        const char* full = nullptr;
+        if (clients_.size() >= (c->admin ? kMaxClients : kMaxClients - kAdminReserved))
+            full = "too many control clients";
+        else if (!c->admin && read_only(c->uid, false) >= kMaxClientsPerUid)
+            full = "too many control clients of this user";
+        if (full) {
+            std::string line = CommandReply::failure("busy", full).to_text() + "\n";
             (void)!send(fd, line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-            LOG_WARNING("control: refused a client (uid %u): %zu clients already", unsigned(c->uid),
-                        clients_.size());
+            busy_log.write(LogLevel::Warning, "control: refused a client (uid %u): %s (%zu open)",
+                           unsigned(c->uid), full, clients_.size());
             continue;
         }
         event_base* base = daemon_.base();
@@ -363,10 +373,22 @@ void ControlServer::execute(Client& c, std::string_view line) {
                    command.name.data());
     CommandReply reply = command.run(daemon_, match.args);
     if (c.dead) return;
+    if (reply.start_monitor && !c.monitor && !c.admin) {
+        const char* full = read_only(uid_t(-1), true) >= kMaxReadOnlyMonitors ? "too many monitors"
+                           : read_only(c.uid, true) >= kMaxReadOnlyMonitorsPerUid
+                               ? "too many monitors of this user"
+                               : nullptr;
+        if (full) {
+            busy_log.write(LogLevel::Warning, "control: refused a monitor to uid %u: %s",
+                           unsigned(c.uid), full);
+            reply = CommandReply::failure("busy", full);
+        }
+    }
     queue(c, reply.to_text());
     if (reply.start_monitor && !c.monitor) {
         c.monitor = true;
-        if (monitors_++ == 0)
+        if (monitors_++ == 0) {
+            daemon_.event_room = [this] { return monitor_room(); };
             daemon_.on_event = [this](const nlohmann::json& event) {
                 if (monitors_ == 0) return;
                 nlohmann::json stamped = event;
@@ -376,10 +398,31 @@ void ControlServer::execute(Client& c, std::string_view line) {
                                   1000.0;
                 broadcast(to_json_text(stamped));
             };
+        }
     }
 }
 
+size_t ControlServer::read_only(uid_t uid, bool monitors) const {
+    size_t n = 0;
+    for (const auto& [id, c] : clients_)
+        n += !c->dead && !c->admin && (uid == uid_t(-1) || c->uid == uid) &&
+             (!monitors || c->monitor);
+    return n;
+}
+
+bool ControlServer::monitor_room() {
+    for (const auto& [id, c] : clients_)
+        if (c->monitor && !c->dead && c->queued() + kEventRoom <= kMaxMonitorQueued) return true;
+    for (auto& [id, c] : clients_) {
+        if (!c->monitor || c->dead) continue;
+        ++c->dropped;
+        ++daemon_.stats().control_events_dropped_total;
+    }
+    return false;
+}
+
 void ControlServer::broadcast(const std::string& line) {
+    ++daemon_.stats().control_events_total;
     for (auto& [id, c] : clients_) {
         if (!c->monitor || c->dead) continue;
         if (c->queued() + line.size() + 1 > kMaxMonitorQueued) {

@@ -39,6 +39,13 @@ class ControlServer {
     static constexpr size_t kMaxQueued = 1 << 20;           // replies: stop reading beyond
     static constexpr size_t kMaxMonitorQueued = 256 << 10;  // events: drop beyond
     static constexpr size_t kAdminReserved = 8;  // of kMaxClients, for uid 0 and the daemon's uid
+    // Read-only peers: one user may not take every slot, and monitors, which
+    // no idle timeout closes, are few. Admin peers are not counted.
+    static constexpr size_t kMaxClientsPerUid = 32;
+    static constexpr size_t kMaxReadOnlyMonitors = 16;
+    static constexpr size_t kMaxReadOnlyMonitorsPerUid = 4;
+    // A monitor with less room than this in its queue counts as full.
+    static constexpr size_t kEventRoom = 4096;
     static constexpr int kPartialLineTimeoutMs = 10'000;
     static constexpr int kIdleTimeoutMs = 60'000;  // not for monitors
     static constexpr int kProbeWaitMs = 500;       // for an existing socket at start-up
@@ -64,6 +71,11 @@ class ControlServer {
     void update_events(Client& c);
     void update_timer(Client& c);
     void broadcast(const std::string& line);
+    // Whether some monitor can take an event; if none can, the event is
+    // counted lost for each of them, and need not be built.
+    bool monitor_room();
+    // Read-only clients (or monitors) of `uid`, and in all when uid is -1.
+    size_t read_only(uid_t uid, bool monitors) const;
     // The one way a client ends: logged with the reason, freed from the loop.
     void close_client(Client& c, const char* reason);
 

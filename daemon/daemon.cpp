@@ -16,6 +16,7 @@
 #include "log.h"
 #include "metrics_http.h"
 #include "notify.h"
+#include "reject_events.h"
 #include "services.h"
 
 namespace smalld {
@@ -158,13 +159,16 @@ std::optional<StartError> Daemon::start() {
     if (!base_) return StartError{71, "cannot create the event loop"};
     log::attach(base_.get());
     sessions_ = std::make_unique<SessionTable>(base_.get(), stats_);
+    reject_events_ = std::make_unique<RejectEvents>(
+        base_.get(), stats_, [this] { return event_wanted(); },
+        [this](const nlohmann::json& event) { emit(event); });
     sessions_->on_open = [this](const Session& s) {
         if (config_.daemon.log_connections)
             connection_log.write(LogLevel::Info, "session %llu open: %s %s -> %s",
                                  static_cast<unsigned long long>(s.id()),
                                  s.instance().config.name.c_str(), s.peer().to_string().c_str(),
                                  s.local().to_string().c_str());
-        if (on_event)
+        if (event_wanted())
             emit({{"event", "session_open"},
                   {"id", s.id()},
                   {"instance", s.instance().config.name},
@@ -178,7 +182,7 @@ std::optional<StartError> Daemon::start() {
                 static_cast<unsigned long long>(s.id()), s.instance().config.name.c_str(),
                 s.peer().to_string().c_str(), seconds, format_bytes(s.bytes_in()).c_str(),
                 format_bytes(s.bytes_out()).c_str(), reason);
-        if (on_event)
+        if (event_wanted())
             emit({{"event", "session_close"},
                   {"id", s.id()},
                   {"instance", s.instance().config.name},
@@ -195,12 +199,7 @@ std::optional<StartError> Daemon::start() {
         if (reject_log.admit(LogLevel::Notice))
             LOG_NOTICE("%s: refused %s from %s: %s", instance.config.name.c_str(), to_string(proto),
                        peer.to_string().c_str(), reason);
-        if (on_event)
-            emit({{"event", "rejected"},
-                  {"instance", instance.config.name},
-                  {"proto", to_string(proto)},
-                  {"peer", peer.to_string()},
-                  {"reason", reason}});
+        if (on_event) reject_events_->note(instance.config.name, to_string(proto), peer, reason);
     };
     apply_daemon_settings();
     setup_signals();
@@ -308,8 +307,10 @@ int Daemon::run() {
     return 0;
 }
 
+// Callers that build an event per datagram or session ask event_wanted()
+// first; the rare ones (reloads) build it and let this ask.
 void Daemon::emit(const nlohmann::json& event) {
-    if (on_event) on_event(event);
+    if (on_event && (!event_room || event_room())) on_event(event);
 }
 
 void Daemon::set_log_level(LogLevel level) {

@@ -22,6 +22,7 @@ namespace smalld {
 
 class ControlServer;
 class MetricsServer;
+class RejectEvents;
 
 struct StartError {
     int exit_code;  // sysexits
@@ -67,6 +68,10 @@ class Daemon {
 
     // Every event worth a monitor: session open/close, rejections, reloads.
     std::function<void(const nlohmann::json&)> on_event;
+    // Set with on_event: false when no monitor has room for another event
+    // (which then counts it lost), so that the event need not be built.
+    std::function<bool()> event_room;
+    bool event_wanted() { return on_event && (!event_room || event_room()); }
 
   private:
     std::shared_ptr<Instance> build_instance(const InstanceConfig& config);
@@ -92,6 +97,7 @@ class Daemon {
     Config config_;
     Stats stats_;
     EventBaseHandle base_;
+    std::unique_ptr<RejectEvents> reject_events_;  // before base_ goes
     std::unique_ptr<SessionTable> sessions_;
     ListenerContext context_;
     std::map<std::string, std::shared_ptr<InstanceState>> states_;

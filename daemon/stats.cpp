@@ -96,6 +96,8 @@ void Stats::reset_counters() {
     control_commands_total = 0;
     control_denied_total = 0;
     control_events_dropped_total = 0;
+    control_events_total = 0;
+    control_events_coalesced_total = 0;
     metrics_connections_refused_total = 0;
     metrics_requests_timed_out_total = 0;
     for (auto& [name, record] : instances) {
@@ -202,6 +204,11 @@ void visit_stats(const Stats& stats, const std::function<void(const StatSample&)
     global("control.events_dropped_total",
            "Monitor events not sent because the monitor did not keep up.", true,
            double(stats.control_events_dropped_total));
+    global("control.events_total", "Monitor events built and offered to the monitors.", true,
+           double(stats.control_events_total));
+    global("control.events_coalesced_total",
+           "Refusals not sent to monitors one by one but summed up in a summary event.", true,
+           double(stats.control_events_coalesced_total));
     global("metrics.connections_refused_total",
            "Connections to the metrics endpoint refused (503) by its connection caps.", true,
            double(stats.metrics_connections_refused_total));

@@ -76,7 +76,9 @@ struct Stats {
     uint64_t reload_failed_total = 0;
     uint64_t control_commands_total = 0;
     uint64_t control_denied_total = 0;
-    uint64_t control_events_dropped_total = 0;  // monitor events lost to slow monitors
+    uint64_t control_events_dropped_total = 0;    // monitor events lost to slow monitors
+    uint64_t control_events_total = 0;            // monitor events built and sent out
+    uint64_t control_events_coalesced_total = 0;  // refusals summed up, not built one by one
     uint64_t metrics_connections_refused_total = 0;
     uint64_t metrics_requests_timed_out_total = 0;
     // Every instance's record, shared with the daemon's Instances (and so

@@ -1,0 +1,216 @@
+// Monitors as an attack: a read-only user who opens monitor after monitor
+// must not lock out other read-only users or the admin; monitors that do not
+// read lose events (counted); and a rate-limited UDP flood costs the monitors
+// one summary event per source and reason a second, not one per datagram.
+#include <grp.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <memory>
+#include <vector>
+
+#include "../integration/protect.h"
+#include "adversary.h"
+#include "control_server.h"
+#include "harness.h"
+
+#include "../cmocka.hpp"
+
+using namespace harness;
+using adversary::Clock;
+using adversary::Ctl;
+using adversary::json;
+using smalld::ControlServer;
+
+namespace {
+
+const std::string kConfig = R"(
+[daemon]
+log_connections = no
+[control]
+socket = @DIR@/control.sock
+mode = 0666
+[echo]
+tcp = 127.0.0.1:0
+rate = 0/s
+per_source = 0
+[flood]
+type = echo
+udp = 127.0.0.1:0
+rate = 2/s
+)";
+
+uint64_t counter(Ctl& ctl, const char* key) {
+    json s = ctl.request("stats");
+    return s.contains("data") && s["data"].contains(key) ? s["data"][key].get<uint64_t>() : 0;
+}
+
+int smallctl_as(const TestDaemon& d, const std::string& uid, const std::string& command) {
+    int status = -1;
+    run("setpriv --reuid=" + uid + " --regid=" + uid + " --clear-groups " +
+            env_or("SMALLCTL_BIN", "smallctl") + " -s " + d.control_socket() + " " + command,
+        &status, 20);
+    return status;
+}
+
+void monitor_flood_locks_nobody_out(void**) {
+    if (geteuid() != 0) {
+        fprintf(stderr, "skipped: needs root to act as other users\n");
+        exit(77);
+    }
+    TestDaemon d(kConfig);
+    assert_true(d.started());
+    int ready[2], hold[2];
+    assert_int_equal(pipe(ready), 0);
+    assert_int_equal(pipe(hold), 0);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        // As nobody: as many monitors as the daemon lets in, never read.
+        close(ready[0]);
+        close(hold[1]);
+        if (setgroups(0, nullptr) != 0 || setgid(65534) != 0 || setuid(65534) != 0) _exit(1);
+        std::vector<std::unique_ptr<Ctl>> monitors;
+        int accepted = 0;
+        for (int i = 0; i < 120; ++i) {
+            auto c = std::make_unique<Ctl>(d.control_socket());
+            json r = c->request("monitor", 3000);
+            accepted += r.is_object() && r["ok"] == true;
+            monitors.push_back(std::move(c));
+        }
+        (void)!write(ready[1], &accepted, sizeof accepted);
+        pollfd p{hold[0], POLLIN, 0};
+        poll(&p, 1, 60000);
+        _exit(0);
+    }
+    close(ready[1]);
+    close(hold[0]);
+    int accepted = -1;
+    pollfd p{ready[0], POLLIN, 0};
+    assert_int_equal(poll(&p, 1, 60000), 1);
+    assert_int_equal(read(ready[0], &accepted, sizeof accepted), int(sizeof accepted));
+    print_message("monitor flood: %d of 120 monitors of one read-only user accepted\n", accepted);
+    // Another read-only user, and the admin, are served at once.
+    assert_int_equal(smallctl_as(d, "65533", "status"), 0);
+    assert_int_equal(smallctl_as(d, "65533", "listeners"), 0);
+    Ctl admin(d.control_socket());
+    assert_true(admin.request("status")["ok"] == true);
+    // Another read-only user may monitor too.
+    assert_true(accepted >= 1);
+    assert_true(accepted <= int(ControlServer::kMaxReadOnlyMonitorsPerUid));
+    // The flood's monitors do not read: events are lost to them, and counted.
+    uint16_t port = d.port("echo", "tcp");
+    uint64_t dropped = 0;
+    for (int round = 0; round < 20 && dropped == 0; ++round) {
+        for (int i = 0; i < 500; ++i) {
+            int fd = tcp_connect(port);
+            if (fd >= 0) close(fd);
+        }
+        dropped = counter(admin, "control.events_dropped_total");
+    }
+    print_message("monitor flood: %llu events lost to monitors that do not read\n",
+                  static_cast<unsigned long long>(dropped));
+    assert_true(dropped > 0);
+    assert_int_equal(smallctl_as(d, "65533", "status"), 0);
+    close(hold[1]);
+    close(ready[0]);
+    int child_status = -1;
+    waitpid(child, &child_status, 0);
+    assert_int_equal(child_status, 0);
+}
+
+// A datagram flood from one source at rate 2/s: thousands of rate drops.
+uint64_t udp_flood(const TestDaemon& d, int datagrams) {
+    int u = protect::udp_socket("127.0.0.1");
+    socklen_t len;
+    sockaddr_storage dst = protect::make_addr("127.0.0.1", d.port("flood", "udp"), &len);
+    uint64_t sent = 0;
+    for (int i = 0; i < datagrams; ++i) {
+        sent += sendto(u, "x", 1, 0, reinterpret_cast<sockaddr*>(&dst), len) == 1;
+        if (i % 100 == 99) usleep(2000);  // keep the daemon's receive buffer from overflowing
+    }
+    close(u);
+    return sent;
+}
+
+void udp_flood_events_are_coalesced(void**) {
+    TestDaemon d(kConfig);
+    assert_true(d.started());
+    Ctl reader(d.control_socket()), admin(d.control_socket());
+    std::vector<std::unique_ptr<Ctl>> stalled;
+    for (int i = 0; i < 4; ++i) {
+        stalled.push_back(std::make_unique<Ctl>(d.control_socket()));
+        assert_true(stalled.back()->request("monitor")["ok"] == true);
+    }
+    assert_true(reader.request("monitor")["ok"] == true);
+    auto start = Clock::now();
+    udp_flood(d, 20000);
+    // Summaries follow within a second or two of the last drop.
+    uint64_t events = 0, reported = 0;
+    for (;;) {
+        std::string line = reader.line(3000);
+        if (line.empty()) break;
+        json e = json::parse(line, nullptr, false);
+        if (e["event"] != "rejected") continue;
+        ++events;
+        reported += e.value("count", uint64_t(1));
+    }
+    double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    uint64_t drops = uint64_t(protect::dropped(d, "flood", "rate"));
+    print_message(
+        "udp flood: %llu rate drops in %.1f s -> %llu rejected events reporting %llu drops\n",
+        static_cast<unsigned long long>(drops), seconds, static_cast<unsigned long long>(events),
+        static_cast<unsigned long long>(reported));
+    assert_true(drops >= 1000);
+    // One event for the first drop of each second, one summary at its end.
+    assert_true(events <= 2 * uint64_t(seconds + 2));
+    assert_int_equal(reported, drops);
+    // The monitors that do not read lost nothing: there was little to send.
+    assert_int_equal(counter(admin, "control.events_dropped_total"), 0);
+    uint64_t coalesced = counter(admin, "control.events_coalesced_total");
+    assert_true(coalesced + events >= drops);
+}
+
+void full_monitors_cost_no_events(void**) {
+    TestDaemon d(kConfig);
+    assert_true(d.started());
+    Ctl admin(d.control_socket());
+    std::vector<std::unique_ptr<Ctl>> stalled;
+    for (int i = 0; i < 4; ++i) {
+        stalled.push_back(std::make_unique<Ctl>(d.control_socket()));
+        assert_true(stalled.back()->request("monitor")["ok"] == true);
+    }
+    // Fill them with session events until they lose some.
+    uint16_t port = d.port("echo", "tcp");
+    for (int round = 0; round < 40 && counter(admin, "control.events_dropped_total") == 0; ++round)
+        for (int i = 0; i < 250; ++i) {
+            int fd = tcp_connect(port);
+            if (fd >= 0) close(fd);
+        }
+    assert_true(counter(admin, "control.events_dropped_total") > 0);
+    uint64_t built = counter(admin, "control.events_total");
+    uint64_t lost = counter(admin, "control.events_dropped_total");
+    // Every monitor is full: the flood's events are counted as lost, not built.
+    udp_flood(d, 5000);
+    usleep(1'500'000);
+    uint64_t built_after = counter(admin, "control.events_total");
+    uint64_t lost_after = counter(admin, "control.events_dropped_total");
+    print_message("full monitors: %llu events built, %llu lost during a flood of 5000\n",
+                  static_cast<unsigned long long>(built_after - built),
+                  static_cast<unsigned long long>(lost_after - lost));
+    assert_true(built > 0);
+    assert_int_equal(built_after, built);
+    assert_true(lost_after > lost);
+}
+
+}  // namespace
+
+int main() {
+    const CMUnitTest tests[] = {
+        cmocka_unit_test(monitor_flood_locks_nobody_out),
+        cmocka_unit_test(udp_flood_events_are_coalesced),
+        cmocka_unit_test(full_monitors_cost_no_events),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
