@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 scratch=$(mktemp -d /tmp/smalld-fuzz.XXXXXX)
 trap 'rm -rf "$scratch"' EXIT INT TERM
 status=0
-for target in fuzz_admission fuzz_config fuzz_control_request fuzz_service fuzz_stamp; do
+for target in fuzz_admission fuzz_config fuzz_control_request fuzz_http_request fuzz_service fuzz_stamp; do
     bin=$(find "$build" -name "$target" -type f -perm -u+x | head -n 1)
     if [ -z "$bin" ]; then
         echo "smoke: $target not built in $build (cmake --build $build --target fuzz)" >&2
