@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "contain.h"
 #include "stats.h"
 
 namespace smalld {
@@ -21,7 +22,7 @@ RejectEvents::RejectEvents(event_base* base, Stats& stats, Wanted wanted, Emit e
       tick_(evtimer_new(base, on_tick_cb, this)) {}
 
 void RejectEvents::on_tick_cb(evutil_socket_t, short, void* self) {
-    static_cast<RejectEvents*>(self)->flush();
+    contain("monitor events", [&] { static_cast<RejectEvents*>(self)->flush(); });
 }
 
 nlohmann::json RejectEvents::event(const Key& key, const Window& window, uint64_t count) {
