@@ -59,6 +59,12 @@ std::string env_or(const char* name, const char* fallback) {
     return v && *v ? v : fallback;
 }
 
+void report_expired(int timeout_ms, const std::string& what) {
+    if (timeout_ms >= kPatienceMs)
+        fprintf(stderr, "harness: nothing after %d s of waiting for %s\n", timeout_ms / 1000,
+                what.c_str());
+}
+
 std::string slurp(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     std::stringstream s;
@@ -109,7 +115,7 @@ TestDaemon::TestDaemon(const std::string& ini, std::vector<std::string> extra_ar
             execvp(argv[0], argv.data());
         _exit(127);
     }
-    ready_ = wait_for_log("smalld ready", 10000);
+    ready_ = wait_for_log("smalld ready");
     if (!ready_) fprintf(stderr, "smalld did not start; its log:\n%s\n", log().c_str());
 }
 
@@ -150,6 +156,7 @@ bool TestDaemon::wait_for_log(const std::string& needle, int timeout_ms, size_t 
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     } while (Clock::now() < deadline);
+    report_expired(timeout_ms, "\"" + needle + "\" in the daemon's log");
     return false;
 }
 
@@ -186,6 +193,7 @@ int TestDaemon::wait_exit(int timeout_ms) {
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     } while (Clock::now() < deadline);
+    report_expired(timeout_ms, "the daemon (pid " + std::to_string(pid_) + ") to exit");
     return -1;
 }
 
@@ -210,8 +218,12 @@ int finish_connect(int fd, const sockaddr* to, socklen_t len, int timeout_ms) {
     }
     int err = 0;
     socklen_t errlen = sizeof err;
-    if (!wait_fd(fd, POLLOUT, timeout_ms) ||
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) != 0 || err != 0) {
+    if (!wait_fd(fd, POLLOUT, timeout_ms)) {
+        report_expired(timeout_ms, "a TCP connection to complete");
+        close(fd);
+        return -1;
+    }
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) != 0 || err != 0) {
         close(fd);
         return -1;
     }
@@ -229,8 +241,11 @@ bool send_all(int fd, const std::string& data, int timeout_ms) {
         }
         if (n < 0 && errno != EAGAIN && errno != EINTR) return false;
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-        if (left.count() <= 0 || !wait_fd(fd, POLLOUT, static_cast<int>(left.count())))
+        if (left.count() <= 0 || !wait_fd(fd, POLLOUT, static_cast<int>(left.count()))) {
+            report_expired(timeout_ms, "room to send (" + std::to_string(off) + " of " +
+                                           std::to_string(data.size()) + " bytes sent)");
             return false;
+        }
     }
     return true;
 }
@@ -242,14 +257,18 @@ std::string recv_loop(int fd, size_t max, int timeout_ms, bool stop_at_max) {
     auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
     while (out.size() < max) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-        if (left.count() <= 0 || !wait_fd(fd, POLLIN, static_cast<int>(left.count()))) break;
+        if (left.count() <= 0 || !wait_fd(fd, POLLIN, static_cast<int>(left.count()))) {
+            report_expired(timeout_ms, std::string(stop_at_max ? "exactly " : "EOF or ") +
+                                           std::to_string(max) + " bytes (" +
+                                           std::to_string(out.size()) + " received)");
+            break;
+        }
         ssize_t n = recv(fd, buf, std::min(sizeof buf, max - out.size()), 0);
         if (n > 0)
             out.append(buf, static_cast<size_t>(n));
         else if (n == 0 || (errno != EAGAIN && errno != EINTR))
             break;
     }
-    (void)stop_at_max;
     return out;
 }
 }  // namespace
@@ -274,6 +293,8 @@ std::string udp_exchange(uint16_t port, const std::string& payload, int family, 
         std::string buf(65536, '\0');
         ssize_t n = recv(fd, buf.data(), buf.size(), 0);
         if (n >= 0) reply.assign(buf.data(), static_cast<size_t>(n));
+    } else {
+        report_expired(timeout_ms, "a UDP reply from port " + std::to_string(port));
     }
     close(fd);
     return reply;

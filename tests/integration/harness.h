@@ -7,14 +7,28 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
+#include <thread>
 #include <vector>
 
 // Include <cmocka.h> after this header and every C++ library header: its
 // fail() macro breaks <ios>. tests/cmocka.hpp does it in the right order.
 
 namespace harness {
+
+// How long a test waits for something it expects (a reply, a log line, a
+// connection, an exit). The suite runs on loaded two-core machines, under
+// ASan, with other tests beside it: only a hang may trip this, and then the
+// wait says what it was waiting for. A check that something does NOT happen
+// cannot fail falsely under load, so it waits kQuietMs instead.
+constexpr int kPatienceMs = 30'000;
+constexpr int kQuietMs = 500;
+
+// Polls `done` every 20 ms until it holds; false after `timeout_ms`.
+template <class Predicate>
+bool eventually(Predicate done, int timeout_ms = kPatienceMs);
 
 class TestDaemon {
   public:
@@ -42,7 +56,8 @@ class TestDaemon {
     uint16_t port(const std::string& instance, const std::string& proto,
                   int family = AF_INET) const;
     std::string log() const;
-    bool wait_for_log(const std::string& needle, int timeout_ms = 5000, size_t after = 0) const;
+    bool wait_for_log(const std::string& needle, int timeout_ms = kPatienceMs,
+                      size_t after = 0) const;
     size_t log_size() const { return log().size(); }
 
     void write_config(const std::string& ini) const;
@@ -62,21 +77,36 @@ class TestDaemon {
 };
 
 // Loopback helpers with bounded timeouts (ms).
-int tcp_connect(uint16_t port, int family = AF_INET, int timeout_ms = 2000);
+int tcp_connect(uint16_t port, int family = AF_INET, int timeout_ms = kPatienceMs);
 // Connects the non-blocking socket `fd` and waits for the outcome; returns fd,
 // or closes it and returns -1.
 int finish_connect(int fd, const sockaddr* to, socklen_t len, int timeout_ms);
 bool wait_fd(int fd, short events, int timeout_ms);
-bool send_all(int fd, const std::string& data, int timeout_ms = 2000);
+bool send_all(int fd, const std::string& data, int timeout_ms = kPatienceMs);
 // Reads until EOF, `max` bytes, or the timeout.
-std::string recv_until_eof(int fd, size_t max = 1 << 20, int timeout_ms = 2000);
-std::string recv_exactly(int fd, size_t n, int timeout_ms = 2000);
-// One request, one reply; an empty string when none came in time.
+std::string recv_until_eof(int fd, size_t max = 1 << 20, int timeout_ms = kPatienceMs);
+std::string recv_exactly(int fd, size_t n, int timeout_ms = kPatienceMs);
+// One request, one reply; an empty string when none came in time (pass
+// kQuietMs where no reply is the expected outcome).
 std::string udp_exchange(uint16_t port, const std::string& payload, int family = AF_INET,
-                         int timeout_ms = 1000);
+                         int timeout_ms = kPatienceMs);
 // Runs a shell command with a time limit; returns its stdout, sets *status.
-std::string run(const std::string& command, int* status = nullptr, int timeout_s = 20);
+std::string run(const std::string& command, int* status = nullptr, int timeout_s = 60);
 std::string env_or(const char* name, const char* fallback);
 std::string slurp(const std::string& path);
+// Says on stderr that a wait of kPatienceMs or more ran out: a hang, not a
+// slow machine. Shorter waits (checks that something does not happen) stay
+// silent.
+void report_expired(int timeout_ms, const std::string& what);
+
+template <class Predicate>
+bool eventually(Predicate done, int timeout_ms) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+        if (done()) return true;
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
 
 }  // namespace harness

@@ -45,8 +45,8 @@ using harness::wait_fd;
 
 // A TCP client from source address `from` (port chosen by the kernel) to
 // `to`:`port`; -1 when the connection did not complete in time.
-inline int tcp_connect_from(const char* from, const char* to, uint16_t port, int timeout_ms = 2000,
-                            int rcvbuf = 0) {
+inline int tcp_connect_from(const char* from, const char* to, uint16_t port,
+                            int timeout_ms = harness::kPatienceMs, int rcvbuf = 0) {
     socklen_t slen, dlen;
     sockaddr_storage src = make_addr(from, 0, &slen);
     sockaddr_storage dst = make_addr(to, port, &dlen);
@@ -61,17 +61,22 @@ inline int tcp_connect_from(const char* from, const char* to, uint16_t port, int
     return harness::finish_connect(fd, reinterpret_cast<sockaddr*>(&dst), dlen, timeout_ms);
 }
 
-// True when the daemon closed (or reset) the connection within `timeout_ms`
-// without sending anything.
-inline bool closed_at_once(int fd, int timeout_ms = 1000) {
-    if (!wait_fd(fd, POLLIN, timeout_ms)) return false;
+// True when the daemon closed (or reset) the connection without sending
+// anything. "At once" is what the configurations make of it: every daemon in
+// these tests keeps an unrefused session open far longer (idle_timeout 60 s
+// by default) than this waits.
+inline bool closed_at_once(int fd, int timeout_ms = harness::kPatienceMs) {
+    if (!wait_fd(fd, POLLIN, timeout_ms)) {
+        harness::report_expired(timeout_ms, "the daemon to close a refused connection");
+        return false;
+    }
     char c;
     ssize_t n = recv(fd, &c, 1, 0);
     return n == 0 || (n < 0 && errno == ECONNRESET);
 }
 
 // Sends a probe on an echo connection; true when it came back.
-inline bool echoes(int fd, int timeout_ms = 2000) {
+inline bool echoes(int fd, int timeout_ms = harness::kPatienceMs) {
     if (!harness::send_all(fd, "ping\n", timeout_ms)) return false;
     return harness::recv_exactly(fd, 5, timeout_ms) == "ping\n";
 }
@@ -91,15 +96,21 @@ inline int udp_socket(const char* from, uint16_t port = 0) {
 }
 
 // Sends one datagram and waits for one reply; nullopt when none came (a
-// zero-length reply is an empty string, not nullopt).
+// zero-length reply is an empty string, not nullopt). Where no reply is the
+// expected outcome, pass harness::kQuietMs.
 inline std::optional<std::string> udp_ask(int fd, const char* to, uint16_t port,
-                                          const std::string& payload, int timeout_ms = 500) {
+                                          const std::string& payload,
+                                          int timeout_ms = harness::kPatienceMs) {
     socklen_t len;
     sockaddr_storage dst = make_addr(to, port, &len);
     if (sendto(fd, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&dst), len) !=
         static_cast<ssize_t>(payload.size()))
         return std::nullopt;
-    if (!wait_fd(fd, POLLIN, timeout_ms)) return std::nullopt;
+    if (!wait_fd(fd, POLLIN, timeout_ms)) {
+        harness::report_expired(timeout_ms,
+                                std::string("a UDP reply from ") + to + ":" + std::to_string(port));
+        return std::nullopt;
+    }
     std::string buf(65536, '\0');
     ssize_t n = recv(fd, buf.data(), buf.size(), 0);
     if (n < 0) return std::nullopt;
@@ -109,7 +120,7 @@ inline std::optional<std::string> udp_ask(int fd, const char* to, uint16_t port,
 
 inline std::optional<std::string> udp_ask_from(const char* from, uint16_t from_port, const char* to,
                                                uint16_t port, const std::string& payload,
-                                               int timeout_ms = 500) {
+                                               int timeout_ms = harness::kPatienceMs) {
     int fd = udp_socket(from, from_port);
     if (fd < 0) return std::nullopt;
     auto reply = udp_ask(fd, to, port, payload, timeout_ms);
@@ -121,7 +132,7 @@ inline std::optional<std::string> udp_ask_from(const char* from, uint16_t from_p
 inline std::string status_text(const harness::TestDaemon& d) {
     int fd = harness::tcp_connect(d.port("status", "tcp"));
     if (fd < 0) return {};
-    std::string text = harness::recv_until_eof(fd, 1 << 16, 2000);
+    std::string text = harness::recv_until_eof(fd, 1 << 16);
     close(fd);
     return text;
 }
@@ -178,12 +189,17 @@ inline long dropped(const harness::TestDaemon& d, const std::string& instance, c
 
 // Waits until `instance` has `want` open TCP sessions.
 inline bool wait_tcp_open(const harness::TestDaemon& d, const std::string& instance, long want,
-                          int timeout_ms = 5000) {
+                          int timeout_ms = harness::kPatienceMs) {
     auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    long open = -1;
     do {
-        if (tcp_open(d, instance) == want) return true;
+        open = tcp_open(d, instance);
+        if (open == want) return true;
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     } while (Clock::now() < deadline);
+    harness::report_expired(timeout_ms, instance + " to have " + std::to_string(want) +
+                                            " open TCP sessions (it has " + std::to_string(open) +
+                                            ")");
     return false;
 }
 
