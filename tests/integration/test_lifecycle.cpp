@@ -61,14 +61,14 @@ static void bind_failure_exits_71(void**) {
                        std::to_string(first.port("echo", "tcp")) + "\n";
     TestDaemon second(busy);
     assert_false(second.started());
-    assert_int_equal(second.wait_exit(5000), 71);
+    assert_int_equal(second.wait_exit(harness::kPatienceMs), 71);
     assert_non_null(strstr(second.log().c_str(), "cannot bind tcp 127.0.0.1:"));
     assert_non_null(strstr(second.log().c_str(), "Address already in use"));
     // An unprivileged daemon cannot bind port 7, and the message says what is
     // needed. It runs as nobody, so that this is checked under root too.
     TestDaemon low("[control]\nsocket =\n[echo]\ntcp = 127.0.0.1:7\n", {}, {},
                    {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"});
-    assert_int_equal(low.wait_exit(5000), 71);
+    assert_int_equal(low.wait_exit(harness::kPatienceMs), 71);
     assert_non_null(strstr(low.log().c_str(), "need root or CAP_NET_BIND_SERVICE"));
 }
 
@@ -94,7 +94,7 @@ tcp = 127.0.0.1:0
     size_t mark = d.log_size();
     d.write_config(next);
     d.signal(SIGHUP);
-    assert_true(d.wait_for_log("reload done", 5000, mark));
+    assert_true(d.wait_for_log("reload done", harness::kPatienceMs, mark));
     std::string log = d.log().substr(mark);
     assert_non_null(strstr(log.c_str(), "reload: removed time tcp 127.0.0.1:0"));
     assert_non_null(strstr(log.c_str(), "reload: added daytime tcp 127.0.0.1:0"));
@@ -119,7 +119,8 @@ static void bad_reload_keeps_old_config(void**) {
     size_t mark = d.log_size();
     d.write_config("[echo]\nrate = fast\nbogus = 1\n[time]\n");
     d.signal(SIGHUP);
-    assert_true(d.wait_for_log("previous configuration stays in force", 5000, mark));
+    assert_true(
+        d.wait_for_log("previous configuration stays in force", harness::kPatienceMs, mark));
     std::string log = d.log().substr(mark);
     // Every error, with its line.
     assert_non_null(strstr(log.c_str(), (d.config_path() + ":2: rate: expected a rate").c_str()));
@@ -161,7 +162,8 @@ static void reload_failing_at_bind_changes_nothing(void**) {
                    "[daytime]\ntcp = 127.0.0.1:" + echo_port +
                    "\n[other]\ntype = qotd\ntcp = 127.0.0.1:0\n");
     d.signal(SIGHUP);
-    assert_true(d.wait_for_log("previous configuration stays in force", 5000, mark));
+    assert_true(
+        d.wait_for_log("previous configuration stays in force", harness::kPatienceMs, mark));
     assert_non_null(strstr(d.log().c_str() + mark, "Address already in use"));
     // What the report shows is what is served: the configuration from before.
     assert_string_equal(instances().c_str(), before.c_str());
@@ -176,7 +178,7 @@ static void command_line_level_survives_reload(void**) {
     d.write_config(quiet);
     d.signal(SIGHUP);
     // At the file's level (error) the reload's notices would not be written.
-    assert_true(d.wait_for_log("reload done", 5000, mark));
+    assert_true(d.wait_for_log("reload done", harness::kPatienceMs, mark));
     assert_non_null(strstr(d.log().c_str() + mark,
                            "log_level error; not applied: -l on the command line overrides it"));
 }
@@ -209,7 +211,7 @@ static void connection_log_lines(void**) {
     d.write_config(quiet);
     size_t mark = d.log_size();
     d.signal(SIGHUP);
-    assert_true(d.wait_for_log("reload done", 5000, mark));
+    assert_true(d.wait_for_log("reload done", harness::kPatienceMs, mark));
     size_t quiet_from = d.log_size();
     fd = harness::tcp_connect(echo);
     assert_true(harness::send_all(fd, "x"));
@@ -221,7 +223,7 @@ static void connection_log_lines(void**) {
     close(t);
     // A reload logs after the sessions ended; the log keeps its order.
     d.signal(SIGHUP);
-    assert_true(d.wait_for_log("reload done", 5000, quiet_from));
+    assert_true(d.wait_for_log("reload done", harness::kPatienceMs, quiet_from));
     assert_null(strstr(d.log().c_str() + quiet_from, "session "));
 }
 
@@ -231,7 +233,7 @@ static void reload_reports_control_and_metrics_changes(void**) {
     size_t mark = d.log_size();
     d.write_config(std::string(kBase) + "[metrics]\nlisten = 127.0.0.1:0\n");
     d.signal(SIGHUP);
-    assert_true(d.wait_for_log("reload done", 5000, mark));
+    assert_true(d.wait_for_log("reload done", harness::kPatienceMs, mark));
     std::string log = d.log().substr(mark);
     assert_non_null(
         strstr(log.c_str(), "reload: [metrics] changed; it takes effect at the next restart"));
@@ -245,9 +247,9 @@ static void sigterm_flushes_and_exits_zero(void**) {
     int idle = harness::tcp_connect(d->port("echo", "tcp"));
     assert_true(idle >= 0);
     d->signal(SIGTERM);
-    assert_int_equal(d->wait_exit(5000), 0);
+    assert_int_equal(d->wait_exit(harness::kPatienceMs), 0);
     // The session was closed, the listener is gone, and so is the process.
-    assert_int_equal(harness::recv_until_eof(idle, 10, 2000).size(), 0);
+    assert_int_equal(harness::recv_until_eof(idle, 10).size(), 0);
     close(idle);
     assert_true(kill(pid, 0) != 0 && errno == ESRCH);
     assert_non_null(strstr(d->log().c_str(), "smalld stopped"));
@@ -257,7 +259,7 @@ static void sigint_also_stops(void**) {
     TestDaemon d(kBase);
     assert_true(d.started());
     d.signal(SIGINT);
-    assert_int_equal(d.wait_exit(5000), 0);
+    assert_int_equal(d.wait_exit(harness::kPatienceMs), 0);
 }
 
 static void shutdown_timeout_bounds_slow_peers(void**) {
@@ -272,7 +274,7 @@ static void shutdown_timeout_bounds_slow_peers(void**) {
     // left with queued output it cannot deliver.
     harness::send_all(stuck, std::string(32 << 20, 'z'), 4000);
     d.signal(SIGTERM);
-    int rc = d.wait_exit(6000);
+    int rc = d.wait_exit(harness::kPatienceMs);
     close(stuck);
     assert_int_equal(rc, 0);
     assert_non_null(strstr(d.log().c_str(), "shutdown_timeout reached"));
