@@ -45,12 +45,10 @@ void denied_ipv4_source_is_refused_even_when_allowed(void**) {
     // 127.0.0.2 is in allow (127.0.0.0/8) and in deny: deny wins.
     int fd = tcp_connect_from("127.0.0.2", "127.0.0.1", d.port("acl", "tcp"));
     assert_true(fd >= 0);
-    auto start = Clock::now();
     assert_true(closed_at_once(fd));
-    assert_true(Clock::now() - start < std::chrono::milliseconds(1000));
     close(fd);
-    assert_false(
-        udp_ask_from("127.0.0.2", 0, "127.0.0.1", d.port("acl", "udp"), "hello").has_value());
+    assert_false(udp_ask_from("127.0.0.2", 0, "127.0.0.1", d.port("acl", "udp"), "hello", kQuietMs)
+                     .has_value());
     assert_true(d.wait_for_log("acl: refused tcp from 127.0.0.2:"));
     assert_true(d.wait_for_log("acl: refused udp from 127.0.0.2:"));
     assert_int_equal(refused(d, "acl"), 2);
@@ -68,8 +66,8 @@ void denied_ipv6_source_is_refused_even_when_allowed(void**) {
     assert_true(fd >= 0);
     assert_true(closed_at_once(fd));
     close(fd);
-    assert_false(
-        udp_ask_from("::1", 0, "::1", d.port("acl6", "udp", AF_INET6), "hello").has_value());
+    assert_false(udp_ask_from("::1", 0, "::1", d.port("acl6", "udp", AF_INET6), "hello", kQuietMs)
+                     .has_value());
     assert_true(d.wait_for_log("acl6: refused tcp from [::1]:"));
     assert_true(d.wait_for_log("acl6: refused udp from [::1]:"));
     assert_int_equal(refused(d, "acl6"), 2);
@@ -89,8 +87,8 @@ void source_outside_allow_is_refused(void**) {
     assert_true(v6 >= 0);
     assert_true(closed_at_once(v6));
     close(v6);
-    assert_false(
-        udp_ask_from("::1", 0, "::1", d.port("only4", "udp", AF_INET6), "hello").has_value());
+    assert_false(udp_ask_from("::1", 0, "::1", d.port("only4", "udp", AF_INET6), "hello", kQuietMs)
+                     .has_value());
     assert_true(d.wait_for_log("only4: refused udp from [::1]:"));
     assert_int_equal(refused(d, "only4"), 2);
     assert_int_equal(rejected(d, "only4", "acl"), 1);
