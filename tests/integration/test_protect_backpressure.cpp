@@ -35,14 +35,16 @@ constexpr long kPerSessionKiB = (kOutputBufferKiB * 5 / 4 + 8) * (kSanitized ? 2
 std::vector<int> connect_non_readers(uint16_t port, int n) {
     std::vector<int> fds;
     for (int i = 0; i < n; ++i) {
-        int fd = tcp_connect_from("127.0.0.1", "127.0.0.1", port, 2000, 4096);
+        int fd = tcp_connect_from("127.0.0.1", "127.0.0.1", port, kPatienceMs, 4096);
         if (fd < 0) break;
         fds.push_back(fd);
     }
     return fds;
 }
 
-// Waits until the daemon's RSS stops growing for half a second (at most 20 s).
+// Waits until the daemon's RSS stops growing for half a second (at most 20 s;
+// a daemon still growing then is measured as it is, which only makes the
+// upper bounds below harder to meet).
 long settled_rss(const TestDaemon& d) {
     long last = d.rss_kib();
     for (int i = 0; i < 40; ++i) {
@@ -63,14 +65,19 @@ void rss_bounded_with_1000_non_reading_echo_clients(void**) {
     std::vector<int> fds = connect_non_readers(d.port("echo", "tcp"), kClients);
     assert_int_equal(fds.size(), kClients);
     // Every client sends twice the mark, or until the daemon stops taking its
-    // bytes: more than the queue and the 4 KiB kernel buffers hold.
+    // bytes: more than the queue and the 4 KiB kernel buffers hold. Bounded by
+    // work: the clients go on until the daemon has taken a queue's worth from
+    // each (however long a loaded machine takes), then until half a second
+    // passes with nothing taken; only a minute without progress is a hang.
     constexpr uint64_t kPerClient = 2 * kOutputBufferKiB * 1024;
+    constexpr uint64_t kOwed = uint64_t(kClients) * kOutputBufferKiB * 1024;
     std::vector<uint64_t> sent(fds.size());
     std::string chunk(16384, 'm');
     uint64_t total = 0;
     int idle_passes = 0;
-    auto deadline = Clock::now() + std::chrono::seconds(30);
-    while (idle_passes < 10 && Clock::now() < deadline) {
+    auto last_progress = Clock::now();
+    while ((total <= kOwed || idle_passes < 10) &&
+           Clock::now() - last_progress < std::chrono::seconds(60)) {
         uint64_t this_pass = 0;
         for (size_t i = 0; i < fds.size(); ++i) {
             if (sent[i] >= kPerClient) continue;
@@ -80,6 +87,7 @@ void rss_bounded_with_1000_non_reading_echo_clients(void**) {
         }
         total += this_pass;
         idle_passes = this_pass ? 0 : idle_passes + 1;
+        if (this_pass) last_progress = Clock::now();
         usleep(50'000);
     }
     long rss = settled_rss(d);
@@ -89,10 +97,14 @@ void rss_bounded_with_1000_non_reading_echo_clients(void**) {
         static_cast<unsigned long long>(total / 1024), rss, baseline, (rss - baseline) / kClients);
     assert_int_equal(tcp_open(d, "echo"), kClients);
     // The daemon did hold what the clients did not read: about a queue each.
-    assert_true(total > uint64_t(kClients) * kOutputBufferKiB * 1024);
+    if (total <= kOwed)
+        print_message("the daemon stopped taking bytes at %llu KiB of the %llu KiB owed\n",
+                      static_cast<unsigned long long>(total >> 10),
+                      static_cast<unsigned long long>(kOwed >> 10));
+    assert_true(total > kOwed);
     assert_true(rss - baseline < kClients * kPerSessionKiB);
     for (int fd : fds) close(fd);
-    assert_true(wait_tcp_open(d, "echo", 0, 20000));
+    assert_true(wait_tcp_open(d, "echo", 0));
 }
 
 void rss_bounded_with_chargen_clients_that_never_read(void**) {
@@ -115,7 +127,7 @@ void rss_bounded_with_chargen_clients_that_never_read(void**) {
     assert_true(recv_exactly(reader, 74 * 100).size() == 74 * 100);
     close(reader);
     for (int fd : fds) close(fd);
-    assert_true(wait_tcp_open(d, "chargen", 0, 20000));
+    assert_true(wait_tcp_open(d, "chargen", 0));
 }
 
 }  // namespace

@@ -30,7 +30,8 @@ std::string pattern(size_t n, unsigned seed) {
 
 // Sends `data` while reading the echo, then shuts the write side and reads
 // until EOF. Returns what came back; *eof tells whether the daemon closed.
-std::string echo_half_open(int fd, const std::string& data, bool* eof, int timeout_ms = 10000) {
+std::string echo_half_open(int fd, const std::string& data, bool* eof,
+                           int timeout_ms = kPatienceMs) {
     std::string back;
     size_t sent = 0;
     bool shut = false;
@@ -93,7 +94,7 @@ void reset_during_chargen_leaves_others_served(void**) {
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
         close(fd);
     }
-    std::string more = recv_exactly(watcher, 100000, 5000);
+    std::string more = recv_exactly(watcher, 100000);
     assert_int_equal(more.size(), 100000);
     close(watcher);
     int e = tcp_connect(d.port("echo", "tcp"));
@@ -154,20 +155,17 @@ void reload_under_echo_load_loses_nothing(void**) {
             ++reloads;
         }
         for (int i = 0; i < kClients; ++i) {
-            std::string back = recv_exactly(fds[size_t(i)], kChunk, 5000);
+            std::string back = recv_exactly(fds[size_t(i)], kChunk);
             assert_int_equal(back.size(), kChunk);
             assert_true(back == sent[size_t(i)]);
             verified += back.size();
         }
     }
-    assert_true(count(d.log(), "reload done") >= size_t(1));
+    assert_true(d.wait_for_log("reload done"));
     assert_true(wait_tcp_open(d, "echo", kClients));
     for (int fd : fds) close(fd);
     size_t done = 0;
-    for (int i = 0; i < 50 && done < size_t(reloads); ++i) {
-        done = count(d.log(), "reload done");
-        usleep(100000);
-    }
+    eventually([&] { return (done = count(d.log(), "reload done")) >= size_t(reloads); });
     print_message("%d reloads, %llu bytes echoed and verified on %d sessions\n", reloads,
                   static_cast<unsigned long long>(verified), kClients);
     assert_int_equal(done, reloads);
