@@ -54,7 +54,8 @@ static void probe_tells_stale_from_live(void**) {
     assert_true(probe_socket(addr, 100).state == SocketProbe::Live);
 
     // A listener that never accepts, its backlog full: live, and the probe
-    // gives up in bounded time instead of blocking.
+    // gives up in bounded time instead of blocking (its own 200 ms, checked
+    // with room for a loaded machine: only a probe that blocks fails).
     int queued[4];
     for (int& q : queued) {
         q = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -62,7 +63,7 @@ static void probe_tells_stale_from_live(void**) {
     }
     auto start = std::chrono::steady_clock::now();
     assert_true(probe_socket(addr, 200).state == SocketProbe::Live);
-    assert_true(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+    assert_true(std::chrono::steady_clock::now() - start < std::chrono::seconds(30));
     for (int q : queued) close(q);
     close(fd);
     unlink(addr.sun_path);
