@@ -90,7 +90,7 @@ installed_version() { lab dpkg-query -W -f='${Version}' smalld; }
 dpkg_in_lab -i /tmp/smalld.deb
 ok "dpkg -i installed $version (in the lab's overlay)"
 [ "$(prop smalld.service UnitFileState)" = enabled ] || fail "postinst did not enable smalld.service"
-wait_until 15 "smalld.service started by postinst" is_active smalld.service
+wait_until $PATIENCE "smalld.service started by postinst" is_active smalld.service
 expect "echo answers after dpkg -i" "len=1 b'x'" tcp 127.0.0.1 7 x
 [[ $(lab dpkg-query -W -f='${Conffiles}\n' smalld) == *"$CONFIG"* ]] || fail "dpkg does not know $CONFIG as a conffile"
 ok "postinst enabled and started smalld.service on the first installation; dpkg records the conffile"

@@ -86,7 +86,10 @@ put_config() { lab sh -c "cat > '$CONFIG'"; }
 
 prop() { lab systemctl show -p "$2" --value "$1"; }
 
-# wait_until SECONDS DESCRIPTION COMMAND...: poll every 0.2 s.
+# wait_until SECONDS DESCRIPTION COMMAND...: poll every 0.2 s. For something
+# expected, give it tens of seconds (PATIENCE): a loaded machine is slow, and
+# only a hang should fail the test.
+PATIENCE=60
 wait_until() {
   local limit=$1 what=$2; shift 2
   local end=$((SECONDS + limit))

@@ -49,7 +49,7 @@ fi
 
 # Connection log lines reach the journal with their priority (the daemon
 # writes <N> prefixes on JOURNAL_STREAM; journald turns them into PRIORITY).
-wait_until 5 "a connection log line from 127.0.0.1 in the journal" \
+wait_until $PATIENCE "a connection log line from 127.0.0.1 in the journal" \
   sh -c "\"$LAB_TOOL\" run \"$LAB_STATE\" journalctl -u smalld.service -o cat | grep -Eq '127\.0\.0\.1:[0-9]{5}'"
 lab journalctl --no-pager -u smalld.service -o json > "$LAB_STATE/journal.json"
 python3 - "$LAB_STATE/journal.json" <<'PY' || fail "journal priorities (see above)"

@@ -19,7 +19,7 @@ if ASK_DEADLINE=1 ask tcp 127.0.0.1 7007 x >/dev/null 2>&1; then fail "7007 answ
 # A valid change: a second echo instance.
 { cat "$base"; printf '\n[echo-lab]\ntype = echo\ntcp = 127.0.0.1:7007\n'; } | put_config
 lab systemctl reload smalld.service || fail "systemctl reload failed (valid config)"
-wait_until 10 "echo-lab answering on 127.0.0.1:7007 after the reload" \
+wait_until $PATIENCE "echo-lab answering on 127.0.0.1:7007 after the reload" \
   "$LAB_TOOL" run "$LAB_STATE" python3 "$HERE/ask.py" tcp 127.0.0.1 7007 x
 is_active smalld.service || fail "not active after a valid reload"
 [ "$(prop smalld.service MainPID)" = "$pid" ] || fail "MainPID changed on reload"
@@ -29,7 +29,7 @@ ok "valid reload applied: echo-lab answers, same PID $pid"
 bad1=$((lines + 8)) bad2=$((lines + 9))
 { cat "$base"; printf '\n[echo-lab]\ntype = echo\ntcp = 127.0.0.1:7007\n[echo-lab2]\ntype = echo\ntcp = 127.0.0.1:7008\nrate = fast\nno_such_key = 1\n'; } | put_config
 lab systemctl reload smalld.service || fail "systemctl reload failed (broken config)"
-wait_until 10 "the error for line $bad1 in the journal" journal_has "$CONFIG:$bad1:"
+wait_until $PATIENCE "the error for line $bad1 in the journal" journal_has "$CONFIG:$bad1:"
 journal_has "$CONFIG:$bad2:" || fail "no error for line $bad2 (every error must be reported)"
 journal | grep -F "$CONFIG:" | sed 's/^/    /'
 ok "broken reload: errors at $CONFIG:$bad1 and :$bad2 in the journal"
