@@ -97,7 +97,7 @@ ok "postinst enabled and started smalld.service on the first installation; dpkg 
 
 before=$(prop smalld.service InvocationID)
 dpkg_in_lab -i /tmp/smalld.deb
-wait_until 15 "smalld.service active after the reinstall" is_active smalld.service
+wait_until $PATIENCE "smalld.service active after the reinstall" is_active smalld.service
 [ "$(prop smalld.service InvocationID)" != "$before" ] || fail "the reinstall did not restart smalld.service"
 [ "$(prop smalld.service UnitFileState)" = enabled ] || fail "the reinstall changed the enablement"
 ok "reinstalling restarts smalld.service, still enabled"
@@ -106,7 +106,7 @@ ok "reinstalling restarts smalld.service, still enabled"
 lab systemctl disable --now smalld.service >/dev/null 2>&1 || fail "systemctl disable --now smalld.service failed"
 lab systemctl enable --now smalld-echo.socket >/dev/null 2>&1 || fail "systemctl enable --now smalld-echo.socket failed"
 [ "$(prop smalld.service UnitFileState)" = disabled ] || fail "systemctl disable did not disable smalld.service"
-wait_until 15 "smalld.service stopped" eval '! is_active smalld.service'
+wait_until $PATIENCE "smalld.service stopped" eval '! is_active smalld.service'
 ok "the admin disabled smalld.service and enabled smalld-echo.socket"
 echo "    \$ dpkg -i smalld_$version+1 (upgrade from $version)"
 dpkg_in_lab -i /tmp/smalld-newer.deb
