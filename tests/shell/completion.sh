@@ -110,7 +110,7 @@ lab_port=$(port echo-lab tcp)
 daytime_port=$(port daytime tcp)
 exec 3<>"/dev/tcp/127.0.0.1/$echo_port" 4<>"/dev/tcp/127.0.0.1/$lab_port"
 ids=()
-for _ in $(seq 100); do
+for _ in $(seq 300); do  # 30 s for the daemon to accept both
   mapfile -t ids < <("$SMALLCTL_BIN" -s "$CONTROL_SOCKET" -j conns | python3 -c '
 import json, sys
 for s in json.load(sys.stdin)["data"]: print(s["id"])')

@@ -34,7 +34,7 @@ run_cmd() {
   local -n _out=$1 _rc=$2
   shift 2
   _rc=0
-  _out=$(timeout 20 "$@" 2>&1) || _rc=$?
+  _out=$(timeout 60 "$@" 2>&1) || _rc=$?
 }
 
 # expect_run DESCRIPTION EXIT_CODE PATTERN COMMAND...: the command exits with
@@ -52,17 +52,18 @@ expect_run() {
 CONTROL_SOCKET=$WORK/control.sock
 
 # start_daemon: smalld on WORK/smalld.ini (written by the caller), in the
-# background; returns once its control socket answers (at most 20 s).
+# background; returns once its control socket answers (at most 60 s: a
+# loaded machine, an ASan build).
 start_daemon() {
   "$SMALLD_BIN" -c "$WORK/smalld.ini" >"$WORK/smalld.log" 2>&1 &
   DAEMON_PID=$!
   local i
-  for _ in $(seq 100); do
+  for _ in $(seq 300); do
     "$SMALLCTL_BIN" -s "$CONTROL_SOCKET" status >/dev/null 2>&1 && return 0
     kill -0 "$DAEMON_PID" 2>/dev/null || fail "smalld exited at start: $(cat "$WORK/smalld.log")"
     sleep 0.2
   done
-  fail "smalld's control socket did not answer within 20 s"
+  fail "smalld's control socket did not answer within 60 s"
 }
 
 # port INSTANCE PROTO: the kernel-chosen port of a listener, from smallctl -j listeners.

@@ -23,16 +23,16 @@ ip link set lo up
 cd "$SMALLD_SOURCE_DIR"
 env -u SUDO_USER BUILD="$SMALLD_BUILD_DIR" tools/quickstart >"$WORK/quickstart.out" 2>"$WORK/smalld.log" &
 socket=/run/smalld/control.sock
-for i in $(seq 150); do
+for i in $(seq 300); do  # a minute: a loaded machine may be slow to start it
   "$SMALLCTL_BIN" -s $socket status >/dev/null 2>&1 && break
   kill -0 $! 2>/dev/null || { echo "FAIL: tools/quickstart exited: $(cat "$WORK/quickstart.out" "$WORK/smalld.log")"; exit 1; }
   sleep 0.2
 done
 "$SMALLCTL_BIN" -s $socket -j status >"$WORK/status.json" ||
-  { echo "FAIL: smallctl status on $socket did not answer within 30 s"; exit 1; }
+  { echo "FAIL: smallctl status on $socket did not answer within 60 s"; exit 1; }
 pid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["data"]["pid"])' "$WORK/status.json")
 grep -E '^(Uid|Gid|CapEff|CapPrm|CapAmb):' /proc/$pid/status >"$WORK/proc.status"
-timeout 10 "$SMALLPROBE_BIN" echo -n 20 -s 8 --json 127.0.0.1:7 >"$WORK/probe.json" ||
+timeout 60 "$SMALLPROBE_BIN" echo -n 20 -s 8 -w 30s --json 127.0.0.1:7 >"$WORK/probe.json" ||
   { echo "FAIL: smallprobe echo on port 7: $(cat "$WORK/probe.json")"; exit 1; }
 "$SMALLCTL_BIN" -s $socket -j listeners >"$WORK/listeners.json"
 kill -TERM $pid
