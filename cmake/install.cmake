@@ -8,7 +8,7 @@
 
 include(${CMAKE_CURRENT_LIST_DIR}/systemd_unitdir.cmake)
 
-set(SMALLD_SOCKET_INSTANCES echo discard chargen qotd daytime time)
+set(SMALLD_SOCKET_INSTANCES echo discard chargen qotd daytime time stamp)
 
 # An install() DESTINATION for the absolute directory DIR: relative to the
 # prefix when DIR lies inside it (the /usr/local case), so that DESTDIR,

@@ -8,10 +8,10 @@ install_build
 
 lab systemctl start smalld.socket || fail "systemctl start smalld.socket failed"
 for unit in smalld.socket smalld-echo.socket smalld-discard.socket smalld-chargen.socket \
-            smalld-qotd.socket smalld-daytime.socket smalld-time.socket; do
+            smalld-qotd.socket smalld-daytime.socket smalld-time.socket smalld-stamp.socket; do
   is_active $unit || fail "$unit is not active"
 done
-ok "smalld.socket and the six instance sockets are listening"
+ok "smalld.socket and the seven instance sockets are listening"
 [ "$(prop smalld.service ActiveState)" = inactive ] || fail "smalld.service started before any connection"
 ok "smalld.service still inactive"
 
@@ -25,12 +25,14 @@ expect "echo udp 127.0.0.1 through the socket unit" "len=4 b'ping'" udp 127.0.0.
 expect "time udp ::1 through the socket unit" "len=4 *" udp ::1 37 x
 expect "daytime tcp through the socket unit" "len=*20[0-9][0-9]*" tcp 127.0.0.1 13
 expect "status tcp through smalld.socket" "len=[1-9]*" tcp 127.0.0.1 9007
+# A 44-byte STAMP test packet comes back as a 44-byte reflector packet.
+expect "stamp udp ::1 through smalld-stamp.socket" "len=44 *" udp ::1 862 "$(printf '%044d' 0)"
 journal_has "echo: listening on tcp 0.0.0.0:7 (systemd)" ||
   fail "the daemon does not report echo's descriptor as coming from systemd"
 if journal | grep -E "^[a-z0-9_-]+: listening on (tcp|udp) " | grep -v "(systemd)"; then
   fail "with every socket unit running, the daemon still bound listeners of its own"
 fi
-ok "all 28 listeners taken from systemd, none bound by the daemon"
+ok "all 30 listeners taken from systemd, none bound by the daemon"
 if ctl=$(lab_smallctl); then
   origins=$(lab "$ctl" -j listeners | python3 -c 'import json,sys; print(" ".join(sorted({l["origin"] for l in json.load(sys.stdin)["data"]})))')
   [ "$origins" = systemd ] || fail "smallctl listeners shows origins '$origins', expected only systemd"

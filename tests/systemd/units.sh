@@ -7,7 +7,8 @@ install_build
 
 dir=$SMALLD_SYSTEMD_UNITDIR
 units=(smalld.service smalld.socket smalld-echo.socket smalld-discard.socket
-       smalld-chargen.socket smalld-qotd.socket smalld-daytime.socket smalld-time.socket)
+       smalld-chargen.socket smalld-qotd.socket smalld-daytime.socket smalld-time.socket
+       smalld-stamp.socket)
 paths=()
 for unit in "${units[@]}"; do
   lab test -f "$dir/$unit" || fail "$dir/$unit not installed"
