@@ -92,6 +92,7 @@ std::shared_ptr<Instance> Daemon::prepare_instance(const InstanceConfig& config)
 void Daemon::register_instance(Instance& instance) {
     const InstanceConfig& config = instance.config;
     instance.stats = stats_.record(config.name, config.type);
+    instance.stats->max_connections = config.max_connections;
     auto& state = states_[config.name];
     if (!state) state = std::make_shared<InstanceState>();
     instance.state = state;

@@ -47,6 +47,7 @@ ReloadResult Daemon::reload(bool force) {
     ConfigResult parsed = load_config(config_.path);
     auto fail = [&](std::vector<std::string> errors) {
         ++stats_.reload_failed_total;
+        stats_.config_last_reload_successful = false;
         result.errors = std::move(errors);
         for (const auto& e : result.errors) LOG_ERROR("%s", e.c_str());
         LOG_ERROR("reload failed with %zu errors; the previous configuration stays in force",
@@ -199,6 +200,8 @@ ReloadResult Daemon::reload(bool force) {
     for (const auto& change : result.changes) LOG_NOTICE("reload: %s", change.c_str());
     LOG_NOTICE("reload done: %zu changes", result.changes.size());
     last_reload_ = "ok";
+    stats_.config_last_reload_successful = true;
+    stats_.config_last_reload_success_unix = Stats::unix_now();
     notify::ready(summary());
     emit({{"event", "reload"}, {"ok", true}, {"changes", result.changes}});
     return result;

@@ -12,7 +12,10 @@ namespace smalld {
 
 // {"process.uptime_seconds": 1.5, "conn.current": 0, ...,
 //  "instances": {"echo": {"type": "echo",
-//                         "tcp": {"sessions_total": 3, "conn.rejected_total": {"acl": 0, ...}},
+//                         "tcp": {"sessions_total": 3, "conn.rejected_total": {"acl": 0, ...},
+//                                 "session.duration_seconds_bucket": {"0.01": 0, ...,
+//                                                                     "+Inf": 3},
+//                                 "session.duration_seconds_sum": 2.5, ..._count: 3},
 //                         "udp": {...}}}}
 // Unlabelled samples are top-level keys; labelled ones go under their
 // instance and protocol; samples with a reason become an object by reason.
@@ -24,12 +27,13 @@ nlohmann::json render_stats_json(const Stats& stats);
 // that; nlohmann's dump() would.
 std::string to_json_text(const nlohmann::json& value);
 
-// Prometheus text exposition format 0.0.4: "smalld_" + key with '.' -> '_',
-// one HELP and TYPE per family, labels instance/type/proto/reason, and
+// Prometheus text exposition format 0.0.4: "smalld_" + key with '.' -> '_'
+// (the standard process_* metrics keep their names), one HELP and TYPE per
+// family, labels service/type/proto/reason (le for histogram buckets), and
 // smalld_build_info{version="..."} 1.
 std::string render_prometheus(const Stats& stats, std::string_view version);
 
-// "conn.rejected_total" -> "smalld_conn_rejected_total".
+// "conn.rejected_total" -> "smalld_conn_rejected_total"; "process_open_fds" stays.
 std::string prometheus_name(std::string_view key);
 
 }  // namespace smalld

@@ -51,6 +51,7 @@ struct Family {
 }  // namespace
 
 std::string prometheus_name(std::string_view key) {
+    if (key.rfind("process_", 0) == 0) return std::string(key);  // the standard ones
     std::string name = "smalld_";
     for (char c : key) name += c == '.' ? '_' : c;
     return name;
@@ -72,7 +73,8 @@ std::string render_prometheus(const Stats& stats, std::string_view version) {
         }
         std::string& out = it->second.samples;
         out += name;
-        const std::pair<const char*, std::string_view> labels[] = {{"instance", s.instance},
+        // "service", not "instance": that is Prometheus's label for the target.
+        const std::pair<const char*, std::string_view> labels[] = {{"service", s.instance},
                                                                    {"type", s.type},
                                                                    {"proto", s.proto},
                                                                    {"reason", s.reason},

@@ -301,6 +301,7 @@ void SessionTable::close(Session& session, const char* reason) {
     instance.state->sources.closed(owned->source());
     --instance.stats->tcp.sessions_current;
     --stats_.conn_current;
+    instance.stats->session_duration.observe(double(monotonic_ms() - owned->opened_ms()) / 1000);
     if (on_close) on_close(*owned, reason);
 }
 

@@ -1,5 +1,10 @@
 #include "stats.h"
 
+#include <cstdio>
+
+#include "log.h"
+#include "process_stats.h"
+
 namespace smalld {
 
 const char* to_string(RejectReason reason) {
@@ -54,6 +59,16 @@ void StampStats::observe_processing(int64_t nanos) {
     processing_sum_ns += uint64_t(nanos);
 }
 
+void DurationHistogram::observe(double seconds) {
+    for (size_t i = 0; i < bounds.size(); ++i)
+        if (seconds <= bounds[i]) {
+            ++in_bucket[i];
+            break;
+        }
+    ++count;
+    sum += seconds;
+}
+
 void StampStats::reset_counters() {
     uint64_t current = sessions_current;
     *this = StampStats{};
@@ -85,6 +100,11 @@ size_t Stats::drop_unused() {
     return dropped;
 }
 
+double Stats::unix_now() {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
 double Stats::uptime_seconds() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 }
@@ -104,10 +124,61 @@ void Stats::reset_counters() {
         record->tcp.reset_counters();
         record->udp.reset_counters();
         record->stamp.reset_counters();
+        record->session_duration = DurationHistogram{};
     }
 }
 
 namespace {
+
+// Per instance, TCP: the max_connections cap beside the gauge it caps (so
+// "sessions near max_connections" is one division in PromQL), and the
+// session lifetimes as a histogram: cumulative buckets, sum and count.
+void visit_session_stats(const Stats& stats, const std::function<void(const StatSample&)>& visit) {
+    static const auto bound_names = [] {
+        std::array<std::array<char, 16>, DurationHistogram::bounds.size()> names{};
+        for (size_t i = 0; i < names.size(); ++i)
+            snprintf(names[i].data(), names[i].size(), "%g", DurationHistogram::bounds[i]);
+        return names;
+    }();
+    for (const auto& [name, record] : stats.instances) {
+        StatSample s;
+        s.key = "max_connections";
+        s.help = "The instance's max_connections: concurrent TCP sessions allowed, 0 = no limit.";
+        s.counter = false;
+        s.instance = record->name;
+        s.type = to_string(record->type);
+        s.proto = "tcp";
+        s.value = double(record->max_connections);
+        visit(s);
+    }
+    for (const auto& [name, record] : stats.instances) {
+        StatSample s;
+        s.help = "How long TCP sessions lasted, from accept to close.";
+        s.histogram = "session.duration_seconds";
+        s.instance = record->name;
+        s.type = to_string(record->type);
+        s.proto = "tcp";
+        const DurationHistogram& h = record->session_duration;
+        s.key = "session.duration_seconds_bucket";
+        uint64_t cumulative = 0;
+        for (size_t i = 0; i < h.bounds.size(); ++i) {
+            cumulative += h.in_bucket[i];
+            s.le = bound_names[i].data();
+            s.value = double(cumulative);
+            visit(s);
+        }
+        s.le = "+Inf";
+        s.value = double(h.count);
+        visit(s);
+        s.le = {};
+        s.key = "session.duration_seconds_sum";
+        s.value = h.sum;
+        visit(s);
+        s.key = "session.duration_seconds_count";
+        s.value = double(h.count);
+        visit(s);
+    }
+}
 
 // The STAMP reflector's samples, for the stamp instances only.
 void visit_stamp_stats(const Stats& stats, const std::function<void(const StatSample&)>& visit) {
@@ -189,6 +260,15 @@ void visit_stats(const Stats& stats, const std::function<void(const StatSample&)
         s.value = value;
         visit(s);
     };
+    const ProcessStats process = read_process_stats();
+    global("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", true,
+           process.cpu_seconds);
+    global("process_resident_memory_bytes", "Resident memory size in bytes.", false,
+           process.resident_bytes);
+    global("process_open_fds", "Number of open file descriptors.", false, process.open_fds);
+    global("process_max_fds", "Maximum number of open file descriptors.", false, process.max_fds);
+    global("process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
+           false, process.start_time_unix);
     global("process.uptime_seconds", "Seconds since the daemon started.", false,
            stats.uptime_seconds());
     global("conn.current", "TCP sessions open now.", false, double(stats.conn_current));
@@ -215,6 +295,18 @@ void visit_stats(const Stats& stats, const std::function<void(const StatSample&)
     global("metrics.requests_timed_out_total",
            "Metrics endpoint connections closed at the whole-request deadline.", true,
            double(stats.metrics_requests_timed_out_total));
+    global("config.last_reload_successful",
+           "1 if the last configuration load succeeded, 0 if it failed.", false,
+           stats.config_last_reload_successful ? 1 : 0);
+    global("config.last_reload_success_timestamp_seconds",
+           "Unix time of the last successful configuration load.", false,
+           stats.config_last_reload_success_unix);
+    uint64_t suppressed = 0;
+    for (const LogLimiter* limiter : log::limiters()) suppressed += limiter->suppressed_total();
+    global("log.lines_dropped_total", "Log lines lost because the log's queue was full.", true,
+           double(log::dropped()));
+    global("log.lines_suppressed_total", "Log lines held back by a rate limit.", true,
+           double(suppressed));
 
     // Per instance and protocol, grouped by key so that renderers can emit one
     // HELP/TYPE header per metric.
@@ -235,9 +327,9 @@ void visit_stats(const Stats& stats, const std::function<void(const StatSample&)
          &ProtoStats::datagrams_in},
         {"datagrams_out_total", "UDP datagrams sent.", true, false, true,
          &ProtoStats::datagrams_out},
-        {"bytes.read_total", "Payload bytes received.", true, false, false,
+        {"read_bytes_total", "Payload bytes received.", true, false, false,
          &ProtoStats::bytes_read},
-        {"bytes.written_total", "Payload bytes sent.", true, false, false,
+        {"written_bytes_total", "Payload bytes sent.", true, false, false,
          &ProtoStats::bytes_written},
     };
     for (const auto& metric : per_proto) {
@@ -284,6 +376,7 @@ void visit_stats(const Stats& stats, const std::function<void(const StatSample&)
         "datagrams_dropped_total", "UDP datagrams dropped without a reply, by reason.", false,
         size_t(DropReason::Count), [](size_t r) { return to_string(DropReason(r)); },
         [](const InstanceStats& i, size_t r) { return i.udp.dropped[r]; });
+    visit_session_stats(stats, visit);
     visit_stamp_stats(stats, visit);
 }
 

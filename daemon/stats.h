@@ -58,6 +58,18 @@ struct StampStats {
     void reset_counters();  // keeps the gauge
 };
 
+// Session lifetimes, in the Prometheus histogram's bucket bounds (seconds):
+// from a quick probe to the default max_duration of an hour.
+struct DurationHistogram {
+    static constexpr std::array<double, 11> bounds{0.01, 0.1, 0.5, 1,   5,   10,
+                                                   30,   60,  300, 900, 3600};
+    std::array<uint64_t, bounds.size()> in_bucket{};  // not cumulative; +Inf is count
+    uint64_t count = 0;
+    double sum = 0;
+
+    void observe(double seconds);
+};
+
 // Kept per instance name, so counters survive reloads that rebuild the instance.
 struct InstanceStats {
     std::string name;
@@ -65,7 +77,9 @@ struct InstanceStats {
     ProtoStats tcp;
     ProtoStats udp;
     StampStats stamp;
-    bool configured = true;  // false once a reload removed the instance
+    DurationHistogram session_duration;  // TCP sessions, observed when they close
+    uint64_t max_connections = 0;        // the configured cap, 0 = none
+    bool configured = true;              // false once a reload removed the instance
 };
 
 struct Stats {
@@ -81,6 +95,10 @@ struct Stats {
     uint64_t control_events_coalesced_total = 0;  // refusals summed up, not built one by one
     uint64_t metrics_connections_refused_total = 0;
     uint64_t metrics_requests_timed_out_total = 0;
+    // The start-up configuration counts as the first successful load, as in
+    // Prometheus's own prometheus_config_last_reload_* gauges.
+    bool config_last_reload_successful = true;
+    double config_last_reload_success_unix = unix_now();
     // Every instance's record, shared with the daemon's Instances (and so
     // with their sessions and listeners).
     std::map<std::string, std::shared_ptr<InstanceStats>, std::less<>> instances;
@@ -91,17 +109,20 @@ struct Stats {
     // Forgets the records nothing else holds: instances a reload removed,
     // whose sessions have all closed. Their series vanish. Returns how many.
     size_t drop_unused();
+    static double unix_now();
     double uptime_seconds() const;
     void reset_counters();
 };
 
 // One number, as every renderer sees it. `key` is the dotted SPEC name
-// ("conn.rejected_total"); labels that do not apply are empty.
+// ("conn.rejected_total"), or for the standard process metrics their
+// Prometheus name ("process_open_fds", no prefix); labels that do not apply
+// are empty.
 struct StatSample {
     std::string_view key;
     std::string_view help;
-    bool counter = true;  // false: gauge
-    std::string_view instance;
+    bool counter = true;        // false: gauge
+    std::string_view instance;  // the instance's name: the Prometheus label "service"
     std::string_view type;
     std::string_view proto;
     std::string_view reason;

@@ -84,8 +84,8 @@ std::string format_stats(const nlohmann::json& d) {
                                 tcp ? std::to_string(count(p, "sessions_total")) : "-",
                                 tcp ? "-" : std::to_string(count(p, "datagrams_in_total")),
                                 tcp ? "-" : std::to_string(count(p, "datagrams_out_total")),
-                                std::to_string(count(p, "bytes.read_total")),
-                                std::to_string(count(p, "bytes.written_total")),
+                                std::to_string(count(p, "read_bytes_total")),
+                                std::to_string(count(p, "written_bytes_total")),
                                 std::to_string(count(p, reasons_key))});
                 if (auto it = p.find(reasons_key); it != p.end() && it->is_object())
                     for (const auto& [reason, n] : it->items())

@@ -119,8 +119,8 @@ uint64_t send_until_stuck(std::vector<int>& fds, uint64_t mark, uint64_t limit) 
 // queues are as full as the clients made them; a minute of change is a hang.
 bool queues_settled(const TestDaemon& d) {
     auto held = [&] {
-        return stat(d, "echo", "tcp", "bytes.read_total") -
-               stat(d, "echo", "tcp", "bytes.written_total");
+        return stat(d, "echo", "tcp", "read_bytes_total") -
+               stat(d, "echo", "tcp", "written_bytes_total");
     };
     long last = held();
     int same = 0;

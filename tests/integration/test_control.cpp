@@ -205,6 +205,10 @@ static void every_command_over_the_socket(void**) {
     assert_str_eq(reloaded["event"].get<std::string>(), "reload");
     assert_true(reloaded["ok"] == true);
     assert_str_eq(ctl.request("status")["data"]["last_reload"].get<std::string>(), "ok");
+    json good = ctl.request("stats")["data"];
+    assert_int_equal(good["config.last_reload_successful"].get<int>(), 1);
+    double success_at = good["config.last_reload_success_timestamp_seconds"].get<double>();
+    assert_true(success_at > 1.6e9);
 
     d.write_config(std::string(kConfig) + "[echo]\nbogus = 1\n");
     r = ctl.request("reload");
@@ -212,6 +216,10 @@ static void every_command_over_the_socket(void**) {
     assert_str_eq(r["code"].get<std::string>(), "failed");
     assert_true(r["errors"].is_array() && r["errors"].size() >= 1);
     assert_int_equal(ctl.request("listeners")["data"].size(), 3);  // old config kept
+    // The gauges say the last reload failed, and when the last good one was.
+    json bad = ctl.request("stats")["data"];
+    assert_int_equal(bad["config.last_reload_successful"].get<int>(), 0);
+    assert_true(bad["config.last_reload_success_timestamp_seconds"].get<double>() == success_at);
 }
 
 static void bad_requests_keep_the_connection(void**) {
@@ -418,22 +426,33 @@ static void stats_add_up(void**) {
     const auto& udp = s["instances"]["echo"]["udp"];
     assert_int_equal(tcp["sessions_total"].get<uint64_t>(), sessions);
     assert_int_equal(tcp["sessions_current"].get<uint64_t>(), 0);
-    assert_int_equal(tcp["bytes.read_total"].get<uint64_t>(), sessions * bytes);
-    assert_int_equal(tcp["bytes.written_total"].get<uint64_t>(), sessions * bytes);
+    assert_int_equal(tcp["read_bytes_total"].get<uint64_t>(), sessions * bytes);
+    assert_int_equal(tcp["written_bytes_total"].get<uint64_t>(), sessions * bytes);
     assert_int_equal(s["conn.accepted_total"].get<uint64_t>(), sessions);
     assert_int_equal(udp["datagrams_in_total"].get<uint64_t>(), 3);
     assert_int_equal(udp["datagrams_out_total"].get<uint64_t>(), 3);
-    assert_int_equal(udp["bytes.read_total"].get<uint64_t>(), 15);
-    assert_int_equal(udp["bytes.written_total"].get<uint64_t>(), 15);
+    assert_int_equal(udp["read_bytes_total"].get<uint64_t>(), 15);
+    assert_int_equal(udp["written_bytes_total"].get<uint64_t>(), 15);
 
     // The endpoint shows the same numbers.
     std::string text = harness::run(
         "curl -sS --max-time 30 http://127.0.0.1:" + std::to_string(metrics_port(d)) + "/metrics");
-    std::string line = "smalld_bytes_read_total{instance=\"echo\",type=\"echo\",proto=\"tcp\"} " +
+    std::string line = "smalld_read_bytes_total{service=\"echo\",type=\"echo\",proto=\"tcp\"} " +
                        std::to_string(sessions * bytes) + "\n";
     assert_non_null(strstr(text.c_str(), line.c_str()));
     assert_non_null(strstr(
-        text.c_str(), "smalld_sessions_total{instance=\"echo\",type=\"echo\",proto=\"tcp\"} 8\n"));
+        text.c_str(), "smalld_sessions_total{service=\"echo\",type=\"echo\",proto=\"tcp\"} 8\n"));
+    // Every one of those sessions is in the duration histogram.
+    assert_non_null(strstr(text.c_str(),
+                           "smalld_session_duration_seconds_count{service=\"echo\",type=\"echo\","
+                           "proto=\"tcp\"} 8\n"));
+    assert_true(s["instances"]["echo"]["tcp"]["session.duration_seconds_count"] == 8);
+    // The process metrics are the daemon's, not the test's.
+    int fd_limit = std::stoi(harness::run("awk '/Max open files/ {print $4}' /proc/" +
+                                          std::to_string(d.pid()) + "/limits"));
+    assert_non_null(
+        strstr(text.c_str(), ("\nprocess_max_fds " + std::to_string(fd_limit) + "\n").c_str()));
+    assert_non_null(strstr(text.c_str(), "\nsmalld_config_last_reload_successful 1\n"));
 }
 
 static void metrics_endpoint(void**) {
@@ -479,7 +498,8 @@ static void metrics_endpoint(void**) {
             if (end == std::string::npos) end = text.size() - 1;
             std::string line = text.substr(start, end + 1 - start);
             if (line.rfind("smalld_process_uptime_seconds ", 0) != 0 &&
-                line.rfind("smalld_control_commands_total ", 0) != 0)
+                line.rfind("smalld_control_commands_total ", 0) != 0 &&
+                line.rfind("process_", 0) != 0)
                 out += line;
             start = end + 1;
         }

@@ -31,6 +31,12 @@ Stats sample_stats() {
     echo.udp.datagrams_in = 4;
     echo.udp.datagrams_out = 3;
     echo.udp.drop(DropReason::Loop);
+    echo.max_connections = 1024;
+    echo.session_duration.observe(0.05);
+    echo.session_duration.observe(2);
+    echo.session_duration.observe(7200);  // beyond the last bound: only +Inf
+    stats.config_last_reload_successful = false;
+    stats.config_last_reload_success_unix = 1700000000.5;
     auto& lab = stats.instance("echo\"lab", ServiceType::Echo);  // needs escaping
     lab.tcp.sessions_total = 1;
     auto& stamp = stats.instance("stamp", ServiceType::Stamp);
@@ -54,8 +60,8 @@ static void json_shape(void**) {
     assert_str_eq(echo["type"].get<std::string>(), "echo");
     assert_int_equal(echo["tcp"]["sessions_total"].get<uint64_t>(), 5);
     assert_int_equal(echo["tcp"]["sessions_current"].get<uint64_t>(), 2);
-    assert_int_equal(echo["tcp"]["bytes.read_total"].get<uint64_t>(), 1000);
-    assert_int_equal(echo["tcp"]["bytes.written_total"].get<uint64_t>(), 999);
+    assert_int_equal(echo["tcp"]["read_bytes_total"].get<uint64_t>(), 1000);
+    assert_int_equal(echo["tcp"]["written_bytes_total"].get<uint64_t>(), 999);
     assert_int_equal(echo["tcp"]["conn.rejected_total"]["rate"].get<uint64_t>(), 2);
     assert_int_equal(echo["tcp"]["conn.rejected_total"]["acl"].get<uint64_t>(), 0);
     assert_int_equal(echo["udp"]["datagrams_in_total"].get<uint64_t>(), 4);
@@ -63,6 +69,25 @@ static void json_shape(void**) {
     assert_false(echo["tcp"].contains("datagrams_in_total"));
     assert_false(echo["udp"].contains("sessions_total"));
     assert_int_equal(j["instances"]["echo\"lab"]["tcp"]["sessions_total"].get<uint64_t>(), 1);
+    assert_int_equal(j["config.last_reload_successful"].get<uint64_t>(), 0);
+    assert_true(j["config.last_reload_success_timestamp_seconds"].get<double>() == 1700000000.5);
+    assert_true(j["log.lines_dropped_total"].is_number());
+    assert_true(j["log.lines_suppressed_total"].is_number());
+    // The standard process metrics, under their Prometheus names.
+    assert_true(j["process_open_fds"].get<double>() >= 3);
+    assert_true(j["process_max_fds"].get<double>() >= j["process_open_fds"].get<double>());
+    assert_true(j["process_resident_memory_bytes"].get<double>() > 0);
+    assert_true(j["process_cpu_seconds_total"].get<double>() >= 0);
+    assert_true(j["process_start_time_seconds"].get<double>() > 1.6e9);
+    const auto& tcp = echo["tcp"];
+    assert_int_equal(tcp["session.duration_seconds_count"].get<uint64_t>(), 3);
+    assert_true(tcp["session.duration_seconds_sum"].get<double>() == 7202.05);
+    assert_int_equal(tcp["session.duration_seconds_bucket"]["0.1"].get<uint64_t>(), 1);
+    assert_int_equal(tcp["session.duration_seconds_bucket"]["5"].get<uint64_t>(), 2);
+    assert_int_equal(tcp["session.duration_seconds_bucket"]["3600"].get<uint64_t>(), 2);
+    assert_int_equal(tcp["session.duration_seconds_bucket"]["+Inf"].get<uint64_t>(), 3);
+    assert_false(echo["udp"].contains("session.duration_seconds_count"));
+    assert_int_equal(tcp["max_connections"].get<uint64_t>(), 1024);
 }
 
 // Every sample visit_stats produces is in the JSON, with the same value.
@@ -72,7 +97,7 @@ static void json_has_every_sample(void**) {
     size_t samples = 0;
     visit_stats(stats, [&](const StatSample& s) {
         ++samples;
-        if (s.key == "process.uptime_seconds") return;
+        if (s.key == "process.uptime_seconds" || s.key.rfind("process_", 0) == 0) return;
         const nlohmann::json* at = &j;
         if (!s.instance.empty())
             at = &j["instances"][std::string(s.instance)][std::string(s.proto)];
@@ -102,18 +127,43 @@ static void prometheus_text(void**) {
     assert_true(
         has("# TYPE smalld_control_events_dropped_total counter\n"
             "smalld_control_events_dropped_total 4\n"));
-    assert_true(has("smalld_sessions_total{instance=\"echo\",type=\"echo\",proto=\"tcp\"} 5\n"));
+    assert_true(has("smalld_sessions_total{service=\"echo\",type=\"echo\",proto=\"tcp\"} 5\n"));
     assert_true(
-        has("smalld_bytes_read_total{instance=\"echo\",type=\"echo\",proto=\"tcp\"} 1000\n"));
+        has("smalld_read_bytes_total{service=\"echo\",type=\"echo\",proto=\"tcp\"} 1000\n"));
     assert_true(
-        has("smalld_conn_rejected_total{instance=\"echo\",type=\"echo\",proto=\"tcp\","
+        has("smalld_conn_rejected_total{service=\"echo\",type=\"echo\",proto=\"tcp\","
             "reason=\"rate\"} 2\n"));
     assert_true(
-        has("smalld_datagrams_dropped_total{instance=\"echo\",type=\"echo\",proto=\"udp\","
+        has("smalld_datagrams_dropped_total{service=\"echo\",type=\"echo\",proto=\"udp\","
             "reason=\"loop\"} 1\n"));
     assert_true(
-        has("smalld_sessions_total{instance=\"echo\\\"lab\",type=\"echo\",proto=\"tcp\"} 1\n"));
+        has("smalld_sessions_total{service=\"echo\\\"lab\",type=\"echo\",proto=\"tcp\"} 1\n"));
     assert_true(has("# TYPE smalld_build_info gauge\nsmalld_build_info{version=\"1.2.3\"} 1\n"));
+    assert_true(
+        has("# TYPE smalld_config_last_reload_successful gauge\n"
+            "smalld_config_last_reload_successful 0\n"));
+    assert_true(has("smalld_config_last_reload_success_timestamp_seconds 1700000000.5\n"));
+    assert_true(has("# TYPE smalld_log_lines_dropped_total counter\n"));
+    assert_true(has("# TYPE smalld_log_lines_suppressed_total counter\n"));
+    for (const char* process :
+         {"process_cpu_seconds_total counter", "process_open_fds gauge", "process_max_fds gauge",
+          "process_resident_memory_bytes gauge", "process_start_time_seconds gauge"})
+        assert_true(has(std::string("# TYPE ") + process + "\n"));
+    assert_true(has("# TYPE smalld_session_duration_seconds histogram\n"));
+    assert_true(
+        has("smalld_session_duration_seconds_bucket{service=\"echo\",type=\"echo\","
+            "proto=\"tcp\",le=\"0.1\"} 1\n"));
+    assert_true(
+        has("smalld_session_duration_seconds_bucket{service=\"echo\",type=\"echo\","
+            "proto=\"tcp\",le=\"+Inf\"} 3\n"));
+    assert_true(
+        has("smalld_session_duration_seconds_sum{service=\"echo\",type=\"echo\","
+            "proto=\"tcp\"} 7202.05\n"));
+    assert_true(
+        has("smalld_session_duration_seconds_count{service=\"echo\",type=\"echo\","
+            "proto=\"tcp\"} 3\n"));
+    assert_true(has("smalld_max_connections{service=\"echo\",type=\"echo\",proto=\"tcp\"} 1024\n"));
+    assert_true(text.find("instance=") == std::string::npos);
     assert_true(text.back() == '\n');
 
     // HELP and TYPE once per family, before its samples; counters end in _total;
@@ -153,7 +203,7 @@ static void prometheus_text(void**) {
 static void stamp_histogram(void**) {
     Stats stats = sample_stats();
     std::string text = render_prometheus(stats, "1");
-    const std::string labels = "instance=\"stamp\",type=\"stamp\",proto=\"udp\"";
+    const std::string labels = "service=\"stamp\",type=\"stamp\",proto=\"udp\"";
     for (std::string needle :
          {std::string("# TYPE smalld_stamp_processing_seconds histogram\n"),
           "smalld_stamp_processing_seconds_bucket{" + labels + ",le=\"1e-06\"} 0\n",
@@ -166,7 +216,7 @@ static void stamp_histogram(void**) {
         if (text.find(needle) == std::string::npos) fail_msg("missing %s", needle.c_str());
     }
     // Only stamp instances have stamp samples.
-    assert_true(text.find("smalld_stamp_reflected_total{instance=\"echo\"") == std::string::npos);
+    assert_true(text.find("smalld_stamp_reflected_total{service=\"echo\"") == std::string::npos);
     nlohmann::json j = render_stats_json(stats);
     const auto& udp = j["instances"]["stamp"]["udp"];
     assert_int_equal(udp["stamp.reflected_total"].get<uint64_t>(), 6);
@@ -205,9 +255,10 @@ static void every_metric_in_the_manual(void**) {
         if (!s.reason.empty()) assert_true(documented(s.reason));
         if (!s.histogram.empty()) assert_true(documented(s.histogram));
     });
-    for (const char* word : {"instance", "type", "proto", "reason", "le", "smalld_build_info",
-                             "exported_instance", "honor_labels"})
+    for (const char* word : {"service", "type", "proto", "reason", "le", "smalld_build_info"})
         assert_true(documented(word));
+    // The old advice to override Prometheus's own target label is gone.
+    assert_true(section.find("honor_labels") == std::string::npos);
 }
 
 // Names are checked by the config parser, but the renderers do not rely on

@@ -84,8 +84,8 @@ static void replies(void**) {
     assert_str_eq(format_reply("conn kill", {{"killed", 42}}), "session 42 killed\n");
     std::string stats = format_reply(
         "stats", nlohmann::json::parse(R"({"conn.current":1,"instances":{"echo":{"type":"echo",
-            "tcp":{"sessions_total":3,"sessions_current":1,"bytes.read_total":10,
-                   "bytes.written_total":10,"conn.rejected_total":{"acl":0,"rate":2}}}}})"));
+            "tcp":{"sessions_total":3,"sessions_current":1,"read_bytes_total":10,
+                   "written_bytes_total":10,"conn.rejected_total":{"acl":0,"rate":2}}}}})"));
     assert_non_null(strstr(stats.c_str(), "conn.current      1\n"));
     assert_non_null(strstr(stats.c_str(), "echo tcp rejected rate: 2\n"));
     assert_str_eq(format_event({{"event", "session_open"}, {"id", 3}, {"time", 0.25}}, true),
