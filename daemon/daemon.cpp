@@ -14,6 +14,7 @@
 #include "contain.h"
 #include "control_server.h"
 #include "log.h"
+#include "log_journal.h"
 #include "metrics_http.h"
 #include "notify.h"
 #include "reject_events.h"
@@ -164,11 +165,13 @@ std::optional<StartError> Daemon::start() {
         base_.get(), stats_, [this] { return event_wanted(); },
         [this](const nlohmann::json& event) { emit(event); });
     sessions_->on_open = [this](const Session& s) {
-        if (config_.daemon.log_connections)
-            connection_log.write(LogLevel::Info, "session %llu open: %s %s -> %s",
-                                 static_cast<unsigned long long>(s.id()),
-                                 s.instance().config.name.c_str(), s.peer().to_string().c_str(),
-                                 s.local().to_string().c_str());
+        if (config_.daemon.log_connections && connection_log.admit(LogLevel::Info)) {
+            std::string peer = s.peer().to_string();
+            LogFields fields{s.instance().config.name, peer, s.id(), {}};
+            LogContext context(fields);
+            LOG_INFO("session %llu open: %s %s -> %s", static_cast<unsigned long long>(s.id()),
+                     s.instance().config.name.c_str(), peer.c_str(), s.local().to_string().c_str());
+        }
         if (event_wanted())
             emit({{"event", "session_open"},
                   {"id", s.id()},
@@ -177,12 +180,15 @@ std::optional<StartError> Daemon::start() {
     };
     sessions_->on_close = [this](const Session& s, const char* reason) {
         double seconds = double(monotonic_ms() - s.opened_ms()) / 1000.0;
-        if (config_.daemon.log_connections)
-            connection_log.write(
-                LogLevel::Info, "session %llu closed: %s %s, %.3fs, in %s, out %s: %s",
-                static_cast<unsigned long long>(s.id()), s.instance().config.name.c_str(),
-                s.peer().to_string().c_str(), seconds, format_bytes(s.bytes_in()).c_str(),
-                format_bytes(s.bytes_out()).c_str(), reason);
+        if (config_.daemon.log_connections && connection_log.admit(LogLevel::Info)) {
+            std::string peer = s.peer().to_string();
+            LogFields fields{s.instance().config.name, peer, s.id(), reason};
+            LogContext context(fields);
+            LOG_INFO("session %llu closed: %s %s, %.3fs, in %s, out %s: %s",
+                     static_cast<unsigned long long>(s.id()), s.instance().config.name.c_str(),
+                     peer.c_str(), seconds, format_bytes(s.bytes_in()).c_str(),
+                     format_bytes(s.bytes_out()).c_str(), reason);
+        }
         if (event_wanted())
             emit({{"event", "session_close"},
                   {"id", s.id()},
@@ -197,9 +203,13 @@ std::optional<StartError> Daemon::start() {
     context_.on_reject = [this](const Instance& instance, Proto proto, const SockAddr& peer,
                                 const char* reason) {
         // The limiter first: a flood must not pay to format lines nobody sees.
-        if (reject_log.admit(LogLevel::Notice))
+        if (reject_log.admit(LogLevel::Notice)) {
+            std::string address = peer.to_string();
+            LogFields fields{instance.config.name, address, 0, reason};
+            LogContext context(fields);
             LOG_NOTICE("%s: refused %s from %s: %s", instance.config.name.c_str(), to_string(proto),
-                       peer.to_string().c_str(), reason);
+                       address.c_str(), reason);
+        }
         if (on_event) reject_events_->note(instance.config.name, to_string(proto), peer, reason);
     };
     apply_daemon_settings();

@@ -14,6 +14,7 @@
 
 #include "contain.h"
 #include "event_handle.h"
+#include "log_journal.h"
 #include "utf8.h"
 
 namespace smalld {
@@ -63,6 +64,10 @@ struct State {
     bool waiting_for_fd = false;
     bool scheduled = false;  // the writer event is active
     uint64_t dropped = 0;
+    journal::Writer native;  // open when stderr is the journal and journald answers
+    EventHandle native_writer;
+    bool native_waiting = false;
+    const LogFields* fields = nullptr;  // the LogContext in scope
 } state;
 
 bool stderr_is_journal() {
@@ -74,12 +79,16 @@ bool stderr_is_journal() {
     return fstat(STDERR_FILENO, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
 }
 
+void check_journal() {
+    if (state.journal_checked) return;
+    state.journal = stderr_is_journal();
+    state.journal_checked = true;
+    if (state.journal) state.native.open();
+}
+
 __attribute__((format(printf, 3, 0))) void format_line(std::string& out, LogLevel level,
                                                        const char* fmt, va_list ap) {
-    if (!state.journal_checked) {
-        state.journal = stderr_is_journal();
-        state.journal_checked = true;
-    }
+    check_journal();
     char prefix[64];
     if (state.journal) {
         snprintf(prefix, sizeof prefix, "<%d>", static_cast<int>(level));
@@ -116,12 +125,41 @@ void write_all_blocking(const std::string& text) {
     }
 }
 
+// Sends queued journal entries; on a full socket, waits for it in the loop.
+// If journald has gone, the rest of the log goes to stderr.
+void flush_journal() {
+    if (!state.native.is_open() || state.native.empty() || state.native_waiting) return;
+    uint64_t lost = 0;
+    auto result = state.native.flush(&lost);
+    state.dropped += lost;
+    if (result == journal::Writer::Result::Busy && state.native_writer) {
+        state.native_waiting = true;
+        event_add(state.native_writer.get(), nullptr);
+    } else if (result == journal::Writer::Result::Failed) {
+        state.native_writer.reset();
+        state.native = journal::Writer{};
+    }
+}
+
+void flush_journal_blocking() {
+    for (int i = 0; i < 1000 && state.native.is_open() && !state.native.empty(); ++i) {
+        flush_journal();
+        if (!state.native.empty()) usleep(1000);  // start-up and shutdown only
+    }
+}
+
+void on_native_writable(evutil_socket_t, short, void*) {
+    state.native_waiting = false;
+    flush_journal();
+}
+
 void on_tick(evutil_socket_t, short, void*) {
     contain("log", [] {
         auto now = std::chrono::steady_clock::now();
         for (LogLimiter* limiter : limiters()) limiter->roll(now);
         // Lines queued quietly (libevent's) while nothing else was logged.
         if (!state.queue.empty() && !state.scheduled && !state.waiting_for_fd) flush();
+        if (!state.scheduled) flush_journal();
     });
 }
 
@@ -132,7 +170,30 @@ void on_writable(evutil_socket_t, short, void*) {
 }
 
 // Appends a line to the queue; false when there is no queue yet (start-up).
+// A journal entry with the fields of the LogContext in scope.
+__attribute__((format(printf, 2, 0))) bool enqueue_journal(LogLevel level, const char* fmt,
+                                                           va_list ap) {
+    char body[1024];
+    int len = vsnprintf(body, sizeof body, fmt, ap);
+    if (len < 0) body[0] = '\0';
+    static const LogFields none;
+    std::string entry =
+        journal::format_entry(static_cast<int>(level), body, program_invocation_short_name,
+                              state.fields ? *state.fields : none);
+    if (!state.native.enqueue(std::move(entry))) {
+        ++state.dropped;
+        return false;
+    }
+    if (!state.writer) {
+        flush_journal_blocking();
+        return false;
+    }
+    return true;
+}
+
 __attribute__((format(printf, 2, 0))) bool enqueue(LogLevel level, const char* fmt, va_list ap) {
+    check_journal();
+    if (state.native.is_open()) return enqueue_journal(level, fmt, ap);
     if (!state.writer) {
         std::string line;
         format_line(line, level, fmt, ap);
@@ -157,6 +218,10 @@ void attach(event_base* base) {
         if (flags >= 0) fcntl(STDERR_FILENO, F_SETFL, flags | O_NONBLOCK);
     }
     state.writer.reset(event_new(base, STDERR_FILENO, EV_WRITE, on_writable, nullptr));
+    check_journal();
+    if (state.native.is_open())
+        state.native_writer.reset(
+            event_new(base, state.native.fd(), EV_WRITE, on_native_writable, nullptr));
     state.ticker.reset(event_new(base, -1, EV_PERSIST, on_tick, nullptr));
     static constexpr timeval kTick = {1, 0};
     event_add(state.ticker.get(), &kTick);
@@ -165,6 +230,9 @@ void attach(event_base* base) {
 void detach() {
     state.ticker.reset();
     state.writer.reset();
+    state.native_writer.reset();
+    state.native_waiting = false;
+    flush_journal_blocking();
     state.waiting_for_fd = false;
     state.scheduled = false;
     write_all_blocking(state.queue);
@@ -213,6 +281,7 @@ void write(LogLevel level, const char* fmt, ...) {
 }
 
 void flush() {
+    flush_journal();
     while (!state.queue.empty()) {
         ssize_t n = ::write(STDERR_FILENO, state.queue.data(), state.queue.size());
         if (n > 0) {
@@ -234,6 +303,13 @@ void flush() {
 }
 
 }  // namespace log
+
+LogContext::LogContext(const LogFields& fields) {
+    log::state.fields = &fields;
+}
+LogContext::~LogContext() {
+    log::state.fields = nullptr;
+}
 
 LogLimiter::LogLimiter(const char* what, unsigned burst, std::chrono::milliseconds window,
                        bool quiet)

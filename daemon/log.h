@@ -1,7 +1,9 @@
 #pragma once
 // The daemon's log. Lines are queued in memory and written from the event loop,
 // so logging never blocks serving. Under systemd (JOURNAL_STREAM matches
-// stderr) lines carry <N> priority prefixes; otherwise they are timestamped.
+// stderr) they are journal entries with fields (log_journal.h), or if journald's
+// socket cannot be reached, lines with <N> priority prefixes; otherwise they
+// are timestamped.
 // A message is always one line of UTF-8: bytes that are not UTF-8 and control
 // characters in it show as \xHH, whatever the arguments quote.
 
@@ -23,6 +25,18 @@ const char* to_string(LogLevel level);
 std::optional<LogLevel> log_level_from(std::string_view name);
 
 class LogLimiter;
+struct LogFields;
+
+// While a LogContext lives, the lines logged get its journal fields
+// (SMALLD_INSTANCE, SMALLD_PEER, ...) when the log goes to the journal.
+// Scopes do not nest; the fields must outlive the scope.
+class LogContext {
+  public:
+    explicit LogContext(const LogFields& fields);
+    ~LogContext();
+    LogContext(const LogContext&) = delete;
+    LogContext& operator=(const LogContext&) = delete;
+};
 
 namespace log {
 
