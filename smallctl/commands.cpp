@@ -58,6 +58,21 @@ const Command& help_command() {
     return help;
 }
 
+const Command& top_command() {
+    static const Command top = {
+        "top",
+        0,
+        1,
+        "top [COUNT]",
+        "rates per instance, refreshed every second",
+        "A live view, like top(1): per instance and protocol, the open sessions and the rates "
+        "per second of sessions, datagrams, bytes in and out and refusals, redrawn every "
+        "second until interrupted (Ctrl-C), or COUNT times. When standard output is not a "
+        "terminal it prints one snapshot, the rates over one second, and exits. It asks "
+        "the daemon for stats, so anyone who may run stats may run it."};
+    return top;
+}
+
 namespace {
 
 std::vector<std::string> split(std::string_view name) {
@@ -82,6 +97,7 @@ const std::vector<const Command*>& all_commands() {
     static const std::vector<const Command*> all = [] {
         std::vector<const Command*> list;
         for (const auto& c : commands()) list.push_back(&c);
+        list.push_back(&top_command());
         list.push_back(&help_command());
         return list;
     }();

@@ -31,6 +31,9 @@ const std::vector<Command>& commands();
 // `help`, which smallctl answers itself without a daemon.
 const Command& help_command();
 
+// `top`, which smallctl builds from repeated `stats` requests.
+const Command& top_command();
+
 struct Resolved {
     const Command* command = nullptr;  // nullptr: `error` says why (a usage error)
     std::vector<std::string> args;

@@ -11,6 +11,7 @@
 #include "client.h"
 #include "commands.h"
 #include "format.h"
+#include "top.h"
 #include "utf8.h"
 
 namespace {
@@ -84,6 +85,8 @@ int main(int argc, char** argv) {
         fputs(text->c_str(), stdout);
         return kExitOk;
     }
+    if (resolved.command == &smallctl::top_command())
+        return smallctl::run_top(socket_path, resolved.args);
     std::string command(resolved.command->name);
 
     smallctl::Client client;
