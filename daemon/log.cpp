@@ -175,10 +175,13 @@ __attribute__((format(printf, 2, 0))) bool enqueue_journal(LogLevel level, const
                                                            va_list ap) {
     char body[1024];
     int len = vsnprintf(body, sizeof body, fmt, ap);
-    if (len < 0) body[0] = '\0';
+    if (len < 0) len = 0;
+    std::string message;  // one line of UTF-8, as on stderr
+    append_unprintable(message,
+                       {body, std::min<size_t>(static_cast<size_t>(len), sizeof body - 1)});
     static const LogFields none;
     std::string entry =
-        journal::format_entry(static_cast<int>(level), body, program_invocation_short_name,
+        journal::format_entry(static_cast<int>(level), message, program_invocation_short_name,
                               state.fields ? *state.fields : none);
     if (!state.native.enqueue(std::move(entry))) {
         ++state.dropped;
