@@ -144,17 +144,21 @@ static void decomposition_through_a_delaying_relay(void**) {
     assert_int_equal(j["lost_backward"].get<int>(), 0);
     assert_int_equal(j["received"].get<int>(), 95);
     assert_int_equal(j["hops"].get<int>(), 1);
-    // Forward about 20 ms (a loaded machine only adds), backward about 0,
-    // processing in microseconds.
+    // The relay's 20 ms land in the forward direction, and neither in the
+    // backward one nor in the reflector's processing. A loaded machine only
+    // adds delay, so each is checked on its minimum over the 95 replies and
+    // by the gap the relay makes, never against a speed.
     double forward = j["forward"]["p50"].get<double>();
     double backward = j["backward"]["p50"].get<double>();
     double processing = j["processing"]["p50"].get<double>();
     fprintf(stderr, "forward p50 %.1f us, backward p50 %.1f us, processing p50 %.1f us\n", forward,
             backward, processing);
-    assert_true(forward >= 15'000 && forward <= 200'000);
-    assert_true(j["forward"]["min"].get<double>() >= 19'000);
-    assert_true(backward >= 0 && backward <= 10'000);
-    assert_true(processing >= 0 && processing <= 5'000);
+    double forward_min = j["forward"]["min"].get<double>();
+    assert_true(forward_min >= 19'000 && forward >= forward_min);
+    assert_true(j["backward"]["min"].get<double>() >= 0);
+    assert_true(j["backward"]["min"].get<double>() + 15'000 <= forward_min);
+    assert_true(j["processing"]["min"].get<double>() >= 0);
+    assert_true(j["processing"]["min"].get<double>() + 15'000 <= forward_min);
     // The network RTT excludes the processing: rtt - processing.
     assert_true(j["network_rtt"]["p50"].get<double>() <= j["rtt"]["p50"].get<double>());
     assert_true(j["network_rtt"]["min"].get<double>() >= 19'000);
