@@ -42,6 +42,10 @@ const InstanceConfig* Config::find(std::string_view name) const {
     return nullptr;
 }
 
+std::string Setting::origin() const {
+    return file.empty() ? "default" : file + ":" + std::to_string(line);
+}
+
 std::string ConfigError::to_string() const {
     if (line > 0) return file + ":" + std::to_string(line) + ": " + message;
     return file + ": " + message;
@@ -205,7 +209,7 @@ class Builder {
         : path_(path), errors_(errors) {
         config_.path = path;
         for (const auto& key : config_keys())
-            if (key.scope != Scope::Instance) apply_default(key, nullptr);
+            if (key.scope != Scope::Instance) apply_default(key, nullptr, to_string(key.scope));
     }
 
     void add(const RawSection& section) {
@@ -229,11 +233,12 @@ class Builder {
         errors_.push_back({path_, line, std::move(message)});
     }
 
-    void apply_default(const KeySpec& key, InstanceConfig* instance) {
+    void apply_default(const KeySpec& key, InstanceConfig* instance, const std::string& section) {
         if (!key.default_value) return;
         std::string message;
         if (!key.apply(config_, instance, key.default_value, &message))
             error(0, std::string("internal error: default of ") + key.name + ": " + message);
+        config_.settings[section][key.name] = {key.default_value, "", 0};
     }
 
     // Applies entries in order, reporting unknown and duplicate keys.
@@ -261,6 +266,9 @@ class Builder {
             std::string message;
             if (!key->apply(config_, instance, trim(entry.value), &message))
                 error(entry.line, entry.key + ": " + message);
+            else
+                config_.settings[section.name][entry.key] = {std::string(trim(entry.value)), path_,
+                                                             entry.line};
         }
     }
 
@@ -299,13 +307,30 @@ class Builder {
         instance.type = *type;
         for (const auto& key : config_keys())
             if (key.scope == Scope::Instance && key.applies_to(instance.type))
-                apply_default(key, &instance);
+                apply_default(key, &instance, section.name);
+        auto& settings = config_.settings[section.name];
+        settings["type"] = {to_string(instance.type), type_line == section.line ? "" : path_,
+                            type_line == section.line ? 0 : type_line};
         apply(section, Scope::Instance, &instance);
-        if (!has_tcp && !has_udp) default_listeners(instance);
+        if (!has_tcp && !has_udp) {
+            default_listeners(instance);
+            settings["tcp"] = {join(instance.tcp), "", 0};
+            settings["udp"] = {join(instance.udp), "", 0};
+        } else {
+            // A section that names one protocol serves nothing on the other.
+            settings.try_emplace("tcp", Setting{"", "", 0});
+            settings.try_emplace("udp", Setting{"", "", 0});
+        }
         if (std::string problem = service_spec(instance.type).check(instance); !problem.empty())
             error(section.line, "[" + section.name + "]: " + problem);
         if (!instance.quotes_file.empty()) load_quotes(instance, section);
         config_.instances.push_back(std::move(instance));
+    }
+
+    static std::string join(const std::vector<SockAddr>& addrs) {
+        std::string out;
+        for (const auto& addr : addrs) out += (out.empty() ? "" : ", ") + addr.to_string();
+        return out;
     }
 
     static void default_listeners(InstanceConfig& instance) {

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -87,12 +88,25 @@ struct InstanceConfig {
     int config_line = 0;  // line of the section header, for messages
 };
 
+// One key's effective value, as written in the file (trimmed) or as its
+// default, and where it came from. Reload diffs these; -T prints them.
+struct Setting {
+    std::string value;
+    std::string file;  // empty = the default
+    int line = 0;
+    // "FILE:LINE" or "default".
+    std::string origin() const;
+};
+
 struct Config {
     std::string path;
     DaemonConfig daemon;
     ControlConfig control;
     MetricsConfig metrics;
     std::vector<InstanceConfig> instances;
+    // Section name ("daemon", "control", "metrics", an instance) -> key -> its
+    // effective setting: every key of the table that applies, defaults included.
+    std::map<std::string, std::map<std::string, Setting>> settings;
 
     const InstanceConfig* find(std::string_view name) const;
 };

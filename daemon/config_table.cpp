@@ -344,4 +344,9 @@ const KeySpec* find_key(Scope scope, std::string_view name) {
     return nullptr;
 }
 
+bool takes_effect_at_restart(const KeySpec& key) {
+    return key.scope == Scope::Control || key.scope == Scope::Metrics ||
+           (key.scope == Scope::Daemon && std::string_view(key.name) == "user");
+}
+
 }  // namespace smalld

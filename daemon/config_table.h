@@ -34,5 +34,9 @@ struct KeySpec {
 
 std::span<const KeySpec> config_keys();
 const KeySpec* find_key(Scope scope, std::string_view name);
+// A key a reload records but cannot apply to the running daemon: the control
+// socket and the metrics endpoint are not rebuilt under a reload (it may have
+// come through the control socket), and `user` is dropped to once, at start.
+bool takes_effect_at_restart(const KeySpec& key);
 
 }  // namespace smalld

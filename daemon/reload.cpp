@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config_diff.h"
 #include "daemon.h"
 #include "log.h"
 #include "notify.h"
@@ -161,44 +162,36 @@ ReloadResult Daemon::reload(bool force) {
         next_listeners.push_back(std::move(l));
     }
     listeners_ = std::move(next_listeners);  // closes the removed ones
-    for (const auto& [name, old] : instances_) {
-        auto it = instances.find(name);
-        if (it == instances.end()) {
-            result.changes.push_back("removed instance [" + name + "]");
+    for (const auto& [name, old] : instances_)
+        if (!instances.count(name))
             if (auto record = stats_.instances.find(name); record != stats_.instances.end())
                 record->second->configured = false;
-        } else if (old->config.type != it->second->config.type) {
-            result.changes.push_back("instance [" + name + "] is now of type " +
-                                     to_string(it->second->config.type));
+    // Every key that changed, in the order of the key table, then the
+    // listeners opened, handed over and closed.
+    std::vector<std::string> changes = diff_config(config_, next);
+    const std::string level_key = "[daemon] log_level: ";
+    for (auto& change : changes)
+        if (change.starts_with(level_key)) {
+            if (log_level_pinned_)
+                change += " (not applied: -l on the command line overrides it)";
+            else
+                log::set_level(next.daemon.log_level);
         }
-    }
-    for (const auto& [name, instance] : instances)
-        if (!instances_.count(name)) result.changes.push_back("added instance [" + name + "]");
-    if (next.daemon.log_level != config_.daemon.log_level) {
-        std::string change = std::string("log_level ") + to_string(next.daemon.log_level);
-        if (log_level_pinned_)
-            change += "; not applied: -l on the command line overrides it";
-        else
-            log::set_level(next.daemon.log_level);
-        result.changes.push_back(change);
-    }
-    // The control socket and the metrics endpoint are not rebuilt under a
-    // reload (the reload may have come through the control socket itself).
-    const ControlConfig& control = next.control;
-    if (control.socket != config_.control.socket || control.mode != config_.control.mode ||
-        control.group != config_.control.group)
-        result.changes.push_back("[control] changed; it takes effect at the next restart");
-    const auto& listen = next.metrics.listen;
-    if (listen.has_value() != config_.metrics.listen.has_value() ||
-        (listen && !(*listen == *config_.metrics.listen)))
-        result.changes.push_back("[metrics] changed; it takes effect at the next restart");
+    changes.insert(changes.end(), result.changes.begin(), result.changes.end());
+    result.changes = std::move(changes);
     instances_ = std::move(instances);  // the old Instances live on in their sessions
     config_ = std::move(next);
     forget_removed_instances();
     apply_daemon_settings();
     result.ok = true;
-    for (const auto& change : result.changes) LOG_NOTICE("reload: %s", change.c_str());
-    LOG_NOTICE("reload done: %zu changes", result.changes.size());
+    if (result.changes.empty()) {
+        LOG_NOTICE("reload done: configuration unchanged");
+    } else {
+        std::string all;
+        for (const auto& change : result.changes) all += (all.empty() ? "" : "; ") + change;
+        LOG_NOTICE("reload done: %zu change%s: %s", result.changes.size(),
+                   result.changes.size() == 1 ? "" : "s", all.c_str());
+    }
     last_reload_ = "ok";
     stats_.config_last_reload_successful = true;
     stats_.config_last_reload_success_unix = Stats::unix_now();
