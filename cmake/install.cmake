@@ -46,6 +46,8 @@ get_filename_component(SMALLD_CONFIG_NAME "${SMALLD_CONFIG_PATH}" NAME)
 smalld_install_destination(SMALLD_CONFIG_DESTINATION "${SMALLD_CONFIG_DIR}")
 install(FILES ${CMAKE_SOURCE_DIR}/etc/smalld.ini
         DESTINATION ${SMALLD_CONFIG_DESTINATION} RENAME ${SMALLD_CONFIG_NAME})
+# Its drop-in directory, shipped empty: local changes go there (smalld.ini(5)).
+install(DIRECTORY DESTINATION ${SMALLD_CONFIG_DESTINATION}/${SMALLD_CONFIG_NAME}.d)
 
 # Manuals: whichever of man/*.{1,5,8} exist, each to its section, compressed
 # as Debian policy 12.1 wants them (gzip -9n, as dh_compress does; man reads

@@ -61,12 +61,14 @@ struct RawEntry {
     std::string key;
     std::string value;
     int line;
+    const std::string* file;  // the file it is in (main file or drop-in)
 };
 
 struct RawSection {
     std::string name;
     int line;
     std::vector<RawEntry> entries;
+    const std::string* file;  // where the section first appears
 };
 
 enum class LineKind { None, Blank, Header, Key };
@@ -127,7 +129,7 @@ struct Reader {
                                 std::to_string(earlier.line));
                 return;
             }
-        sections.push_back({name, line, {}});
+        sections.push_back({name, line, {}, &path});
         section = &sections.back();
         broken_section = false;
     }
@@ -186,7 +188,7 @@ struct Reader {
             error(line, "expected KEY = VALUE, got \"" + std::string(trim(current)) + "\"");
             return;
         }
-        section->entries.push_back({name, value, line});
+        section->entries.push_back({name, value, line, &path});
     }
 };
 
@@ -213,6 +215,7 @@ class Builder {
     }
 
     void add(const RawSection& section) {
+        file_ = section.file;
         if (section.name == "daemon")
             global(section, Scope::Daemon);
         else if (section.name == "control")
@@ -229,8 +232,13 @@ class Builder {
     }
 
   private:
+    // An error in the section being built, at its header or a line of the
+    // file the section starts in.
     void error(int line, std::string message) {
-        errors_.push_back({path_, line, std::move(message)});
+        errors_.push_back({file_ ? *file_ : path_, line, std::move(message)});
+    }
+    void error_at(const RawEntry& entry, std::string message) {
+        errors_.push_back({*entry.file, entry.line, std::move(message)});
     }
 
     void apply_default(const KeySpec& key, InstanceConfig* instance, const std::string& section) {
@@ -244,31 +252,33 @@ class Builder {
     // Applies entries in order, reporting unknown and duplicate keys.
     void apply(const RawSection& section, Scope scope, InstanceConfig* instance,
                bool type_known = true) {
-        std::map<std::string, int> seen;
+        // A key twice in one file is an error; a later file setting it again
+        // replaced it when the files were merged.
+        std::map<std::pair<std::string, const std::string*>, int> seen;
         for (const auto& entry : section.entries) {
-            auto [it, inserted] = seen.emplace(entry.key, entry.line);
+            auto [it, inserted] = seen.emplace(std::pair(entry.key, entry.file), entry.line);
             if (!inserted) {
-                error(entry.line, "duplicate key \"" + entry.key + "\" in [" + section.name +
-                                      "], first at line " + std::to_string(it->second));
+                error_at(entry, "duplicate key \"" + entry.key + "\" in [" + section.name +
+                                    "], first at line " + std::to_string(it->second));
                 continue;
             }
             const KeySpec* key = find_key(scope, entry.key);
             if (!key) {
-                error(entry.line, "unknown key \"" + entry.key + "\" in [" + section.name + "]");
+                error_at(entry, "unknown key \"" + entry.key + "\" in [" + section.name + "]");
                 continue;
             }
             if (instance && type_known && !key->applies_to(instance->type)) {
-                error(entry.line, "\"" + entry.key + "\" does not apply to " +
-                                      to_string(instance->type) + " instances like [" +
-                                      section.name + "]");
+                error_at(entry, "\"" + entry.key + "\" does not apply to " +
+                                    to_string(instance->type) + " instances like [" + section.name +
+                                    "]");
                 continue;
             }
             std::string message;
             if (!key->apply(config_, instance, trim(entry.value), &message))
-                error(entry.line, entry.key + ": " + message);
+                error_at(entry, entry.key + ": " + message);
             else
-                config_.settings[section.name][entry.key] = {std::string(trim(entry.value)), path_,
-                                                             entry.line};
+                config_.settings[section.name][entry.key] = {std::string(trim(entry.value)),
+                                                             *entry.file, entry.line};
         }
     }
 
@@ -277,27 +287,28 @@ class Builder {
     void instance(const RawSection& section) {
         InstanceConfig instance;
         instance.name = section.name;
+        instance_files_[section.name] = section.file;
         instance.config_line = section.line;
         std::string type_name = section.name;
-        int type_line = section.line;
+        const RawEntry* type_entry = nullptr;
         bool has_tcp = false, has_udp = false;
         for (const auto& entry : section.entries) {
             if (entry.key == "type") {
                 type_name = trim(entry.value);
-                type_line = entry.line;
+                type_entry = &entry;
             }
             has_tcp |= entry.key == "tcp";
             has_udp |= entry.key == "udp";
         }
         auto type = service_type_from(type_name);
         if (!type) {
-            if (type_line == section.line)
+            if (!type_entry)
                 error(section.line, "unknown section [" + section.name +
                                         "]: not daemon, control or metrics, and not a service "
                                         "type; an instance of another name needs type = ...");
             else {
-                error(type_line,
-                      "type: expected " + service_type_names() + ", got \"" + type_name + "\"");
+                error_at(*type_entry,
+                         "type: expected " + service_type_names() + ", got \"" + type_name + "\"");
                 // Every error is reported, not just the first: check the rest of
                 // the section too, though which type-specific keys apply is unknown.
                 apply(section, Scope::Instance, &instance, /*type_known=*/false);
@@ -309,8 +320,7 @@ class Builder {
             if (key.scope == Scope::Instance && key.applies_to(instance.type))
                 apply_default(key, &instance, section.name);
         auto& settings = config_.settings[section.name];
-        settings["type"] = {to_string(instance.type), type_line == section.line ? "" : path_,
-                            type_line == section.line ? 0 : type_line};
+        settings["type"] = {to_string(instance.type), "", 0};
         apply(section, Scope::Instance, &instance);
         if (!has_tcp && !has_udp) {
             default_listeners(instance);
@@ -323,6 +333,7 @@ class Builder {
         }
         if (std::string problem = service_spec(instance.type).check(instance); !problem.empty())
             error(section.line, "[" + section.name + "]: " + problem);
+        if (!instance.enabled) return;  // switched off, perhaps by a drop-in
         if (!instance.quotes_file.empty()) load_quotes(instance, section);
         config_.instances.push_back(std::move(instance));
     }
@@ -346,14 +357,14 @@ class Builder {
     }
 
     void load_quotes(InstanceConfig& instance, const RawSection& section) {
-        int key_line = section.line;
+        RawEntry key_at{"quotes", "", section.line, file_};
         for (const auto& entry : section.entries)
-            if (entry.key == "quotes") key_line = entry.line;
+            if (entry.key == "quotes") key_at = entry;
         std::string reason;
         std::optional<std::string> contents =
             read_regular_file(instance.quotes_file, kMaxConfigFileBytes, &reason);
         if (!contents) {
-            error(key_line, "quotes: " + instance.quotes_file + ": " + reason);
+            error_at(key_at, "quotes: " + instance.quotes_file + ": " + reason);
             return;
         }
         std::string line, quote;
@@ -387,7 +398,7 @@ class Builder {
         }
         finish();
         if (instance.quotes.empty())
-            error(key_line, "quotes: \"" + instance.quotes_file + "\" holds no quotes");
+            error_at(key_at, "quotes: \"" + instance.quotes_file + "\" holds no quotes");
     }
 
     // Listeners that could not both be bound: the same address twice, or an
@@ -406,6 +417,7 @@ class Builder {
                     if (addr.port() == 0) continue;
                     for (const Bound& other : bound[tcp ? 0 : 1]) {
                         if (!addr.overlaps(*other.addr)) continue;
+                        file_ = instance_files_[instance.name];
                         std::string what = std::string(tcp ? "tcp " : "udp ") + addr.to_string();
                         error(instance.config_line,
                               what + " of [" + instance.name + "] " +
@@ -424,12 +436,20 @@ class Builder {
     const std::string& path_;
     std::vector<ConfigError>& errors_;
     Config config_;
+    const std::string* file_ = nullptr;                         // of the section being built
+    std::map<std::string, const std::string*> instance_files_;  // instance -> its file
 };
 
 }  // namespace
 
 ConfigResult parse_config(const std::string& text, const std::string& path) {
+    return parse_config_files({{path, text}});
+}
+
+ConfigResult parse_config_files(const std::vector<ConfigText>& files) {
     ConfigResult result;
+    if (files.empty()) return result;
+    const std::string& path = files.front().path;
     // Debian's inih takes its options at run time. Continuation lines would
     // hide line numbers, so they are off.
     ini_allow_multiline = false;
@@ -442,39 +462,69 @@ ConfigResult parse_config(const std::string& text, const std::string& path) {
     ini_initial_alloc = kIniBuffer;
     ini_stop_on_first_error = false;
 
-    Reader reader{text, path, result.errors};
-    ini_parse_stream(reader_callback, &reader, handler_callback, &reader);
+    // Each file is read on its own (a duplicate section or key within one
+    // file is an error), then merged in order: a later file's section adds
+    // its keys to an earlier one of the same name, a key set again replaces
+    // the earlier value where it stood.
+    std::deque<RawSection> merged;
+    size_t headers = 0, good_headers = 0;
+    for (const auto& file : files) {
+        Reader reader{file.text, file.path, result.errors};
+        ini_parse_stream(reader_callback, &reader, handler_callback, &reader);
+        headers += reader.headers;
+        good_headers += reader.sections.size();
+        for (auto& section : reader.sections) {
+            auto into = std::find_if(merged.begin(), merged.end(),
+                                     [&](const RawSection& s) { return s.name == section.name; });
+            if (into == merged.end()) {
+                merged.push_back(std::move(section));
+                continue;
+            }
+            for (auto& entry : section.entries) {
+                auto earlier = std::find_if(
+                    into->entries.begin(), into->entries.end(),
+                    [&](const RawEntry& e) { return e.key == entry.key && e.file != entry.file; });
+                if (earlier != into->entries.end())
+                    *earlier = std::move(entry);
+                else
+                    into->entries.push_back(std::move(entry));
+            }
+        }
+    }
 
     Builder builder(path, result.errors);
     bool has_instance = false;
-    for (const auto& section : reader.sections) {
+    for (const auto& section : merged) {
         builder.add(section);
         has_instance |= !is_fixed_section(section.name);
     }
-    // An empty file, a file cut short before its first service: serving
-    // nothing is never what was meant.
-    if (!has_instance && reader.headers == reader.sections.size())
+    Config config = builder.finish();
+    // An empty file, a file cut short before its first service, every
+    // instance switched off: serving nothing is never what was meant.
+    if (!has_instance && headers == good_headers)
         result.errors.push_back({path, 0,
                                  "no instance: smalld serves only the service sections of the "
                                  "file, such as [echo], and there is none"});
-    Config config = builder.finish();
+    else if (has_instance && config.instances.empty() && result.errors.empty())
+        result.errors.push_back(
+            {path, 0, "no instance: every instance is switched off with enabled = no"});
     if (result.errors.empty()) result.config = std::move(config);
+    // In the order the files were read, then by line.
+    // A file outside the configuration (a quotes file) goes with the main one.
+    auto rank = [&](const std::string& file) {
+        for (size_t n = 1; n < files.size(); ++n)
+            if (files[n].path == file) return n;
+        return size_t(0);
+    };
     std::stable_sort(result.errors.begin(), result.errors.end(),
-                     [](const ConfigError& a, const ConfigError& b) {
-                         return a.file == b.file ? a.line < b.line : a.file < b.file;
+                     [&](const ConfigError& a, const ConfigError& b) {
+                         if (a.file != b.file) {
+                             size_t ra = rank(a.file), rb = rank(b.file);
+                             return ra != rb ? ra < rb : a.file < b.file;
+                         }
+                         return a.line < b.line;
                      });
     return result;
-}
-
-ConfigResult load_config(const std::string& path) {
-    std::string reason;
-    std::optional<std::string> text = read_regular_file(path, kMaxConfigFileBytes, &reason);
-    if (!text) {
-        ConfigResult result;
-        result.errors.push_back({path, 0, reason});
-        return result;
-    }
-    return parse_config(*text, path);
 }
 
 }  // namespace smalld

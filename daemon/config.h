@@ -59,6 +59,7 @@ struct MetricsConfig {
 struct InstanceConfig {
     std::string name;
     ServiceType type = ServiceType::Echo;
+    bool enabled = true;  // enabled = no: the section is read, checked, and not served
     std::vector<SockAddr> tcp;
     std::vector<SockAddr> udp;
     std::vector<Cidr> allow;
@@ -125,8 +126,19 @@ struct ConfigResult {
     bool ok() const { return config.has_value(); }
 };
 
-// Parses and validates a configuration file. Every error is reported.
+// Parses and validates a configuration file and its drop-ins: PATH, then
+// PATH.d/*.ini in lexical order (config_dropins.cpp). Every error is reported.
 ConfigResult load_config(const std::string& path);
+
+struct ConfigText {
+    std::string path;
+    std::string text;
+};
+// The main file first, then the drop-ins: merged, a later file's value of a
+// key winning over an earlier file's.
+ConfigResult parse_config_files(const std::vector<ConfigText>& files);
+// The drop-in directory of a configuration file: PATH.d
+std::string dropin_dir(const std::string& path);
 // Same, from text already in memory (tests, fuzzers). `path` names it in errors.
 ConfigResult parse_config(const std::string& text, const std::string& path);
 

@@ -168,6 +168,11 @@ const KeySpec kKeys[] = {
          (void)i, (void)v, (void)e;
          return true; /* resolved before the other keys */
      }},
+    {Scope::Instance, "enabled", "yes",
+     "no = the instance is checked but not served (a drop-in may switch one off)", 0,
+     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+         return assign(i->enabled, parse_bool(v, e));
+     }},
     {Scope::Instance, "tcp", nullptr,
      "list of ADDRESS:PORT to serve over TCP; port 0 = chosen by the kernel (not stamp: UDP only)",
      tcp_types(),
@@ -221,9 +226,8 @@ const KeySpec kKeys[] = {
      "drop datagrams from ports below 1024 and 2049, and from broadcast, multicast, 0.0.0.0/8 "
      "and IPv4-mapped sources",
      0,
-     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
-         return assign(i->udp_loop_guard, parse_bool(v, e));
-     }},
+     [](Config&, InstanceConfig* i, std::string_view v,
+        std::string* e) -> bool { return assign(i->udp_loop_guard, parse_bool(v, e)); }},
     {Scope::Instance, "backlog", "511", "listen(2) backlog", tcp_types(),
      [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
          return assign(i->backlog, parse_uint(v, 1, 65535, e));

@@ -9,6 +9,7 @@
 
 #include "build_config.h"
 #include "config.h"
+#include "config_dump.h"
 #include "daemon.h"
 #include "log.h"
 #include "utf8.h"
@@ -21,6 +22,7 @@ constexpr int kExitConfig = 78;
 constexpr option kLongOptions[] = {
     {"config", required_argument, nullptr, 'c'},
     {"check", no_argument, nullptr, 't'},
+    {"dump-config", no_argument, nullptr, 'T'},
     {"log-level", required_argument, nullptr, 'l'},
     {"version", no_argument, nullptr, 'V'},
     {"help", no_argument, nullptr, 'h'},
@@ -29,9 +31,10 @@ constexpr option kLongOptions[] = {
 
 void usage(FILE* out) {
     fprintf(out,
-            "usage: smalld [-c FILE] [-t] [-l LEVEL] [-V] [-h]\n"
+            "usage: smalld [-c FILE] [-t | -T] [-l LEVEL] [-V] [-h]\n"
             "  -c, --config FILE      configuration file (default %s)\n"
             "  -t, --check            check the configuration and exit\n"
+            "  -T, --dump-config      check it, print it with each value's origin, exit\n"
             "  -l, --log-level LEVEL  log level: error, warning, notice, info, debug\n"
             "  -V, --version          print the version and exit\n"
             "  -h, --help             this help\n",
@@ -70,15 +73,19 @@ void raise_fd_limit() {
 int main(int argc, char** argv) {
     std::string path = SMALLD_CONFIG_PATH;
     bool check_only = false;
+    bool dump = false;
     std::optional<smalld::LogLevel> level;
     int opt;
-    while ((opt = getopt_long(argc, argv, "c:tl:Vh", kLongOptions, nullptr)) != -1) {
+    while ((opt = getopt_long(argc, argv, "c:tTl:Vh", kLongOptions, nullptr)) != -1) {
         switch (opt) {
             case 'c':
                 path = optarg;
                 break;
             case 't':
                 check_only = true;
+                break;
+            case 'T':
+                dump = true;
                 break;
             case 'l':
                 level = smalld::log_level_from(optarg);
@@ -115,6 +122,16 @@ int main(int argc, char** argv) {
         fprintf(stderr, "smalld: %zu error%s in %s\n", result.errors.size(),
                 result.errors.size() == 1 ? "" : "s", smalld::escape_unprintable(path).c_str());
         return kExitConfig;
+    }
+    if (dump) {
+        // Line by line: a value with a control character in it is escaped.
+        std::string text = smalld::dump_config(*result.config);
+        for (size_t at = 0, end; at < text.size(); at = end + 1) {
+            end = text.find('\n', at);
+            if (end == std::string::npos) end = text.size();
+            printf("%s\n", smalld::escape_unprintable(text.substr(at, end - at)).c_str());
+        }
+        return 0;
     }
     if (check_only) {
         printf("configuration OK\n");

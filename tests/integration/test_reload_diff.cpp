@@ -1,9 +1,11 @@
 // smallctl reload prints what the reload changed, key by key; the log line
 // and the monitor event carry the same list; "unchanged" only when nothing
 // changed. The repro: rate 50/s -> 5/s and a new allow.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <fstream>
 #include <string>
 
 #include "harness.h"
@@ -86,10 +88,62 @@ udp = 127.0.0.1:0
     assert_non_null(strstr(out.c_str(), "  added echo udp 127.0.0.1:0"));
 }
 
+// A reload re-reads FILE.d/*.ini; the diff names what the drop-in changed.
+static void reload_rereads_dropins(void**) {
+    TestDaemon d(std::string(kHead) + "[time]\ntcp = 127.0.0.1:0\n");
+    assert_true(d.started());
+    std::string dir = d.config_path() + ".d";
+    assert_int_equal(mkdir(dir.c_str(), 0755), 0);
+    std::ofstream(dir + "/50-local.ini") << "[echo]\nrate = 5/s\n[time]\nenabled = no\n";
+    int status = -1;
+    std::string out = smallctl(d, "reload", &status);
+    assert_int_equal(status, 0);
+    assert_non_null(strstr(out.c_str(), "  [echo] rate: 50/s -> 5/s\n"));
+    assert_non_null(strstr(out.c_str(), "  removed instance [time]\n"));
+    assert_non_null(strstr(out.c_str(), "  removed time tcp 127.0.0.1:0"));
+    // A broken drop-in: refused, with its own FILE:LINE.
+    std::ofstream(dir + "/60-bad.ini") << "[echo]\n\nrate = fast\n";
+    out = smallctl(d, "reload", &status);
+    assert_int_equal(status, 1);
+    assert_non_null(strstr(out.c_str(), (dir + "/60-bad.ini:3: rate: expected").c_str()));
+}
+
+// smalld -T prints the merged configuration with each value's origin and
+// exits 0, or 78 with the errors, like -t.
+static void dump_config_shows_origins(void**) {
+    char tmpl[] = "/tmp/smalld-dump-XXXXXX";
+    std::string dir = mkdtemp(tmpl);
+    std::string ini = dir + "/s.ini";
+    std::ofstream(ini) << "[echo]\ntcp = 127.0.0.1:0\nrate = 50/s\n";
+    mkdir((ini + ".d").c_str(), 0755);
+    std::ofstream(ini + ".d/10-acl.ini") << "; local\n[echo]\nallow = 10.0.0.0/8\n";
+    std::string bin = harness::env_or("SMALLD_BIN", "smalld");
+    int status = -1;
+    std::string out = harness::run(bin + " --dump-config -c " + ini + " 2>&1", &status);
+    assert_int_equal(status, 0);
+    assert_non_null(strstr(out.c_str(), "\n[echo]\n"));
+    auto line_of = [&](const std::string& key) {
+        size_t at = out.find("\n" + key + " ", out.find("\n[echo]\n"));
+        assert_true(at != std::string::npos);
+        return out.substr(at + 1, out.find('\n', at + 1) - at - 1);
+    };
+    assert_true(line_of("allow").starts_with("allow = 10.0.0.0/8 "));
+    assert_true(line_of("allow").ends_with("; " + ini + ".d/10-acl.ini:3"));
+    assert_true(line_of("rate").ends_with("; " + ini + ":3"));
+    assert_true(line_of("deny").ends_with("; default"));
+    std::ofstream(ini + ".d/20-bad.ini") << "[echo]\nrate = fast\n";
+    out = harness::run(bin + " -T -c " + ini + " 2>&1", &status);
+    assert_int_equal(status, 78);
+    assert_non_null(strstr(out.c_str(), (ini + ".d/20-bad.ini:2: rate").c_str()));
+    harness::run("rm -rf '" + dir + "'");
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(reload_prints_every_changed_key),
         cmocka_unit_test(reload_marks_restart_keys_and_listeners),
+        cmocka_unit_test(reload_rereads_dropins),
+        cmocka_unit_test(dump_config_shows_origins),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -64,6 +64,9 @@ for file in ".$CONFIG" ".$SBINDIR/smalld" ./usr/bin/smallctl ".$unitdir/smalld.s
   grep -qxF "$file" <<<"$contents" || fail "the package lacks $file"
 done
 if grep -E '^\./usr/local/' <<<"$contents"; then fail "the package installs into /usr/local"; fi
+grep -qxF ".$CONFIG.d/" <<<"$contents" || fail "the package lacks the drop-in directory $CONFIG.d/"
+if grep -E "^\.$CONFIG\.d/." <<<"$contents"; then fail "the drop-in directory $CONFIG.d/ is not empty"; fi
+ok "the drop-in directory $CONFIG.d/ is shipped, empty"
 ok "files: $CONFIG, $SBINDIR/smalld, units in $unitdir, manuals, copyright, changelog, completions in $completions; nothing in /usr/local"
 
 # lintian, as a user: it warns when run as root. Its whole output is shown.

@@ -71,7 +71,8 @@ static void every_instance_key_is_diffed(void**) {
     // ones (below) and those above.
     for (const auto& key : config_keys()) {
         if (key.scope != Scope::Instance || key.types != 0 || key.name == std::string("type") ||
-            key.name == std::string("allow") || key.name == std::string("rate"))
+            key.name == std::string("allow") || key.name == std::string("rate") ||
+            key.name == std::string("enabled"))
             continue;
         bool covered = std::any_of(values.begin(), values.end(),
                                    [&](const auto& v) { return v.first == key.name; });
@@ -120,6 +121,12 @@ static void instances_added_removed_retyped(void**) {
     assert_true(has(changes, "added instance [new] of type qotd"));
     assert_true(has(changes, "[a] type: echo -> daytime"));
     assert_true(has(changes, "[a] format: (does not apply) -> ctime"));
+    // Switched off: the instance is gone, as if removed.
+    changes = diff_config(parse("[echo]\ntcp = 127.0.0.1:0\n[time]\ntcp = 127.0.0.1:0\n"),
+                          parse("[echo]\ntcp = 127.0.0.1:0\n[time]\ntcp = 127.0.0.1:0\n"
+                                "enabled = no\n"));
+    assert_int_equal(changes.size(), 1);
+    assert_true(has(changes, "removed instance [time]"));
 }
 
 int main() {
