@@ -55,7 +55,7 @@ class Ctl {
     bool ok() const { return fd_ >= 0; }
     bool send(const std::string& data) { return fd_ >= 0 && harness::send_all(fd_, data); }
     // One line; "" on timeout or EOF.
-    std::string line(int timeout_ms = 5000) {
+    std::string line(int timeout_ms = harness::kPatienceMs) {
         auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
         for (;;) {
             size_t nl = buffer_.find('\n');
@@ -77,7 +77,7 @@ class Ctl {
             buffer_.append(buf, size_t(n));
         }
     }
-    json request(const std::string& text, int timeout_ms = 5000) {
+    json request(const std::string& text, int timeout_ms = harness::kPatienceMs) {
         if (!send(text + "\n")) return json();
         return json::parse(line(timeout_ms), nullptr, false);
     }
@@ -100,7 +100,8 @@ struct HttpResponse {
 
 // Reads one response from `fd`, using and consuming `buffer`. `head`: the
 // request was HEAD, so no body follows whatever the headers say.
-inline HttpResponse read_response(int fd, std::string& buffer, bool head, int timeout_ms = 5000) {
+inline HttpResponse read_response(int fd, std::string& buffer, bool head,
+                                  int timeout_ms = harness::kPatienceMs) {
     HttpResponse r;
     auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
     bool eof = false;

@@ -46,10 +46,9 @@ std::string config_with(const std::string& allow_line) {
 }
 
 bool echo_admits(const TestDaemon& d) {
-    int fd = harness::tcp_connect(d.port("echo", "tcp"), AF_INET, 3000);
+    int fd = harness::tcp_connect(d.port("echo", "tcp"));
     if (fd < 0) return false;
-    bool ok =
-        harness::send_all(fd, "hello\n", 3000) && harness::recv_exactly(fd, 6, 3000) == "hello\n";
+    bool ok = harness::send_all(fd, "hello\n") && harness::recv_exactly(fd, 6) == "hello\n";
     close(fd);
     return ok;
 }

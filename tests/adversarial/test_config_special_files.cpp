@@ -145,10 +145,9 @@ tcp = 127.0.0.1:0
 
 // Echo answers over TCP: the loop is not stuck.
 bool echo_answers(const TestDaemon& d) {
-    int fd = harness::tcp_connect(d.port("echo", "tcp"), AF_INET, 3000);
+    int fd = harness::tcp_connect(d.port("echo", "tcp"));
     if (fd < 0) return false;
-    bool ok =
-        harness::send_all(fd, "ping\n", 3000) && harness::recv_exactly(fd, 5, 3000) == "ping\n";
+    bool ok = harness::send_all(fd, "ping\n") && harness::recv_exactly(fd, 5) == "ping\n";
     close(fd);
     return ok;
 }
@@ -219,7 +218,7 @@ static void reload_onto_a_fifo_keeps_serving(void**) {
         make(Kind::Fifo, d.config_path(), false);
         if (via_signal) {
             d.signal(SIGHUP);
-            if (!d.wait_for_log("not a regular file", 10000)) {
+            if (!d.wait_for_log("not a regular file")) {
                 fprintf(stderr, "SIGHUP with a FIFO as config: no refusal in the log:\n%s\n",
                         d.log().c_str());
                 fail();
@@ -239,7 +238,7 @@ static void reload_onto_a_fifo_keeps_serving(void**) {
         }
         assert_int_equal(listener_count(d), before);
         d.signal(SIGTERM);
-        int code = d.wait_exit(10000);
+        int code = d.wait_exit(harness::kPatienceMs);
         if (code != 0) {
             fprintf(stderr, "SIGTERM after a reload onto a FIFO: exit %d (-1: still running)\n",
                     code);
@@ -285,7 +284,7 @@ static void reload_onto_special_files_keeps_everything(void**) {
         fail();
     }
     d.signal(SIGTERM);
-    assert_int_equal(d.wait_exit(10000), 0);
+    assert_int_equal(d.wait_exit(harness::kPatienceMs), 0);
 }
 
 // A reload after which no listener of the running configuration would be
@@ -316,7 +315,7 @@ tcp = 127.0.0.1:0
     // SIGHUP cannot force: refused too, and logged.
     size_t mark = d.log_size();
     d.signal(SIGHUP);
-    assert_true(d.wait_for_log("would close every listener", 10000, mark));
+    assert_true(d.wait_for_log("would close every listener", harness::kPatienceMs, mark));
     assert_int_equal(listener_count(d), 3);
     // Forced, it goes through.
     out = smallctl(d, "reload --force", &status);
@@ -325,7 +324,7 @@ tcp = 127.0.0.1:0
         fail();
     }
     assert_int_equal(listener_count(d), 1);
-    assert_true(d.wait_for_log("discard: listening on tcp", 5000));
+    assert_true(d.wait_for_log("discard: listening on tcp"));
 }
 
 int main() {

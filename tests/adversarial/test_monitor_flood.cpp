@@ -50,7 +50,7 @@ int smallctl_as(const TestDaemon& d, const std::string& uid, const std::string& 
     int status = -1;
     run("setpriv --reuid=" + uid + " --regid=" + uid + " --clear-groups " +
             env_or("SMALLCTL_BIN", "smallctl") + " -s " + d.control_socket() + " " + command,
-        &status, 20);
+        &status, 60);
     return status;
 }
 
@@ -75,7 +75,7 @@ void monitor_flood_locks_nobody_out(void**) {
         int accepted = 0;
         for (int i = 0; i < 120; ++i) {
             auto c = std::make_unique<Ctl>(d.control_socket());
-            json r = c->request("monitor", 3000);
+            json r = c->request("monitor", harness::kPatienceMs);
             accepted += r.is_object() && r["ok"] == true;
             monitors.push_back(std::move(c));
         }
@@ -146,18 +146,35 @@ void udp_flood_events_are_coalesced(void**) {
     assert_true(reader.request("monitor")["ok"] == true);
     auto start = Clock::now();
     udp_flood(d, 20000);
-    // Summaries follow within a second or two of the last drop.
-    uint64_t events = 0, reported = 0;
-    for (;;) {
-        std::string line = reader.line(3000);
-        if (line.empty()) break;
+    // Summaries follow the last drop: read until they report every drop the
+    // daemon counted and the count stays put, or until nothing moved for
+    // kPatienceMs (a hang).
+    uint64_t events = 0, reported = 0, drops = 0;
+    auto last_progress = Clock::now();
+    while (Clock::now() - last_progress < std::chrono::milliseconds(harness::kPatienceMs)) {
+        std::string line = reader.line(1000);
+        if (line.empty()) {
+            if (reader.eof()) break;
+            uint64_t now = uint64_t(protect::dropped(d, "flood", "rate"));
+            if (now != drops) {
+                drops = now;
+                last_progress = Clock::now();
+            } else if (reported == drops && drops > 0) {
+                break;
+            }
+            continue;
+        }
         json e = json::parse(line, nullptr, false);
         if (e["event"] != "rejected") continue;
         ++events;
         reported += e.value("count", uint64_t(1));
+        last_progress = Clock::now();
     }
+    if (reported != drops)
+        print_message("udp flood: the rejected events stopped at %llu of %llu drops for %d ms\n",
+                      static_cast<unsigned long long>(reported),
+                      static_cast<unsigned long long>(drops), harness::kPatienceMs);
     double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    uint64_t drops = uint64_t(protect::dropped(d, "flood", "rate"));
     print_message(
         "udp flood: %llu rate drops in %.1f s -> %llu rejected events reporting %llu drops\n",
         static_cast<unsigned long long>(drops), seconds, static_cast<unsigned long long>(events),
@@ -193,7 +210,12 @@ void full_monitors_cost_no_events(void**) {
     uint64_t lost = counter(admin, "control.events_dropped_total");
     // Every monitor is full: the flood's events are counted as lost, not built.
     udp_flood(d, 5000);
-    usleep(1'500'000);
+    // Wait for the flood's first lost event (work, not a clock), then let the
+    // rest of the flood arrive before checking that none was built.
+    if (!harness::eventually([&] { return counter(admin, "control.events_dropped_total") > lost; }))
+        print_message("full monitors: no event of the flood was counted as lost in %d ms\n",
+                      harness::kPatienceMs);
+    usleep(harness::kQuietMs * 1000);
     uint64_t built_after = counter(admin, "control.events_total");
     uint64_t lost_after = counter(admin, "control.events_dropped_total");
     print_message("full monitors: %llu events built, %llu lost during a flood of 5000\n",

@@ -70,7 +70,7 @@ class Ctl {
     bool ok() const { return fd_ >= 0; }
     bool send(const std::string& data) { return harness::send_all(fd_, data); }
     // One line; "" on timeout or EOF.
-    std::string line(int timeout_ms = 10000) {
+    std::string line(int timeout_ms = harness::kPatienceMs) {
         auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
         for (;;) {
             size_t nl = buffer_.find('\n');
@@ -163,7 +163,7 @@ std::string status_as_nobody(const std::string& socket) {
     std::string reply;
     char buf[4096];
     pollfd p{pipe_fds[0], POLLIN, 0};
-    while (poll(&p, 1, 15000) > 0) {
+    while (poll(&p, 1, harness::kPatienceMs) > 0) {
         ssize_t n = read(pipe_fds[0], buf, sizeof buf);
         if (n <= 0) break;
         reply.append(buf, size_t(n));
@@ -198,7 +198,7 @@ void reload_by_sighup(TestDaemon& d, const char* while_what) {
     d.write_config(bad_config());
     size_t mark = d.log_size();
     d.signal(SIGHUP);
-    if (!d.wait_for_log("reload failed", 10000, mark)) {
+    if (!d.wait_for_log("reload failed", harness::kPatienceMs, mark)) {
         assert_alive(d, while_what);
         fail_msg("no \"reload failed\" in the log after %s", while_what);
     }
@@ -291,7 +291,7 @@ class NotifySink {
     std::string env() const { return "NOTIFY_SOCKET=" + path_; }
     // The next message containing `needle`, skipping others; empty on timeout.
     std::string next(const std::string& needle) {
-        for (int i = 0; i < 100 && harness::wait_fd(fd_, POLLIN, 10000); ++i) {
+        for (int i = 0; i < 100 && harness::wait_fd(fd_, POLLIN, harness::kPatienceMs); ++i) {
             char buf[4096];
             ssize_t n = recv(fd_, buf, sizeof buf, 0);
             if (n <= 0) break;
@@ -361,7 +361,7 @@ void paths_and_quotes_file(void**) {
         assert_int_equal(unlink(quotes.c_str()), 0);
         size_t mark = d.log_size();
         d.signal(SIGHUP);
-        assert_true(d.wait_for_log("reload failed", 10000, mark));
+        assert_true(d.wait_for_log("reload failed", harness::kPatienceMs, mark));
         status = parse_reply(status_as_nobody(socket), "status after a failed reload");
         assert_true(status["data"].value("last_reload", "").find(kShown) != std::string::npos);
         int rc = -1;
@@ -372,7 +372,7 @@ void paths_and_quotes_file(void**) {
         assert_echo_serves(d);
         assert_utf8(d.log(), "the log");
         d.signal(SIGTERM);
-        assert_int_equal(d.wait_exit(20000), 0);
+        assert_int_equal(d.wait_exit(harness::kPatienceMs), 0);
     }
     struct stat st {};
     assert_int_not_equal(lstat(socket.c_str(), &st), 0);  // removed at exit

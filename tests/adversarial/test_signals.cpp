@@ -83,10 +83,10 @@ void assert_serving(TestDaemon& d, const std::string& after) {
     if (status >= 0)
         fail_msg("smalld exited with %d after %s; log:\n%s", status, after.c_str(),
                  d.log().c_str());
-    int fd = harness::tcp_connect(d.port("echo", "tcp"), AF_INET, 10000);
+    int fd = harness::tcp_connect(d.port("echo", "tcp"));
     std::string probe = "after " + after + "\n";
-    bool echoed = fd >= 0 && harness::send_all(fd, probe, 10000) &&
-                  harness::recv_exactly(fd, probe.size(), 10000) == probe;
+    bool echoed =
+        fd >= 0 && harness::send_all(fd, probe) && harness::recv_exactly(fd, probe.size()) == probe;
     if (fd >= 0) close(fd);
     if (!echoed) {
         // Killed as the signal arrived, or merely stopped?
@@ -102,7 +102,7 @@ void assert_serving(TestDaemon& d, const std::string& after) {
 }
 
 void assert_clean_exit(TestDaemon& d, const std::string& after) {
-    int status = d.wait_exit(30000);
+    int status = d.wait_exit(harness::kPatienceMs);
     if (status != 0)
         fail_msg("after %s: exit status %d, expected 0; log:\n%s", after.c_str(), status,
                  d.log().c_str());
@@ -141,7 +141,7 @@ void sweep(void**) {
     // SIGHUP reloads; SIGUSR1 wrote a status report to the log.
     size_t mark = d.log_size();
     d.signal(SIGHUP);
-    assert_true(d.wait_for_log("reload done", 10000, mark));
+    assert_true(d.wait_for_log("reload done", harness::kPatienceMs, mark));
     assert_serving(d, "SIGHUP");
     std::string log = d.log();
     assert_true(log.find("SIGUSR1: status report") != std::string::npos);
@@ -159,7 +159,7 @@ void stop_signals(void**) {
     for (int sig : kStopSignals) {
         TestDaemon d(kConfig);
         assert_true(d.started());
-        int fd = harness::tcp_connect(d.port("echo", "tcp"), AF_INET, 10000);
+        int fd = harness::tcp_connect(d.port("echo", "tcp"));
         assert_true(fd >= 0);
         d.signal(sig);
         // An open session does not keep the daemon from exiting.

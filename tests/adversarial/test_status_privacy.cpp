@@ -28,13 +28,13 @@ void fail_a_reload(TestDaemon& d, const std::string& ini) {
     d.write_config(ini + "idle_timeout = hunter2\xff\n");
     size_t mark = d.log_size();
     d.signal(SIGHUP);
-    assert_true(d.wait_for_log("reload failed", 10000, mark));
+    assert_true(d.wait_for_log("reload failed", harness::kPatienceMs, mark));
 }
 
 std::string tcp_report(TestDaemon& d) {
-    int fd = harness::tcp_connect(d.port("status", "tcp"), AF_INET, 10000);
+    int fd = harness::tcp_connect(d.port("status", "tcp"));
     assert_true(fd >= 0);
-    std::string report = harness::recv_until_eof(fd, 1 << 20, 10000);
+    std::string report = harness::recv_until_eof(fd, 1 << 20);
     close(fd);
     assert_true(report.find("smalld ") == 0);
     return report;
