@@ -110,7 +110,7 @@ class Relay {
 
 std::string probe_command(uint16_t port, const char* extra) {
     std::string bin = env_or("SMALLPROBE_BIN", "smallprobe");
-    return bin + " stamp -n 105 -i 5ms -w 3s --same-clock --sizes 64,512,1400 " + extra +
+    return bin + " stamp -n 105 -i 5ms -w 10s --same-clock --sizes 64,512,1400 " + extra +
            " 127.0.0.1:" + std::to_string(port);
 }
 
