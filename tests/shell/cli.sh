@@ -83,10 +83,10 @@ expect_run "smallprobe echo --version (options after the mode)" 0 "smallprobe $v
   "$SMALLPROBE_BIN" echo --version
 expect_run "smallprobe --help" 0 "usage: smallprobe*" "$SMALLPROBE_BIN" --help
 expect_run "smallprobe echo with long options" 0 '{*"mode":"echo"*"connections":2*"ops":20,*' \
-  "$SMALLPROBE_BIN" echo --connections 2 --count 20 --size 16 --pipeline 1 --timeout 10s --json \
+  "$SMALLPROBE_BIN" echo --connections 2 --count 20 --size 16 --pipeline 1 --timeout 30s --json \
   "127.0.0.1:$tcp_port"
 expect_run "smallprobe --udp echo with long options" 0 '{*"proto":"udp"*"ops":10,*' \
-  "$SMALLPROBE_BIN" --udp --connections=1 --count=10 --size=16 --json echo "127.0.0.1:$udp_port"
+  "$SMALLPROBE_BIN" --udp --connections=1 --count=10 --size=16 --timeout=30s --json echo "127.0.0.1:$udp_port"
 expect_run "smallprobe --frobnicate is a usage error (2)" 2 "*frobnicate*" \
   "$SMALLPROBE_BIN" echo --frobnicate "127.0.0.1:$tcp_port"
 

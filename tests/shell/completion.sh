@@ -20,7 +20,7 @@ export DEFAULT_SOCKET=$WORK/nothing-here.sock
 
 # candidates LINE: what TAB offers at the end of LINE, sorted, one per line.
 candidates() {
-  PATH=$WORK/bin:$PATH timeout 20 bash -c '
+  PATH=$WORK/bin:$PATH timeout 60 bash -c '
     source "$1"
     for f in smalld smallctl smallprobe; do source "$2/completions/$f"; done
     COMP_LINE=$3 COMP_POINT=${#3} COMP_TYPE=9 COMP_KEY=9
