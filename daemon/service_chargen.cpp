@@ -30,18 +30,22 @@ constexpr size_t kMaxDatagram = 512;
 
 class ChargenService final : public Service {
   public:
+    explicit ChargenService(Random random) : random_(random) {}
     StreamMode stream_mode() const override { return StreamMode::Generate; }
     size_t generate(uint64_t offset, std::span<char> out) override {
         chargen_fill(offset, out);
         return out.size();
     }
     ptrdiff_t datagram(Datagram&, std::span<uint8_t> out) override {
-        uint64_t r = next_random();
+        uint64_t r = random_.next();
         size_t len = std::min<size_t>(r % (kMaxDatagram + 1), out.size());
         chargen_fill((r >> 32) % 95 * kChargenLineLength,
                      {reinterpret_cast<char*>(out.data()), len});
         return static_cast<ptrdiff_t>(len);
     }
+
+  private:
+    Random random_;
 };
 
 }  // namespace
@@ -58,8 +62,8 @@ void chargen_fill(uint64_t offset, std::span<char> out) {
     }
 }
 
-std::unique_ptr<Service> make_chargen_service() {
-    return std::make_unique<ChargenService>();
+std::unique_ptr<Service> make_chargen_service(Random random) {
+    return std::make_unique<ChargenService>(random);
 }
 
 }  // namespace smalld

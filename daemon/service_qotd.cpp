@@ -39,13 +39,13 @@ namespace {
 
 class QotdService final : public Service {
   public:
-    explicit QotdService(const InstanceConfig& config)
-        : quotes_(config.quotes.empty() ? builtin_quotes() : config.quotes) {}
+    QotdService(const InstanceConfig& config, Random random)
+        : quotes_(config.quotes.empty() ? builtin_quotes() : config.quotes), random_(random) {}
 
     StreamMode stream_mode() const override { return StreamMode::Message; }
-    std::string message(WallTime) override { return *pick_quote(quotes_, next_random()); }
+    std::string message(WallTime) override { return *pick_quote(quotes_, random_.next()); }
     ptrdiff_t datagram(Datagram&, std::span<uint8_t> out) override {
-        const std::string* quote = pick_quote(quotes_, next_random(), out.size());
+        const std::string* quote = pick_quote(quotes_, random_.next(), out.size());
         if (!quote) return kReplyTooLarge;
         std::memcpy(out.data(), quote->data(), quote->size());
         return static_cast<ptrdiff_t>(quote->size());
@@ -53,12 +53,13 @@ class QotdService final : public Service {
 
   private:
     std::vector<std::string> quotes_;
+    Random random_;
 };
 
 }  // namespace
 
-std::unique_ptr<Service> make_qotd_service(const InstanceConfig& config) {
-    return std::make_unique<QotdService>(config);
+std::unique_ptr<Service> make_qotd_service(const InstanceConfig& config, Random random) {
+    return std::make_unique<QotdService>(config, random);
 }
 
 }  // namespace smalld

@@ -36,13 +36,26 @@ const std::string* pick_quote(const std::vector<std::string>& quotes, uint64_t r
                               size_t cap = SIZE_MAX);
 const std::vector<std::string>& builtin_quotes();
 
-// A fast non-cryptographic generator for choices that need no secrecy.
-uint64_t next_random();
+// A fast non-cryptographic generator (xorshift64*) for choices that need no
+// secrecy: chargen's datagram lengths, qotd's pick. Each service owns one, so
+// no state is shared between instances (or, later, threads); tests inject a
+// seeded one to get a fixed sequence.
+class Random {
+  public:
+    explicit Random(uint64_t seed) : state_(seed ? seed : 0x9E3779B97F4A7C15ULL) {}
+    // Seeded from the monotonic clock and a per-process counter.
+    static Random from_clock();
+    uint64_t next();
+
+  private:
+    uint64_t state_;
+};
 
 std::unique_ptr<Service> make_echo_service();
 std::unique_ptr<Service> make_discard_service();
-std::unique_ptr<Service> make_chargen_service();
-std::unique_ptr<Service> make_qotd_service(const InstanceConfig& config);
+std::unique_ptr<Service> make_chargen_service(Random random = Random::from_clock());
+std::unique_ptr<Service> make_qotd_service(const InstanceConfig& config,
+                                           Random random = Random::from_clock());
 std::unique_ptr<Service> make_daytime_service(const InstanceConfig& config);
 std::unique_ptr<Service> make_time_service(const InstanceConfig& config);
 std::unique_ptr<Service> make_status_service(StatusRenderer render);

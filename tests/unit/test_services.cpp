@@ -58,6 +58,28 @@ static void chargen_datagram(void**) {
     assert_true(lengths.size() > 50);  // random lengths, not one fixed size
 }
 
+// The generator is injected: the same seed gives the same replies, so a test
+// (or a replay) can fix them; another seed gives others.
+static void random_injected(void**) {
+    auto a = make_chargen_service(Random(42));
+    auto b = make_chargen_service(Random(42));
+    auto c = make_chargen_service(Random(43));
+    uint8_t out_a[512], out_b[512], out_c[512];
+    bool differs = false;
+    for (int i = 0; i < 50; ++i) {
+        ptrdiff_t n = udp(*a, {}, out_a, {});
+        assert_int_equal(udp(*b, {}, out_b, {}), n);
+        assert_memory_equal(out_a, out_b, size_t(n));
+        differs |= udp(*c, {}, out_c, {}) != n;
+    }
+    assert_true(differs);
+    InstanceConfig config;
+    config.type = ServiceType::Qotd;
+    auto q1 = make_qotd_service(config, Random(7));
+    auto q2 = make_qotd_service(config, Random(7));
+    for (int i = 0; i < 20; ++i) assert_str_eq(q1->message({}), q2->message({}));
+}
+
 static void time_rfc868(void**) {
     // 1970-01-01: 2208988800 seconds after 1900-01-01.
     assert_int_equal(rfc868_seconds(0), 2208988800u);
@@ -158,11 +180,11 @@ static void status_truncates(void**) {
 
 int main() {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(chargen_pattern),  cmocka_unit_test(chargen_datagram),
-        cmocka_unit_test(time_rfc868),      cmocka_unit_test(time_service_offset),
-        cmocka_unit_test(daytime_formats),  cmocka_unit_test(daytime_udp_cap),
-        cmocka_unit_test(qotd_selection),   cmocka_unit_test(echo_and_discard),
-        cmocka_unit_test(status_truncates),
+        cmocka_unit_test(chargen_pattern),     cmocka_unit_test(chargen_datagram),
+        cmocka_unit_test(random_injected),     cmocka_unit_test(time_rfc868),
+        cmocka_unit_test(time_service_offset), cmocka_unit_test(daytime_formats),
+        cmocka_unit_test(daytime_udp_cap),     cmocka_unit_test(qotd_selection),
+        cmocka_unit_test(echo_and_discard),    cmocka_unit_test(status_truncates),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
