@@ -69,6 +69,44 @@ size_t udp_reply_cap(size_t request, double factor, const SockAddr& peer, size_t
     return allowed >= double(most) ? most : static_cast<size_t>(allowed);
 }
 
+void AdmissionState::opened(const SourceKey& source) {
+    sources.opened(source);
+    ++tcp_sessions;
+}
+
+void AdmissionState::closed(const SourceKey& source) {
+    sources.closed(source);
+    if (tcp_sessions > 0) --tcp_sessions;
+}
+
+ConnectionDecision admit_connection(const InstanceConfig& config, AdmissionState& state,
+                                    const ConnectionRequest& request) {
+    auto refuse = [](RejectReason reason) { return ConnectionDecision{false, reason}; };
+    if (!acl_allows(config, request.peer)) return refuse(RejectReason::Acl);
+    if (request.daemon_max && request.daemon_sessions >= request.daemon_max)
+        return refuse(RejectReason::Limit);
+    if (config.max_connections && state.tcp_sessions >= config.max_connections)
+        return refuse(RejectReason::Limit);
+    SourceKey source = source_key(request.peer);
+    if (!state.sources.can_open(source, config.per_source)) return refuse(RejectReason::PerSource);
+    if (!state.sources.take_token(source, config.rate, request.now_ms))
+        return refuse(RejectReason::Rate);
+    return {};
+}
+
+DatagramDecision admit_datagram(const InstanceConfig& config, size_t reply_floor,
+                                AdmissionState& state, const DatagramRequest& request) {
+    auto drop = [](DropReason reason) { return DatagramDecision{false, reason, 0}; };
+    if (config.udp_loop_guard &&
+        (udp_source_is_suspect(request.peer) || udp_destination_is_suspect(request.received)))
+        return drop(DropReason::Loop);
+    if (!acl_allows(config, request.peer)) return drop(DropReason::Acl);
+    if (!state.sources.take_token(source_key(request.peer), config.rate, request.now_ms))
+        return drop(DropReason::Rate);
+    return {true, DropReason::Count,
+            udp_reply_cap(request.length, config.udp_amplification, request.peer, reply_floor)};
+}
+
 int64_t monotonic_ms() {
     timespec ts;
     clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);

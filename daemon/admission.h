@@ -1,6 +1,9 @@
 #pragma once
-// Who may use an instance: the ACL, the UDP loop guard, and per-source
-// accounting (concurrent sessions and a token bucket) in bounded memory.
+// Who may use an instance: the two decisions, admit_connection() and
+// admit_datagram(), and what they are made of: the ACL, the UDP loop guard,
+// the limits, per-source accounting (concurrent sessions and a token bucket)
+// in bounded memory, and the reply cap. The listeners call the decisions and
+// act on them; fuzz_admission drives them with no socket.
 
 #include <sys/socket.h>
 
@@ -9,6 +12,7 @@
 
 #include "address.h"
 #include "config.h"
+#include "stats.h"
 
 namespace smalld {
 
@@ -70,5 +74,55 @@ class SourceTable {
     size_t capacity_;
     std::unordered_map<SourceKey, Entry, SourceKeyHash> entries_;
 };
+
+// What admission knows of an instance beyond its configuration. Kept per
+// instance name across reloads (InstanceState) and never part of the
+// statistics: resetting the counters cannot change who is admitted.
+struct AdmissionState {
+    explicit AdmissionState(size_t sources_capacity = 65536) : sources(sources_capacity) {}
+
+    SourceTable sources;
+    uint64_t tcp_sessions = 0;  // the instance's TCP sessions open now
+
+    // A TCP session of `source` opened or closed (the SessionTable calls these).
+    void opened(const SourceKey& source);
+    void closed(const SourceKey& source);
+};
+
+// A new TCP connection from `peer`, with `daemon_sessions` TCP sessions open
+// in the whole daemon, whose cap is `daemon_max` (0 = none).
+struct ConnectionRequest {
+    const SockAddr& peer;
+    size_t daemon_sessions = 0;
+    unsigned daemon_max = 0;
+    int64_t now_ms = 0;
+};
+struct ConnectionDecision {
+    bool admitted = true;
+    RejectReason reason = RejectReason::Count;  // when refused
+};
+// In this order: the ACL, the daemon's and the instance's max_connections,
+// per_source, the rate (which takes a token only when all else admits).
+ConnectionDecision admit_connection(const InstanceConfig& config, AdmissionState& state,
+                                    const ConnectionRequest& request);
+
+// A received datagram of `length` bytes from `peer`; `received` is its
+// message, whose control data tells where it was sent (the loop guard).
+struct DatagramRequest {
+    const SockAddr& peer;
+    const msghdr& received;
+    size_t length = 0;
+    int64_t now_ms = 0;
+};
+struct DatagramDecision {
+    bool admitted = true;
+    DropReason reason = DropReason::Count;  // when dropped
+    size_t reply_cap = 0;                   // when admitted: the most a reply may carry
+};
+// In this order: the loop guard (unless udp_loop_guard = no), the ACL, the
+// rate, then the reply cap with the type's floor `reply_floor`. A service
+// whose reply would exceed the cap is the caller's amplification drop.
+DatagramDecision admit_datagram(const InstanceConfig& config, size_t reply_floor,
+                                AdmissionState& state, const DatagramRequest& request);
 
 }  // namespace smalld

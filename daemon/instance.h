@@ -1,6 +1,7 @@
 #pragma once
-// An instance as it runs: its configuration, its service, and the state that
-// outlives reloads (statistics and per-source accounting, kept per name).
+// An instance as it runs: its configuration, its service, and what outlives
+// reloads, kept per name: its statistics, and its state (what admission
+// knows, and the service's own).
 // Listeners and sessions share it; a reload builds a new Instance, and
 // sessions opened before it keep the old one until they close.
 
@@ -14,7 +15,7 @@
 namespace smalld {
 
 struct InstanceState {
-    SourceTable sources;
+    AdmissionState admission;               // never reset with the counters
     std::unique_ptr<ServiceState> service;  // kept by the service type across reloads
 };
 

@@ -158,24 +158,13 @@ void Listener::accept_ready() {
 }
 
 void Listener::admit(int fd, const SockAddr& peer) {
-    const InstanceConfig& config = instance_->config;
-    InstanceStats& stats = *instance_->stats;
     SessionTable& sessions = *context_.sessions;
-    std::optional<RejectReason> refused;
-    SourceKey source = source_key(peer);
-    if (!acl_allows(config, peer))
-        refused = RejectReason::Acl;
-    else if (context_.max_connections && sessions.size() >= context_.max_connections)
-        refused = RejectReason::Limit;
-    else if (config.max_connections && stats.tcp.sessions_current >= config.max_connections)
-        refused = RejectReason::Limit;
-    else if (!instance_->state->sources.can_open(source, config.per_source))
-        refused = RejectReason::PerSource;
-    else if (!instance_->state->sources.take_token(source, config.rate, monotonic_ms()))
-        refused = RejectReason::Rate;
-    if (refused) {
+    ConnectionDecision admission =
+        admit_connection(instance_->config, instance_->state->admission,
+                         {peer, sessions.size(), context_.max_connections, monotonic_ms()});
+    if (!admission.admitted) {
         ::close(fd);
-        reject(peer, *refused);
+        reject(peer, admission.reason);
         return;
     }
     sessions.open(instance_, fd, peer);
@@ -269,20 +258,13 @@ void Listener::datagrams_ready() {
         SockAddr peer = SockAddr::from(static_cast<sockaddr*>(h.msg_name), h.msg_namelen);
         ++stats.datagrams_in;
         stats.bytes_read += len;
-        if (config.udp_loop_guard &&
-            (udp_source_is_suspect(peer) || udp_destination_is_suspect(h))) {
-            drop(peer, DropReason::Loop);
+        DatagramDecision admission = admit_datagram(
+            config, reply_floor, instance_->state->admission, {peer, h, len, now_ms});
+        if (!admission.admitted) {
+            drop(peer, admission.reason);
             continue;
         }
-        if (!acl_allows(config, peer)) {
-            drop(peer, DropReason::Acl);
-            continue;
-        }
-        if (!instance_->state->sources.take_token(source_key(peer), config.rate, now_ms)) {
-            drop(peer, DropReason::Rate);
-            continue;
-        }
-        size_t cap = udp_reply_cap(len, config.udp_amplification, peer, reply_floor);
+        size_t cap = admission.reply_cap;
         uint8_t* out = b.out.data() + replies * kMaxDatagram;
         Datagram d;
         d.payload = {b.in.data() + size_t(i) * kMaxDatagram, len};

@@ -278,7 +278,7 @@ SessionTable::~SessionTable() {
 }
 
 Session* SessionTable::open(std::shared_ptr<Instance> instance, int fd, const SockAddr& peer) {
-    instance->state->sources.opened(source_key(peer));
+    instance->state->admission.opened(source_key(peer));
     ++instance->stats->tcp.sessions_total;
     ++instance->stats->tcp.sessions_current;
     ++stats_.conn_accepted_total;
@@ -298,7 +298,7 @@ void SessionTable::close(Session& session, const char* reason) {
     std::unique_ptr<Session> owned = std::move(it->second);
     sessions_.erase(it);
     const Instance& instance = owned->instance();
-    instance.state->sources.closed(owned->source());
+    instance.state->admission.closed(owned->source());
     --instance.stats->tcp.sessions_current;
     --stats_.conn_current;
     instance.stats->session_duration.observe(double(monotonic_ms() - owned->opened_ms()) / 1000);

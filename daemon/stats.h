@@ -23,7 +23,7 @@ const char* to_string(DropReason reason);
 
 struct ProtoStats {
     uint64_t sessions_total = 0;    // TCP sessions accepted
-    uint64_t sessions_current = 0;  // gauge
+    uint64_t sessions_current = 0;  // gauge, shown only: admission counts in AdmissionState
     uint64_t datagrams_in = 0;
     uint64_t datagrams_out = 0;
     uint64_t bytes_read = 0;

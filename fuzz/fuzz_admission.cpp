@@ -1,7 +1,8 @@
-// The UDP admission path on arbitrary input: the loop guard's source and
-// destination checks (with malformed control data), the reply cap, the CIDR
-// ACL and the per-source table. The first bytes choose the peer and the
-// settings; the rest is the control data of a received message.
+// The two admission decisions on arbitrary input, admit_datagram() and
+// admit_connection(), as the listeners call them: the loop guard's source and
+// destination checks (with malformed control data), the CIDR ACL, the limits,
+// the per-source table and the reply cap. The first bytes choose the peer and
+// the settings; the rest is the control data of a received message.
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
@@ -62,14 +63,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         config.deny.push_back(*cidr);
         if (smalld::acl_allows(config, peer)) abort();
     }
+    // So that the decisions get past the ACL too: no deny, or allow all.
+    unsigned acl = unsigned(in.take(1));
+    if (acl & 1) config.deny.clear();
+    if (acl & 2)
+        for (const char* all : {"0.0.0.0/0", "::/0"})
+            config.allow.push_back(*smalld::parse_cidr(all, &error));
 
-    // The per-source table, small enough to evict.
-    static smalld::SourceTable table(64);
+    // The per-source state, small enough to evict, kept across inputs.
+    static smalld::AdmissionState state(64);
     static int64_t now = 0;
     now += int64_t(in.take(1));
-    smalld::Rate rate{double(1 + in.take(1) % 100), double(1 + in.take(1) % 100)};
-    table.take_token(smalld::source_key(peer), rate, now);
-    if (table.size() > 64) abort();
+    config.rate = {double(in.take(1) % 101), double(1 + in.take(1) % 100)};
+    size_t floor = 32 + in.take(1) % 32;
+    config.udp_loop_guard = in.take(1) % 4 != 0;
+    config.udp_amplification = factor;
+    size_t daemon_sessions = in.take(1);
+    unsigned daemon_max = unsigned(in.take(1));
+    config.max_connections = unsigned(in.take(1) % 8);
+    config.per_source = unsigned(in.take(1) % 4);
+    unsigned action = unsigned(in.take(1));
 
     // The rest is control data as recvmsg would hand it over (or not).
     alignas(cmsghdr) uint8_t aligned[512];
@@ -78,6 +91,31 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     msghdr msg{};
     msg.msg_control = len ? aligned : nullptr;
     msg.msg_controllen = len;
-    (void)smalld::udp_destination_is_suspect(msg);
+
+    bool allowed = smalld::acl_allows(config, peer);
+    bool looped = smalld::udp_source_is_suspect(peer) || smalld::udp_destination_is_suspect(msg);
+    auto datagram = smalld::admit_datagram(config, floor, state, {peer, msg, request, now});
+    if (datagram.admitted) {
+        if (!allowed || (config.udp_loop_guard && looped)) abort();
+        if (datagram.reply_cap < std::min<size_t>(floor, 65507) || datagram.reply_cap > 65527)
+            abort();
+    } else if (config.udp_loop_guard && looped && datagram.reason != smalld::DropReason::Loop) {
+        abort();
+    }
+
+    auto connection =
+        smalld::admit_connection(config, state, {peer, daemon_sessions, daemon_max, now});
+    if (connection.admitted) {
+        if (!allowed || (daemon_max && daemon_sessions >= daemon_max) ||
+            (config.max_connections && state.tcp_sessions >= config.max_connections))
+            abort();
+        if (action & 1) {
+            state.opened(smalld::source_key(peer));
+            if (action & 2) state.closed(smalld::source_key(peer));  // a short session
+        }
+    } else if (!allowed && connection.reason != smalld::RejectReason::Acl) {
+        abort();
+    }
+    if (state.sources.size() > 64 + state.tcp_sessions) abort();
     return 0;
 }

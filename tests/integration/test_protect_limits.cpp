@@ -28,6 +28,15 @@ Outcome outcome_of(int fd) {
     return Outcome::Unknown;
 }
 
+// A connection from `from` is accepted by the kernel and closed by the
+// daemon without a byte.
+bool refused_from(const char* from, uint16_t port) {
+    int fd = tcp_connect_from(from, "127.0.0.1", port);
+    bool refused = fd >= 0 && closed_at_once(fd);
+    if (fd >= 0) close(fd);
+    return refused;
+}
+
 void close_all(std::vector<int>& fds) {
     for (int fd : fds)
         if (fd >= 0) close(fd);
@@ -157,6 +166,33 @@ void instance_max_connections(void**) {
     assert_int_equal(rejected(d, "echo2", "limit"), 0);
 }
 
+// `smallctl stats reset` zeroes counters, never what admission knows: the
+// sessions held still count against max_connections and per_source.
+void stats_reset_keeps_admission(void**) {
+    TestDaemon d(config_head() +
+                 "[echo]\ntcp = 127.0.0.1:0\nper_source = 2\nrate = 0/s\nmax_connections = 3\n");
+    assert_true(d.started());
+    uint16_t port = d.port("echo", "tcp");
+    std::vector<int> held;
+    for (const char* from : {"127.0.0.1", "127.0.0.1", "127.0.0.2"}) {
+        held.push_back(tcp_connect_from(from, "127.0.0.1", port));
+        assert_true(echoes(held.back()));
+    }
+    std::string bin = env_or("SMALLCTL_BIN", "smallctl");
+    assert_str_eq(run(bin + " -s " + d.control_socket() + " stats reset"), "counters reset\n");
+    assert_int_equal(tcp_open(d, "echo"), 3);
+    // max_connections: a fourth session from a new source is refused.
+    assert_true(refused_from("127.0.0.3", port));
+    // per_source: 127.0.0.1 holds two, with one slot freed on the instance.
+    close(held.back());
+    held.pop_back();
+    assert_true(wait_tcp_open(d, "echo", 2));
+    assert_true(refused_from("127.0.0.1", port));
+    close_all(held);
+    assert_int_equal(rejected(d, "echo", "limit"), 1);
+    assert_int_equal(rejected(d, "echo", "per_source"), 1);
+}
+
 void daemon_max_connections(void**) {
     TestDaemon d(config_head("max_connections = 4\n") +
                  "[echo]\ntcp = 127.0.0.1:0\nper_source = 0\nrate = 0/s\n"
@@ -191,6 +227,7 @@ int main() {
         cmocka_unit_test(tcp_rate_limits_new_sessions),
         cmocka_unit_test(udp_rate_limits_datagrams),
         cmocka_unit_test(instance_max_connections),
+        cmocka_unit_test(stats_reset_keeps_admission),
         cmocka_unit_test(daemon_max_connections),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);

@@ -1,5 +1,6 @@
-// Admission of UDP datagrams: every address class of the loop guard's source
-// and destination checks, and the bounded table of sources.
+// Admission: the two decisions and their order, every address class of the
+// UDP loop guard's source and destination checks, and the bounded table of
+// sources.
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -144,6 +145,74 @@ static void reply_cap_follows_factor_and_family(void**) {
     assert_int_equal(udp_reply_cap(65527, 1.0, mapped), 65507);
 }
 
+static InstanceConfig open_config() {
+    InstanceConfig config;
+    config.allow = {*parse_cidr("127.0.0.0/8", nullptr)};
+    config.deny = {*parse_cidr("127.0.0.66/32", nullptr)};
+    config.max_connections = 2;
+    config.per_source = 1;
+    config.rate = {1, 1};
+    return config;
+}
+
+// admit_connection: ACL, the daemon's and the instance's limits, per_source,
+// then the rate; a refusal earlier in the order takes no token.
+static void connection_decisions_in_order(void**) {
+    InstanceConfig config = open_config();
+    AdmissionState state;
+    SockAddr a = addr("127.0.0.1", 40000), b = addr("127.0.0.2", 40000);
+    auto admit = [&](const SockAddr& peer, size_t daemon_sessions = 0, unsigned daemon_max = 0) {
+        return admit_connection(config, state, {peer, daemon_sessions, daemon_max, 1000});
+    };
+    auto refused = [](ConnectionDecision d, RejectReason r) {
+        return !d.admitted && d.reason == r;
+    };
+    assert_true(refused(admit(addr("10.0.0.1", 40000)), RejectReason::Acl));
+    assert_true(refused(admit(addr("127.0.0.66", 40000)), RejectReason::Acl));  // deny wins
+    assert_true(refused(admit(a, 5, 5), RejectReason::Limit));                  // the daemon's
+    assert_true(admit(a).admitted);  // takes a's one token
+    state.opened(source_key(a));
+    assert_true(refused(admit(a), RejectReason::PerSource));  // before the (empty) bucket
+    state.closed(source_key(a));
+    assert_true(refused(admit(a), RejectReason::Rate));
+    state.opened(source_key(a));
+    state.opened(source_key(addr("127.0.0.3", 40000)));
+    assert_true(refused(admit(b), RejectReason::Limit));  // the instance's max_connections
+    state.closed(source_key(a));
+    assert_int_equal(state.tcp_sessions, 1);
+    assert_true(admit(b).admitted);  // b's token was not taken by the refusal
+    config.max_connections = 0;      // 0 = no limit
+    config.per_source = 0;
+    config.rate = {0, 0};
+    for (int i = 0; i < 100; ++i) state.opened(source_key(b));
+    assert_true(admit(b).admitted);
+}
+
+// admit_datagram: the loop guard, the ACL, the rate, and the reply cap.
+static void datagram_decisions_in_order(void**) {
+    InstanceConfig config = open_config();
+    config.udp_amplification = 2.0;
+    AdmissionState state;
+    msghdr none{};
+    auto admit = [&](const SockAddr& peer, size_t length = 10, size_t floor = 32) {
+        return admit_datagram(config, floor, state, {peer, none, length, 1000});
+    };
+    auto dropped = [](DatagramDecision d, DropReason r) { return !d.admitted && d.reason == r; };
+    // A loop from another small service: dropped before the ACL would refuse it.
+    assert_true(dropped(admit(addr("10.0.0.1", 7)), DropReason::Loop));
+    assert_true(dropped(admit(addr("10.0.0.1", 40000)), DropReason::Acl));
+    DatagramDecision d = admit(addr("127.0.0.1", 40000), 100);
+    assert_true(d.admitted);
+    assert_int_equal(d.reply_cap, 200);
+    assert_true(dropped(admit(addr("127.0.0.1", 40001)), DropReason::Rate));
+    d = admit(addr("127.0.0.2", 40000), 1, 44);  // the type's floor
+    assert_true(d.admitted);
+    assert_int_equal(d.reply_cap, 44);
+    // udp_loop_guard = no lets the privileged port through to the ACL.
+    config.udp_loop_guard = false;
+    assert_true(dropped(admit(addr("10.0.0.1", 7)), DropReason::Acl));
+}
+
 static SourceKey key_of(uint32_t n) {
     SockAddr a = addr("10.0.0.0", 40000);
     reinterpret_cast<sockaddr_in*>(&a.storage)->sin_addr.s_addr = htonl(0x0A000000u + n);
@@ -189,6 +258,8 @@ static void flood_of_sources_keeps_a_throttled_source_throttled(void**) {
 
 int main() {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(connection_decisions_in_order),
+        cmocka_unit_test(datagram_decisions_in_order),
         cmocka_unit_test(source_address_classes),
         cmocka_unit_test(source_ports),
         cmocka_unit_test(destination_address_classes),
