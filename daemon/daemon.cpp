@@ -65,7 +65,7 @@ Daemon::Daemon(Config config) : config_(std::move(config)) {}
 Daemon::~Daemon() {
     control_.reset();  // unlinks the socket
     metrics_.reset();
-    listeners_.clear();
+    listeners_.close_all();
     sessions_.reset();
     signals_.clear();
     watchdog_.reset();
@@ -121,8 +121,7 @@ void Daemon::apply_daemon_settings() {
                     static_cast<unsigned long long>(nofile.rlim_cur), fd_bound);
 }
 
-std::optional<StartError> Daemon::adopt_passed_sockets(
-    std::map<std::string, std::vector<std::unique_ptr<Listener>>>& passed) {
+std::optional<StartError> Daemon::adopt_passed_sockets() {
     for (const auto& socket : notify::passed_sockets()) {
         Fd fd(socket.fd);
         const InstanceConfig* config = config_.find(socket.name);
@@ -150,8 +149,8 @@ std::optional<StartError> Daemon::adopt_passed_sockets(
         Proto proto = type == SOCK_STREAM ? Proto::Tcp : Proto::Udp;
         auto& instance = instances_[config->name];
         if (!instance) instance = build_instance(*config);
-        passed[config->name].push_back(std::make_unique<Listener>(context_, instance, proto, addr,
-                                                                  std::move(fd), Origin::Systemd));
+        listeners_.adopt(std::make_unique<Listener>(context_, instance, proto, addr, std::move(fd),
+                                                    Origin::Systemd));
     }
     return std::nullopt;
 }
@@ -215,34 +214,15 @@ std::optional<StartError> Daemon::start() {
     apply_daemon_settings();
     setup_signals();
 
-    std::map<std::string, std::vector<std::unique_ptr<Listener>>> passed;
-    if (auto error = adopt_passed_sockets(passed)) return error;
-
+    if (auto error = adopt_passed_sockets()) return error;
     for (const auto& config : config_.instances) {
         auto& instance = instances_[config.name];
         if (!instance) instance = build_instance(config);
-        auto it = passed.find(config.name);
-        if (it != passed.end()) {
-            // systemd's sockets replace the configured addresses of this instance.
-            for (auto& listener : it->second) listeners_.push_back(std::move(listener));
-            continue;
-        }
-        for (Proto proto : {Proto::Tcp, Proto::Udp}) {
-            for (const auto& addr : proto == Proto::Tcp ? config.tcp : config.udp) {
-                std::string error;
-                Fd fd = bind_socket(proto, addr, config.backlog, &error);
-                if (!fd) return StartError{71, "[" + config.name + "] " + error};
-                listeners_.push_back(std::make_unique<Listener>(context_, instance, proto, addr,
-                                                                std::move(fd), Origin::Config));
-            }
-        }
     }
-    for (auto& listener : listeners_) {
-        listener->start(base_.get());
-        LOG_NOTICE("%s: listening on %s %s (%s)", listener->instance().config.name.c_str(),
-                   to_string(listener->proto()), listener->actual().to_string().c_str(),
-                   to_string(listener->origin()));
-    }
+    ListenerPlan plan = plan_listeners(listeners_.keys(), config_.instances);
+    std::vector<std::unique_ptr<Listener>> opened;
+    if (auto error = listeners_.bind(plan, instances_, opened)) return StartError{71, *error};
+    listeners_.commit(plan, instances_, std::move(opened), base_.get(), true);
     if (!config_.control.socket.empty()) {
         control_ = std::make_unique<ControlServer>(*this);
         if (auto error = control_->start()) return error;
@@ -304,8 +284,7 @@ void Daemon::on_watchdog_cb(evutil_socket_t, short, void*) {
 }
 
 std::string Daemon::summary() const {
-    size_t tcp = 0, udp = 0;
-    for (const auto& l : listeners_) (l->proto() == Proto::Tcp ? tcp : udp)++;
+    size_t tcp = listeners_.count(Proto::Tcp), udp = listeners_.count(Proto::Udp);
     return "serving " + std::to_string(instances_.size()) + " instances on " + std::to_string(tcp) +
            " TCP and " + std::to_string(udp) + " UDP sockets";
 }
@@ -335,8 +314,7 @@ void Daemon::shutdown(const char* why) {
     notify::stopping();
     LOG_NOTICE("%s: stopping; %zu sessions to finish within %lldms", why, sessions_->size(),
                static_cast<long long>(config_.daemon.shutdown_timeout.count()));
-    for (auto& listener : listeners_) listener->stop();
-    listeners_.clear();
+    listeners_.close_all();
     sessions_->finish_all();
     stop_deadline_ms_ = monotonic_ms() + config_.daemon.shutdown_timeout.count();
     stop_check_.reset(event_new(base_.get(), -1, EV_PERSIST, on_stop_check_cb, this));

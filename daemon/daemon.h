@@ -14,7 +14,7 @@
 
 #include "config.h"
 #include "event_handle.h"
-#include "listener.h"
+#include "listener_set.h"
 #include "session.h"
 #include "stats.h"
 
@@ -58,7 +58,7 @@ class Daemon {
     Stats& stats() { return stats_; }
     const Stats& stats() const { return stats_; }
     SessionTable& sessions() { return *sessions_; }
-    const std::vector<std::unique_ptr<Listener>>& listeners() const { return listeners_; }
+    const std::vector<std::unique_ptr<Listener>>& listeners() const { return listeners_.all(); }
     event_base* base() const { return base_.get(); }
     const char* state() const { return stopping_ ? "stopping" : "running"; }
     const std::string& last_reload() const { return last_reload_; }
@@ -78,8 +78,7 @@ class Daemon {
     std::shared_ptr<Instance> prepare_instance(const InstanceConfig& config);
     void register_instance(Instance& instance);
     void forget_removed_instances();
-    std::optional<StartError> adopt_passed_sockets(
-        std::map<std::string, std::vector<std::unique_ptr<Listener>>>& passed);
+    std::optional<StartError> adopt_passed_sockets();
     void apply_daemon_settings();
     void drop_privileges();
     void emit(const nlohmann::json& event);
@@ -101,8 +100,8 @@ class Daemon {
     std::unique_ptr<SessionTable> sessions_;
     ListenerContext context_;
     std::map<std::string, std::shared_ptr<InstanceState>> states_;
-    std::map<std::string, std::shared_ptr<Instance>> instances_;
-    std::vector<std::unique_ptr<Listener>> listeners_;
+    InstanceMap instances_;
+    ListenerSet listeners_{context_};
     std::vector<EventHandle> signals_;
     EventHandle watchdog_;
     EventHandle stop_check_;

@@ -69,15 +69,6 @@ Listener::Listener(ListenerContext& context, std::shared_ptr<Instance> instance,
 
 Listener::~Listener() = default;
 
-std::string Listener::key() const {
-    return instance_->config.name + " " + to_string(proto_) + " " + configured_.to_string() +
-           (origin_ == Origin::Systemd ? " systemd" : "");
-}
-
-bool Listener::can_serve(Proto proto, const SockAddr& configured) const {
-    return origin_ == Origin::Config && proto_ == proto && configured_ == configured;
-}
-
 void Listener::start(event_base* base) {
     if (proto_ == Proto::Udp) {
         // On every UDP socket, systemd's too: the destination of each datagram,

@@ -48,12 +48,6 @@ class Listener {
     const SockAddr& configured() const { return configured_; }
     const SockAddr& actual() const { return actual_; }
     int fd() const { return fd_.get(); }
-    // "echo tcp 127.0.0.1:7": a reload keeps a listener whose key is unchanged.
-    std::string key() const;
-    // A configured socket of this protocol and configured address: a reload
-    // may keep it, or hand it over to another instance (set_instance) that
-    // wants this address, without closing it.
-    bool can_serve(Proto proto, const SockAddr& configured) const;
 
   private:
     static void on_ready_cb(evutil_socket_t, short, void* self);

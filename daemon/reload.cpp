@@ -1,15 +1,5 @@
 // Reload: the file is parsed into a new Config; nothing changes until every
-// socket the new configuration needs is in hand. Each wanted listener
-// (instance, protocol, address) is, in this order of preference:
-//   kept       - the instance already listens there;
-//   handed over - another listener at the same protocol and configured
-//                 address is let go by its instance (a renamed instance, an
-//                 address moved between instances): the socket changes owner
-//                 without ever closing, so no connection attempt is refused.
-//                 A port-0 listener goes only to an instance of its type:
-//                 the configuration asked for no port in particular;
-//   bound      - a new socket.
-// Listeners nobody wants any more are closed; sessions are never dropped.
+// socket the new configuration needs is in hand (the plan: listener_set.h).
 // A reload after which none of the running listeners would remain (a file
 // cut short, every address changed) is refused unless forced.
 
@@ -21,20 +11,6 @@
 #include "notify.h"
 
 namespace smalld {
-
-namespace {
-
-struct Wanted {
-    const InstanceConfig* config;
-    Proto proto;
-    SockAddr addr;
-};
-
-std::string describe(Proto proto, const SockAddr& addr) {
-    return std::string(to_string(proto)) + " " + addr.to_string();
-}
-
-}  // namespace
 
 ReloadResult Daemon::reload(bool force) {
     ReloadResult result;
@@ -65,103 +41,21 @@ ReloadResult Daemon::reload(bool force) {
     }
     Config next = std::move(*parsed.config);
 
-    std::map<std::string, std::shared_ptr<Instance>> instances;
+    InstanceMap instances;
     for (const auto& config : next.instances) instances[config.name] = prepare_instance(config);
-
-    // Plan: which running listener each wanted one becomes. Indexed by
-    // protocol and configured address, so a large file plans in n log n.
-    std::map<std::string, std::vector<Listener*>> by_address;
-    for (auto& l : listeners_)
-        if (l->origin() == Origin::Config)
-            by_address[describe(l->proto(), l->configured())].push_back(l.get());
-    std::map<Listener*, std::string> owner;  // kept or handed over -> its next instance
-    auto find_free = [&](const Wanted& want, auto&& acceptable) -> Listener* {
-        auto it = by_address.find(describe(want.proto, want.addr));
-        if (it == by_address.end()) return nullptr;
-        for (Listener* l : it->second)
-            if (!owner.count(l) && l->can_serve(want.proto, want.addr) && acceptable(*l)) return l;
-        return nullptr;
-    };
-    std::vector<Wanted> unmatched;
-    for (const auto& config : next.instances) {
-        bool from_systemd = false;
-        for (auto& l : listeners_)
-            if (l->origin() == Origin::Systemd && l->instance().config.name == config.name) {
-                owner[l.get()] = config.name;
-                from_systemd = true;
-            }
-        if (from_systemd) continue;  // systemd's sockets replace the configured addresses
-        for (Proto proto : {Proto::Tcp, Proto::Udp}) {
-            for (const auto& addr : proto == Proto::Tcp ? config.tcp : config.udp) {
-                Wanted want{&config, proto, addr};
-                Listener* same = find_free(want, [&](const Listener& l) {
-                    return l.instance().config.name == config.name;
-                });
-                if (same)
-                    owner[same] = config.name;
-                else
-                    unmatched.push_back(want);
-            }
-        }
-    }
-    std::vector<Wanted> to_bind;
-    std::vector<std::pair<Listener*, std::string>> handed;  // listener, its previous instance
-    for (const auto& want : unmatched) {
-        Listener* free = find_free(want, [&](const Listener& l) {
-            return want.addr.port() != 0 || l.instance().config.type == want.config->type;
-        });
-        if (!free) {
-            to_bind.push_back(want);
-            continue;
-        }
-        owner[free] = want.config->name;
-        handed.emplace_back(free, free->instance().config.name);
-    }
-    if (!force && !listeners_.empty() && owner.empty())
+    ListenerPlan plan = plan_listeners(listeners_.keys(), next.instances);
+    if (!force && plan.closes_all())
         return fail({config_.path + ": reload refused: it would close every listener (" +
-                     std::to_string(listeners_.size()) + " open now) and open " +
-                     std::to_string(to_bind.size()) +
+                     std::to_string(listeners_.all().size()) + " open now) and open " +
+                     std::to_string(plan.open.size()) +
                      " new ones; if that is intended, run \"smallctl reload --force\""});
-
     std::vector<std::unique_ptr<Listener>> opened;
-    for (const auto& want : to_bind) {
-        std::string error;
-        Fd fd = bind_socket(want.proto, want.addr, want.config->backlog, &error);
-        if (!fd) return fail({config_.path + ": [" + want.config->name + "] " + error});
-        opened.push_back(std::make_unique<Listener>(context_, instances[want.config->name],
-                                                    want.proto, want.addr, std::move(fd),
-                                                    Origin::Config));
-        result.changes.push_back("added " + opened.back()->key() + " (port " +
-                                 std::to_string(opened.back()->actual().port()) + ")");
-    }
+    if (auto error = listeners_.bind(plan, instances, opened))
+        return fail({config_.path + ": " + *error});
 
     // Commit.
     for (auto& [name, instance] : instances) register_instance(*instance);
-    std::vector<std::unique_ptr<Listener>> next_listeners;
-    for (auto& l : listeners_) {
-        auto it = owner.find(l.get());
-        if (it == owner.end()) {
-            result.changes.push_back("removed " + l->key());
-            continue;
-        }
-        l->set_instance(instances[it->second]);
-        next_listeners.push_back(std::move(l));
-    }
-    for (const auto& [l, previous] : handed) {
-        result.changes.push_back("handed over " + describe(l->proto(), l->configured()) +
-                                 " (port " + std::to_string(l->actual().port()) + ") from [" +
-                                 previous + "] to [" + l->instance().config.name + "]");
-        LOG_NOTICE("%s: listening on %s %s (handed over from [%s])",
-                   l->instance().config.name.c_str(), to_string(l->proto()),
-                   l->actual().to_string().c_str(), previous.c_str());
-    }
-    for (auto& l : opened) {
-        l->start(base_.get());
-        LOG_NOTICE("%s: listening on %s %s", l->instance().config.name.c_str(),
-                   to_string(l->proto()), l->actual().to_string().c_str());
-        next_listeners.push_back(std::move(l));
-    }
-    listeners_ = std::move(next_listeners);  // closes the removed ones
+    result.changes = listeners_.commit(plan, instances, std::move(opened), base_.get(), false);
     for (const auto& [name, old] : instances_)
         if (!instances.count(name))
             if (auto record = stats_.instances.find(name); record != stats_.instances.end())
