@@ -14,6 +14,7 @@
 #include <string>
 
 #include "control_request.h"
+#include "control_socket_file.h"
 #include "event_handle.h"
 
 namespace smalld {
@@ -31,7 +32,7 @@ class ControlServer {
     // Creates, binds and listens at config().control.socket.
     std::optional<StartError> start();
 
-    const std::string& path() const { return path_; }
+    const std::string& path() const { return file_.path(); }
     size_t clients() const { return clients_.size(); }
 
     // Limits; tests may lower them.
@@ -48,7 +49,6 @@ class ControlServer {
     static constexpr size_t kEventRoom = 4096;
     static constexpr int kPartialLineTimeoutMs = 10'000;
     static constexpr int kIdleTimeoutMs = 60'000;  // not for monitors
-    static constexpr int kProbeWaitMs = 500;       // for an existing socket at start-up
 
   private:
     struct Client;
@@ -80,9 +80,7 @@ class ControlServer {
     void close_client(Client& c, const char* reason);
 
     Daemon& daemon_;
-    std::string path_;
-    dev_t dev_ = 0;
-    ino_t ino_ = 0;
+    ControlSocketFile file_;
     Fd fd_;
     EventHandle accept_;
     EventHandle resume_;

@@ -1,11 +1,45 @@
 #pragma once
-// The control socket's file in the file system: is an existing one still in
-// use, and setting its owner and mode without following a swapped-in link.
+// The control socket's file in the file system, all of it: its directory
+// made, a stale socket replaced (a live one's never), the file born private
+// and given its owner, group and mode without following a swapped-in link,
+// and removed at the end only if it is still the one this daemon bound.
 
 #include <sys/types.h>
 #include <sys/un.h>
 
+#include <string>
+
+#include "config.h"
+#include "event_handle.h"
+
 namespace smalld {
+
+class ControlSocketFile {
+  public:
+    ControlSocketFile() = default;
+    ~ControlSocketFile() { remove(); }
+    ControlSocketFile(const ControlSocketFile&) = delete;
+    ControlSocketFile& operator=(const ControlSocketFile&) = delete;
+
+    // A bound, not yet listening, AF_UNIX stream socket at config.socket,
+    // with config.group and config.mode; `owner` (uid_t(-1): unchanged) gets
+    // the file and a directory this call made. On failure an invalid Fd and
+    // `error` says what failed and what to do.
+    Fd open(const ControlConfig& config, uid_t owner, std::string* error);
+    // Unlinks the file if it is still the inode open() bound: a newer daemon
+    // may have replaced it. Once only.
+    void remove();
+    const std::string& path() const { return path_; }
+
+    // How long an existing socket's owner may take to answer at start-up.
+    static constexpr int kProbeWaitMs = 500;
+
+  private:
+    std::string path_;
+    dev_t dev_ = 0;
+    ino_t ino_ = 0;
+    bool bound_ = false;
+};
 
 enum class SocketProbe {
     Stale,  // nobody listens (ECONNREFUSED) or the file is gone: safe to replace

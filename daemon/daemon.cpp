@@ -1,9 +1,7 @@
 #include "daemon.h"
 
 #include <fcntl.h>
-#include <grp.h>
 #include <netinet/in.h>
-#include <pwd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -17,8 +15,10 @@
 #include "log_journal.h"
 #include "metrics_http.h"
 #include "notify.h"
+#include "privileges.h"
 #include "reject_events.h"
 #include "services.h"
+#include "session_log.h"
 
 namespace smalld {
 
@@ -27,13 +27,6 @@ namespace {
 constexpr timeval kStopCheckInterval = {0, 20'000};
 // Descriptors kept free for the control socket, the log and the like.
 constexpr unsigned kReservedFds = 32;
-
-LogLimiter connection_log("connection log", 100, std::chrono::seconds(1));
-LogLimiter reject_log("rejections", 10, std::chrono::seconds(10));
-
-std::string format_bytes(uint64_t n) {
-    return std::to_string(n) + " B";
-}
 
 // Why a socket systemd passed cannot serve, or empty when it can. A stream
 // socket must already listen: accept4() on one that does not fails with
@@ -164,13 +157,7 @@ std::optional<StartError> Daemon::start() {
         base_.get(), stats_, [this] { return event_wanted(); },
         [this](const nlohmann::json& event) { emit(event); });
     sessions_->on_open = [this](const Session& s) {
-        if (config_.daemon.log_connections && connection_log.admit(LogLevel::Info)) {
-            std::string peer = s.peer().to_string();
-            LogFields fields{s.instance().config.name, peer, s.id(), {}};
-            LogContext context(fields);
-            LOG_INFO("session %llu open: %s %s -> %s", static_cast<unsigned long long>(s.id()),
-                     s.instance().config.name.c_str(), peer.c_str(), s.local().to_string().c_str());
-        }
+        if (config_.daemon.log_connections) log_session_open(s);
         if (event_wanted())
             emit({{"event", "session_open"},
                   {"id", s.id()},
@@ -179,15 +166,7 @@ std::optional<StartError> Daemon::start() {
     };
     sessions_->on_close = [this](const Session& s, const char* reason) {
         double seconds = double(monotonic_ms() - s.opened_ms()) / 1000.0;
-        if (config_.daemon.log_connections && connection_log.admit(LogLevel::Info)) {
-            std::string peer = s.peer().to_string();
-            LogFields fields{s.instance().config.name, peer, s.id(), reason};
-            LogContext context(fields);
-            LOG_INFO("session %llu closed: %s %s, %.3fs, in %s, out %s: %s",
-                     static_cast<unsigned long long>(s.id()), s.instance().config.name.c_str(),
-                     peer.c_str(), seconds, format_bytes(s.bytes_in()).c_str(),
-                     format_bytes(s.bytes_out()).c_str(), reason);
-        }
+        if (config_.daemon.log_connections) log_session_close(s, seconds, reason);
         if (event_wanted())
             emit({{"event", "session_close"},
                   {"id", s.id()},
@@ -201,14 +180,7 @@ std::optional<StartError> Daemon::start() {
     context_.sessions = sessions_.get();
     context_.on_reject = [this](const Instance& instance, Proto proto, const SockAddr& peer,
                                 const char* reason) {
-        // The limiter first: a flood must not pay to format lines nobody sees.
-        if (reject_log.admit(LogLevel::Notice)) {
-            std::string address = peer.to_string();
-            LogFields fields{instance.config.name, address, 0, reason};
-            LogContext context(fields);
-            LOG_NOTICE("%s: refused %s from %s: %s", instance.config.name.c_str(), to_string(proto),
-                       address.c_str(), reason);
-        }
+        log_refusal(instance, proto, peer, reason);
         if (on_event) reject_events_->note(instance.config.name, to_string(proto), peer, reason);
     };
     apply_daemon_settings();
@@ -231,42 +203,9 @@ std::optional<StartError> Daemon::start() {
         metrics_ = std::make_unique<MetricsServer>(*this);
         if (auto error = metrics_->start()) return error;
     }
-    drop_privileges();
+    drop_privileges(config_.daemon);
     setup_watchdog();
     return std::nullopt;
-}
-
-void Daemon::drop_privileges() {
-    if (config_.daemon.user.empty()) return;
-    if (geteuid() != 0) {
-        LOG_WARNING("user = %s ignored: not started as root (running as uid %u)",
-                    config_.daemon.user.c_str(), unsigned(geteuid()));
-        return;
-    }
-    if (getenv("INVOCATION_ID")) {
-        LOG_NOTICE("user = %s ignored under systemd: the unit sets the user",
-                   config_.daemon.user.c_str());
-        return;
-    }
-    const passwd* pw = getpwnam(config_.daemon.user.c_str());
-    if (!pw) {
-        LOG_ERROR("user %s vanished; refusing to run as root", config_.daemon.user.c_str());
-        exit(71);
-    }
-    uid_t uid = pw->pw_uid;
-    gid_t gid = pw->pw_gid;
-    if (setgroups(0, nullptr) != 0 || setgid(gid) != 0 || setuid(uid) != 0) {
-        LOG_ERROR("cannot drop privileges to %s: %s", config_.daemon.user.c_str(), strerror(errno));
-        exit(71);
-    }
-    // Verify: no way back to root, and no supplementary group left.
-    if (setuid(0) == 0 || getuid() != uid || geteuid() != uid || getgid() != gid ||
-        getgroups(0, nullptr) != 0) {
-        LOG_ERROR("privilege drop to %s did not hold; exiting", config_.daemon.user.c_str());
-        exit(71);
-    }
-    LOG_NOTICE("dropped privileges to user %s (uid %u, gid %u)", config_.daemon.user.c_str(),
-               unsigned(uid), unsigned(gid));
 }
 
 void Daemon::setup_watchdog() {

@@ -1,8 +1,11 @@
 #pragma once
-// The daemon: owns the event loop, the configuration in force, the listeners,
-// the sessions and the statistics. Start-up, reload and shutdown live here;
-// the control socket and the metrics endpoint steer it through the public
-// methods.
+// The daemon: owns the event loop, the configuration in force, the listener
+// set (listener_set.h), the sessions, the statistics, the control socket and
+// the metrics endpoint, and wires them together: start-up (daemon.cpp),
+// reload (reload.cpp), signals (daemon_signals.cpp) and shutdown. The parts
+// that are policy live on their own: admission.h, session_log.h,
+// privileges.h, control_socket_file.h. The control socket and the metrics
+// endpoint steer it through the public methods.
 
 #include <map>
 #include <memory>
@@ -80,7 +83,6 @@ class Daemon {
     void forget_removed_instances();
     std::optional<StartError> adopt_passed_sockets();
     void apply_daemon_settings();
-    void drop_privileges();
     void emit(const nlohmann::json& event);
     void setup_signals();
     void on_signal(int sig);

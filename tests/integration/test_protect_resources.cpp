@@ -170,7 +170,7 @@ void one_flooding_client_is_stopped_at_the_high_water_mark(void**) {
     close(fd);
 }
 
-// The rejection log admits 10 lines per 10 s window (daemon.cpp: reject_log)
+// The rejection log admits 10 lines per 10 s window (session_log.cpp: reject_log)
 // and summarises the rest when a window ends.
 constexpr size_t kRejectBurst = 10;
 
