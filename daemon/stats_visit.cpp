@@ -1,0 +1,265 @@
+// visit_stats(): every number in the Stats as a StatSample, in a fixed order
+// (process, daemon-wide, per instance and protocol, by reason, session
+// lifetimes, STAMP), the one walk the JSON, Prometheus and status renderers
+// share.
+#include <cstdio>
+
+#include "log.h"
+#include "process_stats.h"
+#include "stats.h"
+
+namespace smalld {
+
+namespace {
+
+// Per instance, TCP: the max_connections cap beside the gauge it caps (so
+// "sessions near max_connections" is one division in PromQL), and the
+// session lifetimes as a histogram: cumulative buckets, sum and count.
+void visit_session_stats(const Stats& stats, const std::function<void(const StatSample&)>& visit) {
+    static const auto bound_names = [] {
+        std::array<std::array<char, 16>, DurationHistogram::bounds.size()> names{};
+        for (size_t i = 0; i < names.size(); ++i)
+            snprintf(names[i].data(), names[i].size(), "%g", DurationHistogram::bounds[i]);
+        return names;
+    }();
+    for (const auto& [name, record] : stats.instances) {
+        StatSample s;
+        s.key = "max_connections";
+        s.help = "The instance's max_connections: concurrent TCP sessions allowed, 0 = no limit.";
+        s.counter = false;
+        s.instance = record->name;
+        s.type = to_string(record->type);
+        s.proto = "tcp";
+        s.value = double(record->max_connections);
+        visit(s);
+    }
+    for (const auto& [name, record] : stats.instances) {
+        StatSample s;
+        s.help = "How long TCP sessions lasted, from accept to close.";
+        s.histogram = "session.duration_seconds";
+        s.instance = record->name;
+        s.type = to_string(record->type);
+        s.proto = "tcp";
+        const DurationHistogram& h = record->session_duration;
+        s.key = "session.duration_seconds_bucket";
+        uint64_t cumulative = 0;
+        for (size_t i = 0; i < h.bounds.size(); ++i) {
+            cumulative += h.in_bucket[i];
+            s.le = bound_names[i].data();
+            s.value = double(cumulative);
+            visit(s);
+        }
+        s.le = "+Inf";
+        s.value = double(h.count);
+        visit(s);
+        s.le = {};
+        s.key = "session.duration_seconds_sum";
+        s.value = h.sum;
+        visit(s);
+        s.key = "session.duration_seconds_count";
+        s.value = double(h.count);
+        visit(s);
+    }
+}
+
+// The STAMP reflector's samples, for the stamp instances only.
+void visit_stamp_stats(const Stats& stats, const std::function<void(const StatSample&)>& visit) {
+    struct Counter {
+        const char* key;
+        const char* help;
+        bool counter;
+        uint64_t StampStats::*field;
+    };
+    static const Counter counters[] = {
+        {"stamp.reflected_total", "STAMP test packets reflected.", true, &StampStats::reflected},
+        {"stamp.malformed_total", "STAMP datagrams too short to be a test packet; no reply.", true,
+         &StampStats::malformed},
+        {"stamp.auth_failures_total", "STAMP test packets that failed authentication; no reply.",
+         true, &StampStats::auth_failures},
+        {"stamp.sessions_current", "Stateful STAMP sessions in the table.", false,
+         &StampStats::sessions_current},
+        {"stamp.sessions_evicted_total",
+         "Stateful STAMP sessions dropped because the table was full.", true,
+         &StampStats::sessions_evicted},
+        {"stamp.sessions_expired_total",
+         "Stateful STAMP sessions dropped after session_timeout idle.", true,
+         &StampStats::sessions_expired},
+    };
+    auto sample = [](const InstanceStats& record) {
+        StatSample s;
+        s.instance = record.name;
+        s.type = to_string(record.type);
+        s.proto = "udp";
+        return s;
+    };
+    for (const auto& counter : counters) {
+        for (const auto& [name, record] : stats.instances) {
+            if (record->type != ServiceType::Stamp) continue;
+            StatSample s = sample(*record);
+            s.key = counter.key;
+            s.help = counter.help;
+            s.counter = counter.counter;
+            s.value = double(record->stamp.*counter.field);
+            visit(s);
+        }
+    }
+    static const char* const kLe[] = {"1e-06", "2e-06",  "5e-06",  "1e-05",  "2e-05",
+                                      "5e-05", "0.0001", "0.0002", "0.0005", "0.001",
+                                      "0.005", "0.01",   "+Inf"};
+    static_assert(std::size(kLe) == StampStats::kBuckets);
+    const char* help = "STAMP reflector processing time, T3 - T2, in seconds.";
+    for (const auto& [name, record] : stats.instances) {
+        if (record->type != ServiceType::Stamp) continue;
+        StatSample s = sample(*record);
+        s.histogram = "stamp.processing_seconds";
+        s.help = help;
+        s.key = "stamp.processing_seconds_bucket";
+        uint64_t cumulative = 0;
+        for (size_t b = 0; b < StampStats::kBuckets; ++b) {
+            cumulative += record->stamp.processing[b];
+            s.le = kLe[b];
+            s.value = double(cumulative);
+            visit(s);
+        }
+        s.le = {};
+        s.key = "stamp.processing_seconds_sum";
+        s.value = double(record->stamp.processing_sum_ns) * 1e-9;
+        visit(s);
+        s.key = "stamp.processing_seconds_count";
+        s.value = double(record->stamp.processing_count);
+        visit(s);
+    }
+}
+
+}  // namespace
+
+void visit_stats(const Stats& stats, const std::function<void(const StatSample&)>& visit) {
+    auto global = [&](std::string_view key, std::string_view help, bool counter, double value) {
+        StatSample s;
+        s.key = key;
+        s.help = help;
+        s.counter = counter;
+        s.value = value;
+        visit(s);
+    };
+    const ProcessStats process = read_process_stats();
+    global("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", true,
+           process.cpu_seconds);
+    global("process_resident_memory_bytes", "Resident memory size in bytes.", false,
+           process.resident_bytes);
+    global("process_open_fds", "Number of open file descriptors.", false, process.open_fds);
+    global("process_max_fds", "Maximum number of open file descriptors.", false, process.max_fds);
+    global("process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
+           false, process.start_time_unix);
+    global("process.uptime_seconds", "Seconds since the daemon started.", false,
+           stats.uptime_seconds());
+    global("conn.current", "TCP sessions open now.", false, double(stats.conn_current));
+    global("conn.accepted_total", "TCP sessions accepted.", true,
+           double(stats.conn_accepted_total));
+    global("reload.total", "Configuration reloads attempted.", true, double(stats.reload_total));
+    global("reload.failed_total", "Configuration reloads that failed; the old one was kept.", true,
+           double(stats.reload_failed_total));
+    global("control.commands_total", "Control socket commands received.", true,
+           double(stats.control_commands_total));
+    global("control.denied_total", "Control socket commands refused for lack of privilege.", true,
+           double(stats.control_denied_total));
+    global("control.events_dropped_total",
+           "Monitor events not sent because the monitor did not keep up.", true,
+           double(stats.control_events_dropped_total));
+    global("control.events_total", "Monitor events built and offered to the monitors.", true,
+           double(stats.control_events_total));
+    global("control.events_coalesced_total",
+           "Refusals not sent to monitors one by one but summed up in a summary event.", true,
+           double(stats.control_events_coalesced_total));
+    global("metrics.connections_refused_total",
+           "Connections to the metrics endpoint refused (503) by its connection caps.", true,
+           double(stats.metrics_connections_refused_total));
+    global("metrics.requests_timed_out_total",
+           "Metrics endpoint connections closed at the whole-request deadline.", true,
+           double(stats.metrics_requests_timed_out_total));
+    global("config.last_reload_successful",
+           "1 if the last configuration load succeeded, 0 if it failed.", false,
+           stats.config_last_reload_successful ? 1 : 0);
+    global("config.last_reload_success_timestamp_seconds",
+           "Unix time of the last successful configuration load.", false,
+           stats.config_last_reload_success_unix);
+    uint64_t suppressed = 0;
+    for (const LogLimiter* limiter : log::limiters()) suppressed += limiter->suppressed_total();
+    global("log.lines_dropped_total", "Log lines lost because the log's queue was full.", true,
+           double(log::dropped()));
+    global("log.lines_suppressed_total", "Log lines held back by a rate limit.", true,
+           double(suppressed));
+
+    // Per instance and protocol, grouped by key so that renderers can emit one
+    // HELP/TYPE header per metric.
+    struct PerProto {
+        const char* key;
+        const char* help;
+        bool counter;
+        bool tcp_only;
+        bool udp_only;
+        uint64_t ProtoStats::*field;
+    };
+    static const PerProto per_proto[] = {
+        {"sessions_total", "TCP sessions accepted by the instance.", true, true, false,
+         &ProtoStats::sessions_total},
+        {"sessions_current", "TCP sessions of the instance open now.", false, true, false,
+         &ProtoStats::sessions_current},
+        {"datagrams_in_total", "UDP datagrams received.", true, false, true,
+         &ProtoStats::datagrams_in},
+        {"datagrams_out_total", "UDP datagrams sent.", true, false, true,
+         &ProtoStats::datagrams_out},
+        {"read_bytes_total", "Payload bytes received.", true, false, false,
+         &ProtoStats::bytes_read},
+        {"written_bytes_total", "Payload bytes sent.", true, false, false,
+         &ProtoStats::bytes_written},
+    };
+    for (const auto& metric : per_proto) {
+        for (const auto& [name, record] : stats.instances) {
+            for (int p = 0; p < 2; ++p) {
+                bool tcp = p == 0;
+                if ((metric.tcp_only && !tcp) || (metric.udp_only && tcp)) continue;
+                const ProtoStats& ps = tcp ? record->tcp : record->udp;
+                StatSample s;
+                s.key = metric.key;
+                s.help = metric.help;
+                s.counter = metric.counter;
+                s.instance = record->name;
+                s.type = to_string(record->type);
+                s.proto = tcp ? "tcp" : "udp";
+                s.value = double(ps.*metric.field);
+                visit(s);
+            }
+        }
+    }
+    // Counters by reason: one sample per instance and reason, zeros included,
+    // so every series exists from the start.
+    auto by_reason = [&](std::string_view key, std::string_view help, bool tcp, size_t count,
+                         auto reason_name, auto value_of) {
+        for (const auto& [name, record] : stats.instances) {
+            for (size_t r = 0; r < count; ++r) {
+                StatSample s;
+                s.key = key;
+                s.help = help;
+                s.instance = record->name;
+                s.type = to_string(record->type);
+                s.proto = tcp ? "tcp" : "udp";
+                s.reason = reason_name(r);
+                s.value = double(value_of(*record, r));
+                visit(s);
+            }
+        }
+    };
+    by_reason(
+        "conn.rejected_total", "TCP connections refused, by reason.", true,
+        size_t(RejectReason::Count), [](size_t r) { return to_string(RejectReason(r)); },
+        [](const InstanceStats& i, size_t r) { return i.tcp.rejected[r]; });
+    by_reason(
+        "datagrams_dropped_total", "UDP datagrams dropped without a reply, by reason.", false,
+        size_t(DropReason::Count), [](size_t r) { return to_string(DropReason(r)); },
+        [](const InstanceStats& i, size_t r) { return i.udp.dropped[r]; });
+    visit_session_stats(stats, visit);
+    visit_stamp_stats(stats, visit);
+}
+
+}  // namespace smalld
