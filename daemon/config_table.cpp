@@ -3,10 +3,12 @@
 #include <grp.h>
 #include <pwd.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "build_config.h"
 #include "parse.h"
 #include "service_registry.h"
-#include "stamp_key_file.h"
 
 namespace smalld {
 
@@ -37,14 +39,6 @@ unsigned tcp_types() {
     for (const auto& spec : service_specs())
         if (spec.tcp) types |= only(spec.type);
     return types;
-}
-
-// Assigns a parsed value, or reports why it could not be parsed.
-template <typename T, typename U>
-bool assign(T& field, const std::optional<U>& parsed) {
-    if (!parsed) return false;
-    field = static_cast<T>(*parsed);
-    return true;
 }
 
 // "64k", "1m", or plain bytes.
@@ -232,118 +226,34 @@ const KeySpec kKeys[] = {
      [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
          return assign(i->backlog, parse_uint(v, 1, 65535, e));
      }},
-    // Type-specific.
-    {Scope::Instance, "format", "ctime", "daytime: ctime | rfc3339 | rfc822",
-     only(ServiceType::Daytime),
-     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
-         if (v == "ctime")
-             i->daytime_format = DaytimeFormat::Ctime;
-         else if (v == "rfc3339")
-             i->daytime_format = DaytimeFormat::Rfc3339;
-         else if (v == "rfc822")
-             i->daytime_format = DaytimeFormat::Rfc822;
-         else {
-             *e = "expected ctime, rfc3339 or rfc822, got \"" + std::string(v) + "\"";
-             return false;
-         }
-         return true;
-     }},
-    {Scope::Instance, "timezone", "utc", "daytime: utc | local", only(ServiceType::Daytime),
-     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
-         if (v != "utc" && v != "local") {
-             *e = "expected utc or local, got \"" + std::string(v) + "\"";
-             return false;
-         }
-         i->daytime_local = v == "local";
-         return true;
-     }},
-    {Scope::Instance, "quotes", "",
-     "qotd: file of quotes separated by lines holding only %; empty = the built-in set",
-     only(ServiceType::Qotd),
-     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
-         (void)e;
-         i->quotes_file = v;
-         return true;
-     }},
-    {Scope::Instance, "details", "no",
-     "status: also show the config file's path and the last reload's result (which may quote "
-     "the file) to every client the ACL admits",
-     only(ServiceType::Status),
-     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
-         return assign(i->status_details, parse_bool(v, e));
-     }},
-    {Scope::Instance, "offset", "0", "time, daytime: seconds added to the clock (for testing)",
-     only(ServiceType::Time) | only(ServiceType::Daytime),
-     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
-         return assign(i->offset, parse_int(v, -(1LL << 40), 1LL << 40, e));
-     }},
-    {Scope::Instance, "auth", "none",
-     "stamp: none | required | optional (HMAC-SHA-256 with key_file; optional also answers "
-     "unauthenticated packets)",
-     only(ServiceType::Stamp),
-     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
-         if (v == "none")
-             i->stamp_auth = StampAuth::None;
-         else if (v == "required")
-             i->stamp_auth = StampAuth::Required;
-         else if (v == "optional")
-             i->stamp_auth = StampAuth::Optional;
-         else {
-             *e = "expected none, required or optional, got \"" + std::string(v) + "\"";
-             return false;
-         }
-         return true;
-     }},
-    {Scope::Instance, "key_file", "",
-     "stamp: file holding the HMAC key (its bytes, a final newline removed); mode 0600 or "
-     "stricter",
-     only(ServiceType::Stamp),
-     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
-         return load_stamp_key(*i, v, e);
-     }},
-    {Scope::Instance, "mode", "stateless",
-     "stamp: stateless (copy the sender's sequence number) | stateful (count per session)",
-     only(ServiceType::Stamp),
-     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
-         if (v != "stateless" && v != "stateful") {
-             *e = "expected stateless or stateful, got \"" + std::string(v) + "\"";
-             return false;
-         }
-         i->stamp_stateful = v == "stateful";
-         return true;
-     }},
-    {Scope::Instance, "timestamp", "ntp", "stamp: ntp | ptp (the format of T2 and T3)",
-     only(ServiceType::Stamp),
-     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
-         if (v != "ntp" && v != "ptp") {
-             *e = "expected ntp or ptp, got \"" + std::string(v) + "\"";
-             return false;
-         }
-         i->stamp_timestamp = v == "ptp" ? StampTimestamp::Ptp : StampTimestamp::Ntp;
-         return true;
-     }},
-    {Scope::Instance, "sessions", "1024",
-     "stamp, stateful: sessions (sender address, port, SSID) remembered; the least recently seen "
-     "makes room",
-     only(ServiceType::Stamp),
-     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
-         return assign(i->stamp_sessions, parse_uint(v, 1, 1'000'000, e));
-     }},
-    {Scope::Instance, "session_timeout", "5m",
-     "stamp, stateful: a session idle this long is forgotten", only(ServiceType::Stamp),
-     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
-         return assign(i->stamp_session_timeout, parse_duration(v, e));
-     }},
 };
 
 }  // namespace
 
 std::span<const KeySpec> config_keys() {
-    return kKeys;
+    static const std::vector<KeySpec> keys = [] {
+        std::vector<KeySpec> all(std::begin(kKeys), std::end(kKeys));
+        size_t common = all.size();
+        for (const auto& spec : service_specs()) {
+            for (const KeySpec* key : spec.keys()) {
+                // A key two types share (offset) is one row applying to both.
+                auto same = std::find_if(
+                    all.begin() + ptrdiff_t(common), all.end(),
+                    [&](const KeySpec& k) { return std::string_view(k.name) == key->name; });
+                if (same == all.end()) {
+                    all.push_back(*key);
+                    same = all.end() - 1;
+                }
+                same->types |= only(spec.type);
+            }
+        }
+        return all;
+    }();
+    return keys;
 }
 
 const KeySpec* find_key(Scope scope, std::string_view name) {
-    for (const auto& key : kKeys)
+    for (const auto& key : config_keys())
         if (key.scope == scope && name == key.name) return &key;
     return nullptr;
 }

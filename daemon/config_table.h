@@ -2,8 +2,10 @@
 // The configuration keys as a table: where a key lives, its default, what it
 // means, and how its value is applied. The parser, the defaults, the shipped
 // etc/smalld.ini and man/smalld.ini.5 all follow this one table (a test checks
-// the last two against it).
+// the last two against it). The keys of every section are here; a service
+// type's own keys are in its service_NAME.cpp, listed in its registry row.
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -23,6 +25,7 @@ struct KeySpec {
     const char* default_value;
     const char* help;
     // Instance keys only for some types: a bit per ServiceType; 0 = every type.
+    // A type's own keys leave it 0: config_keys() sets it from the registry.
     unsigned types;
     bool (*apply)(Config& config, InstanceConfig* instance, std::string_view value,
                   std::string* error);
@@ -32,6 +35,16 @@ struct KeySpec {
     }
 };
 
+// Assigns a parsed value; false (the parser set the error) when it did not parse.
+template <typename T, typename U>
+bool assign(T& field, const std::optional<U>& parsed) {
+    if (!parsed) return false;
+    field = static_cast<T>(*parsed);
+    return true;
+}
+
+// The keys of every section, then those of the service types in the
+// registry's order.
 std::span<const KeySpec> config_keys();
 const KeySpec* find_key(Scope scope, std::string_view name);
 // A key a reload records but cannot apply to the running daemon: the control

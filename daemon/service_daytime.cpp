@@ -3,6 +3,8 @@
 #include <cstring>
 #include <ctime>
 
+#include "config_table.h"
+#include "parse.h"
 #include "services.h"
 
 namespace smalld {
@@ -67,6 +69,51 @@ class DaytimeService final : public Service {
 
 std::unique_ptr<Service> make_daytime_service(const InstanceConfig& config) {
     return std::make_unique<DaytimeService>(config);
+}
+
+// The type's own keys (config_table.h); the registry lists them in its row.
+namespace {
+
+const KeySpec kFormatKey{
+    Scope::Instance,
+    "format",
+    "ctime",
+    "daytime: ctime | rfc3339 | rfc822",
+    0,
+    [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+        if (v == "ctime")
+            i->daytime_format = DaytimeFormat::Ctime;
+        else if (v == "rfc3339")
+            i->daytime_format = DaytimeFormat::Rfc3339;
+        else if (v == "rfc822")
+            i->daytime_format = DaytimeFormat::Rfc822;
+        else {
+            *e = "expected ctime, rfc3339 or rfc822, got \"" + std::string(v) + "\"";
+            return false;
+        }
+        return true;
+    }};
+
+const KeySpec kTimezoneKey{
+    Scope::Instance,
+    "timezone",
+    "utc",
+    "daytime: utc | local",
+    0,
+    [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+        if (v != "utc" && v != "local") {
+            *e = "expected utc or local, got \"" + std::string(v) + "\"";
+            return false;
+        }
+        i->daytime_local = v == "local";
+        return true;
+    }};
+
+}  // namespace
+
+std::span<const KeySpec* const> daytime_keys() {
+    static const KeySpec* const keys[] = {&kFormatKey, &kTimezoneKey, &kClockOffsetKey};
+    return keys;
 }
 
 }  // namespace smalld

@@ -1,6 +1,8 @@
 // RFC 865: one quote of at most 512 characters, then close.
 #include <cstring>
 
+#include "config_table.h"
+#include "parse.h"
 #include "services.h"
 
 namespace smalld {
@@ -60,6 +62,28 @@ class QotdService final : public Service {
 
 std::unique_ptr<Service> make_qotd_service(const InstanceConfig& config, Random random) {
     return std::make_unique<QotdService>(config, random);
+}
+
+// The type's own keys (config_table.h); the registry lists them in its row.
+namespace {
+
+const KeySpec kQuotesKey{
+    Scope::Instance,
+    "quotes",
+    "",
+    "qotd: file of quotes separated by lines holding only %; empty = the built-in set",
+    0,
+    [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+        (void)e;
+        i->quotes_file = v;
+        return true;
+    }};
+
+}  // namespace
+
+std::span<const KeySpec* const> qotd_keys() {
+    static const KeySpec* const keys[] = {&kQuotesKey};
+    return keys;
 }
 
 }  // namespace smalld

@@ -2,8 +2,11 @@
 // TWAMP-Light senders (RFC 5357 Appendix I). UDP only. T2 is the kernel's
 // receive timestamp of the datagram, T3 is read in seal(), immediately
 // before the reply goes to the kernel; the packet logic is in stamp_packet.
+#include "config_table.h"
 #include "instance.h"
+#include "parse.h"
 #include "services.h"
+#include "stamp_key_file.h"
 #include "stamp_sessions.h"
 
 namespace smalld {
@@ -120,6 +123,100 @@ std::string check_stamp_config(const InstanceConfig& config) {
                std::string(config.stamp_auth == StampAuth::Required ? "required" : "optional") +
                " needs key_file";
     return {};
+}
+
+// The type's own keys (config_table.h); the registry lists them in its row.
+namespace {
+
+const KeySpec kAuthKey{
+    Scope::Instance,
+    "auth",
+    "none",
+    "stamp: none | required | optional (HMAC-SHA-256 with key_file; optional also answers "
+    "unauthenticated packets)",
+    0,
+    [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+        if (v == "none")
+            i->stamp_auth = StampAuth::None;
+        else if (v == "required")
+            i->stamp_auth = StampAuth::Required;
+        else if (v == "optional")
+            i->stamp_auth = StampAuth::Optional;
+        else {
+            *e = "expected none, required or optional, got \"" + std::string(v) + "\"";
+            return false;
+        }
+        return true;
+    }};
+
+const KeySpec kKeyFileKey{
+    Scope::Instance,
+    "key_file",
+    "",
+    "stamp: file holding the HMAC key (its bytes, a final newline removed); mode 0600 or "
+    "stricter",
+    0,
+    [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+        return load_stamp_key(*i, v, e);
+    }};
+
+const KeySpec kModeKey{
+    Scope::Instance,
+    "mode",
+    "stateless",
+    "stamp: stateless (copy the sender's sequence number) | stateful (count per session)",
+    0,
+    [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+        if (v != "stateless" && v != "stateful") {
+            *e = "expected stateless or stateful, got \"" + std::string(v) + "\"";
+            return false;
+        }
+        i->stamp_stateful = v == "stateful";
+        return true;
+    }};
+
+const KeySpec kTimestampKey{
+    Scope::Instance,
+    "timestamp",
+    "ntp",
+    "stamp: ntp | ptp (the format of T2 and T3)",
+    0,
+    [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+        if (v != "ntp" && v != "ptp") {
+            *e = "expected ntp or ptp, got \"" + std::string(v) + "\"";
+            return false;
+        }
+        i->stamp_timestamp = v == "ptp" ? StampTimestamp::Ptp : StampTimestamp::Ntp;
+        return true;
+    }};
+
+const KeySpec kSessionsKey{
+    Scope::Instance,
+    "sessions",
+    "1024",
+    "stamp, stateful: sessions (sender address, port, SSID) remembered; the least recently seen "
+    "makes room",
+    0,
+    [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+        return assign(i->stamp_sessions, parse_uint(v, 1, 1'000'000, e));
+    }};
+
+const KeySpec kSessionTimeoutKey{
+    Scope::Instance,
+    "session_timeout",
+    "5m",
+    "stamp, stateful: a session idle this long is forgotten",
+    0,
+    [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+        return assign(i->stamp_session_timeout, parse_duration(v, e));
+    }};
+
+}  // namespace
+
+std::span<const KeySpec* const> stamp_keys() {
+    static const KeySpec* const keys[] = {&kAuthKey,      &kKeyFileKey,  &kModeKey,
+                                          &kTimestampKey, &kSessionsKey, &kSessionTimeoutKey};
+    return keys;
 }
 
 }  // namespace smalld

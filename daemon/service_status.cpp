@@ -2,6 +2,8 @@
 // report is cut to the amplification cap.
 #include <cstring>
 
+#include "config_table.h"
+#include "parse.h"
 #include "services.h"
 
 namespace smalld {
@@ -28,6 +30,27 @@ class StatusService final : public Service {
 
 std::unique_ptr<Service> make_status_service(StatusRenderer render) {
     return std::make_unique<StatusService>(std::move(render));
+}
+
+// The type's own keys (config_table.h); the registry lists them in its row.
+namespace {
+
+const KeySpec kDetailsKey{
+    Scope::Instance,
+    "details",
+    "no",
+    "status: also show the config file's path and the last reload's result (which may quote "
+    "the file) to every client the ACL admits",
+    0,
+    [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+        return assign(i->status_details, parse_bool(v, e));
+    }};
+
+}  // namespace
+
+std::span<const KeySpec* const> status_keys() {
+    static const KeySpec* const keys[] = {&kDetailsKey};
+    return keys;
 }
 
 }  // namespace smalld

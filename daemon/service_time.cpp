@@ -1,4 +1,6 @@
 // RFC 868: four bytes, big-endian seconds since 1900 modulo 2^32, then close.
+#include "config_table.h"
+#include "parse.h"
 #include "services.h"
 
 namespace smalld {
@@ -45,6 +47,23 @@ class TimeService final : public Service {
 
 std::unique_ptr<Service> make_time_service(const InstanceConfig& config) {
     return std::make_unique<TimeService>(config);
+}
+
+// The type's own keys (config_table.h); the registry lists them in its row.
+// Shared with daytime, which has the same setting.
+const KeySpec kClockOffsetKey{
+    Scope::Instance,
+    "offset",
+    "0",
+    "time, daytime: seconds added to the clock (for testing)",
+    0,
+    [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+        return assign(i->offset, parse_int(v, -(1LL << 40), 1LL << 40, e));
+    }};
+
+std::span<const KeySpec* const> time_keys() {
+    static const KeySpec* const keys[] = {&kClockOffsetKey};
+    return keys;
 }
 
 }  // namespace smalld

@@ -51,6 +51,17 @@ class Random {
     uint64_t state_;
 };
 
+// The type-specific configuration keys of each type that has any, for its
+// row in the service registry (service_registry.cpp).
+struct KeySpec;
+std::span<const KeySpec* const> qotd_keys();
+std::span<const KeySpec* const> daytime_keys();
+std::span<const KeySpec* const> time_keys();
+std::span<const KeySpec* const> status_keys();
+std::span<const KeySpec* const> stamp_keys();
+// time.offset and daytime.offset: one key, in service_time.cpp.
+extern const KeySpec kClockOffsetKey;
+
 std::unique_ptr<Service> make_echo_service();
 std::unique_ptr<Service> make_discard_service();
 std::unique_ptr<Service> make_chargen_service(Random random = Random::from_clock());

@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "config_table.h"
+#include "service_registry.h"
 
 // cmocka last: its fail() macro breaks C++ headers included after it.
 #include "../cmocka.hpp"
@@ -90,10 +91,39 @@ static void every_key_in_the_shipped_file(void**) {
         assert_non_null(parsed.config->find(name));
 }
 
+// A service type of the registry is documented like the others: among the
+// services smalld(8) lists, among the values of `type` and with its standard
+// port in smalld.ini(5), and as a section of the shipped file.
+static void every_service_type_in_the_manuals(void**) {
+    std::string daemon_man = source_file("man/smalld.8");
+    std::string ini_man = source_file("man/smalld.ini.5");
+    std::string shipped = source_file("etc/smalld.ini");
+    std::smatch type_line;
+    assert_true(
+        std::regex_search(ini_man, type_line, std::regex("\\n\\.It Cm type No = ([^\\n]*)")));
+    for (const auto& spec : service_specs()) {
+        std::string name = spec.name;
+        if (!std::regex_search(daemon_man, std::regex("\\n\\.It " + name + "\\n")))
+            fail_msg("man/smalld.8 does not list the %s service (.It %s)", spec.name, spec.name);
+        if (!std::regex_search(type_line.str(1), std::regex("\\b" + name + "\\b")))
+            fail_msg("man/smalld.ini.5 does not list %s among the values of type", spec.name);
+        // "echo 7" in the list of defaults; a loopback type by its address.
+        std::string port = std::to_string(spec.standard_port);
+        std::string pattern = spec.loopback_default ? "127\\.0\\.0\\.1:" + port + "\\b"
+                                                    : "\\b" + name + " " + port + "\\b";
+        if (!std::regex_search(ini_man, std::regex(pattern)))
+            fail_msg("man/smalld.ini.5 does not give %s's standard port %u", spec.name,
+                     unsigned(spec.standard_port));
+        if (shipped.find("\n[" + name + "]\n") == std::string::npos)
+            fail_msg("etc/smalld.ini has no [%s] section", spec.name);
+    }
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_key_in_the_manual),
         cmocka_unit_test(every_key_in_the_shipped_file),
+        cmocka_unit_test(every_service_type_in_the_manuals),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
