@@ -1,24 +1,19 @@
 #include "daemon.h"
 
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "contain.h"
 #include "control_server.h"
 #include "log.h"
-#include "log_journal.h"
 #include "metrics_http.h"
 #include "notify.h"
 #include "privileges.h"
 #include "reject_events.h"
 #include "services.h"
 #include "session_log.h"
+#include "socket_activation.h"
 
 namespace smalld {
 
@@ -27,29 +22,6 @@ namespace {
 constexpr timeval kStopCheckInterval = {0, 20'000};
 // Descriptors kept free for the control socket, the log and the like.
 constexpr unsigned kReservedFds = 32;
-
-// Why a socket systemd passed cannot serve, or empty when it can. A stream
-// socket must already listen: accept4() on one that does not fails with
-// EINVAL at every loop turn. A dual-stack datagram socket would see IPv4
-// peers as IPv4-mapped addresses, which the UDP loop guard drops.
-std::string passed_socket_problem(int fd, int type, const SockAddr& addr) {
-    int value = 0;
-    socklen_t len = sizeof value;
-    if (type == SOCK_STREAM) {
-        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &value, &len) != 0 || !value)
-            return "it is a stream socket that is not listening (use ListenStream=, not a "
-                   "connected or merely bound socket)";
-        return {};
-    }
-    if (addr.family() != AF_INET6) return {};
-    const auto* a6 = reinterpret_cast<const sockaddr_in6*>(addr.get());
-    if (!IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr) && !IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr))
-        return {};  // a specific IPv6 address never receives IPv4
-    if (getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &value, &len) != 0 || !value)
-        return "it is a dual-stack IPv6 datagram socket, on which every IPv4 peer looks "
-               "IPv4-mapped and the UDP loop guard drops it; set BindIPv6Only=ipv6-only";
-    return {};
-}
 
 }  // namespace
 
@@ -115,35 +87,13 @@ void Daemon::apply_daemon_settings() {
 }
 
 std::optional<StartError> Daemon::adopt_passed_sockets() {
-    for (const auto& socket : notify::passed_sockets()) {
-        Fd fd(socket.fd);
-        const InstanceConfig* config = config_.find(socket.name);
-        if (!config)
-            return StartError{
-                78, "systemd passed fd " + std::to_string(socket.fd) + " named \"" + socket.name +
-                        "\", but no instance [" + socket.name +
-                        "] is configured (set FileDescriptorName= to an instance name)"};
-        int type = 0;
-        socklen_t len = sizeof type;
-        SockAddr addr;
-        addr.len = sizeof addr.storage;
-        if (getsockopt(fd.get(), SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
-            (type != SOCK_STREAM && type != SOCK_DGRAM) ||
-            getsockname(fd.get(), addr.get(), &addr.len) != 0 ||
-            (addr.family() != AF_INET && addr.family() != AF_INET6))
-            return StartError{78, "systemd passed fd " + std::to_string(socket.fd) + " for [" +
-                                      socket.name +
-                                      "], but it is not an IPv4/IPv6 stream or datagram socket"};
-        if (std::string problem = passed_socket_problem(fd.get(), type, addr); !problem.empty())
-            return StartError{78, "systemd passed fd " + std::to_string(socket.fd) + " for [" +
-                                      socket.name + "], but " + problem};
-        int flags = fcntl(fd.get(), F_GETFL);
-        fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK);
-        Proto proto = type == SOCK_STREAM ? Proto::Tcp : Proto::Udp;
-        auto& instance = instances_[config->name];
-        if (!instance) instance = build_instance(*config);
-        listeners_.adopt(std::make_unique<Listener>(context_, instance, proto, addr, std::move(fd),
-                                                    Origin::Systemd));
+    std::vector<ActivatedSocket> passed;
+    if (auto error = take_activated_sockets(config_, passed)) return StartError{78, *error};
+    for (auto& socket : passed) {
+        auto& instance = instances_[socket.config->name];
+        if (!instance) instance = build_instance(*socket.config);
+        listeners_.adopt(std::make_unique<Listener>(context_, instance, socket.proto, socket.addr,
+                                                    std::move(socket.fd), Origin::Systemd));
     }
     return std::nullopt;
 }
