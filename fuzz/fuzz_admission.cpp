@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <string>
 #include <string_view>
 
@@ -72,6 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
     // The per-source state, small enough to evict, kept across inputs.
     static smalld::AdmissionState state(64);
+    static std::deque<smalld::SourceKey> open;  // the sessions admitted and not yet closed
     static int64_t now = 0;
     now += int64_t(in.take(1));
     config.rate = {double(in.take(1) % 101), double(1 + in.take(1) % 100)};
@@ -111,11 +113,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             abort();
         if (action & 1) {
             state.opened(smalld::source_key(peer));
-            if (action & 2) state.closed(smalld::source_key(peer));  // a short session
+            open.push_back(smalld::source_key(peer));
         }
     } else if (!allowed && connection.reason != smalld::RejectReason::Acl) {
         abort();
     }
-    if (state.sources.size() > 64 + state.tcp_sessions) abort();
+    // Sessions end, the oldest first, and at most 64 stay open across inputs.
+    while (!open.empty() && (action & 2 || open.size() > 64)) {
+        state.closed(open.front());
+        open.pop_front();
+        action &= ~2u;
+    }
+    if (state.tcp_sessions != open.size() || state.sources.size() > 64 + open.size()) abort();
     return 0;
 }
