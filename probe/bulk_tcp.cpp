@@ -1,0 +1,153 @@
+// TCP discard and chargen: bulk throughput. discard connections write the
+// pattern as fast as the server takes it; chargen connections read as fast as
+// the server writes and check every byte against RFC 864's rotating lines.
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <memory>
+#include <vector>
+
+#include "clock.h"
+#include "modes.h"
+#include "pattern.h"
+
+namespace smallprobe {
+namespace {
+
+class BulkConn final : public PollHandler {
+  public:
+    BulkConn(Run& run, const StreamSource& source, uint8_t* buffer, uint32_t id)
+        : run_(run),
+          source_(source),
+          buffer_(buffer),
+          stream_start_(stream_start_for(id, source)),
+          sending_(run.options().mode == Mode::Discard),
+          verifier_(run.options().strict_chargen) {}
+    ~BulkConn() { close_fd(); }
+
+    void open();
+    void on_event(uint32_t events, uint64_t now) override;
+    bool alive() const { return fd_ >= 0; }
+
+  private:
+    void on_writable();
+    void on_readable();
+    void fail(int err) {
+        run_.connection_error(err);
+        close_fd();
+    }
+    void close_fd() {
+        if (fd_ < 0) return;
+        run_.unwatch(fd_);
+        close(fd_);
+        fd_ = -1;
+    }
+
+    Run& run_;
+    const StreamSource& source_;
+    uint8_t* buffer_;
+    uint64_t stream_start_;
+    bool sending_;
+    ChargenVerifier verifier_;
+    int fd_ = -1;
+    bool connected_ = false;
+    uint64_t sent_ = 0;
+};
+
+void BulkConn::open() {
+    ++run_.result().attempted;
+    fd_ = open_socket(run_.target().family(), SOCK_STREAM);
+    if (fd_ < 0) {
+        run_.connection_error(errno);
+        return;
+    }
+    if (int err = start_connect(fd_, run_.target())) {
+        fail(err);
+        return;
+    }
+    run_.watch(fd_, EPOLLOUT, this);
+}
+
+void BulkConn::on_event(uint32_t events, uint64_t now) {
+    if (fd_ < 0 || run_.finished(now)) return;
+    if (!connected_) {
+        if (int err = socket_error(fd_)) {
+            fail(err);
+            return;
+        }
+        connected_ = true;
+        ++run_.result().connected;
+        run_.rewatch(fd_, sending_ ? EPOLLIN | EPOLLOUT : EPOLLIN, this);
+        return;
+    }
+    if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) on_readable();
+    if (fd_ >= 0 && (events & EPOLLOUT)) on_writable();
+}
+
+void BulkConn::on_writable() {
+    const size_t size = static_cast<size_t>(run_.options().size);
+    const size_t chunk = StreamSource::kMaxWindow - StreamSource::kMaxWindow % size;
+    ssize_t n = send(fd_, source_.at(stream_start_ + sent_), chunk, MSG_NOSIGNAL);
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EINTR) fail(errno);
+        return;
+    }
+    sent_ += static_cast<uint64_t>(n);
+    Result& result = run_.result();
+    result.bytes_sent += static_cast<uint64_t>(n);
+    result.ops = result.bytes_sent / size;
+}
+
+void BulkConn::on_readable() {
+    ssize_t n = recv(fd_, buffer_, StreamSource::kMaxWindow, 0);
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EINTR) fail(errno);
+        return;
+    }
+    if (n == 0) {
+        run_.unexpected_eof();
+        close_fd();
+        return;
+    }
+    Result& result = run_.result();
+    const auto len = static_cast<size_t>(n);
+    result.bytes_received += len;
+    if (sending_) {
+        run_.bad_reply("the discard server sent data back");
+        return;
+    }
+    const uint64_t before = verifier_.mismatched();
+    const uint64_t lines_before = verifier_.lines();
+    verifier_.feed(buffer_, len);
+    result.mismatched_bytes += verifier_.mismatched() - before;
+    result.ops += verifier_.lines() - lines_before;
+}
+
+}  // namespace
+
+void run_bulk_tcp(Run& run) {
+    const StreamSource source = StreamSource::pattern();
+    std::unique_ptr<uint8_t[]> buffer(new uint8_t[StreamSource::kMaxWindow]);
+    std::vector<std::unique_ptr<BulkConn>> conns;
+    uint64_t now = now_ns();
+    run.start(now);
+    for (uint32_t i = 0; i < run.options().connections; ++i) {
+        conns.push_back(std::make_unique<BulkConn>(run, source, buffer.get(), i));
+        conns.back()->open();
+    }
+    uint64_t next_check = now + 100 * kNsPerMs;
+    while (!run.finished(now)) {
+        now = run.poll_once(run.wait_budget_ms(now, 100));
+        run.tick(now);
+        if (now >= next_check) {
+            next_check = now + 100 * kNsPerMs;
+            size_t alive = 0;
+            for (auto& c : conns) alive += c->alive();
+            if (alive == 0) break;
+        }
+    }
+    run.stop(now);
+}
+
+}  // namespace smallprobe

@@ -1,0 +1,193 @@
+// One TCP connection per query (time, daytime, qotd, status): connect, read
+// to EOF, check the reply, close, repeat, with -c queries in flight. Measures
+// connections per second and the latency from connect() to EOF.
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "clock.h"
+#include "modes.h"
+#include "pattern.h"
+
+namespace smallprobe {
+namespace {
+
+constexpr size_t kReplyKeep = 4096;
+constexpr size_t kQotdMax = 512;  // RFC 865: "should be limited to 512 characters"
+
+// Why a complete reply is wrong for the service, or empty when it is fine.
+std::string reply_problem(ReplyCheck check, const uint8_t* reply, size_t kept, uint64_t total) {
+    switch (check) {
+        case ReplyCheck::AnyBytes:
+            return {};
+        case ReplyCheck::Time:
+            return total == 4 ? std::string()
+                              : "time reply of " + std::to_string(total) + " bytes, expected 4";
+        case ReplyCheck::Daytime:
+            if (total == 0) return "empty daytime reply";
+            if (count_unprintable(reply, kept)) return "daytime reply is not printable ASCII";
+            return {};
+        case ReplyCheck::Qotd:
+            if (total == 0) return "empty quote";
+            if (total > kQotdMax)
+                return "quote of " + std::to_string(total) + " bytes, RFC 865 allows 512";
+            return {};
+        case ReplyCheck::Status:
+            return total == 0 ? "empty status report" : std::string();
+    }
+    return {};
+}
+
+class QueryConn final : public PollHandler {
+  public:
+    explicit QueryConn(Run& run) : run_(run) {}
+    ~QueryConn() { close_fd(); }
+
+    void open(uint64_t now);
+    void on_event(uint32_t events, uint64_t now) override;
+    bool alive() const { return fd_ >= 0 || retry_; }
+    void retry(uint64_t now) {
+        if (!retry_) return;
+        retry_ = false;
+        again(now);
+    }
+    bool overdue(uint64_t now) const {
+        return fd_ >= 0 && now - started_at_ > run_.options().timeout_ns;
+    }
+    void fail_timeout(uint64_t now) {
+        // A server that accepted but never answered still counts as reached:
+        // the exit status must say "errors", not "could not connect".
+        sockaddr_storage peer{};
+        socklen_t peer_len = sizeof peer;
+        if (getpeername(fd_, reinterpret_cast<sockaddr*>(&peer), &peer_len) == 0)
+            ++run_.result().connected;
+        run_.timeout_error();
+        close_fd();
+        again(now);
+    }
+
+  private:
+    void finish(uint64_t now);
+    void again(uint64_t now);
+    void fail(int err) {
+        run_.connection_error(err);
+        close_fd();
+        // Retried from the periodic scan, not here: an immediate retry of a
+        // refused port or an exhausted port range would only spin. Before
+        // anything has connected, a failure is final.
+        retry_ = run_.result().connected > 0;
+    }
+    void close_fd() {
+        if (fd_ < 0) return;
+        run_.unwatch(fd_);
+        close(fd_);
+        fd_ = -1;
+    }
+
+    Run& run_;
+    int fd_ = -1;
+    bool retry_ = false;
+    uint64_t started_at_ = 0;
+    uint64_t received_ = 0;
+    size_t kept_ = 0;
+    uint8_t reply_[kReplyKeep];
+};
+
+void QueryConn::open(uint64_t now) {
+    ++run_.result().attempted;
+    started_at_ = now;
+    received_ = 0;
+    kept_ = 0;
+    fd_ = open_socket(run_.target().family(), SOCK_STREAM);
+    if (fd_ < 0) {
+        fail(errno);
+        return;
+    }
+    if (int err = start_connect(fd_, run_.target())) {
+        fail(err);
+        return;
+    }
+    // EPOLLIN alone: data, EOF and a failed connect all wake us, which saves
+    // switching the interest set after the handshake.
+    run_.watch(fd_, EPOLLIN | EPOLLRDHUP, this);
+}
+
+void QueryConn::on_event(uint32_t, uint64_t now) {
+    if (fd_ < 0) return;
+    uint8_t scratch[4096];
+    for (;;) {
+        uint8_t* into = kept_ < kReplyKeep ? reply_ + kept_ : scratch;
+        const size_t room = kept_ < kReplyKeep ? kReplyKeep - kept_ : sizeof scratch;
+        ssize_t n = recv(fd_, into, room, 0);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR) return;
+            fail(errno);
+            return;
+        }
+        if (n == 0) {
+            finish(now);
+            return;
+        }
+        received_ += static_cast<uint64_t>(n);
+        if (kept_ < kReplyKeep) kept_ += static_cast<size_t>(n);
+        run_.result().bytes_received += static_cast<uint64_t>(n);
+    }
+}
+
+void QueryConn::finish(uint64_t now) {
+    Result& result = run_.result();
+    ++result.connected;
+    close_fd();
+    if (run_.finished(now)) return;
+    std::string problem = reply_problem(run_.options().check, reply_, kept_, received_);
+    if (!problem.empty()) {
+        run_.bad_reply(problem);
+    } else {
+        result.latency.record(now - started_at_);
+        ++result.ops;
+    }
+    again(now);
+}
+
+void QueryConn::again(uint64_t now) {
+    const Options& o = run_.options();
+    if (run_.finished(now)) return;
+    if (o.count && run_.result().attempted >= o.count) return;
+    open(now);
+}
+
+}  // namespace
+
+void run_connect(Run& run) {
+    std::vector<std::unique_ptr<QueryConn>> conns;
+    uint64_t now = now_ns();
+    run.start(now);
+    const uint64_t slots = run.options().count
+                               ? std::min<uint64_t>(run.options().count, run.options().connections)
+                               : run.options().connections;
+    for (uint64_t i = 0; i < slots; ++i) {
+        conns.push_back(std::make_unique<QueryConn>(run));
+        conns.back()->open(now);
+    }
+    uint64_t next_scan = now + 100 * kNsPerMs;
+    while (!run.finished(now)) {
+        now = run.poll_once(run.wait_budget_ms(now, 100));
+        run.tick(now);
+        if (now < next_scan) continue;
+        next_scan = now + 100 * kNsPerMs;
+        size_t alive = 0;
+        for (auto& c : conns) {
+            if (c->overdue(now)) c->fail_timeout(now);
+            c->retry(now);
+            alive += c->alive();
+        }
+        if (alive == 0) break;
+    }
+    run.stop(now);
+}
+
+}  // namespace smallprobe

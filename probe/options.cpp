@@ -1,0 +1,287 @@
+#include "options.h"
+
+#include "pattern.h"
+
+#include <getopt.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+
+namespace smallprobe {
+namespace {
+
+constexpr uint64_t kMaxSize = StreamSource::kMaxWindow;
+
+struct ModeName {
+    const char* name;
+    Mode mode;
+    ReplyCheck check;
+};
+
+constexpr ModeName kModes[] = {
+    {"echo", Mode::Echo, ReplyCheck::AnyBytes},
+    {"line", Mode::Line, ReplyCheck::AnyBytes},
+    {"discard", Mode::Discard, ReplyCheck::AnyBytes},
+    {"chargen", Mode::Chargen, ReplyCheck::AnyBytes},
+    {"connect", Mode::Connect, ReplyCheck::AnyBytes},
+    {"time", Mode::Connect, ReplyCheck::Time},
+    {"daytime", Mode::Connect, ReplyCheck::Daytime},
+    {"qotd", Mode::Connect, ReplyCheck::Qotd},
+    {"status", Mode::Connect, ReplyCheck::Status},
+    {"idle", Mode::Idle, ReplyCheck::AnyBytes},
+    {"slowread", Mode::SlowRead, ReplyCheck::AnyBytes},
+};
+
+enum LongOnly { kStrict = 256, kServerPid, kRcvbuf };
+
+constexpr option kLongOptions[] = {
+    {"udp", no_argument, nullptr, 'u'},
+    {"connections", required_argument, nullptr, 'c'},
+    {"size", required_argument, nullptr, 's'},
+    {"pipeline", required_argument, nullptr, 'P'},
+    {"duration", required_argument, nullptr, 'd'},
+    {"count", required_argument, nullptr, 'n'},
+    {"rate", required_argument, nullptr, 'R'},
+    {"template", required_argument, nullptr, 't'},
+    {"timeout", required_argument, nullptr, 'w'},
+    {"json", no_argument, nullptr, 'j'},
+    {"server-pid", required_argument, nullptr, kServerPid},
+    {"rcvbuf", required_argument, nullptr, kRcvbuf},
+    {"strict", no_argument, nullptr, kStrict},
+    {"help", no_argument, nullptr, 'h'},
+    {"version", no_argument, nullptr, 'V'},
+    {nullptr, 0, nullptr, 0},
+};
+
+bool fail(std::string* error, const std::string& message) {
+    *error = message;
+    return false;
+}
+
+bool apply_option(int letter, const char* value, Options* o, std::string* error) {
+    const std::string shown = value ? value : "";
+    switch (letter) {
+        case 'u':
+            o->udp = true;
+            return true;
+        case 'j':
+            o->json = true;
+            return true;
+        case kStrict:
+            o->strict_chargen = true;
+            return true;
+        case 'c': {
+            auto n = parse_count(shown);
+            if (!n || *n == 0 || *n > 1000000)
+                return fail(error, "-c: expected 1..1000000 connections, got \"" + shown + "\"");
+            o->connections = static_cast<uint32_t>(*n);
+            return true;
+        }
+        case 's': {
+            auto n = parse_size(shown);
+            if (!n || *n == 0 || *n > kMaxSize)
+                return fail(error,
+                            "-s: expected a size of 1 byte to 256KiB, got \"" + shown + "\"");
+            o->size = *n;
+            return true;
+        }
+        case 'P': {
+            auto n = parse_count(shown);
+            if (!n || *n == 0 || *n > 4096)
+                return fail(error,
+                            "-P: expected a pipeline depth of 1..4096, got \"" + shown + "\"");
+            o->depth = static_cast<uint32_t>(*n);
+            return true;
+        }
+        case 'd': {
+            auto ns = parse_duration_ns(shown);
+            if (!ns)
+                return fail(error,
+                            "-d: expected a duration such as 10s or 500ms, got \"" + shown + "\"");
+            o->duration_ns = *ns;
+            return true;
+        }
+        case 'w': {
+            auto ns = parse_duration_ns(shown);
+            if (!ns)
+                return fail(error,
+                            "-w: expected a timeout such as 2s or 500ms, got \"" + shown + "\"");
+            o->timeout_ns = *ns;
+            return true;
+        }
+        case 'n': {
+            auto n = parse_count(shown);
+            if (!n || *n == 0)
+                return fail(error, "-n: expected a positive count, got \"" + shown + "\"");
+            o->count = *n;
+            return true;
+        }
+        case 'R': {
+            auto n = parse_count(shown);
+            if (!n || *n == 0 || *n > 100000000)
+                return fail(error, "-R: expected 1..100M messages/s, got \"" + shown + "\"");
+            o->rate = *n;
+            return true;
+        }
+        case 't': {
+            std::string why;
+            auto t = parse_template(shown, &why);
+            if (!t) return fail(error, "-t: " + why);
+            o->request = *t;
+            return true;
+        }
+        case kServerPid: {
+            auto n = parse_count(shown);
+            if (!n || *n == 0 || *n > 4194304)
+                return fail(error, "--server-pid: expected a process id, got \"" + shown + "\"");
+            o->server_pid = static_cast<int>(*n);
+            return true;
+        }
+        case kRcvbuf: {
+            auto n = parse_size(shown);
+            if (!n || *n < 1024 || *n > (64u << 20))
+                return fail(error, "--rcvbuf: expected a size of 1k to 64M, got \"" + shown + "\"");
+            o->rcvbuf = static_cast<uint32_t>(*n);
+            return true;
+        }
+        default:
+            return fail(error, "unknown option (see smallprobe --help)");
+    }
+}
+
+// Combinations that parse but make no sense are usage errors, not surprises.
+bool validate(Options* o, std::string* error) {
+    if (o->duration_ns && o->count) return fail(error, "-d and -n are exclusive");
+    if (!o->duration_ns && !o->count) o->duration_ns = 5ull * 1000000000ull;
+    if (o->count && (o->mode == Mode::Idle || o->mode == Mode::SlowRead ||
+                     o->mode == Mode::Discard || o->mode == Mode::Chargen))
+        return fail(error, "-n does not apply to " + o->mode_name + " mode; use -d");
+    if (o->udp && o->mode != Mode::Echo && o->mode != Mode::Discard && o->mode != Mode::Chargen)
+        return fail(error, "-u applies to echo, discard and chargen only");
+    if (o->udp && o->mode == Mode::Echo && o->size < 8)
+        return fail(
+            error, "UDP echo needs -s 8 or more (each datagram carries an 8-byte sequence number)");
+    if (o->udp && o->size > 65507)
+        return fail(error, "-s: a UDP datagram holds at most 65507 bytes");
+    if (o->rate && o->mode != Mode::Echo && o->mode != Mode::Line)
+        return fail(error, "-R (open loop) applies to echo and line modes");
+    if (o->mode == Mode::Line && o->request.empty())
+        return fail(error, "line mode needs a request template, e.g. -t 'PING\\r\\n'");
+    if (o->mode != Mode::Line && !o->request.empty())
+        return fail(error, "-t applies to line mode only");
+    if (o->rcvbuf && o->mode != Mode::Idle && o->mode != Mode::SlowRead)
+        return fail(error, "--rcvbuf applies to idle and slowread modes");
+    return true;
+}
+
+}  // namespace
+
+ParseOutcome parse_options(int argc, char** argv, Options* options, std::string* error) {
+    Options o;
+    optind = 1;
+    opterr = 0;
+    int letter = 0;
+    while ((letter = getopt_long(argc, argv, "+uc:s:P:d:n:R:t:w:jhV", kLongOptions, nullptr)) !=
+           -1) {
+        if (letter == 'h') return ParseOutcome::Help;
+        if (letter == 'V') return ParseOutcome::Version;
+        if (letter == '?' || letter == ':') {
+            *error = optopt ? std::string("bad or incomplete option -") + static_cast<char>(optopt)
+                            : std::string("bad option ") + argv[optind - 1];
+            return ParseOutcome::Error;
+        }
+        if (!apply_option(letter, optarg, &o, error)) return ParseOutcome::Error;
+    }
+    // Options may also follow the mode (smallprobe echo -c 50 HOST:PORT), so
+    // the mode and target are picked out of what getopt leaves, in order.
+    if (optind >= argc) {
+        *error = "missing MODE and HOST:PORT";
+        return ParseOutcome::Error;
+    }
+    const std::string_view mode_arg = argv[optind++];
+    bool known = false;
+    for (const auto& m : kModes) {
+        if (mode_arg == m.name) {
+            o.mode = m.mode;
+            o.check = m.check;
+            o.mode_name = m.name;
+            known = true;
+        }
+    }
+    if (!known) {
+        *error = "unknown mode \"" + std::string(mode_arg) + "\"";
+        return ParseOutcome::Error;
+    }
+    while (optind < argc) {
+        if (argv[optind][0] == '-' && argv[optind][1] != '\0') {
+            letter = getopt_long(argc, argv, "+uc:s:P:d:n:R:t:w:jhV", kLongOptions, nullptr);
+            if (letter == 'h') return ParseOutcome::Help;
+            if (letter == 'V') return ParseOutcome::Version;
+            if (letter == -1) continue;  // "--"
+            if (letter == '?' || letter == ':') {
+                *error = optopt
+                             ? std::string("bad or incomplete option -") + static_cast<char>(optopt)
+                             : std::string("bad option ") + argv[optind - 1];
+                return ParseOutcome::Error;
+            }
+            if (!apply_option(letter, optarg, &o, error)) return ParseOutcome::Error;
+            continue;
+        }
+        if (!o.target.empty()) {
+            *error = "unexpected argument \"" + std::string(argv[optind]) + "\"";
+            return ParseOutcome::Error;
+        }
+        o.target = argv[optind++];
+    }
+    if (o.target.empty()) {
+        *error = "missing HOST:PORT";
+        return ParseOutcome::Error;
+    }
+    auto endpoint = split_host_port(o.target);
+    if (!endpoint) {
+        *error = "bad target \"" + o.target + "\": expected HOST:PORT or [V6]:PORT";
+        return ParseOutcome::Error;
+    }
+    o.endpoint = *endpoint;
+    if (!validate(&o, error)) return ParseOutcome::Error;
+    *options = o;
+    return ParseOutcome::Run;
+}
+
+void print_usage(FILE* out) {
+    std::fputs(
+        "usage: smallprobe MODE [options] HOST:PORT\n"
+        "modes:\n"
+        "  echo       closed-loop (or -R open-loop) echo, every byte verified (TCP, -u UDP)\n"
+        "  line       send the -t template, expect replies ending in \\n (memcached, redis)\n"
+        "  discard    bulk send, bytes/s (TCP, -u UDP)\n"
+        "  chargen    bulk receive, RFC 864 pattern verified (TCP, -u UDP)\n"
+        "  time daytime qotd status connect\n"
+        "             one connection per query, read to EOF, connections/s and latency\n"
+        "  idle       open and hold -c connections for the duration\n"
+        "  slowread   like idle, but fill each echo connection and never read\n"
+        "  stamp      RFC 8762 STAMP sender: delays, loss per direction, jitter, hops\n"
+        "             (smallprobe stamp --help)\n"
+        "options:\n"
+        "  -c, --connections N    connections (UDP: flows), default 1\n"
+        "  -s, --size SIZE        message size (64, 16k, 1M), default 64\n"
+        "  -P, --pipeline DEPTH   messages in flight per connection, default 1\n"
+        "  -d, --duration TIME    run time (10s, 500ms), default 5s\n"
+        "  -n, --count COUNT      stop after COUNT messages or queries instead\n"
+        "  -R, --rate RATE        open loop: RATE messages/s in total on a fixed schedule\n"
+        "  -t, --template TEXT    line mode request, with \\r \\n \\t \\\\ \\xHH escapes\n"
+        "  -w, --timeout TIME     reply timeout, default 2s\n"
+        "  -u, --udp              use UDP\n"
+        "  -j, --json             print one JSON object instead of the summary\n"
+        "      --server-pid PID   also report the server's CPU time per request and RSS\n"
+        "      --rcvbuf SIZE      idle, slowread: each connection's receive buffer (SO_RCVBUF)\n"
+        "      --strict           chargen: the stream must start with line 0\n"
+        "  -h, --help             this help\n"
+        "  -V, --version          print the version\n"
+        "-c counts connections as in ab, wrk and hey; ping's -c (count) is -n here\n"
+        "exit status: 0 ok, 1 errors seen, 2 usage, 3 could not connect at all\n",
+        out);
+}
+
+}  // namespace smallprobe

@@ -1,0 +1,44 @@
+#pragma once
+// What the user asked for, after parsing and validation.
+
+#include <cstdint>
+#include <string>
+
+#include "parse.h"
+
+namespace smallprobe {
+
+enum class Mode { Echo, Line, Discard, Chargen, Connect, Idle, SlowRead };
+
+// What a connect-mode reply must look like.
+enum class ReplyCheck { AnyBytes, Time, Daytime, Qotd, Status };
+
+struct Options {
+    Mode mode = Mode::Echo;
+    std::string mode_name = "echo";
+    ReplyCheck check = ReplyCheck::AnyBytes;
+    bool udp = false;
+    uint32_t connections = 1;
+    uint64_t size = 64;
+    uint32_t depth = 1;
+    uint64_t duration_ns = 0;  // 0: run by count
+    uint64_t count = 0;        // 0: run by duration
+    uint64_t rate = 0;         // open loop when nonzero (messages/s, all connections)
+    std::string request;       // line mode template, escapes expanded
+    uint64_t timeout_ns = 2000000000ull;
+    bool json = false;
+    int server_pid = 0;
+    uint32_t rcvbuf = 0;  // SO_RCVBUF of idle and slowread connections; 0: the kernel's
+    bool strict_chargen = false;
+    std::string target;
+    HostPort endpoint;
+};
+
+enum class ParseOutcome { Run, Help, Version, Error };
+
+// Parses argv into *options. On Error, *error says what was wrong.
+ParseOutcome parse_options(int argc, char** argv, Options* options, std::string* error);
+
+void print_usage(FILE* out);
+
+}  // namespace smallprobe

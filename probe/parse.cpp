@@ -1,0 +1,158 @@
+#include "parse.h"
+
+#include <charconv>
+#include <limits>
+
+namespace smallprobe {
+namespace {
+
+// Splits "123abc" into the number 123 and the suffix "abc".
+bool split_number(std::string_view text, uint64_t* number, std::string_view* suffix) {
+    const char* first = text.data();
+    const char* last = text.data() + text.size();
+    auto [end, ec] = std::from_chars(first, last, *number);
+    if (ec != std::errc() || end == first) return false;
+    *suffix = std::string_view(end, static_cast<size_t>(last - end));
+    return true;
+}
+
+std::optional<uint64_t> checked_multiply(uint64_t value, uint64_t factor) {
+    if (factor != 0 && value > std::numeric_limits<uint64_t>::max() / factor) return std::nullopt;
+    return value * factor;
+}
+
+int hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+}  // namespace
+
+std::optional<uint64_t> parse_duration_ns(std::string_view text) {
+    uint64_t number = 0;
+    std::string_view unit;
+    if (!split_number(text, &number, &unit)) return std::nullopt;
+    uint64_t factor = 0;
+    if (unit.empty() || unit == "s") {
+        factor = 1000000000ull;
+    } else if (unit == "ms") {
+        factor = 1000000ull;
+    } else if (unit == "us") {
+        factor = 1000ull;
+    } else if (unit == "m") {
+        factor = 60ull * 1000000000ull;
+    } else if (unit == "h") {
+        factor = 3600ull * 1000000000ull;
+    } else {
+        return std::nullopt;
+    }
+    auto result = checked_multiply(number, factor);
+    if (!result || *result == 0) return std::nullopt;
+    return result;
+}
+
+std::optional<uint64_t> parse_size(std::string_view text) {
+    uint64_t number = 0;
+    std::string_view unit;
+    if (!split_number(text, &number, &unit)) return std::nullopt;
+    uint64_t factor = 0;
+    if (unit.empty() || unit == "B") {
+        factor = 1;
+    } else if (unit == "k" || unit == "K" || unit == "KiB") {
+        factor = 1024;
+    } else if (unit == "M" || unit == "MiB") {
+        factor = 1024 * 1024;
+    } else {
+        return std::nullopt;
+    }
+    return checked_multiply(number, factor);
+}
+
+std::optional<uint64_t> parse_count(std::string_view text) {
+    uint64_t number = 0;
+    std::string_view unit;
+    if (!split_number(text, &number, &unit)) return std::nullopt;
+    if (unit.empty()) return number;
+    if (unit == "k") return checked_multiply(number, 1000);
+    if (unit == "M") return checked_multiply(number, 1000000);
+    return std::nullopt;
+}
+
+std::optional<std::string> parse_template(std::string_view text, std::string* error) {
+    std::string out;
+    for (size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != '\\') {
+            out.push_back(text[i]);
+            continue;
+        }
+        if (++i == text.size()) {
+            *error = "template ends inside an escape";
+            return std::nullopt;
+        }
+        switch (text[i]) {
+            case 'r':
+                out.push_back('\r');
+                break;
+            case 'n':
+                out.push_back('\n');
+                break;
+            case 't':
+                out.push_back('\t');
+                break;
+            case '0':
+                out.push_back('\0');
+                break;
+            case '\\':
+                out.push_back('\\');
+                break;
+            case 'x': {
+                int hi = i + 1 < text.size() ? hex_digit(text[i + 1]) : -1;
+                int lo = i + 2 < text.size() ? hex_digit(text[i + 2]) : -1;
+                if (hi < 0 || lo < 0) {
+                    *error = "\\x needs two hex digits";
+                    return std::nullopt;
+                }
+                out.push_back(static_cast<char>(hi * 16 + lo));
+                i += 2;
+                break;
+            }
+            default:
+                *error = std::string("unknown escape \\") + text[i];
+                return std::nullopt;
+        }
+    }
+    if (out.empty()) {
+        *error = "template is empty";
+        return std::nullopt;
+    }
+    return out;
+}
+
+std::optional<HostPort> split_host_port(std::string_view text) {
+    HostPort result;
+    std::string_view port;
+    if (!text.empty() && text.front() == '[') {
+        size_t close = text.find(']');
+        if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':')
+            return std::nullopt;
+        result.host = std::string(text.substr(1, close - 1));
+        port = text.substr(close + 2);
+    } else {
+        size_t colon = text.rfind(':');
+        if (colon == std::string_view::npos) return std::nullopt;
+        result.host = std::string(text.substr(0, colon));
+        if (result.host.find(':') != std::string::npos) return std::nullopt;  // v6 needs brackets
+        port = text.substr(colon + 1);
+    }
+    uint64_t number = 0;
+    std::string_view rest;
+    if (result.host.empty() || !split_number(port, &number, &rest) || !rest.empty() ||
+        number == 0 || number > 65535)
+        return std::nullopt;
+    result.port = std::string(port);
+    return result;
+}
+
+}  // namespace smallprobe

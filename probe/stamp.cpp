@@ -1,0 +1,294 @@
+// smallprobe stamp: sends STAMP test packets on a fixed schedule, reads the
+// reflected ones with their kernel receive timestamps (T4), and reports.
+#include "stamp.h"
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <random>
+
+#include "clock.h"
+#include "procstat.h"
+#include "run.h"
+#include "stamp_packet.h"
+
+namespace smallprobe {
+namespace {
+
+namespace stamp = smalld::stamp;
+
+int64_t realtime_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+int64_t to_ns(smalld::WallTime t) {
+    return t.unix_seconds * 1'000'000'000 + t.nanos;
+}
+
+smalld::WallTime from_ns(int64_t ns) {
+    return {ns / 1'000'000'000, static_cast<uint32_t>(ns % 1'000'000'000)};
+}
+
+bool is_loopback(const sockaddr_storage& a) {
+    if (a.ss_family == AF_INET)
+        return (ntohl(reinterpret_cast<const sockaddr_in*>(&a)->sin_addr.s_addr) >> 24) == 127;
+    if (a.ss_family == AF_INET6)
+        return IN6_IS_ADDR_LOOPBACK(&reinterpret_cast<const sockaddr_in6*>(&a)->sin6_addr);
+    return false;
+}
+
+class Sender {
+  public:
+    explicit Sender(const StampOptions& o) : o_(o) {
+        std::random_device random;
+        // From 2^24 up: a stateful reflector's own count (from 0) never
+        // equals ours, so the summary can tell the two kinds apart.
+        base_ = (uint32_t(random()) % (1u << 30)) + (1u << 24);
+        key_.assign(o.key.begin(), o.key.end());
+        format_ = o.ptp ? stamp::TimestampFormat::Ptp : stamp::TimestampFormat::Ntp;
+        local_estimate_ = stamp::error_estimate(stamp::read_clock_status(), format_);
+    }
+
+    int open(std::string* error) {
+        addrinfo hints{};
+        hints.ai_family = o_.family;
+        hints.ai_socktype = SOCK_DGRAM;
+        addrinfo* found = nullptr;
+        int rc = getaddrinfo(o_.host.c_str(), o_.port.c_str(), &hints, &found);
+        if (rc != 0) {
+            *error = o_.host + ": " + gai_strerror(rc);
+            return -1;
+        }
+        std::memcpy(&peer_, found->ai_addr, found->ai_addrlen);
+        socklen_t len = found->ai_addrlen;
+        freeaddrinfo(found);
+        fd_ = socket(peer_.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd_ < 0 || connect(fd_, reinterpret_cast<sockaddr*>(&peer_), len) != 0) {
+            *error = std::string("cannot reach ") + o_.host + ": " + strerror(errno);
+            return -1;
+        }
+        int ttl = 255, one = 1;  // so the reflected TTL gives the hop count
+        if (peer_.ss_family == AF_INET) {
+            setsockopt(fd_, IPPROTO_IP, IP_TTL, &ttl, sizeof ttl);
+            if (o_.tos >= 0) setsockopt(fd_, IPPROTO_IP, IP_TOS, &o_.tos, sizeof o_.tos);
+        } else {
+            setsockopt(fd_, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &ttl, sizeof ttl);
+            if (o_.tos >= 0) setsockopt(fd_, IPPROTO_IPV6, IPV6_TCLASS, &o_.tos, sizeof o_.tos);
+        }
+        setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+        int buffer = 4 << 20;
+        setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer);
+        return fd_;
+    }
+
+    void run() {
+        uint64_t start = now_ns();
+        uint64_t next = start, report_at = start + o_.report_ns, report_from = start;
+        uint64_t stop_sending = o_.duration_ns ? start + o_.duration_ns : UINT64_MAX;
+        uint64_t deadline = UINT64_MAX;
+        bool sending = true;
+        size_t reported = 0;
+        while (!stop_requested()) {
+            uint64_t now = now_ns();
+            if (sending && now >= next) {
+                send_one();
+                next += o_.interval_ns;
+                if ((o_.count && probes_.size() >= o_.count) || next >= stop_sending) {
+                    sending = false;
+                    deadline = now_ns() + o_.timeout_ns;
+                }
+                continue;
+            }
+            if (!sending && (received_ == probes_.size() || now >= deadline)) break;
+            if (o_.report_ns && !o_.json && now >= report_at) {
+                report_interval(report_from - start, now - start, reported);
+                reported = arrivals_.size();
+                report_from = now;
+                report_at += o_.report_ns;
+            }
+            uint64_t until = sending ? next : deadline;
+            if (o_.report_ns && !o_.json) until = std::min(until, report_at);
+            uint64_t wait = until > now ? until - now : 0;
+            timespec ts{time_t(wait / kNsPerSec), long(wait % kNsPerSec)};
+            pollfd p{fd_, POLLIN, 0};
+            if (ppoll(&p, 1, &ts, nullptr) > 0) receive_all();
+        }
+        if (o_.report_ns && !o_.json && arrivals_.size() > reported)
+            report_interval(report_from - start, now_ns() - start, reported);
+    }
+
+    StampSummary summary() const {
+        bool meaningful = o_.same_clock || is_loopback(peer_) ||
+                          ((local_estimate_ & 0x8000) && reflector_synchronized_);
+        StampSummary s = summarize(probes_, meaningful);
+        s.auth_failures = auth_failures_;
+        s.short_replies = short_replies_;
+        return s;
+    }
+
+    // How long the sending lasted (from `started` to the last packet sent).
+    uint64_t sending_ns(uint64_t started) const {
+        return last_send_ > started ? last_send_ - started : 0;
+    }
+
+  private:
+    void send_one() {
+        uint32_t size = o_.sizes[probes_.size() % o_.sizes.size()];
+        bool auth = !key_.empty();
+        const stamp::Layout& at = auth ? stamp::kAuthenticated : stamp::kUnauthenticated;
+        std::memset(packet_, 0, size);
+        Probe p;
+        p.seq = base_ + uint32_t(probes_.size());
+        p.size = size;
+        stamp::store32(packet_, p.seq);
+        stamp::store16(packet_ + at.error_estimate, local_estimate_);
+        stamp::store16(packet_ + at.ssid, o_.ssid);
+        p.t1 = realtime_ns();
+        stamp::store64(packet_ + at.timestamp, stamp::encode_timestamp(from_ns(p.t1), format_));
+        if (auth) stamp::hmac16(key_, {packet_, stamp::kHmacOffset}, packet_ + stamp::kHmacOffset);
+        probes_.push_back(p);
+        if (send(fd_, packet_, size, MSG_DONTWAIT) < 0) ++send_errors_;
+        last_send_ = now_ns();
+    }
+
+    void receive_all() {
+        for (;;) {
+            iovec iov{reply_, sizeof reply_};
+            alignas(cmsghdr) uint8_t control[256];
+            msghdr h{};
+            h.msg_iov = &iov;
+            h.msg_iovlen = 1;
+            h.msg_control = control;
+            h.msg_controllen = sizeof control;
+            ssize_t n = recvmsg(fd_, &h, MSG_DONTWAIT);
+            if (n < 0) return;
+            int64_t t4 = 0;
+            for (cmsghdr* c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(&h, c))
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+                    timespec ts;
+                    std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+                    t4 = int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+                }
+            if (!t4) t4 = realtime_ns();
+            take(size_t(n), t4);
+        }
+    }
+
+    void take(size_t n, int64_t t4) {
+        bool auth = !key_.empty();
+        const stamp::Layout& at = auth ? stamp::kAuthenticated : stamp::kUnauthenticated;
+        if (auth && !stamp::hmac_matches(key_, {reply_, n})) {
+            ++auth_failures_;
+            return;
+        }
+        // A TWAMP-Light reflector's reply may stop after the sender's error
+        // estimate (38 bytes) or its TTL (41).
+        if (n < at.sender_error_estimate + 2) {
+            ++short_replies_;
+            return;
+        }
+        uint32_t index = stamp::load32(reply_ + at.sender_sequence) - base_;
+        if (index >= probes_.size()) return;  // not ours
+        Probe& p = probes_[index];
+        if (p.received) {
+            ++p.copies;
+            return;
+        }
+        uint16_t estimate = stamp::load16(reply_ + at.error_estimate);
+        auto format = estimate & 0x4000 ? stamp::TimestampFormat::Ptp : stamp::TimestampFormat::Ntp;
+        p.received = true;
+        p.copies = 1;
+        p.arrival = arrivals_.size();
+        p.reflector_seq = stamp::load32(reply_);
+        p.t2 = to_ns(stamp::decode_timestamp(stamp::load64(reply_ + at.receive_timestamp), format));
+        p.t3 = to_ns(stamp::decode_timestamp(stamp::load64(reply_ + at.timestamp), format));
+        p.t4 = t4;
+        p.ttl = n > at.sender_ttl ? reply_[at.sender_ttl] : -1;
+        p.reflector_synchronized = estimate & 0x8000;
+        reflector_synchronized_ =
+            (received_ == 0 || reflector_synchronized_) && (estimate & 0x8000);
+        arrivals_.push_back(index);
+        ++received_;
+    }
+
+    void report_interval(uint64_t from, uint64_t to, size_t first) {
+        std::vector<double> rtt, proc;
+        for (size_t i = first; i < arrivals_.size(); ++i) {
+            const Probe& p = probes_[arrivals_[i]];
+            rtt.push_back(double(p.t4 - p.t1) / 1000.0);
+            proc.push_back(double(p.t3 - p.t2) / 1000.0);
+        }
+        Quantiles r = quantiles(rtt), q = quantiles(proc);
+        std::printf(
+            "[%6.2f-%6.2f s] sent %zu received %zu  rtt p50 %.1f us max %.1f us  "
+            "processing p50 %.1f us\n",
+            double(from) / 1e9, double(to) / 1e9, probes_.size(), rtt.size(), r.p50, r.max, q.p50);
+        std::fflush(stdout);
+    }
+
+    const StampOptions& o_;
+    int fd_ = -1;
+    sockaddr_storage peer_{};
+    uint32_t base_ = 0;
+    std::vector<uint8_t> key_;
+    stamp::TimestampFormat format_;
+    uint16_t local_estimate_ = 0;
+    std::vector<Probe> probes_;
+    std::vector<size_t> arrivals_;
+    uint64_t received_ = 0, auth_failures_ = 0, short_replies_ = 0, send_errors_ = 0;
+    bool reflector_synchronized_ = false;
+    uint64_t last_send_ = 0;
+    uint8_t packet_[65536];
+    uint8_t reply_[65536];
+};
+
+}  // namespace
+
+int run_stamp_command(int argc, char** argv) {
+    StampOptions o;
+    std::string error;
+    switch (parse_stamp_options(argc, argv, &o, &error)) {
+        case StampParse::Help:
+            print_stamp_usage(stdout);
+            return 0;
+        case StampParse::Error:
+            std::fprintf(stderr, "smallprobe stamp: %s\n", error.c_str());
+            std::fputs("usage: smallprobe stamp [options] HOST[:PORT] (smallprobe stamp --help)\n",
+                       stderr);
+            return 2;
+        case StampParse::Run:
+            break;
+    }
+    auto sender = std::make_unique<Sender>(o);
+    if (sender->open(&error) < 0) {
+        std::fprintf(stderr, "smallprobe stamp: %s\n", error.c_str());
+        return 3;
+    }
+    install_stop_signals();
+    std::optional<uint64_t> server_before;
+    if (o.server_pid) server_before = process_cpu_ns(o.server_pid);
+    uint64_t started = now_ns();
+    sender->run();
+    double elapsed = double(sender->sending_ns(started)) / 1e9;
+    StampSummary s = sender->summary();
+    if (elapsed > 0) s.ops_per_s = double(s.received) / elapsed;
+    if (server_before && s.received)
+        if (auto after = process_cpu_ns(o.server_pid))
+            s.server_cpu_us_per_op = double(*after - *server_before) / 1000.0 / double(s.received);
+    if (o.json)
+        print_stamp_json(stdout, s);
+    else
+        print_stamp_summary(stdout, o, s);
+    return s.received > 0 && s.auth_failures == 0 ? 0 : 1;
+}
+
+}  // namespace smallprobe

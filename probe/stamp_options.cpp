@@ -1,0 +1,239 @@
+#include <getopt.h>
+#include <sys/socket.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string_view>
+
+#include "parse.h"
+#include "stamp.h"
+
+namespace smallprobe {
+namespace {
+
+enum LongOnly { kSizes = 256, kTos, kDscp, kSsid, kKeyFile, kReport, kSameClock, kPtp, kServerPid };
+
+constexpr option kLongOptions[] = {
+    {"interval", required_argument, nullptr, 'i'},
+    {"rate", required_argument, nullptr, 'R'},
+    {"count", required_argument, nullptr, 'n'},
+    {"duration", required_argument, nullptr, 'd'},
+    {"size", required_argument, nullptr, 's'},
+    {"sizes", required_argument, nullptr, kSizes},
+    {"tos", required_argument, nullptr, kTos},
+    {"dscp", required_argument, nullptr, kDscp},
+    {"ssid", required_argument, nullptr, kSsid},
+    {"key-file", required_argument, nullptr, kKeyFile},
+    {"timeout", required_argument, nullptr, 'w'},
+    {"report", required_argument, nullptr, kReport},
+    {"same-clock", no_argument, nullptr, kSameClock},
+    {"ptp", no_argument, nullptr, kPtp},
+    {"json", no_argument, nullptr, 'j'},
+    {"server-pid", required_argument, nullptr, kServerPid},
+    {"help", no_argument, nullptr, 'h'},
+    {nullptr, 0, nullptr, 0},
+};
+
+bool fail(std::string* error, const std::string& message) {
+    *error = message;
+    return false;
+}
+
+bool parse_size_list(std::string_view text, std::vector<uint32_t>* out, std::string* error) {
+    out->clear();
+    while (!text.empty()) {
+        size_t comma = text.find(',');
+        std::string_view item = text.substr(0, comma);
+        auto n = parse_size(item);
+        if (!n || *n < 44 || *n > 65507)
+            return fail(error,
+                        "expected sizes of 44 to 65507 bytes, got \"" + std::string(item) + "\"");
+        out->push_back(static_cast<uint32_t>(*n));
+        if (comma == std::string_view::npos) break;
+        text.remove_prefix(comma + 1);
+    }
+    if (out->empty()) return fail(error, "expected a list of sizes such as 64,512,1400");
+    return true;
+}
+
+bool apply(int letter, const char* value, StampOptions* o, std::string* error) {
+    const std::string shown = value ? value : "";
+    switch (letter) {
+        case 'i': {
+            auto ns = parse_duration_ns(shown);
+            if (!ns)
+                return fail(error, "-i: expected an interval such as 10ms, got \"" + shown + "\"");
+            o->interval_ns = *ns;
+            return true;
+        }
+        case 'R': {
+            auto n = parse_count(shown);
+            if (!n || *n == 0 || *n > 10'000'000)
+                return fail(error, "-R: expected 1..10M packets/s, got \"" + shown + "\"");
+            o->interval_ns = 1'000'000'000ull / *n;
+            if (o->interval_ns == 0) o->interval_ns = 1;
+            return true;
+        }
+        case 'n': {
+            auto n = parse_count(shown);
+            if (!n || *n == 0)
+                return fail(error, "-n: expected a positive count, got \"" + shown + "\"");
+            o->count = *n;
+            return true;
+        }
+        case 'd': {
+            auto ns = parse_duration_ns(shown);
+            if (!ns)
+                return fail(error, "-d: expected a duration such as 10s, got \"" + shown + "\"");
+            o->duration_ns = *ns;
+            return true;
+        }
+        case 's':
+        case kSizes:
+            if (!parse_size_list(shown, &o->sizes, error)) {
+                *error = (letter == 's' ? "-s: " : "--sizes: ") + *error;
+                return false;
+            }
+            return true;
+        case kTos:
+        case kDscp: {
+            auto n = parse_count(shown);
+            unsigned most = letter == kTos ? 255 : 63;
+            if (!n || *n > most)
+                return fail(error, std::string(letter == kTos ? "--tos: expected 0..255"
+                                                              : "--dscp: expected 0..63") +
+                                       ", got \"" + shown + "\"");
+            o->tos = letter == kTos ? int(*n) : int(*n) << 2;
+            return true;
+        }
+        case kSsid: {
+            auto n = parse_count(shown);
+            if (!n || *n == 0 || *n > 65535)
+                return fail(error, "--ssid: expected 1..65535, got \"" + shown + "\"");
+            o->ssid = static_cast<uint16_t>(*n);
+            return true;
+        }
+        case kKeyFile: {
+            std::ifstream in(shown, std::ios::binary);
+            if (!in) return fail(error, "--key-file: cannot read \"" + shown + "\"");
+            std::stringstream s;
+            s << in.rdbuf();
+            o->key = s.str();
+            if (!o->key.empty() && o->key.back() == '\n') o->key.pop_back();
+            if (o->key.empty()) return fail(error, "--key-file: \"" + shown + "\" is empty");
+            o->key_file = shown;
+            return true;
+        }
+        case 'w': {
+            auto ns = parse_duration_ns(shown);
+            if (!ns) return fail(error, "-w: expected a timeout such as 2s, got \"" + shown + "\"");
+            o->timeout_ns = *ns;
+            return true;
+        }
+        case kReport: {
+            if (shown == "0") {
+                o->report_ns = 0;
+                return true;
+            }
+            auto ns = parse_duration_ns(shown);
+            if (!ns) return fail(error, "--report: expected a period such as 1s, or 0");
+            o->report_ns = *ns;
+            return true;
+        }
+        case kSameClock:
+            o->same_clock = true;
+            return true;
+        case kPtp:
+            o->ptp = true;
+            return true;
+        case kServerPid: {
+            auto n = parse_count(shown);
+            if (!n || *n == 0 || *n > 4194304)
+                return fail(error, "--server-pid: expected a process id, got \"" + shown + "\"");
+            o->server_pid = int(*n);
+            return true;
+        }
+        case 'j':
+            o->json = true;
+            return true;
+        case '4':
+            o->family = AF_INET;
+            return true;
+        case '6':
+            o->family = AF_INET6;
+            return true;
+        default:
+            return fail(error, "unknown option");
+    }
+}
+
+}  // namespace
+
+StampParse parse_stamp_options(int argc, char** argv, StampOptions* o, std::string* error) {
+    optind = 1;
+    opterr = 0;
+    int letter;
+    while ((letter = getopt_long(argc, argv, "+i:R:n:d:s:w:j46h", kLongOptions, nullptr)) != -1) {
+        if (letter == 'h') return StampParse::Help;
+        if (letter == '?' || letter == ':') {
+            *error = optopt ? std::string("unknown option or missing value: -") + char(optopt)
+                            : std::string("unknown option: ") + argv[optind - 1];
+            return StampParse::Error;
+        }
+        if (!apply(letter, optarg, o, error)) return StampParse::Error;
+    }
+    if (optind + 1 != argc) {
+        *error = "expected one HOST[:PORT]";
+        return StampParse::Error;
+    }
+    std::string_view target = argv[optind];
+    auto hp = split_host_port(target);
+    if (hp) {
+        o->host = hp->host;
+        o->port = hp->port;
+    } else {
+        // No port: the standard 862. "[::1]" or a bare name/address.
+        std::string host(target);
+        if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+            host = host.substr(1, host.size() - 2);
+        o->host = host;
+    }
+    if (o->host.empty()) {
+        *error = "expected HOST[:PORT], got \"" + std::string(target) + "\"";
+        return StampParse::Error;
+    }
+    if (!o->key.empty())
+        for (uint32_t size : o->sizes)
+            if (size < 112) {
+                *error = "--key-file: authenticated packets are at least 112 bytes; use -s 112";
+                return StampParse::Error;
+            }
+    if (o->count == 0 && o->duration_ns == 0) o->count = 100;
+    return StampParse::Run;
+}
+
+void print_stamp_usage(FILE* out) {
+    std::fputs(
+        "usage: smallprobe stamp [options] HOST[:PORT]\n"
+        "  an RFC 8762 STAMP Session-Sender (port 862 by default)\n"
+        "  -i, --interval D   time between packets (10ms), default 100ms\n"
+        "  -R, --rate N       packets per second (instead of -i)\n"
+        "  -n, --count N      packets to send, default 100\n"
+        "  -d, --duration D   send for this long instead\n"
+        "  -s, --size N       STAMP packet size (UDP payload), 44..65507, default 44\n"
+        "  --sizes LIST       sizes in turn (64,512,1400): fits the delay decomposition\n"
+        "  --tos N, --dscp N  IP TOS / IPv6 traffic class, or the DSCP\n"
+        "  -4, -6             IPv4 or IPv6 only\n"
+        "  --ssid N           Session-Sender Identifier (RFC 8972), default 1\n"
+        "  --key-file FILE    authenticated mode (HMAC-SHA-256), packets of 112+ bytes\n"
+        "  -w, --timeout D    wait for late replies, default 2s\n"
+        "  --report D         a line every D (default 1s); 0: summary only\n"
+        "  --same-clock       both ends read one clock (same host): trust T2 - T1\n"
+        "  --ptp              PTP timestamps instead of NTP\n"
+        "  -j, --json         one JSON object\n"
+        "  --server-pid PID   also report the server's CPU time per reply\n",
+        out);
+}
+
+}  // namespace smallprobe

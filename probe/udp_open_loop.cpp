@@ -1,0 +1,214 @@
+// UDP echo, open loop (-u -R): every flow sends on its own fixed timetable
+// whatever comes back, and each reply's latency is measured from the time
+// its datagram was due. A bitmap of answered sequence numbers tells replies
+// from duplicates; a datagram due more than -w before the end and never
+// answered is a loss.
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "clock.h"
+#include "modes.h"
+#include "pattern.h"
+#include "schedule.h"
+#include "timer.h"
+#include "udp_wire.h"
+
+namespace smallprobe {
+namespace {
+
+constexpr int kMaxReadsPerWakeup = 64;
+
+class OpenLoopFlow final : public PollHandler {
+  public:
+    OpenLoopFlow(Run& run, const StreamSource& source, uint8_t* buffer, uint32_t id, uint64_t cap)
+        : run_(run),
+          source_(source),
+          buffer_(buffer),
+          stream_start_(stream_start_for(id, source)),
+          schedule_(OpenLoopSchedule::for_connection(run.started(), run.options().rate,
+                                                     run.options().connections, id)),
+          cap_(cap) {
+        // Sized for the whole run up front; it only grows if the run is
+        // longer than planned (-n with a slow schedule).
+        const uint64_t expected = run.options().duration_ns
+                                      ? run.options().duration_ns / schedule_.interval_ns + 1
+                                      : std::min<uint64_t>(cap, 1u << 24);
+        answered_.reserve(expected / 64 + 1);
+    }
+    ~OpenLoopFlow() {
+        if (fd_ >= 0) close(fd_);
+    }
+
+    bool open();
+    void on_event(uint32_t events, uint64_t now) override;
+    void send_due(uint64_t now);
+    uint64_t next_due() const {
+        return fd_ >= 0 && issued_ < cap_ ? schedule_.intended(issued_) : UINT64_MAX;
+    }
+    // Datagrams due before `cutoff` that never got a reply.
+    uint64_t unanswered_before(uint64_t cutoff) const;
+
+  private:
+    bool answered(uint64_t seq) const { return (answered_[seq / 64] >> (seq % 64)) & 1u; }
+    void on_datagram(size_t len, uint64_t now);
+
+    Run& run_;
+    const StreamSource& source_;
+    uint8_t* buffer_;
+    uint64_t stream_start_;
+    OpenLoopSchedule schedule_;
+    uint64_t cap_;  // -n share of this flow
+    int fd_ = -1;
+    bool reached_ = false;
+    uint64_t issued_ = 0;
+    std::vector<uint64_t> answered_;  // one bit per sequence number
+};
+
+bool OpenLoopFlow::open() {
+    ++run_.result().attempted;
+    fd_ = open_socket(run_.target().family(), SOCK_DGRAM);
+    if (fd_ < 0 || connect(fd_, run_.target().get(), run_.target().len) != 0) {
+        run_.connection_error(errno);
+        return false;
+    }
+    run_.watch(fd_, EPOLLIN, this);
+    return true;
+}
+
+void OpenLoopFlow::send_due(uint64_t now) {
+    if (fd_ < 0) return;
+    const uint64_t due = std::min(schedule_.due_by(now), cap_);
+    const size_t size = run_.options().size;
+    for (; issued_ < due; ++issued_) {
+        if (issued_ / 64 >= answered_.size()) answered_.resize(issued_ / 64 + 1, 0);
+        const ssize_t n =
+            send_udp_echo(fd_, issued_, udp_payload_for(source_, stream_start_, issued_), size);
+        // A datagram the socket refused is simply never answered: a loss.
+        if (n > 0) run_.result().bytes_sent += static_cast<uint64_t>(n);
+    }
+}
+
+void OpenLoopFlow::on_event(uint32_t, uint64_t now) {
+    for (int i = 0; i < kMaxReadsPerWakeup; ++i) {
+        ssize_t n = recv(fd_, buffer_, 65536, 0);
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EINTR) run_.connection_error(errno);
+            return;
+        }
+        on_datagram(static_cast<size_t>(n), now);
+    }
+}
+
+void OpenLoopFlow::on_datagram(size_t len, uint64_t now) {
+    Result& result = run_.result();
+    result.bytes_received += len;
+    if (len < kSeqBytes) {
+        run_.bad_reply("datagram shorter than the 8-byte sequence number");
+        return;
+    }
+    const uint64_t seq = udp_echo_seq(buffer_);
+    if (seq >= issued_) {
+        run_.bad_reply("reply to a datagram that was never sent");
+        return;
+    }
+    if (answered(seq)) {
+        ++result.late;  // a duplicate
+        return;
+    }
+    answered_[seq / 64] |= uint64_t{1} << (seq % 64);
+    const size_t size = run_.options().size;
+    if (len != size) {
+        run_.bad_reply("echoed datagram of " + std::to_string(len) + " bytes, sent " +
+                       std::to_string(size));
+    } else {
+        result.mismatched_bytes += count_mismatches(
+            buffer_ + kSeqBytes, udp_payload_for(source_, stream_start_, seq), size - kSeqBytes);
+    }
+    if (!reached_) {
+        reached_ = true;
+        ++result.connected;
+    }
+    if (run_.finished(now)) return;
+    const uint64_t due_at = schedule_.intended(seq);
+    result.latency.record(now > due_at ? now - due_at : 0);
+    ++result.ops;
+}
+
+uint64_t OpenLoopFlow::unanswered_before(uint64_t cutoff) const {
+    const uint64_t end = std::min(issued_, schedule_.due_by(cutoff));
+    uint64_t missing = 0;
+    for (uint64_t seq = 0; seq < end; ++seq) missing += !answered(seq);
+    return missing;
+}
+
+// Wakes the flows when their next datagram is due.
+class SendTimer final : public PollHandler {
+  public:
+    SendTimer(Run& run, std::vector<std::unique_ptr<OpenLoopFlow>>& flows)
+        : run_(run), flows_(flows) {
+        run.watch(timer_.fd(), EPOLLIN, this);
+    }
+    void on_event(uint32_t, uint64_t now) override {
+        timer_.drain();
+        if (!run_.finished(now))
+            for (auto& flow : flows_) flow->send_due(now);
+        arm();
+    }
+    void arm() {
+        uint64_t next = UINT64_MAX;
+        for (const auto& flow : flows_) next = std::min(next, flow->next_due());
+        timer_.arm_at(next);
+    }
+
+  private:
+    Run& run_;
+    std::vector<std::unique_ptr<OpenLoopFlow>>& flows_;
+    DeadlineTimer timer_;
+};
+
+}  // namespace
+
+void run_udp_echo_open_loop(Run& run) {
+    const Options& o = run.options();
+    const StreamSource source = StreamSource::pattern();
+    std::unique_ptr<uint8_t[]> buffer(new uint8_t[65536]);
+    std::vector<std::unique_ptr<OpenLoopFlow>> flows;
+    uint64_t now = now_ns();
+    run.start(now);
+    for (uint32_t i = 0; i < o.connections; ++i) {
+        const uint64_t cap =
+            o.count ? o.count / o.connections + (i < o.count % o.connections) : UINT64_MAX;
+        flows.push_back(std::make_unique<OpenLoopFlow>(run, source, buffer.get(), i, cap));
+        if (!flows.back()->open()) flows.pop_back();
+    }
+    if (flows.empty()) {
+        run.stop(now);
+        return;
+    }
+    SendTimer timer(run, flows);
+    timer.arm();
+    uint64_t all_sent_at = 0;
+    while (!run.finished(now)) {
+        now = run.poll_once(run.wait_budget_ms(now, 100));
+        run.tick(now);
+        if (run.result().connected == 0 && now - run.started() > o.timeout_ns) break;
+        // -n: once everything is sent, wait at most -w for the stragglers.
+        bool all_sent = true;
+        for (const auto& flow : flows) all_sent = all_sent && flow->next_due() == UINT64_MAX;
+        if (!all_sent) continue;
+        if (all_sent_at == 0) all_sent_at = now;
+        if (now - all_sent_at > o.timeout_ns) break;
+    }
+    run.stop(now);
+    // Whatever was due more than -w before the end had its chance.
+    const uint64_t cutoff = now > o.timeout_ns ? now - o.timeout_ns : 0;
+    for (const auto& flow : flows) run.result().losses += flow->unanswered_before(cutoff);
+}
+
+}  // namespace smallprobe

@@ -1,0 +1,152 @@
+// smallprobe stamp's numbers from probes alone: the delays, loss per
+// direction against stateless and stateful reflectors, duplicates,
+// reordering, hops, jitter, the size fit, and the option parser.
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <string>
+#include <vector>
+// cmocka 1.1 declares its functions without C linkage guards.
+extern "C" {
+#include <cmocka.h>
+}
+
+#include "stamp.h"
+
+using namespace smallprobe;
+
+namespace {
+
+constexpr uint32_t kBase = 1u << 24;
+
+// Probe i sent at i ms, forward `fwd` us, processing `proc` us, back `back` us.
+Probe probe(uint32_t i, int64_t fwd, int64_t proc, int64_t back, uint32_t size = 44) {
+    Probe p;
+    p.seq = kBase + i;
+    p.size = size;
+    p.t1 = int64_t(i) * 1'000'000;
+    p.t2 = p.t1 + fwd * 1000;
+    p.t3 = p.t2 + proc * 1000;
+    p.t4 = p.t3 + back * 1000;
+    p.received = true;
+    p.copies = 1;
+    p.arrival = i;
+    p.reflector_seq = p.seq;  // stateless
+    p.ttl = 253;
+    return p;
+}
+
+void test_delays_and_hops(void**) {
+    std::vector<Probe> probes;
+    for (uint32_t i = 0; i < 100; ++i) probes.push_back(probe(i, 20'000, 5, 100));
+    StampSummary s = summarize(probes, true);
+    assert_int_equal(s.sent, 100);
+    assert_int_equal(s.received, 100);
+    assert_int_equal(s.lost, 0);
+    assert_false(s.stateful);
+    assert_int_equal(s.hops, 2);
+    assert_true(s.forward.p50 == 20'000.0);
+    assert_true(s.backward.p99 == 100.0);
+    assert_true(s.processing.max == 5.0);
+    assert_true(s.network_rtt.min == 20'100.0);
+    assert_true(s.rtt.p90 == 20'105.0);
+    assert_true(s.ipdv_forward_us == 0.0);
+}
+
+void test_stateful_loss_by_direction(void**) {
+    // 20 sent; 3 and 7 lost on the way there (the reflector's count skips
+    // nothing, it never saw them), 12 lost on the way back (counted).
+    std::vector<Probe> probes;
+    uint32_t counted = 500;  // an older session: the count need not start at 0
+    for (uint32_t i = 0; i < 20; ++i) {
+        Probe p = probe(i, 100, 5, 100);
+        if (i == 3 || i == 7) {
+            p.received = false;
+        } else {
+            p.reflector_seq = counted++;
+            if (i == 12) p.received = false;
+        }
+        probes.push_back(p);
+    }
+    StampSummary s = summarize(probes, true);
+    assert_true(s.stateful);
+    assert_int_equal(s.lost, 3);
+    assert_int_equal(s.lost_forward, 2);
+    assert_int_equal(s.lost_backward, 1);
+}
+
+void test_duplicates_and_reordering(void**) {
+    std::vector<Probe> probes;
+    for (uint32_t i = 0; i < 5; ++i) probes.push_back(probe(i, 100, 5, 100));
+    probes[2].arrival = 10;  // arrives after 3 and 4: reordered
+    probes[4].copies = 3;    // two duplicates
+    probes[1].ttl = 0;       // unknown for that one; hops from the rest
+    StampSummary s = summarize(probes, false);
+    assert_int_equal(s.reordered, 1);
+    assert_int_equal(s.duplicates, 2);
+    assert_int_equal(s.hops, 2);
+    for (auto& p : probes) p.ttl = -1;
+    assert_int_equal(summarize(probes, false).hops, -1);
+}
+
+void test_decomposition_fit(void**) {
+    // Network RTT = 1000 us + 2 ns/byte; some probes queued 50 us more.
+    std::vector<Probe> probes;
+    uint32_t sizes[] = {64, 512, 1400};
+    for (uint32_t i = 0; i < 30; ++i) {
+        uint32_t size = sizes[i % 3];
+        int64_t net_ns = 1'000'000 + 2 * int64_t(size) + (i % 2 ? 50'000 : 0);
+        Probe p = probe(i, 0, 7, 0, size);
+        p.t2 = p.t1 + net_ns / 2;
+        p.t3 = p.t2 + 7'000;
+        p.t4 = p.t3 + net_ns - net_ns / 2;
+        probes.push_back(p);
+    }
+    StampSummary s = summarize(probes, true);
+    assert_true(s.fitted);
+    assert_true(s.intercept_us > 999.9 && s.intercept_us < 1000.1);
+    assert_true(s.slope_ns_per_byte > 1.99 && s.slope_ns_per_byte < 2.01);
+    assert_true(s.processing.p50 == 7.0);
+    assert_true(s.queuing.min == 0.0);
+    assert_true(s.queuing.max > 49.9 && s.queuing.max < 50.1);
+}
+
+void test_options(void**) {
+    StampOptions o;
+    std::string error;
+    const char* argv[] = {"stamp", "-R",     "1k", "--sizes", "64,512,1400", "--dscp",
+                          "46",    "--ssid", "7",  "-d",      "10s",         "[::1]:8620"};
+    assert_int_equal(parse_stamp_options(12, const_cast<char**>(argv), &o, &error),
+                     StampParse::Run);
+    assert_int_equal(o.interval_ns, 1'000'000);
+    assert_int_equal(o.sizes.size(), 3);
+    assert_int_equal(o.tos, 46 << 2);
+    assert_int_equal(o.ssid, 7);
+    assert_string_equal(o.host.c_str(), "::1");
+    assert_string_equal(o.port.c_str(), "8620");
+    StampOptions d;
+    const char* bare[] = {"stamp", "192.0.2.1"};
+    assert_int_equal(parse_stamp_options(2, const_cast<char**>(bare), &d, &error), StampParse::Run);
+    assert_string_equal(d.port.c_str(), "862");
+    assert_int_equal(d.count, 100);
+    StampOptions bad;
+    const char* small[] = {"stamp", "-s", "20", "h"};
+    assert_int_equal(parse_stamp_options(4, const_cast<char**>(small), &bad, &error),
+                     StampParse::Error);
+}
+
+}  // namespace
+
+int main() {
+    const CMUnitTest tests[] = {
+        cmocka_unit_test(test_delays_and_hops),
+        cmocka_unit_test(test_stateful_loss_by_direction),
+        cmocka_unit_test(test_duplicates_and_reordering),
+        cmocka_unit_test(test_decomposition_fit),
+        cmocka_unit_test(test_options),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
