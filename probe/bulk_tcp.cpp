@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "modes.h"
 #include "pattern.h"
+#include "watched_socket.h"
 
 namespace smallprobe {
 namespace {
@@ -24,25 +25,14 @@ class BulkConn final : public PollHandler {
           stream_start_(stream_start_for(id, source)),
           sending_(run.options().mode == Mode::Discard),
           verifier_(run.options().strict_chargen) {}
-    ~BulkConn() { close_fd(); }
 
     void open();
     void on_event(uint32_t events, uint64_t now) override;
-    bool alive() const { return fd_ >= 0; }
+    bool alive() const { return socket_.is_open(); }
 
   private:
     void on_writable();
     void on_readable();
-    void fail(int err) {
-        run_.connection_error(err);
-        close_fd();
-    }
-    void close_fd() {
-        if (fd_ < 0) return;
-        run_.unwatch(fd_);
-        close(fd_);
-        fd_ = -1;
-    }
 
     Run& run_;
     const StreamSource& source_;
@@ -50,47 +40,38 @@ class BulkConn final : public PollHandler {
     uint64_t stream_start_;
     bool sending_;
     ChargenVerifier verifier_;
-    int fd_ = -1;
+    WatchedSocket socket_{run_};
     bool connected_ = false;
     uint64_t sent_ = 0;
 };
 
 void BulkConn::open() {
-    ++run_.result().attempted;
-    fd_ = open_socket(run_.target().family(), SOCK_STREAM);
-    if (fd_ < 0) {
-        run_.connection_error(errno);
-        return;
-    }
-    if (int err = start_connect(fd_, run_.target())) {
-        fail(err);
-        return;
-    }
-    run_.watch(fd_, EPOLLOUT, this);
+    if (!socket_.open(SOCK_STREAM)) return;
+    run_.watch(socket_.fd(), EPOLLOUT, this);
 }
 
 void BulkConn::on_event(uint32_t events, uint64_t now) {
-    if (fd_ < 0 || run_.finished(now)) return;
+    if (!socket_.is_open() || run_.finished(now)) return;
     if (!connected_) {
-        if (int err = socket_error(fd_)) {
-            fail(err);
+        if (int err = socket_error(socket_.fd())) {
+            socket_.fail(err);
             return;
         }
         connected_ = true;
         ++run_.result().connected;
-        run_.rewatch(fd_, sending_ ? EPOLLIN | EPOLLOUT : EPOLLIN, this);
+        run_.rewatch(socket_.fd(), sending_ ? EPOLLIN | EPOLLOUT : EPOLLIN, this);
         return;
     }
     if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) on_readable();
-    if (fd_ >= 0 && (events & EPOLLOUT)) on_writable();
+    if (socket_.is_open() && (events & EPOLLOUT)) on_writable();
 }
 
 void BulkConn::on_writable() {
     const size_t size = static_cast<size_t>(run_.options().size);
     const size_t chunk = StreamSource::kMaxWindow - StreamSource::kMaxWindow % size;
-    ssize_t n = send(fd_, source_.at(stream_start_ + sent_), chunk, MSG_NOSIGNAL);
+    ssize_t n = send(socket_.fd(), source_.at(stream_start_ + sent_), chunk, MSG_NOSIGNAL);
     if (n < 0) {
-        if (errno != EAGAIN && errno != EINTR) fail(errno);
+        if (errno != EAGAIN && errno != EINTR) socket_.fail(errno);
         return;
     }
     sent_ += static_cast<uint64_t>(n);
@@ -100,14 +81,14 @@ void BulkConn::on_writable() {
 }
 
 void BulkConn::on_readable() {
-    ssize_t n = recv(fd_, buffer_, StreamSource::kMaxWindow, 0);
+    ssize_t n = recv(socket_.fd(), buffer_, StreamSource::kMaxWindow, 0);
     if (n < 0) {
-        if (errno != EAGAIN && errno != EINTR) fail(errno);
+        if (errno != EAGAIN && errno != EINTR) socket_.fail(errno);
         return;
     }
     if (n == 0) {
         run_.unexpected_eof();
-        close_fd();
+        socket_.close();
         return;
     }
     Result& result = run_.result();

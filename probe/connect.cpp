@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "modes.h"
 #include "pattern.h"
+#include "watched_socket.h"
 
 namespace smallprobe {
 namespace {
@@ -45,28 +46,27 @@ std::string reply_problem(ReplyCheck check, const uint8_t* reply, size_t kept, u
 class QueryConn final : public PollHandler {
   public:
     explicit QueryConn(Run& run) : run_(run) {}
-    ~QueryConn() { close_fd(); }
 
     void open(uint64_t now);
     void on_event(uint32_t events, uint64_t now) override;
-    bool alive() const { return fd_ >= 0 || retry_; }
+    bool alive() const { return socket_.is_open() || retry_; }
     void retry(uint64_t now) {
         if (!retry_) return;
         retry_ = false;
         again(now);
     }
     bool overdue(uint64_t now) const {
-        return fd_ >= 0 && now - started_at_ > run_.options().timeout_ns;
+        return socket_.is_open() && now - started_at_ > run_.options().timeout_ns;
     }
     void fail_timeout(uint64_t now) {
         // A server that accepted but never answered still counts as reached:
         // the exit status must say "errors", not "could not connect".
         sockaddr_storage peer{};
         socklen_t peer_len = sizeof peer;
-        if (getpeername(fd_, reinterpret_cast<sockaddr*>(&peer), &peer_len) == 0)
+        if (getpeername(socket_.fd(), reinterpret_cast<sockaddr*>(&peer), &peer_len) == 0)
             ++run_.result().connected;
         run_.timeout_error();
-        close_fd();
+        socket_.close();
         again(now);
     }
 
@@ -74,22 +74,16 @@ class QueryConn final : public PollHandler {
     void finish(uint64_t now);
     void again(uint64_t now);
     void fail(int err) {
-        run_.connection_error(err);
-        close_fd();
-        // Retried from the periodic scan, not here: an immediate retry of a
-        // refused port or an exhausted port range would only spin. Before
-        // anything has connected, a failure is final.
-        retry_ = run_.result().connected > 0;
+        socket_.fail(err);
+        retry_ = may_retry();
     }
-    void close_fd() {
-        if (fd_ < 0) return;
-        run_.unwatch(fd_);
-        close(fd_);
-        fd_ = -1;
-    }
+    // Retried from the periodic scan, not at once: an immediate retry of a
+    // refused port or an exhausted port range would only spin. Before
+    // anything has connected, a failure is final.
+    bool may_retry() const { return run_.result().connected > 0; }
 
     Run& run_;
-    int fd_ = -1;
+    WatchedSocket socket_{run_};
     bool retry_ = false;
     uint64_t started_at_ = 0;
     uint64_t received_ = 0;
@@ -98,31 +92,25 @@ class QueryConn final : public PollHandler {
 };
 
 void QueryConn::open(uint64_t now) {
-    ++run_.result().attempted;
     started_at_ = now;
     received_ = 0;
     kept_ = 0;
-    fd_ = open_socket(run_.target().family(), SOCK_STREAM);
-    if (fd_ < 0) {
-        fail(errno);
-        return;
-    }
-    if (int err = start_connect(fd_, run_.target())) {
-        fail(err);
+    if (!socket_.open(SOCK_STREAM)) {
+        retry_ = may_retry();
         return;
     }
     // EPOLLIN alone: data, EOF and a failed connect all wake us, which saves
     // switching the interest set after the handshake.
-    run_.watch(fd_, EPOLLIN | EPOLLRDHUP, this);
+    run_.watch(socket_.fd(), EPOLLIN | EPOLLRDHUP, this);
 }
 
 void QueryConn::on_event(uint32_t, uint64_t now) {
-    if (fd_ < 0) return;
+    if (!socket_.is_open()) return;
     uint8_t scratch[4096];
     for (;;) {
         uint8_t* into = kept_ < kReplyKeep ? reply_ + kept_ : scratch;
         const size_t room = kept_ < kReplyKeep ? kReplyKeep - kept_ : sizeof scratch;
-        ssize_t n = recv(fd_, into, room, 0);
+        ssize_t n = recv(socket_.fd(), into, room, 0);
         if (n < 0) {
             if (errno == EAGAIN || errno == EINTR) return;
             fail(errno);
@@ -141,7 +129,7 @@ void QueryConn::on_event(uint32_t, uint64_t now) {
 void QueryConn::finish(uint64_t now) {
     Result& result = run_.result();
     ++result.connected;
-    close_fd();
+    socket_.close();
     if (run_.finished(now)) return;
     std::string problem = reply_problem(run_.options().check, reply_, kept_, received_);
     if (!problem.empty()) {

@@ -16,6 +16,7 @@
 #include "modes.h"
 #include "pattern.h"
 #include "procstat.h"
+#include "watched_socket.h"
 
 namespace smallprobe {
 namespace {
@@ -36,38 +37,27 @@ class HeldConn final : public PollHandler {
   public:
     HeldConn(Run& run, const StreamSource& source, uint32_t id)
         : run_(run), source_(source), id_(id), filling_(run.options().mode == Mode::SlowRead) {}
-    ~HeldConn() { close_fd(); }
 
     // Returns false when the socket could not even be created.
     bool open(uint64_t now);
     void on_event(uint32_t events, uint64_t now) override;
-    bool connecting() const { return fd_ >= 0 && !connected_; }
-    bool held() const { return fd_ >= 0 && connected_; }
+    bool connecting() const { return socket_.is_open() && !connected_; }
+    bool held() const { return socket_.is_open() && connected_; }
     uint64_t opened_at() const { return opened_at_; }
     void fail_timeout() {
         run_.timeout_error();
-        close_fd();
+        socket_.close();
     }
 
   private:
     bool bind_source();
     void fill();
-    void fail(int err) {
-        run_.connection_error(err);
-        close_fd();
-    }
-    void close_fd() {
-        if (fd_ < 0) return;
-        run_.unwatch(fd_);
-        close(fd_);
-        fd_ = -1;
-    }
 
     Run& run_;
     const StreamSource& source_;
     uint32_t id_;
     bool filling_;
-    int fd_ = -1;
+    WatchedSocket socket_{run_};
     bool connected_ = false;
     uint64_t opened_at_ = 0;
     uint64_t sent_ = 0;
@@ -79,68 +69,60 @@ bool HeldConn::bind_source() {
     // Defer the port choice to connect(), which can reuse a port per
     // destination; bind() alone would reserve it for every destination.
     int one = 1;
-    setsockopt(fd_, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+    setsockopt(socket_.fd(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
     sockaddr_in local{};
     local.sin_family = AF_INET;
     local.sin_addr.s_addr = htonl((127u << 24) | (1u + source_index));
-    return bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) == 0;
+    return bind(socket_.fd(), reinterpret_cast<sockaddr*>(&local), sizeof local) == 0;
 }
 
 bool HeldConn::open(uint64_t now) {
-    ++run_.result().attempted;
     opened_at_ = now;
-    fd_ = open_socket(run_.target().family(), SOCK_STREAM);
-    if (fd_ < 0) {
-        run_.connection_error(errno);
-        return false;
-    }
+    if (!socket_.create(SOCK_STREAM)) return false;
     if (!bind_source()) {
-        fail(errno);
+        socket_.fail(errno);
         return true;
     }
     // Before connect, so the window the connection advertises is small too.
     if (uint32_t size = run_.options().rcvbuf) {
-        if (setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &size, sizeof size) != 0) {
-            fail(errno);
+        if (setsockopt(socket_.fd(), SOL_SOCKET, SO_RCVBUF, &size, sizeof size) != 0) {
+            socket_.fail(errno);
             return true;
         }
     }
-    if (int err = start_connect(fd_, run_.target())) {
-        fail(err);
-        return true;
-    }
-    run_.watch(fd_, EPOLLOUT, this);
+    if (!socket_.connect_to_target()) return true;
+    run_.watch(socket_.fd(), EPOLLOUT, this);
     return true;
 }
 
 void HeldConn::on_event(uint32_t events, uint64_t now) {
-    if (fd_ < 0) return;
+    if (!socket_.is_open()) return;
     if (!connected_) {
-        if (int err = socket_error(fd_)) {
-            fail(err);
+        if (int err = socket_error(socket_.fd())) {
+            socket_.fail(err);
             return;
         }
         connected_ = true;
         Result& result = run_.result();
         ++result.connected;
         result.latency.record(now - opened_at_);
-        run_.rewatch(fd_, filling_ ? EPOLLRDHUP | EPOLLOUT : EPOLLRDHUP | EPOLLIN, this);
+        run_.rewatch(socket_.fd(), filling_ ? EPOLLRDHUP | EPOLLOUT : EPOLLRDHUP | EPOLLIN, this);
         if (filling_) fill();
         return;
     }
     if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-        const int err = socket_error(fd_);
+        const int err = socket_error(socket_.fd());
         if (err) {
-            fail(err);
+            socket_.fail(err);
         } else {
             run_.unexpected_eof();
-            close_fd();
+            socket_.close();
         }
         return;
     }
     if (events & EPOLLIN) {
         uint8_t scratch[4096];
-        ssize_t n = recv(fd_, scratch, sizeof scratch, 0);
+        ssize_t n = recv(socket_.fd(), scratch, sizeof scratch, 0);
         if (n > 0) run_.result().bytes_received += static_cast<uint64_t>(n);
     }
     if (events & EPOLLOUT) fill();
@@ -149,9 +131,9 @@ void HeldConn::on_event(uint32_t events, uint64_t now) {
 // Writes until the kernel says no; called again whenever the socket drains,
 // which only happens if the server keeps reading.
 void HeldConn::fill() {
-    ssize_t n = send(fd_, source_.at(sent_), 65536, MSG_NOSIGNAL);
+    ssize_t n = send(socket_.fd(), source_.at(sent_), 65536, MSG_NOSIGNAL);
     if (n < 0) {
-        if (errno != EAGAIN && errno != EINTR) fail(errno);
+        if (errno != EAGAIN && errno != EINTR) socket_.fail(errno);
         return;
     }
     sent_ += static_cast<uint64_t>(n);

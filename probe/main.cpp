@@ -42,6 +42,10 @@ void dispatch(Run& run) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // stamp is matched before the modes' option table runs: its options are
+    // another table (-s takes a list, -R counts packets, -i, -4, -6, --tos)
+    // and its target's port is optional, so none of its arguments could be
+    // read by the modes' parser. That is also why its options must follow it.
     if (argc > 1 && std::string(argv[1]) == "stamp") return run_stamp_command(argc - 1, argv + 1);
     Options options;
     std::string error;

@@ -1,5 +1,6 @@
 #include "options.h"
 
+#include "option_values.h"
 #include "pattern.h"
 
 #include <getopt.h>
@@ -54,11 +55,6 @@ constexpr option kLongOptions[] = {
     {nullptr, 0, nullptr, 0},
 };
 
-bool fail(std::string* error, const std::string& message) {
-    *error = message;
-    return false;
-}
-
 bool apply_option(int letter, const char* value, Options* o, std::string* error) {
     const std::string shown = value ? value : "";
     switch (letter) {
@@ -94,29 +90,12 @@ bool apply_option(int letter, const char* value, Options* o, std::string* error)
             o->depth = static_cast<uint32_t>(*n);
             return true;
         }
-        case 'd': {
-            auto ns = parse_duration_ns(shown);
-            if (!ns)
-                return fail(error,
-                            "-d: expected a duration such as 10s or 500ms, got \"" + shown + "\"");
-            o->duration_ns = *ns;
-            return true;
-        }
-        case 'w': {
-            auto ns = parse_duration_ns(shown);
-            if (!ns)
-                return fail(error,
-                            "-w: expected a timeout such as 2s or 500ms, got \"" + shown + "\"");
-            o->timeout_ns = *ns;
-            return true;
-        }
-        case 'n': {
-            auto n = parse_count(shown);
-            if (!n || *n == 0)
-                return fail(error, "-n: expected a positive count, got \"" + shown + "\"");
-            o->count = *n;
-            return true;
-        }
+        case 'd':
+            return parse_duration_option("-d", "a duration", shown, &o->duration_ns, error);
+        case 'w':
+            return parse_duration_option("-w", "a timeout", shown, &o->timeout_ns, error);
+        case 'n':
+            return parse_count_option(shown, &o->count, error);
         case 'R': {
             auto n = parse_count(shown);
             if (!n || *n == 0 || *n > 100000000)
@@ -131,13 +110,8 @@ bool apply_option(int letter, const char* value, Options* o, std::string* error)
             o->request = *t;
             return true;
         }
-        case kServerPid: {
-            auto n = parse_count(shown);
-            if (!n || *n == 0 || *n > 4194304)
-                return fail(error, "--server-pid: expected a process id, got \"" + shown + "\"");
-            o->server_pid = static_cast<int>(*n);
-            return true;
-        }
+        case kServerPid:
+            return parse_server_pid_option(shown, &o->server_pid, error);
         case kRcvbuf: {
             auto n = parse_size(shown);
             if (!n || *n < 1024 || *n > (64u << 20))
@@ -187,8 +161,7 @@ ParseOutcome parse_options(int argc, char** argv, Options* options, std::string*
         if (letter == 'h') return ParseOutcome::Help;
         if (letter == 'V') return ParseOutcome::Version;
         if (letter == '?' || letter == ':') {
-            *error = optopt ? std::string("bad or incomplete option -") + static_cast<char>(optopt)
-                            : std::string("bad option ") + argv[optind - 1];
+            *error = getopt_failure(argv);
             return ParseOutcome::Error;
         }
         if (!apply_option(letter, optarg, &o, error)) return ParseOutcome::Error;
@@ -209,6 +182,10 @@ ParseOutcome parse_options(int argc, char** argv, Options* options, std::string*
             known = true;
         }
     }
+    if (!known && mode_arg == "stamp") {
+        *error = "stamp takes its options after the mode: smallprobe stamp [options] HOST[:PORT]";
+        return ParseOutcome::Error;
+    }
     if (!known) {
         *error = "unknown mode \"" + std::string(mode_arg) + "\"";
         return ParseOutcome::Error;
@@ -220,9 +197,7 @@ ParseOutcome parse_options(int argc, char** argv, Options* options, std::string*
             if (letter == 'V') return ParseOutcome::Version;
             if (letter == -1) continue;  // "--"
             if (letter == '?' || letter == ':') {
-                *error = optopt
-                             ? std::string("bad or incomplete option -") + static_cast<char>(optopt)
-                             : std::string("bad option ") + argv[optind - 1];
+                *error = getopt_failure(argv);
                 return ParseOutcome::Error;
             }
             if (!apply_option(letter, optarg, &o, error)) return ParseOutcome::Error;

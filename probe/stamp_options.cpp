@@ -6,6 +6,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "option_values.h"
 #include "parse.h"
 #include "stamp.h"
 
@@ -34,11 +35,6 @@ constexpr option kLongOptions[] = {
     {"help", no_argument, nullptr, 'h'},
     {nullptr, 0, nullptr, 0},
 };
-
-bool fail(std::string* error, const std::string& message) {
-    *error = message;
-    return false;
-}
 
 bool parse_size_list(std::string_view text, std::vector<uint32_t>* out, std::string* error) {
     out->clear();
@@ -75,20 +71,10 @@ bool apply(int letter, const char* value, StampOptions* o, std::string* error) {
             if (o->interval_ns == 0) o->interval_ns = 1;
             return true;
         }
-        case 'n': {
-            auto n = parse_count(shown);
-            if (!n || *n == 0)
-                return fail(error, "-n: expected a positive count, got \"" + shown + "\"");
-            o->count = *n;
-            return true;
-        }
-        case 'd': {
-            auto ns = parse_duration_ns(shown);
-            if (!ns)
-                return fail(error, "-d: expected a duration such as 10s, got \"" + shown + "\"");
-            o->duration_ns = *ns;
-            return true;
-        }
+        case 'n':
+            return parse_count_option(shown, &o->count, error);
+        case 'd':
+            return parse_duration_option("-d", "a duration", shown, &o->duration_ns, error);
         case 's':
         case kSizes:
             if (!parse_size_list(shown, &o->sizes, error)) {
@@ -125,12 +111,8 @@ bool apply(int letter, const char* value, StampOptions* o, std::string* error) {
             o->key_file = shown;
             return true;
         }
-        case 'w': {
-            auto ns = parse_duration_ns(shown);
-            if (!ns) return fail(error, "-w: expected a timeout such as 2s, got \"" + shown + "\"");
-            o->timeout_ns = *ns;
-            return true;
-        }
+        case 'w':
+            return parse_duration_option("-w", "a timeout", shown, &o->timeout_ns, error);
         case kReport: {
             if (shown == "0") {
                 o->report_ns = 0;
@@ -147,13 +129,8 @@ bool apply(int letter, const char* value, StampOptions* o, std::string* error) {
         case kPtp:
             o->ptp = true;
             return true;
-        case kServerPid: {
-            auto n = parse_count(shown);
-            if (!n || *n == 0 || *n > 4194304)
-                return fail(error, "--server-pid: expected a process id, got \"" + shown + "\"");
-            o->server_pid = int(*n);
-            return true;
-        }
+        case kServerPid:
+            return parse_server_pid_option(shown, &o->server_pid, error);
         case 'j':
             o->json = true;
             return true;
@@ -177,8 +154,7 @@ StampParse parse_stamp_options(int argc, char** argv, StampOptions* o, std::stri
     while ((letter = getopt_long(argc, argv, "+i:R:n:d:s:w:j46h", kLongOptions, nullptr)) != -1) {
         if (letter == 'h') return StampParse::Help;
         if (letter == '?' || letter == ':') {
-            *error = optopt ? std::string("unknown option or missing value: -") + char(optopt)
-                            : std::string("unknown option: ") + argv[optind - 1];
+            *error = getopt_failure(argv);
             return StampParse::Error;
         }
         if (!apply(letter, optarg, o, error)) return StampParse::Error;

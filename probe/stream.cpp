@@ -19,6 +19,7 @@
 #include "pattern.h"
 #include "schedule.h"
 #include "timer.h"
+#include "watched_socket.h"
 
 namespace smallprobe {
 namespace {
@@ -30,7 +31,6 @@ class StreamEngine;
 class StreamConn final : public PollHandler {
   public:
     StreamConn(StreamEngine* engine, uint32_t id);
-    ~StreamConn() { close_fd(); }
 
     void open();
     void on_event(uint32_t events, uint64_t now) override;
@@ -41,7 +41,7 @@ class StreamConn final : public PollHandler {
     // True when the oldest outstanding message is older than the timeout.
     bool overdue(uint64_t now) const;
     void fail_timeout();
-    bool alive() const { return fd_ >= 0; }
+    bool alive() const { return socket_.is_open(); }
 
   private:
     void on_connected(uint64_t now);
@@ -52,11 +52,9 @@ class StreamConn final : public PollHandler {
     uint64_t consume_line(const uint8_t* data, size_t len);
     void complete(uint64_t messages, uint64_t now);
     uint64_t intended_send_time(uint64_t message) const;
-    void fail(int err);
-    void close_fd();
 
     StreamEngine* engine_;
-    int fd_ = -1;
+    WatchedSocket socket_;
     bool connected_ = false;
     bool want_write_ = false;
     uint64_t stream_start_;   // line mode: 0, so every request starts on a template boundary
@@ -102,7 +100,9 @@ class StreamEngine final : public PollHandler {
 };
 
 StreamConn::StreamConn(StreamEngine* engine, uint32_t id)
-    : engine_(engine), stream_start_(engine->line_mode ? 0 : stream_start_for(id, engine->source)) {
+    : engine_(engine),
+      socket_(engine->run),
+      stream_start_(engine->line_mode ? 0 : stream_start_for(id, engine->source)) {
     send_times_.resize(engine->opt.depth);
     line_reply_.reserve(kLineReplyKeep);
     if (engine->open_loop)
@@ -111,39 +111,28 @@ StreamConn::StreamConn(StreamEngine* engine, uint32_t id)
 }
 
 void StreamConn::open() {
-    Run& run = engine_->run;
-    ++run.result().attempted;
-    fd_ = open_socket(run.target().family(), SOCK_STREAM);
-    if (fd_ < 0) {
-        run.connection_error(errno);
-        return;
-    }
-    if (int err = start_connect(fd_, run.target())) {
-        fail(err);
-        return;
-    }
-    run.watch(fd_, EPOLLOUT, this);
+    if (socket_.open(SOCK_STREAM)) engine_->run.watch(socket_.fd(), EPOLLOUT, this);
 }
 
 void StreamConn::on_event(uint32_t events, uint64_t now) {
-    if (fd_ < 0) return;
+    if (!socket_.is_open()) return;
     if (!connected_) {
-        if (int err = socket_error(fd_)) {
-            fail(err);
+        if (int err = socket_error(socket_.fd())) {
+            socket_.fail(err);
             return;
         }
         on_connected(now);
         return;
     }
     if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) on_readable(now);
-    if (fd_ >= 0 && (events & EPOLLOUT)) flush();
+    if (socket_.is_open() && (events & EPOLLOUT)) flush();
 }
 
 void StreamConn::on_connected(uint64_t now) {
     connected_ = true;
     ++engine_->run.result().connected;
-    set_no_delay(fd_);
-    engine_->run.rewatch(fd_, EPOLLIN, this);
+    set_no_delay(socket_.fd());
+    engine_->run.rewatch(socket_.fd(), EPOLLIN, this);
     if (engine_->open_loop) {
         issue_due(now);
         engine_->arm_timer();
@@ -154,14 +143,14 @@ void StreamConn::on_connected(uint64_t now) {
 
 void StreamConn::on_readable(uint64_t now) {
     uint8_t* buffer = engine_->read_buffer.get();
-    ssize_t n = recv(fd_, buffer, StreamSource::kMaxWindow, 0);
+    ssize_t n = recv(socket_.fd(), buffer, StreamSource::kMaxWindow, 0);
     if (n < 0) {
-        if (errno != EAGAIN && errno != EINTR) fail(errno);
+        if (errno != EAGAIN && errno != EINTR) socket_.fail(errno);
         return;
     }
     if (n == 0) {
         engine_->run.unexpected_eof();
-        close_fd();
+        socket_.close();
         return;
     }
     const auto len = static_cast<size_t>(n);
@@ -241,12 +230,12 @@ uint64_t StreamConn::intended_send_time(uint64_t message) const {
 uint64_t StreamConn::next_due() const {
     // Nothing is due on a connection that cannot send, so the timer sleeps
     // instead of firing for it again and again.
-    if (!connected_ || fd_ < 0 || engine_->budget() == 0) return UINT64_MAX;
+    if (!connected_ || !socket_.is_open() || engine_->budget() == 0) return UINT64_MAX;
     return intended_send_time(issued_);
 }
 
 void StreamConn::issue_due(uint64_t now) {
-    if (!connected_ || fd_ < 0) return;
+    if (!connected_ || !socket_.is_open()) return;
     const uint64_t due = schedule_.due_by(now);
     if (due > issued_) issue(due - issued_, now);
 }
@@ -256,10 +245,11 @@ void StreamConn::flush() {
     while (tx_sent_ < tx_issued_) {
         const size_t chunk = static_cast<size_t>(
             std::min<uint64_t>(tx_issued_ - tx_sent_, StreamSource::kMaxWindow));
-        ssize_t n = send(fd_, engine_->source.at(stream_start_ + tx_sent_), chunk, MSG_NOSIGNAL);
+        ssize_t n =
+            send(socket_.fd(), engine_->source.at(stream_start_ + tx_sent_), chunk, MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EAGAIN || errno == EINTR) break;
-            fail(errno);
+            socket_.fail(errno);
             return;
         }
         tx_sent_ += static_cast<uint64_t>(n);
@@ -268,12 +258,12 @@ void StreamConn::flush() {
     const bool blocked = tx_sent_ < tx_issued_;
     if (blocked != want_write_) {
         want_write_ = blocked;
-        run.rewatch(fd_, blocked ? EPOLLIN | EPOLLOUT : EPOLLIN, this);
+        run.rewatch(socket_.fd(), blocked ? EPOLLIN | EPOLLOUT : EPOLLIN, this);
     }
 }
 
 bool StreamConn::overdue(uint64_t now) const {
-    if (fd_ < 0 || done_ >= issued_) return false;
+    if (!socket_.is_open() || done_ >= issued_) return false;
     const uint64_t oldest =
         engine_->open_loop ? intended_send_time(done_) : send_times_[done_ % send_times_.size()];
     return now > oldest && now - oldest > engine_->opt.timeout_ns;
@@ -281,19 +271,7 @@ bool StreamConn::overdue(uint64_t now) const {
 
 void StreamConn::fail_timeout() {
     engine_->run.timeout_error();
-    close_fd();
-}
-
-void StreamConn::fail(int err) {
-    engine_->run.connection_error(err);
-    close_fd();
-}
-
-void StreamConn::close_fd() {
-    if (fd_ < 0) return;
-    engine_->run.unwatch(fd_);
-    close(fd_);
-    fd_ = -1;
+    socket_.close();
 }
 
 StreamEngine::StreamEngine(Run& r)

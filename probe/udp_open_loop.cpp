@@ -17,12 +17,12 @@
 #include "pattern.h"
 #include "schedule.h"
 #include "timer.h"
+#include "udp_flow.h"
 #include "udp_wire.h"
+#include "watched_socket.h"
 
 namespace smallprobe {
 namespace {
-
-constexpr int kMaxReadsPerWakeup = 64;
 
 class OpenLoopFlow final : public PollHandler {
   public:
@@ -41,15 +41,11 @@ class OpenLoopFlow final : public PollHandler {
                                       : std::min<uint64_t>(cap, 1u << 24);
         answered_.reserve(expected / 64 + 1);
     }
-    ~OpenLoopFlow() {
-        if (fd_ >= 0) close(fd_);
-    }
-
     bool open();
     void on_event(uint32_t events, uint64_t now) override;
     void send_due(uint64_t now);
     uint64_t next_due() const {
-        return fd_ >= 0 && issued_ < cap_ ? schedule_.intended(issued_) : UINT64_MAX;
+        return socket_.is_open() && issued_ < cap_ ? schedule_.intended(issued_) : UINT64_MAX;
     }
     // Datagrams due before `cutoff` that never got a reply.
     uint64_t unanswered_before(uint64_t cutoff) const;
@@ -64,78 +60,51 @@ class OpenLoopFlow final : public PollHandler {
     uint64_t stream_start_;
     OpenLoopSchedule schedule_;
     uint64_t cap_;  // -n share of this flow
-    int fd_ = -1;
+    WatchedSocket socket_{run_};
     bool reached_ = false;
     uint64_t issued_ = 0;
     std::vector<uint64_t> answered_;  // one bit per sequence number
 };
 
 bool OpenLoopFlow::open() {
-    ++run_.result().attempted;
-    fd_ = open_socket(run_.target().family(), SOCK_DGRAM);
-    if (fd_ < 0 || connect(fd_, run_.target().get(), run_.target().len) != 0) {
-        run_.connection_error(errno);
-        return false;
-    }
-    run_.watch(fd_, EPOLLIN, this);
+    if (!socket_.open(SOCK_DGRAM)) return false;
+    run_.watch(socket_.fd(), EPOLLIN, this);
     return true;
 }
 
 void OpenLoopFlow::send_due(uint64_t now) {
-    if (fd_ < 0) return;
+    if (!socket_.is_open()) return;
     const uint64_t due = std::min(schedule_.due_by(now), cap_);
     const size_t size = run_.options().size;
     for (; issued_ < due; ++issued_) {
         if (issued_ / 64 >= answered_.size()) answered_.resize(issued_ / 64 + 1, 0);
-        const ssize_t n =
-            send_udp_echo(fd_, issued_, udp_payload_for(source_, stream_start_, issued_), size);
+        const ssize_t n = send_udp_echo(socket_.fd(), issued_,
+                                        udp_payload_for(source_, stream_start_, issued_), size);
         // A datagram the socket refused is simply never answered: a loss.
         if (n > 0) run_.result().bytes_sent += static_cast<uint64_t>(n);
     }
 }
 
 void OpenLoopFlow::on_event(uint32_t, uint64_t now) {
-    for (int i = 0; i < kMaxReadsPerWakeup; ++i) {
-        ssize_t n = recv(fd_, buffer_, 65536, 0);
-        if (n < 0) {
-            if (errno != EAGAIN && errno != EINTR) run_.connection_error(errno);
-            return;
-        }
-        on_datagram(static_cast<size_t>(n), now);
-    }
+    read_datagrams(run_, socket_.fd(), buffer_, [&](size_t len) { on_datagram(len, now); });
 }
 
 void OpenLoopFlow::on_datagram(size_t len, uint64_t now) {
+    const std::optional<uint64_t> seq = echoed_seq(run_, buffer_, len);
+    if (!seq) return;
     Result& result = run_.result();
-    result.bytes_received += len;
-    if (len < kSeqBytes) {
-        run_.bad_reply("datagram shorter than the 8-byte sequence number");
-        return;
-    }
-    const uint64_t seq = udp_echo_seq(buffer_);
-    if (seq >= issued_) {
+    if (*seq >= issued_) {
         run_.bad_reply("reply to a datagram that was never sent");
         return;
     }
-    if (answered(seq)) {
+    if (answered(*seq)) {
         ++result.late;  // a duplicate
         return;
     }
-    answered_[seq / 64] |= uint64_t{1} << (seq % 64);
-    const size_t size = run_.options().size;
-    if (len != size) {
-        run_.bad_reply("echoed datagram of " + std::to_string(len) + " bytes, sent " +
-                       std::to_string(size));
-    } else {
-        result.mismatched_bytes += count_mismatches(
-            buffer_ + kSeqBytes, udp_payload_for(source_, stream_start_, seq), size - kSeqBytes);
-    }
-    if (!reached_) {
-        reached_ = true;
-        ++result.connected;
-    }
+    answered_[*seq / 64] |= uint64_t{1} << (*seq % 64);
+    verify_echo(run_, buffer_, len, udp_payload_for(source_, stream_start_, *seq), &reached_);
     if (run_.finished(now)) return;
-    const uint64_t due_at = schedule_.intended(seq);
+    const uint64_t due_at = schedule_.intended(*seq);
     result.latency.record(now > due_at ? now - due_at : 0);
     ++result.ops;
 }
@@ -177,7 +146,7 @@ class SendTimer final : public PollHandler {
 void run_udp_echo_open_loop(Run& run) {
     const Options& o = run.options();
     const StreamSource source = StreamSource::pattern();
-    std::unique_ptr<uint8_t[]> buffer(new uint8_t[65536]);
+    std::unique_ptr<uint8_t[]> buffer(new uint8_t[kMaxDatagram]);
     std::vector<std::unique_ptr<OpenLoopFlow>> flows;
     uint64_t now = now_ns();
     run.start(now);

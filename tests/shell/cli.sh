@@ -89,6 +89,10 @@ expect_run "smallprobe --udp echo with long options" 0 '{*"proto":"udp"*"ops":10
   "$SMALLPROBE_BIN" --udp --connections=1 --count=10 --size=16 --timeout=30s --json echo "127.0.0.1:$udp_port"
 expect_run "smallprobe --frobnicate is a usage error (2)" 2 "*frobnicate*" \
   "$SMALLPROBE_BIN" echo --frobnicate "127.0.0.1:$tcp_port"
+expect_run "smallprobe stamp --frobnicate is a usage error (2)" 2 "*frobnicate*usage: smallprobe stamp*" \
+  "$SMALLPROBE_BIN" stamp --frobnicate 127.0.0.1
+expect_run "smallprobe -j stamp: stamp's options follow it, and the error says so (2)" 2 \
+  "*stamp takes its options after the mode*" "$SMALLPROBE_BIN" -j stamp 127.0.0.1
 
 # --- every long option a tool lists is in its manual ------------------------
 for tool in smalld:"$SMALLD_BIN":smalld.8 smallctl:"$SMALLCTL_BIN":smallctl.1 \

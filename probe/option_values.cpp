@@ -1,0 +1,44 @@
+#include "option_values.h"
+
+#include <getopt.h>
+
+#include "parse.h"
+
+namespace smallprobe {
+
+bool fail(std::string* error, const std::string& message) {
+    *error = message;
+    return false;
+}
+
+bool parse_count_option(const std::string& value, uint64_t* count, std::string* error) {
+    auto n = parse_count(value);
+    if (!n || *n == 0) return fail(error, "-n: expected a positive count, got \"" + value + "\"");
+    *count = *n;
+    return true;
+}
+
+bool parse_duration_option(const char* flag, const char* what, const std::string& value,
+                           uint64_t* ns, std::string* error) {
+    auto parsed = parse_duration_ns(value);
+    if (!parsed)
+        return fail(error, std::string(flag) + ": expected " + what +
+                               " such as 10s or 500ms, got \"" + value + "\"");
+    *ns = *parsed;
+    return true;
+}
+
+bool parse_server_pid_option(const std::string& value, int* pid, std::string* error) {
+    auto n = parse_count(value);
+    if (!n || *n == 0 || *n > 4194304)
+        return fail(error, "--server-pid: expected a process id, got \"" + value + "\"");
+    *pid = static_cast<int>(*n);
+    return true;
+}
+
+std::string getopt_failure(char** argv) {
+    return optopt ? std::string("bad or incomplete option -") + static_cast<char>(optopt)
+                  : std::string("bad option ") + argv[optind - 1];
+}
+
+}  // namespace smallprobe

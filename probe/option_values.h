@@ -1,0 +1,27 @@
+#pragma once
+// The option values both command lines take (the modes' in options.cpp and
+// stamp's in stamp_options.cpp), parsed with one wording for their errors.
+// Each returns false with *error set when the value is out of range.
+
+#include <cstdint>
+#include <string>
+
+namespace smallprobe {
+
+// Sets *error and returns false, so a check reads `return fail(error, ...)`.
+bool fail(std::string* error, const std::string& message);
+
+// -n: a positive count.
+bool parse_count_option(const std::string& value, uint64_t* count, std::string* error);
+// -d and -w: a duration such as 10s or 500ms. `flag` and `what` name them in
+// the error ("-w", "a timeout").
+bool parse_duration_option(const char* flag, const char* what, const std::string& value,
+                           uint64_t* ns, std::string* error);
+// --server-pid: a process id.
+bool parse_server_pid_option(const std::string& value, int* pid, std::string* error);
+
+// What getopt_long's '?' or ':' meant: the option it did not know or that
+// lacked its value.
+std::string getopt_failure(char** argv);
+
+}  // namespace smallprobe
