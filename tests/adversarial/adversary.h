@@ -1,6 +1,6 @@
 #pragma once
-// Helpers for the adversarial tests: a raw control-socket client, the
-// daemon's descriptor count, and a bounded HTTP/1.1 response reader. Every
+// Helpers for the adversarial tests: the harness's raw control-socket client,
+// the daemon's descriptor count, and a bounded HTTP/1.1 response reader. Every
 // wait is bounded.
 
 #include <dirent.h>
@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "control_client.h"
 #include "harness.h"
 
 namespace adversary {
@@ -34,60 +35,8 @@ inline int open_fds(pid_t pid) {
     return n;
 }
 
-// One control connection with a line buffer.
-class Ctl {
-  public:
-    explicit Ctl(const std::string& path) {
-        fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_un addr{};
-        addr.sun_family = AF_UNIX;
-        snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-        if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-            close(fd_);
-            fd_ = -1;
-        }
-    }
-    ~Ctl() {
-        if (fd_ >= 0) close(fd_);
-    }
-    Ctl(const Ctl&) = delete;
-    Ctl& operator=(const Ctl&) = delete;
-    bool ok() const { return fd_ >= 0; }
-    bool send(const std::string& data) { return fd_ >= 0 && harness::send_all(fd_, data); }
-    // One line; "" on timeout or EOF.
-    std::string line(int timeout_ms = harness::kPatienceMs) {
-        auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-        for (;;) {
-            size_t nl = buffer_.find('\n');
-            if (nl != std::string::npos) {
-                std::string out = buffer_.substr(0, nl);
-                buffer_.erase(0, nl + 1);
-                return out;
-            }
-            auto left =
-                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-            pollfd p{fd_, POLLIN, 0};
-            if (fd_ < 0 || left.count() <= 0 || poll(&p, 1, int(left.count())) <= 0) return "";
-            char buf[65536];
-            ssize_t n = recv(fd_, buf, sizeof buf, 0);
-            if (n <= 0) {
-                eof_ = true;
-                return "";
-            }
-            buffer_.append(buf, size_t(n));
-        }
-    }
-    json request(const std::string& text, int timeout_ms = harness::kPatienceMs) {
-        if (!send(text + "\n")) return json();
-        return json::parse(line(timeout_ms), nullptr, false);
-    }
-    bool eof() const { return eof_; }
-
-  private:
-    int fd_ = -1;
-    std::string buffer_;
-    bool eof_ = false;
-};
+// The raw control-socket client of the integration harness.
+using Ctl = harness::ControlClient;
 
 // One HTTP response read from a connection that may carry more after it.
 struct HttpResponse {

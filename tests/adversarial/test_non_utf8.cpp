@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "control_client.h"
 #include "control_request.h"
 #include "harness.h"
 
@@ -51,53 +52,7 @@ tcp = 127.0.0.1:0
 rate = 0/s
 )";
 
-// One control connection with a line buffer; every wait is bounded.
-class Ctl {
-  public:
-    explicit Ctl(const std::string& path) {
-        fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_un addr{};
-        addr.sun_family = AF_UNIX;
-        snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-        if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-            close(fd_);
-            fd_ = -1;
-        }
-    }
-    ~Ctl() {
-        if (fd_ >= 0) close(fd_);
-    }
-    bool ok() const { return fd_ >= 0; }
-    bool send(const std::string& data) { return harness::send_all(fd_, data); }
-    // One line; "" on timeout or EOF.
-    std::string line(int timeout_ms = harness::kPatienceMs) {
-        auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-        for (;;) {
-            size_t nl = buffer_.find('\n');
-            if (nl != std::string::npos) {
-                std::string out = buffer_.substr(0, nl);
-                buffer_.erase(0, nl + 1);
-                return out;
-            }
-            auto left =
-                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-            pollfd p{fd_, POLLIN, 0};
-            if (left.count() <= 0 || poll(&p, 1, int(left.count())) <= 0) return "";
-            char buf[65536];
-            ssize_t n = recv(fd_, buf, sizeof buf, 0);
-            if (n <= 0) return "";
-            buffer_.append(buf, size_t(n));
-        }
-    }
-    std::string request(const std::string& line_text) {
-        if (!send(line_text + "\n")) return "";
-        return line();
-    }
-
-  private:
-    int fd_ = -1;
-    std::string buffer_;
-};
+using Ctl = harness::ControlClient;
 
 // A reply line: valid UTF-8 and a JSON object, or the test fails saying why.
 json parse_reply(const std::string& line, const char* what) {
@@ -155,7 +110,7 @@ std::string status_as_nobody(const std::string& socket) {
         close(pipe_fds[0]);
         if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) _exit(1);
         Ctl ctl(socket);
-        std::string reply = ctl.ok() ? ctl.request("status") : "";
+        std::string reply = ctl.ok() ? ctl.request_line("status") : "";
         (void)!write(pipe_fds[1], reply.data(), reply.size());
         _exit(0);
     }
@@ -254,7 +209,7 @@ void failed_reload_seen_by_a_monitor(void**) {
     assert_true(d.started());
     Ctl monitor(d.control_socket());
     assert_true(monitor.ok());
-    assert_true(parse_reply(monitor.request("monitor"), "monitor")["ok"] == true);
+    assert_true(parse_reply(monitor.request_line("monitor"), "monitor")["ok"] == true);
     reload_by_sighup(d, "a failed SIGHUP reload with a monitor attached");
     json event = parse_reply(monitor.line(), "the monitor's reload event");
     assert_str_eq(event.value("event", ""), "reload");
@@ -395,14 +350,14 @@ void control_arguments(void**) {
         R"({"command":"log-level","args":["\ud800"]})",
     };
     for (const auto& request : requests) {
-        json reply = parse_reply(ctl.request(request), "a request with bad bytes");
+        json reply = parse_reply(ctl.request_line(request), "a request with bad bytes");
         assert_true(reply["ok"] == false);
         assert_str_eq(reply.value("code", ""), "bad_request");
-        assert_true(parse_reply(ctl.request("status"), "status on the same connection")["ok"] ==
-                    true);
+        assert_true(
+            parse_reply(ctl.request_line("status"), "status on the same connection")["ok"] == true);
     }
     // Escaped in JSON, U+00FF is a valid argument, just not a session id.
-    json reply = parse_reply(ctl.request(R"({"command":"conn kill","args":["\u00ff\u0000"]})"),
+    json reply = parse_reply(ctl.request_line(R"({"command":"conn kill","args":["\u00ff\u0000"]})"),
                              "conn kill U+00FF");
     assert_str_eq(reply.value("code", ""), "usage");
 

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "../cmocka.hpp"
+#include "control_client.h"
 #include "control_server.h"
 #include "harness.h"
 
@@ -42,65 +43,7 @@ udp = 127.0.0.1:0
 rate = 0/s
 )";
 
-// One control connection with a line buffer; every wait is bounded.
-class Ctl {
-  public:
-    explicit Ctl(const std::string& path) {
-        fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_un addr{};
-        addr.sun_family = AF_UNIX;
-        snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-        if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-            close(fd_);
-            fd_ = -1;
-        }
-    }
-    ~Ctl() {
-        if (fd_ >= 0) close(fd_);
-    }
-    bool ok() const { return fd_ >= 0; }
-    int fd() const { return fd_; }
-    bool send(const std::string& data) { return harness::send_all(fd_, data); }
-    // One line; "" on timeout or EOF (check eof()).
-    std::string line(int timeout_ms = harness::kPatienceMs) {
-        auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-        for (;;) {
-            size_t nl = buffer_.find('\n');
-            if (nl != std::string::npos) {
-                std::string out = buffer_.substr(0, nl);
-                buffer_.erase(0, nl + 1);
-                return out;
-            }
-            auto left =
-                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-            pollfd p{fd_, POLLIN, 0};
-            if (left.count() <= 0 || poll(&p, 1, int(left.count())) <= 0) {
-                harness::report_expired(timeout_ms, "a line from the control socket");
-                return "";
-            }
-            char buf[65536];
-            ssize_t n = recv(fd_, buf, sizeof buf, 0);
-            if (n <= 0) {
-                eof_ = true;
-                return "";
-            }
-            buffer_.append(buf, size_t(n));
-        }
-    }
-    json request(const std::string& text) {
-        if (!send(text + "\n")) return json();
-        std::string reply = line();
-        json j = json::parse(reply, nullptr, false);
-        if (j.is_discarded()) fprintf(stderr, "not JSON: \"%s\"\n", reply.c_str());
-        return j;
-    }
-    bool eof() const { return eof_; }
-
-  private:
-    int fd_ = -1;
-    std::string buffer_;
-    bool eof_ = false;
-};
+using Ctl = harness::ControlClient;
 
 std::string smallctl(const TestDaemon& d, const std::string& args, int* status,
                      const std::string& prefix = "") {

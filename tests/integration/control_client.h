@@ -1,0 +1,97 @@
+#pragma once
+// A raw control-socket client for the tests: one AF_UNIX connection with a
+// line buffer, one request per line and one reply per line, as smallctl
+// speaks it, but byte for byte under the test's control (bad bytes, partial
+// lines, a client that stops reading). Every wait is bounded; a wait of
+// kPatienceMs that runs out says so on stderr.
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "harness.h"
+
+namespace harness {
+
+class ControlClient {
+  public:
+    explicit ControlClient(const std::string& path) {
+        fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+        if (fd_ >= 0 && connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+            close(fd_);
+            fd_ = -1;
+        }
+    }
+    ~ControlClient() {
+        if (fd_ >= 0) close(fd_);
+    }
+    ControlClient(const ControlClient&) = delete;
+    ControlClient& operator=(const ControlClient&) = delete;
+
+    bool ok() const { return fd_ >= 0; }
+    int fd() const { return fd_; }
+    // True once the daemon closed the connection.
+    bool eof() const { return eof_; }
+
+    bool send(const std::string& data) { return fd_ >= 0 && send_all(fd_, data); }
+
+    // The next line without its newline; "" on timeout or EOF (see eof()).
+    std::string line(int timeout_ms = kPatienceMs) {
+        using Clock = std::chrono::steady_clock;
+        auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+        for (;;) {
+            size_t nl = buffer_.find('\n');
+            if (nl != std::string::npos) {
+                std::string out = buffer_.substr(0, nl);
+                buffer_.erase(0, nl + 1);
+                return out;
+            }
+            if (fd_ < 0) return "";
+            auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+            pollfd p{fd_, POLLIN, 0};
+            if (left.count() <= 0 || poll(&p, 1, int(left.count())) <= 0) {
+                report_expired(timeout_ms, "a line from the control socket");
+                return "";
+            }
+            char buf[65536];
+            ssize_t n = recv(fd_, buf, sizeof buf, 0);
+            if (n <= 0) {
+                eof_ = true;
+                return "";
+            }
+            buffer_.append(buf, size_t(n));
+        }
+    }
+
+    // Sends one request line and returns the reply line as the daemon wrote it.
+    std::string request_line(const std::string& text, int timeout_ms = kPatienceMs) {
+        if (!send(text + "\n")) return "";
+        return line(timeout_ms);
+    }
+
+    // Sends one request line and parses the reply; a discarded (is_discarded())
+    // value when there was none or it was not JSON, which is shown on stderr.
+    nlohmann::json request(const std::string& text, int timeout_ms = kPatienceMs) {
+        std::string reply = request_line(text, timeout_ms);
+        auto j = nlohmann::json::parse(reply, nullptr, false);
+        if (j.is_discarded()) fprintf(stderr, "control reply is not JSON: \"%s\"\n", reply.c_str());
+        return j;
+    }
+
+  private:
+    int fd_ = -1;
+    std::string buffer_;
+    bool eof_ = false;
+};
+
+}  // namespace harness
