@@ -61,17 +61,8 @@ void monitor_flood_locks_nobody_out(void**) {
     }
     TestDaemon d(kConfig);
     assert_true(d.started());
-    int ready[2], hold[2];
-    assert_int_equal(pipe(ready), 0);
-    assert_int_equal(pipe(hold), 0);
-    pid_t child = fork();
-    assert_true(child >= 0);
-    if (child == 0) {
-        // As nobody: as many monitors as the daemon lets in, never read.
-        close(ready[0]);
-        close(hold[1]);
-        if (setgroups(0, nullptr) != 0 || setgid(65534) != 0 || setuid(65534) != 0) _exit(1);
-        std::vector<std::unique_ptr<Ctl>> monitors;
+    // As nobody: as many monitors as the daemon lets in, never read.
+    harness::ClientsAsNobody flood([&](harness::ControlClients& monitors) {
         int accepted = 0;
         for (int i = 0; i < 120; ++i) {
             auto c = std::make_unique<Ctl>(d.control_socket());
@@ -79,17 +70,9 @@ void monitor_flood_locks_nobody_out(void**) {
             accepted += r.is_object() && r["ok"] == true;
             monitors.push_back(std::move(c));
         }
-        (void)!write(ready[1], &accepted, sizeof accepted);
-        pollfd p{hold[0], POLLIN, 0};
-        poll(&p, 1, 60000);
-        _exit(0);
-    }
-    close(ready[1]);
-    close(hold[0]);
-    int accepted = -1;
-    pollfd p{ready[0], POLLIN, 0};
-    assert_int_equal(poll(&p, 1, 60000), 1);
-    assert_int_equal(read(ready[0], &accepted, sizeof accepted), int(sizeof accepted));
+        return accepted;
+    });
+    const int accepted = flood.opened();
     print_message("monitor flood: %d of 120 monitors of one read-only user accepted\n", accepted);
     // Another read-only user, and the admin, are served at once.
     assert_int_equal(smallctl_as(d, "65533", "status"), 0);
@@ -113,11 +96,7 @@ void monitor_flood_locks_nobody_out(void**) {
                   static_cast<unsigned long long>(dropped));
     assert_true(dropped > 0);
     assert_int_equal(smallctl_as(d, "65533", "status"), 0);
-    close(hold[1]);
-    close(ready[0]);
-    int child_status = -1;
-    waitpid(child, &child_status, 0);
-    assert_int_equal(child_status, 0);
+    assert_int_equal(flood.release(), 0);
 }
 
 // A datagram flood from one source at rate 2/s: thousands of rate drops.

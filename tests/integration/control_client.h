@@ -5,15 +5,20 @@
 // lines, a client that stops reading). Every wait is bounded; a wait of
 // kPatienceMs that runs out says so on stderr.
 
+#include <grp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "harness.h"
 
@@ -92,6 +97,78 @@ class ControlClient {
     int fd_ = -1;
     std::string buffer_;
     bool eof_ = false;
+};
+
+using ControlClients = std::vector<std::unique_ptr<ControlClient>>;
+
+// Control clients held open by another user, to see what they cannot lock
+// out: a child process becomes nobody (uid and gid 65534), runs `open`, which
+// fills the list and returns a number to report (how many were accepted,
+// say), tells the parent, and keeps every client open until release(). The
+// child never reads what the daemon sends them. Needs root.
+class ClientsAsNobody {
+  public:
+    explicit ClientsAsNobody(const std::function<int(ControlClients&)>& open) {
+        int ready[2], hold[2];
+        if (pipe(ready) != 0) return;
+        if (pipe(hold) != 0) {
+            close(ready[0]);
+            close(ready[1]);
+            return;
+        }
+        child_ = fork();
+        if (child_ == 0) {
+            close(ready[0]);
+            close(hold[1]);
+            if (setgroups(0, nullptr) != 0 || setgid(65534) != 0 || setuid(65534) != 0) _exit(1);
+            ControlClients clients;
+            int reported = open(clients);
+            (void)!write(ready[1], &reported, sizeof reported);
+            // Until the parent closes `hold` (or dies, which closes it too).
+            pollfd p{hold[0], POLLIN, 0};
+            poll(&p, 1, 10 * 60 * 1000);
+            _exit(0);
+        }
+        close(ready[1]);
+        close(hold[0]);
+        ready_ = ready[0];
+        hold_ = hold[1];
+    }
+    ~ClientsAsNobody() { release(); }
+    ClientsAsNobody(const ClientsAsNobody&) = delete;
+    ClientsAsNobody& operator=(const ClientsAsNobody&) = delete;
+
+    // Waits until the child holds its clients; what `open` returned, or -1
+    // when the child did not say within `timeout_ms` (or could not start).
+    int opened(int timeout_ms = 2 * kPatienceMs) {
+        if (ready_ < 0) return -1;
+        int reported = -1;
+        pollfd p{ready_, POLLIN, 0};
+        if (poll(&p, 1, timeout_ms) != 1 ||
+            read(ready_, &reported, sizeof reported) != ssize_t(sizeof reported)) {
+            report_expired(timeout_ms, "the clients held as nobody");
+            return -1;
+        }
+        return reported;
+    }
+
+    // Closes the clients (the child exits) and returns the child's exit
+    // status: 0 when it could become nobody and hold them.
+    int release() {
+        if (hold_ >= 0) close(hold_);
+        if (ready_ >= 0) close(ready_);
+        hold_ = ready_ = -1;
+        if (child_ <= 0) return -1;
+        int status = -1;
+        waitpid(child_, &status, 0);
+        child_ = -1;
+        return status;
+    }
+
+  private:
+    pid_t child_ = -1;
+    int ready_ = -1;
+    int hold_ = -1;
 };
 
 }  // namespace harness

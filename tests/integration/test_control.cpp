@@ -601,31 +601,13 @@ static void permissions(void**) {
 static void silent_clients_leave_room_for_admin(void**) {
     TestDaemon d(kConfig);
     assert_true(d.started());
-    int ready[2], hold[2];
-    assert_int_equal(pipe(ready), 0);
-    assert_int_equal(pipe(hold), 0);
-    pid_t child = fork();
-    assert_true(child >= 0);
-    if (child == 0) {
-        // As nobody: fill every slot, then wait for the parent to finish.
-        close(ready[0]);
-        close(hold[1]);
-        if (setgroups(0, nullptr) != 0 || setgid(65534) != 0 || setuid(65534) != 0) _exit(1);
-        std::vector<std::unique_ptr<Ctl>> silent;
+    // As nobody: fill every slot and say nothing until the parent is done.
+    harness::ClientsAsNobody silent([&](harness::ControlClients& clients) {
         for (size_t i = 0; i < ControlServer::kMaxClients; ++i)
-            silent.push_back(std::make_unique<Ctl>(d.control_socket()));
-        char byte = 'x';
-        (void)!write(ready[1], &byte, 1);
-        pollfd p{hold[0], POLLIN, 0};
-        poll(&p, 1, 120000);  // the parent closes `hold` when done
-        _exit(0);
-    }
-    close(ready[1]);
-    close(hold[0]);
-    char byte = 0;
-    pollfd p{ready[0], POLLIN, 0};
-    assert_int_equal(poll(&p, 1, harness::kPatienceMs), 1);
-    assert_int_equal(read(ready[0], &byte, 1), 1);
+            clients.push_back(std::make_unique<Ctl>(d.control_socket()));
+        return 0;
+    });
+    assert_int_equal(silent.opened(), 0);
     // Another read-only client is turned away; root is served.
     int status = -1;
     std::string out =
@@ -635,11 +617,7 @@ static void silent_clients_leave_room_for_admin(void**) {
     Ctl root(d.control_socket());
     json r = root.request("status");
     assert_true(r.is_object() && r["ok"] == true);
-    close(hold[1]);
-    close(ready[0]);
-    int child_status = -1;
-    waitpid(child, &child_status, 0);
-    assert_int_equal(child_status, 0);
+    assert_int_equal(silent.release(), 0);
 }
 
 static void socket_lifecycle(void**) {
