@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <memory>
 #include <vector>
@@ -117,18 +118,9 @@ void run_bulk_tcp(Run& run) {
         conns.push_back(std::make_unique<BulkConn>(run, source, buffer.get(), i));
         conns.back()->open();
     }
-    uint64_t next_check = now + 100 * kNsPerMs;
-    while (!run.finished(now)) {
-        now = run.poll_once(run.wait_budget_ms(now, 100));
-        run.tick(now);
-        if (now >= next_check) {
-            next_check = now + 100 * kNsPerMs;
-            size_t alive = 0;
-            for (auto& c : conns) alive += c->alive();
-            if (alive == 0) break;
-        }
-    }
-    run.stop(now);
+    run.until_done(now, 100, [&](uint64_t) {
+        return std::any_of(conns.begin(), conns.end(), [](const auto& c) { return c->alive(); });
+    });
 }
 
 }  // namespace smallprobe

@@ -161,21 +161,15 @@ void run_connect(Run& run) {
         conns.push_back(std::make_unique<QueryConn>(run));
         conns.back()->open(now);
     }
-    uint64_t next_scan = now + 100 * kNsPerMs;
-    while (!run.finished(now)) {
-        now = run.poll_once(run.wait_budget_ms(now, 100));
-        run.tick(now);
-        if (now < next_scan) continue;
-        next_scan = now + 100 * kNsPerMs;
+    run.until_done(now, 100, [&](uint64_t at) {
         size_t alive = 0;
         for (auto& c : conns) {
-            if (c->overdue(now)) c->fail_timeout(now);
-            c->retry(now);
+            if (c->overdue(at)) c->fail_timeout(at);
+            c->retry(at);
             alive += c->alive();
         }
-        if (alive == 0) break;
-    }
-    run.stop(now);
+        return alive > 0;
+    });
 }
 
 }  // namespace smallprobe

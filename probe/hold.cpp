@@ -178,11 +178,7 @@ void run_hold(Run& run) {
         if (c->connecting()) c->fail_timeout();
 
     run.start(now);
-    while (!run.finished(now)) {
-        now = run.poll_once(run.wait_budget_ms(now, 200));
-        run.tick(now);
-    }
-    run.stop(now);
+    run.until_done(now, 200, [](uint64_t) { return true; });  // held for the duration
     result.held = static_cast<uint64_t>(
         std::count_if(conns.begin(), conns.end(), [](const auto& c) { return c->held(); }));
     result.ops = result.held;

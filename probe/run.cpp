@@ -102,6 +102,19 @@ void Run::stop(uint64_t now) {
     result_->elapsed_ns = now - start_ns_;
 }
 
+void Run::until_done(uint64_t now, int period_ms, const std::function<bool(uint64_t)>& scan) {
+    const uint64_t period_ns = static_cast<uint64_t>(period_ms) * kNsPerMs;
+    uint64_t next_scan = now + period_ns;
+    while (!finished(now)) {
+        now = poll_once(wait_budget_ms(now, period_ms));
+        tick(now);
+        if (now < next_scan) continue;
+        next_scan = now + period_ns;
+        if (!scan(now)) break;
+    }
+    stop(now);
+}
+
 void Run::tick(uint64_t now) {
     if (!progress_ || now < next_tick_ns_) return;
     const Result& r = *result_;

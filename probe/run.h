@@ -5,6 +5,7 @@
 #include <sys/epoll.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "net.h"
@@ -50,6 +51,12 @@ class Run {
     int wait_budget_ms(uint64_t now, int cap_ms) const;
     // Marks the end of measurement and freezes elapsed time.
     void stop(uint64_t now);
+
+    // The loop every closed-loop mode runs: poll (at most period_ms at a
+    // time) and tick until the run is finished, calling scan(now) every
+    // period_ms for timeouts and retries; scan returns false to end the run
+    // early (nothing is left to wait for). Then stops the clock.
+    void until_done(uint64_t now, int period_ms, const std::function<bool(uint64_t)>& scan);
 
     // Progress on a terminal, once a second; a no-op otherwise.
     void tick(uint64_t now);

@@ -308,21 +308,14 @@ void StreamEngine::execute() {
         run.watch(timer_.fd(), EPOLLIN, this);
         arm_timer();
     }
-    uint64_t next_timeout_scan = now + 100 * kNsPerMs;
-    while (!run.finished(now)) {
-        now = run.poll_once(run.wait_budget_ms(now, 100));
-        run.tick(now);
-        if (now >= next_timeout_scan) {
-            next_timeout_scan = now + 100 * kNsPerMs;
-            size_t alive = 0;
-            for (auto& c : conns_) {
-                if (c->overdue(now)) c->fail_timeout();
-                alive += c->alive();
-            }
-            if (alive == 0) break;
+    run.until_done(now, 100, [&](uint64_t at) {
+        size_t alive = 0;
+        for (auto& c : conns_) {
+            if (c->overdue(at)) c->fail_timeout();
+            alive += c->alive();
         }
-    }
-    run.stop(now);
+        return alive > 0;
+    });
 }
 
 }  // namespace

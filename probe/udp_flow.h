@@ -66,17 +66,14 @@ void run_udp_flows(Run& run) {
         flows.push_back(std::make_unique<Flow>(run, source, buffer.get(), i));
         if (!flows.back()->open(now)) flows.pop_back();
     }
-    uint64_t next_expiry_scan = now + 10 * kNsPerMs;
-    while (!flows.empty() && !run.finished(now)) {
-        now = run.poll_once(run.wait_budget_ms(now, 10));
-        run.tick(now);
-        if (now >= next_expiry_scan) {
-            next_expiry_scan = now + 10 * kNsPerMs;
-            for (auto& flow : flows) flow->expire(now);
-        }
-        if (run.result().connected == 0 && now - run.started() > run.options().timeout_ns) break;
+    if (flows.empty()) {
+        run.stop(now);
+        return;
     }
-    run.stop(now);
+    run.until_done(now, 10, [&](uint64_t at) {
+        for (auto& flow : flows) flow->expire(at);
+        return run.result().connected > 0 || at - run.started() <= run.options().timeout_ns;
+    });
 }
 
 }  // namespace smallprobe
