@@ -22,6 +22,7 @@
 #include "control_client.h"
 #include "control_request.h"
 #include "harness.h"
+#include "notify_sink.h"
 
 // cmocka last: its fail() macro breaks C++ headers included after it.
 #include "../cmocka.hpp"
@@ -225,41 +226,7 @@ void failed_reload_seen_by_a_monitor(void**) {
     assert_failure_shown_escaped(d);
 }
 
-// The service manager's end of NOTIFY_SOCKET.
-class NotifySink {
-  public:
-    NotifySink() {
-        char templ[] = "/tmp/smalld-notify.XXXXXX";
-        dir_ = mkdtemp(templ);
-        path_ = dir_ + "/notify";
-        fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        sockaddr_un addr{};
-        addr.sun_family = AF_UNIX;
-        snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path_.c_str());
-        bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    }
-    ~NotifySink() {
-        close(fd_);
-        unlink(path_.c_str());
-        rmdir(dir_.c_str());
-    }
-    std::string env() const { return "NOTIFY_SOCKET=" + path_; }
-    // The next message containing `needle`, skipping others; empty on timeout.
-    std::string next(const std::string& needle) {
-        for (int i = 0; i < 100 && harness::wait_fd(fd_, POLLIN, harness::kPatienceMs); ++i) {
-            char buf[4096];
-            ssize_t n = recv(fd_, buf, sizeof buf, 0);
-            if (n <= 0) break;
-            std::string message(buf, size_t(n));
-            if (message.find(needle) != std::string::npos) return message;
-        }
-        return {};
-    }
-
-  private:
-    std::string dir_, path_;
-    int fd_ = -1;
-};
+using harness::NotifySink;
 
 // systemd ignores a STATUS= that is not UTF-8 ("not UTF-8 clean"), so
 // `systemctl status` would go on showing the state before the failed reload.

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "harness.h"
+#include "notify_sink.h"
 
 // cmocka last: its fail() macro breaks C++ headers included after it.
 #include "../cmocka.hpp"
@@ -34,45 +35,7 @@ socket =
 tcp = 127.0.0.1:0
 )";
 
-// The service manager's end of NOTIFY_SOCKET.
-class NotifySink {
-  public:
-    NotifySink() {
-        char templ[] = "/tmp/smalld-notify.XXXXXX";
-        dir_ = mkdtemp(templ);
-        path_ = dir_ + "/notify";
-        fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        sockaddr_un addr{};
-        addr.sun_family = AF_UNIX;
-        strncpy(addr.sun_path, path_.c_str(), sizeof addr.sun_path - 1);
-        bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-        // The daemon may run as another user than the one reading.
-        chmod(dir_.c_str(), 0755);
-        chmod(path_.c_str(), 0666);
-    }
-    ~NotifySink() {
-        close(fd_);
-        unlink(path_.c_str());
-        rmdir(dir_.c_str());
-    }
-    std::string env() const { return "NOTIFY_SOCKET=" + path_; }
-    // The next message containing `needle`, skipping others; empty on timeout.
-    std::string next(const std::string& needle, int timeout_ms = harness::kPatienceMs) {
-        for (int i = 0; i < 100 && harness::wait_fd(fd_, POLLIN, timeout_ms); ++i) {
-            char buf[4096];
-            ssize_t n = recv(fd_, buf, sizeof buf, 0);
-            if (n <= 0) break;
-            std::string message(buf, static_cast<size_t>(n));
-            if (message.find(needle) != std::string::npos) return message;
-        }
-        harness::report_expired(timeout_ms, "\"" + needle + "\" on NOTIFY_SOCKET");
-        return {};
-    }
-
-  private:
-    std::string dir_, path_;
-    int fd_ = -1;
-};
+using harness::NotifySink;
 
 static bool contains(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;
