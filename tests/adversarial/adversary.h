@@ -16,8 +16,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "control_client.h"
 #include "harness.h"
+#include "raw_control_client.h"
 
 namespace adversary {
 

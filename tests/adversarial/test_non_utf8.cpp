@@ -19,10 +19,10 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "control_client.h"
 #include "control_request.h"
 #include "harness.h"
 #include "notify_sink.h"
+#include "raw_control_client.h"
 
 // cmocka last: its fail() macro breaks C++ headers included after it.
 #include "../cmocka.hpp"

@@ -18,9 +18,9 @@
 #include <vector>
 
 #include "../cmocka.hpp"
-#include "control_client.h"
 #include "control_server.h"
 #include "harness.h"
+#include "raw_control_client.h"
 
 using harness::TestDaemon;
 using smalld::ControlServer;
