@@ -1,6 +1,8 @@
 // One TCP connection per query (time, daytime, qotd, status): connect, read
 // to EOF, check the reply, close, repeat, with -c queries in flight. Measures
-// connections per second and the latency from connect() to EOF.
+// connections per second and the latency from connect() to EOF. Churn mode
+// is the echo client that connects, sends -s bytes, reads them back and
+// closes: the latency runs from connect() to the last byte back.
 
 #include <unistd.h>
 
@@ -11,6 +13,7 @@
 
 #include "clock.h"
 #include "modes.h"
+#include "net.h"
 #include "pattern.h"
 #include "watched_socket.h"
 
@@ -39,13 +42,16 @@ std::string reply_problem(ReplyCheck check, const uint8_t* reply, size_t kept, u
             return {};
         case ReplyCheck::Status:
             return total == 0 ? "empty status report" : std::string();
+        case ReplyCheck::Echo:
+            return {};  // checked byte by byte as it arrives
     }
     return {};
 }
 
 class QueryConn final : public PollHandler {
   public:
-    explicit QueryConn(Run& run) : run_(run) {}
+    QueryConn(Run& run, const StreamSource& source, uint64_t stream_start)
+        : run_(run), source_(source), stream_start_(stream_start) {}
 
     void open(uint64_t now);
     void on_event(uint32_t events, uint64_t now) override;
@@ -71,6 +77,11 @@ class QueryConn final : public PollHandler {
     }
 
   private:
+    bool churn() const { return run_.options().check == ReplyCheck::Echo; }
+    // Churn: sends what is left of the message once connected.
+    void send_message(uint32_t events);
+    // Churn: checks echoed bytes against what was sent; false on failure.
+    bool check_echo(const uint8_t* got, size_t n);
     void finish(uint64_t now);
     void again(uint64_t now);
     void fail(int err) {
@@ -83,6 +94,9 @@ class QueryConn final : public PollHandler {
     bool may_retry() const { return run_.result().connected > 0; }
 
     Run& run_;
+    const StreamSource& source_;
+    const uint64_t stream_start_;
+    uint64_t sent_ = 0;
     WatchedSocket socket_{run_};
     bool retry_ = false;
     uint64_t started_at_ = 0;
@@ -95,17 +109,51 @@ void QueryConn::open(uint64_t now) {
     started_at_ = now;
     received_ = 0;
     kept_ = 0;
+    sent_ = 0;
     if (!socket_.open(SOCK_STREAM)) {
         retry_ = may_retry();
         return;
     }
     // EPOLLIN alone: data, EOF and a failed connect all wake us, which saves
-    // switching the interest set after the handshake.
-    run_.watch(socket_.fd(), EPOLLIN | EPOLLRDHUP, this);
+    // switching the interest set after the handshake. Churn waits to be
+    // connected before it sends.
+    run_.watch(socket_.fd(), churn() ? EPOLLOUT : EPOLLIN | EPOLLRDHUP, this);
 }
 
-void QueryConn::on_event(uint32_t, uint64_t now) {
+void QueryConn::send_message(uint32_t events) {
+    const uint64_t size = run_.options().size;
+    if (events & (EPOLLERR | EPOLLHUP)) {
+        fail(socket_error(socket_.fd()));
+        return;
+    }
+    ssize_t n = send(socket_.fd(), source_.at(stream_start_ + sent_), size - sent_, MSG_NOSIGNAL);
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EINTR) fail(errno);
+        return;
+    }
+    sent_ += static_cast<uint64_t>(n);
+    if (sent_ == size) run_.rewatch(socket_.fd(), EPOLLIN | EPOLLRDHUP, this);
+}
+
+bool QueryConn::check_echo(const uint8_t* got, size_t n) {
+    if (received_ + n > sent_) {
+        run_.bad_reply("echo returned more bytes than were sent");
+    } else if (count_mismatches(got, source_.at(stream_start_ + received_), n) != 0) {
+        run_.bad_reply("echoed bytes differ from those sent");
+    } else {
+        return true;
+    }
+    socket_.close();
+    retry_ = true;
+    return false;
+}
+
+void QueryConn::on_event(uint32_t events, uint64_t now) {
     if (!socket_.is_open()) return;
+    if (churn() && sent_ < run_.options().size) {
+        send_message(events);
+        return;
+    }
     uint8_t scratch[4096];
     for (;;) {
         uint8_t* into = kept_ < kReplyKeep ? reply_ + kept_ : scratch;
@@ -117,12 +165,23 @@ void QueryConn::on_event(uint32_t, uint64_t now) {
             return;
         }
         if (n == 0) {
+            if (churn()) {
+                run_.unexpected_eof();
+                socket_.close();
+                retry_ = true;
+                return;
+            }
             finish(now);
             return;
         }
+        if (churn() && !check_echo(into, static_cast<size_t>(n))) return;
         received_ += static_cast<uint64_t>(n);
         if (kept_ < kReplyKeep) kept_ += static_cast<size_t>(n);
         run_.result().bytes_received += static_cast<uint64_t>(n);
+        if (churn() && received_ == sent_) {
+            finish(now);
+            return;
+        }
     }
 }
 
@@ -151,6 +210,7 @@ void QueryConn::again(uint64_t now) {
 }  // namespace
 
 void run_connect(Run& run) {
+    const StreamSource source = StreamSource::pattern();
     std::vector<std::unique_ptr<QueryConn>> conns;
     uint64_t now = now_ns();
     run.start(now);
@@ -158,7 +218,8 @@ void run_connect(Run& run) {
                                ? std::min<uint64_t>(run.options().count, run.options().connections)
                                : run.options().connections;
     for (uint64_t i = 0; i < slots; ++i) {
-        conns.push_back(std::make_unique<QueryConn>(run));
+        conns.push_back(std::make_unique<QueryConn>(
+            run, source, stream_start_for(static_cast<uint32_t>(i), source)));
         conns.back()->open(now);
     }
     run.until_done(now, 100, [&](uint64_t at) {

@@ -30,6 +30,7 @@ constexpr ModeName kModes[] = {
     {"daytime", Mode::Connect, ReplyCheck::Daytime},
     {"qotd", Mode::Connect, ReplyCheck::Qotd},
     {"status", Mode::Connect, ReplyCheck::Status},
+    {"churn", Mode::Connect, ReplyCheck::Echo},
     {"idle", Mode::Idle, ReplyCheck::AnyBytes},
     {"slowread", Mode::SlowRead, ReplyCheck::AnyBytes},
 };
@@ -234,6 +235,7 @@ void print_usage(FILE* out) {
         "  chargen    bulk receive, RFC 864 pattern verified (TCP, -u UDP)\n"
         "  time daytime qotd status connect\n"
         "             one connection per query, read to EOF, connections/s and latency\n"
+        "  churn      one connection per echo: connect, send -s bytes, read them back, close\n"
         "  idle       open and hold -c connections for the duration\n"
         "  slowread   like idle, but fill each echo connection and never read\n"
         "  stamp      RFC 8762 STAMP sender: delays, loss per direction, jitter, hops\n"

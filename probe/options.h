@@ -11,7 +11,9 @@ namespace smallprobe {
 enum class Mode { Echo, Line, Discard, Chargen, Connect, Idle, SlowRead };
 
 // What a connect-mode reply must look like.
-enum class ReplyCheck { AnyBytes, Time, Daytime, Qotd, Status };
+// Echo: churn mode, the -s bytes sent after connecting come back, then the
+// client closes.
+enum class ReplyCheck { AnyBytes, Time, Daytime, Qotd, Status, Echo };
 
 struct Options {
     Mode mode = Mode::Echo;
