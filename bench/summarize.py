@@ -37,6 +37,8 @@ SCENARIOS = {
     "tcp64_c50_p16": ("TCP echo 64 B, 50 connections, pipeline 16", "msgs/s", True, ops),
     "udp64_c50": ("UDP echo 64 B, 50 flows", "datagrams/s", True, ops),
     "time_c20": ("time (RFC 868), new connection per query, 20 clients", "connections/s", True, ops),
+    "churn_c20": ("TCP echo churn: connect, one 64 B message, close; 20 clients", "connections/s",
+                  True, ops),
     "idle_10k": ("Idle sessions: 10,000", "server RSS bytes per session", False, bytes_per_held),
     "idle_max": ("Idle sessions: as many as the fd limit allows", "server RSS bytes per session", False,
                  bytes_per_held),
@@ -73,6 +75,35 @@ def stamp_section(runs):
         out.append(f"| {scenario.split('_')[1]} | {spread(rate)} | {rel} | {lost} | "
                    f"{fmt(statistics.median(p50)) if p50 else '–'} | "
                    f"{fmt(statistics.median(p99)) if p99 else '–'} |")
+    return out + [""] if out else []
+
+
+ONE_SHOT = ("time_c20", "churn_c20")
+
+
+def efficiency_section(runs):
+    """Server CPU per connection against refserver's in the same round
+    (refserver's µs/op divided by the server's: above 1 is cheaper), the
+    median of the per-round ratios, for the one-connection-per-request rows."""
+    out = []
+    for scenario in ONE_SHOT:
+        ref = {r["round"]: r.get("server_cpu_us_per_op") for r in runs.get((scenario, "refserver"), [])}
+        for s in SERVERS:
+            if s == "refserver":
+                continue
+            ratios = [ref[r["round"]] / r["server_cpu_us_per_op"]
+                      for r in runs.get((scenario, s), [])
+                      if ref.get(r["round"]) and r.get("server_cpu_us_per_op")]
+            if not ratios:
+                continue
+            if not out:
+                out += ["## Server CPU per connection, as efficient as refserver", "",
+                        "refserver's server CPU µs per connection divided by the server's, round "
+                        "by round (above 1.00: cheaper than the bare epoll loop); median and "
+                        "min–max over the rounds. xinetd's parent only.", "",
+                        "| test | server | efficiency vs refserver | rounds |", "|---|---|---|---|"]
+            out.append(f"| {scenario} | {s} | {statistics.median(ratios):.2f}× "
+                       f"({min(ratios):.2f}–{max(ratios):.2f}) | {len(ratios)} |")
     return out + [""] if out else []
 
 
@@ -164,6 +195,7 @@ def main():
         if higher_better and medians.get("refserver"):
             chart_rows.append((scenario, [medians.get(s) / medians["refserver"] if medians.get(s) else 0
                                           for s in SERVERS]))
+    out += efficiency_section(runs)
     out += stamp_section(runs)
     with open(args.markdown, "w") as f:
         f.write("\n".join(out))
