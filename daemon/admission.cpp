@@ -172,7 +172,10 @@ void SourceTable::opened(const SourceKey& key) {
 void SourceTable::closed(const SourceKey& key) {
     auto it = entries_.find(key);
     if (it == entries_.end() || it->second.sessions == 0) return;
-    if (--it->second.sessions == 0 && !it->second.bucket_used) entries_.erase(it);
+    // The entry stays, as a rate bucket does, until the table needs room
+    // (evict() forgets idle sources first): a source that connects one query
+    // at a time reuses it instead of allocating it again on every connection.
+    --it->second.sessions;
 }
 
 }  // namespace smalld
