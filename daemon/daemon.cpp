@@ -92,8 +92,8 @@ std::optional<StartError> Daemon::adopt_passed_sockets() {
     for (auto& socket : passed) {
         auto& instance = instances_[socket.config->name];
         if (!instance) instance = build_instance(*socket.config);
-        listeners_.adopt(std::make_unique<Listener>(context_, instance, socket.proto, socket.addr,
-                                                    std::move(socket.fd), Origin::Systemd));
+        listeners_.adopt(Listener::create(context_, instance, socket.proto, socket.addr,
+                                          std::move(socket.fd), Origin::Systemd));
     }
     return std::nullopt;
 }
@@ -102,7 +102,7 @@ std::optional<StartError> Daemon::start() {
     base_.reset(event_base_new());
     if (!base_) return StartError{71, "cannot create the event loop"};
     log::attach(base_.get());
-    sessions_ = std::make_unique<SessionTable>(base_.get(), stats_);
+    sessions_ = std::make_unique<SessionTable>(base_.get(), stats_, buffers_);
     reject_events_ = std::make_unique<RejectEvents>(
         base_.get(), stats_, [this] { return event_wanted(); },
         [this](const nlohmann::json& event) { emit(event); });
@@ -128,6 +128,7 @@ std::optional<StartError> Daemon::start() {
                   {"reason", reason}});
     };
     context_.sessions = sessions_.get();
+    context_.buffers = &buffers_;
     context_.on_reject = [this](const Instance& instance, Proto proto, const SockAddr& peer,
                                 const char* reason) {
         log_refusal(instance, proto, peer, reason);

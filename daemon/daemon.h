@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "event_handle.h"
+#include "io_buffers.h"
 #include "listener_set.h"
 #include "session.h"
 #include "stats.h"
@@ -99,6 +100,7 @@ class Daemon {
     Stats stats_;
     EventBaseHandle base_;
     std::unique_ptr<RejectEvents> reject_events_;  // before base_ goes
+    IoBuffers buffers_;  // the loop's scratch memory, for the sessions and the UDP endpoints
     std::unique_ptr<SessionTable> sessions_;
     ListenerContext context_;
     std::map<std::string, std::shared_ptr<InstanceState>> states_;

@@ -1,8 +1,10 @@
 #pragma once
-// Listening sockets: a TCP listener accepts and admits sessions; a UDP
-// endpoint answers datagrams in batches (recvmmsg/sendmmsg). Both point at
-// their Instance, which a reload may replace under them.
+// What the daemon and a reload see of every listening socket: its instance
+// (which a reload may replace under it), protocol, addresses and origin.
+// TcpListener (tcp_listener.h) accepts and admits sessions; UdpEndpoint
+// (udp_endpoint.h) answers datagrams in batches.
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -11,6 +13,7 @@
 
 namespace smalld {
 
+class IoBuffers;
 class SessionTable;
 
 enum class Proto { Tcp, Udp };
@@ -22,6 +25,7 @@ const char* to_string(Origin origin);
 // What the listeners need from the daemon.
 struct ListenerContext {
     SessionTable* sessions = nullptr;
+    IoBuffers* buffers = nullptr;  // the loop's scratch memory (the UDP batch)
     unsigned max_connections = 0;  // daemon-wide, already bounded by RLIMIT_NOFILE
     std::function<void(const Instance&, Proto, const SockAddr&, const char* reason)> on_reject;
 };
@@ -32,15 +36,18 @@ Fd bind_socket(Proto proto, const SockAddr& addr, int backlog, std::string* erro
 
 class Listener {
   public:
-    Listener(ListenerContext& context, std::shared_ptr<Instance> instance, Proto proto,
-             const SockAddr& configured, Fd fd, Origin origin);
-    ~Listener();
+    // A TcpListener or a UdpEndpoint, as `proto` says.
+    static std::unique_ptr<Listener> create(ListenerContext& context,
+                                            std::shared_ptr<Instance> instance, Proto proto,
+                                            const SockAddr& configured, Fd fd, Origin origin);
+    virtual ~Listener();
     Listener(const Listener&) = delete;
     Listener& operator=(const Listener&) = delete;
 
-    void start(event_base* base);
-    void stop();  // stop accepting; the socket stays open until destruction
-    void set_instance(std::shared_ptr<Instance> instance);
+    virtual void start(event_base* base) = 0;
+    // Stop serving; the socket stays open until destruction.
+    virtual void stop();
+    virtual void set_instance(std::shared_ptr<Instance> instance);
 
     const Instance& instance() const { return *instance_; }
     Proto proto() const { return proto_; }
@@ -49,14 +56,13 @@ class Listener {
     const SockAddr& actual() const { return actual_; }
     int fd() const { return fd_.get(); }
 
-  private:
-    static void on_ready_cb(evutil_socket_t, short, void* self);
-    static void on_resume_cb(evutil_socket_t, short, void* self);
-    void accept_ready();
-    void admit(int fd, const SockAddr& peer);
-    void datagrams_ready();
-    void reject(const SockAddr& peer, RejectReason reason);
-    void drop(const SockAddr& peer, DropReason reason);
+  protected:
+    Listener(ListenerContext& context, std::shared_ptr<Instance> instance, Proto proto,
+             const SockAddr& configured, Fd fd, Origin origin);
+    // Calls `ready` whenever the socket is readable.
+    void watch(event_base* base, event_callback_fn ready);
+    // Logs and reports a refused connection or dropped datagram.
+    void report(const SockAddr& peer, const char* reason);
 
     ListenerContext& context_;
     std::shared_ptr<Instance> instance_;
@@ -66,7 +72,6 @@ class Listener {
     Fd fd_;
     Origin origin_;
     EventHandle ready_;
-    EventHandle resume_;  // accept paused on EMFILE/ENFILE
 };
 
 }  // namespace smalld

@@ -101,9 +101,8 @@ std::optional<std::string> ListenerSet::bind(const ListenerPlan& plan, const Ins
         std::string error;
         Fd fd = bind_socket(want.proto, want.addr, want.config->backlog, &error);
         if (!fd) return "[" + want.config->name + "] " + error;
-        opened.push_back(std::make_unique<Listener>(context_, instances.at(want.config->name),
-                                                    want.proto, want.addr, std::move(fd),
-                                                    Origin::Config));
+        opened.push_back(Listener::create(context_, instances.at(want.config->name), want.proto,
+                                          want.addr, std::move(fd), Origin::Config));
     }
     return std::nullopt;
 }

@@ -12,23 +12,15 @@
 namespace smalld {
 
 namespace {
-// How long a session that sent its reply keeps discarding the peer's input
-// before it closes anyway (closing with unread input would reset the peer and
-// could destroy the reply in flight).
-constexpr int64_t kLingerMs = 2000;
-constexpr timeval kSweepInterval = {0, 250'000};
 // Queue segments per sendmsg(): 64 chunks, 256 KiB, more than a loopback
 // socket usually takes in one call.
 constexpr int kMaxSegments = 64;
 }  // namespace
 
-char* io_buffer() {
-    alignas(64) static char buffer[kIoBufferSize];
-    return buffer;
-}
+constexpr size_t kIoBufferSize = IoBuffers::kSessionBufferSize;
 
 Session::Session(SessionTable& table, uint64_t id, std::shared_ptr<Instance> instance, int fd,
-                 const SockAddr& peer)
+                 const SockAddr& peer, const SockAddr* local)
     : table_(table),
       id_(id),
       instance_(std::move(instance)),
@@ -36,7 +28,8 @@ Session::Session(SessionTable& table, uint64_t id, std::shared_ptr<Instance> ins
       opened_ms_(monotonic_ms()),
       active_ms_(opened_ms_) {
     std::memcpy(&peer_, &peer.storage, std::min<size_t>(peer.len, sizeof peer_));
-    event_assign(&event_, table.base(), fd, EV_PERSIST, on_event_cb, this);
+    if (local) std::memcpy(&local_, &local->storage, std::min<size_t>(local->len, sizeof local_));
+    // event_assign() waits for update_event(): a one-shot reply never needs it.
 }
 
 Session::~Session() {
@@ -51,6 +44,10 @@ SockAddr Session::peer() const {
 }
 
 SockAddr Session::local() const {
+    if (local_.sin6_family != AF_UNSPEC)
+        return SockAddr::from(
+            reinterpret_cast<const sockaddr*>(&local_),
+            local_.sin6_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6));
     SockAddr addr;
     addr.len = sizeof addr.storage;
     if (getsockname(fd_, addr.get(), &addr.len) != 0) addr.len = 0;
@@ -71,9 +68,18 @@ void Session::start() {
         case StreamMode::Message: {
             WallTime now = wall_now();
             std::string message = service.message(now);
-            enqueue(message.data(), message.size());
             state_ = State::Flushing;
-            if (flush_queue()) pause_reading(false);
+            // Straight from the message; only what the socket does not take
+            // is queued (a status report larger than the send buffer).
+            ssize_t n = send(fd_, message.data(), message.size(), MSG_NOSIGNAL);
+            if (n < 0 && send_error("write error")) return;
+            size_t sent = n > 0 ? static_cast<size_t>(n) : 0;
+            bytes_out_ += sent;
+            instance_->stats->tcp.bytes_written += sent;
+            if (sent == message.size()) return message_done();
+            enqueue(message.data() + sent, message.size() - sent);
+            want_write(true);
+            pause_reading(false);
             break;
         }
     }
@@ -122,25 +128,24 @@ bool Session::send_error(const char* what) {
 
 void Session::on_event_cb(evutil_socket_t, short what, void* self) {
     auto* session = static_cast<Session*>(self);
-    SessionTable& table = session->table_;
-    uint64_t id = session->id_;
+    SessionTable::Watch watch(session->table_, session);
     // A throw ends this session (if it still exists), not the daemon.
     contain(
         "session",
         [&] {
             if (what & EV_READ) {
                 session->on_read();
-                if (!(what & EV_WRITE) || !table.contains(id)) return;  // closed while reading
+                if (!(what & EV_WRITE) || watch.closed()) return;  // closed while reading
             }
             if (what & EV_WRITE) session->on_write();
         },
         [&] {
-            if (table.contains(id)) session->close("internal error");
+            if (!watch.closed()) session->close("internal error");
         });
 }
 
 void Session::on_read() {
-    char* buf = io_buffer();
+    char* buf = table_.buffers().session_buffer();
     size_t room = kIoBufferSize;
     bool echoing = state_ == State::Open && instance_->service->stream_mode() == StreamMode::Echo;
     // Never read more than the queue has room for, even when it is empty
@@ -227,7 +232,7 @@ bool Session::flush_queue() {
 void Session::message_done() {
     // Close at once unless the peer sent something we have not read: closing
     // then would reset the connection and could destroy the reply in flight.
-    ssize_t n = recv(fd_, io_buffer(), kIoBufferSize, MSG_DONTWAIT);
+    ssize_t n = recv(fd_, table_.buffers().session_buffer(), kIoBufferSize, MSG_DONTWAIT);
     if (n == 0) return close("closed by peer");
     if (n < 0) {
         if (errno == EAGAIN || errno == EINTR) return close("done");
@@ -240,7 +245,7 @@ void Session::message_done() {
 }
 
 void Session::generate() {
-    char* buf = io_buffer();
+    char* buf = table_.buffers().session_buffer();
     instance_->service->generate(bytes_out_, {buf, kIoBufferSize});
     ssize_t n = send(fd_, buf, kIoBufferSize, MSG_NOSIGNAL);
     if (n < 0) {
@@ -266,81 +271,6 @@ void Session::finish() {
         return close("shutdown");
     state_ = State::Flushing;
     pause_reading(true);
-}
-
-SessionTable::SessionTable(event_base* base, Stats& stats) : base_(base), stats_(stats) {
-    sweeper_.reset(event_new(base, -1, EV_PERSIST, on_sweep_cb, this));
-    event_add(sweeper_.get(), &kSweepInterval);
-}
-
-SessionTable::~SessionTable() {
-    close_all("shutdown");
-}
-
-Session* SessionTable::open(std::shared_ptr<Instance> instance, int fd, const SockAddr& peer) {
-    instance->state->admission.opened(source_key(peer));
-    ++instance->stats->tcp.sessions_total;
-    ++instance->stats->tcp.sessions_current;
-    ++stats_.conn_accepted_total;
-    ++stats_.conn_current;
-    uint64_t id = next_id_++;
-    auto session = std::make_unique<Session>(*this, id, std::move(instance), fd, peer);
-    Session* raw = session.get();
-    sessions_.emplace(id, std::move(session));
-    if (on_open) on_open(*raw);
-    raw->start();
-    return sessions_.count(id) ? raw : nullptr;
-}
-
-void SessionTable::close(Session& session, const char* reason) {
-    auto it = sessions_.find(session.id());
-    if (it == sessions_.end()) return;
-    std::unique_ptr<Session> owned = std::move(it->second);
-    sessions_.erase(it);
-    const Instance& instance = owned->instance();
-    instance.state->admission.closed(owned->source());
-    --instance.stats->tcp.sessions_current;
-    --stats_.conn_current;
-    instance.stats->session_duration.observe(double(monotonic_ms() - owned->opened_ms()) / 1000);
-    if (on_close) on_close(*owned, reason);
-}
-
-bool SessionTable::kill(uint64_t id) {
-    auto it = sessions_.find(id);
-    if (it == sessions_.end()) return false;
-    close(*it->second, "killed by control command");
-    return true;
-}
-
-void SessionTable::finish_all() {
-    std::vector<Session*> all;
-    for (auto& [id, s] : sessions_) all.push_back(s.get());
-    for (Session* s : all) s->finish();
-}
-
-void SessionTable::close_all(const char* reason) {
-    while (!sessions_.empty()) close(*sessions_.begin()->second, reason);
-}
-
-void SessionTable::on_sweep_cb(evutil_socket_t, short, void* self) {
-    contain("session sweep", [&] { static_cast<SessionTable*>(self)->sweep(); });
-}
-
-void SessionTable::sweep() {
-    chunk_pool_decay();
-    int64_t now = monotonic_ms();
-    std::vector<std::pair<Session*, const char*>> expired;
-    for (auto& [id, s] : sessions_) {
-        const InstanceConfig& config = s->instance().config;
-        int64_t idle = config.idle_timeout.count(), max = config.max_duration.count();
-        if (s->state() == Session::State::Lingering && now - s->active_ms() >= kLingerMs)
-            expired.emplace_back(s.get(), "done");
-        else if (max > 0 && now - s->opened_ms() >= max)
-            expired.emplace_back(s.get(), "max_duration reached");
-        else if (idle > 0 && now - s->active_ms() >= idle)
-            expired.emplace_back(s.get(), "idle_timeout reached");
-    }
-    for (auto& [s, reason] : expired) close(*s, reason);
 }
 
 }  // namespace smalld

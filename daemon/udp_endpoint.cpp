@@ -1,0 +1,175 @@
+#include "udp_endpoint.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "contain.h"
+#include "datagram_control.h"
+#include "io_buffers.h"
+#include "log.h"
+#include "service_registry.h"
+
+namespace smalld {
+
+namespace {
+
+constexpr unsigned kBatch = DatagramBatch::kSize;
+constexpr size_t kMaxDatagram = DatagramBatch::kMaxDatagram;
+LogLimiter send_log("udp send errors", 5, std::chrono::seconds(10));
+
+// Copies the destination address of a received datagram into the reply's
+// control data, so the reply leaves from the address the peer talked to.
+size_t reply_control(const msghdr& received, uint8_t* out) {
+    for (cmsghdr* c = CMSG_FIRSTHDR(const_cast<msghdr*>(&received)); c;
+         c = CMSG_NXTHDR(const_cast<msghdr*>(&received), c)) {
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+            in_pktinfo info;
+            std::memcpy(&info, CMSG_DATA(c), sizeof info);
+            in_pktinfo reply{};
+            // The local address the datagram came in on: the destination
+            // itself for unicast, an address of the interface for a broadcast.
+            reply.ipi_spec_dst = info.ipi_spec_dst;
+            auto* h = reinterpret_cast<cmsghdr*>(out);
+            h->cmsg_level = IPPROTO_IP;
+            h->cmsg_type = IP_PKTINFO;
+            h->cmsg_len = CMSG_LEN(sizeof reply);
+            std::memcpy(CMSG_DATA(h), &reply, sizeof reply);
+            return CMSG_SPACE(sizeof reply);
+        }
+        if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+            auto* h = reinterpret_cast<cmsghdr*>(out);
+            h->cmsg_level = IPPROTO_IPV6;
+            h->cmsg_type = IPV6_PKTINFO;
+            h->cmsg_len = CMSG_LEN(sizeof(in6_pktinfo));
+            std::memcpy(CMSG_DATA(h), CMSG_DATA(c), sizeof(in6_pktinfo));
+            return CMSG_SPACE(sizeof(in6_pktinfo));
+        }
+    }
+    return 0;
+}
+
+}  // namespace
+
+UdpEndpoint::UdpEndpoint(ListenerContext& context, std::shared_ptr<Instance> instance,
+                         const SockAddr& configured, Fd fd, Origin origin)
+    : Listener(context, std::move(instance), Proto::Udp, configured, std::move(fd), origin) {}
+
+void UdpEndpoint::start(event_base* base) {
+    // On every UDP socket, systemd's too: the destination of each datagram,
+    // to answer from the address the peer talked to (multi-homed hosts) and
+    // to drop datagrams sent to a broadcast or multicast address.
+    int one = 1;
+    if (actual_.family() == AF_INET)
+        setsockopt(fd_.get(), IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
+    else
+        setsockopt(fd_.get(), IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
+    enable_datagram_metadata(fd_.get(), actual_.family());
+    watch(base, on_ready_cb);
+}
+
+void UdpEndpoint::on_ready_cb(evutil_socket_t, short, void* self) {
+    contain("datagram", [&] { static_cast<UdpEndpoint*>(self)->datagrams_ready(); });
+}
+
+void UdpEndpoint::drop(const SockAddr& peer, DropReason reason) {
+    instance_->stats->udp.drop(reason);
+    report(peer, to_string(reason));
+}
+
+void UdpEndpoint::datagrams_ready() {
+    DatagramBatch& b = context_.buffers->datagram_batch();
+    for (unsigned i = 0; i < kBatch; ++i) {
+        b.recv_iov[i] = {b.in.get() + i * kMaxDatagram, kMaxDatagram};
+        msghdr& h = b.recv_msgs[i].msg_hdr;
+        h = {};
+        h.msg_name = &b.sources[i];
+        h.msg_namelen = sizeof b.sources[i];
+        h.msg_iov = &b.recv_iov[i];
+        h.msg_iovlen = 1;
+        h.msg_control = b.recv_control[i];
+        h.msg_controllen = kDatagramControlSize;
+    }
+    int received = recvmmsg(fd_.get(), b.recv_msgs, kBatch, MSG_DONTWAIT, nullptr);
+    if (received <= 0) return;
+
+    const InstanceConfig& config = instance_->config;
+    ProtoStats& stats = instance_->stats->udp;
+    WallTime now = wall_now();  // for a datagram the kernel did not time-stamp
+    int64_t now_ms = monotonic_ms();
+    Service& service = *instance_->service;
+    size_t reply_floor = service_spec(config.type).udp_reply_floor;
+    unsigned replies = 0;
+    for (int i = 0; i < received; ++i) {
+        const msghdr& h = b.recv_msgs[i].msg_hdr;
+        size_t len = b.recv_msgs[i].msg_len;
+        SockAddr peer = SockAddr::from(static_cast<sockaddr*>(h.msg_name), h.msg_namelen);
+        ++stats.datagrams_in;
+        stats.bytes_read += len;
+        DatagramDecision admission = admit_datagram(
+            config, reply_floor, instance_->state->admission, {peer, h, len, now_ms});
+        if (!admission.admitted) {
+            drop(peer, admission.reason);
+            continue;
+        }
+        size_t cap = admission.reply_cap;
+        uint8_t* out = b.out.get() + replies * kMaxDatagram;
+        Datagram d;
+        d.payload = {b.in.get() + size_t(i) * kMaxDatagram, len};
+        d.peer = &peer;
+        SockAddr local;
+        read_datagram_metadata(h, d, local);
+        if (!d.kernel_timestamp) d.received = now;
+        ptrdiff_t n = service.datagram(d, {out, cap});
+        if (n == kReplyTooLarge) {
+            drop(peer, DropReason::Amplification);
+            continue;
+        }
+        if (n < 0) continue;
+        b.send_iov[replies] = {out, static_cast<size_t>(n)};
+        msghdr& r = b.send_msgs[replies].msg_hdr;
+        r = {};
+        r.msg_name = h.msg_name;
+        r.msg_namelen = h.msg_namelen;
+        r.msg_iov = &b.send_iov[replies];
+        r.msg_iovlen = 1;
+        size_t control = reply_control(h, b.send_control[replies]);
+        r.msg_control = control ? b.send_control[replies] : nullptr;
+        r.msg_controllen = control;
+        b.seal[replies] = d.seal;
+        ++replies;
+    }
+    // The replies leave now: a service that stamps its transmit time does it here.
+    for (unsigned k = 0; k < replies; ++k)
+        if (b.seal[k])
+            service.seal({static_cast<uint8_t*>(b.send_iov[k].iov_base), b.send_iov[k].iov_len},
+                         b.seal[k]);
+    unsigned done = 0;
+    while (done < replies) {
+        int sent = sendmmsg(fd_.get(), b.send_msgs + done, replies - done, MSG_DONTWAIT);
+        if (sent <= 0) {
+            // A full socket buffer or an unreachable peer: UDP may drop, and
+            // one bad destination must not hold back the others.
+            int err = errno;
+            stats.drop(DropReason::Send);
+            if (send_log.admit(LogLevel::Warning)) {
+                const msghdr& failed = b.send_msgs[done].msg_hdr;
+                SockAddr peer =
+                    SockAddr::from(static_cast<sockaddr*>(failed.msg_name), failed.msg_namelen);
+                LOG_WARNING("%s: reply to udp %s not sent: %s", config.name.c_str(),
+                            peer.to_string().c_str(), strerror(err));
+            }
+            ++done;
+            continue;
+        }
+        for (int k = 0; k < sent; ++k) {
+            ++stats.datagrams_out;
+            stats.bytes_written += b.send_msgs[done + unsigned(k)].msg_len;
+        }
+        done += unsigned(sent);
+    }
+}
+
+}  // namespace smalld
