@@ -256,6 +256,34 @@ static void flood_of_sources_keeps_a_throttled_source_throttled(void**) {
     assert_false(table.take_token(attacker, rate, now));
 }
 
+// per_source counts what is open, whether a source's entry outlives its
+// last session or not, and sources that come and go one connection at a
+// time never grow the table past its capacity.
+static void per_source_counts_and_stays_bounded(void**) {
+    constexpr size_t kCapacity = 1024;
+    SourceTable table(kCapacity);
+    const SourceKey a = key_of(0);
+    table.opened(a);
+    table.opened(a);
+    assert_false(table.can_open(a, 2));
+    table.closed(a);
+    assert_true(table.can_open(a, 2));
+    table.closed(a);
+    table.closed(a);  // one close too many changes nothing
+    table.opened(a);
+    table.opened(a);
+    assert_false(table.can_open(a, 2));
+    size_t largest = 0;
+    for (uint32_t n = 1; n < 100'000; ++n) {
+        table.opened(key_of(n));
+        table.closed(key_of(n));
+        largest = std::max(largest, table.size());
+    }
+    assert_true(largest <= kCapacity);
+    // The source with open sessions was not forgotten.
+    assert_false(table.can_open(a, 2));
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(connection_decisions_in_order),
@@ -265,6 +293,7 @@ int main() {
         cmocka_unit_test(destination_address_classes),
         cmocka_unit_test(reply_cap_follows_factor_and_family),
         cmocka_unit_test(flood_of_sources_keeps_a_throttled_source_throttled),
+        cmocka_unit_test(per_source_counts_and_stays_bounded),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
