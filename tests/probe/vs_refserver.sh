@@ -66,6 +66,8 @@ check "udp echo" 0 yes echo -u -c 4 -n 2000 -w 30s "127.0.0.1:$udp_port"
 # busy machine leaves refserver waiting for a core.
 check "open-loop udp echo" 0 yes echo -u -c 2 -R 500 -n 250 -w 30s "127.0.0.1:$udp_port"
 check "time" 0 yes time -c 4 -n 400 -w 30s "127.0.0.1:$time_port"
+check "churn" 0 yes churn -c 4 -n 400 -w 30s "127.0.0.1:$echo_port"
+check "churn 16k" 0 yes churn -c 2 -s 16k -n 100 -w 30s "127.0.0.1:$echo_port"
 check "idle" 0 yes idle -c 100 -d 1s -w 30s "127.0.0.1:$echo_port"
 check "count" 0 yes echo -n 500 -w 30s "127.0.0.1:$echo_port"
 check "refused" 3 no echo -d 1s "127.0.0.1:$dead_port"
