@@ -53,10 +53,18 @@ offset = @OFFSET@
 static std::unique_ptr<TestDaemon> daemon_;
 static time_t offset_taken_at;  // the [clock-2036] offset counts from here
 
+// The daemon reads CLOCK_REALTIME; time() may read a coarse clock that lags it
+// by a tick, so a reply sent just after a second began could look early.
+static time_t wall_seconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ts.tv_sec;
+}
+
 static int setup(void**) {
     std::string ini = kConfig;
     // The wrap is at unix 2085978496; an hour past it, counted from now.
-    offset_taken_at = time(nullptr);
+    offset_taken_at = wall_seconds();
     long offset = 2085978496L + 3600 - static_cast<long>(offset_taken_at);
     ini.replace(ini.find("@OFFSET@"), 8, std::to_string(offset));
     daemon_ = std::make_unique<TestDaemon>(ini);
@@ -186,11 +194,11 @@ static void qotd_both(void**) {
 
 static void daytime_both(void**) {
     for (int family : {AF_INET, AF_INET6}) {
-        time_t before = time(nullptr);
+        time_t before = wall_seconds();
         int fd = harness::tcp_connect(port("daytime", "tcp", family), family);
         std::string line = harness::recv_until_eof(fd);
         close(fd);
-        time_t after = time(nullptr);
+        time_t after = wall_seconds();
         // "Wed Nov 25 09:04:19 2026\r\n", in UTC: the time it was sent.
         assert_int_equal(line.size(), 26);
         tm parsed{};
@@ -204,12 +212,12 @@ static void daytime_both(void**) {
 static void time_both(void**) {
     for (int family : {AF_INET, AF_INET6}) {
         // The time it was sent: between the request and the reply.
-        uint32_t before = static_cast<uint32_t>(time(nullptr) + 2208988800LL);
+        uint32_t before = static_cast<uint32_t>(wall_seconds() + 2208988800LL);
         int fd = harness::tcp_connect(port("time", "tcp", family), family);
         std::string t = harness::recv_until_eof(fd);
         close(fd);
         std::string udp = harness::udp_exchange(port("time", "udp", family), "", family);
-        uint32_t after = static_cast<uint32_t>(time(nullptr) + 2208988800LL);
+        uint32_t after = static_cast<uint32_t>(wall_seconds() + 2208988800LL);
         assert_int_equal(t.size(), 4);
         assert_true(be32(t) - before <= after - before);
         assert_int_equal(udp.size(), 4);
@@ -220,12 +228,12 @@ static void time_both(void**) {
 static void time_after_2036(void**) {
     // One hour past the wrap the counter has started again from zero: 3600
     // plus the seconds since the offset was taken, between request and reply.
-    uint32_t before = uint32_t(3600 + (time(nullptr) - offset_taken_at));
+    uint32_t before = uint32_t(3600 + (wall_seconds() - offset_taken_at));
     int fd = harness::tcp_connect(port("clock-2036", "tcp", AF_INET));
     std::string t = harness::recv_until_eof(fd);
     close(fd);
     std::string udp = harness::udp_exchange(port("clock-2036", "udp", AF_INET), "");
-    uint32_t after = uint32_t(3600 + (time(nullptr) - offset_taken_at));
+    uint32_t after = uint32_t(3600 + (wall_seconds() - offset_taken_at));
     assert_int_equal(t.size(), 4);
     assert_true(be32(t) >= before && be32(t) <= after);
     assert_int_equal(udp.size(), 4);
