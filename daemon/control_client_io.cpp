@@ -176,7 +176,7 @@ void ControlServer::close_client(Client& c, const char* reason) {
               unsigned(c.uid), reason);
     if (c.monitor) --monitors_;
     // Freed by the reaper: this may run inside the client's own callback or
-    // inside Daemon::on_event.
+    // inside an event bus delivery.
     event_del(c.read_ev.get());
     event_del(c.write_ev.get());
     event_del(c.timeout_ev.get());

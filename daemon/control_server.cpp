@@ -29,9 +29,8 @@ LogLimiter busy_log("control refusals", 5, std::chrono::seconds(10));
 ControlServer::ControlServer(Daemon& daemon) : daemon_(daemon) {}
 
 ControlServer::~ControlServer() {
-    // The hook captures `this`; the reaper may not have cleared it yet.
-    daemon_.on_event = nullptr;
-    daemon_.event_room = nullptr;
+    // The subscription captures `this`; the reaper may not have ended it yet.
+    monitoring_.reset();
     clients_.clear();
     accept_.reset();
     resume_.reset();
@@ -72,10 +71,7 @@ void ControlServer::on_reap_cb(evutil_socket_t, short, void* self) {
     auto* server = static_cast<ControlServer*>(self);
     contain("control", [&] {
         std::erase_if(server->clients_, [](const auto& entry) { return entry.second->dead; });
-        if (server->monitors_ == 0) {
-            server->daemon_.on_event = nullptr;
-            server->daemon_.event_room = nullptr;
-        }
+        if (server->monitors_ == 0) server->monitoring_.reset();
     });
 }
 
@@ -174,17 +170,14 @@ void ControlServer::execute(Client& c, std::string_view line) {
     queue(c, reply.to_text());
     if (reply.start_monitor && !c.monitor) {
         c.monitor = true;
-        if (monitors_++ == 0) {
-            daemon_.event_room = [this] { return monitor_room(); };
-            daemon_.on_event = [this](const nlohmann::json& event) {
-                if (monitors_ == 0) return;
-                nlohmann::json stamped = event;
-                stamped["time"] = double(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                             std::chrono::system_clock::now().time_since_epoch())
-                                             .count()) /
-                                  1000.0;
-                broadcast(to_json_text(stamped));
+        if (monitors_++ == 0 && !monitoring_) {
+            EventBus::Subscriber monitors;
+            monitors.deliver = [this](const BusEvent& event) {
+                if (monitors_ > 0) broadcast(event.text());
             };
+            monitors.room = [this] { return monitor_room(); };
+            monitors.lost = [this] { monitors_lost(); };
+            monitoring_ = daemon_.events().subscribe(std::move(monitors));
         }
     }
 }
@@ -197,15 +190,18 @@ size_t ControlServer::read_only(uid_t uid, bool monitors) const {
     return n;
 }
 
-bool ControlServer::monitor_room() {
+bool ControlServer::monitor_room() const {
     for (const auto& [id, c] : clients_)
         if (c->monitor && !c->dead && c->queued() + kEventRoom <= kMaxMonitorQueued) return true;
+    return false;
+}
+
+void ControlServer::monitors_lost() {
     for (auto& [id, c] : clients_) {
         if (!c->monitor || c->dead) continue;
         ++c->dropped;
         ++daemon_.stats().control_events_dropped_total;
     }
-    return false;
 }
 
 void ControlServer::broadcast(const std::string& line) {

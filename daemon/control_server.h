@@ -15,6 +15,7 @@
 
 #include "control_request.h"
 #include "control_socket_file.h"
+#include "event_bus.h"
 #include "event_handle.h"
 
 namespace smalld {
@@ -71,9 +72,11 @@ class ControlServer {
     void update_events(Client& c);
     void update_timer(Client& c);
     void broadcast(const std::string& line);
-    // Whether some monitor can take an event; if none can, the event is
-    // counted lost for each of them, and need not be built.
-    bool monitor_room();
+    // The monitors, together one subscriber of the daemon's event bus:
+    // whether some monitor can take an event, and counting one lost for each
+    // when none can (the event is then not built).
+    bool monitor_room() const;
+    void monitors_lost();
     // Read-only clients (or monitors) of `uid`, and in all when uid is -1.
     size_t read_only(uid_t uid, bool monitors) const;
     // The one way a client ends: logged with the reason, freed from the loop.
@@ -88,6 +91,7 @@ class ControlServer {
     uint64_t next_id_ = 1;
     std::map<uint64_t, std::unique_ptr<Client>> clients_;
     size_t monitors_ = 0;
+    EventBus::Subscription monitoring_;  // while monitors_ > 0
 };
 
 }  // namespace smalld

@@ -104,35 +104,36 @@ std::optional<StartError> Daemon::start() {
     log::attach(base_.get());
     sessions_ = std::make_unique<SessionTable>(base_.get(), stats_, buffers_);
     reject_events_ = std::make_unique<RejectEvents>(
-        base_.get(), stats_, [this] { return event_wanted(); },
-        [this](const nlohmann::json& event) { emit(event); });
+        base_.get(), stats_, [this] { return events_.wanted(); },
+        [this](const nlohmann::json& event) { events_.publish(event); });
     sessions_->on_open = [this](const Session& s) {
         if (config_.daemon.log_connections) log_session_open(s);
-        if (event_wanted())
-            emit({{"event", "session_open"},
-                  {"id", s.id()},
-                  {"instance", s.instance().config.name},
-                  {"peer", s.peer().to_string()}});
+        if (events_.wanted())
+            events_.publish({{"event", "session_open"},
+                             {"id", s.id()},
+                             {"instance", s.instance().config.name},
+                             {"peer", s.peer().to_string()}});
     };
     sessions_->on_close = [this](const Session& s, const char* reason) {
         double seconds = double(monotonic_ms() - s.opened_ms()) / 1000.0;
         if (config_.daemon.log_connections) log_session_close(s, seconds, reason);
-        if (event_wanted())
-            emit({{"event", "session_close"},
-                  {"id", s.id()},
-                  {"instance", s.instance().config.name},
-                  {"peer", s.peer().to_string()},
-                  {"duration", seconds},
-                  {"bytes_in", s.bytes_in()},
-                  {"bytes_out", s.bytes_out()},
-                  {"reason", reason}});
+        if (events_.wanted())
+            events_.publish({{"event", "session_close"},
+                             {"id", s.id()},
+                             {"instance", s.instance().config.name},
+                             {"peer", s.peer().to_string()},
+                             {"duration", seconds},
+                             {"bytes_in", s.bytes_in()},
+                             {"bytes_out", s.bytes_out()},
+                             {"reason", reason}});
     };
     context_.sessions = sessions_.get();
     context_.buffers = &buffers_;
     context_.on_reject = [this](const Instance& instance, Proto proto, const SockAddr& peer,
                                 const char* reason) {
         log_refusal(instance, proto, peer, reason);
-        if (on_event) reject_events_->note(instance.config.name, to_string(proto), peer, reason);
+        if (events_.has_subscribers())
+            reject_events_->note(instance.config.name, to_string(proto), peer, reason);
     };
     apply_daemon_settings();
     setup_signals();
@@ -185,12 +186,6 @@ int Daemon::run() {
     event_base_dispatch(base_.get());
     LOG_NOTICE("smalld stopped");
     return 0;
-}
-
-// Callers that build an event per datagram or session ask event_wanted()
-// first; the rare ones (reloads) build it and let this ask.
-void Daemon::emit(const nlohmann::json& event) {
-    if (on_event && (!event_room || event_room())) on_event(event);
 }
 
 void Daemon::set_log_level(LogLevel level) {

@@ -16,6 +16,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "config.h"
+#include "event_bus.h"
 #include "event_handle.h"
 #include "io_buffers.h"
 #include "listener_set.h"
@@ -70,12 +71,9 @@ class Daemon {
     // last reload's result (status's `details = yes`, and SIGUSR1's dump).
     std::string status_report(bool details) const;
 
-    // Every event worth a monitor: session open/close, rejections, reloads.
-    std::function<void(const nlohmann::json&)> on_event;
-    // Set with on_event: false when no monitor has room for another event
-    // (which then counts it lost), so that the event need not be built.
-    std::function<bool()> event_room;
-    bool event_wanted() { return on_event && (!event_room || event_room()); }
+    // Every event worth a monitor: session open/close, rejections, reloads,
+    // for the control socket's monitors and the live page's event stream.
+    EventBus& events() { return events_; }
 
   private:
     std::shared_ptr<Instance> build_instance(const InstanceConfig& config);
@@ -84,7 +82,6 @@ class Daemon {
     void forget_removed_instances();
     std::optional<StartError> adopt_passed_sockets();
     void apply_daemon_settings();
-    void emit(const nlohmann::json& event);
     void setup_signals();
     void on_signal(int sig);
     void log_status_report(const char* why);
@@ -99,6 +96,7 @@ class Daemon {
     Config config_;
     Stats stats_;
     EventBaseHandle base_;
+    EventBus events_;                              // before its subscribers (control_, metrics_) go
     std::unique_ptr<RejectEvents> reject_events_;  // before base_ goes
     IoBuffers buffers_;  // the loop's scratch memory, for the sessions and the UDP endpoints
     std::unique_ptr<SessionTable> sessions_;

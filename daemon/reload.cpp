@@ -31,7 +31,7 @@ ReloadResult Daemon::reload(bool force) {
                   result.errors.size());
         last_reload_ = "failed: " + result.errors.front();
         notify::ready("reload failed: " + result.errors.front() + "; " + summary());
-        emit({{"event", "reload"}, {"ok", false}, {"errors", result.errors}});
+        events_.publish({{"event", "reload"}, {"ok", false}, {"errors", result.errors}});
         return result;
     };
     if (!parsed.ok()) {
@@ -90,7 +90,7 @@ ReloadResult Daemon::reload(bool force) {
     stats_.config_last_reload_successful = true;
     stats_.config_last_reload_success_unix = Stats::unix_now();
     notify::ready(summary());
-    emit({{"event", "reload"}, {"ok", true}, {"changes", result.changes}});
+    events_.publish({{"event", "reload"}, {"ok", true}, {"changes", result.changes}});
     return result;
 }
 
