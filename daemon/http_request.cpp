@@ -165,11 +165,14 @@ std::string serialize_http_reply(const HttpReply& reply, int minor, bool head, b
     out += http_reason(reply.status);
     out += "\r\nContent-Type: ";
     out += reply.content_type;
-    out += "\r\nContent-Length: ";
-    out += std::to_string(reply.body.size());
     out += "\r\n";
+    if (!reply.stream) {
+        out += "Content-Length: ";
+        out += std::to_string(reply.body.size());
+        out += "\r\n";
+    }
     out += reply.extra_headers;
-    if (!keep_alive)
+    if (!keep_alive || reply.stream)
         out += "Connection: close\r\n";
     else if (minor == 0)
         out += "Connection: keep-alive\r\n";

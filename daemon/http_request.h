@@ -35,23 +35,28 @@ struct HttpReply {
     std::string extra_headers;  // "Name: value\r\n" lines
     std::string body;
     bool close = false;  // the server closes after this reply
+    // A stream (server-sent events): no Content-Length, the body goes on
+    // until the server closes.
+    bool stream = false;
 };
 
-// What the endpoint answers: GET and HEAD of /metrics (query ignored), 404
-// elsewhere, 405 for other methods, 413 for requests with a body (closed,
-// since the body is not read). `render` produces the metrics text.
-template <typename Render>
-HttpReply route_http_request(const HttpRequest& request, Render&& render);
+// What the endpoint answers: GET and HEAD of the paths `answer` knows (query
+// ignored), 404 elsewhere, 405 for other methods, 413 for requests with a
+// body (closed, since the body is not read). `answer(path, reply)` fills the
+// reply of a known path and returns true; false means not found.
+template <typename Answer>
+HttpReply route_http_request(const HttpRequest& request, Answer&& answer);
 
-// The bytes on the wire. `head`: headers only. `minor`: the request's HTTP
+// The bytes on the wire. `head`: headers only. A stream's headers say
+// "Connection: close" and give no length. `minor`: the request's HTTP
 // version (1.0 replies say HTTP/1.0). `keep_alive`: false adds "Connection:
 // close"; an HTTP/1.0 client that asked for keep-alive is told so.
 std::string serialize_http_reply(const HttpReply& reply, int minor, bool head, bool keep_alive);
 
 const char* http_reason(int status);
 
-template <typename Render>
-HttpReply route_http_request(const HttpRequest& request, Render&& render) {
+template <typename Answer>
+HttpReply route_http_request(const HttpRequest& request, Answer&& answer) {
     HttpReply reply;
     bool readable = request.method == "GET" || request.method == "HEAD";
     std::string_view path = request.target;
@@ -63,15 +68,13 @@ HttpReply route_http_request(const HttpRequest& request, Render&& render) {
     } else if (request.has_body) {
         reply.status = 413;
         reply.body = "a request body is not accepted here\n";
-    } else if (path == "/metrics") {
-        reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
-        reply.body = render();
-    } else {
+    } else if (!answer(path, reply)) {
+        reply = HttpReply{};
         reply.status = 404;
-        reply.body = "not found; try /metrics\n";
+        reply.body = "not found; try / or /metrics\n";
     }
     // The body of a refused request is not read: the connection cannot go on.
-    reply.close = request.has_body;
+    reply.close = reply.close || request.has_body;
     return reply;
 }
 

@@ -6,37 +6,15 @@
 #include <cerrno>
 #include <cstring>
 
-#include "build_config.h"
 #include "contain.h"
 #include "daemon.h"
 #include "http_request.h"
 #include "listener.h"
+#include "live_stream.h"
 #include "log.h"
-#include "render.h"
+#include "metrics_connection.h"
 
 namespace smalld {
-
-struct MetricsServer::Connection {
-    MetricsServer* server = nullptr;
-    uint64_t id = 0;
-    Fd fd;
-    SockAddr peer;
-    SourceKey source;
-    std::string in;
-    std::string out;
-    size_t out_pos = 0;
-    bool idle = false;       // between requests: evictable, on the idle timer
-    bool keep_alive = true;  // of the reply being sent
-    bool lingering = false;  // reply sent, our side shut: draining until the peer closes
-    bool dead = false;       // closed; freed by the reaper
-    unsigned requests = 0;
-    int64_t idle_since_ms = 0;
-    EventHandle read_ev;
-    EventHandle write_ev;
-    EventHandle timer_ev;
-
-    size_t queued() const { return out.size() - out_pos; }
-};
 
 namespace {
 
@@ -61,6 +39,7 @@ MetricsServer::MetricsServer(Daemon& daemon) : daemon_(daemon) {}
 
 MetricsServer::~MetricsServer() {
     connections_.clear();
+    streams_.reset();
 }
 
 std::optional<StartError> MetricsServer::start() {
@@ -75,6 +54,7 @@ std::optional<StartError> MetricsServer::start() {
     resume_.reset(evtimer_new(base, on_resume_cb, this));
     reap_.reset(event_new(base, -1, 0, on_reap_cb, this));
     event_add(accept_.get(), nullptr);
+    start_live();
     LOG_NOTICE("metrics: listening on http://%s/metrics", actual_.to_string().c_str());
     return std::nullopt;
 }
@@ -219,7 +199,7 @@ void MetricsServer::read_ready(Connection& c) {
         close_connection(c, "closed by the client");
         return;
     }
-    if (c.lingering) return;
+    if (c.lingering || c.stream) return;  // nothing more is read from them
     if (c.idle) {
         // The next request's first byte: its deadline starts now, whatever
         // pace the rest comes at.
@@ -246,17 +226,19 @@ void MetricsServer::process(Connection& c) {
         minor = request.minor;
         head = request.method == "HEAD";
         reply = route_http_request(
-            request, [this] { return render_prometheus(daemon_.stats(), SMALLD_VERSION); });
+            request, [&](std::string_view path, HttpReply& r) { return answer(path, head, r); });
         c.in.erase(0, parsed.consumed);
         c.keep_alive = request.keep_alive;
     }
     ++c.requests;
-    c.keep_alive = c.keep_alive && !reply.close && c.requests < kMaxRequestsPerConnection;
+    c.keep_alive =
+        c.keep_alive && !reply.close && !reply.stream && c.requests < kMaxRequestsPerConnection;
     if (c.queued() == 0) {
         c.out.clear();
         c.out_pos = 0;
     }
     c.out += serialize_http_reply(reply, minor, head, c.keep_alive);
+    if (reply.stream && !head) return start_stream(c);
     // One reply at a time: what follows waits until this one has left.
     event_del(c.read_ev.get());
     if (flush(c) && c.queued() > 0) event_add(c.write_ev.get(), nullptr);
@@ -273,6 +255,11 @@ bool MetricsServer::flush(Connection& c) {
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return true;
         close_connection(c, n < 0 ? strerror(errno) : "send failed");
         return false;
+    }
+    if (c.stream) {
+        c.out.clear();
+        c.out_pos = 0;
+        return true;
     }
     replied(c);
     return !c.dead;
@@ -316,6 +303,7 @@ void MetricsServer::close_connection(Connection& c, const char* reason) {
               c.peer.to_string().c_str(), reason);
     if (auto at = per_source_.find(c.source); at != per_source_.end() && --at->second == 0)
         per_source_.erase(at);
+    if (c.stream && streams_) streams_->remove(c.id);
     event_del(c.read_ev.get());
     event_del(c.write_ev.get());
     event_del(c.timer_ev.get());

@@ -1,7 +1,8 @@
 #pragma once
-// The Prometheus endpoint: GET (and HEAD) /metrics in text format 0.0.4,
-// rendered from the same statistics as everything else, over HTTP/1.1 with
-// keep-alive.
+// The [metrics] listener: GET (and HEAD) /metrics in Prometheus text format
+// 0.0.4, rendered from the same statistics as everything else, and the live
+// page (/, /stats.json, the /events stream, /healthz; metrics_routes.cpp),
+// over HTTP/1.1 with keep-alive.
 //
 // It owns its accept loop rather than use libevent's evhttp, whose 2.1 API
 // has no connection cap, no per-source cap, and only a per-read timeout that
@@ -18,10 +19,13 @@
 
 #include "address.h"
 #include "event_handle.h"
+#include "live_history.h"
 
 namespace smalld {
 
 class Daemon;
+class LiveStream;
+struct HttpReply;
 struct StartError;
 
 class MetricsServer {
@@ -47,7 +51,8 @@ class MetricsServer {
     static constexpr int kIdleTimeoutMs = 10'000;
     static constexpr size_t kMaxHead = 8192;  // request line and headers
     static constexpr unsigned kMaxRequestsPerConnection = 1000;
-    // Every descriptor the endpoint may hold: for the daemon's fd budget.
+    // Every descriptor the endpoint may hold: for the daemon's fd budget. An
+    // event stream is one of the connections (LiveStream::kMaxStreams at most).
     static constexpr size_t kMaxFds = kMaxConnections + 1;
 
   private:
@@ -59,6 +64,15 @@ class MetricsServer {
     static void on_read_cb(evutil_socket_t, short, void* conn);
     static void on_write_cb(evutil_socket_t, short, void* conn);
     static void on_timer_cb(evutil_socket_t, short, void* conn);
+
+    static void on_sample_cb(evutil_socket_t, short, void* self);
+
+    // metrics_routes.cpp: the replies, and the live page's parts.
+    void start_live();
+    bool answer(std::string_view path, bool head, HttpReply& reply);
+    // Queues bytes on event stream `id`; closes it when its reader is too slow.
+    bool stream_write(uint64_t id, std::string_view bytes);
+    void start_stream(Connection& c);
 
     void accept_ready();
     void admit(int fd, const SockAddr& peer);
@@ -84,6 +98,9 @@ class MetricsServer {
     uint64_t next_id_ = 1;
     std::map<uint64_t, std::unique_ptr<Connection>> connections_;
     std::unordered_map<SourceKey, size_t, SourceKeyHash> per_source_;
+    LiveHistory history_;
+    EventHandle sample_;  // once a second, for the live page's rates
+    std::unique_ptr<LiveStream> streams_;
 };
 
 }  // namespace smalld

@@ -117,6 +117,7 @@ void Stats::reset_counters() {
     control_events_coalesced_total = 0;
     metrics_connections_refused_total = 0;
     metrics_requests_timed_out_total = 0;
+    metrics_streams_dropped_total = 0;
     for (auto& [name, record] : instances) {
         record->tcp.reset_counters();
         record->udp.reset_counters();

@@ -95,6 +95,7 @@ struct Stats {
     uint64_t control_events_coalesced_total = 0;  // refusals summed up, not built one by one
     uint64_t metrics_connections_refused_total = 0;
     uint64_t metrics_requests_timed_out_total = 0;
+    uint64_t metrics_streams_dropped_total = 0;  // live page event streams too slow to keep
     // The start-up configuration counts as the first successful load, as in
     // Prometheus's own prometheus_config_last_reload_* gauges.
     bool config_last_reload_successful = true;

@@ -177,6 +177,9 @@ void visit_stats(const Stats& stats, const std::function<void(const StatSample&)
     global("metrics.requests_timed_out_total",
            "Metrics endpoint connections closed at the whole-request deadline.", true,
            double(stats.metrics_requests_timed_out_total));
+    global("metrics.streams_dropped_total",
+           "Live page event streams closed because their reader fell too far behind.", true,
+           double(stats.metrics_streams_dropped_total));
     global("config.last_reload_successful",
            "1 if the last configuration load succeeded, 0 if it failed.", false,
            stats.config_last_reload_successful ? 1 : 0);

@@ -28,7 +28,7 @@ ok "--bench adds the benchmark's peers, --test does not"
 depended=$(for p in $tests; do dpkg-query -W -f='${Depends}, ${Pre-Depends}\n' "$p" 2>/dev/null; done |
   tr ',|' '\n\n' | sed 's/^ *//; s/[ :].*//' | sort -u)
 tools="nc socat curl promtool mandoc ip ss unshare nsenter setpriv prlimit python3 systemd-analyze
-  dpkg-deb dpkg-shlibdeps fakeroot cpack lintian clang clang-format file timeout"
+  dpkg-deb dpkg-shlibdeps fakeroot cpack lintian clang clang-format file timeout chromium chromedriver"
 unchecked=()
 for tool in $tools; do
   path=$(command -v "$tool") || { unchecked+=("$tool"); continue; }

@@ -61,7 +61,10 @@ static void replies_are_framed(void**) {
     HttpRequest request;
     request.method = "HEAD";
     request.target = "/metrics";
-    HttpReply reply = route_http_request(request, [] { return std::string(1234, 'm'); });
+    HttpReply reply = route_http_request(request, [](std::string_view path, HttpReply& r) {
+        r.body = std::string(1234, 'm');
+        return path == "/metrics";
+    });
     assert_int_equal(reply.status, 200);
     std::string head = serialize_http_reply(reply, 1, true, true);
     assert_non_null(strstr(head.c_str(), "\r\nContent-Length: 1234\r\n"));
@@ -69,7 +72,7 @@ static void replies_are_framed(void**) {
     std::string get = serialize_http_reply(reply, 1, false, true);
     assert_int_equal(get.size(), head.size() + 1234);
     request.method = "PUT";
-    reply = route_http_request(request, [] { return std::string(); });
+    reply = route_http_request(request, [](std::string_view, HttpReply&) { return true; });
     assert_int_equal(reply.status, 405);
     std::string refused = serialize_http_reply(reply, 0, false, false);
     assert_true(refused.rfind("HTTP/1.0 405 Method Not Allowed\r\n", 0) == 0);
@@ -77,7 +80,7 @@ static void replies_are_framed(void**) {
     assert_non_null(strstr(refused.c_str(), "\r\nConnection: close\r\n"));
     request.method = "GET";
     request.has_body = true;
-    reply = route_http_request(request, [] { return std::string(); });
+    reply = route_http_request(request, [](std::string_view, HttpReply&) { return true; });
     assert_true(reply.status == 413 && reply.close);
 }
 

@@ -1,0 +1,52 @@
+#pragma once
+// The live page's rates: once a second the metrics endpoint samples the
+// counters (through visit_stats, like every renderer) and keeps the last
+// kSamples samples. From them come the rates per instance and protocol
+// (sessions/s, datagrams/s, bytes/s over the last kRateWindow seconds) and
+// the charts' series (the daemon's totals, second by second). Pure: the
+// clock is passed in.
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <utility>
+
+namespace smalld {
+
+struct Stats;
+
+class LiveHistory {
+  public:
+    static constexpr size_t kSamples = 301;  // five minutes of one-second steps
+    static constexpr size_t kRateWindow = 5;
+
+    struct Counts {
+        double sessions = 0;   // TCP sessions accepted
+        double datagrams = 0;  // UDP datagrams received
+        double bytes = 0;      // payload bytes received and sent
+    };
+    // Keyed by (instance, "tcp" | "udp").
+    using Row = std::pair<std::string, std::string>;
+
+    void sample(const Stats& stats, int64_t now_ms);
+    size_t size() const { return samples_.size(); }
+
+    // {"echo": {"tcp": {"sessions": 2.5, "datagrams": 0, "bytes": 130}, ...}, ...}
+    nlohmann::json rates() const;
+    // {"step_seconds": 1, "slots": 300, "sessions": [...], "datagrams": [...],
+    // "bytes": [...]}: per-second rates of the totals, oldest first (at most
+    // `slots` of them, the width of the charts).
+    nlohmann::json series() const;
+
+  private:
+    struct Sample {
+        int64_t ms = 0;
+        Counts total;
+        std::map<Row, Counts> rows;
+    };
+    std::deque<Sample> samples_;
+};
+
+}  // namespace smalld

@@ -1,0 +1,116 @@
+// The live page's snapshot: the numbers of render_stats_json() and the
+// replies of the control socket's read-only commands, arranged per instance
+// and protocol for the page's tables.
+#include <algorithm>
+#include <set>
+
+#include "control_commands.h"
+#include "daemon.h"
+#include "live_history.h"
+#include "live_page.h"
+#include "render.h"
+
+namespace smalld {
+
+namespace {
+
+nlohmann::json run_command(Daemon& daemon, const std::string& name) {
+    CommandMatch match = find_command({name});
+    if (!match.command) return nullptr;
+    return match.command->run(daemon, match.args).data;
+}
+
+double number_at(const nlohmann::json& object, const char* key) {
+    auto it = object.find(key);
+    return it != object.end() && it->is_number() ? it->get<double>() : 0.0;
+}
+
+// The value as render_stats_json wrote it (counters stay integers), or 0.
+nlohmann::json value_at(const nlohmann::json& object, const char* key) {
+    auto it = object.find(key);
+    return it != object.end() && it->is_number() ? *it : nlohmann::json(0);
+}
+
+// {"acl": 2, "rate": 0} -> {"acl": 2}: the page lists the reasons that happened.
+nlohmann::json nonzero(const nlohmann::json& by_reason) {
+    nlohmann::json out = nlohmann::json::object();
+    if (!by_reason.is_object()) return out;
+    for (const auto& [reason, count] : by_reason.items())
+        if (count.is_number() && count.get<double>() > 0) out[reason] = count;
+    return out;
+}
+
+nlohmann::json row(const std::string& instance, const nlohmann::json& entry,
+                   const std::string& proto, const nlohmann::json& rates,
+                   const nlohmann::json& listen) {
+    const nlohmann::json& p = entry.contains(proto) ? entry[proto] : nlohmann::json::object();
+    nlohmann::json rate = nlohmann::json::object();
+    if (rates.contains(instance) && rates[instance].contains(proto)) rate = rates[instance][proto];
+    bool tcp = proto == "tcp";
+    return {{"instance", instance},
+            {"type", entry.value("type", "")},
+            {"proto", proto},
+            {"listen", listen},
+            {"open", tcp ? value_at(p, "sessions_current") : nullptr},
+            {"sessions_total", value_at(p, "sessions_total")},
+            {"datagrams_in_total", value_at(p, "datagrams_in_total")},
+            {"datagrams_out_total", value_at(p, "datagrams_out_total")},
+            {"read_bytes_total", value_at(p, "read_bytes_total")},
+            {"written_bytes_total", value_at(p, "written_bytes_total")},
+            {"rates",
+             {{"sessions", number_at(rate, "sessions")},
+              {"datagrams", number_at(rate, "datagrams")},
+              {"bytes", number_at(rate, "bytes")}}},
+            {"refused", nonzero(p.value("conn.rejected_total", nlohmann::json()))},
+            {"dropped", nonzero(p.value("datagrams_dropped_total", nlohmann::json()))}};
+}
+
+}  // namespace
+
+nlohmann::json live_snapshot(Daemon& daemon, const LiveHistory& history) {
+    nlohmann::json status = run_command(daemon, "status");
+    nlohmann::json stats = render_stats_json(daemon.stats());
+    nlohmann::json rates = history.rates();
+
+    // What is served, from the listeners; a removed instance with traffic
+    // still shows until its series go.
+    std::map<std::pair<std::string, std::string>, nlohmann::json> served;
+    nlohmann::json listeners = run_command(daemon, "listeners");
+    if (listeners.is_array())
+        for (const auto& l : listeners) {
+            auto& list = served[{l.value("instance", ""), l.value("proto", "")}];
+            if (list.is_null()) list = nlohmann::json::array();
+            std::string host = l.value("address", "");
+            if (host.find(':') != std::string::npos) host = "[" + host + "]";
+            list.push_back(host + ":" + std::to_string(l.value("port", 0)));
+        }
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& [instance, entry] : stats["instances"].items())
+        for (const std::string proto : {"tcp", "udp"}) {
+            auto it = served.find({instance, proto});
+            nlohmann::json r = row(instance, entry, proto, rates,
+                                   it != served.end() ? it->second : nlohmann::json::array());
+            bool traffic = r["sessions_total"].get<double>() > 0 ||
+                           r["datagrams_in_total"].get<double>() > 0 || !r["refused"].empty() ||
+                           !r["dropped"].empty();
+            if (it != served.end() || traffic) rows.push_back(std::move(r));
+        }
+
+    nlohmann::json sessions = run_command(daemon, "conns");
+    size_t open = sessions.is_array() ? sessions.size() : 0;
+    if (sessions.is_array() && sessions.size() > kLiveSessionsShown)
+        sessions.erase(sessions.begin() + kLiveSessionsShown, sessions.end());
+
+    nlohmann::json about = nlohmann::json::object();
+    for (const char* key : {"version", "pid", "state", "uptime_seconds", "last_reload"})
+        if (status.contains(key)) about[key] = status[key];
+    about["last_reload_successful"] = number_at(stats, "config.last_reload_successful") > 0;
+    return {{"daemon", std::move(about)},
+            {"rows", std::move(rows)},
+            {"series", history.series()},
+            {"sessions", sessions.is_array() ? sessions : nlohmann::json::array()},
+            {"sessions_open", open},
+            {"stats", std::move(stats)}};
+}
+
+}  // namespace smalld

@@ -1,0 +1,55 @@
+#include "live_stream.h"
+
+#include <vector>
+
+#include "contain.h"
+
+namespace smalld {
+
+LiveStream::LiveStream(event_base* base, EventBus& bus, Write write)
+    : bus_(bus), write_(std::move(write)) {
+    keep_alive_.reset(event_new(base, -1, EV_PERSIST, on_keep_alive_cb, this));
+}
+
+std::string LiveStream::message(const BusEvent& event) {
+    // The JSON text is one line: compact, with any newline inside a string
+    // escaped, so it is one data field.
+    std::string out = "data: ";
+    out += event.text();
+    out += "\n\n";
+    return out;
+}
+
+void LiveStream::add(uint64_t id) {
+    streams_.insert(id);
+    if (!subscription_)
+        // A reader that cannot keep up is closed (see Write), so every
+        // stream always has room: no event is built for nobody, though,
+        // since the subscription ends with the last stream.
+        subscription_ = bus_.subscribe(
+            {[this](const BusEvent& event) { send_all(message(event)); }, nullptr, nullptr});
+    if (streams_.size() == 1) {
+        timeval every{kKeepAliveMs / 1000, (kKeepAliveMs % 1000) * 1000};
+        event_add(keep_alive_.get(), &every);
+    }
+    write_(id, kPreamble);
+}
+
+void LiveStream::remove(uint64_t id) {
+    streams_.erase(id);
+    if (!streams_.empty()) return;
+    subscription_.reset();
+    event_del(keep_alive_.get());
+}
+
+void LiveStream::send_all(std::string_view bytes) {
+    // A copy: a write that fails closes its stream, which removes it.
+    std::vector<uint64_t> ids(streams_.begin(), streams_.end());
+    for (uint64_t id : ids) write_(id, bytes);
+}
+
+void LiveStream::on_keep_alive_cb(evutil_socket_t, short, void* self) {
+    contain("metrics event stream", [&] { static_cast<LiveStream*>(self)->send_all(kKeepAlive); });
+}
+
+}  // namespace smalld

@@ -1,0 +1,63 @@
+#pragma once
+// The live page's event stream, /events: server-sent events
+// (text/event-stream), one "data: {json}" message per event of the daemon's
+// event bus (session open/close, refusals, reloads), and a comment line every
+// kKeepAliveMs so that proxies and browsers keep an idle stream open.
+//
+// The streams are connections of the metrics endpoint, which owns their
+// sockets and queues: at most kMaxStreams of them at once, and one whose
+// reader falls kMaxQueued bytes behind is closed and counted
+// (metrics.streams_dropped_total) rather than let the daemon's memory grow;
+// the browser's EventSource reconnects by itself.
+
+#include <cstdint>
+#include <functional>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "event_bus.h"
+#include "event_handle.h"
+
+namespace smalld {
+
+class LiveStream {
+  public:
+    // Queues bytes on stream `id`; false when the stream is gone (it was too
+    // slow, or its connection failed, and has been closed).
+    using Write = std::function<bool(uint64_t id, std::string_view bytes)>;
+
+    LiveStream(event_base* base, EventBus& bus, Write write);
+    LiveStream(const LiveStream&) = delete;
+    LiveStream& operator=(const LiveStream&) = delete;
+
+    bool full() const { return streams_.size() >= kMaxStreams; }
+    size_t size() const { return streams_.size(); }
+    // A stream whose reply headers have been queued; it gets every event
+    // from now on.
+    void add(uint64_t id);
+    void remove(uint64_t id);
+
+    static constexpr size_t kMaxStreams = 16;
+    static constexpr size_t kMaxQueued = 256 << 10;
+    // The stream socket's send buffer (SO_SNDBUF; the kernel doubles it).
+    static constexpr size_t kSocketBuffer = 64 << 10;
+    static constexpr int kKeepAliveMs = 15'000;
+    // What a stream gets first: the browser's reconnection delay, and a comment.
+    static constexpr std::string_view kPreamble = "retry: 3000\n: smalld events\n\n";
+    static constexpr std::string_view kKeepAlive = ": keep-alive\n\n";
+    // One event as a message: "data: {...}\n\n".
+    static std::string message(const BusEvent& event);
+
+  private:
+    static void on_keep_alive_cb(evutil_socket_t, short, void* self);
+    void send_all(std::string_view bytes);
+
+    EventBus& bus_;
+    Write write_;
+    std::set<uint64_t> streams_;
+    EventBus::Subscription subscription_;  // while there are streams
+    EventHandle keep_alive_;
+};
+
+}  // namespace smalld

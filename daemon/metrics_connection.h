@@ -1,0 +1,36 @@
+#pragma once
+// One connection of the metrics endpoint: metrics_http.cpp serves it,
+// metrics_routes.cpp may turn it into an event stream.
+
+#include <string>
+
+#include "address.h"
+#include "event_handle.h"
+#include "metrics_http.h"
+
+namespace smalld {
+
+struct MetricsServer::Connection {
+    MetricsServer* server = nullptr;
+    uint64_t id = 0;
+    Fd fd;
+    SockAddr peer;
+    SourceKey source;
+    std::string in;
+    std::string out;
+    size_t out_pos = 0;
+    bool idle = false;       // between requests: evictable, on the idle timer
+    bool keep_alive = true;  // of the reply being sent
+    bool lingering = false;  // reply sent, our side shut: draining until the peer closes
+    bool stream = false;     // an event stream: open until either side closes
+    bool dead = false;       // closed; freed by the reaper
+    unsigned requests = 0;
+    int64_t idle_since_ms = 0;
+    EventHandle read_ev;
+    EventHandle write_ev;
+    EventHandle timer_ev;
+
+    size_t queued() const { return out.size() - out_pos; }
+};
+
+}  // namespace smalld

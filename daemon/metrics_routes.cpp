@@ -1,0 +1,148 @@
+// What the [metrics] listener answers, path by path, and the live page's
+// moving parts: the once-a-second sample behind its rates and charts, and
+// its event streams.
+#include <sys/random.h>
+#include <sys/socket.h>
+
+#include "build_config.h"
+#include "contain.h"
+#include "daemon.h"
+#include "http_request.h"
+#include "live_page.h"
+#include "live_stream.h"
+#include "log.h"
+#include "metrics_connection.h"
+#include "render.h"
+
+namespace smalld {
+
+namespace {
+
+constexpr timeval kSampleEvery = {1, 0};
+LogLimiter stream_log("metrics: event streams", 5, std::chrono::seconds(10));
+
+// 128 random bits for the page's Content-Security-Policy nonce, base64.
+std::string make_nonce() {
+    unsigned char raw[18] = {};
+    size_t got = 0;
+    while (got < sizeof raw) {
+        ssize_t n = getrandom(raw + got, sizeof raw - got, 0);
+        if (n <= 0) break;  // no entropy source: the nonce is then only unique enough
+        got += size_t(n);
+    }
+    if (got < sizeof raw) {
+        uint64_t salt = uint64_t(monotonic_ms()) * 0x9e3779b97f4a7c15ULL;
+        for (size_t i = 0; i < sizeof raw; ++i) raw[i] ^= uint8_t(salt >> (8 * (i % 8)));
+    }
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    for (size_t i = 0; i < sizeof raw; i += 3) {
+        uint32_t v = uint32_t(raw[i]) << 16 | uint32_t(raw[i + 1]) << 8 | raw[i + 2];
+        for (int shift = 18; shift >= 0; shift -= 6) out += alphabet[(v >> shift) & 63];
+    }
+    return out;
+}
+
+}  // namespace
+
+void MetricsServer::start_live() {
+    event_base* base = daemon_.base();
+    streams_ = std::make_unique<LiveStream>(
+        base, daemon_.events(),
+        [this](uint64_t id, std::string_view bytes) { return stream_write(id, bytes); });
+    sample_.reset(event_new(base, -1, EV_PERSIST, on_sample_cb, this));
+    event_add(sample_.get(), &kSampleEvery);
+    history_.sample(daemon_.stats(), monotonic_ms());
+}
+
+void MetricsServer::on_sample_cb(evutil_socket_t, short, void* self) {
+    auto* server = static_cast<MetricsServer*>(self);
+    contain("metrics sample",
+            [&] { server->history_.sample(server->daemon_.stats(), monotonic_ms()); });
+}
+
+bool MetricsServer::answer(std::string_view path, bool head, HttpReply& reply) {
+    if (path == "/metrics") {
+        reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        reply.body = render_prometheus(daemon_.stats(), SMALLD_VERSION);
+    } else if (path == "/") {
+        std::string nonce = make_nonce();
+        reply.content_type = "text/html; charset=utf-8";
+        reply.extra_headers = "Content-Security-Policy: " + live_page_policy(nonce) +
+                              "\r\nX-Content-Type-Options: nosniff\r\n"
+                              "Referrer-Policy: no-referrer\r\nCache-Control: no-store\r\n";
+        reply.body = render_live_page(live_snapshot(daemon_, history_), nonce);
+    } else if (path == "/stats.json") {
+        reply.content_type = "application/json";
+        reply.extra_headers = "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n";
+        reply.body = to_json_text(live_snapshot(daemon_, history_)) + "\n";
+    } else if (path == "/favicon.svg") {
+        reply.content_type = "image/svg+xml";
+        reply.extra_headers = "Cache-Control: max-age=86400\r\n";
+        reply.body = kLivePageIcon;
+    } else if (path == "/healthz") {
+        // For load balancers: 503 once the daemon stops taking sessions.
+        bool serving = std::string_view(daemon_.state()) == "running";
+        reply.status = serving ? 200 : 503;
+        reply.extra_headers = "Cache-Control: no-store\r\n";
+        reply.body = serving ? "ok\n" : "stopping\n";
+    } else if (path == "/events") {
+        if (!head && streams_->full()) {
+            if (stream_log.admit(LogLevel::Notice))
+                LOG_NOTICE("metrics: refused an event stream: %zu open already", streams_->size());
+            reply.status = 503;
+            reply.extra_headers = "Retry-After: 5\r\n";
+            reply.body = "too many event streams\n";
+            return true;
+        }
+        reply.content_type = "text/event-stream";
+        reply.extra_headers = "Cache-Control: no-store\r\n";
+        reply.stream = true;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+// The stream's headers are queued: from now on it gets events until either
+// side closes. No deadline applies any more; its reader is watched for the
+// close, and whatever it sends is dropped.
+void MetricsServer::start_stream(Connection& c) {
+    // A fixed kernel buffer: autotuned, it would hold megabytes for a reader
+    // that does not read before the queue's bound is ever reached.
+    int sndbuf = int(LiveStream::kSocketBuffer);
+    setsockopt(c.fd.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+    c.stream = true;
+    c.idle = false;
+    event_del(c.timer_ev.get());
+    event_add(c.read_ev.get(), nullptr);
+    c.in.clear();
+    streams_->add(c.id);
+    if (c.dead) return;
+    if (flush(c) && c.queued() > 0) event_add(c.write_ev.get(), nullptr);
+}
+
+bool MetricsServer::stream_write(uint64_t id, std::string_view bytes) {
+    auto it = connections_.find(id);
+    if (it == connections_.end() || it->second->dead) return false;
+    Connection& c = *it->second;
+    if (c.queued() + bytes.size() > LiveStream::kMaxQueued) {
+        ++daemon_.stats().metrics_streams_dropped_total;
+        if (stream_log.admit(LogLevel::Notice))
+            LOG_NOTICE("metrics: event stream of %s fell %zu bytes behind; closed",
+                       c.peer.to_string().c_str(), c.queued());
+        close_connection(c, "event stream reader too slow");
+        return false;
+    }
+    if (c.out_pos > (64 << 10)) {
+        c.out.erase(0, c.out_pos);
+        c.out_pos = 0;
+    }
+    c.out.append(bytes);
+    if (!flush(c)) return false;
+    if (c.queued() > 0) event_add(c.write_ev.get(), nullptr);
+    return true;
+}
+
+}  // namespace smalld

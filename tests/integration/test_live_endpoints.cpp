@@ -1,0 +1,335 @@
+// The live page's endpoints on the [metrics] listener, through the real
+// daemon over raw sockets: a control-socket monitor and an /events stream
+// get the same events side by side (both subscribe to the daemon's event
+// bus); /stats.json shows the exact counters of a known load; /healthz is
+// 200 while the daemon serves and 503 while it stops; HEAD of each endpoint
+// is framed like its GET; the event streams are capped, and a reader that
+// stops reading is closed and counted, not buffered without end.
+#include <arpa/inet.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "../adversarial/adversary.h"
+#include "harness.h"
+#include "protect.h"
+
+#include "../cmocka.hpp"
+
+using namespace harness;
+using adversary::Ctl;
+using adversary::HttpResponse;
+using adversary::read_response;
+using json = nlohmann::json;
+
+namespace {
+
+std::string config(const std::string& daemon_extra = "") {
+    return protect::config_head(daemon_extra) +
+           "[metrics]\nlisten = 127.0.0.1:0\n\n"
+           "[echo]\ntcp = 127.0.0.1:0\nudp = 127.0.0.1:0\nrate = 0/s\nper_source = 0\n";
+}
+
+// A connection from 127.0.0.SOURCE: the endpoint caps connections per source.
+// `rcvbuf`: a receive buffer this small (0: the default), set before the
+// connection so that the window is small from the start.
+int connect_from(uint16_t port, int source, int rcvbuf = 0) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    sockaddr_in from{};
+    from.sin_family = AF_INET;
+    from.sin_addr.s_addr = htonl(0x7f000000u | uint32_t(source));
+    if (bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) {
+        close(fd);
+        return -1;
+    }
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return finish_connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to, kPatienceMs);
+}
+
+HttpResponse request(uint16_t port, const std::string& method, const std::string& path) {
+    int fd = tcp_connect(port);
+    assert_true(fd >= 0);
+    std::string buffer;
+    assert_true(send_all(fd, method + " " + path + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+    HttpResponse r = read_response(fd, buffer, method == "HEAD");
+    close(fd);
+    return r;
+}
+
+// An /events stream: the response's headers read, then its messages.
+struct Stream {
+    int fd = -1;
+    std::string buffer;
+    HttpResponse head;
+
+    explicit Stream(uint16_t port, int source = 1, int rcvbuf = 0) {
+        fd = connect_from(port, source, rcvbuf);
+        if (fd < 0 || !send_all(fd, "GET /events HTTP/1.1\r\nHost: x\r\n\r\n")) return;
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kPatienceMs);
+        while (buffer.find("\r\n\r\n") == std::string::npos &&
+               std::chrono::steady_clock::now() < deadline)
+            if (!fill(kPatienceMs)) break;
+        size_t end = buffer.find("\r\n\r\n");
+        if (end == std::string::npos) return;
+        std::string text = buffer.substr(0, end);
+        buffer.erase(0, end + 4);
+        head.status_line = text.substr(0, text.find("\r\n"));
+        for (const char* name : {"Content-Type", "Content-Length", "Connection"}) {
+            size_t at = text.find(std::string("\r\n") + name + ": ");
+            if (at == std::string::npos) continue;
+            size_t from = at + strlen(name) + 4;
+            std::string key = name;
+            for (char& ch : key) ch = char(tolower(ch));
+            head.headers[key] = text.substr(from, text.find("\r\n", from) - from);
+        }
+    }
+    ~Stream() {
+        if (fd >= 0) close(fd);
+    }
+    bool fill(int timeout_ms) {
+        pollfd p{fd, POLLIN, 0};
+        if (poll(&p, 1, timeout_ms) <= 0) return false;
+        char buf[16384];
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) return false;
+        buffer.append(buf, size_t(n));
+        return true;
+    }
+    // The next "data:" message as JSON (comments skipped); null on timeout.
+    json next(int timeout_ms = kPatienceMs) {
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+        for (;;) {
+            size_t end;
+            while ((end = buffer.find("\n\n")) != std::string::npos) {
+                std::string message = buffer.substr(0, end);
+                buffer.erase(0, end + 2);
+                size_t data = message.find("data: ");
+                if (data != std::string::npos) return json::parse(message.substr(data + 6));
+            }
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0 || !fill(int(left.count()))) {
+                report_expired(timeout_ms, "a message on the /events stream");
+                return nullptr;
+            }
+        }
+    }
+};
+
+void echo_sessions(uint16_t port, int n) {
+    for (int i = 0; i < n; ++i) {
+        int fd = tcp_connect(port);
+        assert_true(fd >= 0);
+        assert_true(send_all(fd, "ping\n"));
+        assert_str_eq(recv_exactly(fd, 5), "ping\n");
+        shutdown(fd, SHUT_WR);
+        recv_until_eof(fd);
+        close(fd);
+    }
+}
+
+json stats_json(uint16_t port) {
+    HttpResponse r = request(port, "GET", "/stats.json");
+    assert_str_eq(r.status_line, "HTTP/1.1 200 OK");
+    assert_str_eq(r.headers["content-type"], "application/json");
+    return json::parse(r.body);
+}
+
+const json* row(const json& snapshot, const std::string& key) {
+    for (const auto& r : snapshot["rows"])
+        if (r["instance"].get<std::string>() + "/" + r["proto"].get<std::string>() == key)
+            return &r;
+    return nullptr;
+}
+
+}  // namespace
+
+static void monitor_and_event_stream_get_the_same_events(void**) {
+    TestDaemon d(config());
+    assert_true(d.started());
+    uint16_t metrics = protect::metrics_port(d);
+    auto monitor = std::make_unique<Ctl>(d.control_socket());
+    assert_true(monitor->request("monitor")["ok"] == true);
+    Stream stream(metrics);
+    assert_str_eq(stream.head.status_line, "HTTP/1.1 200 OK");
+    assert_str_eq(stream.head.headers["content-type"], "text/event-stream");
+    assert_true(stream.head.headers.count("content-length") == 0);
+    // The stream's subscription is made by the time its headers arrived.
+    constexpr int kSessions = 3;
+    echo_sessions(d.port("echo", "tcp"), kSessions);
+    for (int i = 0; i < 2 * kSessions; ++i) {
+        json from_monitor = json::parse(monitor->line(), nullptr, false);
+        json from_stream = stream.next();
+        assert_true(from_monitor.is_object() && from_stream.is_object());
+        const char* kind = i % 2 == 0 ? "session_open" : "session_close";
+        assert_str_eq(from_monitor["event"].get<std::string>(), kind);
+        // The same event, time stamp and all.
+        assert_str_eq(from_stream.dump(), from_monitor.dump());
+    }
+    // A reload reaches both, too.
+    Ctl admin(d.control_socket());
+    assert_true(admin.request("reload")["ok"] == true);
+    json reload_monitor = json::parse(monitor->line(), nullptr, false);
+    json reload_stream = stream.next();
+    assert_str_eq(reload_monitor["event"].get<std::string>(), "reload");
+    assert_str_eq(reload_stream.dump(), reload_monitor.dump());
+    // With the monitor gone, the stream goes on alone.
+    monitor.reset();
+    echo_sessions(d.port("echo", "tcp"), 1);
+    assert_str_eq(stream.next()["event"].get<std::string>(), "session_open");
+}
+
+static void stats_json_and_page_show_the_exact_counters(void**) {
+    TestDaemon d(config());
+    assert_true(d.started());
+    uint16_t metrics = protect::metrics_port(d);
+    constexpr int kSessions = 7, kDatagrams = 5;
+    echo_sessions(d.port("echo", "tcp"), kSessions);
+    for (int i = 0; i < kDatagrams; ++i)
+        assert_str_eq(udp_exchange(d.port("echo", "udp"), "dgram"), "dgram");
+    // A held session is listed live.
+    int held = tcp_connect(d.port("echo", "tcp"));
+    assert_true(held >= 0);
+    assert_true(eventually([&] { return stats_json(metrics)["sessions_open"] == 1; }));
+    json s = stats_json(metrics);
+    const json* tcp = row(s, "echo/tcp");
+    const json* udp = row(s, "echo/udp");
+    assert_non_null(tcp);
+    assert_non_null(udp);
+    assert_int_equal((*tcp)["sessions_total"].get<int>(), kSessions + 1);
+    assert_int_equal((*tcp)["open"].get<int>(), 1);
+    assert_int_equal((*tcp)["read_bytes_total"].get<int>(), 5 * kSessions);
+    assert_int_equal((*udp)["datagrams_in_total"].get<int>(), kDatagrams);
+    assert_int_equal((*udp)["datagrams_out_total"].get<int>(), kDatagrams);
+    assert_true((*udp)["open"].is_null());
+    assert_true(s["stats"]["instances"]["echo"]["tcp"]["sessions_total"] == kSessions + 1);
+    assert_int_equal(s["sessions"].size(), 1);
+    assert_str_eq(s["sessions"][0]["instance"].get<std::string>(), "echo");
+    assert_str_eq(s["daemon"]["state"].get<std::string>(), "running");
+    assert_true(s["series"]["sessions"].is_array());
+    // The page, without JavaScript, shows the same numbers.
+    HttpResponse page = request(metrics, "GET", "/");
+    assert_str_eq(page.status_line, "HTTP/1.1 200 OK");
+    assert_str_eq(page.headers["content-type"], "text/html; charset=utf-8");
+    assert_non_null(strstr(page.headers["content-security-policy"].c_str(), "default-src 'none'"));
+    std::string cell = "data-row=\"echo/tcp\">";
+    size_t at = page.body.find(cell);
+    assert_true(at != std::string::npos);
+    std::string tcp_row = page.body.substr(at, page.body.find("</tr>", at) - at);
+    assert_non_null(strstr(
+        tcp_row.c_str(),
+        ("data-field=\"sessions_total\">" + std::to_string(kSessions + 1) + "</td>").c_str()));
+    close(held);
+}
+
+static void healthz_and_head_framing(void**) {
+    TestDaemon d(config("shutdown_timeout = 60s\n"));
+    assert_true(d.started());
+    uint16_t metrics = protect::metrics_port(d);
+    HttpResponse ok = request(metrics, "GET", "/healthz");
+    assert_str_eq(ok.status_line, "HTTP/1.1 200 OK");
+    assert_str_eq(ok.body, "ok\n");
+    for (const char* path : {"/healthz", "/stats.json", "/", "/metrics", "/favicon.svg"}) {
+        HttpResponse head = request(metrics, "HEAD", path);
+        assert_str_eq(head.status_line, "HTTP/1.1 200 OK");
+        assert_true(head.complete && head.body.empty());
+        assert_true(std::stoul(head.headers["content-length"]) > 0);
+    }
+    // HEAD of the stream: its headers, no body, and the connection closes.
+    HttpResponse head = request(metrics, "HEAD", "/events");
+    assert_str_eq(head.status_line, "HTTP/1.1 200 OK");
+    assert_str_eq(head.headers["content-type"], "text/event-stream");
+    assert_str_eq(head.headers["connection"], "close");
+    assert_true(head.headers.count("content-length") == 0);
+    assert_str_eq(request(metrics, "GET", "/nope").status_line, "HTTP/1.1 404 Not Found");
+    // Stopping, with a session that cannot finish: an echo client that
+    // sends and does not read, so the daemon holds replies it cannot send.
+    int held = tcp_connect(d.port("echo", "tcp"));
+    assert_true(held >= 0);
+    std::string chunk(65536, 'x');
+    size_t sent = 0;
+    for (int i = 0; i < 4096; ++i) {  // at most 256 MiB; the buffers fill long before
+        ssize_t n = send(held, chunk.data(), chunk.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n > 0) sent += size_t(n);
+        if (n < 0 && errno == EAGAIN) {
+            if (!wait_fd(held, POLLOUT, kQuietMs)) break;  // the daemon stopped reading
+        }
+    }
+    assert_true(sent > 0);
+    d.signal(SIGTERM);
+    assert_true(
+        eventually([&] { return request(metrics, "GET", "/healthz").body == "stopping\n"; }));
+    assert_str_eq(request(metrics, "GET", "/healthz").status_line,
+                  "HTTP/1.1 503 Service Unavailable");
+    close(held);
+    assert_int_equal(d.wait_exit(kPatienceMs), 0);
+}
+
+static void streams_are_capped_and_slow_readers_dropped(void**) {
+    TestDaemon d(config());
+    assert_true(d.started());
+    uint16_t metrics = protect::metrics_port(d);
+    // Up to the cap, from several sources (each source may hold 8 connections).
+    std::vector<std::unique_ptr<Stream>> streams;
+    for (int i = 0; i < 16; ++i) {
+        streams.push_back(std::make_unique<Stream>(metrics, 2 + i / 4));
+        assert_str_eq(streams.back()->head.status_line, "HTTP/1.1 200 OK");
+    }
+    Stream refused(metrics, 9);
+    assert_str_eq(refused.head.status_line, "HTTP/1.1 503 Service Unavailable");
+    // One closes: there is room again.
+    streams.pop_back();
+    assert_true(eventually([&] {
+        Stream again(metrics, 10);
+        return again.head.status_line == "HTTP/1.1 200 OK";
+    }));
+    streams.clear();
+    // A reader that stops reading: its queue grows to the bound, then it is
+    // closed and counted, while a reading stream beside it goes on.
+    Stream stalled(metrics, 11, 4096);
+    assert_str_eq(stalled.head.status_line, "HTTP/1.1 200 OK");
+    Stream reader(metrics, 12);
+    uint16_t echo = d.port("echo", "tcp");
+    bool dropped = false;
+    for (int round = 0; round < 400 && !dropped; ++round) {
+        for (int i = 0; i < 50; ++i) {
+            int fd = tcp_connect(echo);
+            assert_true(fd >= 0);
+            close(fd);
+        }
+        while (reader.fill(0)) {
+        }
+        dropped = stats_json(metrics)["stats"]["metrics.streams_dropped_total"] == 1;
+    }
+    if (!dropped) fprintf(stderr, "the stalled stream was never dropped\n");
+    assert_true(dropped);
+    // The reader still gets events: what was queued, then a new session's.
+    while (reader.next(kQuietMs).is_object()) {
+    }
+    echo_sessions(echo, 1);
+    json next = reader.next();
+    assert_true(next.is_object());
+    assert_str_eq(next["event"].get<std::string>(), "session_open");
+    assert_true(d.wait_for_log("event stream of 127.0.0.11:"));
+}
+
+int main() {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(monitor_and_event_stream_get_the_same_events),
+        cmocka_unit_test(stats_json_and_page_show_the_exact_counters),
+        cmocka_unit_test(healthz_and_head_framing),
+        cmocka_unit_test(streams_are_capped_and_slow_readers_dropped),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}

@@ -1,0 +1,57 @@
+#!/bin/bash
+# The live page in a real browser (Debian's chromium, headless, through
+# chromedriver and python3-selenium): the daemon on loopback with a [metrics]
+# listener, a known load, the page's exact counters, more load and the page
+# following it without a reload, a refusal by reason (daytime admits only
+# 192.0.2.0/24, so loopback is refused), the event stream's events, and a
+# screenshot saved in the build tree (artifacts/live-page.png). Skipped when
+# the browser is missing, except under SMALLD_REQUIRE_LAB=1 (.ci/run), where
+# that is a failure: CI installs it (tools/deps --test).
+source "$(dirname "$0")/lib.sh"
+missing() {
+  if [ "${SMALLD_REQUIRE_LAB:-0}" = 1 ]; then fail "cannot run (SMALLD_REQUIRE_LAB=1): $*"; fi
+  skip "$*"
+}
+[ -x /usr/bin/chromium ] || missing "chromium is not installed (tools/deps --test)"
+[ -x /usr/bin/chromedriver ] || missing "chromium-driver is not installed (tools/deps --test)"
+# selenium is Debian's python3-selenium: the system's python, whatever is first on PATH.
+PY=/usr/bin/python3
+"$PY" -c 'import selenium' 2>/dev/null || missing "python3-selenium is not installed (tools/deps --test)"
+
+cat >"$WORK/smalld.ini" <<INI
+[daemon]
+log_connections = no
+[control]
+socket = $CONTROL_SOCKET
+[metrics]
+listen = 127.0.0.1:0
+[echo]
+tcp = 127.0.0.1:0
+udp = 127.0.0.1:0
+rate = 0/s
+[daytime]
+tcp = 127.0.0.1:0
+allow = 192.0.2.0/24
+INI
+start_daemon
+metrics=""
+for _ in $(seq 100); do
+  metrics=$(sed -n 's|.*metrics: listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$WORK/smalld.log" | head -1)
+  [ -n "$metrics" ] && break
+  sleep 0.2
+done
+[ -n "$metrics" ] || fail "smalld logged no metrics port"
+tcp=$(port echo tcp)
+udp=$(port echo udp)
+daytime=$(port daytime tcp)
+artifacts=${SMALLD_BUILD_DIR:-$WORK}/artifacts
+mkdir -p "$artifacts"
+rm -f "$artifacts/live-page.png"
+# chromium keeps its profile in HOME; a private one, removed with WORK.
+export HOME=$WORK/home
+mkdir -p "$HOME"
+timeout 300 "$PY" "$SMALLD_SOURCE_DIR/tests/shell/live_page_browser.py" \
+  "http://127.0.0.1:$metrics/" "$tcp" "$udp" "$daytime" "$artifacts/live-page.png" ||
+  fail "the browser test failed (above)"
+[ -s "$artifacts/live-page.png" ] || fail "no screenshot at $artifacts/live-page.png"
+ok "screenshot saved: $artifacts/live-page.png"

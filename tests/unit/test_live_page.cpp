@@ -1,0 +1,192 @@
+// The live page's server-side rendering: every value the daemon does not
+// control (instance names, peers, reload errors) is escaped for HTML, the
+// tables show the snapshot's exact counters in cells a script (and a test)
+// can find, the page loads nothing from outside and carries its nonce, and
+// the rates and chart series come from the sampled counters.
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "live_history.h"
+#include "live_page.h"
+#include "stats.h"
+
+// cmocka last: its fail() macro breaks C++ headers included after it.
+#include "../cmocka.hpp"
+
+using namespace smalld;
+
+namespace {
+
+bool has(const std::string& haystack, const std::string& needle) {
+    return haystack.find(needle) != std::string::npos;
+}
+
+nlohmann::json sample_snapshot() {
+    nlohmann::json row = {{"instance", "echo<script>alert(1)</script>"},
+                          {"type", "echo"},
+                          {"proto", "tcp"},
+                          {"listen", {"127.0.0.1:7007"}},
+                          {"open", 2},
+                          {"sessions_total", 12345},
+                          {"datagrams_in_total", 0},
+                          {"datagrams_out_total", 0},
+                          {"read_bytes_total", 4096},
+                          {"written_bytes_total", 4095},
+                          {"rates", {{"sessions", 2.5}, {"datagrams", 0}, {"bytes", 3072}}},
+                          {"refused", {{"acl", 3}, {"rate", 1}}},
+                          {"dropped", nlohmann::json::object()}};
+    nlohmann::json udp = row;
+    udp["instance"] = "daytime";
+    udp["proto"] = "udp";
+    udp["open"] = nullptr;
+    udp["datagrams_in_total"] = 77;
+    udp["refused"] = nlohmann::json::object();
+    udp["dropped"] = {{"loop", 5}};
+    nlohmann::json session = {{"id", 42},
+                              {"instance", "echo"},
+                              {"peer", "\"><img src=x onerror=alert(2)>:1"},
+                              {"local", "127.0.0.1:7"},
+                              {"age_seconds", 3725.2},
+                              {"idle_seconds", 1.9},
+                              {"bytes_in", 10},
+                              {"bytes_out", 9}};
+    return {{"daemon",
+             {{"version", "1.2.3"},
+              {"state", "running"},
+              {"uptime_seconds", 90061},
+              {"last_reload", "failed: smalld.ini:3: <bad> & worse"},
+              {"last_reload_successful", false}}},
+            {"rows", {row, udp}},
+            {"series",
+             {{"step_seconds", 1},
+              {"slots", 300},
+              {"sessions", {0, 1, 4, 2}},
+              {"datagrams", {0, 0, 0, 0}},
+              {"bytes", {0, 100, 2048, 10}}}},
+            {"sessions", {session}},
+            {"sessions_open", 1}};
+}
+
+}  // namespace
+
+static void escapes_what_html_would_parse(void**) {
+    assert_str_eq(html_escape("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&#39;");
+    assert_str_eq(html_escape("plain echo-lab_1"), "plain echo-lab_1");
+    std::string page = render_live_page(sample_snapshot(), "NONCE123");
+    assert_false(has(page, "<script>alert"));
+    assert_false(has(page, "<img src=x"));
+    assert_true(has(page, "echo&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert_true(has(page, "&quot;&gt;&lt;img src=x onerror=alert(2)&gt;:1"));
+    assert_true(has(page, "failed: smalld.ini:3: &lt;bad&gt; &amp; worse"));
+    // The row key is an attribute value: escaped too.
+    assert_true(has(page, "data-row=\"echo&lt;script&gt;alert(1)&lt;/script&gt;/tcp\""));
+    assert_true(has(page, "<div class=\"addr\" data-field=\"listen\">127.0.0.1:7007</div>"));
+}
+
+static void shows_the_exact_counters(void**) {
+    std::string page = render_live_page(sample_snapshot(), "NONCE123");
+    assert_true(has(page, "<td class=\"num\" data-field=\"sessions_total\">12345</td>"));
+    assert_true(has(page, "<td class=\"num\" data-field=\"open\">2</td>"));
+    assert_true(has(page, "<td class=\"num\" data-field=\"read_bytes_total\">4096</td>"));
+    assert_true(has(page, "<td class=\"num\" data-field=\"datagrams_in_total\">77</td>"));
+    assert_true(has(page, "<td class=\"num\" data-field=\"sessions_rate\">2.5</td>"));
+    assert_true(has(page, "<td class=\"num\" data-field=\"bytes_rate\">3.0 KiB/s</td>"));
+    assert_true(has(page, "data-field=\"refused\">acl 3, rate 1</td>"));
+    assert_true(has(page, "data-field=\"dropped\">loop 5</td>"));
+    // A UDP row has no open sessions.
+    assert_true(has(page, "<td class=\"num\" data-field=\"open\">\u2014</td>"));
+    assert_true(has(page, "<tr data-session=\"42\">"));
+    assert_true(has(page, "<td class=\"num\" data-field=\"age\">1h 02m</td>"));
+    assert_true(has(page, "<b id=\"uptime\">1d 01h</b>"));
+    assert_true(has(page, "<small id=\"sessions-open\">1 open</small>"));
+    assert_true(has(page, "<b id=\"last-reload\" class=\"bad\">"));
+    // The chart: four points at the right edge of a 300-step box, the peak
+    // at the top.
+    assert_true(has(page, "points=\"297.0,58.0 298.0,44.0 299.0,2.0 300.0,30.0 \""));
+    assert_true(has(page, "<span id=\"peak-bytes\">2.0 KiB/s</span>"));
+}
+
+static void an_empty_daemon_renders(void**) {
+    nlohmann::json snapshot = sample_snapshot();
+    snapshot["rows"] = nlohmann::json::array();
+    snapshot["sessions"] = nlohmann::json::array();
+    snapshot["series"] = {{"sessions", nlohmann::json::array()},
+                          {"datagrams", nlohmann::json::array()},
+                          {"bytes", nlohmann::json::array()}};
+    std::string page = render_live_page(snapshot, "N");
+    assert_true(has(page, "no instances"));
+    assert_true(has(page, "no open sessions"));
+}
+
+static void loads_nothing_from_outside(void**) {
+    std::string page = render_live_page(sample_snapshot(), "NONCE123");
+    assert_true(page.rfind("<!DOCTYPE html>", 0) == 0);
+    assert_true(has(page, "<style nonce=\"NONCE123\">"));
+    assert_true(has(page, "<script nonce=\"NONCE123\">"));
+    for (const char* outside : {"http://", "https://", "src=\"", "href=\"//", "@import", "url("})
+        assert_false(has(page, outside));
+    // The one linked resource is the daemon's own icon, by a relative path.
+    assert_true(has(page, "<link rel=\"icon\" href=\"favicon.svg\""));
+    std::string policy = live_page_policy("NONCE123");
+    assert_true(has(policy, "default-src 'none'"));
+    assert_true(has(policy, "script-src 'nonce-NONCE123'"));
+    assert_true(has(policy, "connect-src 'self'"));
+    assert_false(has(policy, "unsafe"));
+}
+
+static void formats_numbers(void**) {
+    assert_str_eq(format_rate(0), "0.0");
+    assert_str_eq(format_rate(99.94), "99.9");
+    assert_str_eq(format_rate(1234.4), "1234");
+    assert_str_eq(format_byte_rate(1023), "1023 B/s");
+    assert_str_eq(format_byte_rate(1536), "1.5 KiB/s");
+    assert_str_eq(format_byte_rate(5.0 * 1024 * 1024), "5.0 MiB/s");
+    assert_str_eq(format_duration(-1), "0s");
+    assert_str_eq(format_duration(59.9), "59s");
+    assert_str_eq(format_duration(61), "1m 01s");
+    assert_str_eq(format_duration(7260), "2h 01m");
+    assert_str_eq(format_duration(3 * 86400 + 5 * 3600), "3d 05h");
+}
+
+static void rates_come_from_the_sampled_counters(void**) {
+    Stats stats;
+    auto& echo = stats.instance("echo", ServiceType::Echo);
+    LiveHistory history;
+    history.sample(stats, 0);
+    assert_true(history.series()["sessions"].empty());  // one sample: no step yet
+    for (int second = 1; second <= 5; ++second) {
+        echo.tcp.sessions_total += 2;  // 2 sessions/s
+        echo.tcp.bytes_read += 100;    // 150 bytes/s in all
+        echo.tcp.bytes_written += 50;
+        echo.udp.datagrams_in += 10;  // 10 datagrams/s
+        history.sample(stats, second * 1000);
+    }
+    nlohmann::json rates = history.rates();
+    assert_true(rates["echo"]["tcp"]["sessions"].get<double>() == 2.0);
+    assert_true(rates["echo"]["tcp"]["bytes"].get<double>() == 150.0);
+    assert_true(rates["echo"]["udp"]["datagrams"].get<double>() == 10.0);
+    nlohmann::json series = history.series();
+    assert_int_equal(series["sessions"].size(), 5);
+    assert_true(series["sessions"].back().get<double>() == 2.0);
+    assert_true(series["datagrams"].back().get<double>() == 10.0);
+    // A counter reset is no traffic, not a negative rate.
+    stats.reset_counters();
+    history.sample(stats, 6000);
+    assert_true(history.series()["sessions"].back().get<double>() == 0.0);
+    // Bounded: five minutes of seconds.
+    for (int second = 7; second < 1000; ++second) history.sample(stats, second * 1000);
+    assert_int_equal(history.size(), LiveHistory::kSamples);
+    assert_int_equal(history.series()["bytes"].size(), LiveHistory::kSamples - 1);
+}
+
+int main() {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(escapes_what_html_would_parse),
+        cmocka_unit_test(shows_the_exact_counters),
+        cmocka_unit_test(an_empty_daemon_renders),
+        cmocka_unit_test(loads_nothing_from_outside),
+        cmocka_unit_test(formats_numbers),
+        cmocka_unit_test(rates_come_from_the_sampled_counters),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
