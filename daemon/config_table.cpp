@@ -144,7 +144,8 @@ const KeySpec kKeys[] = {
          return true;
      }},
     // [metrics]
-    {Scope::Metrics, "listen", "", "ADDRESS:PORT for Prometheus text at /metrics; empty = off", 0,
+    {Scope::Metrics, "listen", "",
+     "ADDRESS:PORT for Prometheus text at /metrics and the live page at /; empty = off", 0,
      [](Config& c, InstanceConfig*, std::string_view v, std::string* e) -> bool {
          if (v.empty()) {
              c.metrics.listen.reset();

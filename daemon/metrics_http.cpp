@@ -55,7 +55,9 @@ std::optional<StartError> MetricsServer::start() {
     reap_.reset(event_new(base, -1, 0, on_reap_cb, this));
     event_add(accept_.get(), nullptr);
     start_live();
-    LOG_NOTICE("metrics: listening on http://%s/metrics", actual_.to_string().c_str());
+    std::string at = actual_.to_string();
+    LOG_NOTICE("metrics: listening on http://%s/metrics, the live page at http://%s/", at.c_str(),
+               at.c_str());
     return std::nullopt;
 }
 

@@ -1,10 +1,11 @@
 // The live page's endpoints on the [metrics] listener, through the real
 // daemon over raw sockets: a control-socket monitor and an /events stream
 // get the same events side by side (both subscribe to the daemon's event
-// bus); /stats.json shows the exact counters of a known load; /healthz is
-// 200 while the daemon serves and 503 while it stops; HEAD of each endpoint
-// is framed like its GET; the event streams are capped, and a reader that
-// stops reading is closed and counted, not buffered without end.
+// bus), and the stream a keep-alive comment while nothing happens;
+// /stats.json and the page show the exact counters of a known load;
+// /healthz is 200 while the daemon serves and 503 while it stops; HEAD of
+// each endpoint is framed like its GET; the event streams are capped, and a
+// reader that stops reading is closed and counted, not buffered without end.
 #include <arpa/inet.h>
 #include <poll.h>
 #include <signal.h>
@@ -19,6 +20,7 @@
 
 #include "../adversarial/adversary.h"
 #include "harness.h"
+#include "live_stream.h"
 #include "protect.h"
 
 #include "../cmocka.hpp"
@@ -28,6 +30,7 @@ using adversary::Ctl;
 using adversary::HttpResponse;
 using adversary::read_response;
 using json = nlohmann::json;
+using smalld::LiveStream;
 
 namespace {
 
@@ -104,6 +107,19 @@ struct Stream {
         ssize_t n = recv(fd, buf, sizeof buf, 0);
         if (n <= 0) return false;
         buffer.append(buf, size_t(n));
+        return true;
+    }
+    // Reads until `text` arrived (it stays in the buffer); false on timeout.
+    bool wait_for(const std::string& text, int timeout_ms) {
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+        while (buffer.find(text) == std::string::npos) {
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0 || !fill(int(left.count()))) {
+                report_expired(timeout_ms, "\"" + text + "\" on the /events stream");
+                return false;
+            }
+        }
         return true;
     }
     // The next "data:" message as JSON (comments skipped); null on timeout.
@@ -188,6 +204,10 @@ static void monitor_and_event_stream_get_the_same_events(void**) {
     monitor.reset();
     echo_sessions(d.port("echo", "tcp"), 1);
     assert_str_eq(stream.next()["event"].get<std::string>(), "session_open");
+    // Quiet, the stream gets a comment every 15 s, so that proxies and
+    // browsers keep it open.
+    assert_true(stream.wait_for(std::string(LiveStream::kKeepAlive),
+                                kPatienceMs + LiveStream::kKeepAliveMs));
 }
 
 static void stats_json_and_page_show_the_exact_counters(void**) {
