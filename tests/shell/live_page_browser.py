@@ -6,7 +6,8 @@ After a known load the page shows the exact counters; after more load the
 numbers change without the page being loaded again (a marker set in the
 page's window survives, and there is one navigation); the event stream's
 events appear; the Content-Security-Policy blocked nothing; the screenshot
-is saved. Every wait is bounded (60 s), and says what it waited for.
+is saved. Then, with JavaScript off, the daemon's own rendering shows the
+same counters. Every wait is bounded (60 s), and says what it waited for.
 """
 import json
 import socket
@@ -93,15 +94,24 @@ def counters_on_page(driver):
             cell(driver, "echo/udp", "datagrams_out_total"))
 
 
-options = webdriver.ChromeOptions()
-options.binary_location = "/usr/bin/chromium"
-for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--disable-dev-shm-usage", "--window-size=1280,900", "--hide-scrollbars"):
-    options.add_argument(flag)
-options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-driver.set_page_load_timeout(PATIENCE)
+def browser(javascript=True):
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-dev-shm-usage", "--window-size=1280,900",
+                 "--hide-scrollbars"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    if not javascript:
+        options.add_experimental_option(
+            "prefs", {"profile.managed_default_content_settings.javascript": 2})
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.set_page_load_timeout(PATIENCE)
+    return driver
+
+
+driver = browser()
 try:
     # A known load, then the page.
     echo_sessions(5)
@@ -175,5 +185,21 @@ try:
         fail("no screenshot")
     print("screenshot: " + SCREENSHOT)
     held.close()
+finally:
+    driver.quit()
+
+# Without JavaScript the page is the daemon's own rendering: the counters of
+# all the load above, and it says that it does not update.
+driver = browser(javascript=False)
+try:
+    wait_for("the held session's close to be counted",
+             lambda: row(stats(), "echo/tcp")["open"] == 0)
+    driver.get(URL)
+    seen = counters_on_page(driver) + (cell(driver, "daytime/tcp", "refused"),
+                                       driver.find_element(By.ID, "live").text,
+                                       driver.find_element(By.TAG_NAME, "body").get_attribute("data-polls"))
+    if seen != ("9", "48", "12", "12", "acl 1", "STATIC", None):
+        fail("without JavaScript the page shows %r" % (seen,))
+    ok("without JavaScript the page shows %r (no script ran)" % (seen,))
 finally:
     driver.quit()
