@@ -18,10 +18,10 @@
 #include <string>
 #include <vector>
 
-#include "../adversarial/adversary.h"
+#include "../integration/protect.h"
+#include "adversary.h"
 #include "harness.h"
 #include "live_stream.h"
-#include "protect.h"
 
 #include "../cmocka.hpp"
 
