@@ -27,8 +27,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                 break;
             }
             if (p.consumed == 0 || p.consumed > buffer.size() || p.request.method.empty()) abort();
-            smalld::HttpReply reply =
-                smalld::route_http_request(p.request, [] { return std::string(100, 'm'); });
+            smalld::HttpReply reply = smalld::route_http_request(
+                p.request, [](std::string_view path, smalld::HttpReply& r) {
+                    if (path != "/metrics" && path != "/") return false;
+                    r.body = std::string(100, 'm');
+                    return true;
+                });
             bool head = p.request.method == "HEAD";
             std::string bytes =
                 smalld::serialize_http_reply(reply, p.request.minor, head, p.request.keep_alive);
