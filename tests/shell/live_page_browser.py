@@ -144,9 +144,11 @@ try:
     if navigations != 1:
         fail("%s navigations, expected the one" % navigations)
     ok("the numbers changed without a reload")
-    sessions = wait_for("the held session in the live sessions table",
-                        lambda: driver.find_elements(By.CSS_SELECTOR, "#sessions tr[data-session]"))
-    ok("live sessions table: %s" % sessions[0].text)
+    # The table is rendered again every second: the row's text is read inside
+    # the wait, so a row replaced between finding and reading it is retried.
+    session_row = wait_for("the held session in the live sessions table",
+                           lambda: driver.find_element(By.CSS_SELECTOR, "#sessions tr[data-session]").text)
+    ok("live sessions table: %s" % session_row)
     opens = wait_for("session_open events from /events in the event list",
                      lambda: len(driver.find_elements(By.CSS_SELECTOR, "#events li.session_open")) >= 4
                      and driver.find_elements(By.CSS_SELECTOR, "#events li.session_open"))
