@@ -14,24 +14,9 @@
 #include "config_reader.h"
 #include "config_table.h"
 #include "parse.h"
-#include "regular_file.h"
 #include "service_registry.h"
 
 namespace smalld {
-
-const char* to_string(ServiceType type) {
-    return service_spec(type).name;
-}
-
-std::optional<ServiceType> service_type_from(std::string_view name) {
-    for (const auto& spec : service_specs())
-        if (name == spec.name) return spec.type;
-    return std::nullopt;
-}
-
-uint16_t standard_port(ServiceType type) {
-    return service_spec(type).standard_port;
-}
 
 const InstanceConfig* Config::find(std::string_view name) const {
     for (const auto& instance : instances)
@@ -41,6 +26,12 @@ const InstanceConfig* Config::find(std::string_view name) const {
 
 std::string Setting::origin() const {
     return file.empty() ? "default" : file + ":" + std::to_string(line);
+}
+
+ConfigError SectionPlace::at(std::string_view key, std::string message) const {
+    for (const auto& entry : section.entries)
+        if (entry.key == key) return {*entry.file, entry.line, std::move(message)};
+    return {*section.file, section.line, std::move(message)};
 }
 
 std::string ConfigError::to_string() const {
@@ -165,6 +156,8 @@ class Builder {
             return;
         }
         instance.type = *type;
+        const ServiceSpec& spec = service_spec(instance.type);
+        if (spec.settings) instance.own = spec.settings();
         for (const auto& key : config_keys())
             if (key.scope == Scope::Instance && key.applies_to(instance.type))
                 apply_default(key, &instance, section.name);
@@ -180,10 +173,11 @@ class Builder {
             settings.try_emplace("tcp", Setting{"", "", 0});
             settings.try_emplace("udp", Setting{"", "", 0});
         }
-        if (std::string problem = service_spec(instance.type).check(instance); !problem.empty())
-            error(section.line, "[" + section.name + "]: " + problem);
+        if (spec.check)
+            if (std::string problem = spec.check(instance); !problem.empty())
+                error(section.line, "[" + section.name + "]: " + problem);
         if (!instance.enabled) return;  // switched off, perhaps by a drop-in
-        if (!instance.quotes_file.empty()) load_quotes(instance, section);
+        if (spec.load) spec.load(instance, SectionPlace{section}, errors_);
         config_.instances.push_back(std::move(instance));
     }
 
@@ -203,51 +197,6 @@ class Builder {
             if (spec.tcp) instance.tcp.push_back(*addr);
             if (spec.udp) instance.udp.push_back(*addr);
         }
-    }
-
-    void load_quotes(InstanceConfig& instance, const RawSection& section) {
-        RawEntry key_at{"quotes", "", section.line, file_};
-        for (const auto& entry : section.entries)
-            if (entry.key == "quotes") key_at = entry;
-        std::string reason;
-        std::optional<std::string> contents =
-            read_regular_file(instance.quotes_file, kMaxConfigFileBytes, &reason);
-        if (!contents) {
-            error_at(key_at, "quotes: " + instance.quotes_file + ": " + reason);
-            return;
-        }
-        std::string line, quote;
-        int line_no = 0, quote_start = 1;
-        auto finish = [&] {
-            auto text = std::string(trim(quote));
-            // The limit is on what goes out: the quote and its final CRLF.
-            if (text.size() + 2 > kMaxQuoteLength)
-                errors_.push_back({instance.quotes_file, quote_start,
-                                   "quote of " + std::to_string(text.size()) +
-                                       " characters; at most 510 are allowed (512 with the "
-                                       "final CRLF, RFC 865)"});
-            else if (!text.empty())
-                instance.quotes.push_back(text + "\r\n");
-            quote.clear();
-            quote_start = line_no + 1;
-        };
-        for (size_t at = 0; at < contents->size();) {
-            size_t end = contents->find('\n', at);
-            if (end == std::string::npos) end = contents->size();
-            line.assign(*contents, at, end - at);
-            at = end + 1;
-            ++line_no;
-            if (!line.empty() && line.back() == '\r') line.pop_back();
-            if (line == "%") {
-                finish();
-                continue;
-            }
-            quote += line;
-            quote += "\r\n";
-        }
-        finish();
-        if (instance.quotes.empty())
-            error_at(key_at, "quotes: \"" + instance.quotes_file + "\" holds no quotes");
     }
 
     // Listeners that could not both be bound: the same address twice, or an

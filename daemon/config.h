@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <any>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -13,21 +14,22 @@
 
 #include "address.h"
 #include "log.h"
+#include "service_types.h"
 
 namespace smalld {
 
 using Duration = std::chrono::milliseconds;
 
-enum class ServiceType { Echo, Discard, Chargen, Qotd, Daytime, Time, Status, Stamp };
+enum class ServiceType {
+#define SMALLD_SERVICE_ENUMERATOR(Type, name) Type,
+    SMALLD_SERVICE_TYPES(SMALLD_SERVICE_ENUMERATOR)
+#undef SMALLD_SERVICE_ENUMERATOR
+};
 
 const char* to_string(ServiceType type);
 std::optional<ServiceType> service_type_from(std::string_view name);
 // The port the RFC assigns (status: 9007).
 uint16_t standard_port(ServiceType type);
-
-enum class DaytimeFormat { Ctime, Rfc3339, Rfc822 };
-enum class StampAuth { None, Required, Optional };
-enum class StampTimestamp { Ntp, Ptp };
 
 struct Rate {
     double per_second = 50;  // 0 = unlimited
@@ -72,22 +74,27 @@ struct InstanceConfig {
     double udp_amplification = 1.0;
     bool udp_loop_guard = true;
     int backlog = 511;
-    // Type-specific.
-    DaytimeFormat daytime_format = DaytimeFormat::Ctime;
-    bool daytime_local = false;
-    std::string quotes_file;
-    std::vector<std::string> quotes;  // loaded from quotes_file; empty = built-in set
-    int64_t offset = 0;               // seconds added to the clock (time, daytime)
-    bool status_details = false;      // status: show the config path and last reload
-    StampAuth stamp_auth = StampAuth::None;
-    std::string stamp_key_file;
-    std::string stamp_key;  // the bytes of stamp_key_file
-    bool stamp_stateful = false;
-    StampTimestamp stamp_timestamp = StampTimestamp::Ntp;
-    unsigned stamp_sessions = 1024;
-    Duration stamp_session_timeout{300'000};
+    // The type's own settings: a struct of its service_NAME.cpp, made by its
+    // registry row and filled by its keys. Read them with own_settings<T>().
+    std::any own;
     int config_line = 0;  // line of the section header, for messages
 };
+
+// The type's own settings of an instance, T being its type's settings struct
+// (services.h). Made on first use when the instance has none yet (a test, or
+// a section whose type is unknown, whose keys are still checked).
+template <typename T>
+T& own_settings(InstanceConfig& instance) {
+    if (T* settings = std::any_cast<T>(&instance.own)) return *settings;
+    return instance.own.emplace<T>();
+}
+// Without settings of that type: the struct's defaults.
+template <typename T>
+const T& own_settings(const InstanceConfig& instance) {
+    static const T defaults{};
+    const T* settings = std::any_cast<T>(&instance.own);
+    return settings ? *settings : defaults;
+}
 
 // One key's effective value, as written in the file (trimmed) or as its
 // default, and where it came from. Reload diffs these; -T prints them.

@@ -36,8 +36,8 @@ constexpr unsigned only(ServiceType type) {
 // them only, so `tcp =` in a UDP-only type's section is an error.
 unsigned tcp_types() {
     unsigned types = 0;
-    for (const auto& spec : service_specs())
-        if (spec.tcp) types |= only(spec.type);
+    for (const auto& entry : service_catalogue())
+        if (entry.spec.tcp) types |= only(entry.type);
     return types;
 }
 
@@ -221,8 +221,9 @@ const KeySpec kKeys[] = {
      "drop datagrams from ports below 1024 and 2049, and from broadcast, multicast, 0.0.0.0/8 "
      "and IPv4-mapped sources",
      0,
-     [](Config&, InstanceConfig* i, std::string_view v,
-        std::string* e) -> bool { return assign(i->udp_loop_guard, parse_bool(v, e)); }},
+     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+         return assign(i->udp_loop_guard, parse_bool(v, e));
+     }},
     {Scope::Instance, "backlog", "511", "listen(2) backlog", tcp_types(),
      [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
          return assign(i->backlog, parse_uint(v, 1, 65535, e));
@@ -235,8 +236,8 @@ std::span<const KeySpec> config_keys() {
     static const std::vector<KeySpec> keys = [] {
         std::vector<KeySpec> all(std::begin(kKeys), std::end(kKeys));
         size_t common = all.size();
-        for (const auto& spec : service_specs()) {
-            for (const KeySpec* key : spec.keys()) {
+        for (const auto& entry : service_catalogue()) {
+            for (const KeySpec* key : entry.spec.keys) {
                 // A key two types share (offset) is one row applying to both.
                 auto same = std::find_if(
                     all.begin() + ptrdiff_t(common), all.end(),
@@ -245,7 +246,7 @@ std::span<const KeySpec> config_keys() {
                     all.push_back(*key);
                     same = all.end() - 1;
                 }
-                same->types |= only(spec.type);
+                same->types |= only(entry.type);
             }
         }
         return all;

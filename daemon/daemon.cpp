@@ -49,8 +49,8 @@ std::shared_ptr<Instance> Daemon::build_instance(const InstanceConfig& config) {
 std::shared_ptr<Instance> Daemon::prepare_instance(const InstanceConfig& config) {
     auto instance = std::make_shared<Instance>();
     instance->config = config;
-    instance->service = make_service(
-        config, [this, details = config.status_details] { return status_report(details); });
+    instance->service =
+        make_service(config, [this](bool details) { return status_report(details); });
     return instance;
 }
 

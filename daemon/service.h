@@ -92,8 +92,9 @@ class Service {
 static constexpr ptrdiff_t kNoReply = -1;
 static constexpr ptrdiff_t kReplyTooLarge = -2;
 
-// Renders the status report; supplied by the daemon, which owns the statistics.
-using StatusRenderer = std::function<std::string()>;
+// Renders the status report, with the config path and the last reload's
+// result when `details`; supplied by the daemon, which owns the statistics.
+using StatusRenderer = std::function<std::string(bool details)>;
 
 // Builds the service of an instance from its configuration. `status` is used
 // only by the status type.

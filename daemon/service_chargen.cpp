@@ -3,6 +3,7 @@
 #include <array>
 #include <cstring>
 
+#include "service_registry.h"
 #include "services.h"
 
 namespace smalld {
@@ -65,5 +66,14 @@ void chargen_fill(uint64_t offset, std::span<char> out) {
 std::unique_ptr<Service> make_chargen_service(Random random) {
     return std::make_unique<ChargenService>(random);
 }
+
+// Its row in the catalogue (service_registry.h).
+extern const ServiceSpec kChargenSpec{
+    .standard_port = 19,
+    .tcp = true,
+    .udp = true,
+    .loopback_default = false,
+    .make = [](const InstanceConfig&, StatusRenderer&) { return make_chargen_service(); },
+};
 
 }  // namespace smalld

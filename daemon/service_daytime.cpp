@@ -3,8 +3,8 @@
 #include <cstring>
 #include <ctime>
 
-#include "config_table.h"
 #include "parse.h"
+#include "service_registry.h"
 #include "services.h"
 
 namespace smalld {
@@ -45,7 +45,9 @@ namespace {
 class DaytimeService final : public Service {
   public:
     explicit DaytimeService(const InstanceConfig& config)
-        : format_(config.daytime_format), local_(config.daytime_local), offset_(config.offset) {}
+        : format_(own_settings<DaytimeSettings>(config).format),
+          local_(own_settings<DaytimeSettings>(config).local),
+          offset_(own_settings<DaytimeSettings>(config).offset) {}
 
     StreamMode stream_mode() const override { return StreamMode::Message; }
     std::string message(WallTime now) override {
@@ -71,7 +73,7 @@ std::unique_ptr<Service> make_daytime_service(const InstanceConfig& config) {
     return std::make_unique<DaytimeService>(config);
 }
 
-// The type's own keys (config_table.h); the registry lists them in its row.
+// The type's own keys (config_table.h) and its row in the catalogue.
 namespace {
 
 const KeySpec kFormatKey{
@@ -82,11 +84,11 @@ const KeySpec kFormatKey{
     0,
     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
         if (v == "ctime")
-            i->daytime_format = DaytimeFormat::Ctime;
+            own_settings<DaytimeSettings>(*i).format = DaytimeFormat::Ctime;
         else if (v == "rfc3339")
-            i->daytime_format = DaytimeFormat::Rfc3339;
+            own_settings<DaytimeSettings>(*i).format = DaytimeFormat::Rfc3339;
         else if (v == "rfc822")
-            i->daytime_format = DaytimeFormat::Rfc822;
+            own_settings<DaytimeSettings>(*i).format = DaytimeFormat::Rfc822;
         else {
             *e = "expected ctime, rfc3339 or rfc822, got \"" + std::string(v) + "\"";
             return false;
@@ -105,15 +107,22 @@ const KeySpec kTimezoneKey{
             *e = "expected utc or local, got \"" + std::string(v) + "\"";
             return false;
         }
-        i->daytime_local = v == "local";
+        own_settings<DaytimeSettings>(*i).local = v == "local";
         return true;
     }};
 
+const KeySpec* const kKeys[] = {&kFormatKey, &kTimezoneKey, &kClockOffsetKey};
+
 }  // namespace
 
-std::span<const KeySpec* const> daytime_keys() {
-    static const KeySpec* const keys[] = {&kFormatKey, &kTimezoneKey, &kClockOffsetKey};
-    return keys;
-}
+extern const ServiceSpec kDaytimeSpec{
+    .standard_port = 13,
+    .tcp = true,
+    .udp = true,
+    .loopback_default = false,
+    .make = [](const InstanceConfig& c, StatusRenderer&) { return make_daytime_service(c); },
+    .settings = own_settings_of<DaytimeSettings>,
+    .keys = kKeys,
+};
 
 }  // namespace smalld

@@ -1,4 +1,5 @@
 // RFC 863: read and drop; never a reply.
+#include "service_registry.h"
 #include "services.h"
 
 namespace smalld {
@@ -15,5 +16,14 @@ class DiscardService final : public Service {
 std::unique_ptr<Service> make_discard_service() {
     return std::make_unique<DiscardService>();
 }
+
+// Its row in the catalogue (service_registry.h).
+extern const ServiceSpec kDiscardSpec{
+    .standard_port = 9,
+    .tcp = true,
+    .udp = true,
+    .loopback_default = false,
+    .make = [](const InstanceConfig&, StatusRenderer&) { return make_discard_service(); },
+};
 
 }  // namespace smalld

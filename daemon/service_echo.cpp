@@ -1,6 +1,7 @@
 // RFC 862: every byte back, in order.
 #include <cstring>
 
+#include "service_registry.h"
 #include "services.h"
 
 namespace smalld {
@@ -22,5 +23,14 @@ class EchoService final : public Service {
 std::unique_ptr<Service> make_echo_service() {
     return std::make_unique<EchoService>();
 }
+
+// Its row in the catalogue (service_registry.h).
+extern const ServiceSpec kEchoSpec{
+    .standard_port = 7,
+    .tcp = true,
+    .udp = true,
+    .loopback_default = false,
+    .make = [](const InstanceConfig&, StatusRenderer&) { return make_echo_service(); },
+};
 
 }  // namespace smalld

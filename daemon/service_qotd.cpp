@@ -1,8 +1,9 @@
 // RFC 865: one quote of at most 512 characters, then close.
 #include <cstring>
 
-#include "config_table.h"
 #include "parse.h"
+#include "regular_file.h"
+#include "service_registry.h"
 #include "services.h"
 
 namespace smalld {
@@ -42,7 +43,9 @@ namespace {
 class QotdService final : public Service {
   public:
     QotdService(const InstanceConfig& config, Random random)
-        : quotes_(config.quotes.empty() ? builtin_quotes() : config.quotes), random_(random) {}
+        : quotes_(own_settings<QotdSettings>(config).quotes), random_(random) {
+        if (quotes_.empty()) quotes_ = builtin_quotes();
+    }
 
     StreamMode stream_mode() const override { return StreamMode::Message; }
     std::string message(WallTime) override { return *pick_quote(quotes_, random_.next()); }
@@ -64,7 +67,7 @@ std::unique_ptr<Service> make_qotd_service(const InstanceConfig& config, Random 
     return std::make_unique<QotdService>(config, random);
 }
 
-// The type's own keys (config_table.h); the registry lists them in its row.
+// The type's own keys (config_table.h) and its row in the catalogue.
 namespace {
 
 const KeySpec kQuotesKey{
@@ -75,15 +78,70 @@ const KeySpec kQuotesKey{
     0,
     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
         (void)e;
-        i->quotes_file = v;
+        own_settings<QotdSettings>(*i).quotes_file = v;
         return true;
     }};
 
+const KeySpec* const kKeys[] = {&kQuotesKey};
+
+// The quotes file: quotes separated by lines holding only %, each at most 510
+// characters (512 with its final CRLF, RFC 865).
+void load_quotes(InstanceConfig& config, const SectionPlace& place,
+                 std::vector<ConfigError>& errors) {
+    QotdSettings& settings = own_settings<QotdSettings>(config);
+    const std::string& path = settings.quotes_file;
+    if (path.empty()) return;
+    std::string reason;
+    std::optional<std::string> contents = read_regular_file(path, kMaxConfigFileBytes, &reason);
+    if (!contents) {
+        errors.push_back(place.at("quotes", "quotes: " + path + ": " + reason));
+        return;
+    }
+    std::string line, quote;
+    int line_no = 0, quote_start = 1;
+    auto finish = [&] {
+        auto text = std::string(trim(quote));
+        // The limit is on what goes out: the quote and its final CRLF.
+        if (text.size() + 2 > kMaxQuoteLength)
+            errors.push_back({path, quote_start,
+                              "quote of " + std::to_string(text.size()) +
+                                  " characters; at most 510 are allowed (512 with the "
+                                  "final CRLF, RFC 865)"});
+        else if (!text.empty())
+            settings.quotes.push_back(text + "\r\n");
+        quote.clear();
+        quote_start = line_no + 1;
+    };
+    for (size_t at = 0; at < contents->size();) {
+        size_t end = contents->find('\n', at);
+        if (end == std::string::npos) end = contents->size();
+        line.assign(*contents, at, end - at);
+        at = end + 1;
+        ++line_no;
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line == "%") {
+            finish();
+            continue;
+        }
+        quote += line;
+        quote += "\r\n";
+    }
+    finish();
+    if (settings.quotes.empty())
+        errors.push_back(place.at("quotes", "quotes: \"" + path + "\" holds no quotes"));
+}
+
 }  // namespace
 
-std::span<const KeySpec* const> qotd_keys() {
-    static const KeySpec* const keys[] = {&kQuotesKey};
-    return keys;
-}
+extern const ServiceSpec kQotdSpec{
+    .standard_port = 17,
+    .tcp = true,
+    .udp = true,
+    .loopback_default = false,
+    .make = [](const InstanceConfig& c, StatusRenderer&) { return make_qotd_service(c); },
+    .settings = own_settings_of<QotdSettings>,
+    .keys = kKeys,
+    .load = load_quotes,
+};
 
 }  // namespace smalld

@@ -1,64 +1,50 @@
 #include "service_registry.h"
 
-#include "services.h"
-
 namespace smalld {
+
+#define SMALLD_SERVICE_SPEC(Type, name) extern const ServiceSpec k##Type##Spec;
+SMALLD_SERVICE_TYPES(SMALLD_SERVICE_SPEC)
+#undef SMALLD_SERVICE_SPEC
 
 namespace {
 
-std::string no_check(const InstanceConfig&) {
-    return {};
-}
-
-std::span<const KeySpec* const> no_keys() {
-    return {};
-}
-
-const ServiceSpec kSpecs[] = {
-    {ServiceType::Echo, "echo", 7, true, true, false, 32,
-     [](const InstanceConfig&, StatusRenderer&) { return make_echo_service(); }, no_check, no_keys},
-    {ServiceType::Discard, "discard", 9, true, true, false, 32,
-     [](const InstanceConfig&, StatusRenderer&) { return make_discard_service(); }, no_check,
-     no_keys},
-    {ServiceType::Chargen, "chargen", 19, true, true, false, 32,
-     [](const InstanceConfig&, StatusRenderer&) { return make_chargen_service(); }, no_check,
-     no_keys},
-    {ServiceType::Qotd, "qotd", 17, true, true, false, 32,
-     [](const InstanceConfig& c, StatusRenderer&) { return make_qotd_service(c); }, no_check,
-     qotd_keys},
-    {ServiceType::Daytime, "daytime", 13, true, true, false, 32,
-     [](const InstanceConfig& c, StatusRenderer&) { return make_daytime_service(c); }, no_check,
-     daytime_keys},
-    {ServiceType::Time, "time", 37, true, true, false, 32,
-     [](const InstanceConfig& c, StatusRenderer&) { return make_time_service(c); }, no_check,
-     time_keys},
-    {ServiceType::Status, "status", 9007, true, true, true, 32,
-     [](const InstanceConfig&, StatusRenderer& s) { return make_status_service(std::move(s)); },
-     no_check, status_keys},
-    // RFC 8762: UDP only; the cap never forbids the 44-byte base reply.
-    {ServiceType::Stamp, "stamp", 862, false, true, false, 44,
-     [](const InstanceConfig& c, StatusRenderer&) { return make_stamp_service(c); },
-     check_stamp_config, stamp_keys},
+const ServiceEntry kCatalogue[] = {
+#define SMALLD_SERVICE_ENTRY(Type, name) {ServiceType::Type, #name, k##Type##Spec},
+    SMALLD_SERVICE_TYPES(SMALLD_SERVICE_ENTRY)
+#undef SMALLD_SERVICE_ENTRY
 };
 
 }  // namespace
 
-std::span<const ServiceSpec> service_specs() {
-    return kSpecs;
+std::span<const ServiceEntry> service_catalogue() {
+    return kCatalogue;
 }
 
+// The rows are in the enum's order: both come from SMALLD_SERVICE_TYPES.
 const ServiceSpec& service_spec(ServiceType type) {
-    for (const auto& spec : kSpecs)
-        if (spec.type == type) return spec;
-    return kSpecs[0];
+    return kCatalogue[static_cast<size_t>(type)].spec;
+}
+
+const char* to_string(ServiceType type) {
+    return kCatalogue[static_cast<size_t>(type)].name;
+}
+
+std::optional<ServiceType> service_type_from(std::string_view name) {
+    for (const auto& entry : kCatalogue)
+        if (name == entry.name) return entry.type;
+    return std::nullopt;
+}
+
+uint16_t standard_port(ServiceType type) {
+    return service_spec(type).standard_port;
 }
 
 std::string service_type_names() {
     std::string names;
-    size_t n = std::size(kSpecs);
+    size_t n = std::size(kCatalogue);
     for (size_t i = 0; i < n; ++i) {
         if (i > 0) names += i + 1 == n ? " or " : ", ";
-        names += kSpecs[i].name;
+        names += kCatalogue[i].name;
     }
     return names;
 }

@@ -1,43 +1,73 @@
 #pragma once
-// The catalogue of service types: one row per type, with its name, standard
-// port, protocols (a type may be UDP only), default listeners, reply floor,
-// factory, cross-key check and own configuration keys. The config parser and
-// key table, the default listeners, the amplification cap and make_service()
-// read it, so a new type is one service_NAME.cpp and one row here (plus its
-// enum value in config.h, its settings in InstanceConfig, and the man pages,
-// which a docs test checks against this table).
+// The catalogue of service types. Each type describes itself in its
+// service_NAME.cpp with one ServiceSpec, kTypeSpec: its standard port,
+// protocols (a type may be UDP only), default listeners, reply floor, factory,
+// own settings and keys, and the checks across them. The catalogue pairs each
+// row of service_types.h with its spec; the config parser and key table, the
+// default listeners, the amplification cap and make_service() read it, and a
+// docs test checks the man pages against it. A new type is one
+// service_NAME.cpp and one row in service_types.h, plus the man pages.
 
+#include <any>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "config.h"
+#include "config_reader.h"
 #include "config_table.h"
 #include "service.h"
 
 namespace smalld {
 
+// Where an instance's section was written, for the messages of a type's load().
+struct SectionPlace {
+    const RawSection& section;
+    // An error at the line where `key` was set, or at the section's header
+    // when it was not.
+    ConfigError at(std::string_view key, std::string message) const;
+};
+
 struct ServiceSpec {
-    ServiceType type;
-    const char* name;
     uint16_t standard_port;
     bool tcp;  // which protocols the type serves; a type may be UDP only
     bool udp;
     bool loopback_default;  // without tcp/udp keys: listen on loopback only
     // The floor of the UDP amplification cap: max(request x factor, floor).
-    size_t udp_reply_floor;
+    size_t udp_reply_floor = 32;
     std::unique_ptr<Service> (*make)(const InstanceConfig& config, StatusRenderer& status);
-    // Checks across the type's keys; returns an error message, or "" when fine.
-    std::string (*check)(const InstanceConfig& config);
-    // The type's own configuration keys (config_table.h), defined in its
-    // service_NAME.cpp; config_keys() appends them to the common ones.
-    std::span<const KeySpec* const> (*keys)();
+    // The type's own settings, default-constructed (InstanceConfig::own);
+    // nullptr when it has none. own_settings_of<T> makes one.
+    std::any (*settings)() = nullptr;
+    // The type's own configuration keys (config_table.h); config_keys()
+    // appends them to the common ones and makes them apply to this type.
+    std::span<const KeySpec* const> keys = {};
+    // Checks across the type's keys; an error message, or "" when fine.
+    // Run on every instance, enabled or not. nullptr: nothing to check.
+    std::string (*check)(const InstanceConfig& config) = nullptr;
+    // Reads what the keys name (qotd's quotes file) into the settings of an
+    // enabled instance, appending an error for each problem. nullptr: nothing.
+    void (*load)(InstanceConfig& config, const SectionPlace& place,
+                 std::vector<ConfigError>& errors) = nullptr;
 };
 
-std::span<const ServiceSpec> service_specs();
+template <typename T>
+std::any own_settings_of() {
+    return T{};
+}
+
+// One row of the catalogue.
+struct ServiceEntry {
+    ServiceType type;
+    const char* name;
+    const ServiceSpec& spec;
+};
+
+std::span<const ServiceEntry> service_catalogue();
 const ServiceSpec& service_spec(ServiceType type);
 // "echo, discard, ... or stamp"
 std::string service_type_names();

@@ -2,9 +2,9 @@
 // TWAMP-Light senders (RFC 5357 Appendix I). UDP only. T2 is the kernel's
 // receive timestamp of the datagram, T3 is read in seal(), immediately
 // before the reply goes to the kernel; the packet logic is in stamp_packet.
-#include "config_table.h"
 #include "instance.h"
 #include "parse.h"
+#include "service_registry.h"
 #include "services.h"
 #include "stamp_key_file.h"
 #include "stamp_sessions.h"
@@ -19,14 +19,14 @@ constexpr int64_t kClockStatusRefreshMs = 1000;
 
 class StampService final : public Service {
   public:
-    StampService(const InstanceConfig& config, StampClock clock)
+    StampService(const StampSettings& settings, StampClock clock)
         : clock_(clock),
-          auth_(config.stamp_auth),
-          format_(config.stamp_timestamp),
-          stateful_(config.stamp_stateful),
-          capacity_(config.stamp_sessions),
-          idle_ms_(config.stamp_session_timeout.count()),
-          key_(config.stamp_key.begin(), config.stamp_key.end()) {}
+          auth_(settings.auth),
+          format_(settings.timestamp),
+          stateful_(settings.stateful),
+          capacity_(settings.sessions),
+          idle_ms_(settings.session_timeout.count()),
+          key_(settings.key.begin(), settings.key.end()) {}
 
     // No TCP listener is ever opened for stamp (the registry says UDP only).
     StreamMode stream_mode() const override { return StreamMode::Discard; }
@@ -114,18 +114,19 @@ class StampService final : public Service {
 }  // namespace
 
 std::unique_ptr<Service> make_stamp_service(const InstanceConfig& config, StampClock clock) {
-    return std::make_unique<StampService>(config, clock);
+    return std::make_unique<StampService>(own_settings<StampSettings>(config), clock);
 }
 
 std::string check_stamp_config(const InstanceConfig& config) {
-    if (config.stamp_auth != StampAuth::None && config.stamp_key.empty())
+    const StampSettings& settings = own_settings<StampSettings>(config);
+    if (settings.auth != StampAuth::None && settings.key.empty())
         return "auth = " +
-               std::string(config.stamp_auth == StampAuth::Required ? "required" : "optional") +
+               std::string(settings.auth == StampAuth::Required ? "required" : "optional") +
                " needs key_file";
     return {};
 }
 
-// The type's own keys (config_table.h); the registry lists them in its row.
+// The type's own keys (config_table.h) and its row in the catalogue.
 namespace {
 
 const KeySpec kAuthKey{
@@ -137,11 +138,11 @@ const KeySpec kAuthKey{
     0,
     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
         if (v == "none")
-            i->stamp_auth = StampAuth::None;
+            own_settings<StampSettings>(*i).auth = StampAuth::None;
         else if (v == "required")
-            i->stamp_auth = StampAuth::Required;
+            own_settings<StampSettings>(*i).auth = StampAuth::Required;
         else if (v == "optional")
-            i->stamp_auth = StampAuth::Optional;
+            own_settings<StampSettings>(*i).auth = StampAuth::Optional;
         else {
             *e = "expected none, required or optional, got \"" + std::string(v) + "\"";
             return false;
@@ -157,7 +158,7 @@ const KeySpec kKeyFileKey{
     "stricter",
     0,
     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
-        return load_stamp_key(*i, v, e);
+        return load_stamp_key(own_settings<StampSettings>(*i), v, e);
     }};
 
 const KeySpec kModeKey{
@@ -171,7 +172,7 @@ const KeySpec kModeKey{
             *e = "expected stateless or stateful, got \"" + std::string(v) + "\"";
             return false;
         }
-        i->stamp_stateful = v == "stateful";
+        own_settings<StampSettings>(*i).stateful = v == "stateful";
         return true;
     }};
 
@@ -186,7 +187,8 @@ const KeySpec kTimestampKey{
             *e = "expected ntp or ptp, got \"" + std::string(v) + "\"";
             return false;
         }
-        i->stamp_timestamp = v == "ptp" ? StampTimestamp::Ptp : StampTimestamp::Ntp;
+        own_settings<StampSettings>(*i).timestamp =
+            v == "ptp" ? StampTimestamp::Ptp : StampTimestamp::Ntp;
         return true;
     }};
 
@@ -198,7 +200,7 @@ const KeySpec kSessionsKey{
     "makes room",
     0,
     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
-        return assign(i->stamp_sessions, parse_uint(v, 1, 1'000'000, e));
+        return assign(own_settings<StampSettings>(*i).sessions, parse_uint(v, 1, 1'000'000, e));
     }};
 
 const KeySpec kSessionTimeoutKey{
@@ -208,15 +210,25 @@ const KeySpec kSessionTimeoutKey{
     "stamp, stateful: a session idle this long is forgotten",
     0,
     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
-        return assign(i->stamp_session_timeout, parse_duration(v, e));
+        return assign(own_settings<StampSettings>(*i).session_timeout, parse_duration(v, e));
     }};
+
+const KeySpec* const kKeys[] = {&kAuthKey,      &kKeyFileKey,  &kModeKey,
+                                &kTimestampKey, &kSessionsKey, &kSessionTimeoutKey};
 
 }  // namespace
 
-std::span<const KeySpec* const> stamp_keys() {
-    static const KeySpec* const keys[] = {&kAuthKey,      &kKeyFileKey,  &kModeKey,
-                                          &kTimestampKey, &kSessionsKey, &kSessionTimeoutKey};
-    return keys;
-}
+// RFC 8762: UDP only; the cap never forbids the 44-byte base reply.
+extern const ServiceSpec kStampSpec{
+    .standard_port = 862,
+    .tcp = false,
+    .udp = true,
+    .loopback_default = false,
+    .udp_reply_floor = 44,
+    .make = [](const InstanceConfig& c, StatusRenderer&) { return make_stamp_service(c); },
+    .settings = own_settings_of<StampSettings>,
+    .keys = kKeys,
+    .check = check_stamp_config,
+};
 
 }  // namespace smalld

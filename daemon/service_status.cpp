@@ -2,8 +2,8 @@
 // report is cut to the amplification cap.
 #include <cstring>
 
-#include "config_table.h"
 #include "parse.h"
+#include "service_registry.h"
 #include "services.h"
 
 namespace smalld {
@@ -11,10 +11,11 @@ namespace {
 
 class StatusService final : public Service {
   public:
-    explicit StatusService(StatusRenderer render) : render_(std::move(render)) {}
+    StatusService(bool details, StatusRenderer render)
+        : details_(details), render_(std::move(render)) {}
 
     StreamMode stream_mode() const override { return StreamMode::Message; }
-    std::string message(WallTime) override { return render_ ? render_() : std::string(); }
+    std::string message(WallTime) override { return render_ ? render_(details_) : std::string(); }
     ptrdiff_t datagram(Datagram& d, std::span<uint8_t> out) override {
         std::string report = message(d.received);
         size_t n = std::min(report.size(), out.size());
@@ -23,16 +24,18 @@ class StatusService final : public Service {
     }
 
   private:
+    bool details_;
     StatusRenderer render_;
 };
 
 }  // namespace
 
-std::unique_ptr<Service> make_status_service(StatusRenderer render) {
-    return std::make_unique<StatusService>(std::move(render));
+std::unique_ptr<Service> make_status_service(const InstanceConfig& config, StatusRenderer render) {
+    return std::make_unique<StatusService>(own_settings<StatusSettings>(config).details,
+                                           std::move(render));
 }
 
-// The type's own keys (config_table.h); the registry lists them in its row.
+// The type's own keys (config_table.h) and its row in the catalogue.
 namespace {
 
 const KeySpec kDetailsKey{
@@ -43,14 +46,22 @@ const KeySpec kDetailsKey{
     "the file) to every client the ACL admits",
     0,
     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
-        return assign(i->status_details, parse_bool(v, e));
+        return assign(own_settings<StatusSettings>(*i).details, parse_bool(v, e));
     }};
+
+const KeySpec* const kKeys[] = {&kDetailsKey};
 
 }  // namespace
 
-std::span<const KeySpec* const> status_keys() {
-    static const KeySpec* const keys[] = {&kDetailsKey};
-    return keys;
-}
+extern const ServiceSpec kStatusSpec{
+    .standard_port = 9007,
+    .tcp = true,
+    .udp = true,
+    .loopback_default = true,
+    .make = [](const InstanceConfig& c,
+               StatusRenderer& render) { return make_status_service(c, std::move(render)); },
+    .settings = own_settings_of<StatusSettings>,
+    .keys = kKeys,
+};
 
 }  // namespace smalld

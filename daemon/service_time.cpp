@@ -1,6 +1,6 @@
 // RFC 868: four bytes, big-endian seconds since 1900 modulo 2^32, then close.
-#include "config_table.h"
 #include "parse.h"
+#include "service_registry.h"
 #include "services.h"
 
 namespace smalld {
@@ -25,7 +25,8 @@ namespace {
 
 class TimeService final : public Service {
   public:
-    explicit TimeService(const InstanceConfig& config) : offset_(config.offset) {}
+    explicit TimeService(const InstanceConfig& config)
+        : offset_(own_settings<TimeSettings>(config).offset) {}
 
     StreamMode stream_mode() const override { return StreamMode::Message; }
     std::string message(WallTime now) override {
@@ -49,8 +50,8 @@ std::unique_ptr<Service> make_time_service(const InstanceConfig& config) {
     return std::make_unique<TimeService>(config);
 }
 
-// The type's own keys (config_table.h); the registry lists them in its row.
-// Shared with daytime, which has the same setting.
+// The type's own keys (config_table.h) and its row in the catalogue. The
+// offset key is shared with daytime, which has the same setting.
 const KeySpec kClockOffsetKey{
     Scope::Instance,
     "offset",
@@ -58,12 +59,26 @@ const KeySpec kClockOffsetKey{
     "time, daytime: seconds added to the clock (for testing)",
     0,
     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
-        return assign(i->offset, parse_int(v, -(1LL << 40), 1LL << 40, e));
+        if (auto* daytime = std::any_cast<DaytimeSettings>(&i->own))
+            return assign(daytime->offset, parse_int(v, -(1LL << 40), 1LL << 40, e));
+        return assign(own_settings<TimeSettings>(*i).offset,
+                      parse_int(v, -(1LL << 40), 1LL << 40, e));
     }};
 
-std::span<const KeySpec* const> time_keys() {
-    static const KeySpec* const keys[] = {&kClockOffsetKey};
-    return keys;
-}
+namespace {
+
+const KeySpec* const kKeys[] = {&kClockOffsetKey};
+
+}  // namespace
+
+extern const ServiceSpec kTimeSpec{
+    .standard_port = 37,
+    .tcp = true,
+    .udp = true,
+    .loopback_default = false,
+    .make = [](const InstanceConfig& c, StatusRenderer&) { return make_time_service(c); },
+    .settings = own_settings_of<TimeSettings>,
+    .keys = kKeys,
+};
 
 }  // namespace smalld

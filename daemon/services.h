@@ -20,6 +20,38 @@ uint32_t rfc868_seconds(int64_t unix_seconds);
 // The 4 bytes of the reply, big-endian.
 void rfc868_bytes(int64_t unix_seconds, uint8_t out[4]);
 
+// The types' own settings (InstanceConfig::own), each filled by the type's
+// keys in its service_NAME.cpp.
+struct QotdSettings {
+    std::string quotes_file;
+    std::vector<std::string> quotes;  // loaded from quotes_file; empty = built-in set
+};
+
+enum class DaytimeFormat { Ctime, Rfc3339, Rfc822 };
+struct DaytimeSettings {
+    DaytimeFormat format = DaytimeFormat::Ctime;
+    bool local = false;
+    int64_t offset = 0;  // seconds added to the clock
+};
+
+struct TimeSettings {
+    int64_t offset = 0;  // seconds added to the clock
+};
+
+struct StatusSettings {
+    bool details = false;  // also show the config path and the last reload
+};
+
+struct StampSettings {
+    StampAuth auth = StampAuth::None;
+    std::string key_file;
+    std::string key;  // the bytes of key_file
+    bool stateful = false;
+    StampTimestamp timestamp = StampTimestamp::Ntp;
+    unsigned sessions = 1024;
+    Duration session_timeout{300'000};
+};
+
 // RFC 867 line, CRLF-terminated.
 std::string format_daytime(WallTime now, DaytimeFormat format, bool local_time);
 
@@ -51,15 +83,8 @@ class Random {
     uint64_t state_;
 };
 
-// The type-specific configuration keys of each type that has any, for its
-// row in the service registry (service_registry.cpp).
-struct KeySpec;
-std::span<const KeySpec* const> qotd_keys();
-std::span<const KeySpec* const> daytime_keys();
-std::span<const KeySpec* const> time_keys();
-std::span<const KeySpec* const> status_keys();
-std::span<const KeySpec* const> stamp_keys();
 // time.offset and daytime.offset: one key, in service_time.cpp.
+struct KeySpec;
 extern const KeySpec kClockOffsetKey;
 
 std::unique_ptr<Service> make_echo_service();
@@ -69,7 +94,7 @@ std::unique_ptr<Service> make_qotd_service(const InstanceConfig& config,
                                            Random random = Random::from_clock());
 std::unique_ptr<Service> make_daytime_service(const InstanceConfig& config);
 std::unique_ptr<Service> make_time_service(const InstanceConfig& config);
-std::unique_ptr<Service> make_status_service(StatusRenderer render);
+std::unique_ptr<Service> make_status_service(const InstanceConfig& config, StatusRenderer render);
 
 // RFC 8762/8972 STAMP session-reflector. The clock functions are injected
 // for the tests; the defaults read the system clock.

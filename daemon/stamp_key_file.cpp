@@ -10,9 +10,9 @@
 
 namespace smalld {
 
-bool load_stamp_key(InstanceConfig& instance, std::string_view path, std::string* error) {
-    instance.stamp_key_file = path;
-    instance.stamp_key.clear();
+bool load_stamp_key(StampSettings& settings, std::string_view path, std::string* error) {
+    settings.key_file = path;
+    settings.key.clear();
     if (path.empty()) return true;
     std::string name(path);
     int fd = open(name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
@@ -40,7 +40,7 @@ bool load_stamp_key(InstanceConfig& instance, std::string_view path, std::string
         else {
             if (key.back() == '\n') key.pop_back();
             if (key.empty()) problem = "holds only a newline";
-            instance.stamp_key = std::move(key);
+            settings.key = std::move(key);
         }
     }
     close(fd);

@@ -11,6 +11,14 @@
 #include "config.h"
 #include "service.h"
 
+namespace smalld {
+
+// A stamp instance's auth and timestamp settings (smalld.ini(5)).
+enum class StampAuth { None, Required, Optional };
+enum class StampTimestamp { Ntp, Ptp };
+
+}  // namespace smalld
+
 namespace smalld::stamp {
 
 // Sizes of the base packets and of TWAMP-Light's shortest Session-Sender

@@ -10,17 +10,22 @@
 
 #include "config.h"
 #include "fuzz_input.h"
+#include "service_registry.h"
 #include "services.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz::Input in{data, size};
     smalld::InstanceConfig config;
     uint64_t choice = in.take(1);
-    config.type = static_cast<smalld::ServiceType>(choice % 8);
-    config.daytime_format = static_cast<smalld::DaytimeFormat>(choice / 7 % 3);
-    config.daytime_local = choice & 0x80;
+    config.type = static_cast<smalld::ServiceType>(choice % smalld::service_catalogue().size());
+    auto format = static_cast<smalld::DaytimeFormat>(choice / 7 % 3);
+    bool local = choice & 0x80;
     // The clock offset the config accepts: +-2^40 s.
-    config.offset = int64_t(in.take(6) % (uint64_t(1) << 41)) - (int64_t(1) << 40);
+    int64_t offset_seconds = int64_t(in.take(6) % (uint64_t(1) << 41)) - (int64_t(1) << 40);
+    if (config.type == smalld::ServiceType::Daytime)
+        config.own = smalld::DaytimeSettings{format, local, offset_seconds};
+    else if (config.type == smalld::ServiceType::Time)
+        config.own = smalld::TimeSettings{offset_seconds};
     size_t cap = in.take(2) % 65528;  // udp_reply_cap never allows more than 65527
     uint64_t offset = in.take(8);
     size_t generate_size = in.take(2) % 70000;
@@ -28,10 +33,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (config.type == smalld::ServiceType::Qotd && in.take(1) & 1) {
         // Quotes as a qotd.quotes file could give them: up to 512 bytes each.
         size_t n = in.take(1) % 8;
-        for (size_t i = 0; i < n; ++i) config.quotes.emplace_back(1 + in.take(2) % 512, 'q');
+        auto& quotes = smalld::own_settings<smalld::QotdSettings>(config).quotes;
+        for (size_t i = 0; i < n; ++i) quotes.emplace_back(1 + in.take(2) % 512, 'q');
     }
     auto service =
-        smalld::make_service(config, [status_size] { return std::string(status_size, 's'); });
+        smalld::make_service(config, [status_size](bool) { return std::string(status_size, 's'); });
     if (!service) abort();
     smalld::WallTime now = smalld::wall_now();
 

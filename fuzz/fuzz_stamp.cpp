@@ -17,12 +17,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     smalld::InstanceConfig config;
     config.type = smalld::ServiceType::Stamp;
     uint64_t choice = in.take(1);
-    config.stamp_auth = static_cast<smalld::StampAuth>(choice % 3);
-    config.stamp_timestamp = choice & 4 ? smalld::StampTimestamp::Ptp : smalld::StampTimestamp::Ntp;
-    config.stamp_stateful = choice & 8;
-    config.stamp_sessions = 1 + unsigned(in.take(1) % 8);
+    auto& settings = smalld::own_settings<smalld::StampSettings>(config);
+    settings.auth = static_cast<smalld::StampAuth>(choice % 3);
+    settings.timestamp = choice & 4 ? smalld::StampTimestamp::Ptp : smalld::StampTimestamp::Ntp;
+    settings.stateful = choice & 8;
+    settings.sessions = 1 + unsigned(in.take(1) % 8);
     bool sign = choice & 16;
-    config.stamp_key = std::string(1 + in.take(1) % 64, 'k');
+    settings.key = std::string(1 + in.take(1) % 64, 'k');
     size_t cap = in.take(2) % 65528;
     int ttl = int(in.take(2) % 300) - 1;
     auto service = smalld::make_stamp_service(config);
@@ -31,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     service->attach(stats, state);
 
     std::vector<uint8_t> request(in.data, in.data + in.size);
-    std::vector<uint8_t> key(config.stamp_key.begin(), config.stamp_key.end());
+    std::vector<uint8_t> key(settings.key.begin(), settings.key.end());
     if (sign && request.size() >= smalld::stamp::kAuthBaseSize)
         smalld::stamp::hmac16(key, {request.data(), smalld::stamp::kHmacOffset},
                               request.data() + smalld::stamp::kHmacOffset);
@@ -54,7 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         service->seal({reply.data(), size_t(n)}, d.seal);
         bool authenticated = d.seal & 2;
         if (authenticated && !smalld::stamp::hmac_matches(key, {reply.data(), size_t(n)})) abort();
-        if (config.stamp_auth == smalld::StampAuth::Required && !authenticated) abort();
+        if (settings.auth == smalld::StampAuth::Required && !authenticated) abort();
     }
     return 0;
 }

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "config_table.h"
+#include "services.h"
 
 // cmocka last: its fail() macro breaks C++ headers included after it.
 #include "../cmocka.hpp"
@@ -78,9 +79,10 @@ static void type_after_type_specific_key(void**) {
     assert_true(r.ok());
     const auto& clock = r.config->instances[0];
     assert_int_equal(clock.type, ServiceType::Daytime);
-    assert_int_equal(clock.daytime_format, DaytimeFormat::Rfc822);
-    assert_true(clock.daytime_local);
-    assert_int_equal(clock.offset, -5);
+    const auto& daytime = own_settings<DaytimeSettings>(clock);
+    assert_int_equal(daytime.format, DaytimeFormat::Rfc822);
+    assert_true(daytime.local);
+    assert_int_equal(daytime.offset, -5);
 }
 
 static void all_errors_with_lines(void**) {
@@ -182,13 +184,15 @@ static void quotes_file(void**) {
     std::ofstream(path) << "first quote\n%\nsecond\nquote\n";
     auto ok = parse(std::string("[qotd]\nquotes = ") + path + "\n");
     assert_true(ok.ok());
-    assert_int_equal(ok.config->instances[0].quotes.size(), 2);
-    assert_str_eq(ok.config->instances[0].quotes[1], "second\r\nquote\r\n");
+    assert_int_equal(own_settings<QotdSettings>(ok.config->instances[0]).quotes.size(), 2);
+    assert_str_eq(own_settings<QotdSettings>(ok.config->instances[0]).quotes[1],
+                  "second\r\nquote\r\n");
     // RFC 865's 512 characters include the CRLF smalld ends every quote with.
     std::ofstream(path) << std::string(510, 'x') << "\n";
     auto longest = parse(std::string("[qotd]\nquotes = ") + path + "\n");
     assert_true(longest.ok());
-    assert_int_equal(longest.config->instances[0].quotes[0].size(), 512);
+    assert_int_equal(own_settings<QotdSettings>(longest.config->instances[0]).quotes[0].size(),
+                     512);
     std::ofstream(path) << std::string(511, 'x') << "\n";
     auto too_long = parse(std::string("[qotd]\nquotes = ") + path + "\n");
     assert_false(too_long.ok());

@@ -101,21 +101,22 @@ static void every_service_type_in_the_manuals(void**) {
     std::smatch type_line;
     assert_true(
         std::regex_search(ini_man, type_line, std::regex("\\n\\.It Cm type No = ([^\\n]*)")));
-    for (const auto& spec : service_specs()) {
-        std::string name = spec.name;
+    for (const auto& entry : service_catalogue()) {
+        const ServiceSpec& spec = entry.spec;
+        std::string name = entry.name;
         if (!std::regex_search(daemon_man, std::regex("\\n\\.It " + name + "\\n")))
-            fail_msg("man/smalld.8 does not list the %s service (.It %s)", spec.name, spec.name);
+            fail_msg("man/smalld.8 does not list the %s service (.It %s)", entry.name, entry.name);
         if (!std::regex_search(type_line.str(1), std::regex("\\b" + name + "\\b")))
-            fail_msg("man/smalld.ini.5 does not list %s among the values of type", spec.name);
+            fail_msg("man/smalld.ini.5 does not list %s among the values of type", entry.name);
         // "echo 7" in the list of defaults; a loopback type by its address.
         std::string port = std::to_string(spec.standard_port);
         std::string pattern = spec.loopback_default ? "127\\.0\\.0\\.1:" + port + "\\b"
                                                     : "\\b" + name + " " + port + "\\b";
         if (!std::regex_search(ini_man, std::regex(pattern)))
-            fail_msg("man/smalld.ini.5 does not give %s's standard port %u", spec.name,
+            fail_msg("man/smalld.ini.5 does not give %s's standard port %u", entry.name,
                      unsigned(spec.standard_port));
         if (shipped.find("\n[" + name + "]\n") == std::string::npos)
-            fail_msg("etc/smalld.ini has no [%s] section", spec.name);
+            fail_msg("etc/smalld.ini has no [%s] section", entry.name);
     }
 }
 

@@ -97,7 +97,8 @@ static void time_rfc868(void**) {
 static void time_service_offset(void**) {
     InstanceConfig config;
     config.type = ServiceType::Time;
-    config.offset = 2085978496 - 1000;  // put the clock just past the wrap
+    own_settings<TimeSettings>(config).offset =
+        2085978496 - 1000;  // put the clock just past the wrap
     auto service = make_time_service(config);
     std::string msg = service->message({1000, 0});
     assert_int_equal(msg.size(), 4);
@@ -127,7 +128,7 @@ static void daytime_formats(void**) {
 static void daytime_udp_cap(void**) {
     InstanceConfig config;
     config.type = ServiceType::Daytime;
-    config.daytime_format = DaytimeFormat::Rfc822;
+    own_settings<DaytimeSettings>(config).format = DaytimeFormat::Rfc822;
     auto service = make_daytime_service(config);
     uint8_t out[64];
     // 33 bytes do not fit a 32-byte cap: no truncated date, a counted drop.
@@ -150,7 +151,7 @@ static void qotd_selection(void**) {
     assert_non_null(pick_quote(builtin_quotes(), 7, 32));  // the default UDP cap is served
     InstanceConfig config;
     config.type = ServiceType::Qotd;
-    config.quotes = {"only this one\r\n"};
+    own_settings<QotdSettings>(config).quotes = {"only this one\r\n"};
     auto service = make_qotd_service(config);
     assert_str_eq(service->message({}), "only this one\r\n");
     uint8_t out[8];
@@ -172,7 +173,7 @@ static void echo_and_discard(void**) {
 }
 
 static void status_truncates(void**) {
-    auto status = make_status_service([] { return std::string(100, 'x'); });
+    auto status = make_status_service({}, [](bool) { return std::string(100, 'x'); });
     uint8_t out[40];
     assert_int_equal(udp(*status, {}, {out, 40}, {}), 40);
     assert_int_equal(status->message({}).size(), 100);

@@ -182,7 +182,7 @@ static void unauthenticated_reply_field_by_field(void**) {
 
 static void short_request_gets_the_base_packet(void**) {
     InstanceConfig config;
-    config.stamp_timestamp = StampTimestamp::Ptp;
+    own_settings<StampSettings>(config).timestamp = StampTimestamp::Ptp;
     auto service = make_stamp_service(config, test_clock());
     SockAddr peer = addr("192.0.2.1:40000");
     auto request = sender_packet(14, 9, 0x0102030405060708ULL, 0x0001, 0);
@@ -202,9 +202,10 @@ static void short_request_gets_the_base_packet(void**) {
 
 static void authenticated_reply(void**) {
     InstanceConfig config;
-    config.stamp_auth = StampAuth::Required;
-    config.stamp_key = "0123456789abcdef";
-    std::vector<uint8_t> key(config.stamp_key.begin(), config.stamp_key.end());
+    auto& settings = own_settings<StampSettings>(config);
+    settings.auth = StampAuth::Required;
+    settings.key = "0123456789abcdef";
+    std::vector<uint8_t> key(settings.key.begin(), settings.key.end());
     auto service = make_stamp_service(config, test_clock());
     SockAddr peer = addr("[2001:db8::1]:50000");
     auto request = sender_packet(112 + 8, 42, 0xdeadbeef00000001ULL, 0x8002, 0x0102, true);
@@ -228,9 +229,10 @@ static void authenticated_reply(void**) {
 
 static void stateful_counts_per_session(void**) {
     InstanceConfig config;
-    config.stamp_stateful = true;
-    config.stamp_sessions = 2;
-    config.stamp_session_timeout = Duration(10'000);
+    auto& settings = own_settings<StampSettings>(config);
+    settings.stateful = true;
+    settings.sessions = 2;
+    settings.session_timeout = Duration(10'000);
     auto service = make_stamp_service(config, test_clock());
     InstanceStats stats;
     stats.type = ServiceType::Stamp;
@@ -264,8 +266,8 @@ static void stateful_counts_per_session(void**) {
 
 static void counters_and_processing_time(void**) {
     InstanceConfig config;
-    config.stamp_auth = StampAuth::Required;
-    config.stamp_key = "k";
+    own_settings<StampSettings>(config).auth = StampAuth::Required;
+    own_settings<StampSettings>(config).key = "k";
     auto service = make_stamp_service(config, test_clock());
     InstanceStats stats;
     InstanceState state;
@@ -303,7 +305,8 @@ static void key_file_must_be_private(void**) {
     chmod(path.c_str(), 0600);
     ConfigResult good = parse_config(ini, "t.ini");
     assert_true(good.ok());
-    assert_str_eq(good.config->instances[0].stamp_key, "s3cret");  // final newline removed
+    assert_str_eq(own_settings<StampSettings>(good.config->instances[0]).key,
+                  "s3cret");  // final newline removed
     assert_true(good.config->instances[0].tcp.empty());
     unlink(path.c_str());
     rmdir(dir);
