@@ -193,6 +193,75 @@ void stats_reset_keeps_admission(void**) {
     assert_int_equal(rejected(d, "echo", "per_source"), 1);
 }
 
+// After `stats reset` the gauges still count the sessions open, in every
+// rendering: `smallctl stats`, `status` and `metrics`, the /metrics endpoint,
+// the live page's /stats.json and the status report.
+void stats_reset_keeps_the_open_session_gauges(void**) {
+    TestDaemon d(config_head() + "[metrics]\nlisten = 127.0.0.1:0\n\n" +
+                 "[echo]\ntcp = 127.0.0.1:0\nper_source = 0\nrate = 0/s\n"
+                 "[echo2]\ntype = echo\ntcp = 127.0.0.1:0\nper_source = 0\nrate = 0/s\n");
+    assert_true(d.started());
+    std::vector<int> held;
+    for (const char* instance : {"echo", "echo", "echo", "echo2"}) {
+        held.push_back(tcp_connect(d.port(instance, "tcp")));
+        assert_true(echoes(held.back()));
+    }
+    close(held.front());  // echo keeps two, echo2 one
+    held.erase(held.begin());
+    auto open_now = [&] {
+        nlohmann::json s = stats_json(d);
+        return s.is_object() && s.value("conn.current", -1L) == 3 &&
+               s["instances"]["echo"]["tcp"].value("sessions_current", -1L) == 2;
+    };
+    auto deadline = Clock::now() + std::chrono::milliseconds(kPatienceMs);
+    while (!open_now()) {
+        if (Clock::now() > deadline) {
+            report_expired(kPatienceMs, "the gauges to count the three sessions held");
+            fail();
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+
+    std::string ctl = env_or("SMALLCTL_BIN", "smallctl") + " -s " + d.control_socket();
+    assert_str_eq(run(ctl + " stats reset"), "counters reset\n");
+    nlohmann::json stats = stats_json(d);
+    assert_int_equal(stats["conn.accepted_total"].get<long>(), 0);  // the counters did reset
+    assert_int_equal(stats["instances"]["echo"]["tcp"]["sessions_total"].get<long>(), 0);
+    assert_int_equal(stats["conn.current"].get<long>(), 3);
+    assert_int_equal(stats["instances"]["echo"]["tcp"]["sessions_current"].get<long>(), 2);
+    assert_int_equal(stats["instances"]["echo2"]["tcp"]["sessions_current"].get<long>(), 1);
+    nlohmann::json status = nlohmann::json::parse(run(ctl + " -j status"), nullptr, false);
+    assert_int_equal(status["data"]["conn_current"].get<long>(), 3);
+
+    const char* gauges[] = {
+        "\nsmalld_conn_current 3\n",
+        "\nsmalld_sessions_current{service=\"echo\",type=\"echo\",proto=\"tcp\"} 2\n",
+        "\nsmalld_sessions_current{service=\"echo2\",type=\"echo\",proto=\"tcp\"} 1\n",
+        "\nsmalld_sessions_total{service=\"echo\",type=\"echo\",proto=\"tcp\"} 0\n"};
+    std::string from_ctl = run(ctl + " metrics");
+    std::string from_http = run(
+        "curl -sS --max-time 30 http://127.0.0.1:" + std::to_string(metrics_port(d)) + "/metrics");
+    for (const char* gauge : gauges) {
+        assert_non_null(strstr(from_ctl.c_str(), gauge));
+        assert_non_null(strstr(from_http.c_str(), gauge));
+    }
+    nlohmann::json live = nlohmann::json::parse(
+        run("curl -sS --max-time 30 http://127.0.0.1:" + std::to_string(metrics_port(d)) +
+            "/stats.json"),
+        nullptr, false);
+    assert_int_equal(live["sessions_open"].get<long>(), 3);
+    assert_int_equal(live["stats"]["conn.current"].get<long>(), 3);
+    for (const auto& row : live["rows"])
+        if (row["proto"] == "tcp" && row["instance"] != "status")
+            assert_int_equal(row["open"].get<long>(), row["instance"] == "echo" ? 2 : 1);
+
+    // The report counts its own session too.
+    assert_non_null(strstr(status_text(d).c_str(), "TCP sessions: 4 open"));
+    assert_int_equal(tcp_open(d, "echo"), 2);
+    assert_int_equal(tcp_open(d, "echo2"), 1);
+    close_all(held);
+}
+
 void daemon_max_connections(void**) {
     TestDaemon d(config_head("max_connections = 4\n") +
                  "[echo]\ntcp = 127.0.0.1:0\nper_source = 0\nrate = 0/s\n"
@@ -228,6 +297,7 @@ int main() {
         cmocka_unit_test(udp_rate_limits_datagrams),
         cmocka_unit_test(instance_max_connections),
         cmocka_unit_test(stats_reset_keeps_admission),
+        cmocka_unit_test(stats_reset_keeps_the_open_session_gauges),
         cmocka_unit_test(daemon_max_connections),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
