@@ -57,7 +57,7 @@ CommandReply cmd_status(Daemon& d, const CommandArgs&) {
                {"last_reload", d.last_reload()},
                {"state", d.state()},
                {"log_level", to_string(log::level())},
-               {"conn_current", s.conn_current},
+               {"conn_current", d.open_sessions().tcp},
                {"conn_accepted_total", s.conn_accepted_total},
                {"instances", c.instances.size()},
                {"listeners", d.listeners().size()},
@@ -66,7 +66,7 @@ CommandReply cmd_status(Daemon& d, const CommandArgs&) {
 }
 
 CommandReply cmd_stats(Daemon& d, const CommandArgs&) {
-    return ok(render_stats_json(d.stats()));
+    return ok(render_stats_json(d.stats(), d.open_sessions()));
 }
 
 CommandReply cmd_stats_reset(Daemon& d, const CommandArgs&) {
@@ -76,7 +76,7 @@ CommandReply cmd_stats_reset(Daemon& d, const CommandArgs&) {
 }
 
 CommandReply cmd_metrics(Daemon& d, const CommandArgs&) {
-    return ok(render_prometheus(d.stats(), SMALLD_VERSION));
+    return ok(render_prometheus(d.stats(), d.open_sessions(), SMALLD_VERSION));
 }
 
 CommandReply cmd_listeners(Daemon& d, const CommandArgs&) {

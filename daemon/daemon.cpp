@@ -65,6 +65,15 @@ void Daemon::register_instance(Instance& instance) {
     instance.service->attach(*instance.stats, *instance.state);
 }
 
+OpenSessions Daemon::open_sessions() const {
+    OpenSessions open;
+    open.tcp = sessions_ ? sessions_->size() : 0;
+    // An instance a reload removed keeps its state while its sessions run.
+    for (const auto& [name, state] : states_)
+        open.instances[name].tcp = state->admission.tcp_sessions;
+    return open;
+}
+
 void Daemon::apply_daemon_settings() {
     sessions_->log_connections = config_.daemon.log_connections;
     sessions_->high_water = config_.daemon.output_buffer;

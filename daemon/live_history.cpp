@@ -23,7 +23,8 @@ double round3(double value) {
 void LiveHistory::sample(const Stats& stats, int64_t now_ms) {
     Sample s;
     s.ms = now_ms;
-    visit_stats(stats, [&](const StatSample& v) {
+    // Rates of counters only: the gauges of what is open play no part.
+    visit_stats(stats, OpenSessions{}, [&](const StatSample& v) {
         if (v.instance.empty() || v.proto.empty() || !v.reason.empty() || !v.le.empty()) return;
         double LiveHistory::Counts::*field = nullptr;
         if (v.key == "sessions_total")

@@ -69,7 +69,7 @@ nlohmann::json row(const std::string& instance, const nlohmann::json& entry,
 
 nlohmann::json live_snapshot(Daemon& daemon, const LiveHistory& history) {
     nlohmann::json status = run_command(daemon, "status");
-    nlohmann::json stats = render_stats_json(daemon.stats());
+    nlohmann::json stats = render_stats_json(daemon.stats(), daemon.open_sessions());
     nlohmann::json rates = history.rates();
 
     // What is served, from the listeners; a removed instance with traffic

@@ -65,7 +65,7 @@ void MetricsServer::on_sample_cb(evutil_socket_t, short, void* self) {
 bool MetricsServer::answer(std::string_view path, bool head, HttpReply& reply) {
     if (path == "/metrics") {
         reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
-        reply.body = render_prometheus(daemon_.stats(), SMALLD_VERSION);
+        reply.body = render_prometheus(daemon_.stats(), daemon_.open_sessions(), SMALLD_VERSION);
     } else if (path == "/") {
         std::string nonce = make_nonce();
         reply.content_type = "text/html; charset=utf-8";

@@ -1,6 +1,7 @@
 #pragma once
-// Renderers of the statistics. Each walks visit_stats(), so the control
-// socket, `smallctl metrics` and the /metrics endpoint show the same numbers.
+// Renderers of the statistics and the gauges of the sessions open now. Each
+// walks visit_stats(), so the control socket, `smallctl metrics` and the
+// /metrics endpoint show the same numbers.
 
 #include <nlohmann/json_fwd.hpp>
 #include <string>
@@ -19,7 +20,7 @@ namespace smalld {
 //                         "udp": {...}}}}
 // Unlabelled samples are top-level keys; labelled ones go under their
 // instance and protocol; samples with a reason become an object by reason.
-nlohmann::json render_stats_json(const Stats& stats);
+nlohmann::json render_stats_json(const Stats& stats, const OpenSessions& open);
 
 // The one way JSON leaves the daemon (replies, monitor events): compact text
 // that is always valid UTF-8. A string whose bytes are not UTF-8 (a config
@@ -31,7 +32,8 @@ std::string to_json_text(const nlohmann::json& value);
 // (the standard process_* metrics keep their names), one HELP and TYPE per
 // family, labels service/type/proto/reason (le for histogram buckets), and
 // smalld_build_info{version="..."} 1.
-std::string render_prometheus(const Stats& stats, std::string_view version);
+std::string render_prometheus(const Stats& stats, const OpenSessions& open,
+                              std::string_view version);
 
 // "conn.rejected_total" -> "smalld_conn_rejected_total"; "process_open_fds" stays.
 std::string prometheus_name(std::string_view key);

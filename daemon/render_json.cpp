@@ -46,10 +46,10 @@ std::string to_json_text(const nlohmann::json& value) {
     return valid_utf8_copy(value).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-nlohmann::json render_stats_json(const Stats& stats) {
+nlohmann::json render_stats_json(const Stats& stats, const OpenSessions& open) {
     nlohmann::json out = nlohmann::json::object();
     nlohmann::json instances = nlohmann::json::object();
-    visit_stats(stats, [&](const StatSample& s) {
+    visit_stats(stats, open, [&](const StatSample& s) {
         std::string key(s.key);
         if (s.instance.empty()) {
             out[key] = number(s.value);

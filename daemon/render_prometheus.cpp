@@ -57,11 +57,12 @@ std::string prometheus_name(std::string_view key) {
     return name;
 }
 
-std::string render_prometheus(const Stats& stats, std::string_view version) {
+std::string render_prometheus(const Stats& stats, const OpenSessions& open,
+                              std::string_view version) {
     // Families in the order visit_stats first names them.
     std::vector<std::string> order;
     std::map<std::string, Family> families;
-    visit_stats(stats, [&](const StatSample& s) {
+    visit_stats(stats, open, [&](const StatSample& s) {
         std::string name = prometheus_name(s.key);
         std::string family = s.histogram.empty() ? name : prometheus_name(s.histogram);
         auto [it, added] = families.try_emplace(family);

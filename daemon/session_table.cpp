@@ -42,9 +42,7 @@ bool SessionTable::open(std::shared_ptr<Instance> instance, int fd, const SockAd
     if (!memory) return false;
     instance->state->admission.opened(source_key(peer));
     ++instance->stats->tcp.sessions_total;
-    ++instance->stats->tcp.sessions_current;
     ++stats_.conn_accepted_total;
-    ++stats_.conn_current;
     auto* session = new (memory) Session(*this, next_id_++, std::move(instance), fd, peer, local);
     session->next_ = head_;
     if (head_) head_->prev_ = session;
@@ -69,8 +67,6 @@ void SessionTable::close(Session& session, const char* reason) {
     --count_;
     const Instance& instance = session.instance();
     instance.state->admission.closed(session.source());
-    --instance.stats->tcp.sessions_current;
-    --stats_.conn_current;
     instance.stats->session_duration.observe(double(monotonic_ms() - session.opened_ms()) / 1000);
     if (on_close) on_close(session, reason);
     session.~Session();

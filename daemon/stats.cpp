@@ -1,5 +1,4 @@
-// The counters and gauges themselves; stats_visit.cpp walks them for the
-// renderers.
+// The counters themselves; stats_visit.cpp walks them for the renderers.
 #include "stats.h"
 
 namespace smalld {
@@ -38,12 +37,6 @@ const char* to_string(DropReason reason) {
             break;
     }
     return "?";
-}
-
-void ProtoStats::reset_counters() {
-    uint64_t current = sessions_current;
-    *this = ProtoStats{};
-    sessions_current = current;
 }
 
 void StampStats::observe_processing(int64_t nanos) {
@@ -119,11 +112,16 @@ void Stats::reset_counters() {
     metrics_requests_timed_out_total = 0;
     metrics_streams_dropped_total = 0;
     for (auto& [name, record] : instances) {
-        record->tcp.reset_counters();
-        record->udp.reset_counters();
+        record->tcp = ProtoStats{};
+        record->udp = ProtoStats{};
         record->stamp.reset_counters();
         record->session_duration = DurationHistogram{};
     }
+}
+
+OpenSessions::PerInstance OpenSessions::of(std::string_view instance) const {
+    auto it = instances.find(instance);
+    return it == instances.end() ? PerInstance{} : it->second;
 }
 
 }  // namespace smalld

@@ -1,7 +1,8 @@
 #pragma once
-// The one source of truth for every counter and gauge. Plain integers, bumped
-// on the hot path; renderers (JSON, Prometheus, the status report) walk them
-// through visit_stats(), so all of them show the same numbers.
+// The one source of truth for every counter. Plain integers, bumped on the
+// hot path; renderers (JSON, Prometheus, the status report) walk them, with
+// the gauges of the sessions open now (OpenSessions), through visit_stats(),
+// so all of them show the same numbers.
 
 #include <array>
 #include <chrono>
@@ -22,8 +23,7 @@ const char* to_string(RejectReason reason);
 const char* to_string(DropReason reason);
 
 struct ProtoStats {
-    uint64_t sessions_total = 0;    // TCP sessions accepted
-    uint64_t sessions_current = 0;  // gauge, shown only: admission counts in AdmissionState
+    uint64_t sessions_total = 0;  // TCP sessions accepted
     uint64_t datagrams_in = 0;
     uint64_t datagrams_out = 0;
     uint64_t bytes_read = 0;
@@ -33,7 +33,6 @@ struct ProtoStats {
 
     void reject(RejectReason r) { ++rejected[size_t(r)]; }
     void drop(DropReason r) { ++dropped[size_t(r)]; }
-    void reset_counters();  // keeps the gauge
 };
 
 // The STAMP reflector's counters (stamp instances only).
@@ -84,7 +83,6 @@ struct InstanceStats {
 
 struct Stats {
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-    uint64_t conn_current = 0;  // gauge: all TCP sessions
     uint64_t conn_accepted_total = 0;
     uint64_t reload_total = 0;
     uint64_t reload_failed_total = 0;
@@ -112,7 +110,23 @@ struct Stats {
     size_t drop_unused();
     static double unix_now();
     double uptime_seconds() const;
+    // `stats reset`: every counter to zero. What is open now is not here
+    // (OpenSessions), so neither the gauges nor admission can change.
     void reset_counters();
+};
+
+// The sessions open now, for the gauges conn.current and sessions_current.
+// They are the daemon's state, not statistics: the daemon reads them when a
+// renderer runs (Daemon::open_sessions(), from the session table and each
+// instance's AdmissionState).
+struct OpenSessions {
+    struct PerInstance {
+        uint64_t tcp = 0;  // the instance's TCP sessions
+    };
+    uint64_t tcp = 0;                                           // every TCP session of the daemon
+    std::map<std::string, PerInstance, std::less<>> instances;  // by name; absent: none
+
+    PerInstance of(std::string_view instance) const;
 };
 
 // One number, as every renderer sees it. `key` is the dotted SPEC name
@@ -134,6 +148,7 @@ struct StatSample {
     double value = 0;
 };
 
-void visit_stats(const Stats& stats, const std::function<void(const StatSample&)>& visit);
+void visit_stats(const Stats& stats, const OpenSessions& open,
+                 const std::function<void(const StatSample&)>& visit);
 
 }  // namespace smalld

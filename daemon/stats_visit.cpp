@@ -1,7 +1,7 @@
-// visit_stats(): every number in the Stats as a StatSample, in a fixed order
-// (process, daemon-wide, per instance and protocol, by reason, session
-// lifetimes, STAMP), the one walk the JSON, Prometheus and status renderers
-// share.
+// visit_stats(): every number in the Stats, and the gauges of the sessions
+// open now, as a StatSample, in a fixed order (process, daemon-wide, per
+// instance and protocol, by reason, session lifetimes, STAMP), the one walk
+// the JSON, Prometheus and status renderers share.
 #include <cstdio>
 
 #include "log.h"
@@ -133,7 +133,8 @@ void visit_stamp_stats(const Stats& stats, const std::function<void(const StatSa
 
 }  // namespace
 
-void visit_stats(const Stats& stats, const std::function<void(const StatSample&)>& visit) {
+void visit_stats(const Stats& stats, const OpenSessions& open,
+                 const std::function<void(const StatSample&)>& visit) {
     auto global = [&](std::string_view key, std::string_view help, bool counter, double value) {
         StatSample s;
         s.key = key;
@@ -153,7 +154,7 @@ void visit_stats(const Stats& stats, const std::function<void(const StatSample&)
            false, process.start_time_unix);
     global("process.uptime_seconds", "Seconds since the daemon started.", false,
            stats.uptime_seconds());
-    global("conn.current", "TCP sessions open now.", false, double(stats.conn_current));
+    global("conn.current", "TCP sessions open now.", false, double(open.tcp));
     global("conn.accepted_total", "TCP sessions accepted.", true,
            double(stats.conn_accepted_total));
     global("reload.total", "Configuration reloads attempted.", true, double(stats.reload_total));
@@ -201,13 +202,12 @@ void visit_stats(const Stats& stats, const std::function<void(const StatSample&)
         bool counter;
         bool tcp_only;
         bool udp_only;
-        uint64_t ProtoStats::*field;
+        uint64_t ProtoStats::*field;  // nullptr: the sessions open now
     };
     static const PerProto per_proto[] = {
         {"sessions_total", "TCP sessions accepted by the instance.", true, true, false,
          &ProtoStats::sessions_total},
-        {"sessions_current", "TCP sessions of the instance open now.", false, true, false,
-         &ProtoStats::sessions_current},
+        {"sessions_current", "TCP sessions of the instance open now.", false, true, false, nullptr},
         {"datagrams_in_total", "UDP datagrams received.", true, false, true,
          &ProtoStats::datagrams_in},
         {"datagrams_out_total", "UDP datagrams sent.", true, false, true,
@@ -230,7 +230,8 @@ void visit_stats(const Stats& stats, const std::function<void(const StatSample&)
                 s.instance = record->name;
                 s.type = to_string(record->type);
                 s.proto = tcp ? "tcp" : "udp";
-                s.value = double(ps.*metric.field);
+                s.value =
+                    metric.field ? double(ps.*metric.field) : double(open.of(record->name).tcp);
                 visit(s);
             }
         }

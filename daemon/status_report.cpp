@@ -38,7 +38,7 @@ struct Row {
 std::string Daemon::status_report(bool details) const {
     double uptime = 0, open = 0, accepted = 0;
     std::map<std::string_view, Row> rows;  // by instance name
-    visit_stats(stats_, [&](const StatSample& s) {
+    visit_stats(stats_, open_sessions(), [&](const StatSample& s) {
         if (s.instance.empty()) {
             if (s.key == "process.uptime_seconds") uptime = s.value;
             if (s.key == "conn.current") open = s.value;

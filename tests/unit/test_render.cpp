@@ -17,13 +17,11 @@ namespace {
 
 Stats sample_stats() {
     Stats stats;
-    stats.conn_current = 2;
     stats.conn_accepted_total = 7;
     stats.control_commands_total = 3;
     stats.control_events_dropped_total = 4;
     auto& echo = stats.instance("echo", ServiceType::Echo);
     echo.tcp.sessions_total = 5;
-    echo.tcp.sessions_current = 2;
     echo.tcp.bytes_read = 1000;
     echo.tcp.bytes_written = 999;
     echo.tcp.reject(RejectReason::Rate);
@@ -46,11 +44,19 @@ Stats sample_stats() {
     return stats;
 }
 
+// The sessions open beside sample_stats(): two of echo.
+OpenSessions sample_open() {
+    OpenSessions open;
+    open.tcp = 2;
+    open.instances["echo"].tcp = 2;
+    return open;
+}
+
 }  // namespace
 
 static void json_shape(void**) {
     Stats stats = sample_stats();
-    nlohmann::json j = render_stats_json(stats);
+    nlohmann::json j = render_stats_json(stats, sample_open());
     assert_int_equal(j["conn.current"].get<uint64_t>(), 2);
     assert_int_equal(j["conn.accepted_total"].get<uint64_t>(), 7);
     assert_int_equal(j["control.commands_total"].get<uint64_t>(), 3);
@@ -93,9 +99,9 @@ static void json_shape(void**) {
 // Every sample visit_stats produces is in the JSON, with the same value.
 static void json_has_every_sample(void**) {
     Stats stats = sample_stats();
-    nlohmann::json j = render_stats_json(stats);
+    nlohmann::json j = render_stats_json(stats, sample_open());
     size_t samples = 0;
-    visit_stats(stats, [&](const StatSample& s) {
+    visit_stats(stats, sample_open(), [&](const StatSample& s) {
         ++samples;
         if (s.key == "process.uptime_seconds" || s.key.rfind("process_", 0) == 0) return;
         const nlohmann::json* at = &j;
@@ -112,7 +118,7 @@ static void json_has_every_sample(void**) {
 
 static void prometheus_text(void**) {
     Stats stats = sample_stats();
-    std::string text = render_prometheus(stats, "1.2.3");
+    std::string text = render_prometheus(stats, sample_open(), "1.2.3");
     auto has = [&](const std::string& needle) {
         if (text.find(needle) == std::string::npos) {
             fprintf(stderr, "missing: %s\n%s", needle.c_str(), text.c_str());
@@ -202,7 +208,7 @@ static void prometheus_text(void**) {
 // with le, _sum and _count under one TYPE line; in JSON, buckets by le.
 static void stamp_histogram(void**) {
     Stats stats = sample_stats();
-    std::string text = render_prometheus(stats, "1");
+    std::string text = render_prometheus(stats, sample_open(), "1");
     const std::string labels = "service=\"stamp\",type=\"stamp\",proto=\"udp\"";
     for (std::string needle :
          {std::string("# TYPE smalld_stamp_processing_seconds histogram\n"),
@@ -217,11 +223,35 @@ static void stamp_histogram(void**) {
     }
     // Only stamp instances have stamp samples.
     assert_true(text.find("smalld_stamp_reflected_total{service=\"echo\"") == std::string::npos);
-    nlohmann::json j = render_stats_json(stats);
+    nlohmann::json j = render_stats_json(stats, sample_open());
     const auto& udp = j["instances"]["stamp"]["udp"];
     assert_int_equal(udp["stamp.reflected_total"].get<uint64_t>(), 6);
     assert_int_equal(udp["stamp.processing_seconds_bucket"]["5e-05"].get<uint64_t>(), 2);
     assert_int_equal(udp["stamp.processing_seconds_count"].get<uint64_t>(), 2);
+}
+
+// `stats reset` zeroes every counter at once. The gauges of what is open are
+// no part of the Stats: after a reset they still show the sessions open.
+static void reset_zeroes_the_counters_not_the_open_sessions(void**) {
+    Stats stats = sample_stats();
+    stats.reset_counters();
+    size_t gauges = 0;
+    visit_stats(stats, sample_open(), [&](const StatSample& s) {
+        // The process's and the log's own counters are not the daemon's to reset.
+        if (s.key.starts_with("process") || s.key.starts_with("log.")) return;
+        if (s.key == "conn.current" || s.key == "sessions_current") {
+            ++gauges;
+            double open = 0;  // echo"lab and stamp have none
+            if (s.key == "conn.current" || s.instance == "echo") open = 2;
+            if (s.value != open)
+                fail_msg("%.*s of %.*s: %g after the reset, %g open", int(s.key.size()),
+                         s.key.data(), int(s.instance.size()), s.instance.data(), s.value, open);
+        } else if (s.counter && s.value != 0) {
+            fail_msg("%.*s of %.*s: %g after the reset", int(s.key.size()), s.key.data(),
+                     int(s.instance.size()), s.instance.data(), s.value);
+        }
+    });
+    assert_int_equal(gauges, 1 + 3);  // conn.current, one per instance
 }
 
 static void names(void**) {
@@ -250,7 +280,7 @@ static void every_metric_in_the_manual(void**) {
         return false;
     };
     Stats stats = sample_stats();
-    visit_stats(stats, [&](const StatSample& s) {
+    visit_stats(stats, sample_open(), [&](const StatSample& s) {
         assert_true(documented(s.key));
         if (!s.reason.empty()) assert_true(documented(s.reason));
         if (!s.histogram.empty()) assert_true(documented(s.histogram));
@@ -266,11 +296,11 @@ static void every_metric_in_the_manual(void**) {
 static void non_utf8_names(void**) {
     Stats stats;
     stats.instance("bad\xff\xfe", ServiceType::Echo).tcp.sessions_total = 1;
-    std::string json_text = to_json_text(render_stats_json(stats));
+    std::string json_text = to_json_text(render_stats_json(stats, OpenSessions{}));
     assert_true(valid_utf8(json_text));
     auto j = nlohmann::json::parse(json_text);
     assert_int_equal(j["instances"]["bad\\xff\\xfe"]["tcp"]["sessions_total"].get<int>(), 1);
-    std::string text = render_prometheus(stats, "1.2.3");
+    std::string text = render_prometheus(stats, OpenSessions{}, "1.2.3");
     assert_true(valid_utf8(text));
     assert_true(text.find("=\"bad\\\\xff\\\\xfe\",") != std::string::npos);
 }
@@ -298,10 +328,15 @@ static void json_text_is_utf8(void**) {
 
 int main() {
     const CMUnitTest tests[] = {
-        cmocka_unit_test(non_utf8_names),  cmocka_unit_test(json_text_is_utf8),
-        cmocka_unit_test(json_shape),      cmocka_unit_test(json_has_every_sample),
-        cmocka_unit_test(prometheus_text), cmocka_unit_test(names),
-        cmocka_unit_test(stamp_histogram), cmocka_unit_test(every_metric_in_the_manual),
+        cmocka_unit_test(non_utf8_names),
+        cmocka_unit_test(json_text_is_utf8),
+        cmocka_unit_test(json_shape),
+        cmocka_unit_test(json_has_every_sample),
+        cmocka_unit_test(prometheus_text),
+        cmocka_unit_test(names),
+        cmocka_unit_test(stamp_histogram),
+        cmocka_unit_test(reset_zeroes_the_counters_not_the_open_sessions),
+        cmocka_unit_test(every_metric_in_the_manual),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
