@@ -166,6 +166,11 @@ static void decomposition_through_a_delaying_relay(void**) {
     assert_int_equal(relay.dropped(), 10);
     // Each relay is a new sender address and port: two sessions.
     assert_int_equal(protect::stat(d, "stamp", "udp", "stamp.sessions_current"), 2);
+    // `stats reset` zeroes the counters; the table, and its gauge, stay.
+    std::string ctl = env_or("SMALLCTL_BIN", "smallctl") + " -s " + d.control_socket();
+    assert_str_eq(run(ctl + " stats reset"), "counters reset\n");
+    assert_int_equal(protect::stat(d, "stamp", "udp", "stamp.reflected_total"), 0);
+    assert_int_equal(protect::stat(d, "stamp", "udp", "stamp.sessions_current"), 2);
 }
 
 int main() {
