@@ -71,6 +71,8 @@ OpenSessions Daemon::open_sessions() const {
     // An instance a reload removed keeps its state while its sessions run.
     for (const auto& [name, state] : states_)
         open.instances[name].tcp = state->admission.tcp_sessions;
+    for (const auto& [name, instance] : instances_)
+        if (instance) open.instances[name].stamp = instance->service->sessions_kept();
     return open;
 }
 

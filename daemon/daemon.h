@@ -67,8 +67,8 @@ class Daemon {
     event_base* base() const { return base_.get(); }
     const char* state() const { return stopping_ ? "stopping" : "running"; }
     const std::string& last_reload() const { return last_reload_; }
-    // The sessions open now, for the gauges: from the session table and each
-    // instance's AdmissionState. Never part of the Stats.
+    // The sessions open now, for the gauges: from the session table, each
+    // instance's AdmissionState and its service. Never part of the Stats.
     OpenSessions open_sessions() const;
     // The status service's text; `details` adds the config path and the
     // last reload's result (status's `details = yes`, and SIGUSR1's dump).

@@ -87,6 +87,10 @@ class Service {
     // Called once the instance is served: its statistics and the state that
     // outlives reloads.
     virtual void attach(InstanceStats& stats, InstanceState& state) { (void)stats, (void)state; }
+
+    // The sessions the service itself keeps now (a stateful STAMP reflector's
+    // table), for the gauges; 0 for the others.
+    virtual uint64_t sessions_kept() const { return 0; }
 };
 
 static constexpr ptrdiff_t kNoReply = -1;

@@ -39,7 +39,10 @@ class StampService final : public Service {
             sessions = static_cast<StampSessions*>(state.service.get());
         }
         sessions_ = sessions;
-        stats_->sessions_current = stateful_ ? sessions_->size() : 0;
+    }
+
+    uint64_t sessions_kept() const override {
+        return stateful_ && sessions_ ? sessions_->size() : 0;
     }
 
     ptrdiff_t datagram(Datagram& d, std::span<uint8_t> out) override {

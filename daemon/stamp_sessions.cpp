@@ -60,7 +60,6 @@ uint32_t StampSessions::next_sequence(const SockAddr& peer, uint16_t ssid, int64
         index_.emplace(key, recent_.begin());
         sequence = 0;
     }
-    stats.sessions_current = index_.size();
     return sequence;
 }
 

@@ -59,12 +59,6 @@ void DurationHistogram::observe(double seconds) {
     sum += seconds;
 }
 
-void StampStats::reset_counters() {
-    uint64_t current = sessions_current;
-    *this = StampStats{};
-    sessions_current = current;
-}
-
 std::shared_ptr<InstanceStats> Stats::record(std::string_view name, ServiceType type) {
     auto it = instances.find(name);
     if (it == instances.end()) {
@@ -114,7 +108,7 @@ void Stats::reset_counters() {
     for (auto& [name, record] : instances) {
         record->tcp = ProtoStats{};
         record->udp = ProtoStats{};
-        record->stamp.reset_counters();
+        record->stamp = StampStats{};
         record->session_duration = DurationHistogram{};
     }
 }

@@ -46,7 +46,6 @@ struct StampStats {
     uint64_t reflected = 0;
     uint64_t malformed = 0;
     uint64_t auth_failures = 0;
-    uint64_t sessions_current = 0;                // gauge
     uint64_t sessions_evicted = 0;                // the table was full
     uint64_t sessions_expired = 0;                // idle past session_timeout
     std::array<uint64_t, kBuckets> processing{};  // per bucket, not cumulative
@@ -54,7 +53,6 @@ struct StampStats {
     uint64_t processing_sum_ns = 0;
 
     void observe_processing(int64_t nanos);
-    void reset_counters();  // keeps the gauge
 };
 
 // Session lifetimes, in the Prometheus histogram's bucket bounds (seconds):
@@ -115,13 +113,14 @@ struct Stats {
     void reset_counters();
 };
 
-// The sessions open now, for the gauges conn.current and sessions_current.
-// They are the daemon's state, not statistics: the daemon reads them when a
-// renderer runs (Daemon::open_sessions(), from the session table and each
-// instance's AdmissionState).
+// The sessions open now, for the gauges conn.current, sessions_current and
+// stamp.sessions_current. They are the daemon's state, not statistics: the
+// daemon reads them when a renderer runs (Daemon::open_sessions(), from the
+// session table, each instance's AdmissionState and its service).
 struct OpenSessions {
     struct PerInstance {
-        uint64_t tcp = 0;  // the instance's TCP sessions
+        uint64_t tcp = 0;    // the instance's TCP sessions
+        uint64_t stamp = 0;  // its stateful STAMP sessions
     };
     uint64_t tcp = 0;                                           // every TCP session of the daemon
     std::map<std::string, PerInstance, std::less<>> instances;  // by name; absent: none

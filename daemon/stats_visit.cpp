@@ -63,12 +63,13 @@ void visit_session_stats(const Stats& stats, const std::function<void(const Stat
 }
 
 // The STAMP reflector's samples, for the stamp instances only.
-void visit_stamp_stats(const Stats& stats, const std::function<void(const StatSample&)>& visit) {
+void visit_stamp_stats(const Stats& stats, const OpenSessions& open,
+                       const std::function<void(const StatSample&)>& visit) {
     struct Counter {
         const char* key;
         const char* help;
         bool counter;
-        uint64_t StampStats::*field;
+        uint64_t StampStats::*field;  // nullptr: the sessions open now
     };
     static const Counter counters[] = {
         {"stamp.reflected_total", "STAMP test packets reflected.", true, &StampStats::reflected},
@@ -76,8 +77,7 @@ void visit_stamp_stats(const Stats& stats, const std::function<void(const StatSa
          &StampStats::malformed},
         {"stamp.auth_failures_total", "STAMP test packets that failed authentication; no reply.",
          true, &StampStats::auth_failures},
-        {"stamp.sessions_current", "Stateful STAMP sessions in the table.", false,
-         &StampStats::sessions_current},
+        {"stamp.sessions_current", "Stateful STAMP sessions in the table.", false, nullptr},
         {"stamp.sessions_evicted_total",
          "Stateful STAMP sessions dropped because the table was full.", true,
          &StampStats::sessions_evicted},
@@ -99,7 +99,8 @@ void visit_stamp_stats(const Stats& stats, const std::function<void(const StatSa
             s.key = counter.key;
             s.help = counter.help;
             s.counter = counter.counter;
-            s.value = double(record->stamp.*counter.field);
+            s.value = counter.field ? double(record->stamp.*counter.field)
+                                    : double(open.of(record->name).stamp);
             visit(s);
         }
     }
@@ -263,7 +264,7 @@ void visit_stats(const Stats& stats, const OpenSessions& open,
         size_t(DropReason::Count), [](size_t r) { return to_string(DropReason(r)); },
         [](const InstanceStats& i, size_t r) { return i.udp.dropped[r]; });
     visit_session_stats(stats, visit);
-    visit_stamp_stats(stats, visit);
+    visit_stamp_stats(stats, open, visit);
 }
 
 }  // namespace smalld

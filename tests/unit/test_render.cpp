@@ -44,11 +44,12 @@ Stats sample_stats() {
     return stats;
 }
 
-// The sessions open beside sample_stats(): two of echo.
+// The sessions open beside sample_stats(): two of echo, three in stamp's table.
 OpenSessions sample_open() {
     OpenSessions open;
     open.tcp = 2;
     open.instances["echo"].tcp = 2;
+    open.instances["stamp"].stamp = 3;
     return open;
 }
 
@@ -218,7 +219,8 @@ static void stamp_histogram(void**) {
           "smalld_stamp_processing_seconds_bucket{" + labels + ",le=\"+Inf\"} 2\n",
           "smalld_stamp_processing_seconds_sum{" + labels + "} 3.15e-05\n",
           "smalld_stamp_processing_seconds_count{" + labels + "} 2\n",
-          "smalld_stamp_reflected_total{" + labels + "} 6\n"}) {
+          "smalld_stamp_reflected_total{" + labels + "} 6\n",
+          "smalld_stamp_sessions_current{" + labels + "} 3\n"}) {
         if (text.find(needle) == std::string::npos) fail_msg("missing %s", needle.c_str());
     }
     // Only stamp instances have stamp samples.
@@ -228,6 +230,7 @@ static void stamp_histogram(void**) {
     assert_int_equal(udp["stamp.reflected_total"].get<uint64_t>(), 6);
     assert_int_equal(udp["stamp.processing_seconds_bucket"]["5e-05"].get<uint64_t>(), 2);
     assert_int_equal(udp["stamp.processing_seconds_count"].get<uint64_t>(), 2);
+    assert_int_equal(udp["stamp.sessions_current"].get<uint64_t>(), 3);
 }
 
 // `stats reset` zeroes every counter at once. The gauges of what is open are
@@ -239,10 +242,12 @@ static void reset_zeroes_the_counters_not_the_open_sessions(void**) {
     visit_stats(stats, sample_open(), [&](const StatSample& s) {
         // The process's and the log's own counters are not the daemon's to reset.
         if (s.key.starts_with("process") || s.key.starts_with("log.")) return;
-        if (s.key == "conn.current" || s.key == "sessions_current") {
+        if (s.key == "conn.current" || s.key == "sessions_current" ||
+            s.key == "stamp.sessions_current") {
             ++gauges;
-            double open = 0;  // echo"lab and stamp have none
+            double open = 0;  // echo"lab has none
             if (s.key == "conn.current" || s.instance == "echo") open = 2;
+            if (s.key == "stamp.sessions_current") open = 3;
             if (s.value != open)
                 fail_msg("%.*s of %.*s: %g after the reset, %g open", int(s.key.size()),
                          s.key.data(), int(s.instance.size()), s.instance.data(), s.value, open);
@@ -251,7 +256,7 @@ static void reset_zeroes_the_counters_not_the_open_sessions(void**) {
                      int(s.instance.size()), s.instance.data(), s.value);
         }
     });
-    assert_int_equal(gauges, 1 + 3);  // conn.current, one per instance
+    assert_int_equal(gauges, 1 + 3 + 1);  // conn.current, one per instance, stamp's
 }
 
 static void names(void**) {
