@@ -25,9 +25,11 @@ bool ipv4_is_suspect(uint32_t a) {
 
 }  // namespace
 
-bool udp_source_is_suspect(const SockAddr& peer) {
+bool udp_source_is_suspect(const SockAddr& peer, ServiceType type) {
+    constexpr uint16_t kStampPort = 862;  // RFC 8762
     uint16_t port = peer.port();
-    if (port < 1024 || port == 2049) return true;
+    if ((port < 1024 && !(type == ServiceType::Stamp && port == kStampPort)) || port == 2049)
+        return true;
     if (peer.family() == AF_INET) {
         uint32_t a = ntohl(reinterpret_cast<const sockaddr_in*>(&peer.storage)->sin_addr.s_addr);
         return ipv4_is_suspect(a);
@@ -96,15 +98,28 @@ ConnectionDecision admit_connection(const InstanceConfig& config, AdmissionState
 
 DatagramDecision admit_datagram(const InstanceConfig& config, size_t reply_floor,
                                 AdmissionState& state, const DatagramRequest& request) {
-    auto drop = [](DropReason reason) { return DatagramDecision{false, reason, 0}; };
-    if (config.udp_loop_guard &&
-        (udp_source_is_suspect(request.peer) || udp_destination_is_suspect(request.received)))
+    auto drop = [](DropReason reason, const char* loop = nullptr) {
+        return DatagramDecision{false, reason, 0, loop};
+    };
+    bool guard = config.udp_loop_guard;
+    if (guard && (udp_source_is_suspect(request.peer, config.type) ||
+                  udp_destination_is_suspect(request.received)))
         return drop(DropReason::Loop);
+    if (guard && request.own && request.own->contains(request.peer, request.local, request.now_ms))
+        return drop(DropReason::Loop, "from a UDP socket of this smalld");
     if (!acl_allows(config, request.peer)) return drop(DropReason::Acl);
     if (!state.sources.take_token(source_key(request.peer), config.rate, request.now_ms))
         return drop(DropReason::Rate);
-    return {true, DropReason::Count,
-            udp_reply_cap(request.length, config.udp_amplification, request.peer, reply_floor)};
+    DatagramDecision admitted{
+        true, DropReason::Count,
+        udp_reply_cap(request.length, config.udp_amplification, request.peer, reply_floor)};
+    if (guard && request.payload) {
+        admitted.payload_hash = payload_hash({request.payload, request.length});
+        auto check = state.bounces.check(request.peer, admitted.payload_hash, request.arrival_ns);
+        if (check.drop) return drop(DropReason::Loop, "the same datagram keeps coming back");
+        admitted.bounce = check.bounce;
+    }
+    return admitted;
 }
 
 int64_t monotonic_ms() {

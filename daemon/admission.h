@@ -11,7 +11,9 @@
 #include <unordered_map>
 
 #include "address.h"
+#include "bounce_table.h"
 #include "config.h"
+#include "own_sockets.h"
 #include "stats.h"
 
 namespace smalld {
@@ -19,11 +21,14 @@ namespace smalld {
 // deny wins over allow; an empty allow admits nobody.
 bool acl_allows(const InstanceConfig& config, const SockAddr& peer);
 
-// Datagrams that could start or feed a loop or a reflection: from privileged
+// The loop guard's source check, one layer of several (admit_datagram):
+// datagrams that could start or feed a loop or a reflection: from privileged
 // ports (another small service) or NFS, from 0.0.0.0/8, multicast 224/4,
 // reserved 240/4 (with 255.255.255.255), ::, IPv6 multicast ff00::/8, and
 // IPv4-mapped or IPv4-compatible sources. CVE-1999-0103, CVE-2024-2169.
-bool udp_source_is_suspect(const SockAddr& peer);
+// A stamp instance serves senders on port 862, STAMP's own (RFC 8762): the
+// reflector never answers a reflected packet, so two of them cannot loop.
+bool udp_source_is_suspect(const SockAddr& peer, ServiceType type = ServiceType::Echo);
 
 // Datagrams sent to a broadcast or multicast address: one request would get
 // a reply from every host that hears it. Reads the IP_PKTINFO/IPV6_PKTINFO
@@ -33,9 +38,10 @@ bool udp_source_is_suspect(const SockAddr& peer);
 bool udp_destination_is_suspect(const msghdr& received);
 
 // The amplification cap: the most a reply to a `request`-byte datagram from
-// `peer` may carry, max(request x factor, floor) bytes (the floor is 32, or
-// the type's base reply), and never more than UDP carries: 65507 bytes over
-// IPv4, 65527 over IPv6 (which counts only what follows its header).
+// `peer` may carry, max(request x factor, floor) bytes (the floor is 32
+// bytes, or the type's base reply: 44 for stamp), and never more than UDP
+// carries: 65507 bytes over IPv4, 65527 over IPv6 (which counts only what
+// follows its header).
 size_t udp_reply_cap(size_t request, double factor, const SockAddr& peer, size_t floor = 32);
 
 // Milliseconds on a coarse monotonic clock: cheap enough for every datagram.
@@ -82,6 +88,7 @@ struct AdmissionState {
     explicit AdmissionState(size_t sources_capacity = 65536) : sources(sources_capacity) {}
 
     SourceTable sources;
+    BounceTable bounces;        // the UDP peers answered lately (the loop guard)
     uint64_t tcp_sessions = 0;  // the instance's TCP sessions open now
 
     // A TCP session of `source` opened or closed (the SessionTable calls these).
@@ -113,15 +120,30 @@ struct DatagramRequest {
     const msghdr& received;
     size_t length = 0;
     int64_t now_ms = 0;
+    // The loop guard's other layers; each is skipped when its input is absent.
+    OwnSockets* own = nullptr;         // the daemon's UDP sockets
+    const SockAddr* local = nullptr;   // the address it was sent to (IP_PKTINFO)
+    const uint8_t* payload = nullptr;  // `length` bytes, for the bounce table
+    int64_t arrival_ns = 0;            // the kernel's receive timestamp (CLOCK_REALTIME)
 };
 struct DatagramDecision {
     bool admitted = true;
     DropReason reason = DropReason::Count;  // when dropped
     size_t reply_cap = 0;                   // when admitted: the most a reply may carry
+    // Loop drops: which layer saw it ("own socket", "bounce"), for the log;
+    // nullptr for the source and destination checks, whose reason is plain.
+    const char* loop = nullptr;
+    // When admitted with a payload: its hash and whether it came back, for
+    // BounceTable::answered once the reply has left.
+    uint64_t payload_hash = 0;
+    bool bounce = false;
 };
-// In this order: the loop guard (unless udp_loop_guard = no), the ACL, the
-// rate, then the reply cap with the type's floor `reply_floor`. A service
-// whose reply would exceed the cap is the caller's amplification drop.
+// In this order: the loop guard's address checks (unless udp_loop_guard =
+// no): the source and destination classes, then the daemon's own sockets;
+// the ACL; the rate; the loop guard's bounce table; then the reply cap with
+// the type's floor `reply_floor`. A service whose reply would exceed the cap
+// is the caller's amplification drop; a reply the service refuses to answer
+// (a reflected STAMP packet) the caller's loop drop.
 DatagramDecision admit_datagram(const InstanceConfig& config, size_t reply_floor,
                                 AdmissionState& state, const DatagramRequest& request);
 

@@ -25,8 +25,9 @@ const char* to_string(Origin origin);
 // What the listeners need from the daemon.
 struct ListenerContext {
     SessionTable* sessions = nullptr;
-    IoBuffers* buffers = nullptr;  // the loop's scratch memory (the UDP batch)
-    unsigned max_connections = 0;  // daemon-wide, already bounded by RLIMIT_NOFILE
+    IoBuffers* buffers = nullptr;   // the loop's scratch memory (the UDP batch)
+    unsigned max_connections = 0;   // daemon-wide, already bounded by RLIMIT_NOFILE
+    OwnSockets* own_udp = nullptr;  // every UDP socket of the daemon (ListenerSet keeps it)
     std::function<void(const Instance&, Proto, const SockAddr&, const char* reason)> on_reject;
 };
 

@@ -93,6 +93,14 @@ size_t ListenerSet::count(Proto proto) const {
 
 void ListenerSet::adopt(std::unique_ptr<Listener> listener) {
     listeners_.push_back(std::move(listener));
+    update_own_sockets();
+}
+
+void ListenerSet::update_own_sockets() {
+    std::vector<SockAddr> bound;
+    for (const auto& l : listeners_)
+        if (l->proto() == Proto::Udp) bound.push_back(l->actual());
+    own_udp_.assign(bound);
 }
 
 std::optional<std::string> ListenerSet::bind(const ListenerPlan& plan, const InstanceMap& instances,
@@ -139,6 +147,7 @@ std::vector<std::string> ListenerSet::commit(const ListenerPlan& plan, const Ins
     size_t first_new = starting ? 0 : next.size();
     for (auto& l : opened) next.push_back(std::move(l));
     listeners_ = std::move(next);  // closes the removed ones
+    update_own_sockets();
     for (size_t i = first_new; i < listeners_.size(); ++i) {
         Listener& l = *listeners_[i];
         l.start(base);
@@ -155,6 +164,7 @@ std::vector<std::string> ListenerSet::commit(const ListenerPlan& plan, const Ins
 void ListenerSet::close_all() {
     for (auto& l : listeners_) l->stop();
     listeners_.clear();
+    update_own_sockets();
 }
 
 }  // namespace smalld

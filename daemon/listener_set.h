@@ -70,7 +70,9 @@ using InstanceMap = std::map<std::string, std::shared_ptr<Instance>>;
 
 class ListenerSet {
   public:
-    explicit ListenerSet(ListenerContext& context) : context_(context) {}
+    explicit ListenerSet(ListenerContext& context) : context_(context) {
+        context_.own_udp = &own_udp_;
+    }
 
     const std::vector<std::unique_ptr<Listener>>& all() const { return listeners_; }
     std::vector<ListenerKey> keys() const;
@@ -90,10 +92,16 @@ class ListenerSet {
                                     bool starting);
     // Stops accepting and closes every socket (shutdown).
     void close_all();
+    // Every UDP socket the set holds, whatever its instance (the loop guard).
+    const OwnSockets& own_udp() const { return own_udp_; }
 
   private:
+    // The loop guard's set of our own UDP sockets, from listeners_.
+    void update_own_sockets();
+
     ListenerContext& context_;
     std::vector<std::unique_ptr<Listener>> listeners_;
+    OwnSockets own_udp_;
 };
 
 }  // namespace smalld

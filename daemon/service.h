@@ -77,8 +77,10 @@ class Service {
     // UDP: writes the reply to the datagram `in` into `out`, whose size is the
     // amplification cap. Returns the reply length, or -1 for no reply at all, or
     // -2 when the only possible reply would exceed the cap (counted as an
-    // amplification drop). Services whose output may be cut (chargen, status)
-    // truncate to out.size() instead.
+    // amplification drop), or -3 when the datagram is itself a reply of the
+    // service's protocol (a STAMP reflector's packet), which no reply may
+    // answer (counted as a loop drop). Services whose output may be cut
+    // (chargen, status) truncate to out.size() instead.
     virtual ptrdiff_t datagram(Datagram& in, std::span<uint8_t> out) = 0;
 
     // Called on a reply just before it is sent when datagram() set in.seal.
@@ -95,6 +97,7 @@ class Service {
 
 static constexpr ptrdiff_t kNoReply = -1;
 static constexpr ptrdiff_t kReplyTooLarge = -2;
+static constexpr ptrdiff_t kLoopReply = -3;
 
 // Renders the status report, with the config path and the last reload's
 // result when `details`; supplied by the daemon, which owns the statistics.

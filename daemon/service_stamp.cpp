@@ -55,6 +55,9 @@ class StampService final : public Service {
             ++stats_->auth_failures;
             return kNoReply;
         }
+        // Another reflector's reply (RFC 8762 4.3): answering it would start
+        // a loop between the two reflectors.
+        if (c.verdict == stamp::Verdict::Reflected) return kLoopReply;
         if (c.reply_size > out.size()) return kReplyTooLarge;
         const stamp::Layout& at = c.authenticated ? stamp::kAuthenticated : stamp::kUnauthenticated;
         stamp::ReflectorFields fields;

@@ -113,12 +113,61 @@ bool hmac_matches(std::span<const uint8_t> key, std::span<const uint8_t> packet)
     return CRYPTO_memcmp(expected, packet.data() + kHmacOffset, kHmacSize) == 0;
 }
 
+namespace {
+
+// A reflector packet's layout: where T3 and T2 are, and its MBZ octets
+// (offset, length), RFC 8762 4.3.1 and 4.3.2 with RFC 8972's SSID.
+struct ReflectorLayout {
+    size_t transmit, receive;
+    struct Span {
+        size_t at, length;
+    };
+    Span mbz[6];
+};
+constexpr ReflectorLayout kReflectedPlain = {
+    4, 16, {{38, 2}, {41, 3}, {0, 0}, {0, 0}, {0, 0}, {0, 0}}};
+constexpr ReflectorLayout kReflectedAuthenticated = {
+    16, 32, {{4, 12}, {28, 4}, {40, 8}, {52, 12}, {74, 6}, {81, 15}}};
+
+// Up to 8 bytes at `at`, big-endian, zero past the end of the packet.
+uint64_t load_padded(std::span<const uint8_t> p, size_t at, size_t length) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < length; ++i) v = v << 8 | (at + i < p.size() ? p[at + i] : 0);
+    return v;
+}
+
+bool looks_reflected(std::span<const uint8_t> p, const ReflectorLayout& at) {
+    uint64_t t3 = load_padded(p, at.transmit, 8), t2 = load_padded(p, at.receive, 8);
+    if (t3 == 0 || t2 == 0) return false;
+    // T3 - T2 in either direction, within 2^32 units: a second in NTP's
+    // 32.32 format, about one in PTP's (seconds in the upper half).
+    constexpr uint64_t kSecond = uint64_t(1) << 32;
+    if (t3 - t2 <= kSecond || t2 - t3 <= kSecond) return true;
+    for (const auto& span : at.mbz)
+        for (size_t i = 0; i < span.length; i += 8)
+            if (load_padded(p, span.at + i, std::min<size_t>(8, span.length - i)) != 0)
+                return false;
+    return true;
+}
+
+}  // namespace
+
+bool is_reflected(std::span<const uint8_t> packet, bool authenticated) {
+    if (authenticated) return looks_reflected(packet, kReflectedAuthenticated);
+    return looks_reflected(packet, kReflectedPlain) ||
+           (packet.size() >= kAuthBaseSize && looks_reflected(packet, kReflectedAuthenticated));
+}
+
 Classified classify(std::span<const uint8_t> request, AuthMode auth, std::span<const uint8_t> key) {
     Classified c;
     if (request.size() < kShortestRequest) return c;  // Malformed
     bool authentic = auth != AuthMode::None && hmac_matches(key, request);
     if (auth == AuthMode::Required && !authentic) {
         c.verdict = Verdict::AuthFailure;
+        return c;
+    }
+    if (is_reflected(request, authentic)) {
+        c.verdict = Verdict::Reflected;
         return c;
     }
     c.verdict = Verdict::Reply;

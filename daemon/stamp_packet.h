@@ -65,7 +65,7 @@ void hmac16(std::span<const uint8_t> key, std::span<const uint8_t> data, uint8_t
 // first 96 bytes; compared in constant time.
 bool hmac_matches(std::span<const uint8_t> key, std::span<const uint8_t> packet);
 
-enum class Verdict { Reply, Malformed, AuthFailure };
+enum class Verdict { Reply, Malformed, AuthFailure, Reflected };
 struct Classified {
     Verdict verdict = Verdict::Malformed;
     bool authenticated = false;
@@ -73,8 +73,26 @@ struct Classified {
 };
 // What to do with a Session-Sender packet of this size and content.
 // Authenticated packets need a key; with AuthMode::Optional a packet counts
-// as authenticated when it is long enough and its HMAC matches.
+// as authenticated when it is long enough and its HMAC matches. A packet that
+// is itself a Session-Reflector packet (is_reflected) is Verdict::Reflected:
+// answering it would let two reflectors answer each other forever.
 Classified classify(std::span<const uint8_t> request, AuthMode auth, std::span<const uint8_t> key);
+
+// True when `packet` is a Session-Reflector packet, not a Session-Sender one.
+// A sender zeroes what a reflector fills in (RFC 8762 4.2: the receive
+// timestamp, the sender's sequence number, timestamp and TTL are MBZ in a
+// sender packet). A TWAMP-Light sender may fill its padding at random
+// (RFC 4656 4.1.2), so a non-zero byte alone proves nothing; a reflector
+// packet is one whose transmit and receive timestamps (T3, T2) are both set
+// and that either has zero in the MBZ octets around them (every RFC 8762 and
+// RFC 5357 reflector, smalld's included) or has T3 within a second of T2 (a
+// reflector that fills its MBZ octets). Random padding passes either test
+// with a probability below 2^-30. `authenticated`: the packet carries a valid
+// HMAC, so its layout is RFC 8762 4.3.2; otherwise it is read as 4.3.1 and,
+// when long enough, as 4.3.2 too (an authenticated reply sent to a reflector
+// that does not check the HMAC). Bytes past the end of a short packet (a
+// 41-byte RFC 5357 reply) count as zero.
+bool is_reflected(std::span<const uint8_t> packet, bool authenticated);
 
 // What the reflector adds to the reply.
 struct ReflectorFields {

@@ -19,6 +19,11 @@ namespace {
 constexpr unsigned kBatch = DatagramBatch::kSize;
 constexpr size_t kMaxDatagram = DatagramBatch::kMaxDatagram;
 LogLimiter send_log("udp send errors", 5, std::chrono::seconds(10));
+LogLimiter loop_log("udp loops", 5, std::chrono::seconds(10));
+
+int64_t to_ns(WallTime t) {
+    return t.unix_seconds * 1'000'000'000 + t.nanos;
+}
 
 // Copies the destination address of a received datagram into the reply's
 // control data, so the reply leaves from the address the peer talked to.
@@ -74,9 +79,12 @@ void UdpEndpoint::on_ready_cb(evutil_socket_t, short, void* self) {
     contain("datagram", [&] { static_cast<UdpEndpoint*>(self)->datagrams_ready(); });
 }
 
-void UdpEndpoint::drop(const SockAddr& peer, DropReason reason) {
+void UdpEndpoint::drop(const SockAddr& peer, DropReason reason, const char* loop) {
     instance_->stats->udp.drop(reason);
     report(peer, to_string(reason));
+    if (loop && loop_log.admit(LogLevel::Notice))
+        LOG_NOTICE("%s: udp %s: %s: not answered (a loop)", instance_->config.name.c_str(),
+                   peer.to_string().c_str(), loop);
 }
 
 void UdpEndpoint::datagrams_ready() {
@@ -97,34 +105,48 @@ void UdpEndpoint::datagrams_ready() {
 
     const InstanceConfig& config = instance_->config;
     ProtoStats& stats = instance_->stats->udp;
+    AdmissionState& admission_state = instance_->state->admission;
     WallTime now = wall_now();  // for a datagram the kernel did not time-stamp
     int64_t now_ms = monotonic_ms();
     Service& service = *instance_->service;
     size_t reply_floor = service_spec(config.type).udp_reply_floor;
     unsigned replies = 0;
+    // Per reply, for the bounce table once it has left.
+    uint64_t request_hash[kBatch];
+    bool bounce[kBatch];
+    bool tracked[kBatch];
     for (int i = 0; i < received; ++i) {
         const msghdr& h = b.recv_msgs[i].msg_hdr;
         size_t len = b.recv_msgs[i].msg_len;
+        const uint8_t* payload = b.in.get() + size_t(i) * kMaxDatagram;
         SockAddr peer = SockAddr::from(static_cast<sockaddr*>(h.msg_name), h.msg_namelen);
         ++stats.datagrams_in;
         stats.bytes_read += len;
-        DatagramDecision admission = admit_datagram(
-            config, reply_floor, instance_->state->admission, {peer, h, len, now_ms});
-        if (!admission.admitted) {
-            drop(peer, admission.reason);
-            continue;
-        }
-        size_t cap = admission.reply_cap;
-        uint8_t* out = b.out.get() + replies * kMaxDatagram;
         Datagram d;
-        d.payload = {b.in.get() + size_t(i) * kMaxDatagram, len};
+        d.payload = {payload, len};
         d.peer = &peer;
         SockAddr local;
         read_datagram_metadata(h, d, local);
         if (!d.kernel_timestamp) d.received = now;
+        DatagramRequest request{peer, h, len, now_ms};
+        request.own = context_.own_udp;
+        request.local = d.local;
+        request.payload = payload;
+        request.arrival_ns = to_ns(d.received);
+        DatagramDecision admission = admit_datagram(config, reply_floor, admission_state, request);
+        if (!admission.admitted) {
+            drop(peer, admission.reason, admission.loop);
+            continue;
+        }
+        size_t cap = admission.reply_cap;
+        uint8_t* out = b.out.get() + replies * kMaxDatagram;
         ptrdiff_t n = service.datagram(d, {out, cap});
         if (n == kReplyTooLarge) {
             drop(peer, DropReason::Amplification);
+            continue;
+        }
+        if (n == kLoopReply) {
+            drop(peer, DropReason::Loop, "a reflected STAMP packet");
             continue;
         }
         if (n < 0) continue;
@@ -139,6 +161,9 @@ void UdpEndpoint::datagrams_ready() {
         r.msg_control = control ? b.send_control[replies] : nullptr;
         r.msg_controllen = control;
         b.seal[replies] = d.seal;
+        request_hash[replies] = admission.payload_hash;
+        bounce[replies] = admission.bounce;
+        tracked[replies] = config.udp_loop_guard;
         ++replies;
     }
     // The replies leave now: a service that stamps its transmit time does it here.
@@ -146,6 +171,14 @@ void UdpEndpoint::datagrams_ready() {
         if (b.seal[k])
             service.seal({static_cast<uint8_t*>(b.send_iov[k].iov_base), b.send_iov[k].iov_len},
                          b.seal[k]);
+    // What each reply was, for the bounce table: hashed as it leaves, and
+    // remembered once the kernel has taken it.
+    uint64_t reply_hash[kBatch];
+    for (unsigned k = 0; k < replies; ++k)
+        if (tracked[k])
+            reply_hash[k] = payload_hash(
+                {static_cast<const uint8_t*>(b.send_iov[k].iov_base), b.send_iov[k].iov_len});
+    int64_t sent_ns = to_ns(wall_now());
     unsigned done = 0;
     while (done < replies) {
         int sent = sendmmsg(fd_.get(), b.send_msgs + done, replies - done, MSG_DONTWAIT);
@@ -164,9 +197,14 @@ void UdpEndpoint::datagrams_ready() {
             ++done;
             continue;
         }
-        for (int k = 0; k < sent; ++k) {
+        for (unsigned k = done; k < done + unsigned(sent); ++k) {
             ++stats.datagrams_out;
-            stats.bytes_written += b.send_msgs[done + unsigned(k)].msg_len;
+            stats.bytes_written += b.send_msgs[k].msg_len;
+            if (!tracked[k]) continue;
+            const msghdr& m = b.send_msgs[k].msg_hdr;
+            admission_state.bounces.answered(
+                SockAddr::from(static_cast<sockaddr*>(m.msg_name), m.msg_namelen), request_hash[k],
+                reply_hash[k], bounce[k], sent_ns);
         }
         done += unsigned(sent);
     }

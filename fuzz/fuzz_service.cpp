@@ -49,7 +49,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     d.received = now;
     ptrdiff_t n = service->datagram(d, reply);
     if (n >= 0 && d.seal) service->seal({reply.data(), size_t(n)}, d.seal);
-    if (n != smalld::kNoReply && n != smalld::kReplyTooLarge && (n < 0 || size_t(n) > cap)) abort();
+    if (n != smalld::kNoReply && n != smalld::kReplyTooLarge && n != smalld::kLoopReply &&
+        (n < 0 || size_t(n) > cap))
+        abort();
+    if (n == smalld::kLoopReply && config.type != smalld::ServiceType::Stamp) abort();
     if (config.type == smalld::ServiceType::Echo && n >= 0 &&
         (size_t(n) != request.size() ||
          (!request.empty() && memcmp(reply.data(), request.data(), request.size()))))

@@ -1,5 +1,6 @@
 // The STAMP reflector's packet path: classify, build, seal, with every auth
 // mode, both timestamp formats, stateless and stateful, and a random cap.
+// Every reply, sent back to the reflector, is refused as a loop.
 // Authenticated inputs get a valid HMAC half of the time, so the
 // authenticated layout is reached, not only the failure path.
 #include <cstdint>
@@ -46,7 +47,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         d.received = smalld::wall_now();
         d.ttl = ttl;
         ptrdiff_t n = service->datagram(d, reply);
-        if (n == smalld::kNoReply || n == smalld::kReplyTooLarge) continue;
+        if (n == smalld::kNoReply || n == smalld::kReplyTooLarge || n == smalld::kLoopReply)
+            continue;
         if (n < 0 || size_t(n) > cap) abort();
         // Symmetric size: the request's, or the base packet for a short one.
         if (size_t(n) != std::max(request.size(), smalld::stamp::kBaseSize) &&
@@ -56,6 +58,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         bool authenticated = d.seal & 2;
         if (authenticated && !smalld::stamp::hmac_matches(key, {reply.data(), size_t(n)})) abort();
         if (settings.auth == smalld::StampAuth::Required && !authenticated) abort();
+        // The reply, reflected again: never answered (no loop between two reflectors).
+        std::vector<uint8_t> again(65507);
+        smalld::Datagram back;
+        back.payload = {reply.data(), size_t(n)};
+        back.peer = &peer;
+        back.received = smalld::wall_now();
+        if (service->datagram(back, again) >= 0) abort();
     }
     return 0;
 }

@@ -140,7 +140,7 @@ static void classify_by_size_and_key(void**) {
     assert_true(classify(a, AuthMode::Optional, key).authenticated);
     const std::vector<uint8_t> wrong = {'w', 'r', 'o', 'n', 'g'};
     assert_int_equal(classify(a, AuthMode::Required, wrong).verdict, Verdict::AuthFailure);
-    a[5] ^= 1;  // tampered
+    a[kHmacOffset] ^= 1;  // tampered: the HMAC no longer matches
     assert_int_equal(classify(a, AuthMode::Required, key).verdict, Verdict::AuthFailure);
     c = classify(a, AuthMode::Optional, key);  // answered, unauthenticated
     assert_int_equal(c.verdict, Verdict::Reply);
