@@ -12,6 +12,7 @@
 #include <deque>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "admission.h"
 #include "fuzz_input.h"
@@ -94,14 +95,40 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     msg.msg_control = len ? aligned : nullptr;
     msg.msg_controllen = len;
 
+    // The daemon's own sockets: the peer itself every fourth input, and a
+    // wildcard socket on its port every eighth.
+    static smalld::OwnSockets own;
+    own.set_host_addresses({});
+    std::vector<smalld::SockAddr> sockets;
+    if (action & 4) sockets.push_back(peer);
+    if (action & 8) {
+        smalld::SockAddr wildcard;
+        wildcard.storage.ss_family = sa_family_t(peer.family());
+        wildcard.len = peer.len;
+        wildcard.set_port(peer.port());
+        sockets.push_back(wildcard);
+    }
+    own.assign(sockets);
+    bool ours = own.contains(peer, nullptr, now);
+
     bool allowed = smalld::acl_allows(config, peer);
     bool looped = smalld::udp_source_is_suspect(peer) || smalld::udp_destination_is_suspect(msg);
-    auto datagram = smalld::admit_datagram(config, floor, state, {peer, msg, request, now});
+    smalld::DatagramRequest datagram_request{peer, msg, request, now};
+    datagram_request.own = &own;
+    // The input's first bytes are as good a payload as any, when long enough.
+    if (request <= size) datagram_request.payload = data;
+    datagram_request.arrival_ns = now * 1'000'000;
+    auto datagram = smalld::admit_datagram(config, floor, state, datagram_request);
     if (datagram.admitted) {
-        if (!allowed || (config.udp_loop_guard && looped)) abort();
+        if (!allowed || (config.udp_loop_guard && (looped || ours))) abort();
         if (datagram.reply_cap < std::min<size_t>(floor, 65507) || datagram.reply_cap > 65527)
             abort();
-    } else if (config.udp_loop_guard && looped && datagram.reason != smalld::DropReason::Loop) {
+        // Answered a moment before the next input arrives: the bounce table
+        // sees the same peers again and again.
+        state.bounces.answered(peer, datagram.payload_hash, datagram.payload_hash ^ action,
+                               datagram.bounce, now * 1'000'000 - 1);
+    } else if (config.udp_loop_guard && (looped || ours) &&
+               datagram.reason != smalld::DropReason::Loop) {
         abort();
     }
 
