@@ -130,8 +130,8 @@ struct DatagramDecision {
     bool admitted = true;
     DropReason reason = DropReason::Count;  // when dropped
     size_t reply_cap = 0;                   // when admitted: the most a reply may carry
-    // Loop drops: which layer saw it ("own socket", "bounce"), for the log;
-    // nullptr for the source and destination checks, whose reason is plain.
+    // Loop drops by the own-socket and bounce layers: what they saw, in
+    // words for the log; nullptr for the address classes, which need none.
     const char* loop = nullptr;
     // When admitted with a payload: its hash and whether it came back, for
     // BounceTable::answered once the reply has left.
