@@ -1,0 +1,82 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+# smallprobe accounts for every UDP datagram, against a real smalld whose echo
+# drops on purpose (rate = 10/s per source): the loss it reports is exactly
+# what smalld counted as dropped by its rate limit, sent = received + lost,
+# the unanswered datagrams of the run's last -w are counted too, loss alone
+# exits 0 and above --max-loss exits 1, and a closed-loop run that loses
+# datagrams completes its -n count instead of stalling. Every run is bounded
+# (lib.sh's run_cmd, 60 s); nothing is timed.
+source "$(dirname "$0")/../shell/lib.sh"
+command -v python3 >/dev/null || skip "python3 not available"
+
+cat >"$WORK/smalld.ini" <<INI
+[daemon]
+log_connections = no
+[control]
+socket = $CONTROL_SOCKET
+[echo]
+udp = 127.0.0.1:0
+rate = 10/s
+INI
+start_daemon
+udp_port=$(port echo udp)
+[ -n "$udp_port" ] || fail "no echo udp port in smallctl -j listeners"
+target=127.0.0.1:$udp_port
+
+# The echo instance's datagrams dropped by its rate limit so far.
+rate_drops() {
+  "$SMALLCTL_BIN" -s "$CONTROL_SOCKET" -j stats |
+    python3 -c 'import json,sys
+print(json.load(sys.stdin)["data"]["instances"]["echo"]["udp"]["datagrams_dropped_total"]["rate"])'
+}
+
+# field JSON KEY: one key of smallprobe's -j object ("missing" if absent).
+field() {
+  python3 -c 'import json,sys
+o = json.loads(sys.argv[1]); print(o.get(sys.argv[2], "missing"))' "$1" "$2" 2>/dev/null || echo "unparsable"
+}
+
+# check_accounting WHAT JSON DROPS: sent = received + lost, and lost is
+# exactly what smalld dropped (loopback loses nothing else at these rates).
+check_accounting() {
+  local what=$1 json=$2 drops=$3 sent received lost
+  lost=$(field "$json" losses)
+  [ "$lost" = "$drops" ] || fail "$what: smallprobe reports $lost lost, smalld dropped $drops: $json"
+  [ "$lost" -gt 0 ] || fail "$what: nothing was dropped, so nothing was tested: $json"
+  sent=$(field "$json" sent) received=$(field "$json" received)
+  [ "$(field "$json" lost)" = "$lost" ] || fail "$what: lost and losses differ: $json"
+  [[ $sent =~ ^[0-9]+$ && $received =~ ^[0-9]+$ ]] || fail "$what: no sent/received in: $json"
+  [ $((received + lost)) -eq "$sent" ] || fail "$what: received $received + lost $lost != sent $sent"
+  ok "$what: sent $sent, received $received, lost $lost = smalld's rate drops"
+}
+
+# --- open loop, by duration: the last -w of the run is counted too --------
+# The issue's case (-R 3000 -d 1s) at a gentler rate: with -w longer than the
+# run, every datagram was sent in the run's last -w.
+before=$(rate_drops)
+run_cmd out rc "$SMALLPROBE_BIN" echo -u -R 200 -d 1s -w 3s -j "$target"
+[ "$rc" = 0 ] || fail "open loop without --max-loss: exit $rc, expected 0 (loss is no error): $out"
+check_accounting "open loop -R 200 -d 1s" "$out" $(($(rate_drops) - before))
+
+# --- --max-loss: above it exit 1, and the summary says why -----------------
+run_cmd out rc "$SMALLPROBE_BIN" echo -u -R 200 -n 100 -w 3s --max-loss 0 "$target"
+[ "$rc" = 1 ] || fail "--max-loss 0 with loss: exit $rc, expected 1: $out"
+[[ $out == *"datagrams    sent 100, received "*", lost "*"%); above --max-loss 0%"* ]] ||
+  fail "--max-loss 0: the summary does not say sent/received/lost and the limit: $out"
+ok "--max-loss 0 with loss exits 1 and says so"
+before=$(rate_drops)
+run_cmd out rc "$SMALLPROBE_BIN" echo -u -R 200 -n 100 -w 3s --max-loss 100 -j "$target"
+[ "$rc" = 0 ] || fail "--max-loss 100: exit $rc, expected 0: $out"
+check_accounting "open loop -n 100 --max-loss 100 (exit 0)" "$out" $(($(rate_drops) - before))
+
+# --- closed loop: lost datagrams are resent, -n completes -------------------
+# 60 datagrams one at a time against 10 per second: most of them after the
+# first ten are dropped, and each costs the flow a tenth of -w, not a stall.
+before=$(rate_drops)
+run_cmd out rc "$SMALLPROBE_BIN" echo -u -n 60 -w 2s -j "$target"
+[ "$rc" != 124 ] || fail "closed loop -n 60 did not finish within 60 s (stalled on a lost datagram)"
+[ "$rc" = 0 ] || fail "closed loop -n 60: exit $rc, expected 0: $out"
+[ "$(field "$out" sent)" = 60 ] || fail "closed loop -n 60 sent $(field "$out" sent) datagrams: $out"
+check_accounting "closed loop -n 60" "$out" $(($(rate_drops) - before))
+echo "udp_loss: passed"
