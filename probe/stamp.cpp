@@ -15,6 +15,7 @@
 #include <random>
 
 #include "clock.h"
+#include "datagram_ledger.h"
 #include "procstat.h"
 #include "run.h"
 #include "stamp_packet.h"
@@ -288,6 +289,12 @@ int run_stamp_command(int argc, char** argv) {
         print_stamp_json(stdout, s);
     else
         print_stamp_summary(stdout, o, s);
+    // Loss is a measurement, not an error, unless --max-loss says how much is.
+    if (loss_exceeds(s.sent, s.lost, o.max_loss_pct)) {
+        std::fprintf(stderr, "smallprobe stamp: %.3g%% lost, above --max-loss %g%%\n",
+                     loss_percent(s.sent, s.lost), o.max_loss_pct);
+        return 1;
+    }
     return s.received > 0 && s.auth_failures == 0 ? 0 : 1;
 }
 

@@ -29,7 +29,8 @@ struct StampOptions {
     bool same_clock = false;              // both ends read the same clock
     bool ptp = false;
     bool json = false;
-    int server_pid = 0;  // also report the server's CPU time per packet
+    int server_pid = 0;        // also report the server's CPU time per packet
+    double max_loss_pct = -1;  // --max-loss: exit 1 above this; < 0: none
 };
 
 enum class StampParse { Run, Help, Error };
@@ -57,7 +58,12 @@ struct Quantiles {
 Quantiles quantiles(std::vector<double> values_us);
 
 struct StampSummary {
+    // lost = lost_forward + lost_backward + lost_unknown. Only a stateful
+    // reflector's count splits loss by direction, and only between the first
+    // and the last packet it answered: before and after them (and against a
+    // stateless reflector, all of it) the direction is unknown.
     uint64_t sent = 0, received = 0, lost = 0, lost_forward = 0, lost_backward = 0;
+    uint64_t lost_unknown = 0;
     uint64_t duplicates = 0, reordered = 0, auth_failures = 0, short_replies = 0;
     bool stateful = false;  // the reflector counts its own sequence
     bool directions_meaningful = false;

@@ -13,7 +13,18 @@
 namespace smallprobe {
 namespace {
 
-enum LongOnly { kSizes = 256, kTos, kDscp, kSsid, kKeyFile, kReport, kSameClock, kPtp, kServerPid };
+enum LongOnly {
+    kSizes = 256,
+    kTos,
+    kDscp,
+    kSsid,
+    kKeyFile,
+    kReport,
+    kSameClock,
+    kPtp,
+    kServerPid,
+    kMaxLoss
+};
 
 constexpr option kLongOptions[] = {
     {"interval", required_argument, nullptr, 'i'},
@@ -32,6 +43,7 @@ constexpr option kLongOptions[] = {
     {"ptp", no_argument, nullptr, kPtp},
     {"json", no_argument, nullptr, 'j'},
     {"server-pid", required_argument, nullptr, kServerPid},
+    {"max-loss", required_argument, nullptr, kMaxLoss},
     {"help", no_argument, nullptr, 'h'},
     {nullptr, 0, nullptr, 0},
 };
@@ -129,6 +141,8 @@ bool apply(int letter, const char* value, StampOptions* o, std::string* error) {
         case kPtp:
             o->ptp = true;
             return true;
+        case kMaxLoss:
+            return parse_max_loss_option(shown, &o->max_loss_pct, error);
         case kServerPid:
             return parse_server_pid_option(shown, &o->server_pid, error);
         case 'j':
@@ -203,7 +217,8 @@ void print_stamp_usage(FILE* out) {
         "  -4, -6             IPv4 or IPv6 only\n"
         "  --ssid N           Session-Sender Identifier (RFC 8972), default 1\n"
         "  --key-file FILE    authenticated mode (HMAC-SHA-256), packets of 112+ bytes\n"
-        "  -w, --timeout D    wait for late replies, default 2s\n"
+        "  -w, --timeout D    wait for late replies, default 2s; unanswered then: lost\n"
+        "  --max-loss PCT     exit 1 when more than PCT% of the packets are lost\n"
         "  --report D         a line every D (default 1s); 0: summary only\n"
         "  --same-clock       both ends read one clock (same host): trust T2 - T1\n"
         "  --ptp              PTP timestamps instead of NTP\n"

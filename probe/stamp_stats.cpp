@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 
+#include "datagram_ledger.h"
 #include "stamp.h"
 
 namespace smallprobe {
@@ -90,17 +91,24 @@ StampSummary summarize(const std::vector<Probe>& probes, bool directions_meaning
             s.stateful = p.reflector_seq != p.seq;
             break;
         }
+    s.lost_unknown = s.lost;
     if (s.stateful && max_reflector >= 0) {
         // The reflector's count between the first packet it answered and the
         // one with its highest count, against what we sent in between. The
-        // session may be older than this run, so its count need not start at 0.
+        // session may be older than this run, so its count need not start at
+        // 0, and nothing says whether it saw the packets after its highest
+        // count: losses before the first and after that one stay unknown.
         size_t first = 0;
         while (!probes[first].received) ++first;
         int64_t origin = probes[first].reflector_seq;
         uint64_t reached = uint64_t(max_reflector - origin) + 1;
         uint64_t sent_between = last_with_max - first + 1;
-        s.lost_forward = sent_between > reached ? sent_between - reached : 0;
-        s.lost_backward = s.lost > s.lost_forward ? s.lost - s.lost_forward : 0;
+        uint64_t lost_between = 0;
+        for (size_t i = first; i <= last_with_max; ++i) lost_between += !probes[i].received;
+        s.lost_forward =
+            std::min(lost_between, sent_between > reached ? sent_between - reached : 0);
+        s.lost_backward = lost_between - s.lost_forward;
+        s.lost_unknown = s.lost - lost_between;
     }
     if (pairs) {
         s.ipdv_forward_us = ipdv_f / double(pairs);
@@ -171,11 +179,15 @@ void json_quantiles(FILE* out, const char* name, const Quantiles& q) {
 
 void print_stamp_summary(FILE* out, const StampOptions& o, const StampSummary& s) {
     std::fprintf(out, "--- %s stamp statistics ---\n", o.host.c_str());
-    std::fprintf(out, "%llu sent, %llu received, %llu lost", (unsigned long long)s.sent,
-                 (unsigned long long)s.received, (unsigned long long)s.lost);
+    // As ping and iperf3 put it, then the split by direction.
+    std::fprintf(out, "sent %llu, received %llu, lost %llu (%.3g%%)", (unsigned long long)s.sent,
+                 (unsigned long long)s.received, (unsigned long long)s.lost,
+                 loss_percent(s.sent, s.lost));
     if (s.stateful)
-        std::fprintf(out, " (%llu forward, %llu backward: stateful reflector)",
-                     (unsigned long long)s.lost_forward, (unsigned long long)s.lost_backward);
+        std::fprintf(out,
+                     " (%llu forward, %llu backward, %llu unknown direction: stateful reflector)",
+                     (unsigned long long)s.lost_forward, (unsigned long long)s.lost_backward,
+                     (unsigned long long)s.lost_unknown);
     else
         std::fprintf(out, " (direction unknown: stateless reflector)");
     std::fprintf(out, ", %llu duplicates, %llu reordered", (unsigned long long)s.duplicates,
@@ -227,14 +239,18 @@ void print_stamp_summary(FILE* out, const StampOptions& o, const StampSummary& s
 }
 
 void print_stamp_json(FILE* out, const StampSummary& s) {
+    // The directions are null where they cannot be known (a stateless
+    // reflector); lost_unknown is what no count attributes.
     std::fprintf(out,
-                 "{\"sent\":%llu,\"received\":%llu,\"lost\":%llu,\"lost_forward\":%s,"
-                 "\"lost_backward\":%s,\"duplicates\":%llu,\"reordered\":%llu,",
+                 "{\"sent\":%llu,\"received\":%llu,\"lost\":%llu,\"loss_pct\":%.4f,"
+                 "\"lost_forward\":%s,\"lost_backward\":%s,\"lost_unknown\":%llu,"
+                 "\"duplicates\":%llu,\"reordered\":%llu,",
                  (unsigned long long)s.sent, (unsigned long long)s.received,
-                 (unsigned long long)s.lost,
+                 (unsigned long long)s.lost, loss_percent(s.sent, s.lost),
                  s.stateful ? std::to_string(s.lost_forward).c_str() : "null",
                  s.stateful ? std::to_string(s.lost_backward).c_str() : "null",
-                 (unsigned long long)s.duplicates, (unsigned long long)s.reordered);
+                 (unsigned long long)s.lost_unknown, (unsigned long long)s.duplicates,
+                 (unsigned long long)s.reordered);
     if (s.hops >= 0)
         std::fprintf(out, "\"hops\":%d,", s.hops);
     else
