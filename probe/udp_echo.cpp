@@ -34,7 +34,9 @@ class UdpFlow final : public PollHandler {
     UdpFlow(Run& run, const StreamSource& source, uint8_t* buffer, uint32_t id)
         : run_(run), source_(source), buffer_(buffer), stream_start_(stream_start_for(id, source)) {
         slots_.resize(run.options().depth);
-        if (run.options().count) ledger_.reserve(run.options().count);
+        // This flow's share of -n, when known; otherwise it grows as it goes.
+        const Options& o = run.options();
+        if (o.count) ledger_.reserve(o.count / o.connections + o.depth);
     }
     bool open(uint64_t now);
     void on_event(uint32_t events, uint64_t now) override;
