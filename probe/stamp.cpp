@@ -291,6 +291,7 @@ int run_stamp_command(int argc, char** argv) {
         print_stamp_summary(stdout, o, s);
     // Loss is a measurement, not an error, unless --max-loss says how much is.
     if (loss_exceeds(s.sent, s.lost, o.max_loss_pct)) {
+        std::fflush(stdout);  // after the summary, also when both go to one pipe
         std::fprintf(stderr, "smallprobe stamp: %.3g%% lost, above --max-loss %g%%\n",
                      loss_percent(s.sent, s.lost), o.max_loss_pct);
         return 1;

@@ -5,7 +5,9 @@
 # what smalld counted as dropped by its rate limit, sent = received + lost,
 # the unanswered datagrams of the run's last -w are counted too, loss alone
 # exits 0 and above --max-loss exits 1, and a closed-loop run that loses
-# datagrams completes its -n count instead of stalling. Every run is bounded
+# datagrams completes its -n count instead of stalling. smallprobe stamp
+# against a stateful reflector limited to 1/s: packets lost after the last
+# reply are of unknown direction, not backward. Every run is bounded
 # (lib.sh's run_cmd, 60 s); nothing is timed.
 source "$(dirname "$0")/../shell/lib.sh"
 command -v python3 >/dev/null || skip "python3 not available"
@@ -18,17 +20,22 @@ socket = $CONTROL_SOCKET
 [echo]
 udp = 127.0.0.1:0
 rate = 10/s
+[stamp]
+udp = 127.0.0.1:0
+mode = stateful
+rate = 1/s
 INI
 start_daemon
 udp_port=$(port echo udp)
 [ -n "$udp_port" ] || fail "no echo udp port in smallctl -j listeners"
 target=127.0.0.1:$udp_port
 
-# The echo instance's datagrams dropped by its rate limit so far.
+# An instance's datagrams dropped by its rate limit so far (echo by default).
 rate_drops() {
   "$SMALLCTL_BIN" -s "$CONTROL_SOCKET" -j stats |
     python3 -c 'import json,sys
-print(json.load(sys.stdin)["data"]["instances"]["echo"]["udp"]["datagrams_dropped_total"]["rate"])'
+print(json.load(sys.stdin)["data"]["instances"][sys.argv[1]]["udp"]["datagrams_dropped_total"]["rate"])' \
+      "${1:-echo}"
 }
 
 # field JSON KEY: one key of smallprobe's -j object ("missing" if absent).
@@ -82,4 +89,30 @@ run_cmd out rc "$SMALLPROBE_BIN" echo -u -n 60 -w 2s -j "$target"
 [ "$rc" = 0 ] || fail "closed loop -n 60: exit $rc, expected 0: $out"
 [ "$(field "$out" sent)" = 60 ] || fail "closed loop -n 60 sent $(field "$out" sent) datagrams: $out"
 check_accounting "closed loop -n 60" "$out" $(($(rate_drops) - before))
+
+# --- stamp: tail loss has no direction --------------------------------------
+# A stateful reflector allowed one packet a second: of five sent a
+# millisecond apart it answers the first and drops the four after it, the
+# last packet among them. No reply after them says whether the reflector saw
+# them, so they are lost in an unknown direction, not backward.
+stamp_port=$(port stamp udp)
+[ -n "$stamp_port" ] || fail "no stamp udp port in smallctl -j listeners"
+before=$(rate_drops stamp)
+run_cmd out rc "$SMALLPROBE_BIN" stamp -n 5 -i 1ms -w 2s -j "127.0.0.1:$stamp_port"
+[ "$rc" = 0 ] || fail "stamp with tail loss: exit $rc, expected 0 (loss is no error): $out"
+drops=$(($(rate_drops stamp) - before))
+[ "$(field "$out" stateful_reflector)" = True ] || fail "stamp: not a stateful reflector: $out"
+[ "$(field "$out" lost)" = "$drops" ] && [ "$drops" -gt 0 ] ||
+  fail "stamp: $(field "$out" lost) lost, smalld dropped $drops: $out"
+[ "$(field "$out" lost_backward)" = 0 ] ||
+  fail "stamp: the reflector's drops after its last reply are called backward: $out"
+[ "$(field "$out" lost_unknown)" = "$drops" ] && [ "$(field "$out" lost_forward)" = 0 ] ||
+  fail "stamp: $drops dropped after the last reply, not all of unknown direction: $out"
+ok "stamp: $drops lost after the last reply, all of unknown direction (smalld dropped $drops)"
+run_cmd out rc "$SMALLPROBE_BIN" stamp -n 5 -i 1ms -w 2s --max-loss 0 "127.0.0.1:$stamp_port"
+[ "$rc" = 1 ] || fail "stamp --max-loss 0 with loss: exit $rc, expected 1: $out"
+[[ $out == *"sent 5, received "*", lost "*"%) ("*" unknown direction: stateful reflector)"* &&
+   $out == *"above --max-loss 0%"* ]] ||
+  fail "stamp --max-loss 0: the loss line or the reason is missing: $out"
+ok "stamp --max-loss 0 with loss exits 1 and says so"
 echo "udp_loss: passed"
