@@ -7,7 +7,8 @@
 # exits 0 and above --max-loss exits 1, and a closed-loop run that loses
 # datagrams completes its -n count instead of stalling. smallprobe stamp
 # against a stateful reflector limited to 1/s: packets lost after the last
-# reply are of unknown direction, not backward. Every run is bounded
+# reply are of unknown direction, not backward. -w is 5s: a reply later than
+# that on loopback would be a loss smalld did not count. Every run is bounded
 # (lib.sh's run_cmd, 60 s); nothing is timed.
 source "$(dirname "$0")/../shell/lib.sh"
 command -v python3 >/dev/null || skip "python3 not available"
@@ -65,26 +66,26 @@ check_accounting() {
 # one of them is not scheduled for the whole run, so the kernel drops none
 # and smalld's count is the whole loss.
 before=$(rate_drops)
-run_cmd out rc "$SMALLPROBE_BIN" echo -u -R 100 -d 1s -w 3s -j "$target"
+run_cmd out rc "$SMALLPROBE_BIN" echo -u -R 100 -d 1s -w 5s -j "$target"
 [ "$rc" = 0 ] || fail "open loop without --max-loss: exit $rc, expected 0 (loss is no error): $out"
 check_accounting "open loop -R 100 -d 1s" "$out" $(($(rate_drops) - before))
 
 # --- --max-loss: above it exit 1, and the summary says why -----------------
-run_cmd out rc "$SMALLPROBE_BIN" echo -u -R 200 -n 100 -w 3s --max-loss 0 "$target"
+run_cmd out rc "$SMALLPROBE_BIN" echo -u -R 200 -n 100 -w 5s --max-loss 0 "$target"
 [ "$rc" = 1 ] || fail "--max-loss 0 with loss: exit $rc, expected 1: $out"
 [[ $out == *"datagrams    sent 100, received "*", lost "*"%); above --max-loss 0%"* ]] ||
   fail "--max-loss 0: the summary does not say sent/received/lost and the limit: $out"
 ok "--max-loss 0 with loss exits 1 and says so"
 before=$(rate_drops)
-run_cmd out rc "$SMALLPROBE_BIN" echo -u -R 200 -n 100 -w 3s --max-loss 100 -j "$target"
+run_cmd out rc "$SMALLPROBE_BIN" echo -u -R 200 -n 100 -w 5s --max-loss 100 -j "$target"
 [ "$rc" = 0 ] || fail "--max-loss 100: exit $rc, expected 0: $out"
 check_accounting "open loop -n 100 --max-loss 100 (exit 0)" "$out" $(($(rate_drops) - before))
 
 # --- closed loop: lost datagrams are resent, -n completes -------------------
-# 60 datagrams one at a time against 10 per second: most of them after the
-# first ten are dropped, and each costs the flow a tenth of -w, not a stall.
+# 60 datagrams one at a time against 10 per second: after the first ten,
+# many are dropped, and each costs the flow a tenth of -w, not a stall.
 before=$(rate_drops)
-run_cmd out rc "$SMALLPROBE_BIN" echo -u -n 60 -w 2s -j "$target"
+run_cmd out rc "$SMALLPROBE_BIN" echo -u -n 60 -w 5s -j "$target"
 [ "$rc" != 124 ] || fail "closed loop -n 60 did not finish within 60 s (stalled on a lost datagram)"
 [ "$rc" = 0 ] || fail "closed loop -n 60: exit $rc, expected 0: $out"
 [ "$(field "$out" sent)" = 60 ] || fail "closed loop -n 60 sent $(field "$out" sent) datagrams: $out"
@@ -98,7 +99,7 @@ check_accounting "closed loop -n 60" "$out" $(($(rate_drops) - before))
 stamp_port=$(port stamp udp)
 [ -n "$stamp_port" ] || fail "no stamp udp port in smallctl -j listeners"
 before=$(rate_drops stamp)
-run_cmd out rc "$SMALLPROBE_BIN" stamp -n 5 -i 1ms -w 2s -j "127.0.0.1:$stamp_port"
+run_cmd out rc "$SMALLPROBE_BIN" stamp -n 5 -i 1ms -w 5s -j "127.0.0.1:$stamp_port"
 [ "$rc" = 0 ] || fail "stamp with tail loss: exit $rc, expected 0 (loss is no error): $out"
 drops=$(($(rate_drops stamp) - before))
 [ "$(field "$out" stateful_reflector)" = True ] || fail "stamp: not a stateful reflector: $out"
@@ -109,7 +110,7 @@ drops=$(($(rate_drops stamp) - before))
 [ "$(field "$out" lost_unknown)" = "$drops" ] && [ "$(field "$out" lost_forward)" = 0 ] ||
   fail "stamp: $drops dropped after the last reply, not all of unknown direction: $out"
 ok "stamp: $drops lost after the last reply, all of unknown direction (smalld dropped $drops)"
-run_cmd out rc "$SMALLPROBE_BIN" stamp -n 5 -i 1ms -w 2s --max-loss 0 "127.0.0.1:$stamp_port"
+run_cmd out rc "$SMALLPROBE_BIN" stamp -n 5 -i 1ms -w 5s --max-loss 0 "127.0.0.1:$stamp_port"
 [ "$rc" = 1 ] || fail "stamp --max-loss 0 with loss: exit $rc, expected 1: $out"
 [[ $out == *"sent 5, received "*", lost "*"%) ("*" unknown direction: stateful reflector)"* &&
    $out == *"above --max-loss 0%"* ]] ||
