@@ -35,7 +35,7 @@ constexpr ModeName kModes[] = {
     {"slowread", Mode::SlowRead, ReplyCheck::AnyBytes},
 };
 
-enum LongOnly { kStrict = 256, kServerPid, kRcvbuf, kMaxLoss };
+enum LongOnly { kStrict = 256, kServerPid, kRcvbuf, kMaxLoss, kUnit };
 
 constexpr option kLongOptions[] = {
     {"udp", no_argument, nullptr, 'u'},
@@ -49,6 +49,7 @@ constexpr option kLongOptions[] = {
     {"timeout", required_argument, nullptr, 'w'},
     {"json", no_argument, nullptr, 'j'},
     {"max-loss", required_argument, nullptr, kMaxLoss},
+    {"unit", required_argument, nullptr, kUnit},
     {"server-pid", required_argument, nullptr, kServerPid},
     {"rcvbuf", required_argument, nullptr, kRcvbuf},
     {"strict", no_argument, nullptr, kStrict},
@@ -114,6 +115,12 @@ bool apply_option(int letter, const char* value, Options* o, std::string* error)
         }
         case kServerPid:
             return parse_server_pid_option(shown, &o->server_pid, error);
+        case kUnit: {
+            auto unit = parse_unit(shown);
+            if (!unit) return fail(error, "--unit: expected us, ms or s, got \"" + shown + "\"");
+            o->unit = *unit;
+            return true;
+        }
         case kMaxLoss:
             return parse_max_loss_option(shown, &o->max_loss_pct, error);
         case kRcvbuf: {
@@ -257,6 +264,7 @@ void print_usage(FILE* out) {
         "                         after the run, and a tenth of it the closed loop's resend\n"
         "      --max-loss PCT     UDP echo: exit 1 when more than PCT% of datagrams are lost\n"
         "  -u, --udp              use UDP\n"
+        "      --unit UNIT        latencies in us, ms or s (default: each scaled)\n"
         "  -j, --json             print one JSON object instead of the summary\n"
         "      --server-pid PID   also report the server's CPU time per request and RSS\n"
         "      --rcvbuf SIZE      idle, slowread: each connection's receive buffer (SO_RCVBUF)\n"

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "parse.h"
+#include "stamp_format.h"
 
 namespace smallprobe {
 
@@ -33,6 +34,7 @@ struct Options {
     int server_pid = 0;
     uint32_t rcvbuf = 0;  // SO_RCVBUF of idle and slowread connections; 0: the kernel's
     bool strict_chargen = false;
+    Unit unit = Unit::Auto;  // --unit: the latencies' unit; Auto scales each
     std::string target;
     HostPort endpoint;
 };

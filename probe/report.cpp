@@ -67,6 +67,12 @@ std::string duration_text(uint64_t ns) {
     return text;
 }
 
+// A latency in --unit, or scaled as duration_text() when none was given.
+std::string latency_text(uint64_t ns, Unit unit) {
+    if (unit == Unit::Auto) return duration_text(ns);
+    return delay_text(double(ns) / 1e3, unit) + " " + unit_name(unit);
+}
+
 void json_string(FILE* out, const std::string& s) {
     std::fputc('"', out);
     for (char c : s) {
@@ -118,10 +124,10 @@ void print_summary(FILE* out, const Options& o, const Result& r) {
     }
     if (has_latency(o) && r.latency.count()) {
         std::fprintf(out, "  latency      p50 %s  p99 %s  p99.9 %s  max %s%s\n",
-                     duration_text(r.latency.percentile(50)).c_str(),
-                     duration_text(r.latency.percentile(99)).c_str(),
-                     duration_text(r.latency.percentile(99.9)).c_str(),
-                     duration_text(r.latency.max()).c_str(),
+                     latency_text(r.latency.percentile(50), o.unit).c_str(),
+                     latency_text(r.latency.percentile(99), o.unit).c_str(),
+                     latency_text(r.latency.percentile(99.9), o.unit).c_str(),
+                     latency_text(r.latency.max(), o.unit).c_str(),
                      o.rate ? "  (from intended send time)" : "");
     }
     if (counts_datagrams(o)) {
