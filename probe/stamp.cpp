@@ -322,7 +322,7 @@ int run_stamp_command(int argc, char** argv) {
     if (samples && !write_samples(samples, o, sender->probes())) {
         std::fprintf(stderr, "smallprobe stamp: --samples: cannot write %s: %s\n",
                      o.samples.c_str(), strerror(errno));
-        return 3;
+        return 1;
     }
     // Loss is a measurement, not an error, unless --max-loss says how much is.
     if (loss_exceeds(s.sent, s.lost, o.max_loss_pct)) {

@@ -226,8 +226,8 @@ StampParse parse_stamp_options(int argc, char** argv, StampOptions* o, std::stri
     if (!o->key.empty())
         for (uint32_t size : o->sizes)
             if (size < 112) {
-                *error = "--key-file: authenticated packets are at least 112 bytes, -s " +
-                         std::to_string(size) + " is smaller";
+                *error = "--key-file: authenticated packets are at least 112 bytes, not " +
+                         std::to_string(size);
                 return StampParse::Error;
             }
     if (o->count == 0 && o->duration_ns == 0) o->count = 100;
