@@ -24,12 +24,12 @@ Quantiles quantiles(std::vector<double> v) {
     q.p99 = at(99);
     q.max = v.back();
     double sum = 0, squares = 0;
-    for (double x : v) {
-        sum += x;
-        squares += x * x;
-    }
+    for (double x : v) sum += x;
     q.avg = sum / double(v.size());
-    q.mdev = std::sqrt(std::max(0.0, squares / double(v.size()) - q.avg * q.avg));
+    // In two passes: E[(x - avg)^2], equal to ping's E[x^2] - avg^2 without
+    // its cancellation when the values are large and close together.
+    for (double x : v) squares += (x - q.avg) * (x - q.avg);
+    q.mdev = std::sqrt(squares / double(v.size()));
     q.valid = true;
     return q;
 }
