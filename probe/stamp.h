@@ -60,7 +60,7 @@ struct Probe {
 
 struct Quantiles {
     double min = 0, p50 = 0, p90 = 0, p99 = 0, max = 0;  // microseconds
-    // The mean and, as ping's mdev, the standard deviation sqrt(E[x^2] - E[x]^2).
+    // The mean and, as ping's mdev, the standard deviation around it.
     double avg = 0, mdev = 0;
     bool valid = false;  // false: no values, every number above is meaningless
 };
