@@ -99,6 +99,8 @@ void UdpBulkFlow::on_event(uint32_t, uint64_t now) {
     }
 }
 
+// chargen's replies carry no sequence number, so a request is given all of
+// -w before it counts as lost and is asked again.
 void UdpBulkFlow::expire(uint64_t now) {
     if (sending_ || now - asked_at_ <= run_.options().timeout_ns) return;
     ++run_.result().losses;

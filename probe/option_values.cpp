@@ -2,6 +2,9 @@
 
 #include <getopt.h>
 
+#include <cmath>
+#include <cstdlib>
+
 #include "parse.h"
 
 namespace smallprobe {
@@ -25,6 +28,21 @@ bool parse_duration_option(const char* flag, const char* what, const std::string
         return fail(error, std::string(flag) + ": expected " + what +
                                " such as 10s or 500ms, got \"" + value + "\"");
     *ns = *parsed;
+    return true;
+}
+
+bool parse_max_loss_option(const std::string& value, double* pct, std::string* error) {
+    std::string digits = value;
+    if (!digits.empty() && digits.back() == '%') digits.pop_back();
+    char* end = nullptr;
+    const double n = digits.empty() || digits[0] == '-' || digits[0] == '+' ||
+                             std::isspace(static_cast<unsigned char>(digits[0]))
+                         ? NAN
+                         : std::strtod(digits.c_str(), &end);
+    if (std::isnan(n) || *end != '\0' || n < 0 || n > 100)
+        return fail(error,
+                    "--max-loss: expected a percentage from 0 to 100, got \"" + value + "\"");
+    *pct = n;
     return true;
 }
 

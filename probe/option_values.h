@@ -17,6 +17,8 @@ bool parse_count_option(const std::string& value, uint64_t* count, std::string* 
 // the error ("-w", "a timeout").
 bool parse_duration_option(const char* flag, const char* what, const std::string& value,
                            uint64_t* ns, std::string* error);
+// --max-loss: a percentage from 0 to 100 (0, 0.5, 2%).
+bool parse_max_loss_option(const std::string& value, double* pct, std::string* error);
 // --server-pid: a process id.
 bool parse_server_pid_option(const std::string& value, int* pid, std::string* error);
 

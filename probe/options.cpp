@@ -35,7 +35,7 @@ constexpr ModeName kModes[] = {
     {"slowread", Mode::SlowRead, ReplyCheck::AnyBytes},
 };
 
-enum LongOnly { kStrict = 256, kServerPid, kRcvbuf };
+enum LongOnly { kStrict = 256, kServerPid, kRcvbuf, kMaxLoss, kUnit };
 
 constexpr option kLongOptions[] = {
     {"udp", no_argument, nullptr, 'u'},
@@ -48,6 +48,8 @@ constexpr option kLongOptions[] = {
     {"template", required_argument, nullptr, 't'},
     {"timeout", required_argument, nullptr, 'w'},
     {"json", no_argument, nullptr, 'j'},
+    {"max-loss", required_argument, nullptr, kMaxLoss},
+    {"unit", required_argument, nullptr, kUnit},
     {"server-pid", required_argument, nullptr, kServerPid},
     {"rcvbuf", required_argument, nullptr, kRcvbuf},
     {"strict", no_argument, nullptr, kStrict},
@@ -113,6 +115,14 @@ bool apply_option(int letter, const char* value, Options* o, std::string* error)
         }
         case kServerPid:
             return parse_server_pid_option(shown, &o->server_pid, error);
+        case kUnit: {
+            auto unit = parse_unit(shown);
+            if (!unit) return fail(error, "--unit: expected us, ms or s, got \"" + shown + "\"");
+            o->unit = *unit;
+            return true;
+        }
+        case kMaxLoss:
+            return parse_max_loss_option(shown, &o->max_loss_pct, error);
         case kRcvbuf: {
             auto n = parse_size(shown);
             if (!n || *n < 1024 || *n > (64u << 20))
@@ -145,6 +155,8 @@ bool validate(Options* o, std::string* error) {
         return fail(error, "line mode needs a request template, e.g. -t 'PING\\r\\n'");
     if (o->mode != Mode::Line && !o->request.empty())
         return fail(error, "-t applies to line mode only");
+    if (o->max_loss_pct >= 0 && !(o->udp && o->mode == Mode::Echo))
+        return fail(error, "--max-loss applies to UDP echo (-u) and stamp");
     if (o->rcvbuf && o->mode != Mode::Idle && o->mode != Mode::SlowRead)
         return fail(error, "--rcvbuf applies to idle and slowread modes");
     return true;
@@ -248,8 +260,11 @@ void print_usage(FILE* out) {
         "  -n, --count COUNT      stop after COUNT messages or queries instead\n"
         "  -R, --rate RATE        open loop: RATE messages/s in total on a fixed schedule\n"
         "  -t, --template TEXT    line mode request, with \\r \\n \\t \\\\ \\xHH escapes\n"
-        "  -w, --timeout TIME     reply timeout, default 2s\n"
+        "  -w, --timeout TIME     reply timeout, default 2s; UDP: the wait for late replies\n"
+        "                         after the run, and a tenth of it the closed loop's resend\n"
+        "      --max-loss PCT     UDP echo: exit 1 when more than PCT% of datagrams are lost\n"
         "  -u, --udp              use UDP\n"
+        "      --unit UNIT        latencies in us, ms or s (default: each scaled)\n"
         "  -j, --json             print one JSON object instead of the summary\n"
         "      --server-pid PID   also report the server's CPU time per request and RSS\n"
         "      --rcvbuf SIZE      idle, slowread: each connection's receive buffer (SO_RCVBUF)\n"
@@ -257,7 +272,8 @@ void print_usage(FILE* out) {
         "  -h, --help             this help\n"
         "  -V, --version          print the version\n"
         "-c counts connections as in ab, wrk and hey; ping's -c (count) is -n here\n"
-        "exit status: 0 ok, 1 errors seen, 2 usage, 3 could not connect at all\n",
+        "exit status: 0 ok, 1 errors seen (or loss above --max-loss), 2 usage,\n"
+        "3 could not connect at all\n",
         out);
 }
 

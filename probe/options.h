@@ -5,6 +5,7 @@
 #include <string>
 
 #include "parse.h"
+#include "stamp_format.h"
 
 namespace smallprobe {
 
@@ -28,10 +29,12 @@ struct Options {
     uint64_t rate = 0;         // open loop when nonzero (messages/s, all connections)
     std::string request;       // line mode template, escapes expanded
     uint64_t timeout_ns = 2000000000ull;
+    double max_loss_pct = -1;  // --max-loss: exit 1 above this; < 0: loss is no error
     bool json = false;
     int server_pid = 0;
     uint32_t rcvbuf = 0;  // SO_RCVBUF of idle and slowread connections; 0: the kernel's
     bool strict_chargen = false;
+    Unit unit = Unit::Auto;  // --unit: the latencies' unit; Auto scales each
     std::string target;
     HostPort endpoint;
 };

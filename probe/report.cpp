@@ -3,6 +3,7 @@
 #include <string>
 
 #include "clock.h"
+#include "datagram_ledger.h"
 
 namespace smallprobe {
 namespace {
@@ -42,6 +43,11 @@ bool has_latency(const Options& o) {
            (o.mode == Mode::Chargen && o.udp);
 }
 
+// The modes that account for every datagram: sent, received, lost.
+bool counts_datagrams(const Options& o) {
+    return o.udp && o.mode == Mode::Echo;
+}
+
 bool holds_connections(const Options& o) {
     return o.mode == Mode::Idle || o.mode == Mode::SlowRead;
 }
@@ -59,6 +65,12 @@ std::string duration_text(uint64_t ns) {
         std::snprintf(text, sizeof text, "%.2f s", static_cast<double>(ns) / 1e9);
     }
     return text;
+}
+
+// A latency in --unit, or scaled as duration_text() when none was given.
+std::string latency_text(uint64_t ns, Unit unit) {
+    if (unit == Unit::Auto) return duration_text(ns);
+    return delay_text(double(ns) / 1e3, unit) + " " + unit_name(unit);
 }
 
 void json_string(FILE* out, const std::string& s) {
@@ -79,7 +91,11 @@ void json_string(FILE* out, const std::string& s) {
 
 int exit_status(const Options& options, const Result& r) {
     if (r.attempted > 0 && r.connected == 0 && !(options.udp && r.ops > 0)) return 3;
-    if (r.errors.total() || r.mismatched_bytes || r.losses) return 1;
+    if (r.errors.total() || r.mismatched_bytes) return 1;
+    // UDP chargen cannot tell a lost reply from a late one: an error there.
+    if (!counts_datagrams(options) && r.losses) return 1;
+    // Loss is a measurement, not an error, unless --max-loss says how much is.
+    if (loss_exceeds(r.sent, r.losses, options.max_loss_pct)) return 1;
     return 0;
 }
 
@@ -108,23 +124,37 @@ void print_summary(FILE* out, const Options& o, const Result& r) {
     }
     if (has_latency(o) && r.latency.count()) {
         std::fprintf(out, "  latency      p50 %s  p99 %s  p99.9 %s  max %s%s\n",
-                     duration_text(r.latency.percentile(50)).c_str(),
-                     duration_text(r.latency.percentile(99)).c_str(),
-                     duration_text(r.latency.percentile(99.9)).c_str(),
-                     duration_text(r.latency.max()).c_str(),
+                     latency_text(r.latency.percentile(50), o.unit).c_str(),
+                     latency_text(r.latency.percentile(99), o.unit).c_str(),
+                     latency_text(r.latency.percentile(99.9), o.unit).c_str(),
+                     latency_text(r.latency.max(), o.unit).c_str(),
                      o.rate ? "  (from intended send time)" : "");
     }
+    if (counts_datagrams(o)) {
+        // As ping and iperf3 put it; late replies are among the received.
+        std::fprintf(out, "  datagrams    sent %llu, received %llu, lost %llu (%.3g%%)",
+                     static_cast<ull>(r.sent), static_cast<ull>(r.received),
+                     static_cast<ull>(r.losses), loss_percent(r.sent, r.losses));
+        if (r.late || r.duplicates)
+            std::fprintf(out, "; late %llu, duplicates %llu", static_cast<ull>(r.late),
+                         static_cast<ull>(r.duplicates));
+        if (loss_exceeds(r.sent, r.losses, o.max_loss_pct))
+            std::fprintf(out, "; above --max-loss %g%%", o.max_loss_pct);
+        std::fputc('\n', out);
+    }
     const ErrorCounts& e = r.errors;
-    if (e.total() || r.mismatched_bytes || r.losses || r.late) {
+    // UDP chargen's unanswered requests stay among the errors.
+    const uint64_t chargen_lost = counts_datagrams(o) ? 0 : r.losses;
+    if (e.total() || r.mismatched_bytes || chargen_lost) {
         std::fprintf(out,
                      "  errors       refused %llu, reset %llu, closed %llu, timeout %llu, bad "
-                     "reply %llu, other "
-                     "%llu; mismatched bytes %llu; lost %llu, late %llu\n",
+                     "reply %llu, other %llu; mismatched bytes %llu",
                      static_cast<ull>(e.refused), static_cast<ull>(e.reset),
                      static_cast<ull>(e.closed), static_cast<ull>(e.timeout),
                      static_cast<ull>(e.bad_reply), static_cast<ull>(e.other),
-                     static_cast<ull>(r.mismatched_bytes), static_cast<ull>(r.losses),
-                     static_cast<ull>(r.late));
+                     static_cast<ull>(r.mismatched_bytes));
+        if (chargen_lost) std::fprintf(out, "; lost %llu", static_cast<ull>(chargen_lost));
+        std::fputc('\n', out);
     } else {
         std::fprintf(out, "  errors       none\n");
     }
@@ -183,6 +213,18 @@ void print_json(FILE* out, const Options& o, const Result& r) {
                  static_cast<ull>(e.bad_reply), static_cast<ull>(e.other),
                  static_cast<ull>(r.mismatched_bytes), static_cast<ull>(r.losses),
                  static_cast<ull>(r.late));
+    if (counts_datagrams(o)) {
+        std::fprintf(out,
+                     "\"sent\":%llu,\"received\":%llu,\"lost\":%llu,\"loss_pct\":%.4f,"
+                     "\"duplicates\":%llu,\"max_loss_pct\":",
+                     static_cast<ull>(r.sent), static_cast<ull>(r.received),
+                     static_cast<ull>(r.losses), loss_percent(r.sent, r.losses),
+                     static_cast<ull>(r.duplicates));
+        if (o.max_loss_pct >= 0)
+            std::fprintf(out, "%g,", o.max_loss_pct);
+        else
+            std::fputs("null,", out);
+    }
     std::fprintf(out, "\"attempted\":%llu,\"connected\":%llu,\"held\":%llu,\"fd_limit\":%llu,",
                  static_cast<ull>(r.attempted), static_cast<ull>(r.connected),
                  static_cast<ull>(r.held), static_cast<ull>(r.fd_limit));

@@ -26,12 +26,17 @@ struct Result {
     uint64_t bytes_sent = 0;
     uint64_t bytes_received = 0;
     uint64_t mismatched_bytes = 0;
-    uint64_t losses = 0;     // UDP datagrams without a reply within -w
-    uint64_t late = 0;       // UDP replies that came after their timeout
-    uint64_t attempted = 0;  // connections (or UDP flows) tried
-    uint64_t connected = 0;  // ... and established
-    uint64_t held = 0;       // idle/slowread: still open at the end
-    uint64_t fd_limit = 0;   // idle/slowread: the RLIMIT_NOFILE in effect
+    // UDP echo: every datagram is either received or lost (never both), so
+    // sent = received + losses. Lost: no reply by -w after the run's end.
+    uint64_t sent = 0;
+    uint64_t received = 0;    // datagrams answered (once each, late ones too)
+    uint64_t losses = 0;      // datagrams never answered
+    uint64_t late = 0;        // answered after the closed loop had resent in their place
+    uint64_t duplicates = 0;  // second and later replies to one datagram
+    uint64_t attempted = 0;   // connections (or UDP flows) tried
+    uint64_t connected = 0;   // ... and established
+    uint64_t held = 0;        // idle/slowread: still open at the end
+    uint64_t fd_limit = 0;    // idle/slowread: the RLIMIT_NOFILE in effect
     ErrorCounts errors;
     Histogram latency;  // nanoseconds
     // CPU and memory, filled in by main.

@@ -5,6 +5,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include <random>
 
 #include "clock.h"
+#include "datagram_ledger.h"
 #include "procstat.h"
 #include "run.h"
 #include "stamp_packet.h"
@@ -48,7 +50,7 @@ bool is_loopback(const sockaddr_storage& a) {
 
 class Sender {
   public:
-    explicit Sender(const StampOptions& o) : o_(o) {
+    Sender(const StampOptions& o, FILE* out) : o_(o), out_(out) {
         std::random_device random;
         // From 2^24 up: a stateful reflector's own count (from 0) never
         // equals ours, so the summary can tell the two kinds apart.
@@ -96,7 +98,7 @@ class Sender {
         uint64_t stop_sending = o_.duration_ns ? start + o_.duration_ns : UINT64_MAX;
         uint64_t deadline = UINT64_MAX;
         bool sending = true;
-        size_t reported = 0;
+        size_t reported = 0, sent_reported = 0;
         while (!stop_requested()) {
             uint64_t now = now_ns();
             if (sending && now >= next) {
@@ -110,8 +112,9 @@ class Sender {
             }
             if (!sending && (received_ == probes_.size() || now >= deadline)) break;
             if (o_.report_ns && !o_.json && now >= report_at) {
-                report_interval(report_from - start, now - start, reported);
+                report_interval(report_from - start, now - start, reported, sent_reported);
                 reported = arrivals_.size();
+                sent_reported = probes_.size();
                 report_from = now;
                 report_at += o_.report_ns;
             }
@@ -122,8 +125,9 @@ class Sender {
             pollfd p{fd_, POLLIN, 0};
             if (ppoll(&p, 1, &ts, nullptr) > 0) receive_all();
         }
-        if (o_.report_ns && !o_.json && arrivals_.size() > reported)
-            report_interval(report_from - start, now_ns() - start, reported);
+        if (o_.report_ns && !o_.json &&
+            (arrivals_.size() > reported || probes_.size() > sent_reported))
+            report_interval(report_from - start, now_ns() - start, reported, sent_reported);
     }
 
     StampSummary summary() const {
@@ -134,6 +138,8 @@ class Sender {
         s.short_replies = short_replies_;
         return s;
     }
+
+    const std::vector<Probe>& probes() const { return probes_; }
 
     // How long the sending lasted (from `started` to the last packet sent).
     uint64_t sending_ns(uint64_t started) const {
@@ -220,22 +226,22 @@ class Sender {
         ++received_;
     }
 
-    void report_interval(uint64_t from, uint64_t to, size_t first) {
+    // Every number of the line is of the interval: the packets sent in it,
+    // the replies that arrived in it and their delays.
+    void report_interval(uint64_t from, uint64_t to, size_t first, size_t first_sent) {
         std::vector<double> rtt, proc;
         for (size_t i = first; i < arrivals_.size(); ++i) {
             const Probe& p = probes_[arrivals_[i]];
             rtt.push_back(double(p.t4 - p.t1) / 1000.0);
             proc.push_back(double(p.t3 - p.t2) / 1000.0);
         }
-        Quantiles r = quantiles(rtt), q = quantiles(proc);
-        std::printf(
-            "[%6.2f-%6.2f s] sent %zu received %zu  rtt p50 %.1f us max %.1f us  "
-            "processing p50 %.1f us\n",
-            double(from) / 1e9, double(to) / 1e9, probes_.size(), rtt.size(), r.p50, r.max, q.p50);
-        std::fflush(stdout);
+        print_stamp_interval(out_, o_.unit, double(from) / 1e9, double(to) / 1e9,
+                             probes_.size() - first_sent, rtt, proc);
+        std::fflush(out_);
     }
 
     const StampOptions& o_;
+    FILE* out_;
     int fd_ = -1;
     sockaddr_storage peer_{};
     uint32_t base_ = 0;
@@ -250,6 +256,17 @@ class Sender {
     uint8_t packet_[65536];
     uint8_t reply_[65536];
 };
+
+// Every packet's row, then the file closed (stdout flushed); false on error.
+bool write_samples(FILE* f, const StampOptions& o, const std::vector<Probe>& probes) {
+    bool jsonl = samples_as_jsonl(o.samples, o.samples_format);
+    if (!jsonl) std::fputs(samples_csv_header().c_str(), f);
+    for (size_t i = 0; i < probes.size(); ++i)
+        std::fputs((jsonl ? sample_jsonl_row(i, probes[i]) : sample_csv_row(i, probes[i])).c_str(),
+                   f);
+    bool ok = !std::ferror(f);
+    return (f == stdout ? std::fflush(f) == 0 : std::fclose(f) == 0) && ok;
+}
 
 }  // namespace
 
@@ -268,7 +285,21 @@ int run_stamp_command(int argc, char** argv) {
         case StampParse::Run:
             break;
     }
-    auto sender = std::make_unique<Sender>(o);
+    // --samples -: the samples alone on stdout, everything else on stderr.
+    FILE* out = o.samples == "-" ? stderr : stdout;
+    FILE* samples = nullptr;
+    if (!o.samples.empty()) {
+        samples = o.samples == "-" ? stdout : std::fopen(o.samples.c_str(), "w");
+        if (!samples) {
+            std::fprintf(stderr, "smallprobe stamp: --samples: cannot write %s: %s\n",
+                         o.samples.c_str(), strerror(errno));
+            return 2;
+        }
+    }
+    int columns = 0;
+    winsize ws{};
+    if (isatty(fileno(out)) && ioctl(fileno(out), TIOCGWINSZ, &ws) == 0) columns = ws.ws_col;
+    auto sender = std::make_unique<Sender>(o, out);
     if (sender->open(&error) < 0) {
         std::fprintf(stderr, "smallprobe stamp: %s\n", error.c_str());
         return 3;
@@ -285,9 +316,21 @@ int run_stamp_command(int argc, char** argv) {
         if (auto after = process_cpu_ns(o.server_pid))
             s.server_cpu_us_per_op = double(*after - *server_before) / 1000.0 / double(s.received);
     if (o.json)
-        print_stamp_json(stdout, s);
+        print_stamp_json(out, s);
     else
-        print_stamp_summary(stdout, o, s);
+        print_stamp_summary(out, o, s, columns);
+    if (samples && !write_samples(samples, o, sender->probes())) {
+        std::fprintf(stderr, "smallprobe stamp: --samples: cannot write %s: %s\n",
+                     o.samples.c_str(), strerror(errno));
+        return 1;
+    }
+    // Loss is a measurement, not an error, unless --max-loss says how much is.
+    if (loss_exceeds(s.sent, s.lost, o.max_loss_pct)) {
+        std::fflush(out);  // after the summary, also when both go to one pipe
+        std::fprintf(stderr, "smallprobe stamp: %.3g%% lost, above --max-loss %g%%\n",
+                     loss_percent(s.sent, s.lost), o.max_loss_pct);
+        return 1;
+    }
     return s.received > 0 && s.auth_failures == 0 ? 0 : 1;
 }
 

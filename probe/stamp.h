@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "stamp_format.h"
+
 namespace smallprobe {
 
 struct StampOptions {
@@ -20,6 +22,7 @@ struct StampOptions {
     uint64_t count = 0;                  // 0: by duration
     uint64_t duration_ns = 0;            // 0: by count (default 100 packets)
     std::vector<uint32_t> sizes = {44};  // UDP payload bytes, in turn
+    bool sizes_given = false;            // -s/--sizes: else --key-file means 112
     int tos = -1;
     uint16_t ssid = 1;
     std::string key_file;  // authenticated mode
@@ -29,7 +32,12 @@ struct StampOptions {
     bool same_clock = false;              // both ends read the same clock
     bool ptp = false;
     bool json = false;
-    int server_pid = 0;  // also report the server's CPU time per packet
+    int server_pid = 0;          // also report the server's CPU time per packet
+    double max_loss_pct = -1;    // --max-loss: exit 1 above this; < 0: none
+    Unit unit = Unit::Auto;      // -u/--unit: the delays' unit; Auto scales
+    bool histogram = false;      // --histogram: the RTT histogram after the summary
+    std::string samples;         // --samples FILE: every packet's T1-T4; "-": stdout
+    std::string samples_format;  // --samples-format csv|jsonl; "": by FILE's name
 };
 
 enum class StampParse { Run, Help, Error };
@@ -52,12 +60,19 @@ struct Probe {
 
 struct Quantiles {
     double min = 0, p50 = 0, p90 = 0, p99 = 0, max = 0;  // microseconds
-    bool valid = false;
+    // The mean and, as ping's mdev, the standard deviation around it.
+    double avg = 0, mdev = 0;
+    bool valid = false;  // false: no values, every number above is meaningless
 };
 Quantiles quantiles(std::vector<double> values_us);
 
 struct StampSummary {
+    // lost = lost_forward + lost_backward + lost_unknown. Only a stateful
+    // reflector's count splits loss by direction, and only between the first
+    // and the last packet it answered: before and after them (and against a
+    // stateless reflector, all of it) the direction is unknown.
     uint64_t sent = 0, received = 0, lost = 0, lost_forward = 0, lost_backward = 0;
+    uint64_t lost_unknown = 0;
     uint64_t duplicates = 0, reordered = 0, auth_failures = 0, short_replies = 0;
     bool stateful = false;  // the reflector counts its own sequence
     bool directions_meaningful = false;
@@ -65,6 +80,8 @@ struct StampSummary {
     Quantiles rtt, network_rtt, processing, forward, backward, queuing;
     double ipdv_forward_us = 0, ipdv_backward_us = 0;      // RFC 3393: mean |IPDV|
     double jitter_forward_us = 0, jitter_backward_us = 0;  // RFC 3550 estimate
+    bool jitter_valid = false;                             // two replies or more
+    std::vector<double> rtt_values_us;                     // for --histogram
     // The decomposition (at least two sizes).
     bool fitted = false;
     double intercept_us = 0, slope_ns_per_byte = 0;
@@ -77,7 +94,13 @@ struct StampSummary {
 
 // Pure: the probes (by sender sequence) and the arrival order to numbers.
 StampSummary summarize(const std::vector<Probe>& probes, bool directions_meaningful);
-void print_stamp_summary(FILE* out, const StampOptions& o, const StampSummary& s);
+// Everything after the interval lines; --histogram's lines at the end.
+void print_stamp_summary(FILE* out, const StampOptions& o, const StampSummary& s,
+                         int terminal_columns = 0);
+// An interval line: sent and received in [from, to) seconds since the start,
+// the RTT and processing of the replies that arrived in it.
+void print_stamp_interval(FILE* out, Unit unit, double from_s, double to_s, uint64_t sent,
+                          const std::vector<double>& rtt_us, const std::vector<double>& proc_us);
 void print_stamp_json(FILE* out, const StampSummary& s);
 
 int run_stamp_command(int argc, char** argv);

@@ -13,7 +13,21 @@
 namespace smallprobe {
 namespace {
 
-enum LongOnly { kSizes = 256, kTos, kDscp, kSsid, kKeyFile, kReport, kSameClock, kPtp, kServerPid };
+enum LongOnly {
+    kSizes = 256,
+    kTos,
+    kDscp,
+    kSsid,
+    kKeyFile,
+    kReport,
+    kSameClock,
+    kPtp,
+    kServerPid,
+    kMaxLoss,
+    kHistogram,
+    kSamples,
+    kSamplesFormat
+};
 
 constexpr option kLongOptions[] = {
     {"interval", required_argument, nullptr, 'i'},
@@ -32,6 +46,11 @@ constexpr option kLongOptions[] = {
     {"ptp", no_argument, nullptr, kPtp},
     {"json", no_argument, nullptr, 'j'},
     {"server-pid", required_argument, nullptr, kServerPid},
+    {"max-loss", required_argument, nullptr, kMaxLoss},
+    {"unit", required_argument, nullptr, 'u'},
+    {"histogram", no_argument, nullptr, kHistogram},
+    {"samples", required_argument, nullptr, kSamples},
+    {"samples-format", required_argument, nullptr, kSamplesFormat},
     {"help", no_argument, nullptr, 'h'},
     {nullptr, 0, nullptr, 0},
 };
@@ -81,6 +100,7 @@ bool apply(int letter, const char* value, StampOptions* o, std::string* error) {
                 *error = (letter == 's' ? "-s: " : "--sizes: ") + *error;
                 return false;
             }
+            o->sizes_given = true;
             return true;
         case kTos:
         case kDscp: {
@@ -129,6 +149,27 @@ bool apply(int letter, const char* value, StampOptions* o, std::string* error) {
         case kPtp:
             o->ptp = true;
             return true;
+        case 'u': {
+            auto unit = parse_unit(shown);
+            if (!unit) return fail(error, "-u: expected us, ms or s, got \"" + shown + "\"");
+            o->unit = *unit;
+            return true;
+        }
+        case kHistogram:
+            o->histogram = true;
+            return true;
+        case kSamples:
+            if (shown.empty()) return fail(error, "--samples: expected a FILE, or - for stdout");
+            o->samples = shown;
+            return true;
+        case kSamplesFormat:
+            if (shown != "csv" && shown != "jsonl")
+                return fail(error,
+                            "--samples-format: expected csv or jsonl, got \"" + shown + "\"");
+            o->samples_format = shown;
+            return true;
+        case kMaxLoss:
+            return parse_max_loss_option(shown, &o->max_loss_pct, error);
         case kServerPid:
             return parse_server_pid_option(shown, &o->server_pid, error);
         case 'j':
@@ -151,7 +192,7 @@ StampParse parse_stamp_options(int argc, char** argv, StampOptions* o, std::stri
     optind = 1;
     opterr = 0;
     int letter;
-    while ((letter = getopt_long(argc, argv, "+i:R:n:d:s:w:j46h", kLongOptions, nullptr)) != -1) {
+    while ((letter = getopt_long(argc, argv, "+i:R:n:d:s:w:u:j46h", kLongOptions, nullptr)) != -1) {
         if (letter == 'h') return StampParse::Help;
         if (letter == '?' || letter == ':') {
             *error = getopt_failure(argv);
@@ -179,10 +220,14 @@ StampParse parse_stamp_options(int argc, char** argv, StampOptions* o, std::stri
         *error = "expected HOST[:PORT], got \"" + std::string(target) + "\"";
         return StampParse::Error;
     }
+    // --key-file alone sends 112-byte packets, the authenticated minimum; a
+    // size asked for explicitly must be at least that.
+    if (!o->key.empty() && !o->sizes_given) o->sizes = {112};
     if (!o->key.empty())
         for (uint32_t size : o->sizes)
             if (size < 112) {
-                *error = "--key-file: authenticated packets are at least 112 bytes; use -s 112";
+                *error = "--key-file: authenticated packets are at least 112 bytes, not " +
+                         std::to_string(size);
                 return StampParse::Error;
             }
     if (o->count == 0 && o->duration_ns == 0) o->count = 100;
@@ -202,12 +247,18 @@ void print_stamp_usage(FILE* out) {
         "  --tos N, --dscp N  IP TOS / IPv6 traffic class, or the DSCP\n"
         "  -4, -6             IPv4 or IPv6 only\n"
         "  --ssid N           Session-Sender Identifier (RFC 8972), default 1\n"
-        "  --key-file FILE    authenticated mode (HMAC-SHA-256), packets of 112+ bytes\n"
-        "  -w, --timeout D    wait for late replies, default 2s\n"
+        "  --key-file FILE    authenticated mode (HMAC-SHA-256): 112-byte packets unless -s\n"
+        "  -w, --timeout D    wait for late replies, default 2s; unanswered then: lost\n"
+        "  --max-loss PCT     exit 1 when more than PCT% of the packets are lost\n"
         "  --report D         a line every D (default 1s); 0: summary only\n"
         "  --same-clock       both ends read one clock (same host): trust T2 - T1\n"
         "  --ptp              PTP timestamps instead of NTP\n"
-        "  -j, --json         one JSON object\n"
+        "  -u, --unit U       delays in us, ms or s (default: scaled to the round trip)\n"
+        "  --histogram        a histogram of the round trips after the summary\n"
+        "  --samples FILE     every packet's T1-T4 to FILE as CSV (- : stdout, the rest\n"
+        "                     to stderr); JSON lines if FILE ends in .jsonl\n"
+        "  --samples-format F csv or jsonl, whatever FILE's name\n"
+        "  -j, --json         one JSON object (delays in microseconds)\n"
         "  --server-pid PID   also report the server's CPU time per reply\n",
         out);
 }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 
+#include "datagram_ledger.h"
 #include "stamp.h"
 
 namespace smallprobe {
@@ -22,6 +23,13 @@ Quantiles quantiles(std::vector<double> v) {
     q.p90 = at(90);
     q.p99 = at(99);
     q.max = v.back();
+    double sum = 0, squares = 0;
+    for (double x : v) sum += x;
+    q.avg = sum / double(v.size());
+    // In two passes: E[(x - avg)^2], equal to ping's E[x^2] - avg^2 without
+    // its cancellation when the values are large and close together.
+    for (double x : v) squares += (x - q.avg) * (x - q.avg);
+    q.mdev = std::sqrt(squares / double(v.size()));
     q.valid = true;
     return q;
 }
@@ -90,23 +98,31 @@ StampSummary summarize(const std::vector<Probe>& probes, bool directions_meaning
             s.stateful = p.reflector_seq != p.seq;
             break;
         }
+    s.lost_unknown = s.lost;
     if (s.stateful && max_reflector >= 0) {
         // The reflector's count between the first packet it answered and the
         // one with its highest count, against what we sent in between. The
-        // session may be older than this run, so its count need not start at 0.
+        // session may be older than this run, so its count need not start at
+        // 0, and nothing says whether it saw the packets after its highest
+        // count: losses before the first and after that one stay unknown.
         size_t first = 0;
         while (!probes[first].received) ++first;
         int64_t origin = probes[first].reflector_seq;
         uint64_t reached = uint64_t(max_reflector - origin) + 1;
         uint64_t sent_between = last_with_max - first + 1;
-        s.lost_forward = sent_between > reached ? sent_between - reached : 0;
-        s.lost_backward = s.lost > s.lost_forward ? s.lost - s.lost_forward : 0;
+        uint64_t lost_between = 0;
+        for (size_t i = first; i <= last_with_max; ++i) lost_between += !probes[i].received;
+        s.lost_forward =
+            std::min(lost_between, sent_between > reached ? sent_between - reached : 0);
+        s.lost_backward = lost_between - s.lost_forward;
+        s.lost_unknown = s.lost - lost_between;
     }
     if (pairs) {
         s.ipdv_forward_us = ipdv_f / double(pairs);
         s.ipdv_backward_us = ipdv_b / double(pairs);
         s.jitter_forward_us = j_f;
         s.jitter_backward_us = j_b;
+        s.jitter_valid = true;
     }
     if (!ttls.empty()) {
         int ttl = std::max_element(ttls.begin(), ttls.end(), [](auto& a, auto& b) {
@@ -114,6 +130,7 @@ StampSummary summarize(const std::vector<Probe>& probes, bool directions_meaning
                   })->first;
         s.hops = 255 - ttl;
     }
+    s.rtt_values_us = rtt;
     s.rtt = quantiles(rtt);
     s.network_rtt = quantiles(net);
     s.processing = quantiles(proc);
@@ -145,134 +162,6 @@ StampSummary summarize(const std::vector<Probe>& probes, bool directions_meaning
         }
     }
     return s;
-}
-
-namespace {
-
-void print_quantiles(FILE* out, const char* name, const Quantiles& q, const char* note = "") {
-    if (!q.valid) {
-        std::fprintf(out, "  %-12s -\n", name);
-        return;
-    }
-    std::fprintf(out, "  %-12s %10.1f %10.1f %10.1f %10.1f %10.1f%s\n", name, q.min, q.p50, q.p90,
-                 q.p99, q.max, note);
-}
-
-void json_quantiles(FILE* out, const char* name, const Quantiles& q) {
-    if (!q.valid) {
-        std::fprintf(out, "\"%s\":null,", name);
-        return;
-    }
-    std::fprintf(out, "\"%s\":{\"min\":%.3f,\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f},",
-                 name, q.min, q.p50, q.p90, q.p99, q.max);
-}
-
-}  // namespace
-
-void print_stamp_summary(FILE* out, const StampOptions& o, const StampSummary& s) {
-    std::fprintf(out, "--- %s stamp statistics ---\n", o.host.c_str());
-    std::fprintf(out, "%llu sent, %llu received, %llu lost", (unsigned long long)s.sent,
-                 (unsigned long long)s.received, (unsigned long long)s.lost);
-    if (s.stateful)
-        std::fprintf(out, " (%llu forward, %llu backward: stateful reflector)",
-                     (unsigned long long)s.lost_forward, (unsigned long long)s.lost_backward);
-    else
-        std::fprintf(out, " (direction unknown: stateless reflector)");
-    std::fprintf(out, ", %llu duplicates, %llu reordered", (unsigned long long)s.duplicates,
-                 (unsigned long long)s.reordered);
-    if (s.hops >= 0)
-        std::fprintf(out, ", %d hops\n", s.hops);
-    else
-        std::fprintf(out, ", hops unknown\n");
-    if (s.auth_failures || s.short_replies)
-        std::fprintf(out, "%llu replies failed authentication, %llu were too short\n",
-                     (unsigned long long)s.auth_failures, (unsigned long long)s.short_replies);
-    std::fprintf(out, "  delay (us)          min        p50        p90        p99        max\n");
-    print_quantiles(out, "rtt", s.rtt, "  T4 - T1");
-    print_quantiles(out, "network rtt", s.network_rtt, "  (T4 - T1) - (T3 - T2)");
-    print_quantiles(out, "processing", s.processing, "  T3 - T2");
-    const char* caveat =
-        s.directions_meaningful ? "" : "  (clocks not synchronised: offset included)";
-    print_quantiles(out, "forward", s.forward, s.directions_meaningful ? "  T2 - T1" : caveat);
-    print_quantiles(out, "backward", s.backward, s.directions_meaningful ? "  T4 - T3" : caveat);
-    std::fprintf(out,
-                 "  jitter (us)   forward: IPDV %.1f, RFC 3550 %.1f   backward: IPDV %.1f, RFC "
-                 "3550 %.1f\n",
-                 s.ipdv_forward_us, s.jitter_forward_us, s.ipdv_backward_us, s.jitter_backward_us);
-    std::fprintf(out, "  the four delays:\n");
-    if (s.fitted) {
-        std::fprintf(
-            out, "    propagation + fixed  %10.1f us   intercept of min network rtt over size\n",
-            s.intercept_us);
-        std::fprintf(out, "    transmission         %10.3f ns/byte (both directions)",
-                     s.slope_ns_per_byte);
-        if (s.slope_ns_per_byte > 0)
-            std::fprintf(out, ", bottleneck ~ %.1f Mbit/s\n", 2 * 8e3 / s.slope_ns_per_byte);
-        else
-            std::fprintf(out, ", too small to measure\n");
-        for (const auto& [size, value] : s.min_network_rtt_by_size)
-            std::fprintf(out, "      %5u bytes: min network rtt %.1f us, transmission %.1f us\n",
-                         size, value, std::max(0.0, s.slope_ns_per_byte) * size / 1000.0);
-    } else {
-        std::fprintf(
-            out, "    propagation + transmission  min network rtt %.1f us (--sizes splits them)\n",
-            s.network_rtt.min);
-    }
-    std::fprintf(out, "    processing           %10.1f us p50, %.1f us p99   T3 - T2\n",
-                 s.processing.p50, s.processing.p99);
-    std::fprintf(
-        out,
-        "    queuing              %10.1f us p50, %.1f us p99   network rtt - min for its size\n",
-        s.queuing.p50, s.queuing.p99);
-}
-
-void print_stamp_json(FILE* out, const StampSummary& s) {
-    std::fprintf(out,
-                 "{\"sent\":%llu,\"received\":%llu,\"lost\":%llu,\"lost_forward\":%s,"
-                 "\"lost_backward\":%s,\"duplicates\":%llu,\"reordered\":%llu,",
-                 (unsigned long long)s.sent, (unsigned long long)s.received,
-                 (unsigned long long)s.lost,
-                 s.stateful ? std::to_string(s.lost_forward).c_str() : "null",
-                 s.stateful ? std::to_string(s.lost_backward).c_str() : "null",
-                 (unsigned long long)s.duplicates, (unsigned long long)s.reordered);
-    if (s.hops >= 0)
-        std::fprintf(out, "\"hops\":%d,", s.hops);
-    else
-        std::fprintf(out, "\"hops\":null,");
-    json_quantiles(out, "rtt", s.rtt);
-    json_quantiles(out, "network_rtt", s.network_rtt);
-    json_quantiles(out, "processing", s.processing);
-    json_quantiles(out, "forward", s.forward);
-    json_quantiles(out, "backward", s.backward);
-    json_quantiles(out, "queuing", s.queuing);
-    std::fprintf(out,
-                 "\"directions_meaningful\":%s,\"stateful_reflector\":%s,"
-                 "\"auth_failures\":%llu,\"short_replies\":%llu,"
-                 "\"jitter\":{\"forward\":{\"ipdv\":%.3f,\"rfc3550\":%.3f},"
-                 "\"backward\":{\"ipdv\":%.3f,\"rfc3550\":%.3f}},",
-                 s.directions_meaningful ? "true" : "false", s.stateful ? "true" : "false",
-                 (unsigned long long)s.auth_failures, (unsigned long long)s.short_replies,
-                 s.ipdv_forward_us, s.jitter_forward_us, s.ipdv_backward_us, s.jitter_backward_us);
-    std::fprintf(out, "\"ops_per_s\":%.1f,", s.ops_per_s);
-    if (s.server_cpu_us_per_op >= 0)
-        std::fprintf(out, "\"server_cpu_us_per_op\":%.3f,", s.server_cpu_us_per_op);
-    // For bench/summarize.py, which reads every mode's latency here.
-    std::fprintf(out, "\"latency_us\":{\"count\":%llu,\"p50\":%.3f,\"p99\":%.3f},",
-                 (unsigned long long)s.received, s.rtt.p50, s.rtt.p99);
-    std::fprintf(out, "\"decomposition\":{");
-    if (s.fitted)
-        std::fprintf(out, "\"propagation_fixed\":%.3f,\"transmission_ns_per_byte\":%.4f,",
-                     s.intercept_us, s.slope_ns_per_byte);
-    std::fprintf(
-        out,
-        "\"processing_p50\":%.3f,\"queuing_p50\":%.3f,\"queuing_p99\":%.3f,\"min_network_rtt\":{",
-        s.processing.p50, s.queuing.p50, s.queuing.p99);
-    bool first = true;
-    for (const auto& [size, value] : s.min_network_rtt_by_size) {
-        std::fprintf(out, "%s\"%u\":%.3f", first ? "" : ",", size, value);
-        first = false;
-    }
-    std::fprintf(out, "}}}\n");
 }
 
 }  // namespace smallprobe

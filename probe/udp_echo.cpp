@@ -1,7 +1,9 @@
 // UDP echo, closed loop (open loop is udp_open_loop.cpp): each flow is its own connected
 // socket with -P datagrams in flight. A datagram carries its sequence number in the first 8 bytes
 // and the flow's pattern after it, so replies can be matched, timed and verified even when some are
-// lost or arrive after their timeout.
+// lost or arrive after their timeout. A datagram unanswered for the resend timeout (a tenth of -w)
+// is replaced by a new one, so a loss costs the flow that long and never stalls it; if its reply
+// comes after all, it is received late, not lost.
 
 #include <unistd.h>
 
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "clock.h"
+#include "datagram_ledger.h"
 #include "modes.h"
 #include "pattern.h"
 #include "udp_flow.h"
@@ -31,10 +34,17 @@ class UdpFlow final : public PollHandler {
     UdpFlow(Run& run, const StreamSource& source, uint8_t* buffer, uint32_t id)
         : run_(run), source_(source), buffer_(buffer), stream_start_(stream_start_for(id, source)) {
         slots_.resize(run.options().depth);
+        // This flow's share of -n, when known; otherwise it grows as it goes.
+        const Options& o = run.options();
+        if (o.count) ledger_.reserve(o.count / o.connections + o.depth);
     }
     bool open(uint64_t now);
     void on_event(uint32_t events, uint64_t now) override;
     void expire(uint64_t now);
+    // No slot waits for its datagram: with -n reached, the flow is done.
+    bool idle() const;
+    void stop_sending() { sending_ = false; }
+    const DatagramLedger& ledger() const { return ledger_; }
 
   private:
     void send_slot(size_t index, uint64_t seq, uint64_t now);
@@ -49,7 +59,9 @@ class UdpFlow final : public PollHandler {
     uint64_t stream_start_;
     WatchedSocket socket_{run_};
     bool answered_ = false;
+    bool sending_ = true;
     std::vector<Slot> slots_;
+    DatagramLedger ledger_;
 };
 
 bool UdpFlow::open(uint64_t now) {
@@ -61,17 +73,19 @@ bool UdpFlow::open(uint64_t now) {
 
 void UdpFlow::send_slot(size_t index, uint64_t seq, uint64_t now) {
     Slot& slot = slots_[index];
+    slot.outstanding = false;
+    Result& result = run_.result();
+    // -n counts datagrams sent, each then answered or lost.
+    if (!sending_ || (run_.options().count && result.sent >= run_.options().count)) return;
     slot.seq = seq;
     slot.sent_at = now;
     slot.outstanding = true;
-    if (run_.options().count && run_.result().ops + run_.result().losses >= run_.options().count) {
-        slot.outstanding = false;  // -n reached: nothing more to send
-        return;
-    }
+    ledger_.sent(seq);
+    ++result.sent;
     // A failed send is left to time out and count as a loss: on UDP that is
     // what it is. Refusals come back through recv() as ECONNREFUSED.
     ssize_t n = send_udp_echo(socket_.fd(), seq, payload_for(seq), run_.options().size);
-    if (n > 0) run_.result().bytes_sent += static_cast<uint64_t>(n);
+    if (n > 0) result.bytes_sent += static_cast<uint64_t>(n);
 }
 
 void UdpFlow::on_event(uint32_t, uint64_t now) {
@@ -81,14 +95,24 @@ void UdpFlow::on_event(uint32_t, uint64_t now) {
 void UdpFlow::on_datagram(size_t len, uint64_t now) {
     const std::optional<uint64_t> seq = echoed_seq(run_, buffer_, len);
     if (!seq) return;
-    const size_t index = *seq % slots_.size();
-    Slot& slot = slots_[index];
     Result& result = run_.result();
-    if (!slot.outstanding || slot.seq != *seq) {
-        ++result.late;  // its slot timed out and moved on
+    const DatagramLedger::Reply reply = ledger_.reply(*seq);
+    if (reply == DatagramLedger::Reply::Unsent) {
+        run_.bad_reply("reply to a datagram that was never sent");
         return;
     }
+    if (reply == DatagramLedger::Reply::Duplicate) {
+        ++result.duplicates;
+        return;
+    }
+    ++result.received;
     verify_echo(run_, buffer_, len, payload_for(*seq), &answered_);
+    if (reply == DatagramLedger::Reply::Late) {
+        ++result.late;  // its slot gave up on it and moved on
+        return;
+    }
+    const size_t index = *seq % slots_.size();
+    Slot& slot = slots_[index];
     slot.outstanding = false;
     if (run_.finished(now)) return;
     result.latency.record(now - slot.sent_at);
@@ -97,12 +121,19 @@ void UdpFlow::on_datagram(size_t len, uint64_t now) {
 }
 
 void UdpFlow::expire(uint64_t now) {
+    const uint64_t resend_after = resend_timeout_ns(run_.options());
     for (size_t i = 0; i < slots_.size(); ++i) {
         Slot& slot = slots_[i];
-        if (!slot.outstanding || now - slot.sent_at <= run_.options().timeout_ns) continue;
-        ++run_.result().losses;
+        if (!slot.outstanding || now - slot.sent_at <= resend_after) continue;
+        ledger_.gave_up(slot.seq);
         send_slot(i, slot.seq + slots_.size(), now);
     }
+}
+
+bool UdpFlow::idle() const {
+    for (const Slot& slot : slots_)
+        if (slot.outstanding) return false;
+    return true;
 }
 
 }  // namespace

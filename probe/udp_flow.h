@@ -4,6 +4,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <memory>
@@ -51,10 +52,52 @@ inline void note_answer(Run& run, bool* reached) {
     ++run.result().connected;
 }
 
+// How long the closed loop waits for a datagram's reply before it sends
+// another in its place: a tenth of -w, so a lost datagram costs the flow that
+// long instead of stalling it for all of -w (its reply, if it comes later, is
+// still received: late, not lost).
+inline uint64_t resend_timeout_ns(const Options& options) {
+    return options.timeout_ns / 10;
+}
+
+// After the run, waits until `until` (-w after the last send) for the
+// replies still owed (every flow's ledger settled, or ^C, ends it sooner),
+// then adds up what each flow sent and got back: lost = sent - received.
+template <typename Flow>
+void settle_udp_flows(Run& run, std::vector<std::unique_ptr<Flow>>& flows, uint64_t now,
+                      uint64_t until) {
+    for (auto& flow : flows) flow->stop_sending();
+    // A server that has answered nothing in -w is not waited for again.
+    const bool silent =
+        run.result().connected == 0 && now - run.started() > run.options().timeout_ns;
+    auto settled = [&] {
+        for (const auto& flow : flows)
+            if (!flow->ledger().settled()) return false;
+        return true;
+    };
+    while (!silent && !stop_requested() && !settled() && now < until) {
+        const uint64_t left_ms = (until - now + kNsPerMs - 1) / kNsPerMs;
+        now = run.poll_once(static_cast<int>(std::min<uint64_t>(left_ms, 100)));
+    }
+    Result& result = run.result();
+    result.losses = 0;
+    for (const auto& flow : flows) result.losses += flow->ledger().lost();
+}
+
+// A flow that keeps a DatagramLedger (UDP echo) and so can be settled.
+template <typename Flow>
+concept AccountedFlow = requires(Flow& flow, const Flow& seen) {
+    flow.stop_sending();
+    seen.idle();
+    seen.ledger();
+};
+
 // The closed loop of the UDP modes: -c flows (Flow(run, source, buffer, id)
 // with open(now) and expire(now)) sharing one receive buffer, each flow's
-// lost datagrams retried every 10 ms, and a server that never answers ending
-// the run after one timeout instead of being retried for all of it.
+// unanswered datagrams replaced after the resend timeout, and a server that
+// never answers ending the run after one -w instead of being retried for
+// all of it. An AccountedFlow's run also ends, with -n, once that many
+// datagrams were sent and each was answered or given up on, and is settled.
 template <typename Flow>
 void run_udp_flows(Run& run) {
     const StreamSource source = StreamSource::pattern();
@@ -70,10 +113,22 @@ void run_udp_flows(Run& run) {
         run.stop(now);
         return;
     }
-    run.until_done(now, 10, [&](uint64_t at) {
+    const uint64_t count = run.options().count;
+    const int period_ms =
+        static_cast<int>(std::clamp<uint64_t>(resend_timeout_ns(run.options()) / kNsPerMs, 1, 10));
+    run.until_done(now, period_ms, [&](uint64_t at) {
         for (auto& flow : flows) flow->expire(at);
+        if constexpr (AccountedFlow<Flow>) {
+            if (count && run.result().sent >= count &&
+                std::all_of(flows.begin(), flows.end(), [](const auto& f) { return f->idle(); }))
+                return false;
+        }
         return run.result().connected > 0 || at - run.started() <= run.options().timeout_ns;
     });
+    if constexpr (AccountedFlow<Flow>) {
+        now = now_ns();
+        settle_udp_flows(run, flows, now, now + run.options().timeout_ns);
+    }
 }
 
 }  // namespace smallprobe

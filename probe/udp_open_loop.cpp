@@ -1,8 +1,8 @@
 // UDP echo, open loop (-u -R): every flow sends on its own fixed timetable
 // whatever comes back, and each reply's latency is measured from the time
-// its datagram was due. A bitmap of answered sequence numbers tells replies
-// from duplicates; a datagram due more than -w before the end and never
-// answered is a loss.
+// its datagram was due. A ledger of sent and answered sequence numbers tells
+// replies from duplicates; after the run the flows wait -w for the replies
+// still owed, and a datagram never answered by then is a loss.
 
 #include <unistd.h>
 
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "clock.h"
+#include "datagram_ledger.h"
 #include "modes.h"
 #include "pattern.h"
 #include "schedule.h"
@@ -39,19 +40,19 @@ class OpenLoopFlow final : public PollHandler {
         const uint64_t expected = run.options().duration_ns
                                       ? run.options().duration_ns / schedule_.interval_ns + 1
                                       : std::min<uint64_t>(cap, 1u << 24);
-        answered_.reserve(expected / 64 + 1);
+        ledger_.reserve(expected);
     }
     bool open();
     void on_event(uint32_t events, uint64_t now) override;
     void send_due(uint64_t now);
     uint64_t next_due() const {
-        return socket_.is_open() && issued_ < cap_ ? schedule_.intended(issued_) : UINT64_MAX;
+        return sending_ && socket_.is_open() && issued_ < cap_ ? schedule_.intended(issued_)
+                                                               : UINT64_MAX;
     }
-    // Datagrams due before `cutoff` that never got a reply.
-    uint64_t unanswered_before(uint64_t cutoff) const;
+    void stop_sending() { sending_ = false; }
+    const DatagramLedger& ledger() const { return ledger_; }
 
   private:
-    bool answered(uint64_t seq) const { return (answered_[seq / 64] >> (seq % 64)) & 1u; }
     void on_datagram(size_t len, uint64_t now);
 
     Run& run_;
@@ -62,8 +63,9 @@ class OpenLoopFlow final : public PollHandler {
     uint64_t cap_;  // -n share of this flow
     WatchedSocket socket_{run_};
     bool reached_ = false;
+    bool sending_ = true;
     uint64_t issued_ = 0;
-    std::vector<uint64_t> answered_;  // one bit per sequence number
+    DatagramLedger ledger_;
 };
 
 bool OpenLoopFlow::open() {
@@ -73,11 +75,12 @@ bool OpenLoopFlow::open() {
 }
 
 void OpenLoopFlow::send_due(uint64_t now) {
-    if (!socket_.is_open()) return;
+    if (!sending_ || !socket_.is_open()) return;
     const uint64_t due = std::min(schedule_.due_by(now), cap_);
     const size_t size = run_.options().size;
     for (; issued_ < due; ++issued_) {
-        if (issued_ / 64 >= answered_.size()) answered_.resize(issued_ / 64 + 1, 0);
+        ledger_.sent(issued_);
+        ++run_.result().sent;
         const ssize_t n = send_udp_echo(socket_.fd(), issued_,
                                         udp_payload_for(source_, stream_start_, issued_), size);
         // A datagram the socket refused is simply never answered: a loss.
@@ -93,27 +96,21 @@ void OpenLoopFlow::on_datagram(size_t len, uint64_t now) {
     const std::optional<uint64_t> seq = echoed_seq(run_, buffer_, len);
     if (!seq) return;
     Result& result = run_.result();
-    if (*seq >= issued_) {
+    const DatagramLedger::Reply reply = ledger_.reply(*seq);
+    if (reply == DatagramLedger::Reply::Unsent) {
         run_.bad_reply("reply to a datagram that was never sent");
         return;
     }
-    if (answered(*seq)) {
-        ++result.late;  // a duplicate
+    if (reply == DatagramLedger::Reply::Duplicate) {
+        ++result.duplicates;
         return;
     }
-    answered_[*seq / 64] |= uint64_t{1} << (*seq % 64);
+    ++result.received;
     verify_echo(run_, buffer_, len, udp_payload_for(source_, stream_start_, *seq), &reached_);
     if (run_.finished(now)) return;
     const uint64_t due_at = schedule_.intended(*seq);
     result.latency.record(now > due_at ? now - due_at : 0);
     ++result.ops;
-}
-
-uint64_t OpenLoopFlow::unanswered_before(uint64_t cutoff) const {
-    const uint64_t end = std::min(issued_, schedule_.due_by(cutoff));
-    uint64_t missing = 0;
-    for (uint64_t seq = 0; seq < end; ++seq) missing += !answered(seq);
-    return missing;
 }
 
 // Wakes the flows when their next datagram is due.
@@ -175,9 +172,8 @@ void run_udp_echo_open_loop(Run& run) {
         if (now - all_sent_at > o.timeout_ns) break;
     }
     run.stop(now);
-    // Whatever was due more than -w before the end had its chance.
-    const uint64_t cutoff = now > o.timeout_ns ? now - o.timeout_ns : 0;
-    for (const auto& flow : flows) run.result().losses += flow->unanswered_before(cutoff);
+    // -d: the replies still owed get -w after the end; -n had it above.
+    settle_udp_flows(run, flows, now, (all_sent_at ? all_sent_at : now) + o.timeout_ns);
 }
 
 }  // namespace smallprobe

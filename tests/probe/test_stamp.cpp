@@ -76,6 +76,50 @@ void test_stateful_loss_by_direction(void**) {
     assert_int_equal(s.lost, 3);
     assert_int_equal(s.lost_forward, 2);
     assert_int_equal(s.lost_backward, 1);
+    assert_int_equal(s.lost_unknown, 0);
+}
+
+void test_stateful_tail_and_head_loss_unknown(void**) {
+    // The case: 4 forward drops, the last packet among them. No
+    // reply after the last one says whether the reflector saw it, so its
+    // direction is unknown, not backward; the same for a packet lost before
+    // the first reply (the session's count may be older than the run).
+    std::vector<Probe> probes;
+    uint32_t counted = 0;
+    for (uint32_t i = 0; i < 20; ++i) {
+        Probe p = probe(i, 100, 5, 100);
+        if (i == 0 || i == 5 || i == 9 || i == 19) {
+            p.received = false;
+        } else {
+            p.reflector_seq = counted++;
+        }
+        probes.push_back(p);
+    }
+    StampSummary s = summarize(probes, true);
+    assert_true(s.stateful);
+    assert_int_equal(s.lost, 4);
+    assert_int_equal(s.lost_forward, 2);
+    assert_int_equal(s.lost_backward, 0);
+    assert_int_equal(s.lost_unknown, 2);
+    // Backward loss at the tail is no more knowable.
+    probes[19].reflector_seq = counted;
+    probes[18].received = false;
+    s = summarize(probes, true);
+    assert_int_equal(s.lost, 5);
+    assert_int_equal(s.lost_forward + s.lost_backward + s.lost_unknown, 5);
+    assert_int_equal(s.lost_unknown, 3);
+}
+
+void test_stateless_loss_unknown(void**) {
+    std::vector<Probe> probes;
+    for (uint32_t i = 0; i < 10; ++i) probes.push_back(probe(i, 100, 5, 100));
+    probes[4].received = false;
+    probes[9].received = false;
+    StampSummary s = summarize(probes, true);
+    assert_false(s.stateful);
+    assert_int_equal(s.lost, 2);
+    assert_int_equal(s.lost_unknown, 2);
+    assert_int_equal(s.lost_forward + s.lost_backward, 0);
 }
 
 void test_duplicates_and_reordering(void**) {
@@ -136,6 +180,12 @@ void test_options(void**) {
     const char* small[] = {"stamp", "-s", "20", "h"};
     assert_int_equal(parse_stamp_options(4, const_cast<char**>(small), &bad, &error),
                      StampParse::Error);
+    assert_true(d.max_loss_pct < 0);  // no limit unless asked
+    StampOptions limited;
+    const char* max_loss[] = {"stamp", "--max-loss", "1.5", "h"};
+    assert_int_equal(parse_stamp_options(4, const_cast<char**>(max_loss), &limited, &error),
+                     StampParse::Run);
+    assert_true(limited.max_loss_pct == 1.5);
 }
 
 }  // namespace
@@ -144,6 +194,8 @@ int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test(test_delays_and_hops),
         cmocka_unit_test(test_stateful_loss_by_direction),
+        cmocka_unit_test(test_stateful_tail_and_head_loss_unknown),
+        cmocka_unit_test(test_stateless_loss_unknown),
         cmocka_unit_test(test_duplicates_and_reordering),
         cmocka_unit_test(test_decomposition_fit),
         cmocka_unit_test(test_options),

@@ -87,6 +87,10 @@ expect_run "smallprobe echo with long options" 0 '{*"mode":"echo"*"connections":
   "127.0.0.1:$tcp_port"
 expect_run "smallprobe --udp echo with long options" 0 '{*"proto":"udp"*"ops":10,*' \
   "$SMALLPROBE_BIN" --udp --connections=1 --count=10 --size=16 --timeout=30s --json echo "127.0.0.1:$udp_port"
+expect_run "smallprobe echo --unit ms: the latencies in ms" 0 '*latency      p50 [0-9]*.[0-9][0-9][0-9] ms  p99 *ms  p99.9 *ms  max *ms*' \
+  "$SMALLPROBE_BIN" echo --unit ms --count 20 --timeout 30s "127.0.0.1:$tcp_port"
+expect_run "smallprobe echo --unit min is a usage error (2)" 2 "*--unit: expected us, ms or s*" \
+  "$SMALLPROBE_BIN" echo --unit min "127.0.0.1:$tcp_port"
 expect_run "smallprobe --frobnicate is a usage error (2)" 2 "*frobnicate*" \
   "$SMALLPROBE_BIN" echo --frobnicate "127.0.0.1:$tcp_port"
 expect_run "smallprobe stamp --frobnicate is a usage error (2)" 2 "*frobnicate*usage: smallprobe stamp*" \

@@ -128,6 +128,11 @@ export DEFAULT_SOCKET=$CONTROL_SOCKET
 expect_including "smallprobe " echo line discard chargen time daytime qotd status connect idle slowread
 expect_including "smallprobe --con" --connections
 expect_including "smallprobe echo --" --udp --count --duration --json --server-pid
+# stamp's options are its own (-u is its unit there), and their values.
+expect_including "smallprobe stamp --" --unit --histogram --samples --samples-format --key-file
+expect_candidates "smallprobe stamp -u " us ms s
+expect_candidates "smallprobe echo --unit " us ms s
+expect_candidates "smallprobe stamp --samples-format " csv jsonl
 expect_candidates "smallprobe echo " "127.0.0.1:$echo_port" "127.0.0.1:$lab_port"
 expect_candidates "smallprobe -c 4 echo -u " "127.0.0.1:$echo_udp_port"
 expect_candidates "smallprobe echo --udp " "127.0.0.1:$echo_udp_port"

@@ -1,0 +1,119 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+# smallprobe accounts for every UDP datagram, against a real smalld whose echo
+# drops on purpose (rate = 10/s per source): the loss it reports is exactly
+# what smalld counted as dropped by its rate limit, sent = received + lost,
+# the unanswered datagrams of the run's last -w are counted too, loss alone
+# exits 0 and above --max-loss exits 1, and a closed-loop run that loses
+# datagrams completes its -n count instead of stalling. smallprobe stamp
+# against a stateful reflector limited to 1/s: packets lost after the last
+# reply are of unknown direction, not backward. -w is 5s: a reply later than
+# that on loopback would be a loss smalld did not count. Every run is bounded
+# (lib.sh's run_cmd, 60 s); nothing is timed.
+source "$(dirname "$0")/../shell/lib.sh"
+command -v python3 >/dev/null || skip "python3 not available"
+
+cat >"$WORK/smalld.ini" <<INI
+[daemon]
+log_connections = no
+[control]
+socket = $CONTROL_SOCKET
+[echo]
+udp = 127.0.0.1:0
+rate = 10/s
+[stamp]
+udp = 127.0.0.1:0
+mode = stateful
+rate = 1/s
+INI
+start_daemon
+udp_port=$(port echo udp)
+[ -n "$udp_port" ] || fail "no echo udp port in smallctl -j listeners"
+target=127.0.0.1:$udp_port
+
+# An instance's datagrams dropped by its rate limit so far (echo by default).
+rate_drops() {
+  "$SMALLCTL_BIN" -s "$CONTROL_SOCKET" -j stats |
+    python3 -c 'import json,sys
+print(json.load(sys.stdin)["data"]["instances"][sys.argv[1]]["udp"]["datagrams_dropped_total"]["rate"])' \
+      "${1:-echo}"
+}
+
+# field JSON KEY: one key of smallprobe's -j object ("missing" if absent).
+field() {
+  python3 -c 'import json,sys
+o = json.loads(sys.argv[1]); print(o.get(sys.argv[2], "missing"))' "$1" "$2" 2>/dev/null || echo "unparsable"
+}
+
+# check_accounting WHAT JSON DROPS: sent = received + lost, and lost is
+# exactly what smalld dropped (loopback loses nothing else at these rates).
+check_accounting() {
+  local what=$1 json=$2 drops=$3 sent received lost
+  lost=$(field "$json" losses)
+  [ "$lost" = "$drops" ] || fail "$what: smallprobe reports $lost lost, smalld dropped $drops: $json"
+  [ "$lost" -gt 0 ] || fail "$what: nothing was dropped, so nothing was tested: $json"
+  sent=$(field "$json" sent) received=$(field "$json" received)
+  [ "$(field "$json" lost)" = "$lost" ] || fail "$what: lost and losses differ: $json"
+  [[ $sent =~ ^[0-9]+$ && $received =~ ^[0-9]+$ ]] || fail "$what: no sent/received in: $json"
+  [ $((received + lost)) -eq "$sent" ] || fail "$what: received $received + lost $lost != sent $sent"
+  ok "$what: sent $sent, received $received, lost $lost = smalld's rate drops"
+}
+
+# --- open loop, by duration: the last -w of the run is counted too --------
+# The issue's case (-R 3000 -d 1s) at a gentler rate: with -w longer than the
+# run, every datagram was sent in the run's last -w. At most 100 datagrams
+# per run fit in smalld's and smallprobe's default socket buffers even if
+# one of them is not scheduled for the whole run, so the kernel drops none
+# and smalld's count is the whole loss.
+before=$(rate_drops)
+run_cmd out rc "$SMALLPROBE_BIN" echo -u -R 100 -d 1s -w 5s -j "$target"
+[ "$rc" = 0 ] || fail "open loop without --max-loss: exit $rc, expected 0 (loss is no error): $out"
+check_accounting "open loop -R 100 -d 1s" "$out" $(($(rate_drops) - before))
+
+# --- --max-loss: above it exit 1, and the summary says why -----------------
+run_cmd out rc "$SMALLPROBE_BIN" echo -u -R 200 -n 100 -w 5s --max-loss 0 "$target"
+[ "$rc" = 1 ] || fail "--max-loss 0 with loss: exit $rc, expected 1: $out"
+[[ $out == *"datagrams    sent 100, received "*", lost "*"%); above --max-loss 0%"* ]] ||
+  fail "--max-loss 0: the summary does not say sent/received/lost and the limit: $out"
+ok "--max-loss 0 with loss exits 1 and says so"
+before=$(rate_drops)
+run_cmd out rc "$SMALLPROBE_BIN" echo -u -R 200 -n 100 -w 5s --max-loss 100 -j "$target"
+[ "$rc" = 0 ] || fail "--max-loss 100: exit $rc, expected 0: $out"
+check_accounting "open loop -n 100 --max-loss 100 (exit 0)" "$out" $(($(rate_drops) - before))
+
+# --- closed loop: lost datagrams are resent, -n completes -------------------
+# 60 datagrams one at a time against 10 per second: after the first ten,
+# many are dropped, and each costs the flow a tenth of -w, not a stall.
+before=$(rate_drops)
+run_cmd out rc "$SMALLPROBE_BIN" echo -u -n 60 -w 5s -j "$target"
+[ "$rc" != 124 ] || fail "closed loop -n 60 did not finish within 60 s (stalled on a lost datagram)"
+[ "$rc" = 0 ] || fail "closed loop -n 60: exit $rc, expected 0: $out"
+[ "$(field "$out" sent)" = 60 ] || fail "closed loop -n 60 sent $(field "$out" sent) datagrams: $out"
+check_accounting "closed loop -n 60" "$out" $(($(rate_drops) - before))
+
+# --- stamp: tail loss has no direction --------------------------------------
+# A stateful reflector allowed one packet a second: of five sent a
+# millisecond apart it answers the first and drops the four after it, the
+# last packet among them. No reply after them says whether the reflector saw
+# them, so they are lost in an unknown direction, not backward.
+stamp_port=$(port stamp udp)
+[ -n "$stamp_port" ] || fail "no stamp udp port in smallctl -j listeners"
+before=$(rate_drops stamp)
+run_cmd out rc "$SMALLPROBE_BIN" stamp -n 5 -i 1ms -w 5s -j "127.0.0.1:$stamp_port"
+[ "$rc" = 0 ] || fail "stamp with tail loss: exit $rc, expected 0 (loss is no error): $out"
+drops=$(($(rate_drops stamp) - before))
+[ "$(field "$out" stateful_reflector)" = True ] || fail "stamp: not a stateful reflector: $out"
+[ "$(field "$out" lost)" = "$drops" ] && [ "$drops" -gt 0 ] ||
+  fail "stamp: $(field "$out" lost) lost, smalld dropped $drops: $out"
+[ "$(field "$out" lost_backward)" = 0 ] ||
+  fail "stamp: the reflector's drops after its last reply are called backward: $out"
+[ "$(field "$out" lost_unknown)" = "$drops" ] && [ "$(field "$out" lost_forward)" = 0 ] ||
+  fail "stamp: $drops dropped after the last reply, not all of unknown direction: $out"
+ok "stamp: $drops lost after the last reply, all of unknown direction (smalld dropped $drops)"
+run_cmd out rc "$SMALLPROBE_BIN" stamp -n 5 -i 1ms -w 5s --max-loss 0 "127.0.0.1:$stamp_port"
+[ "$rc" = 1 ] || fail "stamp --max-loss 0 with loss: exit $rc, expected 1: $out"
+[[ $out == *"sent 5, received "*", lost "*"%) ("*" unknown direction: stateful reflector)"* &&
+   $out == *"above --max-loss 0%"* ]] ||
+  fail "stamp --max-loss 0: the loss line or the reason is missing: $out"
+ok "stamp --max-loss 0 with loss exits 1 and says so"
+echo "udp_loss: passed"
