@@ -56,6 +56,9 @@ struct ControlConfig {
 
 struct MetricsConfig {
     std::optional<SockAddr> listen;
+    // Who sees file paths, reload errors and peer addresses on the page,
+    // /stats.json and /events (privacy.h); empty = nobody.
+    std::vector<Cidr> details;
 };
 
 struct InstanceConfig {

@@ -67,6 +67,8 @@ class Daemon {
     event_base* base() const { return base_.get(); }
     const char* state() const { return stopping_ ? "stopping" : "running"; }
     const std::string& last_reload() const { return last_reload_; }
+    // How many errors the last reload failed with (0 when it did not fail).
+    size_t last_reload_errors() const { return last_reload_errors_; }
     // The sessions open now, for the gauges: from the session table, each
     // instance's AdmissionState and its service. Never part of the Stats.
     OpenSessions open_sessions() const;
@@ -113,6 +115,7 @@ class Daemon {
     int64_t stop_deadline_ms_ = 0;
     bool stopping_ = false;
     std::string last_reload_ = "none";
+    size_t last_reload_errors_ = 0;
     bool log_level_pinned_ = false;
     // Last members: destroyed first, while the event loop still exists.
     std::unique_ptr<ControlServer> control_;

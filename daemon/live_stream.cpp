@@ -3,6 +3,8 @@
 #include <vector>
 
 #include "contain.h"
+#include "privacy.h"
+#include "render.h"
 
 namespace smalld {
 
@@ -11,23 +13,23 @@ LiveStream::LiveStream(event_base* base, EventBus& bus, Write write)
     keep_alive_.reset(event_new(base, -1, EV_PERSIST, on_keep_alive_cb, this));
 }
 
-std::string LiveStream::message(const BusEvent& event) {
+std::string LiveStream::message(const BusEvent& event, bool details) {
     // The JSON text is one line: compact, with any newline inside a string
     // escaped, so it is one data field.
     std::string out = "data: ";
-    out += event.text();
+    out += details ? event.text() : to_json_text(public_event(event.json()));
     out += "\n\n";
     return out;
 }
 
-void LiveStream::add(uint64_t id) {
-    streams_.insert(id);
+void LiveStream::add(uint64_t id, bool details) {
+    streams_[id] = details;
     if (!subscription_)
         // A reader that cannot keep up is closed (see Write), so every
         // stream always has room: no event is built for nobody, though,
         // since the subscription ends with the last stream.
         subscription_ = bus_.subscribe(
-            {[this](const BusEvent& event) { send_all(message(event)); }, nullptr, nullptr});
+            {[this](const BusEvent& event) { send_event(event); }, nullptr, nullptr});
     if (streams_.size() == 1) {
         timeval every{kKeepAliveMs / 1000, (kKeepAliveMs % 1000) * 1000};
         event_add(keep_alive_.get(), &every);
@@ -44,8 +46,20 @@ void LiveStream::remove(uint64_t id) {
 
 void LiveStream::send_all(std::string_view bytes) {
     // A copy: a write that fails closes its stream, which removes it.
-    std::vector<uint64_t> ids(streams_.begin(), streams_.end());
+    std::vector<uint64_t> ids;
+    for (const auto& [id, details] : streams_) ids.push_back(id);
     for (uint64_t id : ids) write_(id, bytes);
+}
+
+// Each form of the event made once, when a stream wants it.
+void LiveStream::send_event(const BusEvent& event) {
+    std::vector<std::pair<uint64_t, bool>> ids(streams_.begin(), streams_.end());
+    std::string forms[2];  // without, with the details
+    for (const auto& [id, details] : ids) {
+        std::string& text = forms[details];
+        if (text.empty()) text = message(event, details);
+        write_(id, text);
+    }
 }
 
 void LiveStream::on_keep_alive_cb(evutil_socket_t, short, void* self) {

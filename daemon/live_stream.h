@@ -12,7 +12,7 @@
 
 #include <cstdint>
 #include <functional>
-#include <set>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -34,8 +34,8 @@ class LiveStream {
     bool full() const { return streams_.size() >= kMaxStreams; }
     size_t size() const { return streams_.size(); }
     // A stream whose reply headers have been queued; it gets every event
-    // from now on.
-    void add(uint64_t id);
+    // from now on, with the operator's details or without (privacy.h).
+    void add(uint64_t id, bool details);
     void remove(uint64_t id);
 
     static constexpr size_t kMaxStreams = 16;
@@ -46,16 +46,18 @@ class LiveStream {
     // What a stream gets first: the browser's reconnection delay, and a comment.
     static constexpr std::string_view kPreamble = "retry: 3000\n: smalld events\n\n";
     static constexpr std::string_view kKeepAlive = ": keep-alive\n\n";
-    // One event as a message: "data: {...}\n\n".
-    static std::string message(const BusEvent& event);
+    // One event as a message: "data: {...}\n\n"; without `details`, as
+    // public_event() has it.
+    static std::string message(const BusEvent& event, bool details);
 
   private:
     static void on_keep_alive_cb(evutil_socket_t, short, void* self);
     void send_all(std::string_view bytes);
+    void send_event(const BusEvent& event);
 
     EventBus& bus_;
     Write write_;
-    std::set<uint64_t> streams_;
+    std::map<uint64_t, bool> streams_;     // id -> whether it gets the details
     EventBus::Subscription subscription_;  // while there are streams
     EventHandle keep_alive_;
 };

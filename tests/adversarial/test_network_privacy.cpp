@@ -106,9 +106,10 @@ struct Events {
     }
     Events(const Events&) = delete;
     Events& operator=(const Events&) = delete;
-    bool wait_for(const std::string& text) {
+    // Reads until `text` arrived at or after byte `from`; false on timeout.
+    bool wait_for(const std::string& text, size_t from = 0) {
         auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kPatienceMs);
-        while (bytes.find(text) == std::string::npos) {
+        while (bytes.find(text, from) == std::string::npos) {
             auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                 deadline - std::chrono::steady_clock::now());
             pollfd p{fd, POLLIN, 0};
@@ -198,7 +199,7 @@ static void page_stats_and_status_hide_details(void**) {
 }
 
 // The event stream of an address no list names: a session of another
-// client, a refusal, a failed reload, a reload that changes a path.
+// client, a refusal, a failed reload.
 static void event_stream_hides_details(void**) {
     TestDaemon d(config());
     assert_true(d.started());
@@ -217,26 +218,37 @@ static void event_stream_hides_details(void**) {
     assert_private(d, "/events", events.bytes);
     assert_true(events.wait_for("1 error; see smallctl status or the log"));
 
+    close(other);
+}
+
+// A reload that succeeds names what it changed, a path among them: the
+// stream of an address no list names gets a count.
+static void reload_changes_are_counted_on_events(void**) {
+    TestDaemon d(config());
+    assert_true(d.started());
+    Events events(protect::metrics_port(d), kViewer);
     // A reload that succeeds names what it changed: a path among them.
-    unlink(dropin(d).c_str());
     std::string quotes = d.dir() + "/private-quotes.txt";
     std::ofstream(quotes) << "a quote\n";
+    std::ofstream(quotes + ".new") << "another quote\n";
     d.write_config(config() + "[qotd]\ntcp = 127.0.0.1:0\nquotes = " + quotes + "\n");
     assert_true(Ctl(d.control_socket()).request("reload")["ok"] == true);
     assert_true(events.wait_for("\"ok\":true"));
-    std::ofstream(quotes) << "another quote\n";
+    d.write_config(config() + "[qotd]\ntcp = 127.0.0.1:0\nquotes = " + quotes + ".new\n");
     size_t before = events.bytes.size();
     json reply = Ctl(d.control_socket()).request("reload");
     assert_true(reply["ok"] == true);
     // The control socket's reply names it.
-    assert_detailed("the reload's reply", reply.dump(), {"[qotd] quotes: " + quotes + " changed"});
-    assert_true(events.wait_for("1 change; see the log"));
+    assert_detailed("the reload's reply", reply.dump(),
+                    {"[qotd] quotes: " + quotes + " -> " + quotes + ".new"});
+    assert_true(events.wait_for("\"reload\"", before));
+    assert_true(events.wait_for("\n\n", events.bytes.find("\"reload\"", before)));
     std::string after = events.bytes.substr(before);
     if (after.find("private-quotes") != std::string::npos ||
         after.find("[qotd]") != std::string::npos)
         fail_msg("/events shows the reload's changes:\n%s", after.c_str());
+    assert_detailed("/events", after, {"1 change; see the log"});
     assert_private(d, "/events", events.bytes);
-    close(other);
 }
 
 // A client in the details lists sees everything; on the same daemon, one
@@ -272,6 +284,7 @@ int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(page_stats_and_status_hide_details),
         cmocka_unit_test(event_stream_hides_details),
+        cmocka_unit_test(reload_changes_are_counted_on_events),
         cmocka_unit_test(details_lists_show_everything),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
