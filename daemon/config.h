@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "address.h"
+#include "file_fingerprint.h"
 #include "log.h"
 #include "service_types.h"
 
@@ -105,6 +106,8 @@ struct Setting {
     std::string value;
     std::string file;  // empty = the default
     int line = 0;
+    // A key that names a file (KeySpec::names_file): what the file held.
+    std::optional<FileFingerprint> fingerprint = std::nullopt;
     // "FILE:LINE" or "default".
     std::string origin() const;
 };

@@ -82,7 +82,8 @@ const KeySpec kQuotesKey{
         (void)e;
         own_settings<QotdSettings>(*i).quotes_file = v;
         return true;
-    }};
+    },
+    /*names_file=*/true};
 
 const KeySpec* const kKeys[] = {&kQuotesKey};
 
