@@ -73,7 +73,8 @@ class Daemon {
     // instance's AdmissionState and its service. Never part of the Stats.
     OpenSessions open_sessions() const;
     // The status service's text; `details` adds the config path and the
-    // last reload's result (status's `details = yes`, and SIGUSR1's dump).
+    // last reload's result (a client in status's details list, privacy.h;
+    // SIGUSR1's dump).
     std::string status_report(bool details) const;
 
     // Every event worth a monitor: session open/close, rejections, reloads,
