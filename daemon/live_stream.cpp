@@ -8,8 +8,8 @@
 
 namespace smalld {
 
-LiveStream::LiveStream(event_base* base, EventBus& bus, Write write)
-    : bus_(bus), write_(std::move(write)) {
+LiveStream::LiveStream(event_base* base, EventBus& bus, Write write, Details details)
+    : bus_(bus), write_(std::move(write)), details_(std::move(details)) {
     keep_alive_.reset(event_new(base, -1, EV_PERSIST, on_keep_alive_cb, this));
 }
 
@@ -22,8 +22,8 @@ std::string LiveStream::message(const BusEvent& event, bool details) {
     return out;
 }
 
-void LiveStream::add(uint64_t id, bool details) {
-    streams_[id] = details;
+void LiveStream::add(uint64_t id) {
+    streams_.insert(id);
     if (!subscription_)
         // A reader that cannot keep up is closed (see Write), so every
         // stream always has room: no event is built for nobody, though,
@@ -46,19 +46,18 @@ void LiveStream::remove(uint64_t id) {
 
 void LiveStream::send_all(std::string_view bytes) {
     // A copy: a write that fails closes its stream, which removes it.
-    std::vector<uint64_t> ids;
-    for (const auto& [id, details] : streams_) ids.push_back(id);
+    std::vector<uint64_t> ids(streams_.begin(), streams_.end());
     for (uint64_t id : ids) write_(id, bytes);
 }
 
 // Each form of the event made once, when a stream wants it.
 void LiveStream::send_event(const BusEvent& event) {
-    std::vector<std::pair<uint64_t, bool>> ids(streams_.begin(), streams_.end());
-    std::string forms[2];  // without, with the details
-    for (const auto& [id, details] : ids) {
-        std::string& text = forms[details];
-        if (text.empty()) text = message(event, details);
-        write_(id, text);
+    std::vector<uint64_t> ids(streams_.begin(), streams_.end());  // as send_all
+    std::string forms[2];                                         // without, with the details
+    for (uint64_t id : ids) {
+        bool details = details_(id);
+        if (forms[details].empty()) forms[details] = message(event, details);
+        write_(id, forms[details]);
     }
 }
 

@@ -12,7 +12,7 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -26,16 +26,19 @@ class LiveStream {
     // Queues bytes on stream `id`; false when the stream is gone (it was too
     // slow, or its connection failed, and has been closed).
     using Write = std::function<bool(uint64_t id, std::string_view bytes)>;
+    // Whether stream `id` gets the operator's details (privacy.h), asked
+    // at each event, so that a reload's new rule applies to open streams.
+    using Details = std::function<bool(uint64_t id)>;
 
-    LiveStream(event_base* base, EventBus& bus, Write write);
+    LiveStream(event_base* base, EventBus& bus, Write write, Details details);
     LiveStream(const LiveStream&) = delete;
     LiveStream& operator=(const LiveStream&) = delete;
 
     bool full() const { return streams_.size() >= kMaxStreams; }
     size_t size() const { return streams_.size(); }
     // A stream whose reply headers have been queued; it gets every event
-    // from now on, with the operator's details or without (privacy.h).
-    void add(uint64_t id, bool details);
+    // from now on.
+    void add(uint64_t id);
     void remove(uint64_t id);
 
     static constexpr size_t kMaxStreams = 16;
@@ -57,7 +60,8 @@ class LiveStream {
 
     EventBus& bus_;
     Write write_;
-    std::map<uint64_t, bool> streams_;     // id -> whether it gets the details
+    Details details_;
+    std::set<uint64_t> streams_;
     EventBus::Subscription subscription_;  // while there are streams
     EventHandle keep_alive_;
 };

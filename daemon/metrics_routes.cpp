@@ -51,7 +51,12 @@ void MetricsServer::start_live() {
     event_base* base = daemon_.base();
     streams_ = std::make_unique<LiveStream>(
         base, daemon_.events(),
-        [this](uint64_t id, std::string_view bytes) { return stream_write(id, bytes); });
+        [this](uint64_t id, std::string_view bytes) { return stream_write(id, bytes); },
+        [this](uint64_t id) {
+            auto it = connections_.find(id);
+            return it != connections_.end() &&
+                   may_see_details(daemon_.config().metrics.details, it->second->peer);
+        });
     sample_.reset(event_new(base, -1, EV_PERSIST, on_sample_cb, this));
     event_add(sample_.get(), &kSampleEvery);
     history_.sample(daemon_.stats(), monotonic_ms());
@@ -65,8 +70,8 @@ void MetricsServer::on_sample_cb(evutil_socket_t, short, void* self) {
 
 bool MetricsServer::answer(std::string_view path, bool head, const SockAddr& peer,
                            HttpReply& reply) {
-    // The one decision for this client: the page, /stats.json and (at
-    // start_stream) /events show it the operator's details, or not.
+    // The one decision for this client: the page and /stats.json show it
+    // the operator's details, or not (/events asks at each event).
     bool details = may_see_details(daemon_.config().metrics.details, peer);
     if (path == "/metrics") {
         reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -123,7 +128,7 @@ void MetricsServer::start_stream(Connection& c) {
     event_del(c.timer_ev.get());
     event_add(c.read_ev.get(), nullptr);
     c.in.clear();
-    streams_->add(c.id, may_see_details(daemon_.config().metrics.details, c.peer));
+    streams_->add(c.id);
     if (c.dead) return;
     if (flush(c) && c.queued() > 0) event_add(c.write_ev.get(), nullptr);
 }

@@ -277,6 +277,22 @@ static void details_lists_show_everything(void**) {
     assert_private(d, "/events", viewer_events.bytes);
     assert_private(d, "the status service over TCP", status_tcp(d, kViewer));
     close(other);
+
+    // A reload that empties the lists applies at once, to an open stream too.
+    // Every event before the reload read: the other client's session closed.
+    std::string echo_session = std::string("\"instance\":\"echo\",\"peer\":\"") + kOther;
+    assert_true(trusted_events.wait_for(echo_session));
+    assert_true(trusted_events.wait_for(echo_session, trusted_events.bytes.find(echo_session) + 1));
+    unlink(dropin(d).c_str());
+    d.write_config(config());
+    assert_true(Ctl(d.control_socket()).request("reload")["ok"] == true);
+    size_t before = trusted_events.bytes.size();
+    int again = other_client_session(d);
+    assert_true(trusted_events.wait_for("\"session_open\"", before));
+    assert_true(trusted_events.wait_for("\n\n", trusted_events.bytes.find("session_open", before)));
+    assert_private(d, "/events after the reload", trusted_events.bytes.substr(before));
+    assert_private(d, "the page after the reload", get(metrics, kTrusted, "/"));
+    close(again);
 }
 
 int main() {
