@@ -114,11 +114,14 @@ class Builder {
                 continue;
             }
             std::string message;
-            if (!key->apply(config_, instance, trim(entry.value), &message))
+            if (!key->apply(config_, instance, trim(entry.value), &message)) {
                 error_at(entry, entry.key + ": " + message);
-            else
-                config_.settings[section.name][entry.key] = {std::string(trim(entry.value)),
-                                                             *entry.file, entry.line};
+                continue;
+            }
+            Setting setting{std::string(trim(entry.value)), *entry.file, entry.line, {}};
+            if (key->names_file && !setting.value.empty())
+                setting.fingerprint = fingerprint_file(setting.value);
+            config_.settings[section.name][entry.key] = std::move(setting);
         }
     }
 

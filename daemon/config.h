@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "address.h"
+#include "file_fingerprint.h"
 #include "log.h"
 #include "service_types.h"
 
@@ -56,6 +57,9 @@ struct ControlConfig {
 
 struct MetricsConfig {
     std::optional<SockAddr> listen;
+    // Who sees file paths, reload errors and peer addresses on the page,
+    // /stats.json and /events (privacy.h); empty = nobody.
+    std::vector<Cidr> details;
 };
 
 struct InstanceConfig {
@@ -102,6 +106,8 @@ struct Setting {
     std::string value;
     std::string file;  // empty = the default
     int line = 0;
+    // A key that names a file (KeySpec::names_file): what the file held.
+    std::optional<FileFingerprint> fingerprint = std::nullopt;
     // "FILE:LINE" or "default".
     std::string origin() const;
 };

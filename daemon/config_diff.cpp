@@ -13,6 +13,11 @@ const Setting* find_setting(const Config& config, const std::string& section, co
     return k == s->second.end() ? nullptr : &k->second;
 }
 
+bool file_changed(const Setting& before, const Setting& after) {
+    if (!before.fingerprint || !after.fingerprint) return before.fingerprint || after.fingerprint;
+    return !before.fingerprint->same_content(*after.fingerprint);
+}
+
 std::string shown(const Setting* setting) {
     if (!setting) return "(does not apply)";
     if (setting->value.empty()) return "\"\"";
@@ -27,7 +32,14 @@ void diff_section(const Config& before, const Config& after, const std::string& 
         const Setting* old_setting = find_setting(before, section, key.name);
         const Setting* new_setting = find_setting(after, section, key.name);
         if (!old_setting && !new_setting) continue;
-        if (old_setting && new_setting && old_setting->value == new_setting->value) continue;
+        if (old_setting && new_setting && old_setting->value == new_setting->value) {
+            // The same file named, perhaps another content: its path, never
+            // what it holds.
+            if (file_changed(*old_setting, *new_setting))
+                out.push_back("[" + section + "] " + key.name + ": " + new_setting->value +
+                              " changed");
+            continue;
+        }
         std::string change = "[" + section + "] " + key.name + ": " + shown(old_setting) + " -> " +
                              shown(new_setting);
         if (takes_effect_at_restart(key)) change += " (takes effect at the next restart)";

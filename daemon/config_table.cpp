@@ -8,6 +8,7 @@
 
 #include "build_config.h"
 #include "parse.h"
+#include "privacy.h"
 #include "service_registry.h"
 
 namespace smalld {
@@ -154,6 +155,13 @@ const KeySpec kKeys[] = {
          c.metrics.listen = parse_endpoint(v, e);
          return c.metrics.listen.has_value();
      }},
+    {Scope::Metrics, "details", "",
+     "clients (address prefixes as in allow; yes = all) shown file paths, reload errors and "
+     "peer addresses on the page, /stats.json and /events; empty = none",
+     0,
+     [](Config& c, InstanceConfig*, std::string_view v, std::string* e) -> bool {
+         return parse_details(v, c.metrics.details, e);
+     }},
     // Every instance section.
     {Scope::Instance, "type", nullptr,
      "echo | discard | chargen | qotd | daytime | time | status | stamp; defaults to the section "
@@ -261,6 +269,8 @@ const KeySpec* find_key(Scope scope, std::string_view name) {
 }
 
 bool takes_effect_at_restart(const KeySpec& key) {
+    // [metrics] details is read at each request: a reload applies it.
+    if (key.scope == Scope::Metrics && std::string_view(key.name) == "details") return false;
     return key.scope == Scope::Control || key.scope == Scope::Metrics ||
            (key.scope == Scope::Daemon && std::string_view(key.name) == "user");
 }

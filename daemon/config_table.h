@@ -29,6 +29,10 @@ struct KeySpec {
     unsigned types;
     bool (*apply)(Config& config, InstanceConfig* instance, std::string_view value,
                   std::string* error);
+    // The value is a file whose content the key loads: the file is
+    // fingerprinted when the configuration is read, and a reload reports it
+    // changed when its content did (config_diff.h).
+    bool names_file = false;
 
     bool applies_to(ServiceType type) const {
         return types == 0 || (types & (1u << static_cast<unsigned>(type)));

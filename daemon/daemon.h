@@ -67,11 +67,14 @@ class Daemon {
     event_base* base() const { return base_.get(); }
     const char* state() const { return stopping_ ? "stopping" : "running"; }
     const std::string& last_reload() const { return last_reload_; }
+    // How many errors the last reload failed with (0 when it did not fail).
+    size_t last_reload_errors() const { return last_reload_errors_; }
     // The sessions open now, for the gauges: from the session table, each
     // instance's AdmissionState and its service. Never part of the Stats.
     OpenSessions open_sessions() const;
     // The status service's text; `details` adds the config path and the
-    // last reload's result (status's `details = yes`, and SIGUSR1's dump).
+    // last reload's result (a client in status's details list, privacy.h;
+    // SIGUSR1's dump).
     std::string status_report(bool details) const;
 
     // Every event worth a monitor: session open/close, rejections, reloads,
@@ -113,6 +116,7 @@ class Daemon {
     int64_t stop_deadline_ms_ = 0;
     bool stopping_ = false;
     std::string last_reload_ = "none";
+    size_t last_reload_errors_ = 0;
     bool log_level_pinned_ = false;
     // Last members: destroyed first, while the event loop still exists.
     std::unique_ptr<ControlServer> control_;

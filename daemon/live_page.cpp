@@ -18,6 +18,14 @@ std::string count(const nlohmann::json& value) {
     return fixed(value.get<double>(), 0);
 }
 
+// The member `key` of `object`, or null: a const operator[] on a missing key
+// is undefined behaviour, and a session shown without details has no peer.
+const nlohmann::json& member(const nlohmann::json& object, const char* key) {
+    static const nlohmann::json none;
+    auto it = object.find(key);
+    return it != object.end() ? *it : none;
+}
+
 std::string text(const nlohmann::json& value) {
     return value.is_string() ? value.get<std::string>() : value.is_null() ? "" : value.dump();
 }
@@ -71,15 +79,16 @@ std::string instance_rows(const nlohmann::json& rows) {
 std::string session_rows(const nlohmann::json& sessions) {
     std::string out;
     for (const auto& s : sessions) {
-        out += "<tr data-session=\"" + html_escape(count(s["id"])) + "\">";
-        out += td("id", count(s["id"]));
-        out += td("instance", text(s["instance"]), "name");
-        out += td("peer", text(s["peer"]), "addr");
-        out += td("local", text(s["local"]), "addr");
+        const nlohmann::json& peer = member(s, "peer");  // absent without details
+        out += "<tr data-session=\"" + html_escape(count(member(s, "id"))) + "\">";
+        out += td("id", count(member(s, "id")));
+        out += td("instance", text(member(s, "instance")), "name");
+        out += td("peer", peer.is_null() ? "\u2014" : text(peer), "addr");
+        out += td("local", text(member(s, "local")), "addr");
         out += td("age", format_duration(s.value("age_seconds", 0.0)));
         out += td("idle", format_duration(s.value("idle_seconds", 0.0)));
-        out += td("bytes_in", count(s["bytes_in"]));
-        out += td("bytes_out", count(s["bytes_out"]));
+        out += td("bytes_in", count(member(s, "bytes_in")));
+        out += td("bytes_out", count(member(s, "bytes_out")));
         out += "</tr>\n";
     }
     if (out.empty()) out = "<tr><td colspan=\"8\" class=\"empty\">no open sessions</td></tr>\n";

@@ -27,7 +27,9 @@ constexpr size_t kLiveSessionsShown = 100;
 //  or with traffic: counters, open sessions, rates, refusals and drops by
 //  reason, listening addresses], "series": the charts' data, "sessions": [...],
 //  "sessions_open": N}
-nlohmann::json live_snapshot(Daemon& daemon, const LiveHistory& history);
+// Without `details` (privacy.h), last_reload says only how many errors a
+// failed reload had, and the sessions have no peer addresses.
+nlohmann::json live_snapshot(Daemon& daemon, const LiveHistory& history, bool details);
 
 // `/`: the page for `snapshot`. `nonce` marks the inline style and script
 // (the Content-Security-Policy allows nothing else).

@@ -133,7 +133,7 @@ const std::string_view kLivePageScript = R"JS(
     const tr = el("tr", { "data-session": count(s.id) });
     tr.appendChild(cell("id", count(s.id)));
     tr.appendChild(cell("instance", s.instance, "name"));
-    tr.appendChild(cell("peer", s.peer, "addr"));
+    tr.appendChild(cell("peer", s.peer === undefined ? DASH : s.peer, "addr"));
     tr.appendChild(cell("local", s.local, "addr"));
     tr.appendChild(cell("age", duration(s.age_seconds)));
     tr.appendChild(cell("idle", duration(s.idle_seconds)));

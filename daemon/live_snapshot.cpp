@@ -1,6 +1,7 @@
 // The live page's snapshot: the numbers of render_stats_json() and the
 // replies of the control socket's read-only commands, arranged per instance
-// and protocol for the page's tables.
+// and protocol for the page's tables. It leaves for a network client here,
+// so here the privacy rule (privacy.h) applies.
 #include <algorithm>
 #include <set>
 
@@ -8,6 +9,7 @@
 #include "daemon.h"
 #include "live_history.h"
 #include "live_page.h"
+#include "privacy.h"
 #include "render.h"
 
 namespace smalld {
@@ -67,7 +69,7 @@ nlohmann::json row(const std::string& instance, const nlohmann::json& entry,
 
 }  // namespace
 
-nlohmann::json live_snapshot(Daemon& daemon, const LiveHistory& history) {
+nlohmann::json live_snapshot(Daemon& daemon, const LiveHistory& history, bool details) {
     nlohmann::json status = run_command(daemon, "status");
     nlohmann::json stats = render_stats_json(daemon.stats(), daemon.open_sessions());
     nlohmann::json rates = history.rates();
@@ -100,10 +102,15 @@ nlohmann::json live_snapshot(Daemon& daemon, const LiveHistory& history) {
     size_t open = sessions.is_array() ? sessions.size() : 0;
     if (sessions.is_array() && sessions.size() > kLiveSessionsShown)
         sessions.erase(sessions.begin() + kLiveSessionsShown, sessions.end());
+    if (!details && sessions.is_array())
+        for (auto& session : sessions) hide_peer(session);
 
     nlohmann::json about = nlohmann::json::object();
     for (const char* key : {"version", "pid", "state", "uptime_seconds", "last_reload"})
         if (status.contains(key)) about[key] = status[key];
+    if (!details)
+        about["last_reload"] =
+            public_reload_result(daemon.last_reload(), daemon.last_reload_errors());
     about["last_reload_successful"] = number_at(stats, "config.last_reload_successful") > 0;
     return {{"daemon", std::move(about)},
             {"rows", std::move(rows)},

@@ -26,8 +26,11 @@ class LiveStream {
     // Queues bytes on stream `id`; false when the stream is gone (it was too
     // slow, or its connection failed, and has been closed).
     using Write = std::function<bool(uint64_t id, std::string_view bytes)>;
+    // Whether stream `id` gets the operator's details (privacy.h), asked
+    // at each event, so that a reload's new rule applies to open streams.
+    using Details = std::function<bool(uint64_t id)>;
 
-    LiveStream(event_base* base, EventBus& bus, Write write);
+    LiveStream(event_base* base, EventBus& bus, Write write, Details details);
     LiveStream(const LiveStream&) = delete;
     LiveStream& operator=(const LiveStream&) = delete;
 
@@ -46,15 +49,18 @@ class LiveStream {
     // What a stream gets first: the browser's reconnection delay, and a comment.
     static constexpr std::string_view kPreamble = "retry: 3000\n: smalld events\n\n";
     static constexpr std::string_view kKeepAlive = ": keep-alive\n\n";
-    // One event as a message: "data: {...}\n\n".
-    static std::string message(const BusEvent& event);
+    // One event as a message: "data: {...}\n\n"; without `details`, as
+    // public_event() has it.
+    static std::string message(const BusEvent& event, bool details);
 
   private:
     static void on_keep_alive_cb(evutil_socket_t, short, void* self);
     void send_all(std::string_view bytes);
+    void send_event(const BusEvent& event);
 
     EventBus& bus_;
     Write write_;
+    Details details_;
     std::set<uint64_t> streams_;
     EventBus::Subscription subscription_;  // while there are streams
     EventHandle keep_alive_;

@@ -227,8 +227,9 @@ void MetricsServer::process(Connection& c) {
         const HttpRequest& request = parsed.request;
         minor = request.minor;
         head = request.method == "HEAD";
-        reply = route_http_request(
-            request, [&](std::string_view path, HttpReply& r) { return answer(path, head, r); });
+        reply = route_http_request(request, [&](std::string_view path, HttpReply& r) {
+            return answer(path, head, c.peer, r);
+        });
         c.in.erase(0, parsed.consumed);
         c.keep_alive = request.keep_alive;
     }

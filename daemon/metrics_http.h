@@ -69,7 +69,8 @@ class MetricsServer {
 
     // metrics_routes.cpp: the replies, and the live page's parts.
     void start_live();
-    bool answer(std::string_view path, bool head, HttpReply& reply);
+    // `peer` decides what the reply may show (privacy.h).
+    bool answer(std::string_view path, bool head, const SockAddr& peer, HttpReply& reply);
     // Queues bytes on event stream `id`; closes it when its reader is too slow.
     bool stream_write(uint64_t id, std::string_view bytes);
     void start_stream(Connection& c);

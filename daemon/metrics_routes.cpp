@@ -12,6 +12,7 @@
 #include "live_stream.h"
 #include "log.h"
 #include "metrics_connection.h"
+#include "privacy.h"
 #include "render.h"
 
 namespace smalld {
@@ -50,7 +51,12 @@ void MetricsServer::start_live() {
     event_base* base = daemon_.base();
     streams_ = std::make_unique<LiveStream>(
         base, daemon_.events(),
-        [this](uint64_t id, std::string_view bytes) { return stream_write(id, bytes); });
+        [this](uint64_t id, std::string_view bytes) { return stream_write(id, bytes); },
+        [this](uint64_t id) {
+            auto it = connections_.find(id);
+            return it != connections_.end() &&
+                   may_see_details(daemon_.config().metrics.details, it->second->peer);
+        });
     sample_.reset(event_new(base, -1, EV_PERSIST, on_sample_cb, this));
     event_add(sample_.get(), &kSampleEvery);
     history_.sample(daemon_.stats(), monotonic_ms());
@@ -62,7 +68,11 @@ void MetricsServer::on_sample_cb(evutil_socket_t, short, void* self) {
             [&] { server->history_.sample(server->daemon_.stats(), monotonic_ms()); });
 }
 
-bool MetricsServer::answer(std::string_view path, bool head, HttpReply& reply) {
+bool MetricsServer::answer(std::string_view path, bool head, const SockAddr& peer,
+                           HttpReply& reply) {
+    // The one decision for this client: the page and /stats.json show it
+    // the operator's details, or not (/events asks at each event).
+    bool details = may_see_details(daemon_.config().metrics.details, peer);
     if (path == "/metrics") {
         reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
         reply.body = render_prometheus(daemon_.stats(), daemon_.open_sessions(), SMALLD_VERSION);
@@ -72,11 +82,11 @@ bool MetricsServer::answer(std::string_view path, bool head, HttpReply& reply) {
         reply.extra_headers = "Content-Security-Policy: " + live_page_policy(nonce) +
                               "\r\nX-Content-Type-Options: nosniff\r\n"
                               "Referrer-Policy: no-referrer\r\nCache-Control: no-store\r\n";
-        reply.body = render_live_page(live_snapshot(daemon_, history_), nonce);
+        reply.body = render_live_page(live_snapshot(daemon_, history_, details), nonce);
     } else if (path == "/stats.json") {
         reply.content_type = "application/json";
         reply.extra_headers = "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n";
-        reply.body = to_json_text(live_snapshot(daemon_, history_)) + "\n";
+        reply.body = to_json_text(live_snapshot(daemon_, history_, details)) + "\n";
     } else if (path == "/favicon.svg") {
         reply.content_type = "image/svg+xml";
         reply.extra_headers = "Cache-Control: max-age=86400\r\n";

@@ -30,6 +30,7 @@ ReloadResult Daemon::reload(bool force) {
         LOG_ERROR("reload failed with %zu errors; the previous configuration stays in force",
                   result.errors.size());
         last_reload_ = "failed: " + result.errors.front();
+        last_reload_errors_ = result.errors.size();
         notify::ready("reload failed: " + result.errors.front() + "; " + summary());
         events_.publish({{"event", "reload"}, {"ok", false}, {"errors", result.errors}});
         return result;
@@ -87,6 +88,7 @@ ReloadResult Daemon::reload(bool force) {
                    result.changes.size() == 1 ? "" : "s", all.c_str());
     }
     last_reload_ = "ok";
+    last_reload_errors_ = 0;
     stats_.config_last_reload_successful = true;
     stats_.config_last_reload_success_unix = Stats::unix_now();
     notify::ready(summary());

@@ -60,9 +60,10 @@ class Service {
 
     virtual StreamMode stream_mode() const = 0;
 
-    // Message services: the whole TCP reply for a session opened at `now`.
-    virtual std::string message(WallTime now) {
-        (void)now;
+    // Message services: the whole TCP reply for a session from `peer` opened
+    // at `now`.
+    virtual std::string message(WallTime now, const SockAddr& peer) {
+        (void)now, (void)peer;
         return {};
     }
 

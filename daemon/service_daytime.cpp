@@ -50,18 +50,19 @@ class DaytimeService final : public Service {
           offset_(own_settings<DaytimeSettings>(config).offset) {}
 
     StreamMode stream_mode() const override { return StreamMode::Message; }
-    std::string message(WallTime now) override {
-        now.unix_seconds += offset_;
-        return format_daytime(now, format_, local_);
-    }
+    std::string message(WallTime now, const SockAddr&) override { return reply_text(now); }
     ptrdiff_t datagram(Datagram& d, std::span<uint8_t> out) override {
-        std::string line = message(d.received);
+        std::string line = reply_text(d.received);
         if (line.size() > out.size()) return kReplyTooLarge;
         std::memcpy(out.data(), line.data(), line.size());
         return static_cast<ptrdiff_t>(line.size());
     }
 
   private:
+    std::string reply_text(WallTime now) const {
+        now.unix_seconds += offset_;
+        return format_daytime(now, format_, local_);
+    }
     DaytimeFormat format_;
     bool local_;
     int64_t offset_;

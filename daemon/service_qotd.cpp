@@ -48,7 +48,9 @@ class QotdService final : public Service {
     }
 
     StreamMode stream_mode() const override { return StreamMode::Message; }
-    std::string message(WallTime) override { return *pick_quote(quotes_, random_.next()); }
+    std::string message(WallTime, const SockAddr&) override {
+        return *pick_quote(quotes_, random_.next());
+    }
     ptrdiff_t datagram(Datagram&, std::span<uint8_t> out) override {
         const std::string* quote = pick_quote(quotes_, random_.next(), out.size());
         if (!quote) return kReplyTooLarge;
@@ -80,7 +82,8 @@ const KeySpec kQuotesKey{
         (void)e;
         own_settings<QotdSettings>(*i).quotes_file = v;
         return true;
-    }};
+    },
+    /*names_file=*/true};
 
 const KeySpec* const kKeys[] = {&kQuotesKey};
 

@@ -165,7 +165,8 @@ const KeySpec kKeyFileKey{
     0,
     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
         return load_stamp_key(own_settings<StampSettings>(*i), v, e);
-    }};
+    },
+    /*names_file=*/true};
 
 const KeySpec kModeKey{
     Scope::Instance,

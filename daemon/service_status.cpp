@@ -1,8 +1,10 @@
 // The status service: a one-screen plain-text report, then close. Over UDP the
-// report is cut to the amplification cap.
+// report is cut to the amplification cap. The operator's details go only to
+// the clients `details` names (privacy.h: the rule of every network client).
 #include <cstring>
 
 #include "parse.h"
+#include "privacy.h"
 #include "service_registry.h"
 #include "services.h"
 
@@ -11,20 +13,23 @@ namespace {
 
 class StatusService final : public Service {
   public:
-    StatusService(bool details, StatusRenderer render)
-        : details_(details), render_(std::move(render)) {}
+    StatusService(std::vector<Cidr> details, StatusRenderer render)
+        : details_(std::move(details)), render_(std::move(render)) {}
 
     StreamMode stream_mode() const override { return StreamMode::Message; }
-    std::string message(WallTime) override { return render_ ? render_(details_) : std::string(); }
+    std::string message(WallTime, const SockAddr& peer) override {
+        return render_ ? render_(may_see_details(details_, peer)) : std::string();
+    }
     ptrdiff_t datagram(Datagram& d, std::span<uint8_t> out) override {
-        std::string report = message(d.received);
+        std::string report =
+            render_ ? render_(d.peer && may_see_details(details_, *d.peer)) : std::string();
         size_t n = std::min(report.size(), out.size());
         if (n > 0) std::memcpy(out.data(), report.data(), n);
         return static_cast<ptrdiff_t>(n);
     }
 
   private:
-    bool details_;
+    std::vector<Cidr> details_;
     StatusRenderer render_;
 };
 
@@ -42,11 +47,11 @@ const KeySpec kDetailsKey{
     Scope::Instance,
     "details",
     "no",
-    "status: also show the config file's path and the last reload's result (which may quote "
-    "the file) to every client the ACL admits",
+    "status: clients also shown the config file's path and the last reload's result (which "
+    "may quote the file): no, yes (every client the ACL admits) or address prefixes as in allow",
     0,
     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
-        return assign(own_settings<StatusSettings>(*i).details, parse_bool(v, e));
+        return parse_details(v, own_settings<StatusSettings>(*i).details, e);
     }};
 
 const KeySpec* const kKeys[] = {&kDetailsKey};

@@ -29,7 +29,7 @@ class TimeService final : public Service {
         : offset_(own_settings<TimeSettings>(config).offset) {}
 
     StreamMode stream_mode() const override { return StreamMode::Message; }
-    std::string message(WallTime now) override {
+    std::string message(WallTime now, const SockAddr&) override {
         uint8_t bytes[4];
         rfc868_bytes(now.unix_seconds + offset_, bytes);
         return std::string(reinterpret_cast<char*>(bytes), 4);

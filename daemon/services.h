@@ -39,7 +39,8 @@ struct TimeSettings {
 };
 
 struct StatusSettings {
-    bool details = false;  // also show the config path and the last reload
+    // Who also sees the config path and the last reload (privacy.h).
+    std::vector<Cidr> details;
 };
 
 struct StampSettings {

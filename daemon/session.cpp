@@ -67,7 +67,7 @@ void Session::start() {
             break;
         case StreamMode::Message: {
             WallTime now = wall_now();
-            std::string message = service.message(now);
+            std::string message = service.message(now, peer());
             state_ = State::Flushing;
             // Straight from the message; only what the socket does not take
             // is queued (a status report larger than the send buffer).

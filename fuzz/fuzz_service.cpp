@@ -40,6 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         smalld::make_service(config, [status_size](bool) { return std::string(status_size, 's'); });
     if (!service) abort();
     smalld::WallTime now = smalld::wall_now();
+    smalld::SockAddr peer;  // no address: a status report without details
 
     // UDP: the reply goes into a buffer of exactly the cap, so ASan sees any overrun.
     std::vector<uint8_t> request(in.data, in.data + in.size);
@@ -67,7 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             break;
         }
         case smalld::StreamMode::Message: {
-            std::string message = service->message(now);
+            std::string message = service->message(now, peer);
             if (config.type != smalld::ServiceType::Status && message.empty()) abort();
             break;
         }

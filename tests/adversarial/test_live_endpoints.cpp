@@ -36,7 +36,9 @@ namespace {
 
 std::string config(const std::string& daemon_extra = "") {
     return protect::config_head(daemon_extra) +
-           "[metrics]\nlisten = 127.0.0.1:0\n\n"
+           // The streams here see what a monitor sees, peers included
+           // (test_network_privacy.cpp: what the others see).
+           "[metrics]\nlisten = 127.0.0.1:0\ndetails = 127.0.0.0/8\n\n"
            "[echo]\ntcp = 127.0.0.1:0\nudp = 127.0.0.1:0\nrate = 0/s\nper_source = 0\n";
 }
 

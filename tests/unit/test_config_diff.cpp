@@ -1,7 +1,12 @@
 // The reload diff: every key of the table that changes is reported old -> new,
 // instances added, removed and retyped are named, restart-only keys are
 // marked, and nothing is reported when nothing changed.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -97,7 +102,8 @@ static void daemon_control_metrics_keys(void**) {
         parse(inst), parse(std::string("[daemon]\nlog_level = debug\nlog_connections = no\n"
                                        "max_connections = 10\nshutdown_timeout = 1s\n"
                                        "output_buffer = 128k\n[control]\nmode = 0600\n"
-                                       "socket = /run/x.sock\n[metrics]\nlisten = 127.0.0.1:0\n") +
+                                       "socket = /run/x.sock\n[metrics]\nlisten = 127.0.0.1:0\n"
+                                       "details = 127.0.0.0/8\n") +
                            inst));
     assert_true(has(changes, "[daemon] log_level: info -> debug"));
     assert_true(has(changes, "[daemon] log_connections: yes -> no"));
@@ -108,7 +114,9 @@ static void daemon_control_metrics_keys(void**) {
     assert_true(has(changes,
                     "[metrics] listen: \"\" -> 127.0.0.1:0 (takes effect at the next "
                     "restart)"));
-    assert_int_equal(changes.size(), 8);
+    // Read at each request: a reload applies it.
+    assert_true(has(changes, "[metrics] details: \"\" -> 127.0.0.0/8"));
+    assert_int_equal(changes.size(), 9);
 }
 
 static void instances_added_removed_retyped(void**) {
@@ -129,6 +137,40 @@ static void instances_added_removed_retyped(void**) {
     assert_true(has(changes, "removed instance [time]"));
 }
 
+// A file a key names: its new content is a change though the path is the
+// same; the same bytes written again, or a touch, are not; the report names
+// the path, never the content.
+static void files_keys_name_are_fingerprinted(void**) {
+    char dir[] = "/tmp/smalld-diff-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    std::string key = std::string(dir) + "/stamp.key", quotes = std::string(dir) + "/quotes";
+    auto write = [](const std::string& path, const std::string& text) {
+        std::ofstream(path, std::ios::trunc) << text;
+        chmod(path.c_str(), 0600);
+    };
+    write(key, "key-one");
+    write(quotes, "a\n%\nb\n");
+    std::string text = "[stamp]\nudp = 127.0.0.1:0\nkey_file = " + key +
+                       "\n[qotd]\ntcp = 127.0.0.1:0\nquotes = " + quotes + "\n";
+    Config before = parse(text);
+    write(key, "key-one");
+    utimensat(AT_FDCWD, quotes.c_str(), nullptr, 0);
+    assert_true(diff_config(before, parse(text)).empty());
+    write(key, "key-two");  // the same size
+    write(quotes, "a\n%\nc\n");
+    auto changes = diff_config(before, parse(text));
+    assert_int_equal(changes.size(), 2);
+    assert_true(has(changes, "[stamp] key_file: " + key + " changed"));
+    assert_true(has(changes, "[qotd] quotes: " + quotes + " changed"));
+    // Every key that names a file is fingerprinted: a property of the key.
+    for (const auto& spec : config_keys())
+        assert_int_equal(spec.names_file, spec.name == std::string("key_file") ||
+                                              spec.name == std::string("quotes"));
+    unlink(key.c_str());
+    unlink(quotes.c_str());
+    rmdir(dir);
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(same_file_no_changes),
@@ -137,6 +179,7 @@ int main() {
         cmocka_unit_test(type_specific_keys),
         cmocka_unit_test(daemon_control_metrics_keys),
         cmocka_unit_test(instances_added_removed_retyped),
+        cmocka_unit_test(files_keys_name_are_fingerprinted),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -179,11 +179,22 @@ static void rates_come_from_the_sampled_counters(void**) {
     assert_int_equal(history.series()["bytes"].size(), LiveHistory::kSamples - 1);
 }
 
+// A session shown without details (privacy.h) has no peer: the page shows
+// a dash, and reads no member that is not there.
+static void a_session_without_its_peer_renders(void**) {
+    nlohmann::json snapshot = sample_snapshot();
+    snapshot["sessions"][0].erase("peer");
+    std::string page = render_live_page(snapshot, "n0nce");
+    assert_true(has(page, "<td class=\"addr\" data-field=\"peer\">\u2014</td>"));
+    assert_true(has(page, "<td class=\"num\" data-field=\"id\">42</td>"));
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(escapes_what_html_would_parse),
         cmocka_unit_test(shows_the_exact_counters),
         cmocka_unit_test(an_empty_daemon_renders),
+        cmocka_unit_test(a_session_without_its_peer_renders),
         cmocka_unit_test(loads_nothing_from_outside),
         cmocka_unit_test(formats_numbers),
         cmocka_unit_test(rates_come_from_the_sampled_counters),

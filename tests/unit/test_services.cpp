@@ -77,7 +77,7 @@ static void random_injected(void**) {
     config.type = ServiceType::Qotd;
     auto q1 = make_qotd_service(config, Random(7));
     auto q2 = make_qotd_service(config, Random(7));
-    for (int i = 0; i < 20; ++i) assert_str_eq(q1->message({}), q2->message({}));
+    for (int i = 0; i < 20; ++i) assert_str_eq(q1->message({}, {}), q2->message({}, {}));
 }
 
 static void time_rfc868(void**) {
@@ -100,7 +100,7 @@ static void time_service_offset(void**) {
     own_settings<TimeSettings>(config).offset =
         2085978496 - 1000;  // put the clock just past the wrap
     auto service = make_time_service(config);
-    std::string msg = service->message({1000, 0});
+    std::string msg = service->message({1000, 0}, {});
     assert_int_equal(msg.size(), 4);
     assert_memory_equal(msg.data(), "\0\0\0\0", 4);
     uint8_t out[32];
@@ -153,7 +153,7 @@ static void qotd_selection(void**) {
     config.type = ServiceType::Qotd;
     own_settings<QotdSettings>(config).quotes = {"only this one\r\n"};
     auto service = make_qotd_service(config);
-    assert_str_eq(service->message({}), "only this one\r\n");
+    assert_str_eq(service->message({}, {}), "only this one\r\n");
     uint8_t out[8];
     assert_int_equal(udp(*service, {}, {out, 8}, {}), kReplyTooLarge);
 }
@@ -176,7 +176,7 @@ static void status_truncates(void**) {
     auto status = make_status_service({}, [](bool) { return std::string(100, 'x'); });
     uint8_t out[40];
     assert_int_equal(udp(*status, {}, {out, 40}, {}), 40);
-    assert_int_equal(status->message({}).size(), 100);
+    assert_int_equal(status->message({}, {}).size(), 100);
 }
 
 int main() {
