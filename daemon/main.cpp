@@ -18,6 +18,7 @@ namespace {
 
 constexpr int kExitUsage = 64;
 constexpr int kExitConfig = 78;
+constexpr int kExitLogLost = 74;  // EX_IOERR: the final log flush gave up
 
 constexpr option kLongOptions[] = {
     {"config", required_argument, nullptr, 'c'},
@@ -141,12 +142,17 @@ int main(int argc, char** argv) {
     smalld::log::set_level(level.value_or(result.config->daemon.log_level));
     event_set_log_callback(libevent_log);
     raise_fd_limit();
-    smalld::Daemon daemon(std::move(*result.config));
-    if (level) daemon.pin_log_level();
-    if (auto error = daemon.start()) {
-        LOG_ERROR("%s", error->message.c_str());
-        smalld::log::flush();
-        return error->exit_code;
-    }
-    return daemon.run();
+    int status = 0;
+    {
+        smalld::Daemon daemon(std::move(*result.config));
+        if (level) daemon.pin_log_level();
+        if (auto error = daemon.start()) {
+            LOG_ERROR("%s", error->message.c_str());
+            smalld::log::flush();
+            return error->exit_code;
+        }
+        status = daemon.run();
+    }  // the daemon's end flushes the log, for a bounded time
+    if (status == 0 && smalld::log::lost_at_exit()) return kExitLogLost;
+    return status;
 }
