@@ -126,12 +126,9 @@ int main(int argc, char** argv) {
     }
     if (dump) {
         // Line by line: a value with a control character in it is escaped.
-        std::string text = smalld::dump_config(*result.config);
-        for (size_t at = 0, end; at < text.size(); at = end + 1) {
-            end = text.find('\n', at);
-            if (end == std::string::npos) end = text.size();
-            printf("%s\n", smalld::escape_unprintable(text.substr(at, end - at)).c_str());
-        }
+        std::string text = smalld::escape_unprintable_lines(smalld::dump_config(*result.config));
+        if (!text.empty() && text.back() != '\n') text += '\n';
+        fputs(text.c_str(), stdout);
         return 0;
     }
     if (check_only) {
