@@ -231,13 +231,15 @@ bool has_raw_control(const std::string& text) {
 }
 
 void expect_capped(const Outcome& o, const char* what) {
-    if (o.status != 1)
-        fail_msg("%s: exit status %d, expected 1; stderr: %.300s", what, o.status, o.err.c_str());
+    std::string problems;
+    if (o.status != 1) problems += "exit status " + std::to_string(o.status) + ", expected 1; ";
     if (o.err.find("exceeds 16 MiB") == std::string::npos)
-        fail_msg("%s: no clear error about the reply's size; stderr: %.300s", what, o.err.c_str());
+        problems += "no clear error about the reply's size; ";
     if (o.max_rss_kib > kRssLimitKib)
-        fail_msg("%s: smallctl grew to %ld KiB reading %zu MiB of one line (limit %ld KiB)", what,
-                 o.max_rss_kib, kFloodBytes >> 20, kRssLimitKib);
+        problems += "it grew to " + std::to_string(o.max_rss_kib) + " KiB reading " +
+                    std::to_string(kFloodBytes >> 20) + " MiB of one line (limit " +
+                    std::to_string(kRssLimitKib) + " KiB); ";
+    if (!problems.empty()) fail_msg("%s: %sstderr: %.300s", what, problems.c_str(), o.err.c_str());
 }
 
 // --- the tests -----------------------------------------------------------------
