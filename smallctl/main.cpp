@@ -31,6 +31,15 @@ std::string shown(std::string_view text) {
     return smalld::escape_unprintable_lines(text);
 }
 
+// -j: the reply line as received once it parsed as JSON, which keeps control
+// characters out of strings; but JSON allows a raw CR between tokens and DEL
+// inside a string. Then the same value, re-written with them escaped.
+std::string json_shown(const std::string& line, const nlohmann::json& value) {
+    for (unsigned char c : line)
+        if (c < 0x20 || c == 0x7f) return value.dump(-1, ' ', true);
+    return line;
+}
+
 constexpr option kLongOptions[] = {
     {"socket", required_argument, nullptr, 's'},
     {"json", no_argument, nullptr, 'j'},
@@ -120,10 +129,9 @@ int main(int argc, char** argv) {
                 shown(line.substr(0, 200)).c_str());
         return kExitRefused;
     }
-    // -j: the reply as received; it parsed as JSON, which cannot hold a raw
-    // control character. Everything else is escaped for the terminal.
+    // Everything from the daemon is escaped for the terminal.
     if (!reply.value("ok", false)) {
-        if (raw) printf("%s\n", line.c_str());
+        if (raw) printf("%s\n", json_shown(line, reply).c_str());
         auto error = reply.find("error");
         fprintf(stderr, "smallctl: %s\n",
                 error != reply.end() && error->is_string()
@@ -140,7 +148,7 @@ int main(int argc, char** argv) {
         return kExitRefused;
     }
     if (raw) {
-        printf("%s\n", line.c_str());
+        printf("%s\n", json_shown(line, reply).c_str());
     } else {
         std::string error;
         std::optional<std::string> text = smallctl::render_reply(command, reply, &error);
@@ -162,7 +170,7 @@ int main(int argc, char** argv) {
         if (line.empty()) continue;  // keep-alive
         nlohmann::json event = nlohmann::json::parse(line, nullptr, false);
         if (raw && event.is_object())
-            printf("%s\n", line.c_str());
+            printf("%s\n", json_shown(line, event).c_str());
         else
             fputs(event.is_object() ? shown(smallctl::format_event(event)).c_str()
                                     : (shown(line) + "\n").c_str(),

@@ -8,6 +8,7 @@
 // terminal raw. The fake servers are threads of this test on Unix sockets in
 // a directory of its own; every smallctl it starts is waited for with a hang
 // guard (its own timeout plus kPatienceMs) and killed by its pid past it.
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "fake_control.h"
@@ -133,6 +134,21 @@ void escapes_in_a_monitor_event(void**) {
     expect_escaped(run_smallctl(server.path(), {"monitor"}), "monitor event", 1);
 }
 
+// -j prints JSON, which may carry a raw CR between tokens and a raw DEL in
+// a string: neither reaches the terminal, and the output is still the JSON.
+void controls_in_json_mode(void**) {
+    FakeServer server("escjson", reply(std::string("{\"ok\":true,\r\"data\":{\"version\":\"1\x7f") +
+                                       kEscapes + "\"}}\n"));
+    Outcome o = run_smallctl(server.path(), {"-j", "status"});
+    assert_int_equal(o.status, 0);
+    if (has_raw_control(o.out))
+        fail_msg("a control character reached the terminal: %s", o.out.c_str());
+    auto j = nlohmann::json::parse(o.out, nullptr, false);
+    assert_false(j.is_discarded());
+    assert_string_equal(j["data"]["version"].get<std::string>().c_str(),
+                        "1\x7f\x1b]0;owned\x07\x1b[2J");
+}
+
 // The real daemon quoting a drop-in's text in its reload errors.
 void escapes_in_a_real_reload_error(void**) {
     const char* ini = R"(
@@ -244,6 +260,7 @@ int main() {
         cmocka_unit_test(escapes_in_a_reply),
         cmocka_unit_test(escapes_in_a_reload_error),
         cmocka_unit_test(escapes_in_a_monitor_event),
+        cmocka_unit_test(controls_in_json_mode),
         cmocka_unit_test(escapes_in_a_real_reload_error),
         cmocka_unit_test(silent_servers),
     };
