@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -66,8 +67,12 @@ inline Child start_smallctl(const std::string& socket, std::vector<std::string> 
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
+    pid_t test = getpid();
     c.pid = fork();
     if (c.pid == 0) {
+        // A test that dies (a failed assertion, CTest's timeout) takes it along.
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != test) _exit(127);
         int out = open(c.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
         int err = open(c.err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
         dup2(out, STDOUT_FILENO);
