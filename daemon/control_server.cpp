@@ -35,6 +35,7 @@ ControlServer::~ControlServer() {
     accept_.reset();
     resume_.reset();
     reap_.reset();
+    keep_alive_.reset();
     fd_.reset();
     file_.remove();
 }
@@ -53,6 +54,7 @@ std::optional<StartError> ControlServer::start() {
     accept_.reset(event_new(base, fd_.get(), EV_READ | EV_PERSIST, on_accept_cb, this));
     resume_.reset(evtimer_new(base, on_resume_cb, this));
     reap_.reset(event_new(base, -1, 0, on_reap_cb, this));
+    keep_alive_.reset(event_new(base, -1, EV_PERSIST, on_keep_alive_cb, this));
     event_add(accept_.get(), nullptr);
     LOG_NOTICE("control: listening on %s (mode %04o)", path().c_str(), unsigned(config.mode));
     return std::nullopt;
@@ -72,6 +74,18 @@ void ControlServer::on_reap_cb(evutil_socket_t, short, void* self) {
     contain("control", [&] {
         std::erase_if(server->clients_, [](const auto& entry) { return entry.second->dead; });
         if (server->monitors_ == 0) server->monitoring_.reset();
+        if (server->monitors_ == 0) event_del(server->keep_alive_.get());
+    });
+}
+
+void ControlServer::on_keep_alive_cb(evutil_socket_t, short, void* self) {
+    auto* server = static_cast<ControlServer*>(self);
+    contain("control keep-alive", [&] {
+        for (auto& [id, c] : server->clients_)
+            if (c->monitor && !c->dead && c->queued() + 1 <= kMaxMonitorQueued) {
+                server->queue(*c, "");
+                if (!c->dead) server->update_events(*c);
+            }
     });
 }
 
@@ -178,6 +192,8 @@ void ControlServer::execute(Client& c, std::string_view line) {
             monitors.room = [this] { return monitor_room(); };
             monitors.lost = [this] { monitors_lost(); };
             monitoring_ = daemon_.events().subscribe(std::move(monitors));
+            timeval every{kMonitorKeepAliveMs / 1000, (kMonitorKeepAliveMs % 1000) * 1000};
+            event_add(keep_alive_.get(), &every);
         }
     }
 }

@@ -50,6 +50,9 @@ class ControlServer {
     static constexpr size_t kEventRoom = 4096;
     static constexpr int kPartialLineTimeoutMs = 10'000;
     static constexpr int kIdleTimeoutMs = 60'000;  // not for monitors
+    // An empty line to every monitor this often, so that a client can tell
+    // a quiet daemon from a dead one (smallctl gives up after 60 s of silence).
+    static constexpr int kMonitorKeepAliveMs = 15'000;
 
   private:
     struct Client;
@@ -57,6 +60,7 @@ class ControlServer {
     static void on_accept_cb(evutil_socket_t, short, void* self);
     static void on_resume_cb(evutil_socket_t, short, void* self);
     static void on_reap_cb(evutil_socket_t, short, void* self);
+    static void on_keep_alive_cb(evutil_socket_t, short, void* self);
     static void on_read_cb(evutil_socket_t, short, void* client);
     static void on_write_cb(evutil_socket_t, short, void* client);
     static void on_timeout_cb(evutil_socket_t, short, void* client);
@@ -88,6 +92,7 @@ class ControlServer {
     EventHandle accept_;
     EventHandle resume_;
     EventHandle reap_;
+    EventHandle keep_alive_;  // pending while monitors_ > 0
     uint64_t next_id_ = 1;
     std::map<uint64_t, std::unique_ptr<Client>> clients_;
     size_t monitors_ = 0;

@@ -58,6 +58,7 @@ std::shared_ptr<Instance> Daemon::prepare_instance(const InstanceConfig& config)
 void Daemon::register_instance(Instance& instance) {
     const InstanceConfig& config = instance.config;
     instance.stats = stats_.record(config.name, config.type);
+    instance.stats->note_listeners(!config.tcp.empty(), !config.udp.empty());
     instance.stats->max_connections = config.max_connections;
     auto& state = states_[config.name];
     if (!state) state = std::make_shared<InstanceState>();
@@ -103,6 +104,7 @@ std::optional<StartError> Daemon::adopt_passed_sockets() {
     for (auto& socket : passed) {
         auto& instance = instances_[socket.config->name];
         if (!instance) instance = build_instance(*socket.config);
+        instance->stats->note_listeners(socket.proto == Proto::Tcp, socket.proto == Proto::Udp);
         listeners_.adopt(Listener::create(context_, instance, socket.proto, socket.addr,
                                           std::move(socket.fd), Origin::Systemd));
     }

@@ -15,6 +15,7 @@
 #include "contain.h"
 #include "event_handle.h"
 #include "log_journal.h"
+#include "log_output.h"
 #include "utf8.h"
 
 namespace smalld {
@@ -48,6 +49,11 @@ namespace {
 
 // Beyond this the writer is stuck (a full pipe nobody reads): drop, count, go on.
 constexpr size_t kQueueLimit = 4 << 20;
+using output::Clock;
+using output::kBlockingLimit;
+using output::make_stderr_nonblocking;
+using output::wait_writable;
+using output::write_stderr_bounded;
 
 struct State {
     LogLevel level = LogLevel::Info;
@@ -63,6 +69,7 @@ struct State {
     EventHandle native_writer;
     bool native_waiting = false;
     const LogFields* fields = nullptr;  // the LogContext in scope
+    bool lost_at_exit = false;
 } state;
 
 bool stderr_is_journal() {
@@ -106,18 +113,12 @@ __attribute__((format(printf, 3, 0))) void format_line(std::string& out, LogLeve
     out += '\n';
 }
 
-void write_all_blocking(const std::string& text) {
-    size_t off = 0;
-    while (off < text.size()) {
-        ssize_t n = ::write(STDERR_FILENO, text.data() + off, text.size() - off);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && errno == EAGAIN) {
-            usleep(1000);  // only at start-up and shutdown, when nothing else runs
-            continue;
-        }
-        if (n <= 0) return;
-        off += static_cast<size_t>(n);
-    }
+// Only at start-up and shutdown, when nothing else runs; bounded by the
+// deadline. False when some of the text was not written.
+bool write_all_bounded(std::string_view text, Clock::time_point deadline) {
+    size_t lost = write_stderr_bounded(text, deadline);
+    state.dropped += lost;
+    return lost == 0;
 }
 
 // Sends queued journal entries; on a full socket, waits for it in the loop.
@@ -136,11 +137,15 @@ void flush_journal() {
     }
 }
 
-void flush_journal_blocking() {
-    for (int i = 0; i < 1000 && state.native.is_open() && !state.native.empty(); ++i) {
+// Start-up and shutdown only; false when entries were left unsent.
+bool flush_journal_bounded(Clock::time_point deadline) {
+    while (state.native.is_open() && !state.native.empty()) {
         flush_journal();
-        if (!state.native.empty()) usleep(1000);  // start-up and shutdown only
+        if (state.native.is_open() && !state.native.empty() &&
+            !wait_writable(state.native.fd(), deadline))
+            return false;
     }
+    return true;
 }
 
 void on_native_writable(evutil_socket_t, short, void*) {
@@ -183,7 +188,7 @@ __attribute__((format(printf, 2, 0))) bool enqueue_journal(LogLevel level, const
         return false;
     }
     if (!state.writer) {
-        flush_journal_blocking();
+        flush_journal_bounded(Clock::now() + kBlockingLimit);
         return false;
     }
     return true;
@@ -195,7 +200,7 @@ __attribute__((format(printf, 2, 0))) bool enqueue(LogLevel level, const char* f
     if (!state.writer) {
         std::string line;
         format_line(line, level, fmt, ap);
-        write_all_blocking(line);
+        write_all_bounded(line, Clock::now() + kBlockingLimit);
         return false;
     }
     if (state.queue.size() > kQueueLimit) {
@@ -209,12 +214,7 @@ __attribute__((format(printf, 2, 0))) bool enqueue(LogLevel level, const char* f
 }  // namespace
 
 void attach(event_base* base) {
-    // A pipe or socket (journald) may fill up; never let it block the loop.
-    struct stat st;
-    if (fstat(STDERR_FILENO, &st) == 0 && (S_ISSOCK(st.st_mode) || S_ISFIFO(st.st_mode))) {
-        int flags = fcntl(STDERR_FILENO, F_GETFL);
-        if (flags >= 0) fcntl(STDERR_FILENO, F_SETFL, flags | O_NONBLOCK);
-    }
+    make_stderr_nonblocking();
     state.writer.reset(event_new(base, STDERR_FILENO, EV_WRITE, on_writable, nullptr));
     check_journal();
     if (state.native.is_open())
@@ -225,16 +225,31 @@ void attach(event_base* base) {
     event_add(state.ticker.get(), &kTick);
 }
 
-void detach() {
+bool detach() {
     state.ticker.reset();
     state.writer.reset();
     state.native_writer.reset();
     state.native_waiting = false;
-    flush_journal_blocking();
+    // One deadline for the whole final flush, whatever stderr and journald do.
+    auto deadline = Clock::now() + kBlockingLimit;
+    uint64_t before = state.dropped;
+    bool complete = flush_journal_bounded(deadline);
+    if (!complete) {
+        uint64_t lost = 0;
+        state.native.drop_all(&lost);
+        state.dropped += lost;
+    }
     state.waiting_for_fd = false;
     state.scheduled = false;
-    write_all_blocking(state.queue);
+    if (!write_all_bounded(state.queue, deadline)) complete = false;
     state.queue.clear();
+    if (state.dropped != before) complete = false;
+    if (!complete) state.lost_at_exit = true;
+    return complete;
+}
+
+bool lost_at_exit() {
+    return state.lost_at_exit;
 }
 
 void set_level(LogLevel level) {

@@ -42,7 +42,11 @@ namespace log {
 
 // Until attach() the log writes synchronously (start-up, config errors).
 void attach(event_base* base);
-void detach();  // flushes synchronously
+// Flushes synchronously, for at most a second whatever stderr or journald
+// do; false when lines were lost (then lost_at_exit() says so, for the exit
+// status). Writes before attach() are bounded the same way.
+bool detach();
+bool lost_at_exit();
 void set_level(LogLevel level);
 LogLevel level();
 bool enabled(LogLevel level);

@@ -81,4 +81,10 @@ Writer::Result Writer::flush(uint64_t* lost) {
     return Result::Done;
 }
 
+void Writer::drop_all(uint64_t* lost) {
+    *lost += queue_.size();
+    queue_.clear();
+    bytes_ = 0;
+}
+
 }  // namespace smalld::journal

@@ -42,6 +42,8 @@ class Writer {
     // journald is gone; the queue is cleared and `lost` says how many went.
     Result flush(uint64_t* lost);
     bool empty() const { return queue_.empty(); }
+    // Gives up on what is queued (journald stuck at exit); `lost` counts it.
+    void drop_all(uint64_t* lost);
 
   private:
     Fd fd_;

@@ -18,6 +18,7 @@ namespace {
 
 constexpr int kExitUsage = 64;
 constexpr int kExitConfig = 78;
+constexpr int kExitLogLost = 74;  // EX_IOERR: the final log flush gave up
 
 constexpr option kLongOptions[] = {
     {"config", required_argument, nullptr, 'c'},
@@ -125,12 +126,9 @@ int main(int argc, char** argv) {
     }
     if (dump) {
         // Line by line: a value with a control character in it is escaped.
-        std::string text = smalld::dump_config(*result.config);
-        for (size_t at = 0, end; at < text.size(); at = end + 1) {
-            end = text.find('\n', at);
-            if (end == std::string::npos) end = text.size();
-            printf("%s\n", smalld::escape_unprintable(text.substr(at, end - at)).c_str());
-        }
+        std::string text = smalld::escape_unprintable_lines(smalld::dump_config(*result.config));
+        if (!text.empty() && text.back() != '\n') text += '\n';
+        fputs(text.c_str(), stdout);
         return 0;
     }
     if (check_only) {
@@ -141,12 +139,17 @@ int main(int argc, char** argv) {
     smalld::log::set_level(level.value_or(result.config->daemon.log_level));
     event_set_log_callback(libevent_log);
     raise_fd_limit();
-    smalld::Daemon daemon(std::move(*result.config));
-    if (level) daemon.pin_log_level();
-    if (auto error = daemon.start()) {
-        LOG_ERROR("%s", error->message.c_str());
-        smalld::log::flush();
-        return error->exit_code;
-    }
-    return daemon.run();
+    int status = 0;
+    {
+        smalld::Daemon daemon(std::move(*result.config));
+        if (level) daemon.pin_log_level();
+        if (auto error = daemon.start()) {
+            LOG_ERROR("%s", error->message.c_str());
+            smalld::log::flush();
+            return error->exit_code;
+        }
+        status = daemon.run();
+    }  // the daemon's end flushes the log, for a bounded time
+    if (status == 0 && smalld::log::lost_at_exit()) return kExitLogLost;
+    return status;
 }

@@ -77,6 +77,19 @@ struct InstanceStats {
     DurationHistogram session_duration;  // TCP sessions, observed when they close
     uint64_t max_connections = 0;        // the configured cap, 0 = none
     bool configured = true;              // false once a reload removed the instance
+    // The protocols the instance has had listeners of since this record was
+    // made (its tcp=/udp= keys, the type's defaults, systemd's sockets). Only
+    // they have series: a reload that adds one starts its series, one that
+    // drops one leaves them, no longer growing, until the instance goes.
+    // Until the daemon says (a test's record), the type's protocols.
+    bool listeners_known = false;
+    bool tcp_listeners = false;
+    bool udp_listeners = false;
+    void note_listeners(bool has_tcp, bool has_udp) {
+        listeners_known = true;
+        tcp_listeners |= has_tcp;
+        udp_listeners |= has_udp;
+    }
 };
 
 struct Stats {

@@ -6,11 +6,21 @@
 
 #include "log.h"
 #include "process_stats.h"
+#include "service_registry.h"
 #include "stats.h"
 
 namespace smalld {
 
 namespace {
+
+// Whether an instance has the series of a protocol: its type serves it (the
+// catalogue's ServiceSpec) and, once the daemon has said, the instance has
+// had listeners of it. A UDP-only stamp instance has no proto="tcp" series.
+bool serves(const InstanceStats& record, bool tcp) {
+    const ServiceSpec& spec = service_spec(record.type);
+    if (!(tcp ? spec.tcp : spec.udp)) return false;
+    return !record.listeners_known || (tcp ? record.tcp_listeners : record.udp_listeners);
+}
 
 // Per instance, TCP: the max_connections cap beside the gauge it caps (so
 // "sessions near max_connections" is one division in PromQL), and the
@@ -23,6 +33,7 @@ void visit_session_stats(const Stats& stats, const std::function<void(const Stat
         return names;
     }();
     for (const auto& [name, record] : stats.instances) {
+        if (!serves(*record, true)) continue;
         StatSample s;
         s.key = "max_connections";
         s.help = "The instance's max_connections: concurrent TCP sessions allowed, 0 = no limit.";
@@ -34,6 +45,7 @@ void visit_session_stats(const Stats& stats, const std::function<void(const Stat
         visit(s);
     }
     for (const auto& [name, record] : stats.instances) {
+        if (!serves(*record, true)) continue;
         StatSample s;
         s.help = "How long TCP sessions lasted, from accept to close.";
         s.histogram = "session.duration_seconds";
@@ -94,7 +106,7 @@ void visit_stamp_stats(const Stats& stats, const OpenSessions& open,
     };
     for (const auto& counter : counters) {
         for (const auto& [name, record] : stats.instances) {
-            if (record->type != ServiceType::Stamp) continue;
+            if (record->type != ServiceType::Stamp || !serves(*record, false)) continue;
             StatSample s = sample(*record);
             s.key = counter.key;
             s.help = counter.help;
@@ -110,7 +122,7 @@ void visit_stamp_stats(const Stats& stats, const OpenSessions& open,
     static_assert(std::size(kLe) == StampStats::kBuckets);
     const char* help = "STAMP reflector processing time, T3 - T2, in seconds.";
     for (const auto& [name, record] : stats.instances) {
-        if (record->type != ServiceType::Stamp) continue;
+        if (record->type != ServiceType::Stamp || !serves(*record, false)) continue;
         StatSample s = sample(*record);
         s.histogram = "stamp.processing_seconds";
         s.help = help;
@@ -223,6 +235,7 @@ void visit_stats(const Stats& stats, const OpenSessions& open,
             for (int p = 0; p < 2; ++p) {
                 bool tcp = p == 0;
                 if ((metric.tcp_only && !tcp) || (metric.udp_only && tcp)) continue;
+                if (!serves(*record, tcp)) continue;
                 const ProtoStats& ps = tcp ? record->tcp : record->udp;
                 StatSample s;
                 s.key = metric.key;
@@ -242,6 +255,7 @@ void visit_stats(const Stats& stats, const OpenSessions& open,
     auto by_reason = [&](std::string_view key, std::string_view help, bool tcp, size_t count,
                          auto reason_name, auto value_of) {
         for (const auto& [name, record] : stats.instances) {
+            if (!serves(*record, tcp)) continue;
             for (size_t r = 0; r < count; ++r) {
                 StatSample s;
                 s.key = key;

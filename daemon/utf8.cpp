@@ -1,5 +1,6 @@
 #include "utf8.h"
 
+#include <algorithm>
 #include <cstdint>
 
 namespace smalld {
@@ -85,6 +86,18 @@ std::string escape_unprintable(std::string_view text) {
 
 void append_unprintable(std::string& out, std::string_view text) {
     append_escaped(out, text, true);
+}
+
+std::string escape_unprintable_lines(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (size_t at = 0; at < text.size();) {
+        size_t end = std::min(text.find('\n', at), text.size());
+        append_escaped(out, text.substr(at, end - at), true);
+        if (end < text.size()) out += '\n';
+        at = end + 1;
+    }
+    return out;
 }
 
 }  // namespace smalld

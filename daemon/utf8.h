@@ -22,4 +22,9 @@ std::string escape_invalid_utf8(std::string_view text);
 std::string escape_unprintable(std::string_view text);
 void append_unprintable(std::string& out, std::string_view text);
 
+// Same, line by line: newlines are kept, so that text of several lines (a
+// table, a report) stays readable while nothing in it can drive a terminal.
+// What smallctl prints and `smalld -T` use.
+std::string escape_unprintable_lines(std::string_view text);
+
 }  // namespace smalld

@@ -19,10 +19,26 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitRefused = 1;
 constexpr int kExitUsage = 2;
-constexpr int kExitNotRunning = 3;
 constexpr int kExitDenied = 4;
 // A reload re-reads the file and binds new sockets: give it time.
 constexpr int kReplyTimeoutMs = 60'000;
+
+using Read = smallctl::Client::Read;
+
+// Text from the daemon, made safe for a terminal (escape sequences in a
+// config value quoted by a reload error, say, are shown, not obeyed).
+std::string shown(std::string_view text) {
+    return smalld::escape_unprintable_lines(text);
+}
+
+// -j: the reply line as received once it parsed as JSON, which keeps control
+// characters out of strings; but JSON allows a raw CR between tokens and DEL
+// inside a string. Then the same value, re-written with them escaped.
+std::string json_shown(const std::string& line, const nlohmann::json& value) {
+    for (unsigned char c : line)
+        if (c < 0x20 || c == 0x7f) return value.dump(-1, ' ', true);
+    return line;
+}
 
 constexpr option kLongOptions[] = {
     {"socket", required_argument, nullptr, 's'},
@@ -90,42 +106,40 @@ int main(int argc, char** argv) {
     std::string command(resolved.command->name);
 
     smallctl::Client client;
-    if (int err = client.connect_to(socket_path)) {
-        fprintf(stderr, "smallctl: cannot connect to %s: %s%s\n", socket_path.c_str(),
-                strerror(err), err == ENOENT || err == ECONNREFUSED ? " (is smalld running?)" : "");
-        if (err == ENOENT || err == ECONNREFUSED) return kExitNotRunning;
-        if (err == EACCES || err == EPERM) return kExitDenied;
-        return kExitRefused;
-    }
+    if (int err = client.connect_to(socket_path, kReplyTimeoutMs))
+        return smallctl::report_connect_error(socket_path, err);
     nlohmann::json request = {{"command", command}, {"args", resolved.args}};
     std::string line;
-    if (!client.send_line(request.dump())) {
+    if (!client.send_line(request.dump(), kReplyTimeoutMs)) {
         // The daemon may have answered and closed first (too many clients).
         int err = errno;
-        if (!client.read_line(&line, 1000)) {
+        if (client.read_line(&line, 1000) != Read::Line) {
             fprintf(stderr, "smallctl: %s: cannot send the request: %s\n", socket_path.c_str(),
                     strerror(err));
             return kExitRefused;
         }
-    } else if (!client.read_line(&line, kReplyTimeoutMs)) {
-        fprintf(stderr, "smallctl: %s: no reply from smalld\n", socket_path.c_str());
+    } else if (Read r = client.read_line(&line, kReplyTimeoutMs); r != Read::Line) {
+        fprintf(stderr, "smallctl: %s: %s\n", socket_path.c_str(),
+                smallctl::describe(r, kReplyTimeoutMs, client).c_str());
         return kExitRefused;
     }
     nlohmann::json reply = nlohmann::json::parse(line, nullptr, false);
     if (reply.is_discarded() || !reply.is_object()) {
         fprintf(stderr, "smallctl: %s: the reply is not JSON: %s\n", socket_path.c_str(),
-                line.c_str());
+                shown(line.substr(0, 200)).c_str());
         return kExitRefused;
     }
+    // Everything from the daemon is escaped for the terminal.
     if (!reply.value("ok", false)) {
-        if (raw) printf("%s\n", line.c_str());
+        if (raw) printf("%s\n", json_shown(line, reply).c_str());
         auto error = reply.find("error");
         fprintf(stderr, "smallctl: %s\n",
-                error != reply.end() && error->is_string() ? error->get<std::string>().c_str()
-                                                           : "failed");
+                error != reply.end() && error->is_string()
+                    ? shown(error->get<std::string>()).c_str()
+                    : "failed");
         if (auto errors = reply.find("errors"); errors != reply.end() && errors->is_array())
             for (const auto& e : *errors)
-                fprintf(stderr, "%s\n", e.is_string() ? e.get<std::string>().c_str() : "?");
+                fprintf(stderr, "%s\n", e.is_string() ? shown(e.get<std::string>()).c_str() : "?");
         auto code = reply.find("code");
         std::string kind = code != reply.end() && code->is_string() ? code->get<std::string>() : "";
         if (kind == "denied") return kExitDenied;
@@ -134,32 +148,37 @@ int main(int argc, char** argv) {
         return kExitRefused;
     }
     if (raw) {
-        printf("%s\n", line.c_str());
+        printf("%s\n", json_shown(line, reply).c_str());
     } else {
         std::string error;
         std::optional<std::string> text = smallctl::render_reply(command, reply, &error);
         if (!text) {
             fprintf(stderr, "smallctl: %s: unexpected reply from smalld: %s\n", command.c_str(),
-                    error.c_str());
+                    shown(error).c_str());
             return kExitRefused;
         }
-        fputs(text->c_str(), stdout);
+        fputs(smalld::escape_unprintable_lines(*text).c_str(), stdout);
     }
     if (command != "monitor") return kExitOk;
 
     if (!raw) fprintf(stderr, "smallctl: monitoring %s; Ctrl-C to stop\n", socket_path.c_str());
     fflush(stdout);
-    while (client.read_line(&line, -1)) {
-        if (raw) {
-            printf("%s\n", line.c_str());
-            fflush(stdout);
-            continue;
-        }
+    // smalld sends an empty line to a quiet monitor every 15 s: a minute of
+    // silence means it is stuck or gone.
+    Read r;
+    while ((r = client.read_line(&line, kReplyTimeoutMs)) == Read::Line) {
+        if (line.empty()) continue;  // keep-alive
         nlohmann::json event = nlohmann::json::parse(line, nullptr, false);
-        fputs(event.is_object() ? smallctl::format_event(event).c_str() : (line + "\n").c_str(),
-              stdout);
+        if (raw && event.is_object())
+            printf("%s\n", json_shown(line, event).c_str());
+        else
+            fputs(event.is_object() ? shown(smallctl::format_event(event)).c_str()
+                                    : (shown(line) + "\n").c_str(),
+                  stdout);
         fflush(stdout);
     }
-    fprintf(stderr, "smallctl: smalld closed the connection\n");
+    fprintf(stderr, "smallctl: %s: %s\n", socket_path.c_str(),
+            r == Read::Timeout ? "no event or keep-alive from smalld for 60 s; giving up"
+                               : smallctl::describe(r, kReplyTimeoutMs, client).c_str());
     return kExitRefused;
 }

@@ -10,6 +10,7 @@
 
 #include "client.h"
 #include "top.h"
+#include "utf8.h"
 
 namespace smallctl {
 
@@ -21,16 +22,22 @@ void on_stop(int) {
     stop_requested = 1;
 }
 
+constexpr int kReplyTimeoutMs = 60'000;
+
 bool fetch_stats(Client& client, nlohmann::json* data, std::string* error) {
     std::string line;
-    if (!client.send_line(R"({"command":"stats","args":[]})") || !client.read_line(&line, 60'000)) {
-        *error = "no reply from smalld";
+    if (!client.send_line(R"({"command":"stats","args":[]})", kReplyTimeoutMs)) {
+        *error = std::string("cannot send the request: ") + strerror(errno);
+        return false;
+    }
+    if (Client::Read r = client.read_line(&line, kReplyTimeoutMs); r != Client::Read::Line) {
+        *error = describe(r, kReplyTimeoutMs, client);
         return false;
     }
     nlohmann::json reply = nlohmann::json::parse(line, nullptr, false);
     if (!reply.is_object() || !reply.value("ok", false) || !reply.contains("data") ||
         !reply["data"].is_object()) {
-        *error = "unexpected reply: " + line.substr(0, 200);
+        *error = "unexpected reply: " + smalld::escape_unprintable(line.substr(0, 200));
         return false;
     }
     *data = std::move(reply["data"]);
@@ -58,12 +65,8 @@ int run_top(const std::string& socket_path, const std::vector<std::string>& args
         }
     }
     Client client;
-    if (int err = client.connect_to(socket_path)) {
-        fprintf(stderr, "smallctl: cannot connect to %s: %s%s\n", socket_path.c_str(),
-                strerror(err), err == ENOENT || err == ECONNREFUSED ? " (is smalld running?)" : "");
-        if (err == ENOENT || err == ECONNREFUSED) return 3;
-        return err == EACCES || err == EPERM ? 4 : 1;
-    }
+    if (int err = client.connect_to(socket_path, kReplyTimeoutMs))
+        return report_connect_error(socket_path, err);
     std::string error;
     nlohmann::json before, after;
     if (!fetch_stats(client, &before, &error)) {
@@ -86,7 +89,8 @@ int run_top(const std::string& socket_path, const std::vector<std::string>& args
             status = 1;
             break;
         }
-        std::string screen = render_top(before, after);
+        // Names come from the daemon: nothing in them may drive the terminal.
+        std::string screen = smalld::escape_unprintable_lines(render_top(before, after));
         if (live) fputs("\033[H\033[2J", stdout);
         fputs(screen.c_str(), stdout);
         fflush(stdout);

@@ -50,11 +50,16 @@ class ControlClient {
     bool send(const std::string& data) { return fd_ >= 0 && send_all(fd_, data); }
 
     // The next line without its newline; "" on timeout or EOF (see eof()).
+    // Empty lines, a monitor's keep-alives every 15 s, are skipped.
     std::string line(int timeout_ms = kPatienceMs) {
         using Clock = std::chrono::steady_clock;
         auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
         for (;;) {
             size_t nl = buffer_.find('\n');
+            if (nl == 0) {
+                buffer_.erase(0, 1);
+                continue;
+            }
             if (nl != std::string::npos) {
                 std::string out = buffer_.substr(0, nl);
                 buffer_.erase(0, nl + 1);

@@ -256,7 +256,53 @@ static void reset_zeroes_the_counters_not_the_open_sessions(void**) {
                      int(s.instance.size()), s.instance.data(), s.value);
         }
     });
-    assert_int_equal(gauges, 1 + 3 + 1);  // conn.current, one per instance, stamp's
+    // conn.current, sessions_current of the two echo instances (stamp serves
+    // no TCP), stamp.sessions_current.
+    assert_int_equal(gauges, 1 + 2 + 1);
+}
+
+// Series exist only for the protocols an instance serves: its type's (the
+// catalogue), narrowed, once the daemon has said, to those it has had
+// listeners of. A protocol once served keeps its series across reloads.
+static void series_only_for_served_protocols(void**) {
+    Stats stats;
+    stats.instance("stamp", ServiceType::Stamp);  // UDP only by type
+    stats.instance("stampd", ServiceType::Stamp).note_listeners(false, true);
+    stats.instance("tcponly", ServiceType::Echo).note_listeners(true, false);
+    stats.instance("udponly", ServiceType::Echo).note_listeners(false, true);
+    auto& both = stats.instance("both", ServiceType::Echo);
+    both.note_listeners(true, false);
+    both.note_listeners(true, true);            // a reload added udp=
+    both.note_listeners(false, true);           // one dropped tcp=: its series stay
+    stats.instance("echo", ServiceType::Echo);  // not said: the type's protocols
+    std::map<std::string, int> samples;         // "instance/proto" -> how many
+    visit_stats(stats, OpenSessions{}, [&](const StatSample& s) {
+        if (!s.instance.empty()) ++samples[std::string(s.instance) + "/" + std::string(s.proto)];
+    });
+    for (const char* present : {"stamp/udp", "stampd/udp", "tcponly/tcp", "udponly/udp", "both/tcp",
+                                "both/udp", "echo/tcp", "echo/udp"})
+        if (samples[present] == 0) fail_msg("no samples for %s", present);
+    for (const char* absent : {"stamp/tcp", "stampd/tcp", "tcponly/udp", "udponly/tcp"})
+        if (samples.count(absent)) fail_msg("%d samples for %s", samples[absent], absent);
+    assert_int_equal(samples["tcponly/tcp"], samples["echo/tcp"]);
+    assert_int_equal(samples["udponly/udp"], samples["echo/udp"]);
+    // Every renderer walks the same samples.
+    std::string text = render_prometheus(stats, OpenSessions{}, "1");
+    assert_true(text.find("service=\"stamp\",type=\"stamp\",proto=\"tcp\"") == std::string::npos);
+    assert_true(text.find("service=\"tcponly\",type=\"echo\",proto=\"udp\"") == std::string::npos);
+    assert_true(text.find("service=\"stamp\",type=\"stamp\",proto=\"udp\"") != std::string::npos);
+    nlohmann::json j = render_stats_json(stats, OpenSessions{});
+    assert_false(j["instances"]["stamp"].contains("tcp"));
+    assert_true(j["instances"]["stamp"].contains("udp"));
+    assert_false(j["instances"]["udponly"].contains("tcp"));
+    // With only UDP-only instances, the TCP families are not there at all.
+    Stats udp_only;
+    udp_only.instance("stamp", ServiceType::Stamp);
+    text = render_prometheus(udp_only, OpenSessions{}, "1");
+    for (const char* family : {"smalld_sessions_total", "smalld_conn_rejected_total",
+                               "smalld_session_duration_seconds", "smalld_max_connections"})
+        if (text.find(std::string("# TYPE ") + family + " ") != std::string::npos)
+            fail_msg("%s is there without a TCP instance", family);
 }
 
 static void names(void**) {
@@ -338,6 +384,7 @@ int main() {
         cmocka_unit_test(json_shape),
         cmocka_unit_test(json_has_every_sample),
         cmocka_unit_test(prometheus_text),
+        cmocka_unit_test(series_only_for_served_protocols),
         cmocka_unit_test(names),
         cmocka_unit_test(stamp_histogram),
         cmocka_unit_test(reset_zeroes_the_counters_not_the_open_sessions),

@@ -46,11 +46,22 @@ static void controls_escaped_for_logs(void**) {
     assert_str_eq(out, "prefix: \\xff ok");
 }
 
+// Text of several lines for a terminal (smallctl's tables, smalld -T): the
+// newlines stay, nothing else that could drive the terminal does.
+static void lines_keep_newlines_only(void**) {
+    assert_str_eq(escape_unprintable_lines("a\nb\n"), "a\nb\n");
+    assert_str_eq(escape_unprintable_lines("\n\nx"), "\n\nx");
+    assert_str_eq(escape_unprintable_lines("title \x1b]0;owned\x07\x1b[2J\nrow\r\n"),
+                  "title \\x1b]0;owned\\x07\\x1b[2J\nrow\\x0d\n");
+    assert_str_eq(escape_unprintable_lines("\xff\n\x7f"), "\\xff\n\\x7f");
+}
+
 int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test(valid_text_unchanged),
         cmocka_unit_test(invalid_bytes_escaped),
         cmocka_unit_test(controls_escaped_for_logs),
+        cmocka_unit_test(lines_keep_newlines_only),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
