@@ -129,7 +129,11 @@ void ControlServer::accept_ready() {
         LOG_DEBUG("control: client %llu connected (uid %u, pid %d, %s)",
                   static_cast<unsigned long long>(c->id), unsigned(c->uid), int(c->pid),
                   c->admin ? "admin" : "read-only");
+        Client& ref = *c;
         clients_.emplace(c->id, std::move(c));
+        // A request that came with the connection is answered now, before a
+        // later newcomer could take it for a slow one.
+        read_ready(ref);
     }
 }
 
