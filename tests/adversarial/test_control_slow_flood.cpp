@@ -59,7 +59,7 @@ int open_as(const std::string& path, uid_t uid) {
 
 // The flood, in a child process (it changes its effective uid): runs until
 // the parent closes `stop` (or dies), at most 10 minutes. Reports, through
-// `ready`, once it holds `want` connections.
+// `ready`, once every user has connected and it holds `want` connections.
 pid_t start_flood(const std::string& path, int users, uid_t first_uid, int per_user, size_t want,
                   int* ready_fd, int* stop_fd) {
     int ready[2], stop[2];
@@ -77,7 +77,9 @@ pid_t start_flood(const std::string& path, int users, uid_t first_uid, int per_u
         bool told = false;
         for (int round = 0; round < 6000; ++round) {
             flood.round();
-            if (!told && flood.holding() >= want) {
+            // Every user has connected at least once, and the flood holds
+            // what it can.
+            if (!told && flood.opened() >= flood.slots() && flood.holding() >= want) {
                 told = true;
                 (void)!write(ready[1], "r", 1);
             }

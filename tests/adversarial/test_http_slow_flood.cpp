@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -75,19 +76,23 @@ void flood_and_scrape(int sources, int per_source) {
     SlowFlood flood(sources, per_source, "GET /metrics HTTP/1.1\r\nHost: x\r\n", "X-Slow: 1\r\n",
                     [&](int source) { return open_from(source, port); });
     std::atomic<bool> stop{false};
-    std::atomic<size_t> holding{0};
+    std::atomic<size_t> holding{0}, opened{0};
     std::thread attacker([&] {
         // Bounded by the flag and by a count of rounds (10 minutes' worth).
         for (int round = 0; round < 6000 && !stop; ++round) {
             flood.round();
             holding = flood.holding();
+            opened = flood.opened();
             usleep(100'000);
         }
     });
-    // The flood holds every slot it can before the first scrape.
-    size_t want = std::min(flood.slots(), MetricsServer::kMaxConnections);
-    if (!eventually([&] { return holding >= want; }))
-        print_message("flood: only %zu of %zu connections held\n", size_t(holding), want);
+    // Every address has connected, and the flood holds every slot it can,
+    // before the first scrape.
+    size_t want = std::min({flood.slots(), MetricsServer::kMaxConnections,
+                            size_t(sources) * MetricsServer::kMaxPerSource});
+    if (!eventually([&] { return opened >= flood.slots() && holding >= want; }))
+        print_message("flood: %zu of %zu connections opened, %zu of %zu held\n", size_t(opened),
+                      flood.slots(), size_t(holding), want);
     usleep(kQuietMs * 1000);
 
     int served = 0;
