@@ -2,8 +2,8 @@
 #pragma once
 // A slow-request flood for the availability tests: connections from many
 // sources, each sending the start of a request and then one byte a second,
-// never finishing it (slowloris); a connection the daemon closes is opened
-// again a second later. The caller drives it a round at a time (from a
+// never finishing it (slowloris), or nothing at all; a connection the daemon
+// closes is opened again a second later. The caller drives it a round at a time (from a
 // thread, or a child process) and stops it; every round is bounded.
 
 #include <sys/socket.h>
@@ -62,10 +62,12 @@ class SlowFlood {
                 continue;
             }
             if (!s.sent_first) {
-                if (send(s.fd, first_.data(), first_.size(), MSG_DONTWAIT | MSG_NOSIGNAL) ==
-                    ssize_t(first_.size()))
+                // A silent flood (empty `first`) holds connections once they are up.
+                if (first_.empty() ? send(s.fd, "", 0, MSG_DONTWAIT | MSG_NOSIGNAL) == 0
+                                   : send(s.fd, first_.data(), first_.size(),
+                                          MSG_DONTWAIT | MSG_NOSIGNAL) == ssize_t(first_.size()))
                     s.sent_first = true;
-            } else if (now >= s.next_byte_at) {
+            } else if (!dribble_.empty() && now >= s.next_byte_at) {
                 char byte = dribble_[s.dribbled++ % dribble_.size()];
                 (void)!send(s.fd, &byte, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
                 s.next_byte_at = now + std::chrono::seconds(1);

@@ -2,8 +2,9 @@
 // Availability of the metrics endpoint under a slow-header flood: connections
 // from 8, 64 and 1,000 source addresses (a private network namespace has all
 // of 127.0.0.0/8 on lo) each send the start of a request and then a byte a
-// second, and reconnect when closed. Meanwhile a scrape from a fresh address
-// must be served every time, not just the descriptors stay bounded.
+// second, and reconnect when closed (and, a variant, 1,000 addresses that
+// connect and send nothing). Meanwhile a scrape from a fresh address must be
+// served every time, not just the descriptors stay bounded.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -67,13 +68,17 @@ double counter(const std::string& metrics, const std::string& name) {
     return at == std::string::npos ? -1 : atof(metrics.c_str() + at + name.size() + 2);
 }
 
-void flood_and_scrape(int sources, int per_source) {
+// `first` and `dribble`: what each flood connection sends at once, and then
+// a byte a second of; both empty for a flood of silent connections.
+void flood_and_scrape(int sources, int per_source,
+                      const std::string& first = "GET /metrics HTTP/1.1\r\nHost: x\r\n",
+                      const std::string& dribble = "X-Slow: 1\r\n") {
     TestDaemon d(protect::config_head() + "[metrics]\nlisten = 127.0.0.1:0\n");
     assert_true(d.started());
     uint16_t port = protect::metrics_port(d);
     assert_true(port != 0);
 
-    SlowFlood flood(sources, per_source, "GET /metrics HTTP/1.1\r\nHost: x\r\n", "X-Slow: 1\r\n",
+    SlowFlood flood(sources, per_source, first, dribble,
                     [&](int source) { return open_from(source, port); });
     std::atomic<bool> stop{false};
     std::atomic<size_t> holding{0}, opened{0};
@@ -103,9 +108,10 @@ void flood_and_scrape(int sources, int per_source) {
     stop = true;
     attacker.join();
     print_message(
-        "slow-header flood from %d addresses x %d: %d of %d scrapes from a fresh address "
+        "%s flood from %d addresses x %d: %d of %d scrapes from a fresh address "
         "served (the flood opened %llu connections, %llu closed by the daemon)\n",
-        sources, per_source, served, kScrapes, static_cast<unsigned long long>(flood.opened()),
+        first.empty() ? "silent-connection" : "slow-header", sources, per_source, served, kScrapes,
+        static_cast<unsigned long long>(flood.opened()),
         static_cast<unsigned long long>(flood.closed()));
     assert_int_equal(served, kScrapes);
 
@@ -127,6 +133,10 @@ void from_64_addresses(void**) {
 void from_1000_addresses(void**) {
     flood_and_scrape(1000, 1);
 }
+// A variant: connections that send nothing at all.
+void silent_from_1000_addresses(void**) {
+    flood_and_scrape(1000, 1, "", "");
+}
 
 }  // namespace
 
@@ -140,6 +150,7 @@ int main() {
         cmocka_unit_test(from_8_addresses),
         cmocka_unit_test(from_64_addresses),
         cmocka_unit_test(from_1000_addresses),
+        cmocka_unit_test(silent_from_1000_addresses),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
