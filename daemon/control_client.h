@@ -7,6 +7,7 @@
 #include "control_request.h"
 #include "control_server.h"
 #include "event_handle.h"
+#include "eviction.h"
 
 namespace smalld {
 
@@ -24,9 +25,14 @@ struct ControlServer::Client {
     bool eof = false;   // the peer shut its side: finish the replies, then close
     bool dead = false;  // closed; freed by the reaper
     bool monitor = false;
-    enum class Timer { None, PartialLine, Idle } timer = Timer::None;
-    bool line_done = false;  // a line completed since the timer was last set
-    uint64_t dropped = 0;    // monitor events lost since the last notice
+    enum class Timer { None, PartialLine, Idle, Stall } timer = Timer::None;
+    bool line_done = false;   // a line completed since the timer was last set
+    bool progressed = false;  // some output left since the timer was last set
+    // Since the client owed a request (its accept, or its last line), and
+    // how much of it has come: what choose_victim weighs.
+    int64_t waiting_since_ms = 0;
+    size_t request_bytes = 0;
+    uint64_t dropped = 0;  // monitor events lost since the last notice
     EventHandle read_ev;
     EventHandle write_ev;
     EventHandle timeout_ev;

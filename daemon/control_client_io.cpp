@@ -16,6 +16,12 @@
 
 namespace smalld {
 
+namespace {
+
+LogLimiter stall_log("control: stalled monitors", 5, std::chrono::seconds(10));
+
+}  // namespace
+
 // A throw while serving one client ends that client, not the daemon.
 void ControlServer::on_read_cb(evutil_socket_t, short, void* client) {
     auto* c = static_cast<Client*>(client);
@@ -33,11 +39,22 @@ void ControlServer::on_write_cb(evutil_socket_t, short, void* client) {
 
 void ControlServer::on_timeout_cb(evutil_socket_t, short, void* client) {
     auto* c = static_cast<Client*>(client);
-    bool idle = c->timer == Client::Timer::Idle;
+    Client::Timer timer = c->timer;
     c->timer = Client::Timer::None;
     contain("control", [&] {
-        c->server->close_client(*c,
-                                idle ? "idle for too long" : "request line not finished in time");
+        if (timer == Client::Timer::Stall) {
+            // Gone in all but name: what it was sent has not left for kStallMs.
+            ++c->server->daemon_.stats().control_monitors_stalled_total;
+            stall_log.write(LogLevel::Notice,
+                            "control: monitor %llu (uid %u) took nothing for %llds; closed",
+                            static_cast<unsigned long long>(c->id), unsigned(c->uid),
+                            static_cast<long long>(DrainWatch::kStallMs / 1000));
+            c->server->close_client(*c, "monitor stopped taking its output");
+            return;
+        }
+        c->server->close_client(*c, timer == Client::Timer::Idle
+                                        ? "idle for too long"
+                                        : "request line not finished in time");
     });
 }
 
@@ -73,6 +90,15 @@ void ControlServer::process(Client& c) {
         }
         return !c.dead && c.queued() < kMaxQueued;
     });
+    // What choose_victim weighs: the bytes of the line under way, and since
+    // when the client has owed it.
+    std::string_view fed(c.input.data(), used);
+    if (size_t nl = fed.rfind('\n'); nl != std::string_view::npos) {
+        c.request_bytes = used - nl - 1;
+        c.waiting_since_ms = monotonic_ms();
+    } else {
+        c.request_bytes += used;
+    }
     c.input.erase(0, used);
     if (c.dead) return;
     if (c.eof && c.input.empty() && c.queued() == 0) {
@@ -100,21 +126,28 @@ void ControlServer::update_timer(Client& c) {
     // A request line must be finished within its own deadline, counted from
     // its first byte: a client that keeps finishing lines is making progress.
     // Otherwise a client that neither sends nor receives for the idle timeout
-    // is closed, so silent clients cannot hold every slot; monitors only listen.
+    // is closed, so silent clients cannot hold every slot. Monitors only
+    // listen: one is closed when output waits for it and none has left for
+    // DrainWatch::kStallMs, however quiet the daemon.
     using Timer = Client::Timer;
     bool partial = c.reader.partial() && !c.eof;
-    Timer want = partial                                   ? Timer::PartialLine
-                 : c.monitor || (c.eof && c.queued() == 0) ? Timer::None
-                                                           : Timer::Idle;
+    Timer want = partial                    ? Timer::PartialLine
+                 : c.monitor                ? (c.queued() > 0 ? Timer::Stall : Timer::None)
+                 : c.eof && c.queued() == 0 ? Timer::None
+                                            : Timer::Idle;
     if (want == Timer::None) {
         if (c.timer != Timer::None) event_del(c.timeout_ev.get());
-    } else if (want == Timer::Idle || c.timer != want || c.line_done) {
-        int ms = want == Timer::Idle ? kIdleTimeoutMs : kPartialLineTimeoutMs;
-        timeval limit{ms / 1000, (ms % 1000) * 1000};
+    } else if (want == Timer::Idle || c.timer != want || c.line_done ||
+               (want == Timer::Stall && c.progressed)) {
+        int64_t ms = want == Timer::Idle          ? kIdleTimeoutMs
+                     : want == Timer::PartialLine ? kPartialLineTimeoutMs
+                                                  : DrainWatch::kStallMs;
+        timeval limit{time_t(ms / 1000), suseconds_t((ms % 1000) * 1000)};
         event_add(c.timeout_ev.get(), &limit);
     }
     c.timer = want;
     c.line_done = false;
+    c.progressed = false;
 }
 
 void ControlServer::queue(Client& c, const std::string& line) {
@@ -134,6 +167,7 @@ bool ControlServer::flush(Client& c) {
             send(c.fd.get(), c.out.data() + c.out_pos, c.queued(), MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n > 0) {
             c.out_pos += size_t(n);
+            c.progressed = true;
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;

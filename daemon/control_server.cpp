@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "contain.h"
 #include "control_client.h"
@@ -23,6 +24,7 @@ LogLimiter accept_log("control accept errors", 5, std::chrono::seconds(10));
 // A read-only user may ask for admin commands as fast as it likes.
 LogLimiter denied_log("control denials", 5, std::chrono::seconds(10));
 LogLimiter busy_log("control refusals", 5, std::chrono::seconds(10));
+LogLimiter evict_log("control evictions", 5, std::chrono::seconds(10));
 
 }  // namespace
 
@@ -115,19 +117,23 @@ void ControlServer::accept_ready() {
         }
         c->admin = c->uid == 0 || c->uid == geteuid();
         // Read-only peers cannot take the last slots: an admin can always get in.
-        // Nor can one read-only user take all of theirs.
+        // Nor can one read-only user take all of theirs. At a cap, a client
+        // waiting for a request makes room.
         const char* full = nullptr;
-        if (clients_.size() >= (c->admin ? kMaxClients : kMaxClients - kAdminReserved))
-            full = "too many control clients";
-        else if (!c->admin && read_only(c->uid, false) >= kMaxClientsPerUid)
+        if (!c->admin && read_only(c->uid, false) >= kMaxClientsPerUid && !evict(*c, true))
             full = "too many control clients of this user";
+        else if (live() >= (c->admin ? kMaxClients : kMaxClients - kAdminReserved) &&
+                 !evict(*c, false))
+            full = "too many control clients";
         if (full) {
+            ++daemon_.stats().control_clients_refused_total;
             std::string line = CommandReply::failure("busy", full).to_text() + "\n";
             (void)!send(fd, line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
             busy_log.write(LogLevel::Warning, "control: refused a client (uid %u): %s (%zu open)",
-                           unsigned(c->uid), full, clients_.size());
+                           unsigned(c->uid), full, live());
             continue;
         }
+        c->waiting_since_ms = monotonic_ms();
         event_base* base = daemon_.base();
         c->read_ev.reset(event_new(base, fd, EV_READ | EV_PERSIST, on_read_cb, c.get()));
         c->write_ev.reset(event_new(base, fd, EV_WRITE | EV_PERSIST, on_write_cb, c.get()));
@@ -137,7 +143,11 @@ void ControlServer::accept_ready() {
         LOG_DEBUG("control: client %llu connected (uid %u, pid %d, %s)",
                   static_cast<unsigned long long>(c->id), unsigned(c->uid), int(c->pid),
                   c->admin ? "admin" : "read-only");
+        Client& ref = *c;
         clients_.emplace(c->id, std::move(c));
+        // A request that came with the connection is answered now, before a
+        // later newcomer could take it for a slow one.
+        read_ready(ref);
     }
 }
 
@@ -204,6 +214,38 @@ size_t ControlServer::read_only(uid_t uid, bool monitors) const {
         n += !c->dead && !c->admin && (uid == uid_t(-1) || c->uid == uid) &&
              (!monitors || c->monitor);
     return n;
+}
+
+size_t ControlServer::live() const {
+    size_t n = 0;
+    for (const auto& [id, c] : clients_) n += !c->dead;
+    return n;
+}
+
+bool ControlServer::evict(const Client& newcomer, bool same_uid) {
+    // Read-only clients go before an admin's, whoever the newcomer is.
+    for (bool admins : {false, true}) {
+        if (admins && !newcomer.admin) break;
+        std::vector<EvictionCandidate> candidates;
+        for (const auto& [id, c] : clients_) {
+            if (c->dead || c->monitor || c->eof || c->queued() > 0 || !c->input.empty()) continue;
+            if (c->admin != admins || (same_uid && c->uid != newcomer.uid)) continue;
+            candidates.push_back({id, c->request_bytes, c->waiting_since_ms});
+        }
+        int64_t now = monotonic_ms();
+        auto victim = choose_victim(candidates, now);
+        if (!victim) continue;
+        Client& c = *clients_.at(*victim);
+        ++daemon_.stats().control_clients_evicted_total;
+        evict_log.write(LogLevel::Notice,
+                        "control: closed client %llu (uid %u, %zu bytes of a request in %lldms) "
+                        "to make room for uid %u",
+                        static_cast<unsigned long long>(c.id), unsigned(c.uid), c.request_bytes,
+                        static_cast<long long>(now - c.waiting_since_ms), unsigned(newcomer.uid));
+        close_client(c, "closed to make room for a new client");
+        return true;
+    }
+    return false;
 }
 
 bool ControlServer::monitor_room() const {

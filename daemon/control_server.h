@@ -3,7 +3,11 @@
 // line and one JSON reply per line. Clients are non-blocking and bounded: a
 // client that does not read its replies stops being read, a monitor that does
 // not keep up loses events (counted), a half-sent line times out, and so does
-// a client that stays silent; the last slots are kept for admin peers.
+// a client that stays silent; the last slots are kept for admin peers. A
+// newcomer at a cap closes the client that has sent least of its request for
+// longest (eviction.h) rather than be refused, so a flood of slow or silent
+// clients from any number of users never locks out `smallctl status`; and a
+// monitor that takes none of its output for DrainWatch::kStallMs is closed.
 
 #include <sys/types.h>
 
@@ -41,9 +45,11 @@ class ControlServer {
     static constexpr size_t kMaxQueued = 1 << 20;           // replies: stop reading beyond
     static constexpr size_t kMaxMonitorQueued = 256 << 10;  // events: drop beyond
     static constexpr size_t kAdminReserved = 8;  // of kMaxClients, for uid 0 and the daemon's uid
-    // Read-only peers: one user may not take every slot, and monitors, which
-    // no idle timeout closes, are few. Admin peers are not counted.
-    static constexpr size_t kMaxClientsPerUid = 32;
+    // Read-only peers: one user may not take every slot (eight are needed to
+    // fill them), and monitors, which no idle timeout closes, are few. Admin
+    // peers are not counted. A newcomer beyond makes room among its own
+    // user's clients.
+    static constexpr size_t kMaxClientsPerUid = 16;
     static constexpr size_t kMaxReadOnlyMonitors = 16;
     static constexpr size_t kMaxReadOnlyMonitorsPerUid = 4;
     // A monitor with less room than this in its queue counts as full.
@@ -83,6 +89,11 @@ class ControlServer {
     void monitors_lost();
     // Read-only clients (or monitors) of `uid`, and in all when uid is -1.
     size_t read_only(uid_t uid, bool monitors) const;
+    size_t live() const;
+    // Makes room for `newcomer`: closes the victim among the clients waiting
+    // for a request that it may displace (of its own uid when `same_uid`;
+    // never an admin's for a read-only newcomer). False when there is none.
+    bool evict(const Client& newcomer, bool same_uid);
     // The one way a client ends: logged with the reason, freed from the loop.
     void close_client(Client& c, const char* reason);
 

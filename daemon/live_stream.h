@@ -5,10 +5,13 @@
 // kKeepAliveMs so that proxies and browsers keep an idle stream open.
 //
 // The streams are connections of the metrics endpoint, which owns their
-// sockets and queues: at most kMaxStreams of them at once, and one whose
-// reader falls kMaxQueued bytes behind is closed and counted
-// (metrics.streams_dropped_total) rather than let the daemon's memory grow;
-// the browser's EventSource reconnects by itself.
+// sockets and queues: at most kMaxStreams of them at once, kMaxStreamsPerSource
+// of one source, and a newcomer at the cap closes one (metrics_routes.cpp).
+// One whose reader falls kMaxQueued bytes behind is closed and counted
+// (metrics.streams_dropped_total) rather than let the daemon's memory grow,
+// and so is one whose reader takes none of its output for
+// DrainWatch::kStallMs (metrics.streams_stalled_total), however little it
+// is; the browser's EventSource reconnects by itself.
 
 #include <cstdint>
 #include <functional>
@@ -42,6 +45,7 @@ class LiveStream {
     void remove(uint64_t id);
 
     static constexpr size_t kMaxStreams = 16;
+    static constexpr size_t kMaxStreamsPerSource = 2;  // two tabs of the page
     static constexpr size_t kMaxQueued = 256 << 10;
     // The stream socket's send buffer (SO_SNDBUF; the kernel doubles it).
     static constexpr size_t kSocketBuffer = 64 << 10;

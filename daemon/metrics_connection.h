@@ -6,6 +6,7 @@
 
 #include "address.h"
 #include "event_handle.h"
+#include "eviction.h"
 #include "metrics_http.h"
 
 namespace smalld {
@@ -25,7 +26,10 @@ struct MetricsServer::Connection {
     bool stream = false;     // an event stream: open until either side closes
     bool dead = false;       // closed; freed by the reaper
     unsigned requests = 0;
-    int64_t idle_since_ms = 0;
+    // Since the connection owed a request: its accept, or its last reply.
+    int64_t waiting_since_ms = 0;
+    uint64_t sent = 0;  // bytes handed to the kernel
+    DrainWatch drain;   // of an event stream
     EventHandle read_ev;
     EventHandle write_ev;
     EventHandle timer_ev;

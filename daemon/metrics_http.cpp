@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "contain.h"
 #include "daemon.h"
@@ -28,6 +29,7 @@ constexpr int kLingerMs = 2000;
 LogLimiter accept_log("metrics: accept errors", 5, std::chrono::seconds(10));
 LogLimiter refuse_log("metrics: refusals", 5, std::chrono::seconds(10));
 LogLimiter timeout_log("metrics: request deadlines", 5, std::chrono::seconds(10));
+LogLimiter evict_log("metrics: evictions", 5, std::chrono::seconds(10));
 
 timeval to_timeval(int ms) {
     return timeval{ms / 1000, (ms % 1000) * 1000};
@@ -148,40 +150,62 @@ void MetricsServer::refuse(int fd, const SockAddr& peer, const char* why) {
     ::close(fd);
 }
 
-// Makes room by closing the connection that has waited longest for its next
-// request: it costs its client a reconnect, and nobody a refusal.
-bool MetricsServer::evict_idle() {
-    Connection* oldest = nullptr;
-    for (auto& [id, c] : connections_)
-        if (!c->dead && c->idle && (!oldest || c->idle_since_ms < oldest->idle_since_ms))
-            oldest = c.get();
-    if (!oldest) return false;
-    close_connection(*oldest, "closed to make room for a new connection");
+size_t MetricsServer::live() const {
+    size_t n = 0;
+    for (const auto& [id, c] : connections_) n += !c->dead;
+    return n;
+}
+
+// Makes room by closing the connection that has sent least of its request
+// for longest: an idle keep-alive connection costs its client a reconnect, a
+// slow request its sender a retry; nobody being answered is cut.
+bool MetricsServer::evict(const SourceKey* only) {
+    std::vector<EvictionCandidate> candidates;
+    for (const auto& [id, c] : connections_) {
+        if (c->dead || c->stream || c->lingering || c->queued() > 0) continue;
+        if (only && !(c->source == *only)) continue;
+        candidates.push_back({id, c->in.size(), c->waiting_since_ms});
+    }
+    int64_t now = monotonic_ms();
+    auto victim = choose_victim(candidates, now);
+    if (!victim) return false;
+    Connection& c = *connections_.at(*victim);
+    ++daemon_.stats().metrics_connections_evicted_total;
+    if (evict_log.admit(LogLevel::Notice))
+        LOG_NOTICE(
+            "metrics: closed %s (%s, %zu bytes of a request in %lldms) to make room for a "
+            "new connection%s",
+            c.peer.to_string().c_str(), c.idle ? "idle" : "request unfinished", c.in.size(),
+            static_cast<long long>(now - c.waiting_since_ms), only ? " from the same address" : "");
+    close_connection(c, "closed to make room for a new connection");
     return true;
 }
 
 void MetricsServer::admit(int fd, const SockAddr& peer) {
     SourceKey source = source_key(peer);
-    auto at = per_source_.find(source);
-    if (at != per_source_.end() && at->second >= kMaxPerSource)
+    if (per_source_.of(source) >= kMaxPerSource && !evict(&source))
         return refuse(fd, peer, "too many connections from this address");
-    size_t live = 0;
-    for (const auto& [id, c] : connections_) live += !c->dead;
-    if (live >= kMaxConnections && !evict_idle()) return refuse(fd, peer, "too many connections");
+    if (live() >= kMaxConnections && !evict(nullptr))
+        return refuse(fd, peer, "too many connections");
     auto c = std::make_unique<Connection>();
     c->server = this;
     c->id = next_id_++;
     c->fd.reset(fd);
     c->peer = peer;
     c->source = source;
-    ++per_source_[source];
+    c->waiting_since_ms = monotonic_ms();
+    per_source_.add(source);
     event_base* base = daemon_.base();
     c->read_ev.reset(event_new(base, fd, EV_READ | EV_PERSIST, on_read_cb, c.get()));
     c->write_ev.reset(event_new(base, fd, EV_WRITE | EV_PERSIST, on_write_cb, c.get()));
     c->timer_ev.reset(evtimer_new(base, on_timer_cb, c.get()));
     event_add(c->read_ev.get(), nullptr);
     arm(*c, kRequestDeadlineMs);  // the first request's deadline runs from the accept
+    Connection& ref = *c;
     connections_.emplace(c->id, std::move(c));
+    // A request that came with the connection is answered now, before a
+    // later newcomer could take it for a slow one.
+    read_ready(ref);
 }
 
 void MetricsServer::arm(Connection& c, int ms) {
@@ -227,9 +251,8 @@ void MetricsServer::process(Connection& c) {
         const HttpRequest& request = parsed.request;
         minor = request.minor;
         head = request.method == "HEAD";
-        reply = route_http_request(request, [&](std::string_view path, HttpReply& r) {
-            return answer(path, head, c.peer, r);
-        });
+        reply = route_http_request(
+            request, [&](std::string_view path, HttpReply& r) { return answer(c, path, head, r); });
         c.in.erase(0, parsed.consumed);
         c.keep_alive = request.keep_alive;
     }
@@ -253,6 +276,7 @@ bool MetricsServer::flush(Connection& c) {
             send(c.fd.get(), c.out.data() + c.out_pos, c.queued(), MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n > 0) {
             c.out_pos += size_t(n);
+            c.sent += uint64_t(n);
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return true;
@@ -289,13 +313,13 @@ void MetricsServer::replied(Connection& c) {
     }
     event_del(c.write_ev.get());
     event_add(c.read_ev.get(), nullptr);
+    c.waiting_since_ms = monotonic_ms();
     if (!c.in.empty()) {
         arm(c, kRequestDeadlineMs);  // a pipelined request
         process(c);
         return;
     }
     c.idle = true;
-    c.idle_since_ms = monotonic_ms();
     arm(c, kIdleTimeoutMs);
 }
 
@@ -304,9 +328,11 @@ void MetricsServer::close_connection(Connection& c, const char* reason) {
     c.dead = true;
     LOG_DEBUG("metrics: connection %llu from %s closed: %s", static_cast<unsigned long long>(c.id),
               c.peer.to_string().c_str(), reason);
-    if (auto at = per_source_.find(c.source); at != per_source_.end() && --at->second == 0)
-        per_source_.erase(at);
-    if (c.stream && streams_) streams_->remove(c.id);
+    per_source_.remove(c.source);
+    if (c.stream) {
+        stream_sources_.remove(c.source);
+        if (streams_) streams_->remove(c.id);
+    }
     event_del(c.read_ev.get());
     event_del(c.write_ev.get());
     event_del(c.timer_ev.get());

@@ -8,17 +8,20 @@
 // has no connection cap, no per-source cap, and only a per-read timeout that
 // a client restarts with every byte. Here every connection counts against a
 // cap within the daemon's descriptor budget and against its source's cap, and
-// a request must arrive, and its reply leave, within one deadline.
+// a request must arrive, and its reply leave, within one deadline. At a cap,
+// a newcomer closes the connection that has sent least of its request for
+// longest (eviction.h), so that a slow-request flood from any number of
+// sources keeps the endpoint busy but never unavailable.
 
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 
 #include "address.h"
 #include "event_handle.h"
+#include "eviction.h"
 #include "live_history.h"
 
 namespace smalld {
@@ -40,11 +43,14 @@ class MetricsServer {
     const SockAddr& actual() const { return actual_; }
     size_t connections() const { return connections_.size(); }
 
-    // Open connections; beyond, the longest-idle keep-alive connection makes
-    // room, or the newcomer gets 503 and is closed.
+    // Open connections. Beyond, a connection waiting for (the rest of) a
+    // request makes room (choose_victim); when every one is being answered
+    // or is an event stream, the newcomer gets 503 and is closed.
     static constexpr size_t kMaxConnections = 64;
-    // Open connections per source address (IPv6: per /64).
-    static constexpr size_t kMaxPerSource = 8;
+    // Open connections per source address (IPv6: per /64): 16 sources are
+    // needed to fill the endpoint. Beyond, the newcomer makes room among its
+    // own source's connections in the same way.
+    static constexpr size_t kMaxPerSource = 4;
     // From a request's first byte (or the accept) to the last byte of its reply.
     static constexpr int kRequestDeadlineMs = 10'000;
     // A keep-alive connection waiting for its next request.
@@ -69,8 +75,13 @@ class MetricsServer {
 
     // metrics_routes.cpp: the replies, and the live page's parts.
     void start_live();
-    // `peer` decides what the reply may show (privacy.h).
-    bool answer(std::string_view path, bool head, const SockAddr& peer, HttpReply& reply);
+    // `c.peer` decides what the reply may show (privacy.h).
+    bool answer(Connection& c, std::string_view path, bool head, HttpReply& reply);
+    // Room for a new event stream from `source`; false with the refusal in
+    // `reply` when there is none.
+    bool admit_stream(const Connection& c, HttpReply& reply);
+    // Closes the event streams whose readers stopped taking their output.
+    void check_streams(int64_t now_ms);
     // Queues bytes on event stream `id`; closes it when its reader is too slow.
     bool stream_write(uint64_t id, std::string_view bytes);
     void start_stream(Connection& c);
@@ -78,7 +89,10 @@ class MetricsServer {
     void accept_ready();
     void admit(int fd, const SockAddr& peer);
     void refuse(int fd, const SockAddr& peer, const char* why);
-    bool evict_idle();
+    // Closes the victim among the connections waiting for a request (of
+    // `only`'s source when given); false when there is none.
+    bool evict(const SourceKey* only);
+    size_t live() const;
     void read_ready(Connection& c);
     // Answers the requests `c` holds, one at a time, while its replies leave.
     void process(Connection& c);
@@ -98,7 +112,8 @@ class MetricsServer {
     EventHandle reap_;
     uint64_t next_id_ = 1;
     std::map<uint64_t, std::unique_ptr<Connection>> connections_;
-    std::unordered_map<SourceKey, size_t, SourceKeyHash> per_source_;
+    SourceCounts<SourceKey, SourceKeyHash> per_source_;
+    SourceCounts<SourceKey, SourceKeyHash> stream_sources_;
     LiveHistory history_;
     EventHandle sample_;  // once a second, for the live page's rates
     std::unique_ptr<LiveStream> streams_;

@@ -1,8 +1,13 @@
 // What the [metrics] listener answers, path by path, and the live page's
 // moving parts: the once-a-second sample behind its rates and charts, and
 // its event streams.
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+
+#include <tuple>
+#include <vector>
 
 #include "build_config.h"
 #include "contain.h"
@@ -64,15 +69,17 @@ void MetricsServer::start_live() {
 
 void MetricsServer::on_sample_cb(evutil_socket_t, short, void* self) {
     auto* server = static_cast<MetricsServer*>(self);
-    contain("metrics sample",
-            [&] { server->history_.sample(server->daemon_.stats(), monotonic_ms()); });
+    contain("metrics sample", [&] {
+        int64_t now = monotonic_ms();
+        server->history_.sample(server->daemon_.stats(), now);
+        server->check_streams(now);
+    });
 }
 
-bool MetricsServer::answer(std::string_view path, bool head, const SockAddr& peer,
-                           HttpReply& reply) {
+bool MetricsServer::answer(Connection& c, std::string_view path, bool head, HttpReply& reply) {
     // The one decision for this client: the page and /stats.json show it
     // the operator's details, or not (/events asks at each event).
-    bool details = may_see_details(daemon_.config().metrics.details, peer);
+    bool details = may_see_details(daemon_.config().metrics.details, c.peer);
     if (path == "/metrics") {
         reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
         reply.body = render_prometheus(daemon_.stats(), daemon_.open_sessions(), SMALLD_VERSION);
@@ -98,14 +105,7 @@ bool MetricsServer::answer(std::string_view path, bool head, const SockAddr& pee
         reply.extra_headers = "Cache-Control: no-store\r\n";
         reply.body = serving ? "ok\n" : "stopping\n";
     } else if (path == "/events") {
-        if (!head && streams_->full()) {
-            if (stream_log.admit(LogLevel::Notice))
-                LOG_NOTICE("metrics: refused an event stream: %zu open already", streams_->size());
-            reply.status = 503;
-            reply.extra_headers = "Retry-After: 5\r\n";
-            reply.body = "too many event streams\n";
-            return true;
-        }
+        if (!head && !admit_stream(c, reply)) return true;
         reply.content_type = "text/event-stream";
         reply.extra_headers = "Cache-Control: no-store\r\n";
         reply.stream = true;
@@ -113,6 +113,81 @@ bool MetricsServer::answer(std::string_view path, bool head, const SockAddr& pee
         return false;
     }
     return true;
+}
+
+// A source may hold kMaxStreamsPerSource streams. When all kMaxStreams are
+// open, a newcomer closes, in this order, the stream whose reader has most
+// output waiting for it, one of the source that holds most streams, or the
+// oldest: a stream is not a slot to keep forever, and a browser reconnects.
+bool MetricsServer::admit_stream(const Connection& c, HttpReply& reply) {
+    const char* refused = nullptr;
+    if (stream_sources_.of(c.source) >= LiveStream::kMaxStreamsPerSource) {
+        refused = "too many event streams from this address";
+    } else if (streams_->full()) {
+        Connection* victim = nullptr;
+        size_t victim_waiting = 0;
+        for (auto& [id, other] : connections_) {
+            if (other->dead || !other->stream) continue;
+            size_t waiting = other->queued();
+            int unsent = 0;
+            if (ioctl(other->fd.get(), SIOCOUTQ, &unsent) == 0 && unsent > 0)
+                waiting += size_t(unsent);
+            auto rank = [&](const Connection& x, size_t w) {
+                return std::make_tuple(w, stream_sources_.of(x.source), -int64_t(x.id));
+            };
+            if (!victim || rank(*other, waiting) > rank(*victim, victim_waiting)) {
+                victim = other.get();
+                victim_waiting = waiting;
+            }
+        }
+        if (!victim) {
+            refused = "too many event streams";
+        } else {
+            ++daemon_.stats().metrics_streams_evicted_total;
+            if (stream_log.admit(LogLevel::Notice))
+                LOG_NOTICE(
+                    "metrics: closed the event stream of %s (%zu bytes waiting) to make "
+                    "room for %s",
+                    victim->peer.to_string().c_str(), victim_waiting, c.peer.to_string().c_str());
+            close_connection(*victim, "event stream closed to make room for a new one");
+        }
+    }
+    if (!refused) return true;
+    ++daemon_.stats().metrics_connections_refused_total;
+    if (stream_log.admit(LogLevel::Notice))
+        LOG_NOTICE("metrics: refused an event stream to %s: %s", c.peer.to_string().c_str(),
+                   refused);
+    reply.status = 503;
+    reply.extra_headers = "Retry-After: 5\r\n";
+    reply.body = std::string(refused) + "\n";
+    return false;
+}
+
+// A reader that has taken none of its output for DrainWatch::kStallMs is
+// gone in all but name: its stream is reset, which frees what the kernel
+// holds for it too. What waits is ours (queued) and the kernel's (sent,
+// not yet acknowledged: SIOCOUTQ); what it took is what the kernel had and
+// no longer has.
+void MetricsServer::check_streams(int64_t now_ms) {
+    std::vector<Connection*> stalled;
+    for (auto& [id, c] : connections_) {
+        if (c->dead || !c->stream) continue;
+        int unsent = 0;
+        if (ioctl(c->fd.get(), SIOCOUTQ, &unsent) != 0 || unsent < 0) unsent = 0;
+        uint64_t taken = c->sent - uint64_t(unsent);
+        if (c->drain.stalled(c->queued() + size_t(unsent), taken, now_ms))
+            stalled.push_back(c.get());
+    }
+    for (Connection* c : stalled) {
+        ++daemon_.stats().metrics_streams_stalled_total;
+        if (stream_log.admit(LogLevel::Notice))
+            LOG_NOTICE("metrics: the event stream of %s took nothing for %llds; closed",
+                       c->peer.to_string().c_str(),
+                       static_cast<long long>(DrainWatch::kStallMs / 1000));
+        linger reset{1, 0};
+        setsockopt(c->fd.get(), SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+        close_connection(*c, "event stream reader stopped taking its output");
+    }
 }
 
 // The stream's headers are queued: from now on it gets events until either
@@ -128,6 +203,7 @@ void MetricsServer::start_stream(Connection& c) {
     event_del(c.timer_ev.get());
     event_add(c.read_ev.get(), nullptr);
     c.in.clear();
+    stream_sources_.add(c.source);
     streams_->add(c.id);
     if (c.dead) return;
     if (flush(c) && c.queued() > 0) event_add(c.write_ev.get(), nullptr);

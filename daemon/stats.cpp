@@ -105,6 +105,12 @@ void Stats::reset_counters() {
     metrics_connections_refused_total = 0;
     metrics_requests_timed_out_total = 0;
     metrics_streams_dropped_total = 0;
+    metrics_connections_evicted_total = 0;
+    metrics_streams_evicted_total = 0;
+    metrics_streams_stalled_total = 0;
+    control_clients_refused_total = 0;
+    control_clients_evicted_total = 0;
+    control_monitors_stalled_total = 0;
     for (auto& [name, record] : instances) {
         record->tcp = ProtoStats{};
         record->udp = ProtoStats{};

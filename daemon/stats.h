@@ -104,7 +104,13 @@ struct Stats {
     uint64_t control_events_coalesced_total = 0;  // refusals summed up, not built one by one
     uint64_t metrics_connections_refused_total = 0;
     uint64_t metrics_requests_timed_out_total = 0;
-    uint64_t metrics_streams_dropped_total = 0;  // live page event streams too slow to keep
+    uint64_t metrics_streams_dropped_total = 0;      // live page event streams too slow to keep
+    uint64_t metrics_connections_evicted_total = 0;  // closed for a newcomer at a cap
+    uint64_t metrics_streams_evicted_total = 0;      // closed for a newcomer at the cap
+    uint64_t metrics_streams_stalled_total = 0;      // readers that took nothing for a while
+    uint64_t control_clients_refused_total = 0;      // busy: no slot and no victim
+    uint64_t control_clients_evicted_total = 0;      // closed for a newcomer at a cap
+    uint64_t control_monitors_stalled_total = 0;     // monitors that took nothing for a while
     // The start-up configuration counts as the first successful load, as in
     // Prometheus's own prometheus_config_last_reload_* gauges.
     bool config_last_reload_successful = true;

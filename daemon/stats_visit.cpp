@@ -186,7 +186,7 @@ void visit_stats(const Stats& stats, const OpenSessions& open,
            "Refusals not sent to monitors one by one but summed up in a summary event.", true,
            double(stats.control_events_coalesced_total));
     global("metrics.connections_refused_total",
-           "Connections to the metrics endpoint refused (503) by its connection caps.", true,
+           "Connections and event streams of the metrics endpoint refused (503) by its caps.", true,
            double(stats.metrics_connections_refused_total));
     global("metrics.requests_timed_out_total",
            "Metrics endpoint connections closed at the whole-request deadline.", true,
@@ -194,6 +194,27 @@ void visit_stats(const Stats& stats, const OpenSessions& open,
     global("metrics.streams_dropped_total",
            "Live page event streams closed because their reader fell too far behind.", true,
            double(stats.metrics_streams_dropped_total));
+    global("metrics.connections_evicted_total",
+           "Metrics endpoint connections waiting for a request, closed to make room for a "
+           "newcomer at a cap.",
+           true, double(stats.metrics_connections_evicted_total));
+    global("metrics.streams_evicted_total",
+           "Live page event streams closed to make room for a new one at the cap.", true,
+           double(stats.metrics_streams_evicted_total));
+    global("metrics.streams_stalled_total",
+           "Live page event streams closed because their reader took none of its output for 15 "
+           "seconds.",
+           true, double(stats.metrics_streams_stalled_total));
+    global("control.clients_refused_total",
+           "Control socket clients refused (busy): no free slot and none to make room.", true,
+           double(stats.control_clients_refused_total));
+    global("control.clients_evicted_total",
+           "Control socket clients waiting for a request, closed to make room for a newcomer at "
+           "a cap.",
+           true, double(stats.control_clients_evicted_total));
+    global("control.monitors_stalled_total",
+           "Monitors closed because their reader took none of its output for 15 seconds.", true,
+           double(stats.control_monitors_stalled_total));
     global("config.last_reload_successful",
            "1 if the last configuration load succeeded, 0 if it failed.", false,
            stats.config_last_reload_successful ? 1 : 0);
