@@ -44,7 +44,9 @@ install(FILES ${SMALLD_UNIT_FILES} DESTINATION ${SMALLD_UNIT_DESTINATION})
 get_filename_component(SMALLD_CONFIG_DIR "${SMALLD_CONFIG_PATH}" DIRECTORY)
 get_filename_component(SMALLD_CONFIG_NAME "${SMALLD_CONFIG_PATH}" NAME)
 smalld_install_destination(SMALLD_CONFIG_DESTINATION "${SMALLD_CONFIG_DIR}")
-install(FILES ${CMAKE_SOURCE_DIR}/etc/smalld.ini
+# The shipped file with its socket line from SMALLD_CONTROL_SOCKET, as
+# smallctl's default is.
+install(FILES ${CMAKE_BINARY_DIR}/generated/smalld.ini
         DESTINATION ${SMALLD_CONFIG_DESTINATION} RENAME ${SMALLD_CONFIG_NAME})
 # Its drop-in directory, shipped empty: local changes go there (smalld.ini(5)).
 install(DIRECTORY DESTINATION ${SMALLD_CONFIG_DESTINATION}/${SMALLD_CONFIG_NAME}.d)
