@@ -44,7 +44,9 @@ install(FILES ${SMALLD_UNIT_FILES} DESTINATION ${SMALLD_UNIT_DESTINATION})
 get_filename_component(SMALLD_CONFIG_DIR "${SMALLD_CONFIG_PATH}" DIRECTORY)
 get_filename_component(SMALLD_CONFIG_NAME "${SMALLD_CONFIG_PATH}" NAME)
 smalld_install_destination(SMALLD_CONFIG_DESTINATION "${SMALLD_CONFIG_DIR}")
-install(FILES ${CMAKE_SOURCE_DIR}/etc/smalld.ini
+# The shipped file with its socket line from SMALLD_CONTROL_SOCKET, as
+# smallctl's default is.
+install(FILES ${CMAKE_BINARY_DIR}/generated/smalld.ini
         DESTINATION ${SMALLD_CONFIG_DESTINATION} RENAME ${SMALLD_CONFIG_NAME})
 # Its drop-in directory, shipped empty: local changes go there (smalld.ini(5)).
 install(DIRECTORY DESTINATION ${SMALLD_CONFIG_DESTINATION}/${SMALLD_CONFIG_NAME}.d)
@@ -128,22 +130,33 @@ execute_process(COMMAND gzip -9nc ${SMALLD_DEB_DIR}/changelog
 if(gzip_failed)
   message(FATAL_ERROR "gzip -9n of ${SMALLD_DEB_DIR}/changelog failed")
 endif()
+# The project's NEWS, compressed as dh_installdocs does, and the Prometheus
+# rules and Grafana dashboard of contrib/ as examples.
+execute_process(COMMAND gzip -9nc ${CMAKE_SOURCE_DIR}/NEWS
+                OUTPUT_FILE ${SMALLD_DEB_DIR}/NEWS.gz RESULT_VARIABLE gzip_failed)
+if(gzip_failed)
+  message(FATAL_ERROR "gzip -9n of NEWS failed")
+endif()
 install(FILES ${CMAKE_SOURCE_DIR}/cmake/deb/copyright ${SMALLD_DEB_DIR}/changelog.gz
+              ${SMALLD_DEB_DIR}/NEWS.gz
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(DIRECTORY ${CMAKE_SOURCE_DIR}/contrib/
+        DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 
 set(CPACK_PACKAGE_NAME smalld)
 set(CPACK_PACKAGE_VENDOR "smalld")
 set(CPACK_PACKAGE_CONTACT "${SMALLD_DEB_MAINTAINER}")
-set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "classic Internet small services daemon (echo, chargen, daytime)")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "small Internet services daemon and STAMP reflector")
 # The extended description (CPack puts the summary above it).
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
     "smalld serves the small services of RFCs 862-868 (echo, discard, chargen,
-qotd, daytime, time) and a status report over TCP and UDP from one
-libevent process, configured by one INI file. Its UDP side has a loop
-guard, an amplification cap and per-source rate limits, on by default.
-It runs under systemd (notify, watchdog, socket activation) and is
-controlled with smallctl; smallprobe measures latency and throughput of
-any such server.")
+qotd, daytime, time), a status report and a STAMP reflector (RFC 8762,
+RFC 8972) over TCP and UDP from one libevent process, configured by one
+INI file. Its UDP side has a loop guard, an amplification cap and
+per-source rate limits, on by default. It runs under systemd (notify,
+watchdog, socket activation), is controlled with smallctl, and exports
+Prometheus metrics and a live page; smallprobe measures latency, loss and
+throughput of any such server, and one-way delay with STAMP.")
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_DEBIAN_PACKAGE_VERSION ${SMALLD_DEB_VERSION})
 # The package holds exactly what the units point at.

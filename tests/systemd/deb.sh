@@ -19,7 +19,7 @@ require_lab
 # compiles only what changed. Only the installed programs are built.
 scratch=$SMALLD_BUILD_DIR/deb-usr
 { cmake -S "$SMALLD_SOURCE_DIR" -B "$scratch" -DCMAKE_INSTALL_PREFIX=/usr -DSMALLD_TESTS=OFF \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSMALLD_DEBIAN_BUILDFLAGS=ON &&
   cmake --build "$scratch" -j2 --target smalld smallctl smallprobe; } >"$scratch.log" 2>&1 ||
   { tail -30 "$scratch.log"; fail "the scratch build with prefix /usr failed"; }
 grep -q '"/run/smalld/control.sock"' "$scratch/generated/build_config.h" ||
@@ -60,6 +60,8 @@ contents=$(dpkg-deb -c "$deb" | awk '{print $6}')
 for file in ".$CONFIG" ".$SBINDIR/smalld" ./usr/bin/smallctl ".$unitdir/smalld.service" \
             ".$unitdir/smalld.socket" ".$unitdir/smalld-echo.socket" ./usr/share/man/man8/smalld.8.gz \
             ./usr/share/doc/smalld/copyright ./usr/share/doc/smalld/changelog.gz \
+            ./usr/share/doc/smalld/NEWS.gz ./usr/share/doc/smalld/examples/prometheus/smalld-alerts.yml \
+            ./usr/share/doc/smalld/examples/grafana/smalld-dashboard.json \
             ".$completions/smalld" ".$completions/smallctl" ".$completions/smallprobe"; do
   grep -qxF "$file" <<<"$contents" || fail "the package lacks $file"
 done
@@ -67,18 +69,21 @@ if grep -E '^\./usr/local/' <<<"$contents"; then fail "the package installs into
 grep -qxF ".$CONFIG.d/" <<<"$contents" || fail "the package lacks the drop-in directory $CONFIG.d/"
 if grep -E "^\.$CONFIG\.d/." <<<"$contents"; then fail "the drop-in directory $CONFIG.d/ is not empty"; fi
 ok "the drop-in directory $CONFIG.d/ is shipped, empty"
-ok "files: $CONFIG, $SBINDIR/smalld, units in $unitdir, manuals, copyright, changelog, completions in $completions; nothing in /usr/local"
+ok "files: $CONFIG, $SBINDIR/smalld, units in $unitdir, manuals, copyright, changelog, NEWS, contrib/ as examples, completions in $completions; nothing in /usr/local"
 
 # lintian, as a user: it warns when run as root. Its whole output is shown.
 chmod -R a+rX "$pkgdir"
 lint_rc=0
 lint=$(setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME=/tmp \
-  lintian --fail-on error --no-cfg "$deb" 2>&1) || lint_rc=$?
+  lintian -I --fail-on error --no-cfg "$deb" 2>&1) || lint_rc=$?
 echo "    lintian $(basename "$deb"):"
 sed 's/^/      /' <<<"${lint:-(no output)}"
+grep -q 'License: BSD-2-Clause' <<<"$(dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/share/doc/smalld/copyright)" ||
+  fail "the package's copyright file does not grant BSD-2-Clause"
 [ $lint_rc = 0 ] || fail "lintian reports errors (exit $lint_rc)"
 if grep -q '^E: ' <<<"$lint"; then fail "lintian reports errors"; fi
-ok "lintian: no errors"
+if grep -q 'hardening-' <<<"$lint"; then fail "lintian: the binaries lack hardening (dpkg-buildflags)"; fi
+ok "lintian: no errors, no hardening tags (built with dpkg-buildflags, hardening=+all)"
 
 lab_up
 
