@@ -6,6 +6,7 @@
                                    4 KiB or the deadline
   ask.py udp HOST PORT SEND        send one datagram, print the reply
   ask.py udp HOST PORT -n N        same, with a datagram of N bytes of 'x'
+  ask.py udp HOST PORT -z N        same, with a datagram of N zero bytes
 
 Prints "len=N" and Python's repr of the reply, so binary replies (time) and
 CR/LF are visible. Exits 1 on no reply before the deadline (ASK_DEADLINE
@@ -58,6 +59,8 @@ def main(argv):
     proto, host, port = argv[1], argv[2], int(argv[3])
     if len(argv) >= 6 and argv[4] == "-n":
         send = b"x" * int(argv[5])
+    elif len(argv) >= 6 and argv[4] == "-z":
+        send = bytes(int(argv[5]))
     else:
         send = argv[4].encode() if len(argv) >= 5 else b""
     try:
