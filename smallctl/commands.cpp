@@ -1,7 +1,9 @@
 #include "commands.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 
 #include "build_config.h"
 
@@ -234,10 +236,12 @@ Resolved resolve(const std::vector<std::string>& words) {
 
 std::string usage_summary() {
     std::string out =
-        "usage: smallctl [-j] [-s SOCKET] COMMAND [ARGS]\n"
+        "usage: smallctl [-j] [-s SOCKET] [-t SEC] COMMAND [ARGS]\n"
         "  -s, --socket SOCKET  control socket (default " SMALLD_CONTROL_SOCKET
         ")\n"
         "  -j, --json           print the daemon's JSON replies as they are\n"
+        "  -t, --timeout SEC    give up on a connect or a reply after SEC seconds\n"
+        "                       (default 60; monitor waits at least 30)\n"
         "  -V, --version        print the version and exit\n"
         "  -h, --help           this summary\n"
         "commands (any unambiguous prefix; status from sta):\n";
@@ -275,6 +279,19 @@ std::optional<std::string> help_text(const std::vector<std::string>& words, std:
         out += (out.empty() ? "" : "\n") + describe(*c);
     }
     return out;
+}
+
+int parse_timeout_ms(const char* text) {
+    char* end = nullptr;
+    errno = 0;
+    double seconds = strtod(text, &end);
+    if (errno || end == text || *end || !(seconds > 0) || seconds > 3600) return 0;
+    return std::max(1, int(seconds * 1000.0));
+}
+
+int monitor_silence_ms(int timeout_ms) {
+    constexpr int kKeepAliveMs = 15'000;  // the daemon's, control_server.cpp
+    return std::max(timeout_ms, 2 * kKeepAliveMs);
 }
 
 }  // namespace smallctl

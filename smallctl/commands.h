@@ -60,4 +60,12 @@ size_t shortest_abbreviation(std::string_view word);
 std::string resolve_word(std::string_view word, const std::vector<std::string>& candidates,
                          std::string* error);
 
+// -t SECONDS in milliseconds (1 ms to an hour; "0.5" is 500), or 0 when it
+// is not such a number.
+int parse_timeout_ms(const char* text);
+// How long `monitor` waits for a line: the timeout, but never less than two
+// of smalld's 15 s keep-alive periods, so a quiet daemon is not taken for a
+// stuck one.
+int monitor_silence_ms(int timeout_ms);
+
 }  // namespace smallctl

@@ -21,7 +21,7 @@ constexpr int kExitRefused = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitDenied = 4;
 // A reload re-reads the file and binds new sockets: give it time.
-constexpr int kReplyTimeoutMs = 60'000;
+constexpr int kDefaultTimeoutMs = 60'000;
 
 using Read = smallctl::Client::Read;
 
@@ -41,11 +41,9 @@ std::string json_shown(const std::string& line, const nlohmann::json& value) {
 }
 
 constexpr option kLongOptions[] = {
-    {"socket", required_argument, nullptr, 's'},
-    {"json", no_argument, nullptr, 'j'},
-    {"version", no_argument, nullptr, 'V'},
-    {"help", no_argument, nullptr, 'h'},
-    {nullptr, 0, nullptr, 0},
+    {"socket", required_argument, nullptr, 's'},  {"json", no_argument, nullptr, 'j'},
+    {"timeout", required_argument, nullptr, 't'}, {"version", no_argument, nullptr, 'V'},
+    {"help", no_argument, nullptr, 'h'},          {nullptr, 0, nullptr, 0},
 };
 
 }  // namespace
@@ -53,15 +51,26 @@ constexpr option kLongOptions[] = {
 int main(int argc, char** argv) {
     std::string socket_path = SMALLD_CONTROL_SOCKET;
     bool raw = false;
+    int timeout_ms = kDefaultTimeoutMs;
     int opt;
     // "+": stop at the command, so its arguments may start with '-'.
-    while ((opt = getopt_long(argc, argv, "+s:jVh", kLongOptions, nullptr)) != -1) {
+    while ((opt = getopt_long(argc, argv, "+s:jt:Vh", kLongOptions, nullptr)) != -1) {
         switch (opt) {
             case 's':
                 socket_path = optarg;
                 break;
             case 'j':
                 raw = true;
+                break;
+            case 't':
+                timeout_ms = smallctl::parse_timeout_ms(optarg);
+                if (timeout_ms <= 0) {
+                    fprintf(stderr,
+                            "smallctl: -t: expected SECONDS (1 to 3600, such as 5 or 0.5), "
+                            "got \"%s\"\n",
+                            smalld::escape_unprintable(optarg).c_str());
+                    return kExitUsage;
+                }
                 break;
             case 'V':
                 printf("smallctl %s\n", SMALLD_VERSION);
@@ -102,15 +111,15 @@ int main(int argc, char** argv) {
         return kExitOk;
     }
     if (resolved.command == &smallctl::top_command())
-        return smallctl::run_top(socket_path, resolved.args);
+        return smallctl::run_top(socket_path, resolved.args, timeout_ms);
     std::string command(resolved.command->name);
 
     smallctl::Client client;
-    if (int err = client.connect_to(socket_path, kReplyTimeoutMs))
+    if (int err = client.connect_to(socket_path, timeout_ms))
         return smallctl::report_connect_error(socket_path, err);
     nlohmann::json request = {{"command", command}, {"args", resolved.args}};
     std::string line;
-    if (!client.send_line(request.dump(), kReplyTimeoutMs)) {
+    if (!client.send_line(request.dump(), timeout_ms)) {
         // The daemon may have answered and closed first (too many clients).
         int err = errno;
         if (client.read_line(&line, 1000) != Read::Line) {
@@ -118,9 +127,9 @@ int main(int argc, char** argv) {
                     strerror(err));
             return kExitRefused;
         }
-    } else if (Read r = client.read_line(&line, kReplyTimeoutMs); r != Read::Line) {
+    } else if (Read r = client.read_line(&line, timeout_ms); r != Read::Line) {
         fprintf(stderr, "smallctl: %s: %s\n", socket_path.c_str(),
-                smallctl::describe(r, kReplyTimeoutMs, client).c_str());
+                smallctl::describe(r, timeout_ms, client).c_str());
         return kExitRefused;
     }
     nlohmann::json reply = nlohmann::json::parse(line, nullptr, false);
@@ -163,10 +172,12 @@ int main(int argc, char** argv) {
 
     if (!raw) fprintf(stderr, "smallctl: monitoring %s; Ctrl-C to stop\n", socket_path.c_str());
     fflush(stdout);
-    // smalld sends an empty line to a quiet monitor every 15 s: a minute of
-    // silence means it is stuck or gone.
+    // smalld sends an empty line to a quiet monitor every 15 s: silence for
+    // the timeout, and never less than two keep-alive periods, means it is
+    // stuck or gone.
+    int silence_ms = smallctl::monitor_silence_ms(timeout_ms);
     Read r;
-    while ((r = client.read_line(&line, kReplyTimeoutMs)) == Read::Line) {
+    while ((r = client.read_line(&line, silence_ms)) == Read::Line) {
         if (line.empty()) continue;  // keep-alive
         nlohmann::json event = nlohmann::json::parse(line, nullptr, false);
         if (raw && event.is_object())
@@ -178,7 +189,9 @@ int main(int argc, char** argv) {
         fflush(stdout);
     }
     fprintf(stderr, "smallctl: %s: %s\n", socket_path.c_str(),
-            r == Read::Timeout ? "no event or keep-alive from smalld for 60 s; giving up"
-                               : smallctl::describe(r, kReplyTimeoutMs, client).c_str());
+            r == Read::Timeout ? ("no event or keep-alive from smalld for " +
+                                  std::to_string(silence_ms / 1000) + " s; giving up")
+                                     .c_str()
+                               : smallctl::describe(r, silence_ms, client).c_str());
     return kExitRefused;
 }

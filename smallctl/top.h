@@ -19,7 +19,7 @@ std::string format_rate(double per_second);
 
 // The command itself (top_run.cpp, in the smallctl program): `stats` every
 // second on one connection, the screen redrawn on a terminal, one snapshot
-// otherwise. Returns smallctl's exit status.
-int run_top(const std::string& socket_path, const std::vector<std::string>& args);
+// otherwise; each reply within timeout_ms. Returns smallctl's exit status.
+int run_top(const std::string& socket_path, const std::vector<std::string>& args, int timeout_ms);
 
 }  // namespace smallctl

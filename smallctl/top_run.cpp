@@ -22,16 +22,14 @@ void on_stop(int) {
     stop_requested = 1;
 }
 
-constexpr int kReplyTimeoutMs = 60'000;
-
-bool fetch_stats(Client& client, nlohmann::json* data, std::string* error) {
+bool fetch_stats(Client& client, int timeout_ms, nlohmann::json* data, std::string* error) {
     std::string line;
-    if (!client.send_line(R"({"command":"stats","args":[]})", kReplyTimeoutMs)) {
+    if (!client.send_line(R"({"command":"stats","args":[]})", timeout_ms)) {
         *error = std::string("cannot send the request: ") + strerror(errno);
         return false;
     }
-    if (Client::Read r = client.read_line(&line, kReplyTimeoutMs); r != Client::Read::Line) {
-        *error = describe(r, kReplyTimeoutMs, client);
+    if (Client::Read r = client.read_line(&line, timeout_ms); r != Client::Read::Line) {
+        *error = describe(r, timeout_ms, client);
         return false;
     }
     nlohmann::json reply = nlohmann::json::parse(line, nullptr, false);
@@ -53,7 +51,7 @@ void pause_one_second() {
 
 }  // namespace
 
-int run_top(const std::string& socket_path, const std::vector<std::string>& args) {
+int run_top(const std::string& socket_path, const std::vector<std::string>& args, int timeout_ms) {
     long count = 0;  // 0: until interrupted
     if (!args.empty()) {
         char* end = nullptr;
@@ -65,11 +63,11 @@ int run_top(const std::string& socket_path, const std::vector<std::string>& args
         }
     }
     Client client;
-    if (int err = client.connect_to(socket_path, kReplyTimeoutMs))
+    if (int err = client.connect_to(socket_path, timeout_ms))
         return report_connect_error(socket_path, err);
     std::string error;
     nlohmann::json before, after;
-    if (!fetch_stats(client, &before, &error)) {
+    if (!fetch_stats(client, timeout_ms, &before, &error)) {
         fprintf(stderr, "smallctl: top: %s\n", error.c_str());
         return 1;
     }
@@ -84,7 +82,7 @@ int run_top(const std::string& socket_path, const std::vector<std::string>& args
     for (long frame = 0; !stop_requested && (count == 0 || frame < count); ++frame) {
         pause_one_second();
         if (stop_requested) break;
-        if (!fetch_stats(client, &after, &error)) {
+        if (!fetch_stats(client, timeout_ms, &after, &error)) {
             fprintf(stderr, "smallctl: top: %s\n", error.c_str());
             status = 1;
             break;

@@ -30,8 +30,11 @@ namespace fake_control {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr int kSmallctlTimeoutMs = 60'000;  // smallctl's own, for replies and connect
-constexpr int kGuardMs = kSmallctlTimeoutMs + harness::kPatienceMs;
+// Every smallctl here runs with -t 5: its connect and replies wait 5 s, a
+// monitor 30 s (never less than two of the daemon's 15 s keep-alives).
+constexpr int kSmallctlTimeoutMs = 5'000;
+constexpr int kMonitorSilenceMs = 30'000;
+constexpr int kGuardMs = kMonitorSilenceMs + harness::kPatienceMs;
 
 inline std::string scratch_dir() {
     static std::string dir = [] {
@@ -61,7 +64,7 @@ inline Child start_smallctl(const std::string& socket, std::vector<std::string> 
     c.out_path = base + ".out";
     c.err_path = base + ".err";
     std::string bin = harness::env_or("SMALLCTL_BIN", "smallctl");
-    args.insert(args.begin(), {bin, "-s", socket});
+    args.insert(args.begin(), {bin, "-s", socket, "-t", std::to_string(kSmallctlTimeoutMs / 1000)});
     // Everything the child needs is made before fork(): the fake servers are
     // threads, and a child of a threaded process may not allocate.
     std::vector<char*> argv;

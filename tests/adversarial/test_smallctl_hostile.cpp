@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // smallctl does not trust its server. Against a socket that floods without a
 // newline it stops at its 16 MiB reply cap with a clear error, in bounded
-// memory; against one that never accepts it gives up after its 60 s timeout
+// memory; against one that never accepts it gives up after its timeout (-t)
 // with exit 3; a monitor whose stream goes silent (no event, no keep-alive)
-// or drips bytes without ever ending a line is given up after 60 s; and no
+// or drips bytes without ever ending a line is given up after 30 s (-t, but
+// never less than two keep-alive periods), a quiet daemon's is not; and no
 // escape sequence from a reply, an event or a reload error reaches the
 // terminal raw. The fake servers are threads of this test on Unix sockets in
 // a directory of its own; every smallctl it starts is waited for with a hang
@@ -228,9 +229,9 @@ tcp = 127.0.0.1:0
                         " (expected " + std::to_string(c.status) + ", -1: killed at the guard), " +
                         "stderr: " + o.err.substr(0, 300) + "\n";
     }
-    // Past smallctl's timeout plus two keep-alive periods, the real monitor
-    // must still be running: it hears a keep-alive every 15 s.
-    auto quiet_until = started + std::chrono::milliseconds(kSmallctlTimeoutMs + 30'000);
+    // Past the monitor's silence limit plus a keep-alive period, the real
+    // monitor must still be running: it hears a keep-alive every 15 s.
+    auto quiet_until = started + std::chrono::milliseconds(kMonitorSilenceMs + 15'000);
     auto exited = [&] {  // without reaping it: finish() does
         siginfo_t info{};
         return waitid(P_PID, id_t(live.pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&

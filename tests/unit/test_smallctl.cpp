@@ -208,6 +208,19 @@ static void help_fits_a_terminal(void**) {
     }
 }
 
+// -t: seconds, fractions included, within an hour; monitor never gives up on
+// a quiet daemon sooner than two of its keep-alive periods.
+void timeout_option(void**) {
+    assert_int_equal(smallctl::parse_timeout_ms("5"), 5000);
+    assert_int_equal(smallctl::parse_timeout_ms("0.5"), 500);
+    assert_int_equal(smallctl::parse_timeout_ms("3600"), 3'600'000);
+    assert_int_equal(smallctl::parse_timeout_ms("0.0001"), 1);
+    for (const char* bad : {"0", "-1", "", "5s", "abc", "3601", "nan", "inf", "1e9"})
+        assert_int_equal(smallctl::parse_timeout_ms(bad), 0);
+    assert_int_equal(smallctl::monitor_silence_ms(5000), 30'000);
+    assert_int_equal(smallctl::monitor_silence_ms(60'000), 60'000);
+}
+
 int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test(help),
@@ -218,6 +231,7 @@ int main() {
         cmocka_unit_test(replies),
         cmocka_unit_test(malformed_replies_are_errors),
         cmocka_unit_test(command_table_matches_the_daemon),
+        cmocka_unit_test(timeout_option),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
