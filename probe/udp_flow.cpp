@@ -15,6 +15,20 @@ std::optional<uint64_t> echoed_seq(Run& run, const uint8_t* datagram, size_t len
     return udp_echo_seq(datagram);
 }
 
+std::optional<DatagramLedger::Reply> counted_reply(Run& run, DatagramLedger& ledger, uint64_t seq) {
+    const DatagramLedger::Reply reply = ledger.reply(seq);
+    if (reply == DatagramLedger::Reply::Unsent) {
+        run.bad_reply("reply to a datagram that was never sent");
+        return std::nullopt;
+    }
+    if (reply == DatagramLedger::Reply::Duplicate) {
+        ++run.result().duplicates;
+        return std::nullopt;
+    }
+    ++run.result().received;
+    return reply;
+}
+
 void verify_echo(Run& run, const uint8_t* datagram, size_t len, const uint8_t* sent,
                  bool* reached) {
     const size_t size = run.options().size;

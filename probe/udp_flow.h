@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "clock.h"
+#include "datagram_ledger.h"
 #include "pattern.h"
 #include "run.h"
 
@@ -39,6 +40,12 @@ void read_datagrams(Run& run, int fd, uint8_t* buffer, OnDatagram&& on_datagram)
 // sequence number, or nothing (a bad reply counted) when it is too short to
 // carry one.
 std::optional<uint64_t> echoed_seq(Run& run, const uint8_t* datagram, size_t len);
+
+// Enters the reply to datagram `seq` in the flow's ledger and counts it:
+// nothing for a reply to a datagram never sent (a bad reply) or already
+// answered (a duplicate); otherwise it is received, and the ledger says
+// whether it came in time or late.
+std::optional<DatagramLedger::Reply> counted_reply(Run& run, DatagramLedger& ledger, uint64_t seq);
 
 // Checks the echo of a datagram against what was sent (its length, then
 // every byte after the sequence number), and counts the flow as reached on

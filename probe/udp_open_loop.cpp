@@ -95,17 +95,9 @@ void OpenLoopFlow::on_event(uint32_t, uint64_t now) {
 void OpenLoopFlow::on_datagram(size_t len, uint64_t now) {
     const std::optional<uint64_t> seq = echoed_seq(run_, buffer_, len);
     if (!seq) return;
+    const std::optional<DatagramLedger::Reply> reply = counted_reply(run_, ledger_, *seq);
+    if (!reply) return;
     Result& result = run_.result();
-    const DatagramLedger::Reply reply = ledger_.reply(*seq);
-    if (reply == DatagramLedger::Reply::Unsent) {
-        run_.bad_reply("reply to a datagram that was never sent");
-        return;
-    }
-    if (reply == DatagramLedger::Reply::Duplicate) {
-        ++result.duplicates;
-        return;
-    }
-    ++result.received;
     verify_echo(run_, buffer_, len, udp_payload_for(source_, stream_start_, *seq), &reached_);
     if (run_.finished(now)) return;
     const uint64_t due_at = schedule_.intended(*seq);
