@@ -15,6 +15,7 @@
 #include "adversary.h"
 #include "control_server.h"
 #include "harness.h"
+#include "protect.h"
 #include "slow_flood.h"
 
 #include "../cmocka.hpp"
@@ -174,6 +175,7 @@ void from_root(void**) {
 
 int main() {
     signal(SIGPIPE, SIG_IGN);
+    if (!protect::enter_private_network()) return 77;
     const CMUnitTest tests[] = {
         cmocka_unit_test(from_8_users),
         cmocka_unit_test(from_64_users),

@@ -14,6 +14,7 @@
 
 #include "adversary.h"
 #include "harness.h"
+#include "protect.h"
 
 #include "../cmocka.hpp"
 
@@ -141,6 +142,7 @@ static void touched_and_renamed_files(void**) {
 }
 
 int main() {
+    if (!protect::enter_private_network()) return 77;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(key_file_rewritten_is_reported),
         cmocka_unit_test(quotes_rewritten_is_reported),

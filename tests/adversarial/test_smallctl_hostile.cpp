@@ -14,6 +14,7 @@
 
 #include "fake_control.h"
 
+#include "protect.h"
 // cmocka last: its fail() macro breaks C++ headers included after it.
 #include "../cmocka.hpp"
 
@@ -253,6 +254,7 @@ tcp = 127.0.0.1:0
 }  // namespace
 
 int main() {
+    if (!protect::enter_private_network()) return 77;
     const CMUnitTest tests[] = {
         cmocka_unit_test(flood_without_newline),
         cmocka_unit_test(endless_json_line),

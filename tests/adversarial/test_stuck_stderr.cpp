@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "harness.h"
+#include "protect.h"
 
 // cmocka last: its fail() macro breaks C++ headers included after it.
 #include "../cmocka.hpp"
@@ -158,6 +159,7 @@ void reader_keeps_up(void**) {
 }  // namespace
 
 int main() {
+    if (!protect::enter_private_network()) return 77;
     const CMUnitTest tests[] = {
         cmocka_unit_test(full_pipe_at_sigterm),
         cmocka_unit_test(full_journal_stream_without_journald),

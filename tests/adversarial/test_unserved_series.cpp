@@ -8,6 +8,7 @@
 
 #include "adversary.h"
 
+#include "protect.h"
 // cmocka last: its fail() macro breaks C++ headers included after it.
 #include "../cmocka.hpp"
 
@@ -112,6 +113,7 @@ void reload_adds_then_removes_a_protocol(void**) {
 }  // namespace
 
 int main() {
+    if (!protect::enter_private_network()) return 77;
     const CMUnitTest tests[] = {
         cmocka_unit_test(only_the_protocols_served),
         cmocka_unit_test(top_has_no_row_for_an_unserved_protocol),
