@@ -222,6 +222,12 @@ const KeySpec kSessionTimeoutKey{
 const KeySpec* const kKeys[] = {&kAuthKey,      &kKeyFileKey,  &kModeKey,
                                 &kTimestampKey, &kSessionsKey, &kSessionTimeoutKey};
 
+// No per-source rate limit: a reply is never larger than its request and is
+// capped, so a reflector amplifies nothing, and a sender's probes dropped by
+// the reflector's own limit would look like path loss. Reflection loops are
+// stopped by the loop guard, not by the rate.
+const KeyDefault kDefaults[] = {{"rate", "0/s"}};
+
 }  // namespace
 
 // RFC 8762: UDP only; the cap never forbids the 44-byte base reply.
@@ -234,6 +240,7 @@ extern const ServiceSpec kStampSpec{
     .make = [](const InstanceConfig& c, StatusRenderer&) { return make_stamp_service(c); },
     .settings = own_settings_of<StampSettings>,
     .keys = kKeys,
+    .defaults = kDefaults,
     .check = check_stamp_config,
 };
 
