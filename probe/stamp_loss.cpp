@@ -19,9 +19,11 @@ LossSplit split_loss(const std::vector<Probe>& probes) {
             split.counted = true;
             split.unknown += lost_since;  // before the first count
         } else {
-            bool reset = p.reflector_rx < previous->reflector_rx ||
-                         p.reflector_tx < previous->reflector_tx ||
-                         p.reflector_seq < previous->reflector_seq;
+            // b itself was received and answered: each count grew by one at
+            // least, unless the session started again in between.
+            bool reset = p.reflector_rx <= previous->reflector_rx ||
+                         p.reflector_tx <= previous->reflector_tx ||
+                         p.reflector_seq <= previous->reflector_seq;
             uint64_t sent = i - previous_index;
             uint64_t reached = uint64_t(p.reflector_rx) - previous->reflector_rx;
             uint64_t answered = uint64_t(p.reflector_tx) - previous->reflector_tx;

@@ -11,8 +11,9 @@
 // exactly, whatever the pattern inside. Unknown direction: packets lost
 // before the first reply with counters and after the last one (no count
 // says whether the reflector saw them), and those of an interval in which
-// the reflector's session restarted (its R_RX, R_TX or sequence number went
-// backwards: evicted from its table, or the reflector restarted), which is
+// the reflector's session restarted (its R_RX, R_TX or sequence number did
+// not grow, though b was received and answered: evicted from its table, or
+// the reflector restarted), which is
 // counted as a reset, or whose counts cannot be (more received than sent:
 // packets reordered on the way out).
 

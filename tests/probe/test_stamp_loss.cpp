@@ -77,6 +77,9 @@ void test_every_pattern_splits_exactly(void**) {
 void test_resets_are_not_loss(void**) {
     expect("..R..", 0, 0, 0, 0, 1);
     expect(".R.R.R", 0, 0, 0, 0, 3);
+    // Evicted before every packet: each reply the first of a new session.
+    expect("RRRRR", 0, 0, 0, 0, 4);
+    expect("RRfRR", 0, 0, 0, 1, 3);
     // Losses in the interval of a reset are of unknown direction.
     expect(".fR.d.", 0, 1, 0, 1, 1);
 }
