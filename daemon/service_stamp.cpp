@@ -48,10 +48,15 @@ class StampService final : public Service {
 
     // A packet dropped before the service saw it still counts as received
     // by its session (the Direct Measurement TLV's R_RX). A reflector's
-    // reply is no packet of a session.
+    // reply is no packet of a session. With auth = required the packet is
+    // read in the authenticated layout without checking its HMAC, so a
+    // dropped flood costs no HMAC each.
     void note_dropped(const Datagram& d) override {
         if (!stateful_ || !d.peer || d.payload.size() < stamp::kShortestRequest) return;
-        bool authenticated = auth_ != stamp::AuthMode::None && stamp::hmac_matches(key_, d.payload);
+        bool authenticated =
+            auth_ == stamp::AuthMode::Required
+                ? d.payload.size() >= stamp::kAuthBaseSize
+                : auth_ == stamp::AuthMode::Optional && stamp::hmac_matches(key_, d.payload);
         if (stamp::is_reflected(d.payload, authenticated)) return;
         count_dropped(d, authenticated);
     }
