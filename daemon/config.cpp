@@ -82,11 +82,12 @@ class Builder {
     }
 
     void apply_default(const KeySpec& key, InstanceConfig* instance, const std::string& section) {
-        if (!key.default_value) return;
+        const char* value = instance ? key_default(key, instance->type) : key.default_value;
+        if (!value) return;
         std::string message;
-        if (!key.apply(config_, instance, key.default_value, &message))
+        if (!key.apply(config_, instance, value, &message))
             error(0, std::string("internal error: default of ") + key.name + ": " + message);
-        config_.settings[section][key.name] = {key.default_value, "", 0};
+        config_.settings[section][key.name] = {value, "", 0};
     }
 
     // Applies entries in order, reporting unknown and duplicate keys.

@@ -84,6 +84,11 @@ class Service {
     // (chargen, status) truncate to out.size() instead.
     virtual ptrdiff_t datagram(Datagram& in, std::span<uint8_t> out) = 0;
 
+    // Called for a datagram the endpoint received and admitted to no reply
+    // before the service saw it (rate limit, access list): a service that
+    // counts the packets of its sessions (the STAMP reflector) counts it.
+    virtual void note_dropped(const Datagram& in) { (void)in; }
+
     // Called on a reply just before it is sent when datagram() set in.seal.
     virtual void seal(std::span<uint8_t> reply, uint32_t tag) { (void)reply, (void)tag; }
 

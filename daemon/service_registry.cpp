@@ -39,6 +39,13 @@ uint16_t standard_port(ServiceType type) {
     return service_spec(type).standard_port;
 }
 
+const char* key_default(const KeySpec& key, ServiceType type) {
+    if (key.scope == Scope::Instance)
+        for (const KeyDefault& own : service_spec(type).defaults)
+            if (std::string_view(own.key) == key.name) return own.value;
+    return key.default_value;
+}
+
 std::string service_type_names() {
     std::string names;
     size_t n = std::size(kCatalogue);

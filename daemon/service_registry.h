@@ -32,6 +32,12 @@ struct SectionPlace {
     ConfigError at(std::string_view key, std::string message) const;
 };
 
+// A common key (config_table.cpp) whose default differs for this type.
+struct KeyDefault {
+    const char* key;
+    const char* value;
+};
+
 struct ServiceSpec {
     uint16_t standard_port;
     bool tcp;  // which protocols the type serves; a type may be UDP only
@@ -46,6 +52,8 @@ struct ServiceSpec {
     // The type's own configuration keys (config_table.h); config_keys()
     // appends them to the common ones and makes them apply to this type.
     std::span<const KeySpec* const> keys = {};
+    // The common keys whose default is the type's own (stamp's rate).
+    std::span<const KeyDefault> defaults = {};
     // Checks across the type's keys; an error message, or "" when fine.
     // Run on every instance, enabled or not. nullptr: nothing to check.
     std::string (*check)(const InstanceConfig& config) = nullptr;
@@ -69,6 +77,9 @@ struct ServiceEntry {
 
 std::span<const ServiceEntry> service_catalogue();
 const ServiceSpec& service_spec(ServiceType type);
+// The default of an instance key for this type: the type's own where its
+// spec has one, else the table's (nullptr when it depends on the instance).
+const char* key_default(const KeySpec& key, ServiceType type);
 // "echo, discard, ... or stamp"
 std::string service_type_names();
 

@@ -8,6 +8,7 @@
 #include "services.h"
 #include "stamp_key_file.h"
 #include "stamp_sessions.h"
+#include "stamp_tlv.h"
 
 namespace smalld {
 namespace {
@@ -45,6 +46,21 @@ class StampService final : public Service {
         return stateful_ && sessions_ ? sessions_->size() : 0;
     }
 
+    // A packet dropped before the service saw it still counts as received
+    // by its session (the Direct Measurement TLV's R_RX). A reflector's
+    // reply is no packet of a session. With auth = required the packet is
+    // read in the authenticated layout without checking its HMAC, so a
+    // dropped flood costs no HMAC each.
+    void note_dropped(const Datagram& d) override {
+        if (!stateful_ || !d.peer || d.payload.size() < stamp::kShortestRequest) return;
+        bool authenticated =
+            auth_ == stamp::AuthMode::Required
+                ? d.payload.size() >= stamp::kAuthBaseSize
+                : auth_ == stamp::AuthMode::Optional && stamp::hmac_matches(key_, d.payload);
+        if (stamp::is_reflected(d.payload, authenticated)) return;
+        count_dropped(d, authenticated);
+    }
+
     ptrdiff_t datagram(Datagram& d, std::span<uint8_t> out) override {
         stamp::Classified c = stamp::classify(d.payload, auth_, key_);
         if (c.verdict == stamp::Verdict::Malformed) {
@@ -53,19 +69,28 @@ class StampService final : public Service {
         }
         if (c.verdict == stamp::Verdict::AuthFailure) {
             ++stats_->auth_failures;
+            // Its session, if the sender's is one: the authenticated layout.
+            if (d.payload.size() >= stamp::kAuthBaseSize) count_dropped(d, true);
             return kNoReply;
         }
         // Another reflector's reply (RFC 8762 4.3): answering it would start
         // a loop between the two reflectors.
         if (c.verdict == stamp::Verdict::Reflected) return kLoopReply;
-        if (c.reply_size > out.size()) return kReplyTooLarge;
+        if (c.reply_size > out.size()) {
+            count_dropped(d, c.authenticated);
+            return kReplyTooLarge;
+        }
         const stamp::Layout& at = c.authenticated ? stamp::kAuthenticated : stamp::kUnauthenticated;
         stamp::ReflectorFields fields;
+        stamp::DirectMeasurement counters;
+        bool counted = false;
         if (stateful_ && d.peer) {
-            uint16_t ssid =
-                d.payload.size() >= at.ssid + 2 ? stamp::load16(d.payload.data() + at.ssid) : 0;
-            fields.sequence = sessions_->next_sequence(*d.peer, ssid, clock_.steady_ms(), capacity_,
-                                                       idle_ms_, *stats_);
+            StampSessions::Count count = sessions_->next_sequence(
+                *d.peer, ssid_of(d, at), clock_.steady_ms(), capacity_, idle_ms_, *stats_);
+            fields.sequence = count.sequence;
+            counters.reflector_rx = count.received;
+            counters.reflector_tx = count.sent;
+            counted = true;
         } else {
             fields.sequence = stamp::load32(d.payload.data());
         }
@@ -73,6 +98,8 @@ class StampService final : public Service {
         fields.receive_timestamp = stamp::encode_timestamp(d.received, format_);
         fields.sender_ttl = d.ttl >= 0 && d.ttl <= 255 ? static_cast<uint8_t>(d.ttl) : 0;
         size_t n = stamp::build_reply(d.payload, c, fields, out);
+        if (n > at.base)
+            stamp::reflect_tlvs(out.subspan(at.base, n - at.base), counted ? &counters : nullptr);
         d.seal = kSealed | (c.authenticated ? kSealAuthenticated : 0);
         ++stats_->reflected;
         return static_cast<ptrdiff_t>(n);
@@ -90,6 +117,16 @@ class StampService final : public Service {
     }
 
   private:
+    static uint16_t ssid_of(const Datagram& d, const stamp::Layout& at) {
+        return d.payload.size() >= at.ssid + 2 ? stamp::load16(d.payload.data() + at.ssid) : 0;
+    }
+
+    void count_dropped(const Datagram& d, bool authenticated) {
+        if (!stateful_ || !d.peer) return;
+        sessions_->count_dropped(
+            *d.peer, ssid_of(d, authenticated ? stamp::kAuthenticated : stamp::kUnauthenticated));
+    }
+
     uint16_t error_estimate() {
         int64_t now = clock_.steady_ms();
         if (!status_read_ || now - status_ms_ >= kClockStatusRefreshMs) {
@@ -223,6 +260,12 @@ const KeySpec kSessionTimeoutKey{
 const KeySpec* const kKeys[] = {&kAuthKey,      &kKeyFileKey,  &kModeKey,
                                 &kTimestampKey, &kSessionsKey, &kSessionTimeoutKey};
 
+// No per-source rate limit: a reply is never larger than its request and is
+// capped, so a reflector amplifies nothing, and a sender's probes dropped by
+// the reflector's own limit would look like path loss. Reflection loops are
+// stopped by the loop guard, not by the rate.
+const KeyDefault kDefaults[] = {{"rate", "0/s"}};
+
 }  // namespace
 
 // RFC 8762: UDP only; the cap never forbids the 44-byte base reply.
@@ -235,6 +278,7 @@ extern const ServiceSpec kStampSpec{
     .make = [](const InstanceConfig& c, StatusRenderer&) { return make_stamp_service(c); },
     .settings = own_settings_of<StampSettings>,
     .keys = kKeys,
+    .defaults = kDefaults,
     .check = check_stamp_config,
 };
 

@@ -27,8 +27,7 @@ void StampSessions::forget_oldest() {
     recent_.pop_back();
 }
 
-uint32_t StampSessions::next_sequence(const SockAddr& peer, uint16_t ssid, int64_t now_ms,
-                                      size_t capacity, int64_t idle_ms, StampStats& stats) {
+StampSessions::Key StampSessions::key_of(const SockAddr& peer, uint16_t ssid) {
     Key key;
     key.ssid = ssid;
     key.family = static_cast<uint8_t>(peer.family());
@@ -38,29 +37,40 @@ uint32_t StampSessions::next_sequence(const SockAddr& peer, uint16_t ssid, int64
     else if (peer.family() == AF_INET6)
         std::memcpy(key.address, &reinterpret_cast<const sockaddr_in6*>(&peer.storage)->sin6_addr,
                     16);
+    return key;
+}
+
+void StampSessions::count_dropped(const SockAddr& peer, uint16_t ssid) {
+    auto it = index_.find(key_of(peer, ssid));
+    if (it != index_.end()) ++it->second->received;
+}
+
+StampSessions::Count StampSessions::next_sequence(const SockAddr& peer, uint16_t ssid,
+                                                  int64_t now_ms, size_t capacity, int64_t idle_ms,
+                                                  StampStats& stats) {
+    Key key = key_of(peer, ssid);
     // The least recently seen sessions are at the back: expire from there.
     while (!recent_.empty() && idle_ms > 0 && now_ms - recent_.back().seen_ms > idle_ms) {
         forget_oldest();
         ++stats.sessions_expired;
     }
-    uint32_t sequence;
     auto it = index_.find(key);
     if (it != index_.end()) {
         recent_.splice(recent_.begin(), recent_, it->second);
         Session& session = *it->second;
         session.seen_ms = now_ms;
-        sequence = session.next++;
+        uint32_t sequence = session.next++;
+        return {sequence, ++session.received, session.next};
     } else {
         if (capacity == 0) capacity = 1;
         while (index_.size() >= capacity) {
             forget_oldest();
             ++stats.sessions_evicted;
         }
-        recent_.push_front({key, 1, now_ms});
+        recent_.push_front({key, 1, 1, now_ms});
         index_.emplace(key, recent_.begin());
-        sequence = 0;
+        return {0, 1, 1};
     }
-    return sequence;
 }
 
 }  // namespace smalld

@@ -2,7 +2,9 @@
 // A stateful STAMP reflector's sessions (RFC 8762 4.2): one sequence counter
 // per sender address, port and SSID, in a bounded table. The least recently
 // seen session makes room for a new one when the table is full, and sessions
-// idle longer than the timeout are dropped as traffic arrives.
+// idle longer than the timeout are dropped as traffic arrives. Each session
+// also counts the packets it received (dropped ones too, where the drop
+// reports them) and the replies it sent, for the Direct Measurement TLV.
 
 #include <cstdint>
 #include <list>
@@ -16,9 +18,20 @@ namespace smalld {
 
 class StampSessions final : public ServiceState {
   public:
-    // The reflector's sequence number for the next packet of this session.
-    uint32_t next_sequence(const SockAddr& peer, uint16_t ssid, int64_t now_ms, size_t capacity,
-                           int64_t idle_ms, StampStats& stats);
+    struct Count {
+        uint32_t sequence = 0;  // the reflector's sequence number of this reply
+        uint32_t received = 0;  // packets of the session received, this one included
+        uint32_t sent = 0;      // replies of the session, this one included
+    };
+    // A packet of this session that is answered: its sequence number and
+    // the session's counts. A new session starts at 0.
+    Count next_sequence(const SockAddr& peer, uint16_t ssid, int64_t now_ms, size_t capacity,
+                        int64_t idle_ms, StampStats& stats);
+    // A packet of this session received and then not answered (the rate
+    // limit, the access list, a failed HMAC, the amplification cap): counted
+    // as received when the session exists. It never makes a session, so a
+    // dropped flood cannot evict the table.
+    void count_dropped(const SockAddr& peer, uint16_t ssid);
     size_t size() const { return index_.size(); }
 
   private:
@@ -35,9 +48,11 @@ class StampSessions final : public ServiceState {
     struct Session {
         Key key;
         uint32_t next = 0;
+        uint32_t received = 0;
         int64_t seen_ms = 0;
     };
     void forget_oldest();
+    static Key key_of(const SockAddr& peer, uint16_t ssid);
 
     std::list<Session> recent_;  // most recently seen first
     std::unordered_map<Key, std::list<Session>::iterator, KeyHash> index_;

@@ -136,6 +136,7 @@ void UdpEndpoint::datagrams_ready() {
         DatagramDecision admission = admit_datagram(config, reply_floor, admission_state, request);
         if (!admission.admitted) {
             drop(peer, admission.reason, admission.loop);
+            if (admission.reason != DropReason::Loop) service.note_dropped(d);
             continue;
         }
         size_t cap = admission.reply_cap;

@@ -2,7 +2,9 @@
 // mode, both timestamp formats, stateless and stateful, and a random cap.
 // Every reply, sent back to the reflector, is refused as a loop.
 // Authenticated inputs get a valid HMAC half of the time, so the
-// authenticated layout is reached, not only the failure path.
+// authenticated layout is reached, not only the failure path. The RFC 8972
+// TLV walker runs over the input as a TLV area, and a dropped packet is
+// counted by its session before the next round.
 #include <cstdint>
 #include <cstdlib>
 #include <vector>
@@ -12,6 +14,7 @@
 #include "instance.h"
 #include "services.h"
 #include "stamp_packet.h"
+#include "stamp_tlv.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz::Input in{data, size};
@@ -37,6 +40,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (sign && request.size() >= smalld::stamp::kAuthBaseSize)
         smalld::stamp::hmac16(key, {request.data(), smalld::stamp::kHmacOffset},
                               request.data() + smalld::stamp::kHmacOffset);
+    // The walker never reads past the area; the reflector's pass changes
+    // only flags and the counters of a whole Direct Measurement TLV.
+    std::vector<uint8_t> area(in.data, in.data + in.size);
+    size_t end = smalld::stamp::walk_tlvs(area, [&](const smalld::stamp::Tlv& t) {
+        if (t.at + smalld::stamp::kTlvHeader + t.length > area.size()) abort();
+    });
+    if (end > area.size()) abort();
+    smalld::stamp::DirectMeasurement counters{1, 2, 3};
+    smalld::stamp::reflect_tlvs(area, choice & 32 ? &counters : nullptr);
+    if (area.size() != in.size) abort();
+    smalld::stamp::DirectMeasurement found;
+    smalld::stamp::find_direct_measurement(area, found);
+
     std::string error;
     smalld::SockAddr peer = *smalld::parse_endpoint("192.0.2.1:40000", &error);
     for (int round = 0; round < 2; ++round) {
@@ -46,6 +62,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         d.peer = &peer;
         d.received = smalld::wall_now();
         d.ttl = ttl;
+        if (round == 1) service->note_dropped(d);
         ptrdiff_t n = service->datagram(d, reply);
         if (n == smalld::kNoReply || n == smalld::kReplyTooLarge || n == smalld::kLoopReply)
             continue;

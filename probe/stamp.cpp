@@ -20,6 +20,7 @@
 #include "procstat.h"
 #include "run.h"
 #include "stamp_packet.h"
+#include "stamp_tlv.h"
 
 namespace smallprobe {
 namespace {
@@ -158,6 +159,9 @@ class Sender {
         stamp::store32(packet_, p.seq);
         stamp::store16(packet_ + at.error_estimate, local_estimate_);
         stamp::store16(packet_ + at.ssid, o_.ssid);
+        // S_TX: the packets sent in this run, this one included.
+        if (o_.counters && size >= at.base + 16)
+            stamp::put_direct_measurement({packet_ + at.base, 16}, uint32_t(probes_.size() + 1));
         p.t1 = realtime_ns();
         stamp::store64(packet_ + at.timestamp, stamp::encode_timestamp(from_ns(p.t1), format_));
         if (auth) stamp::hmac16(key_, {packet_, stamp::kHmacOffset}, packet_ + stamp::kHmacOffset);
@@ -219,6 +223,14 @@ class Sender {
         p.t3 = to_ns(stamp::decode_timestamp(stamp::load64(reply_ + at.timestamp), format));
         p.t4 = t4;
         p.ttl = n > at.sender_ttl ? reply_[at.sender_ttl] : -1;
+        // R_RX counts this packet: 0 is a TLV the reflector did not fill
+        // (a stateless or RFC 8762-only reflector).
+        stamp::DirectMeasurement dm;  // zeros when the reply has none
+        p.counted = o_.counters && n > at.base &&
+                    stamp::find_direct_measurement({reply_ + at.base, n - at.base}, dm) &&
+                    dm.reflector_rx != 0;
+        p.reflector_rx = dm.reflector_rx;
+        p.reflector_tx = dm.reflector_tx;
         p.reflector_synchronized = estimate & 0x8000;
         reflector_synchronized_ =
             (received_ == 0 || reflector_synchronized_) && (estimate & 0x8000);

@@ -30,6 +30,7 @@ struct StampOptions {
     uint64_t timeout_ns = 2'000'000'000;  // wait for the last replies
     uint64_t report_ns = 1'000'000'000;   // per-interval lines; 0 = none
     bool same_clock = false;              // both ends read the same clock
+    bool counters = true;                 // send the Direct Measurement TLV
     bool ptp = false;
     bool json = false;
     int server_pid = 0;          // also report the server's CPU time per packet
@@ -51,6 +52,9 @@ struct Probe {
     int64_t t1 = 0;  // ns since the epoch: sender's send time
     int64_t t2 = 0, t3 = 0, t4 = 0;
     uint32_t reflector_seq = 0;
+    // The reply's Direct Measurement TLV: the reflector's session counts.
+    bool counted = false;
+    uint32_t reflector_rx = 0, reflector_tx = 0;
     int ttl = -1;  // the reflector's Ses-Sender TTL; -1 unknown
     bool received = false;
     bool reflector_synchronized = false;
@@ -73,6 +77,11 @@ struct StampSummary {
     // stateless reflector, all of it) the direction is unknown.
     uint64_t sent = 0, received = 0, lost = 0, lost_forward = 0, lost_backward = 0;
     uint64_t lost_unknown = 0;
+    // With the reflector's counters (counted): lost = lost_forward +
+    // lost_reflector + lost_backward + lost_unknown, split exactly between
+    // replies (stamp_loss.h).
+    bool counted = false;
+    uint64_t lost_reflector = 0, reflector_resets = 0;
     uint64_t duplicates = 0, reordered = 0, auth_failures = 0, short_replies = 0;
     bool stateful = false;  // the reflector counts its own sequence
     bool directions_meaningful = false;

@@ -21,6 +21,7 @@ enum LongOnly {
     kKeyFile,
     kReport,
     kSameClock,
+    kNoCounters,
     kPtp,
     kServerPid,
     kMaxLoss,
@@ -43,6 +44,7 @@ constexpr option kLongOptions[] = {
     {"timeout", required_argument, nullptr, 'w'},
     {"report", required_argument, nullptr, kReport},
     {"same-clock", no_argument, nullptr, kSameClock},
+    {"no-counters", no_argument, nullptr, kNoCounters},
     {"ptp", no_argument, nullptr, kPtp},
     {"json", no_argument, nullptr, 'j'},
     {"server-pid", required_argument, nullptr, kServerPid},
@@ -146,6 +148,9 @@ bool apply(int letter, const char* value, StampOptions* o, std::string* error) {
         case kSameClock:
             o->same_clock = true;
             return true;
+        case kNoCounters:
+            o->counters = false;
+            return true;
         case kPtp:
             o->ptp = true;
             return true;
@@ -220,9 +225,12 @@ StampParse parse_stamp_options(int argc, char** argv, StampOptions* o, std::stri
         *error = "expected HOST[:PORT], got \"" + std::string(target) + "\"";
         return StampParse::Error;
     }
-    // --key-file alone sends 112-byte packets, the authenticated minimum; a
-    // size asked for explicitly must be at least that.
-    if (!o->key.empty() && !o->sizes_given) o->sizes = {112};
+    // Without -s: the base packet (112 bytes with --key-file, the
+    // authenticated minimum; else 44) and the 16-byte Direct Measurement
+    // TLV unless --no-counters. A size asked for explicitly must be at least
+    // the base; a packet too short for the TLV goes without it.
+    if (!o->sizes_given)
+        o->sizes = {uint32_t((o->key.empty() ? 44 : 112) + (o->counters ? 16 : 0))};
     if (!o->key.empty())
         for (uint32_t size : o->sizes)
             if (size < 112) {
@@ -242,12 +250,14 @@ void print_stamp_usage(FILE* out) {
         "  -R, --rate N       packets per second (instead of -i)\n"
         "  -n, --count N      packets to send, default 100\n"
         "  -d, --duration D   send for this long instead\n"
-        "  -s, --size N       STAMP packet size (UDP payload), 44..65507, default 44\n"
+        "  -s, --size N       STAMP packet size (UDP payload), 44..65507, default 60\n"
         "  --sizes LIST       sizes in turn (64,512,1400): fits the delay decomposition\n"
         "  --tos N, --dscp N  IP TOS / IPv6 traffic class, or the DSCP\n"
         "  -4, -6             IPv4 or IPv6 only\n"
         "  --ssid N           Session-Sender Identifier (RFC 8972), default 1\n"
-        "  --key-file FILE    authenticated mode (HMAC-SHA-256): 112-byte packets unless -s\n"
+        "  --key-file FILE    authenticated mode (HMAC-SHA-256): 128-byte packets unless -s\n"
+        "  --no-counters      no Direct Measurement TLV (44/112 bytes): loss is not split\n"
+        "                     by the reflector's counters\n"
         "  -w, --timeout D    wait for late replies, default 2s; unanswered then: lost\n"
         "  --max-loss PCT     exit 1 when more than PCT% of the packets are lost\n"
         "  --report D         a line every D (default 1s); 0: summary only\n"

@@ -70,6 +70,12 @@ void print_stamp_summary(FILE* out, const StampOptions& o, const StampSummary& s
                  loss_percent(s.sent, s.lost));
     if (s.received == 0)
         std::fprintf(out, " (direction unknown; stateful/stateless reflector: unknown)");
+    else if (s.counted)
+        std::fprintf(out,
+                     " (%llu forward, %llu dropped by the reflector, %llu backward, %llu unknown "
+                     "direction: reflector counters)",
+                     (unsigned long long)s.lost_forward, (unsigned long long)s.lost_reflector,
+                     (unsigned long long)s.lost_backward, (unsigned long long)s.lost_unknown);
     else if (s.stateful)
         std::fprintf(out,
                      " (%llu forward, %llu backward, %llu unknown direction: stateful reflector)",
@@ -83,6 +89,11 @@ void print_stamp_summary(FILE* out, const StampOptions& o, const StampSummary& s
         std::fprintf(out, ", %d hops\n", s.hops);
     else
         std::fprintf(out, ", hops unknown\n");
+    // Never folded into loss: the packets of an interval with a reset are
+    // of unknown direction.
+    if (s.reflector_resets)
+        std::fprintf(out, "reflector session reset %llu times\n",
+                     (unsigned long long)s.reflector_resets);
     std::fprintf(out, "rtt min/avg/max/mdev = %s\n", min_avg_max_mdev(s.rtt, unit).c_str());
     if (s.auth_failures || s.short_replies)
         std::fprintf(out, "%llu replies failed authentication, %llu were too short\n",
@@ -145,16 +156,20 @@ void print_stamp_summary(FILE* out, const StampOptions& o, const StampSummary& s
 
 void print_stamp_json(FILE* out, const StampSummary& s) {
     // The directions are null where they cannot be known (a stateless
-    // reflector); lost_unknown is what no count attributes.
+    // reflector; the reflector's drops and resets without its counters);
+    // lost_unknown is what no count attributes.
+    auto known = [](bool k, uint64_t v) { return k ? std::to_string(v) : std::string("null"); };
+    bool split = s.stateful || s.counted;
     std::fprintf(out,
                  "{\"sent\":%llu,\"received\":%llu,\"lost\":%llu,\"loss_pct\":%.4f,"
-                 "\"lost_forward\":%s,\"lost_backward\":%s,\"lost_unknown\":%llu,"
+                 "\"lost_forward\":%s,\"lost_backward\":%s,\"lost_reflector\":%s,"
+                 "\"lost_unknown\":%llu,\"reflector_resets\":%s,"
                  "\"duplicates\":%llu,\"reordered\":%llu,",
                  (unsigned long long)s.sent, (unsigned long long)s.received,
                  (unsigned long long)s.lost, loss_percent(s.sent, s.lost),
-                 s.stateful ? std::to_string(s.lost_forward).c_str() : "null",
-                 s.stateful ? std::to_string(s.lost_backward).c_str() : "null",
-                 (unsigned long long)s.lost_unknown, (unsigned long long)s.duplicates,
+                 known(split, s.lost_forward).c_str(), known(split, s.lost_backward).c_str(),
+                 known(s.counted, s.lost_reflector).c_str(), (unsigned long long)s.lost_unknown,
+                 known(s.counted, s.reflector_resets).c_str(), (unsigned long long)s.duplicates,
                  (unsigned long long)s.reordered);
     if (s.hops >= 0)
         std::fprintf(out, "\"hops\":%d,", s.hops);

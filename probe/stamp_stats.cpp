@@ -7,6 +7,7 @@
 
 #include "datagram_ledger.h"
 #include "stamp.h"
+#include "stamp_loss.h"
 
 namespace smallprobe {
 
@@ -116,6 +117,17 @@ StampSummary summarize(const std::vector<Probe>& probes, bool directions_meaning
             std::min(lost_between, sent_between > reached ? sent_between - reached : 0);
         s.lost_backward = lost_between - s.lost_forward;
         s.lost_unknown = s.lost - lost_between;
+    }
+    // The reflector's own counts, where its replies carry them, split
+    // exactly and replace the estimate from its sequence numbers.
+    LossSplit split = split_loss(probes);
+    if (split.counted) {
+        s.counted = true;
+        s.lost_forward = split.forward;
+        s.lost_reflector = split.reflector;
+        s.lost_backward = split.backward;
+        s.lost_unknown = split.unknown;
+        s.reflector_resets = split.resets;
     }
     if (pairs) {
         s.ipdv_forward_us = ipdv_f / double(pairs);

@@ -2,7 +2,7 @@
 // smallprobe stamp's output for people, without sockets: units scaled to the
 // round trip or fixed by -u, ping's min/avg/max/mdev, "-" and "unknown" where
 // there is no data, interval lines of the interval alone, the --histogram
-// lines, the --samples rows, and --key-file's 112-byte default.
+// lines, the --samples rows, and --key-file's 128-byte default (112 with --no-counters).
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -196,7 +196,15 @@ void test_options(void**) {
     std::string error;
     assert_int_equal(parse({"--key-file", path, "h"}, &o, &error), StampParse::Run);
     assert_int_equal(o.sizes.size(), 1);
-    assert_int_equal(o.sizes[0], 112);  // implied, no "use -s 112"
+    // Implied, no "use -s 112": the base and the Direct Measurement TLV.
+    assert_int_equal(o.sizes[0], 128);
+    StampOptions bare;
+    assert_int_equal(parse({"--no-counters", "--key-file", path, "h"}, &bare, &error),
+                     StampParse::Run);
+    assert_int_equal(bare.sizes[0], 112);
+    StampOptions plain;
+    assert_int_equal(parse({"h"}, &plain, &error), StampParse::Run);
+    assert_int_equal(plain.sizes[0], 60);
     StampOptions big;
     assert_int_equal(parse({"-s", "200", "--key-file", path, "h"}, &big, &error), StampParse::Run);
     assert_int_equal(big.sizes[0], 200);

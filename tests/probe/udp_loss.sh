@@ -7,7 +7,12 @@
 # exits 0 and above --max-loss exits 1, and a closed-loop run that loses
 # datagrams completes its -n count instead of stalling. smallprobe stamp
 # against a stateful reflector limited to 1/s: packets lost after the last
-# reply are of unknown direction, not backward. -w is 5s: a reply later than
+# reply are of unknown direction, not backward; against one limited to 10/s
+# (the issue's case), the reflector's Direct Measurement counters name its
+# drops "dropped by the reflector", exactly smalld's rate drops, and none
+# forward or backward; against one whose table holds 2 sessions while
+# another source floods it with new SSIDs, the probe's session is evicted
+# and it reports the resets, not loss. -w is 5s: a reply later than
 # that on loopback would be a loss smalld did not count. Every run is bounded
 # (lib.sh's run_cmd, 60 s); nothing is timed.
 source "$(dirname "$0")/../shell/lib.sh"
@@ -25,6 +30,16 @@ rate = 10/s
 udp = 127.0.0.1:0
 mode = stateful
 rate = 1/s
+[stamp-small]
+type = stamp
+udp = 127.0.0.1:0
+mode = stateful
+sessions = 2
+[stamp-limited]
+type = stamp
+udp = 127.0.0.1:0
+mode = stateful
+rate = 10/s
 INI
 start_daemon
 udp_port=$(port echo udp)
@@ -112,8 +127,70 @@ drops=$(($(rate_drops stamp) - before))
 ok "stamp: $drops lost after the last reply, all of unknown direction (smalld dropped $drops)"
 run_cmd out rc "$SMALLPROBE_BIN" stamp -n 5 -i 1ms -w 5s --max-loss 0 "127.0.0.1:$stamp_port"
 [ "$rc" = 1 ] || fail "stamp --max-loss 0 with loss: exit $rc, expected 1: $out"
-[[ $out == *"sent 5, received "*", lost "*"%) ("*" unknown direction: stateful reflector)"* &&
+[[ $out == *"sent 5, received "*", lost "*"%) ("*" unknown direction: reflector counters)"* &&
    $out == *"above --max-loss 0%"* ]] ||
   fail "stamp --max-loss 0: the loss line or the reason is missing: $out"
 ok "stamp --max-loss 0 with loss exits 1 and says so"
+
+# --- stamp: the reflector's own drops are not path loss ----------------------
+# 200 packets 10 ms apart to a reflector allowed 10 a second: it answers
+# about one in ten and drops the rest. Every drop before the last reply is
+# "dropped by the reflector" (its R_RX - R_TX); those after the last reply
+# (read from --samples: lost packets after the last answered one) stay of
+# unknown direction; nothing is forward or backward loss.
+limited_port=$(port stamp-limited udp)
+before=$(rate_drops stamp-limited)
+run_cmd out rc "$SMALLPROBE_BIN" stamp -n 200 -i 10ms -w 5s -j --samples "$WORK/limited.csv" \
+  "127.0.0.1:$limited_port"
+[ "$rc" = 0 ] || fail "stamp -n 200 against rate = 10/s: exit $rc, expected 0: $out"
+drops=$(($(rate_drops stamp-limited) - before))
+tail_lost=$(awk -F, 'NR > 1 { if ($8 > 0) n = 0; else n++ } END { print n + 0 }' "$WORK/limited.csv")
+[ "$drops" -gt 100 ] || fail "stamp rate = 10/s: smalld dropped only $drops of 200"
+[ "$(field "$out" lost)" = "$drops" ] || fail "stamp: $(field "$out" lost) lost, smalld dropped $drops: $out"
+[ "$(field "$out" lost_forward)" = 0 ] && [ "$(field "$out" lost_backward)" = 0 ] ||
+  fail "stamp: the reflector's rate drops are reported as path loss: $out"
+[ "$(field "$out" lost_unknown)" = "$tail_lost" ] ||
+  fail "stamp: $(field "$out" lost_unknown) of unknown direction, $tail_lost lost after the last reply: $out"
+[ "$(field "$out" lost_reflector)" = $((drops - tail_lost)) ] ||
+  fail "stamp: $(field "$out" lost_reflector) dropped by the reflector, smalld dropped $drops ($tail_lost after the last reply): $out"
+[ "$(field "$out" reflector_resets)" = 0 ] || fail "stamp: resets reported without any: $out"
+run_cmd out rc "$SMALLPROBE_BIN" stamp -n 20 -i 10ms -w 5s --report 0 "127.0.0.1:$limited_port"
+[[ $out == *" dropped by the reflector, 0 backward, "*"unknown direction: reflector counters)"* &&
+   $out == *"lost "*"(0 forward, "* ]] ||
+  fail "stamp: the summary does not name the reflector's drops: $out"
+ok "stamp rate = 10/s: $((drops - tail_lost)) dropped by the reflector and $tail_lost after the last reply = smalld's $drops rate drops; 0 forward, 0 backward"
+
+# --- stamp: a session evicted by a flood of new SSIDs is a reset, not loss --
+# Another socket sends a new SSID every 2 ms (at most 15 s, ended by PID as
+# soon as smallprobe is done) to a reflector that keeps 2 sessions, so the
+# probe's session is evicted between its packets, 50 ms apart.
+small_port=$(port stamp-small udp)
+python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setblocking(False)
+end = time.monotonic() + 15
+ssid = 0
+while time.monotonic() < end:
+    ssid = ssid % 65535 + 1
+    try:
+        s.sendto(bytes(14) + ssid.to_bytes(2, "big") + bytes(28), ("127.0.0.1", int(sys.argv[1])))
+        s.recv(100)
+    except OSError:
+        pass
+    time.sleep(0.002)
+' "$small_port" &
+flood=$!
+run_cmd out rc "$SMALLPROBE_BIN" stamp -n 20 -i 50ms -w 5s -j "127.0.0.1:$small_port"
+kill "$flood" 2>/dev/null || true
+wait "$flood" 2>/dev/null || true
+[ "$rc" = 0 ] || fail "stamp against an evicting reflector: exit $rc, expected 0: $out"
+resets=$(field "$out" reflector_resets)
+[[ $resets =~ ^[0-9]+$ ]] && [ "$resets" -gt 0 ] ||
+  fail "stamp: the reflector evicted the session, but no reset is reported: $out"
+lost=$(field "$out" lost)
+[ "$(field "$out" lost_forward)" = 0 ] && [ "$(field "$out" lost_backward)" = 0 ] &&
+  [ "$(field "$out" lost_reflector)" = 0 ] && [ "$(field "$out" lost_unknown)" = "$lost" ] ||
+  fail "stamp: a session reset folded into a direction of loss: $out"
+ok "stamp: the session evicted, $resets resets reported, $lost lost, none given a direction"
 echo "udp_loss: passed"

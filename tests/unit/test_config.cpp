@@ -55,6 +55,22 @@ static void defaults_come_from_the_table(void**) {
     for (const auto& key : config_keys()) assert_non_null(key.help);
 }
 
+// A type's own default for a common key: stamp has no per-source rate limit
+// (its drops would look like path loss); the others keep the table's 50/s.
+// What smalld -T shows follows, as a default; an explicit rate still applies.
+static void stamp_defaults_to_no_rate_limit(void**) {
+    auto r = parse("[stamp]\n[echo]\n[limited]\ntype = stamp\nudp = 127.0.0.1:0\nrate = 10/s\n");
+    if (!r.ok()) fail_msg("%s", errors_of(r).c_str());
+    const Config& c = *r.config;
+    assert_true(c.find("stamp")->rate.per_second == 0);
+    assert_true(c.find("echo")->rate.per_second == 50);
+    assert_true(c.find("limited")->rate.per_second == 10);
+    const Setting& shown = c.settings.at("stamp").at("rate");
+    assert_str_eq(shown.value, "0/s");
+    assert_str_eq(shown.origin(), "default");
+    assert_str_eq(c.settings.at("echo").at("rate").value, "50/s");
+}
+
 static void status_defaults_to_loopback(void**) {
     auto r = parse("[status]\n");
     assert_true(r.ok());
@@ -210,6 +226,7 @@ static void missing_file(void**) {
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(defaults_come_from_the_table),
+        cmocka_unit_test(stamp_defaults_to_no_rate_limit),
         cmocka_unit_test(status_defaults_to_loopback),
         cmocka_unit_test(one_protocol_only),
         cmocka_unit_test(type_after_type_specific_key),

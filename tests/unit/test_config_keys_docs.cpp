@@ -78,10 +78,14 @@ static void every_key_in_the_shipped_file(void**) {
         for (const auto& line : lines) {
             if (line.key != key.name || !in_scope(key, line.section)) continue;
             ++found;
-            // The header promises: every key with its default value.
-            if (key.default_value && line.value != key.default_value)
+            // The header promises: every key with its default value (the
+            // type's own default in an instance of that type).
+            const InstanceConfig* instance =
+                key.scope == Scope::Instance ? parsed.config->find(line.section) : nullptr;
+            const char* value = instance ? key_default(key, instance->type) : key.default_value;
+            if (value && line.value != value)
                 fail_msg("etc/smalld.ini:%d: [%s] %s = %s, but its default is \"%s\"", line.line,
-                         line.section.c_str(), key.name, line.value.c_str(), key.default_value);
+                         line.section.c_str(), key.name, line.value.c_str(), value);
         }
         if (!found)
             fail_msg("etc/smalld.ini lacks %s in a [%s] section", key.name, to_string(key.scope));
