@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # Throughput relative to refserver, one cluster per scenario.
 # Called by bench/run with datafile and outfile set.
 set terminal pngcairo size 1100,500 noenhanced font "sans,10"

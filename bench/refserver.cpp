@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // refserver: the "what one core can do" reference for the benchmarks. A bare,
 // single-threaded epoll server with no limits, logging or configuration:
 //   refserver echo PORT       TCP echo: one read per wakeup into a large

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Turns bench/run's runs.jsonl into the Markdown table and the chart data.
 
 Each scenario has one headline metric; the table shows its median over the

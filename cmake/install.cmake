@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # Installation and packaging: systemd units, the shipped configuration, the
 # manuals, the README and a Debian package (cpack -G DEB). Included by the
 # top-level CMakeLists.txt; the binaries' own install() rules live beside them.

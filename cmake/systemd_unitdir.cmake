@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # SMALLD_SYSTEMD_UNITDIR: where systemd system units are installed. Shared by
 # cmake/install.cmake and tests/systemd, whichever is read first.
 #

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Socket addresses and CIDR prefixes: parsing, formatting, matching.
 

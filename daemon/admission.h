@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Who may use an instance: the two decisions, admit_connection() and
 // admit_datagram(), and what they are made of: the ACL, the UDP loop guard,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "chunk_queue.h"
 
 #include <algorithm>

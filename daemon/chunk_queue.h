@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // A session's output queue: a chain of fixed-size chunks holding only what is
 // still owed to the peer. A chunk is taken when bytes arrive and given back as

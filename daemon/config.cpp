@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Builds a Config from the raw sections config_reader.cpp read: values are
 // applied through the key table once the type of each instance is known,
 // defaults filled in, quotes loaded, and the whole checked (listener

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The configuration as a value. Parsing builds a new Config from an INI file;
 // the daemon swaps it in only when it is valid.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // What a reload changes, key by key, driven by the key table: an instance
 // added, removed or retyped; every key of every section whose effective value

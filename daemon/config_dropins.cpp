@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Reading the configuration: the main file, then its drop-in directory
 // FILE.d/, whose *.ini files are read in lexical (byte) order, as systemd,
 // nginx's conf.d and sudoers.d do. Only regular files of bounded size, as

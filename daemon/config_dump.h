@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // smalld -T: the effective configuration as an INI file, every key of every
 // section with its value and, as a comment, its origin (FILE:LINE or default).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Reads the INI files with inih into raw sections. inih reports only the
 // first syntax error and never shows section headers, so a reader callback
 // feeds it one line at a time: the reader knows the line number of every key,

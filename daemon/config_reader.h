@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The configuration files as read, before any value is applied: sections of
 // KEY = VALUE entries, each with the file and line it came from.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The configuration keys as a table: where a key lives, its default, what it
 // means, and how its value is applied. The parser, the defaults, the shipped

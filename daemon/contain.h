@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // libevent calls the daemon from C: an exception thrown out of a callback
 // would end the process (std::terminate, SIGABRT). So every callback

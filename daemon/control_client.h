@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // One control socket client, as the ControlServer's parts share it: the
 // accept and dispatch in control_server.cpp, the I/O in control_client_io.cpp.

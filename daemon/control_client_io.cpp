@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // A control client's I/O: reading and framing request lines (held back while
 // replies are queued), writing replies, the partial-line and idle timers, and
 // the one close path.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The control socket's commands: one table of name, privilege level, argument
 // count, help and handler. The server parses and authorises; the handlers here

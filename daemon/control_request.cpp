@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "control_request.h"
 
 #include <nlohmann/json.hpp>

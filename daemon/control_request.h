@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The control protocol's requests, as pure functions: framing bytes into
 // lines (bounded, with oversized lines discarded up to the next newline) and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The control socket: an AF_UNIX stream socket that speaks one request per
 // line and one JSON reply per line. Clients are non-blocking and bounded: a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "control_socket_file.h"
 
 #include <errno.h>

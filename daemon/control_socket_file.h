@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The control socket's file in the file system, all of it: its directory
 // made, a stale socket replaced (a live one's never), the file born private

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The daemon: owns the event loop, the configuration in force, the listener
 // set (listener_set.h), the sessions, the statistics, the control socket and

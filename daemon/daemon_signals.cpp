@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The daemon's signals. Each is handled inside the event loop (libevent's
 // signal events), never in a signal handler. Every signal a daemon may be
 // sent has a decided effect, documented in smalld(8), SIGNALS: none of them

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // What the kernel tells about each received datagram, in the message's
 // control data: the destination address, the receive timestamp, the TTL or

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The daemon's events (session open/close, refusals, reloads) for whoever
 // listens: the control socket's monitors, the live page's event stream.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // RAII owners for libevent objects: nobody frees one by hand.
 

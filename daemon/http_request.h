@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // HTTP/1.x for the metrics endpoint, without I/O: a request-head parser that
 // answers done / bad / need-more, and the one reply builder, which frames

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // An instance as it runs: its configuration, its service, and what outlives
 // reloads, kept per name: its statistics, and its state (what admission

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The scratch memory of one event loop: the buffer every TCP session reads
 // into and generates from, and the recvmmsg/sendmmsg batch every UDP

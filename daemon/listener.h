@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // What the daemon and a reload see of every listening socket: its instance
 // (which a reload may replace under it), protocol, addresses and origin.

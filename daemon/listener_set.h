@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The daemon's listening sockets, and how a configuration changes them. A
 // change is planned first: plan_listeners() is pure, computed from the running

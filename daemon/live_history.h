@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The live page's rates: once a second the metrics endpoint samples the
 // counters (through visit_stats, like every renderer) and keeps the last

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The live page on the [metrics] listener: `/` (one self-contained HTML
 // page, rendered on the server so that it works without JavaScript, and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The live page's inline style sheet and script. The script renders the
 // /stats.json snapshot exactly as live_page.cpp does on the server (the same
 // rows, fields and number formats), polls it every second, and appends the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The live page's snapshot: the numbers of render_stats_json() and the
 // replies of the control socket's read-only commands, arranged per instance
 // and protocol for the page's tables. It leaves for a network client here,

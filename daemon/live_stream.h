@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The live page's event stream, /events: server-sent events
 // (text/event-stream), one "data: {json}" message per event of the daemon's

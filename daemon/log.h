@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The daemon's log. Lines are queued in memory and written from the event loop,
 // so logging never blocks serving. Under systemd (JOURNAL_STREAM matches

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "log_journal.h"
 
 #include <sys/socket.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Log lines as journal entries with smalld's own fields, for when stderr is
 // the journal (JOURNAL_STREAM). The entries are what sd_journal_send(3)

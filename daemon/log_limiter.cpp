@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // LogLimiter: at most `burst` lines a window, then one line saying how many
 // were held back. Asking admit() before formatting a line costs a flood
 // nothing; every limiter is listed for the log.lines_suppressed_total counter.

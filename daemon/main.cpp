@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // smalld [-c FILE] [-t] [-l LEVEL] [-V] [-h]: always in the foreground.
 #include <event2/event.h>
 #include <getopt.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // One connection of the metrics endpoint: metrics_http.cpp serves it,
 // metrics_routes.cpp may turn it into an event stream.

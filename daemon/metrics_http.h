@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The [metrics] listener: GET (and HEAD) /metrics in Prometheus text format
 // 0.0.4, rendered from the same statistics as everything else, and the live

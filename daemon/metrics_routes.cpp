@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // What the [metrics] listener answers, path by path, and the live page's
 // moving parts: the once-a-second sample behind its rates and charts, and
 // its event streams.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // systemd integration through sd-daemon: readiness and status notification,
 // the watchdog, and sockets passed by socket activation. Without libsystemd

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Parsers for configuration values. Each returns nullopt and sets *error to a
 // message that says what was expected and what was found.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Running as another user: `[daemon] user` applies when smalld starts as root
 // outside systemd (under systemd the unit's User= decides). The control socket

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The standard process metrics every Prometheus client library exports
 // (process_cpu_seconds_total, process_open_fds, ...), read from /proc/self

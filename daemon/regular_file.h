@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Reading a file the configuration depends on (the configuration itself, a
 // qotd quotes file): only a regular file, of bounded size, never blocking.

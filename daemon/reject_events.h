@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Refusals as monitor events, coalesced like a rate-limited log line: the
 // first refusal of a source (per instance, protocol and reason) in a second

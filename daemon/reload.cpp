@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Reload: the file is parsed into a new Config; nothing changes until every
 // socket the new configuration needs is in hand (the plan: listener_set.h).
 // A reload after which none of the running listeners would remain (a file

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Renderers of the statistics and the gauges of the sessions open now. Each
 // walks visit_stats(), so the control socket, `smallctl metrics` and the

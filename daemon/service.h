@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The protocol logic of the small services. A service turns bytes in (and the
 // time) into bytes out; it never touches a socket. Sessions and UDP endpoints

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // RFC 864: an endless stream of rotating printable lines over TCP; over UDP a
 // datagram of a random 0-512 characters, cut to the amplification cap.
 #include <array>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // RFC 867: one human-readable line with the date and time, then close.
 #include <cstdlib>
 #include <cstring>

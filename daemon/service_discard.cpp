@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // RFC 863: read and drop; never a reply.
 #include "service_registry.h"
 #include "services.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // RFC 862: every byte back, in order.
 #include <cstring>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // RFC 865: one quote of at most 512 characters, then close.
 #include <cstring>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The catalogue of service types. Each type describes itself in its
 // service_NAME.cpp with one ServiceSpec, kTypeSpec: its standard port,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // RFC 8762 STAMP session-reflector, with the RFC 8972 SSID; also answers
 // TWAMP-Light senders (RFC 5357 Appendix I). UDP only. T2 is the kernel's
 // receive timestamp of the datagram, T3 is read in seal(), immediately

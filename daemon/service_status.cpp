@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The status service: a one-screen plain-text report, then close. Over UDP the
 // report is cut to the amplification cap. The operator's details go only to
 // the clients `details` names (privacy.h: the rule of every network client).

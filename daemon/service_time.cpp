@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // RFC 868: four bytes, big-endian seconds since 1900 modulo 2^32, then close.
 #include "parse.h"
 #include "service_registry.h"

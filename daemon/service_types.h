@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Every service type, one row each: its enumerator in ServiceType and its name
 // in the configuration (type = NAME, [NAME]). The order is the catalogue's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The services' pure building blocks, shared by the Service classes and the
 // unit tests.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // A TCP session: one socket, the loop's shared read buffer (IoBuffers), and
 // an output queue that exists only while the peer is slower than we are. One

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The session log: one line per TCP session opened and closed (log_connections
 // = yes), and one per connection or datagram refused. Each asks its rate

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // SessionTable: the sessions' pool and list, their one close path, the sweeper.
 #include "session.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "slab_pool.h"
 
 #include <sys/mman.h>

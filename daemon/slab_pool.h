@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Fixed-size blocks from 64 KiB slabs mapped straight from the kernel, so
 // that a session costs no malloc() and memory a burst needed goes back to

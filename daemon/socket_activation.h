@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Socket activation: the sockets systemd passed, matched to instances by
 // FileDescriptorName= (the instance name) and checked for the right kind

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "stamp_packet.h"
 
 #include <openssl/crypto.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // STAMP (RFC 8762, with the RFC 8972 SSID) test packets, as pure functions:
 // classify a Session-Sender packet, build the Session-Reflector packet, and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // A stateful STAMP reflector's sessions (RFC 8762 4.2): one sequence counter
 // per sender address, port and SSID, in a bounded table. The least recently

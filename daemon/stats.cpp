@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The counters themselves; stats_visit.cpp walks them for the renderers.
 #include "stats.h"
 

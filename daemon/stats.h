@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The one source of truth for every counter. Plain integers, bumped on the
 // hot path; renderers (JSON, Prometheus, the status report) walk them, with

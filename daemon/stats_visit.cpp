@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // visit_stats(): every number in the Stats, and the gauges of the sessions
 // open now, as a StatSample, in a fixed order (process, daemon-wide, per
 // instance and protocol, by reason, session lifetimes, STAMP), the one walk

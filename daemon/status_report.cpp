@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The status service's report: one screen of plain text for people. The
 // operator's details (config path, last reload) only when asked for: the
 // service answers anyone its ACL admits. SIGUSR1 logs the full report.

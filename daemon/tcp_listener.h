@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // A listening TCP socket: accepts in batches, admits each connection (ACL,
 // limits, per-source count, rate) and hands it to the session table. On

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // A UDP socket: reads datagrams in batches (recvmmsg), admits each (loop
 // guard, ACL, rate), asks the service for a reply within the amplification

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Text that leaves the daemon (JSON, the log, the status report) is UTF-8.
 // Strings that someone else controls (config values, paths, file contents,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The two admission decisions on arbitrary input, admit_datagram() and
 // admit_connection(), as the listeners call them: the loop guard's source and
 // destination checks (with malformed control data), the CIDR ACL, the limits,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The INI parser and every key's value parser: any text either parses into a
 // Config or yields errors, each of which names a line of the text.
 #include <cstdint>

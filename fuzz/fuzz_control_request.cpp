@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The control protocol's request side: a byte stream framed into lines
 // (bounded), each line parsed as words or JSON, and the UTF-8 check; and the
 // reply side's one JSON boundary, which must turn any bytes into valid UTF-8.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The metrics endpoint's HTTP side: the request-head parser on any bytes,
 // fed as a socket would (in pieces, reparsed as they grow), and the reply it
 // leads to, which must always be framed by a Content-Length.

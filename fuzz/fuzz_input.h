@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // A fuzzer's input consumed front to back: numbers for the settings, then the
 // rest as the payload. Past the end, everything reads as zero.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Every service's handlers: Service::datagram with a random amplification cap
 // (the reply must fit it), Service::generate at a random offset, and
 // Service::message. The first bytes choose the service, its settings and the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The STAMP reflector's packet path: classify, build, seal, with every auth
 // mode, both timestamp formats, stateless and stateful, and a random cap.
 // Every reply, sent back to the reflector, is refused as a loop.

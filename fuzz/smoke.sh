@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Runs every libFuzzer target of a SMALLD_FUZZ build for SECONDS each (default
 # 60), starting from the committed seed corpus; fails on the first crash, leak,
 # timeout or sanitizer report. New inputs go to a scratch corpus, not the repo.

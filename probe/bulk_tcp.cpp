@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // TCP discard and chargen: bulk throughput. discard connections write the
 // pattern as fast as the server takes it; chargen connections read as fast as
 // the server writes and check every byte against RFC 864's rotating lines.

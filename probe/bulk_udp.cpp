@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // UDP discard and chargen. discard flows send datagrams as fast as the socket
 // takes them (the server's side is invisible, so this measures what was
 // offered). chargen flows ask with one datagram at a time and check that each

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // One monotonic clock in nanoseconds for every timestamp the probe takes, so
 // latencies, schedules and deadlines are all comparable.

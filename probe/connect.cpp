@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // One TCP connection per query (time, daytime, qotd, status): connect, read
 // to EOF, check the reply, close, repeat, with -c queries in flight. Measures
 // connections per second and the latency from connect() to EOF. Churn mode

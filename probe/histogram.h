@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // A log-bucketed latency histogram in the spirit of HdrHistogram: values below
 // 128 are exact, above that every power of two is split into 64 linear

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // idle and slowread: open -c connections, hold them for the duration, report
 // how many the server kept. slowread also writes into every connection and
 // never reads the echo back, so a server that buffers without limit shows it

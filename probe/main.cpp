@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // smallprobe: a probe and load generator for the RFC 862-868 small services.
 // main() parses, resolves, runs one mode and reports; the modes live in
 // their own files.

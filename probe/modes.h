@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // One entry point per mode. Each runs to completion and fills run.result().
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Socket plumbing shared by the modes: resolving the target, non-blocking
 // sockets, and turning errno into words a user can act on.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The option values both command lines take (the modes' in options.cpp and
 // stamp's in stamp_options.cpp), parsed with one wording for their errors.

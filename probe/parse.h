@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Pure parsers for command-line values. No I/O, so the unit tests cover them
 // without sockets.

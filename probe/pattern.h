@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The bytes the probe sends and the checks it applies to what comes back.
 // Everything here is pure and allocation-free after construction.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // CPU time and memory of this process and of the server under test, read from
 // /proc so the probe can report cost per request without instrumenting it.

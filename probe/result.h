@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Everything a run measured. Modes fill it in; the report renders it.
 

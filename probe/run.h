@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The scaffolding every mode shares: the epoll set, the clock that ends the
 // run, the once-a-second progress line and first-error messages.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The open-loop timetable of one connection or flow: message k is due at
 // start + phase + k * interval, whatever happened to the messages before it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // smallprobe stamp: sends STAMP test packets on a fixed schedule, reads the
 // reflected ones with their kernel receive timestamps (T4), and reports.
 #include "stamp.h"

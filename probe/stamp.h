@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // smallprobe stamp: an RFC 8762 Session-Sender. It sends STAMP test packets
 // at a fixed interval, matches the reflected ones, and splits the round trip

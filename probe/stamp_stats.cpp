@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The numbers of a STAMP run, from the probes alone (no I/O): delays and
 // their quantiles, loss per direction, RFC 3393 IPDV and RFC 3550 jitter,
 // RFC 4737 reordering, and the fit of the minimum network RTT against size.

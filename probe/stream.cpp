@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Request/reply over TCP connections: echo (fixed-size messages, every byte
 // verified against the connection's pattern) and line mode (a template out,
 // a reply ending in '\n' back). Closed loop keeps -P messages in flight per

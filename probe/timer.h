@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // A one-shot timer on the monotonic clock with nanosecond resolution, as an
 // fd for the epoll set: open-loop sends must leave on time, and epoll_wait's

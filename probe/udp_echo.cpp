@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // UDP echo, closed loop (open loop is udp_open_loop.cpp): each flow is its own connected
 // socket with -P datagrams in flight. A datagram carries its sequence number in the first 8 bytes
 // and the flow's pattern after it, so replies can be matched, timed and verified even when some are

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // What the UDP modes share: reading one wakeup's datagrams, the checks every
 // echoed datagram gets, and the closed loop over -c flows.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // UDP echo, open loop (-u -R): every flow sends on its own fixed timetable
 // whatever comes back, and each reply's latency is measured from the time
 // its datagram was due. A ledger of sent and answered sequence numbers tells

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The UDP echo datagram: an 8-byte sequence number, then the flow's pattern
 // from an offset derived from that number, so every reply can be matched to

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // A mode's socket to the target, with the one close path every connection
 // and flow shares: a failure counts its errno, the socket leaves the poller

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The control socket from the client's side: connect, send one request,
 // read reply lines. The client does not trust the other end: the connect

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // smallctl's view of the daemon's commands, and how abbreviations resolve.
 //

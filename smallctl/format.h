@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Turns the daemon's JSON replies into text for people. Pure: tests feed it
 // JSON and compare strings.

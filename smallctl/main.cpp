@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // smallctl [-s SOCKET] [-j] COMMAND [ARGS]: the control client of smalld.
 #include <errno.h>
 #include <getopt.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // `smallctl top`: rates per instance and protocol from two `stats` replies.
 // Pure: tests feed it two JSON snapshots and compare the text.

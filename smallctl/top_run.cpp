@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // `smallctl top`: the loop around render_top (top.h), on one control connection.
 #include <errno.h>
 #include <signal.h>

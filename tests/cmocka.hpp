@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // cmocka for C++ tests: include this last. cmocka's fail() macro would break
 // any C++ library header included after it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Helpers for the adversarial tests: the harness's raw control-socket client,
 // the daemon's descriptor count, and a bounded HTTP/1.1 response reader. Every

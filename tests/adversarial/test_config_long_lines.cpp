@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Long configuration lines: every line up to the documented maximum (8192
 // bytes, smalld.ini(5)) is read whole, so a 20-prefix allow list works, at
 // start-up, with `smalld -t` and on reload; a longer line is an error at its

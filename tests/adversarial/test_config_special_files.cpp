@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Special files where a configuration file belongs: a FIFO, /dev/zero,
 // /dev/null, a directory, an empty file, a file too large, and symbolic links
 // to each. `smalld -t` refuses each with a clear message and never hangs or

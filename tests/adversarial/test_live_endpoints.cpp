@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The live page's endpoints on the [metrics] listener, through the real
 // daemon over raw sockets: a control-socket monitor and an /events stream
 // get the same events side by side (both subscribe to the daemon's event

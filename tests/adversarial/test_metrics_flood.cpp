@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // A slow-header flood against the metrics endpoint: hundreds of connections
 // from 16 sources, each dribbling one header byte at a time. The endpoint may
 // hold only its share of the descriptors, echo, daytime and the control socket

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // HTTP/1.1 framing of the metrics endpoint over a raw socket: HEAD sends the
 // headers a GET would (its Content-Length too) and no body, so the next
 // response on a keep-alive connection parses; every response is framed by a

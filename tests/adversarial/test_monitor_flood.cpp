@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Monitors as an attack: a read-only user who opens monitor after monitor
 // must not lock out other read-only users or the admin; monitors that do not
 // read lose events (counted); and a rate-limited UDP flood costs the monitors

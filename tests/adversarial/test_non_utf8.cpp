@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Bytes that are not UTF-8 through every place where a string someone
 // controls reaches JSON or the log: config values, keys and section names
 // quoted in reload errors, the config and control socket paths, a quotes

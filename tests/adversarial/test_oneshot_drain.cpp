@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // A one-shot service (time, daytime, qotd, status) answers and closes at
 // once; a client that sent something first (a stray request line, a probe
 // that always writes) must still get the whole reply and an orderly end of

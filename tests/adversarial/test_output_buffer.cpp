@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // output_buffer is a bound at every size. Echo clients that send and never
 // read make every session queue as much as the daemon lets it; each session
 // must then hold at most output_buffer bytes (below 64 KiB too, where the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // What reloads leave behind. Renaming instances over and over must not grow
 // the statistics: a removed instance's series go at the reload that removes
 // it (once its last session has closed). Renaming an instance, or moving an

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Every signal a daemon may be sent: smalld keeps serving, or shuts down
 // cleanly (exit 0, control socket removed) for the ones that ask it to stop.
 // It is never killed, stopped or left with its socket file behind by one.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Bad input to the STAMP reflector: garbage, truncated, oversized and
 // wrong-key packets are counted and get no reply beyond the amplification
 // cap, and the daemon keeps serving everyone else meanwhile.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The status service answers anyone its ACL admits; the operator's details
 // (the config file's path, the last reload's error, which quotes the file)
 // stay on the control socket unless `details = yes` asks for them.

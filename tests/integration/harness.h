@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Runs the real smalld binary for integration tests: a private directory, a
 // generated config on loopback with kernel-chosen ports, the actual ports read

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The service manager's end of NOTIFY_SOCKET, for tests of what smalld tells
 // systemd (READY=1, RELOADING=1, STATUS=, ...): a datagram socket in a

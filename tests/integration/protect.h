@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Helpers shared by the protection tests (test_protect_*.cpp): clients bound to
 // a chosen source address or port, "was this connection refused" checks, and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // A raw control-socket client for the tests: one AF_UNIX connection with a
 // line buffer, one request per line and one reply per line, as smallctl

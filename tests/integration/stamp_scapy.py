@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Decodes smalld's STAMP replies with a decoder nobody here wrote: Debian's
 python3-scapy (scapy.contrib.stamp, RFC 8762/8972 unauthenticated layouts),
 field by field; the authenticated layout, which scapy lacks, by the RFC's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The control socket, smallctl and the metrics endpoint, through the real
 // daemon and the real smallctl binary.
 #include <grp.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Start-up, reload and shutdown of the real daemon: exit codes, bind errors,
 // reload keeping live sessions and listeners, a bad reload keeping the old
 // configuration, and SIGTERM leaving no process behind.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // ACL: allow and deny over IPv4 and IPv6, deny wins; refused TCP is closed at
 // once, refused datagrams get no reply, and both are counted and logged.
 #include <unistd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Backpressure: a session whose peer never reads holds at most its output
 // queue (output_buffer, 64 KiB by default) in the daemon, for echo (the peer
 // keeps sending) and chargen (the daemon would produce forever). Runs in a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Admission limits: per_source, the per-source rate (TCP and UDP), an
 // instance's max_connections and the daemon-wide max_connections.
 #include <unistd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Privilege drop: started as root with [daemon] user = nobody and a
 // supplementary group, the daemon binds ports below 1024 (which nobody could
 // not), then runs as nobody with no supplementary groups, and still serves.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Resource exhaustion: accept pauses (not spins) when out of descriptors,
 // one flooding client is stopped at the high-water mark, and the reject log
 // is rate-limited. Many clients that never read: test_protect_backpressure.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // TCP robustness: half-open echo sessions, resets in the middle of a chargen
 // stream, clients that vanish, and reloads under echo load.
 #include <signal.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // UDP safety: the loop guard, the amplification cap of every UDP service
 // (measured in bytes on the wire), and the extreme datagram sizes.
 #include <unistd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // UDP where it takes a network of its own: datagrams sent to a broadcast or
 // a multicast address get no reply (the loop guard's destination check), and
 // replies the kernel refuses to send are counted. Runs in a network namespace

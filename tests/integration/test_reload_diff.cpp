@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // smallctl reload prints what the reload changed, key by key; the log line
 // and the monitor event carry the same list; "unchanged" only when nothing
 // changed. The repro: rate 50/s -> 5/s and a new allow.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Every service over TCP and UDP, on 127.0.0.1 and ::1, against the real
 // daemon; and the standard clients nc and socat against it.
 #include <sys/socket.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // A peer that reads, but slower than it sends, keeps an echo session's output
 // queue from ever draining. The queue must still hold only what is owed (at
 // most the high-water mark), every byte must come back in order, and a mark

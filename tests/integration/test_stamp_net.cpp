@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The STAMP reflector over real sockets: its replies decoded field by field
 // by a third-party decoder (Debian's python3-scapy, scapy.contrib.stamp) for
 // unauthenticated, authenticated, padded, TLV-carrying, TWAMP-Light and IPv6

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The delay decomposition is right: in a private network namespace, a
 // user-space relay written for this test sits between smallprobe stamp and
 // smalld's stateful reflector. It delays the forward direction by 20 ms,

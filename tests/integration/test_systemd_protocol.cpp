@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The daemon's side of the systemd protocols, without systemd: a datagram
 // socket stands in for NOTIFY_SOCKET (READY, STATUS, RELOADING with
 // MONOTONIC_USEC, STOPPING), and sockets made here are passed the way systemd

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // idle_timeout and max_duration on real sessions: an idle session is closed,
 // traffic keeps a session alive, max_duration ends even a busy one, and a
 // chargen peer that stops reading counts as idle. A session is never closed

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """A minimal TWAMP-Light reflector of the older kind, for smallprobe's
 interop test: 41-byte replies (RFC 5357 4.2.1, no trailing MBZ), T3 equal
 to T2 (one clock read), stateless. Prints its port, then serves COUNT

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Histogram: percentiles must be within the promised 1/64 of the truth, and
 // the edges (empty, single value, merge) must behave.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Command-line value parsers: durations, sizes, counts, templates, targets.
 
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The byte checks: RFC 864 chargen verification in any chunking, UDP
 // printability, and the echo pattern's properties the probe relies on.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The open-loop timetable: messages are due on a fixed grid, connections are
 // spread over one interval, and due_by() agrees with intended().
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // smallprobe stamp's numbers from probes alone: the delays, loss per
 // direction against stateless and stateful reflectors, duplicates,
 // reordering, hops, jitter, the size fit, and the option parser.

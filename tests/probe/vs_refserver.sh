@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # smallprobe against refserver, every mode: exit status 0 and a nonzero count
 # of operations, plus the documented exit codes for usage (2) and a refused
 # port (3). Everything is on 127.0.0.1. The runs are bounded by work (-n

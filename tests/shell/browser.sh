@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The live page in a real browser (Debian's chromium, headless, through
 # chromedriver and python3-selenium): the daemon on loopback with a [metrics]
 # listener, a known load, the page's exact counters, more load and the page

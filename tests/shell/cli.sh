@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The conventions users of other command-line tools expect from smalld,
 # smallctl and smallprobe: long options beside the short ones (--help,
 # --version, --config, --check, --log-level, --socket, --json, ...),

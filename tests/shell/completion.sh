@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The bash completion scripts in completions/, driven as bash drives them
 # (complete -p names the function; COMP_WORDS split at COMP_WORDBREAKS), with
 # bash-completion's helpers loaded: options, commands and modes from the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The shipped Grafana dashboard and Prometheus alert rules only name metrics
 # the daemon exports: a real smalld is scraped, and every metric selected by
 # the dashboard's queries and the rules' expressions must be in the scrape.

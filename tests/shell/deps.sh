@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # tools/deps installs for building and running only; --test adds what the
 # test suite runs, --bench the benchmark's peers. Every tool the tests call
 # comes from a package in `tools/deps --test` (or an essential one), and the

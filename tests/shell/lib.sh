@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck shell=bash
 # lib.sh - shared by the shell tests of the command-line tools: a private
 # directory, a real smalld on loopback with kernel-chosen ports and its own

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The live page in a real browser: Debian's chromium, headless, driven by
 selenium through chromedriver. Usage: live_page_browser.py URL ECHO_TCP_PORT
 ECHO_UDP_PORT DAYTIME_TCP_PORT SCREENSHOT (daytime refuses loopback by its ACL).

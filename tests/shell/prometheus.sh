@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # A real Prometheus (Debian's prometheus package) scrapes two smalld processes
 # on loopback and evaluates the shipped alert rules; the test reads the
 # results back through Prometheus's HTTP query API: both targets up, told

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """promql_names.py EXPOSITION FILE...: every metric name that the PromQL
 expressions in FILEs (a Grafana dashboard's JSON: targets' expr, variables'
 queries; a Prometheus rules YAML: expr) select must be exported in the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # tools/quickstart as a newcomer runs it (sudo, no SUDO_USER -> nobody), on
 # this build (BUILD=), in private mount, network and PID namespaces so that
 # the shipped ports and /run/smalld are its own: smalld serves the shipped

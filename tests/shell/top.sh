@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # smallctl top against a real smalld: without a terminal one snapshot (the
 # rates over one second) and exit 0; on a terminal (script(1) gives it one)
 # the screen is redrawn every second, COUNT times. Two sessions held open

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """ask.py - one small-services exchange, with a deadline, for the systemd tests.
 
   ask.py tcp HOST PORT [SEND]      connect, send SEND and half-close (if SEND

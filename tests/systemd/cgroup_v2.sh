@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The lab on a pure cgroup v2 host: its systemd must run in a subtree of its
 # own (smalld-lab-N), not take over the caller's cgroup, and "stop" must
 # remove that subtree. On a v1 or hybrid host the script makes a pure v2 view

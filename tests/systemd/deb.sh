@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The Debian package, as a distribution builds it: a scratch build with
 # -DCMAKE_INSTALL_PREFIX=/usr (Debian policy keeps /usr/local out of
 # packages), then cpack -G DEB (Depends from dpkg-shlibdeps, the configuration

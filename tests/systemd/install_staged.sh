@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # A staged install (DESTDIR and --prefix, as packaging tools do it) of a
 # build with a prefix other than /usr: every file, units and configuration
 # included, lands under the new prefix inside DESTDIR, none beside it.

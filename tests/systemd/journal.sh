@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Under systemd the log lines are journal entries with smalld's fields: after
 # an echo session, `journalctl SMALLD_INSTANCE=echo` returns its open and
 # close lines, with SMALLD_PEER, SMALLD_SESSION, SMALLD_REASON and PRIORITY,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # lib.sh - shared by the systemd tests: boot a lab (tools/smalld-lab), install
 # the build into it, talk to the services, wait with bounds, report.
 #

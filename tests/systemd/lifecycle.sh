@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Install the build into a lab, start smalld.service with the shipped
 # configuration, talk to every service over TCP and UDP, IPv4 and IPv6, check
 # the status text and the journal's priorities, then stop it cleanly.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # systemctl reload (ExecReload= smallctl reload, synchronous) with a valid
 # changed configuration and with a broken one: the service stays active with
 # the same PID; a valid change is applied by the time systemctl returns, and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # lib.sh's skip(): exit 77 normally, but a failure under SMALLD_REQUIRE_LAB=1
 # (.ci/run), so that CI cannot pass with every lab test skipped.
 set -u

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Socket activation: smalld.socket pulls in one socket unit per instance;
 # the first connection starts smalld.service, which takes the descriptors by
 # FileDescriptorName= instead of binding, and serves TCP and UDP on them.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The installed units pass systemd-analyze verify, and smalld.service's
 # exposure (systemd-analyze security) is at most 1.5.
 source "$(dirname "$0")/lib.sh"

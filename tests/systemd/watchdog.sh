@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Watchdog: with WatchdogSec=4s and the daemon's test-only stall hook
 # (SMALLD_TEST_STALL_SIGNAL=1: SIGUSR2 makes the event loop sleep forever),
 # systemd must notice the missing pings, kill the daemon and restart it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Admission: the two decisions and their order, every address class of the
 // UDP loop guard's source and destination checks, and the bounded table of
 // sources.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The session output queue: bytes come out in order however they went in and
 // were taken, memory follows the bytes held (a chunk is given back as soon as
 // it drains), a queue of at most one chunk's worth stays in one chunk, and the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Config parsing from text: defaults from the table, instances and types,
 // listeners, and that every error carries its line.
 #include <unistd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The reload diff: every key of the table that changes is reported old -> new,
 // instances added, removed and retyped are named, restart-only keys are
 // marked, and nothing is reported when nothing changed.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Drop-ins: FILE.d/*.ini read after FILE in lexical order; a later file's
 // value wins; a duplicate within one file is still an error; errors name
 // their own file and line; enabled = no switches an instance off; only

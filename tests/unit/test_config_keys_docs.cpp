@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The key table, the shipped etc/smalld.ini and man/smalld.ini.5 cannot drift
 // apart: every key of the table is documented in the manual and present, with
 // its default, in the shipped file, in a section where it belongs (max_connections

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // [daemon] output_buffer: sizes with k and m suffixes, bounded.
 #include <string>
 

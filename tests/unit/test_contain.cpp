@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // contain(): an exception thrown in a libevent callback is logged and
 // contained; the callback's own cleanup runs and the loop goes on.
 #include <event2/event.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The control command table: matching whole words, argument counts, levels,
 // and every handler run against a real (listener-less) Daemon.
 #include <nlohmann/json.hpp>

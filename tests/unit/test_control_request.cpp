@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The control protocol's pure request side: line framing and request parsing.
 #include <string>
 #include <vector>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The control socket's file: telling a live socket from a stale one without
 // blocking, and setting its access without following a swapped-in link.
 #include <errno.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The event bus: every subscriber gets every event, side by side; one without
 // room counts the event lost for itself while the others still get it; an
 // event nobody has room for is not wanted, and each subscriber counts it

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The metrics endpoint's HTTP/1.x parser and reply framing, without sockets.
 #include <cstring>
 #include <string>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The listener plan of a start or a reload, without sockets: which running
 // listeners are kept, handed over or closed, and which are opened.
 #include <string>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The live page's server-side rendering: every value the daemon does not
 // control (instance names, peers, reload errors) is escaped for HTML, the
 // tables show the snapshot's exact counters in cells a script (and a test)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Journal entries (the native protocol sd_journal_send speaks) and the
 // non-blocking writer: a full journal socket makes it wait, never block.
 #include <sys/socket.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Value parsers: durations, rates, addresses, prefixes.
 #include <cstring>
 #include <string>

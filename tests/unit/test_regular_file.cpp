@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // read_regular_file: what a configuration or quotes file may be. Only regular
 // files are read, of bounded size; FIFOs, devices and directories are refused
 // without being read (a FIFO without even being opened), also through a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Statistics renderers: JSON and Prometheus text, both from visit_stats.
 #include <cstdlib>
 #include <fstream>

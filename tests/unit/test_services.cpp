@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The services' protocol logic, without sockets: chargen's pattern, the RFC 868
 // clock and its 2036 wrap, daytime formats, qotd selection, UDP caps.
 #include <cstring>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The session pool: a released block is the next one handed out (no new
 // memory for a steady churn), memory is bounded by the blocks in use (whole
 // slabs, the fullest filled first so the others can empty), and trim() gives

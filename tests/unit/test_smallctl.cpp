@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // smallctl's pure parts: abbreviation rules and table output.
 #include <cstring>
 #include <nlohmann/json.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // smallctl top: rates from two stats snapshots, over the daemon's clock.
 #include <cstring>
 #include <nlohmann/json.hpp>

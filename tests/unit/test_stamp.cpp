@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The STAMP reflector without sockets: the packet formats (RFC 8762 4.2/4.3,
 // RFC 8972 SSID), timestamps, the Error Estimate, authentication, the
 // stateful session table and the key_file rules, with injected clocks.

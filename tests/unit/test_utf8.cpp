@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // UTF-8 checks and the \xHH escaping every text leaving the daemon goes
 // through (JSON, the log, the status report, smallctl's messages).
 #include <string>
