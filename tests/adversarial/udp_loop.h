@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -120,6 +121,30 @@ inline long per_second(const std::vector<Counter>& counters) {
     long before = sum(counters);
     std::this_thread::sleep_for(std::chrono::seconds(1));
     return sum(counters) - before;
+}
+
+// The datagrams taken in and the loop drops of an instance.
+inline Counter taken_in(const harness::TestDaemon& d, const std::string& instance) {
+    return {&d, instance, "datagrams_in_total"};
+}
+inline Counter loop_drops(const harness::TestDaemon& d, const std::string& instance) {
+    return {&d, instance, "datagrams_dropped_total", "loop"};
+}
+
+// After one forged datagram: the daemons took in at most `ceiling`
+// datagrams, then fell silent, and counted at least one loop drop. Prints
+// what it saw (and, for a loop, what it costs per second); the caller
+// asserts the verdict.
+inline bool fell_silent(const std::string& what, const std::vector<Counter>& in,
+                        const std::vector<Counter>& looped, long ceiling) {
+    Settled s = settle(in, ceiling);
+    long drops = sum(looped);
+    printf("%s: %ld datagrams in after one forged one, %s; %ld dropped as loop\n", what.c_str(),
+           s.total, s.silent ? "then silence" : "and counting", drops);
+    if (!s.silent)
+        printf("%s: %ld more datagrams in the next second\n", what.c_str(), per_second(in));
+    fflush(stdout);
+    return s.silent && s.total <= ceiling && drops >= 1;
 }
 
 }  // namespace udp_loop
