@@ -115,7 +115,6 @@ void UdpEndpoint::datagrams_ready() {
     // Per reply, for the bounce table once it has left.
     uint64_t request_hash[kBatch];
     bool bounce[kBatch];
-    bool tracked[kBatch];
     for (int i = 0; i < received; ++i) {
         const msghdr& h = b.recv_msgs[i].msg_hdr;
         size_t len = b.recv_msgs[i].msg_len;
@@ -165,7 +164,6 @@ void UdpEndpoint::datagrams_ready() {
         b.seal[replies] = d.seal;
         request_hash[replies] = admission.payload_hash;
         bounce[replies] = admission.bounce;
-        tracked[replies] = config.udp_loop_guard;
         ++replies;
     }
     // The replies leave now: a service that stamps its transmit time does it here.
@@ -177,7 +175,7 @@ void UdpEndpoint::datagrams_ready() {
     // remembered once the kernel has taken it.
     uint64_t reply_hash[kBatch];
     for (unsigned k = 0; k < replies; ++k)
-        if (tracked[k])
+        if (config.udp_loop_guard)
             reply_hash[k] = payload_hash(
                 {static_cast<const uint8_t*>(b.send_iov[k].iov_base), b.send_iov[k].iov_len});
     int64_t sent_ns = to_ns(wall_now());
@@ -202,7 +200,7 @@ void UdpEndpoint::datagrams_ready() {
         for (unsigned k = done; k < done + unsigned(sent); ++k) {
             ++stats.datagrams_out;
             stats.bytes_written += b.send_msgs[k].msg_len;
-            if (!tracked[k]) continue;
+            if (!config.udp_loop_guard) continue;
             const msghdr& m = b.send_msgs[k].msg_hdr;
             admission_state.bounces.answered(
                 SockAddr::from(static_cast<sockaddr*>(m.msg_name), m.msg_namelen), request_hash[k],
