@@ -99,8 +99,12 @@ class StampService final : public Service {
         fields.receive_timestamp = stamp::encode_timestamp(d.received, format_);
         fields.sender_ttl = d.ttl >= 0 && d.ttl <= 255 ? static_cast<uint8_t>(d.ttl) : 0;
         size_t n = stamp::build_reply(d.payload, c, fields, out);
-        if (n > at.base)
-            stamp::reflect_tlvs(out.subspan(at.base, n - at.base), counted ? &counters : nullptr);
+        if (n > at.base) {
+            stamp::ReflectContext ctx;
+            ctx.counters = counted ? &counters : nullptr;
+            ctx.request_tos = d.tos >= 0 && d.tos <= 255 ? static_cast<uint8_t>(d.tos) : 0;
+            stamp::reflect_tlvs(out.subspan(at.base, n - at.base), ctx);
+        }
         d.seal = kSealed | (c.authenticated ? kSealAuthenticated : 0);
         ++stats_->reflected;
         return static_cast<ptrdiff_t>(n);

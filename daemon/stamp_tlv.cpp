@@ -26,7 +26,8 @@ void put_direct_measurement(std::span<uint8_t> out, uint32_t sender_tx) {
     store32(out.data() + 12, 0);
 }
 
-void reflect_tlvs(std::span<uint8_t> area, const DirectMeasurement* counters) {
+void reflect_tlvs(std::span<uint8_t> area, const ReflectContext& ctx) {
+    const DirectMeasurement* counters = ctx.counters;
     size_t end = walk_tlvs(area, [&](const Tlv& tlv) {
         if (tlv.type != kTlvDirectMeasurement) return;
         if (tlv.length != kDirectMeasurementLength) {

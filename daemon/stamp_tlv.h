@@ -56,11 +56,24 @@ bool find_direct_measurement(std::span<const uint8_t> area, DirectMeasurement& o
 // Writes a Direct Measurement TLV carrying S_TX (16 bytes) at `out`.
 void put_direct_measurement(std::span<uint8_t> out, uint32_t sender_tx);
 
+// How T2 and T3 were taken and the previous reply's transmit time (the
+// Timestamp Information and Follow-Up Telemetry TLVs); defined with the
+// reflector's timestamping.
+struct TimestampFacts;
+
+// What the reflector knows when it fills the TLVs of one reply. A handler
+// reads what its TLV needs; a null pointer means "not known here".
+struct ReflectContext {
+    const DirectMeasurement* counters = nullptr;  // a stateful session's counts
+    uint8_t request_tos = 0;                      // the request's DSCP and ECN as received
+    const TimestampFacts* timestamps = nullptr;
+};
+
 // The reflector's pass over the TLVs of its reply (a copy of the
 // request's): fills R_RX and R_TX of each Direct Measurement TLV when
-// `counters` is set (a stateful session), sets M on a Direct Measurement TLV
-// of the wrong length and on a TLV whose length runs past the packet, and
-// leaves every other byte as the sender wrote it.
-void reflect_tlvs(std::span<uint8_t> area, const DirectMeasurement* counters);
+// `ctx.counters` is set (a stateful session), sets M on a Direct Measurement
+// TLV of the wrong length and on a TLV whose length runs past the packet,
+// and leaves every other byte as the sender wrote it.
+void reflect_tlvs(std::span<uint8_t> area, const ReflectContext& ctx);
 
 }  // namespace smalld::stamp

@@ -49,7 +49,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     });
     if (end > area.size()) abort();
     smalld::stamp::DirectMeasurement counters{1, 2, 3};
-    smalld::stamp::reflect_tlvs(area, choice & 32 ? &counters : nullptr);
+    smalld::stamp::reflect_tlvs(area,
+                                smalld::stamp::ReflectContext{choice & 32 ? &counters : nullptr});
     if (area.size() != in.size) abort();
     smalld::stamp::DirectMeasurement found;
     smalld::stamp::find_direct_measurement(area, found);

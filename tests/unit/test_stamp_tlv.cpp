@@ -72,7 +72,7 @@ static void reflector_fills_counters_and_flags_malformed(void**) {
     uint8_t rest[] = {0, kTlvDirectMeasurement, 0, 4, 1, 2, 3, 4, 0, 1, 0, 9};
     std::memcpy(area.data() + 16, rest, sizeof rest);
     DirectMeasurement counters{0, 11, 10};
-    reflect_tlvs(area, &counters);
+    reflect_tlvs(area, ReflectContext{&counters});
     DirectMeasurement got;
     assert_true(find_direct_measurement(area, got));
     assert_int_equal(got.sender_tx, 7);
@@ -85,7 +85,7 @@ static void reflector_fills_counters_and_flags_malformed(void**) {
     std::vector<uint8_t> plain(16);
     put_direct_measurement(plain, 3);
     std::vector<uint8_t> copy = plain;
-    reflect_tlvs(plain, nullptr);
+    reflect_tlvs(plain, ReflectContext{});
     assert_true(plain == copy);
 }
 
