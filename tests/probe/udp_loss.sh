@@ -12,7 +12,7 @@
 # drops "dropped by the reflector", exactly smalld's rate drops, and none
 # forward or backward; against one whose table holds 2 sessions while
 # another source floods it with new SSIDs, the probe's session is evicted
-# and it reports the resets, not loss. -w is 5s: a reply later than
+# and it reports the resets, not loss. -w is 2s: a reply later than
 # that on loopback would be a loss smalld did not count. Every run is bounded
 # (lib.sh's run_cmd, 60 s); nothing is timed.
 source "$(dirname "$0")/../shell/lib.sh"
@@ -81,18 +81,18 @@ check_accounting() {
 # one of them is not scheduled for the whole run, so the kernel drops none
 # and smalld's count is the whole loss.
 before=$(rate_drops)
-run_cmd out rc "$SMALLPROBE_BIN" echo -u -R 100 -d 1s -w 5s -j "$target"
+run_cmd out rc "$SMALLPROBE_BIN" echo -u -R 100 -d 1s -w 2s -j "$target"
 [ "$rc" = 0 ] || fail "open loop without --max-loss: exit $rc, expected 0 (loss is no error): $out"
 check_accounting "open loop -R 100 -d 1s" "$out" $(($(rate_drops) - before))
 
 # --- --max-loss: above it exit 1, and the summary says why -----------------
-run_cmd out rc "$SMALLPROBE_BIN" echo -u -R 200 -n 100 -w 5s --max-loss 0 "$target"
+run_cmd out rc "$SMALLPROBE_BIN" echo -u -R 200 -n 100 -w 2s --max-loss 0 "$target"
 [ "$rc" = 1 ] || fail "--max-loss 0 with loss: exit $rc, expected 1: $out"
 [[ $out == *"datagrams    sent 100, received "*", lost "*"%); above --max-loss 0%"* ]] ||
   fail "--max-loss 0: the summary does not say sent/received/lost and the limit: $out"
 ok "--max-loss 0 with loss exits 1 and says so"
 before=$(rate_drops)
-run_cmd out rc "$SMALLPROBE_BIN" echo -u -R 200 -n 100 -w 5s --max-loss 100 -j "$target"
+run_cmd out rc "$SMALLPROBE_BIN" echo -u -R 200 -n 100 -w 2s --max-loss 100 -j "$target"
 [ "$rc" = 0 ] || fail "--max-loss 100: exit $rc, expected 0: $out"
 check_accounting "open loop -n 100 --max-loss 100 (exit 0)" "$out" $(($(rate_drops) - before))
 
@@ -100,7 +100,7 @@ check_accounting "open loop -n 100 --max-loss 100 (exit 0)" "$out" $(($(rate_dro
 # 60 datagrams one at a time against 10 per second: after the first ten,
 # many are dropped, and each costs the flow a tenth of -w, not a stall.
 before=$(rate_drops)
-run_cmd out rc "$SMALLPROBE_BIN" echo -u -n 60 -w 5s -j "$target"
+run_cmd out rc "$SMALLPROBE_BIN" echo -u -n 60 -w 2s -j "$target"
 [ "$rc" != 124 ] || fail "closed loop -n 60 did not finish within 60 s (stalled on a lost datagram)"
 [ "$rc" = 0 ] || fail "closed loop -n 60: exit $rc, expected 0: $out"
 [ "$(field "$out" sent)" = 60 ] || fail "closed loop -n 60 sent $(field "$out" sent) datagrams: $out"
@@ -114,7 +114,7 @@ check_accounting "closed loop -n 60" "$out" $(($(rate_drops) - before))
 stamp_port=$(port stamp udp)
 [ -n "$stamp_port" ] || fail "no stamp udp port in smallctl -j listeners"
 before=$(rate_drops stamp)
-run_cmd out rc "$SMALLPROBE_BIN" stamp -n 5 -i 1ms -w 5s -j "127.0.0.1:$stamp_port"
+run_cmd out rc "$SMALLPROBE_BIN" stamp -n 5 -i 1ms -w 2s -j "127.0.0.1:$stamp_port"
 [ "$rc" = 0 ] || fail "stamp with tail loss: exit $rc, expected 0 (loss is no error): $out"
 drops=$(($(rate_drops stamp) - before))
 [ "$(field "$out" stateful_reflector)" = True ] || fail "stamp: not a stateful reflector: $out"
@@ -125,7 +125,7 @@ drops=$(($(rate_drops stamp) - before))
 [ "$(field "$out" lost_unknown)" = "$drops" ] && [ "$(field "$out" lost_forward)" = 0 ] ||
   fail "stamp: $drops dropped after the last reply, not all of unknown direction: $out"
 ok "stamp: $drops lost after the last reply, all of unknown direction (smalld dropped $drops)"
-run_cmd out rc "$SMALLPROBE_BIN" stamp -n 5 -i 1ms -w 5s --max-loss 0 "127.0.0.1:$stamp_port"
+run_cmd out rc "$SMALLPROBE_BIN" stamp -n 5 -i 1ms -w 2s --max-loss 0 "127.0.0.1:$stamp_port"
 [ "$rc" = 1 ] || fail "stamp --max-loss 0 with loss: exit $rc, expected 1: $out"
 [[ $out == *"sent 5, received "*", lost "*"%) ("*" unknown direction: reflector counters)"* &&
    $out == *"above --max-loss 0%"* ]] ||
@@ -140,7 +140,7 @@ ok "stamp --max-loss 0 with loss exits 1 and says so"
 # unknown direction; nothing is forward or backward loss.
 limited_port=$(port stamp-limited udp)
 before=$(rate_drops stamp-limited)
-run_cmd out rc "$SMALLPROBE_BIN" stamp -n 200 -i 10ms -w 5s -j --samples "$WORK/limited.csv" \
+run_cmd out rc "$SMALLPROBE_BIN" stamp -n 200 -i 10ms -w 2s -j --samples "$WORK/limited.csv" \
   "127.0.0.1:$limited_port"
 [ "$rc" = 0 ] || fail "stamp -n 200 against rate = 10/s: exit $rc, expected 0: $out"
 drops=$(($(rate_drops stamp-limited) - before))
@@ -154,7 +154,7 @@ tail_lost=$(awk -F, 'NR > 1 { if ($8 > 0) n = 0; else n++ } END { print n + 0 }'
 [ "$(field "$out" lost_reflector)" = $((drops - tail_lost)) ] ||
   fail "stamp: $(field "$out" lost_reflector) dropped by the reflector, smalld dropped $drops ($tail_lost after the last reply): $out"
 [ "$(field "$out" reflector_resets)" = 0 ] || fail "stamp: resets reported without any: $out"
-run_cmd out rc "$SMALLPROBE_BIN" stamp -n 20 -i 10ms -w 5s --report 0 "127.0.0.1:$limited_port"
+run_cmd out rc "$SMALLPROBE_BIN" stamp -n 20 -i 10ms -w 2s --report 0 "127.0.0.1:$limited_port"
 [[ $out == *" dropped by the reflector, 0 backward, "*"unknown direction: reflector counters)"* &&
    $out == *"lost "*"(0 forward, "* ]] ||
   fail "stamp: the summary does not name the reflector's drops: $out"
@@ -181,7 +181,7 @@ while time.monotonic() < end:
     time.sleep(0.002)
 ' "$small_port" &
 flood=$!
-run_cmd out rc "$SMALLPROBE_BIN" stamp -n 20 -i 50ms -w 5s -j "127.0.0.1:$small_port"
+run_cmd out rc "$SMALLPROBE_BIN" stamp -n 20 -i 50ms -w 2s -j "127.0.0.1:$small_port"
 kill "$flood" 2>/dev/null || true
 wait "$flood" 2>/dev/null || true
 [ "$rc" = 0 ] || fail "stamp against an evicting reflector: exit $rc, expected 0: $out"
