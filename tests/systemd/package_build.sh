@@ -18,7 +18,9 @@ command -v lintian >/dev/null || skip "lintian not available (tools/deps --test)
 # compiles only what changed. Only the installed programs are built.
 scratch=$SMALLD_BUILD_DIR/deb-usr
 rm -f "$scratch-pkg/built.env"
-{ cmake -S "$SMALLD_SOURCE_DIR" -B "$scratch" -DCMAKE_INSTALL_PREFIX=/usr -DSMALLD_TESTS=OFF \
+# systemd.opt_build reconfigures it for /opt afterwards: its cached paths
+# go first (-U), so they are computed for /usr again.
+{ cmake -S "$SMALLD_SOURCE_DIR" -B "$scratch" -U 'SMALLD_*' -DCMAKE_INSTALL_PREFIX=/usr -DSMALLD_TESTS=OFF \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSMALLD_DEBIAN_BUILDFLAGS=ON &&
   cmake --build "$scratch" -j2 --target smalld smallctl smallprobe; } >"$scratch.log" 2>&1 ||
   { tail -30 "$scratch.log"; fail "the scratch build with prefix /usr failed"; }
