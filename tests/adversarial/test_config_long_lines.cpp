@@ -14,6 +14,7 @@
 // cmocka last: its fail() macro breaks C++ headers included after it.
 #include "../cmocka.hpp"
 
+using harness::contains;
 using harness::TestDaemon;
 
 namespace {
@@ -22,15 +23,6 @@ constexpr size_t kMaxLine = 8192;  // smalld.ini(5)
 
 std::string smalld() {
     return harness::env_or("SMALLD_BIN", "smalld");
-}
-
-std::string smallctl(const TestDaemon& d, const std::string& args, int* status) {
-    std::string bin = harness::env_or("SMALLCTL_BIN", "smallctl");
-    return harness::run(bin + " -s " + d.control_socket() + " " + args + " 2>&1", status);
-}
-
-bool contains(const std::string& text, const std::string& needle) {
-    return text.find(needle) != std::string::npos;
 }
 
 // Twenty prefixes, loopback last: a connection from 127.0.0.1 is admitted

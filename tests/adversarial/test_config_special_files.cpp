@@ -20,29 +20,14 @@
 // cmocka last: its fail() macro breaks C++ headers included after it.
 #include "../cmocka.hpp"
 
+using harness::contains;
+using harness::kSanitized;
 using harness::TestDaemon;
 
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
-
 std::string smalld() {
     return harness::env_or("SMALLD_BIN", "smalld");
-}
-
-std::string smallctl(const TestDaemon& d, const std::string& args, int* status) {
-    std::string bin = harness::env_or("SMALLCTL_BIN", "smallctl");
-    return harness::run(bin + " -s " + d.control_socket() + " " + args + " 2>&1", status);
 }
 
 // Runs `smalld -t -c path`. An unfixed daemon reading /dev/zero grows until it
@@ -51,10 +36,6 @@ std::string smallctl(const TestDaemon& d, const std::string& args, int* status) 
 std::string check(const std::string& path, int* status) {
     std::string limit = kSanitized ? "" : "prlimit --as=2147483648 ";
     return harness::run(limit + smalld() + " -t -c '" + path + "' 2>&1", status, 30);
-}
-
-bool contains(const std::string& text, const std::string& needle) {
-    return text.find(needle) != std::string::npos;
 }
 
 // The kinds of file put where the configuration belongs.

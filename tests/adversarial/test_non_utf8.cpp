@@ -98,11 +98,6 @@ void assert_utf8(const std::string& text, const char* what) {
     if (!smalld::valid_utf8(text)) fail_msg("%s is not valid UTF-8:\n%s", what, text.c_str());
 }
 
-std::string smallctl(const std::string& socket, const std::string& args, int* status) {
-    std::string bin = harness::env_or("SMALLCTL_BIN", "smallctl");
-    return harness::run(bin + " -s '" + socket + "' " + args + " 2>&1", status);
-}
-
 // The `status` reply as a read-only peer sees it: as nobody when we are root.
 std::string status_as_nobody(const std::string& socket) {
     int pipe_fds[2];
@@ -172,21 +167,21 @@ void assert_failure_shown_escaped(TestDaemon& d) {
     assert_alive(d, "status from a read-only user");
 
     int rc = -1;
-    std::string out = smallctl(d.control_socket(), "-j reload", &rc);
+    std::string out = harness::smallctl(d, "-j reload", &rc);
     assert_int_equal(rc, 1);
     json reply = parse_reply(json_line(out), "smallctl -j reload");
     assert_true(reply["errors"].size() >= 4);
-    out = smallctl(d.control_socket(), "reload", &rc);
+    out = harness::smallctl(d, "reload", &rc);
     assert_int_equal(rc, 1);
     assert_true(out.find(kShown) != std::string::npos);
-    out = smallctl(d.control_socket(), "status", &rc);
+    out = harness::smallctl(d, "status", &rc);
     assert_int_equal(rc, 0);
     assert_true(out.find(kShown) != std::string::npos);
     assert_alive(d, "smallctl reload and status");
 
-    assert_utf8(smallctl(d.control_socket(), "-j stats", &rc), "smallctl -j stats");
+    assert_utf8(harness::smallctl(d, "-j stats", &rc), "smallctl -j stats");
     assert_int_equal(rc, 0);
-    assert_utf8(smallctl(d.control_socket(), "metrics", &rc), "smallctl metrics");
+    assert_utf8(harness::smallctl(d, "metrics", &rc), "smallctl metrics");
     assert_int_equal(rc, 0);
     assert_utf8(http_metrics(d), "/metrics");
     assert_echo_serves(d);
@@ -220,7 +215,7 @@ void failed_reload_seen_by_a_monitor(void**) {
     assert_true(any_shows_escaped(event["errors"]));
     // A reload through the control socket reaches the monitor too.
     int rc = -1;
-    smallctl(d.control_socket(), "reload", &rc);
+    harness::smallctl(d, "reload", &rc);
     assert_int_equal(rc, 1);
     event = parse_reply(monitor.line(), "the monitor's second reload event");
     assert_true(event["ok"] == false);
@@ -288,7 +283,7 @@ void paths_and_quotes_file(void**) {
         status = parse_reply(status_as_nobody(socket), "status after a failed reload");
         assert_true(status["data"].value("last_reload", "").find(kShown) != std::string::npos);
         int rc = -1;
-        std::string out = smallctl(socket, "-j reload", &rc);
+        std::string out = harness::smallctl_at(socket, "-j reload", &rc);
         assert_int_equal(rc, 1);
         parse_reply(json_line(out), "smallctl -j reload");
         assert_alive(d, "a reload naming a non-UTF-8 quotes path");
@@ -332,7 +327,7 @@ void control_arguments(void**) {
     for (const char* command : {"conn kill", "log-level"}) {
         int rc = -1;
         std::string out =
-            smallctl(d.control_socket(), std::string(command) + " \"$(printf '\\377\\376')\"", &rc);
+            harness::smallctl(d, std::string(command) + " \"$(printf '\\377\\376')\"", &rc);
         if (rc != 2)
             fail_msg("smallctl %s <bad bytes>: exit %d, expected 2 (usage); output:\n%s", command,
                      rc, out.c_str());

@@ -29,11 +29,8 @@ using namespace protect;
 
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr long kAllocatorFactor = 2;  // redzones, shadow memory, quarantine
-#else
-constexpr long kAllocatorFactor = 1;
-#endif
+constexpr long kAllocatorFactor =
+    harness::kSanitized ? 2 : 1;  // redzones, shadow memory, quarantine
 // What a session may cost besides its queue: the session itself and its
 // bookkeeping (about 450 bytes). A queue's partly used chunks, at most one at
 // each end, fit in the quarter allowed over the bytes queued when a queue
@@ -66,18 +63,6 @@ Queued queued_by_sessions(const TestDaemon& d) {
         ++q.sessions;
     }
     return q;
-}
-
-// Waits until the daemon's RSS stops growing for half a second (at most 20 s).
-long settled_rss(const TestDaemon& d) {
-    long last = d.rss_kib();
-    for (int i = 0; i < 40; ++i) {
-        usleep(500'000);
-        long now = d.rss_kib();
-        if (now - last < 64) return now;
-        last = now;
-    }
-    return last;
 }
 
 // Every client sends until it has sent a queue's worth (the daemon takes

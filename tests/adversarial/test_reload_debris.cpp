@@ -22,18 +22,10 @@
 // cmocka last: its fail() macro breaks C++ headers included after it.
 #include "../cmocka.hpp"
 
+using harness::contains;
 using harness::TestDaemon;
 
 namespace {
-
-std::string smallctl(const TestDaemon& d, const std::string& args, int* status) {
-    std::string bin = harness::env_or("SMALLCTL_BIN", "smallctl");
-    return harness::run(bin + " -s " + d.control_socket() + " " + args + " 2>&1", status);
-}
-
-bool contains(const std::string& text, const std::string& needle) {
-    return text.find(needle) != std::string::npos;
-}
 
 // A sample line of `metric` that mentions `label` and ends with `value`.
 bool has_sample(const std::string& text, const std::string& metric, const std::string& label,

@@ -96,8 +96,7 @@ void assert_serving(TestDaemon& d, const std::string& after) {
         fail_msg("echo does not answer after %s", after.c_str());
     }
     int rc = -1;
-    std::string bin = harness::env_or("SMALLCTL_BIN", "smallctl");
-    std::string out = harness::run(bin + " -s " + d.control_socket() + " status 2>&1", &rc);
+    std::string out = harness::smallctl(d, "status", &rc);
     if (rc != 0)
         fail_msg("smallctl status failed (%d) after %s: %s", rc, after.c_str(), out.c_str());
 }

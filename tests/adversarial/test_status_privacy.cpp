@@ -43,8 +43,7 @@ std::string tcp_report(TestDaemon& d) {
 
 std::string smallctl_status(TestDaemon& d) {
     int rc = -1;
-    std::string bin = harness::env_or("SMALLCTL_BIN", "smallctl");
-    std::string out = harness::run(bin + " -s " + d.control_socket() + " status 2>&1", &rc);
+    std::string out = harness::smallctl(d, "status", &rc);
     assert_int_equal(rc, 0);
     return out;
 }

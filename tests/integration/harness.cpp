@@ -321,4 +321,21 @@ std::string run(const std::string& command, int* status, int timeout_s) {
     return out;
 }
 
+std::string smallctl_at(const std::string& socket, const std::string& args, int* status,
+                        const std::string& prefix) {
+    std::string bin = env_or("SMALLCTL_BIN", "smallctl");
+    return run(prefix + bin + " -s '" + socket + "' " + args + " 2>&1", status);
+}
+
+long settled_rss(const TestDaemon& d) {
+    long last = d.rss_kib();
+    for (int i = 0; i < 40; ++i) {
+        usleep(500'000);
+        long now = d.rss_kib();
+        if (now - last < 64) return now;
+        last = now;
+    }
+    return last;
+}
+
 }  // namespace harness

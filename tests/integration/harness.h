@@ -93,6 +93,34 @@ std::string udp_exchange(uint16_t port, const std::string& payload, int family =
                          int timeout_ms = kPatienceMs);
 // Runs a shell command with a time limit; returns its stdout, sets *status.
 std::string run(const std::string& command, int* status = nullptr, int timeout_s = 60);
+// smallctl (SMALLCTL_BIN, else on PATH) against `socket` with `args` (shell
+// words), run after `prefix` (e.g. a setpriv command and its arguments): its
+// output and error output; *status its exit status.
+std::string smallctl_at(const std::string& socket, const std::string& args, int* status = nullptr,
+                        const std::string& prefix = "");
+inline std::string smallctl(const TestDaemon& d, const std::string& args, int* status = nullptr,
+                            const std::string& prefix = "") {
+    return smallctl_at(d.control_socket(), args, status, prefix);
+}
+inline bool contains(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
+// The daemon's RSS once it stops growing: once it grew by less than 64 KiB
+// in half a second (at most 20 s; a daemon still growing then is measured as
+// it is, which only makes an upper bound harder to meet).
+long settled_rss(const TestDaemon& d);
+// Built with AddressSanitizer (which cannot run under an address-space limit).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
 std::string env_or(const char* name, const char* fallback);
 std::string slurp(const std::string& path);
 // Says on stderr that a wait of kPatienceMs or more ran out: a hang, not a

@@ -46,12 +46,6 @@ rate = 0/s
 
 using Ctl = harness::ControlClient;
 
-std::string smallctl(const TestDaemon& d, const std::string& args, int* status,
-                     const std::string& prefix = "") {
-    std::string bin = harness::env_or("SMALLCTL_BIN", "smallctl");
-    return harness::run(prefix + bin + " -s " + d.control_socket() + " " + args + " 2>&1", status);
-}
-
 uint16_t metrics_port(const TestDaemon& d) {
     std::string log = d.log();
     std::string needle = "metrics: listening on http://127.0.0.1:";

@@ -22,11 +22,6 @@ using namespace protect;
 namespace {
 
 constexpr long kOutputBufferKiB = 64;
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;  // redzones, shadow memory, quarantine
-#else
-constexpr bool kSanitized = false;
-#endif
 // What each stuck session may cost: its queue (in 4 KiB chunks, at most one
 // more than its bytes need), a quarter of it for the allocator, plus the
 // session itself, its events and socket bookkeeping; AddressSanitizer's
@@ -41,20 +36,6 @@ std::vector<int> connect_non_readers(uint16_t port, int n) {
         fds.push_back(fd);
     }
     return fds;
-}
-
-// Waits until the daemon's RSS stops growing for half a second (at most 20 s;
-// a daemon still growing then is measured as it is, which only makes the
-// upper bounds below harder to meet).
-long settled_rss(const TestDaemon& d) {
-    long last = d.rss_kib();
-    for (int i = 0; i < 40; ++i) {
-        usleep(500'000);
-        long now = d.rss_kib();
-        if (now - last < 256) return now;
-        last = now;
-    }
-    return last;
 }
 
 void rss_bounded_with_1000_non_reading_echo_clients(void**) {

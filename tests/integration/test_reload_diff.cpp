@@ -27,11 +27,6 @@ mode = 0666
 tcp = 127.0.0.1:0
 )";
 
-std::string smallctl(const TestDaemon& d, const std::string& args, int* status) {
-    std::string bin = harness::env_or("SMALLCTL_BIN", "smallctl");
-    return harness::run(bin + " -s " + d.control_socket() + " " + args + " 2>&1", status);
-}
-
 }  // namespace
 
 static void reload_prints_every_changed_key(void**) {

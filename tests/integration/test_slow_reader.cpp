@@ -23,11 +23,7 @@
 using harness::TestDaemon;
 using Clock = std::chrono::steady_clock;
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr long kAllocatorFactor = 2;  // redzones, shadow memory
-#else
-constexpr long kAllocatorFactor = 1;
-#endif
+constexpr long kAllocatorFactor = harness::kSanitized ? 2 : 1;  // redzones, shadow memory
 
 // The stream sent: period 26, so any stretch of it starts within the first
 // 26 bytes of one precomputed buffer.

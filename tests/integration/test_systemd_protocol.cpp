@@ -25,6 +25,7 @@
 // cmocka last: its fail() macro breaks C++ headers included after it.
 #include "../cmocka.hpp"
 
+using harness::contains;
 using harness::TestDaemon;
 
 static const char* kBase = R"(
@@ -37,10 +38,6 @@ tcp = 127.0.0.1:0
 )";
 
 using harness::NotifySink;
-
-static bool contains(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
 
 static void notify_reports_ready_reload_and_stopping(void**) {
     NotifySink sink;
