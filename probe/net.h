@@ -39,6 +39,9 @@ void set_no_delay(int fd);
 // A short, actionable explanation of a network errno for this target.
 std::string describe_error(int err);
 
+// True for 127.0.0.0/8 and ::1.
+bool is_loopback(const sockaddr_storage& a);
+
 // Raises RLIMIT_NOFILE (soft, and hard when privileged) to at least `wanted`.
 // Returns the soft limit in effect afterwards.
 uint64_t raise_fd_limit(uint64_t wanted);

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -18,6 +19,7 @@
 
 #include "clock.h"
 #include "datagram_ledger.h"
+#include "net.h"
 #include "procstat.h"
 #include "run.h"
 #include "stamp_packet.h"
@@ -28,11 +30,7 @@ namespace {
 
 namespace stamp = smalld::stamp;
 
-int64_t realtime_ns() {
-    timespec ts{};
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
+constexpr size_t kClosingPackets = 3;
 
 int64_t to_ns(smalld::WallTime t) {
     return t.unix_seconds * 1'000'000'000 + t.nanos;
@@ -40,14 +38,6 @@ int64_t to_ns(smalld::WallTime t) {
 
 smalld::WallTime from_ns(int64_t ns) {
     return {ns / 1'000'000'000, static_cast<uint32_t>(ns % 1'000'000'000)};
-}
-
-bool is_loopback(const sockaddr_storage& a) {
-    if (a.ss_family == AF_INET)
-        return (ntohl(reinterpret_cast<const sockaddr_in*>(&a)->sin_addr.s_addr) >> 24) == 127;
-    if (a.ss_family == AF_INET6)
-        return IN6_IS_ADDR_LOOPBACK(&reinterpret_cast<const sockaddr_in6*>(&a)->sin6_addr);
-    return false;
 }
 
 class Sender {
@@ -112,7 +102,13 @@ class Sender {
                 }
                 continue;
             }
-            if (!sending && (received_ == probes_.size() || now >= deadline)) break;
+            bool done =
+                received_ == probes_.size() || (!closing_.empty() && closing_.back().received);
+            if (!sending && !done && now >= deadline && close_tail()) {
+                deadline = now_ns() + o_.timeout_ns;
+                continue;
+            }
+            if (!sending && (done || now >= deadline)) break;
             if (o_.report_ns && !o_.json && now >= report_at) {
                 report_interval(report_from - start, now - start, reported, sent_reported);
                 reported = arrivals_.size();
@@ -135,7 +131,7 @@ class Sender {
     StampSummary summary() const {
         bool meaningful = o_.same_clock || is_loopback(peer_) ||
                           ((local_estimate_ & 0x8000) && reflector_synchronized_);
-        StampSummary s = summarize(probes_, meaningful);
+        StampSummary s = summarize(probes_, meaningful, closing_);
         s.auth_failures = auth_failures_;
         s.short_replies = short_replies_;
         return s;
@@ -150,25 +146,43 @@ class Sender {
 
   private:
     void send_one() {
-        uint32_t size = o_.sizes[probes_.size() % o_.sizes.size()];
+        probes_.emplace_back();
+        send_probe(probes_.back(), probes_.size() - 1);
+        last_send_ = now_ns();
+    }
+
+    // The packet of our sequence `index` (closing packets after the run's).
+    void send_probe(Probe& p, size_t index) {
+        uint32_t size = o_.sizes[index % o_.sizes.size()];
         bool auth = !key_.empty();
         const stamp::Layout& at = auth ? stamp::kAuthenticated : stamp::kUnauthenticated;
         std::memset(packet_, 0, size);
-        Probe p;
-        p.seq = base_ + uint32_t(probes_.size());
+        p.seq = base_ + uint32_t(index);
         p.size = size;
         stamp::store32(packet_, p.seq);
         stamp::store16(packet_ + at.error_estimate, local_estimate_);
         stamp::store16(packet_ + at.ssid, o_.ssid);
         // S_TX: the packets sent in this run, this one included.
         if (o_.counters && size >= at.base + 16)
-            stamp::put_direct_measurement({packet_ + at.base, 16}, uint32_t(probes_.size() + 1));
+            stamp::put_direct_measurement({packet_ + at.base, 16}, uint32_t(index + 1));
         p.t1 = realtime_ns();
         stamp::store64(packet_ + at.timestamp, stamp::encode_timestamp(from_ns(p.t1), format_));
         if (auth) stamp::hmac16(key_, {packet_, stamp::kHmacOffset}, packet_ + stamp::kHmacOffset);
-        probes_.push_back(p);
         if (send(fd_, packet_, size, MSG_DONTWAIT) < 0) ++send_errors_;
-        last_send_ = now_ns();
+    }
+
+    // A lost tail has no later reply to count it: closing packets (never
+    // counted as sent), one each -w until one is answered, fetch the
+    // reflector's counts after it. False when none is wanted (any more).
+    bool close_tail() {
+        auto last = std::find_if(probes_.rbegin(), probes_.rend(),
+                                 [](const Probe& p) { return p.received && p.counted; });
+        if (!o_.counters || last == probes_.rbegin() || last == probes_.rend() ||
+            closing_.size() >= kClosingPackets)
+            return false;
+        closing_.emplace_back();
+        send_probe(closing_.back(), probes_.size() + closing_.size() - 1);
+        return true;
     }
 
     void receive_all() {
@@ -208,8 +222,9 @@ class Sender {
             return;
         }
         uint32_t index = stamp::load32(reply_ + at.sender_sequence) - base_;
-        if (index >= probes_.size()) return;  // not ours
-        Probe& p = probes_[index];
+        bool closing = index >= probes_.size();
+        if (closing && index - probes_.size() >= closing_.size()) return;  // not ours
+        Probe& p = closing ? closing_[index - probes_.size()] : probes_[index];
         if (p.received) {
             ++p.copies;
             return;
@@ -233,6 +248,7 @@ class Sender {
         p.reflector_rx = dm.reflector_rx;
         p.reflector_tx = dm.reflector_tx;
         p.reflector_synchronized = estimate & 0x8000;
+        if (closing) return;  // no reply of the run
         reflector_synchronized_ =
             (received_ == 0 || reflector_synchronized_) && (estimate & 0x8000);
         arrivals_.push_back(index);
@@ -242,14 +258,8 @@ class Sender {
     // Every number of the line is of the interval: the packets sent in it,
     // the replies that arrived in it and their delays.
     void report_interval(uint64_t from, uint64_t to, size_t first, size_t first_sent) {
-        std::vector<double> rtt, proc;
-        for (size_t i = first; i < arrivals_.size(); ++i) {
-            const Probe& p = probes_[arrivals_[i]];
-            rtt.push_back(double(p.t4 - p.t1) / 1000.0);
-            proc.push_back(double(p.t3 - p.t2) / 1000.0);
-        }
         print_stamp_interval(out_, o_.unit, double(from) / 1e9, double(to) / 1e9,
-                             probes_.size() - first_sent, rtt, proc);
+                             probes_.size() - first_sent, probes_, arrivals_, first);
         std::fflush(out_);
     }
 
@@ -262,6 +272,7 @@ class Sender {
     stamp::TimestampFormat format_;
     uint16_t local_estimate_ = 0;
     std::vector<Probe> probes_;
+    std::vector<Probe> closing_;  // close_tail()'s
     std::vector<size_t> arrivals_;
     uint64_t received_ = 0, auth_failures_ = 0, short_replies_ = 0, send_errors_ = 0;
     bool reflector_synchronized_ = false;
@@ -269,17 +280,6 @@ class Sender {
     uint8_t packet_[65536];
     uint8_t reply_[65536];
 };
-
-// Every packet's row, then the file closed (stdout flushed); false on error.
-bool write_samples(FILE* f, const StampOptions& o, const std::vector<Probe>& probes) {
-    bool jsonl = samples_as_jsonl(o.samples, o.samples_format);
-    if (!jsonl) std::fputs(samples_csv_header().c_str(), f);
-    for (size_t i = 0; i < probes.size(); ++i)
-        std::fputs((jsonl ? sample_jsonl_row(i, probes[i]) : sample_csv_row(i, probes[i])).c_str(),
-                   f);
-    bool ok = !std::ferror(f);
-    return (f == stdout ? std::fflush(f) == 0 : std::fclose(f) == 0) && ok;
-}
 
 }  // namespace
 

@@ -102,8 +102,11 @@ struct StampSummary {
     double server_cpu_us_per_op = -1;
 };
 
-// Pure: the probes (by sender sequence) and the arrival order to numbers.
-StampSummary summarize(const std::vector<Probe>& probes, bool directions_meaningful);
+// Pure: the probes (by sender sequence) and the arrival order to numbers;
+// `closing`, the packets sent after a lost tail for the reflector's counts
+// (stamp_loss.h), only split the loss.
+StampSummary summarize(const std::vector<Probe>& probes, bool directions_meaningful,
+                       const std::vector<Probe>& closing = {});
 // Everything after the interval lines; --histogram's lines at the end.
 void print_stamp_summary(FILE* out, const StampOptions& o, const StampSummary& s,
                          int terminal_columns = 0);
@@ -111,7 +114,14 @@ void print_stamp_summary(FILE* out, const StampOptions& o, const StampSummary& s
 // the RTT and processing of the replies that arrived in it.
 void print_stamp_interval(FILE* out, Unit unit, double from_s, double to_s, uint64_t sent,
                           const std::vector<double>& rtt_us, const std::vector<double>& proc_us);
+// The same for the replies arrivals[first...] (indexes into `probes`).
+void print_stamp_interval(FILE* out, Unit unit, double from_s, double to_s, uint64_t sent,
+                          const std::vector<Probe>& probes, const std::vector<size_t>& arrivals,
+                          size_t first);
 void print_stamp_json(FILE* out, const StampSummary& s);
+// --samples: every packet's row, then the file closed (stdout flushed);
+// false on error.
+bool write_samples(FILE* f, const StampOptions& o, const std::vector<Probe>& probes);
 
 int run_stamp_command(int argc, char** argv);
 

@@ -16,6 +16,12 @@
 // the reflector restarted), which is
 // counted as a reset, or whose counts cannot be (more received than sent:
 // packets reordered on the way out).
+//
+// A lost tail has no later reply to count it: smallprobe then sends closing
+// packets (`closing`, after `probes`, never counted as sent or lost) whose
+// replies carry the reflector's counts after the tail. A closing packet that
+// is itself lost is taken from its interval's class when all the interval's
+// losses are of one class; otherwise that interval is of unknown direction.
 
 #include <cstdint>
 #include <vector>
@@ -29,7 +35,7 @@ struct LossSplit {
     uint64_t forward = 0, reflector = 0, backward = 0, unknown = 0, resets = 0;
 };
 
-// `probes` in our sending order.
-LossSplit split_loss(const std::vector<Probe>& probes);
+// `probes` in our sending order, then `closing` in theirs.
+LossSplit split_loss(const std::vector<Probe>& probes, const std::vector<Probe>& closing = {});
 
 }  // namespace smallprobe

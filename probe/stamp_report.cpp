@@ -59,6 +59,18 @@ void print_stamp_interval(FILE* out, Unit wanted, double from_s, double to_s, ui
                  min_avg_max_mdev(r, unit).c_str(), with_unit(p.p50, unit, p.valid).c_str());
 }
 
+void print_stamp_interval(FILE* out, Unit unit, double from_s, double to_s, uint64_t sent,
+                          const std::vector<Probe>& probes, const std::vector<size_t>& arrivals,
+                          size_t first) {
+    std::vector<double> rtt, proc;
+    for (size_t i = first; i < arrivals.size(); ++i) {
+        const Probe& p = probes[arrivals[i]];
+        rtt.push_back(double(p.t4 - p.t1) / 1000.0);
+        proc.push_back(double(p.t3 - p.t2) / 1000.0);
+    }
+    print_stamp_interval(out, unit, from_s, to_s, sent, rtt, proc);
+}
+
 void print_stamp_summary(FILE* out, const StampOptions& o, const StampSummary& s,
                          int terminal_columns) {
     Unit unit = resolve_unit(o.unit, s.rtt.valid ? s.rtt.p50 : -1);
@@ -209,6 +221,16 @@ void print_stamp_json(FILE* out, const StampSummary& s) {
         first = false;
     }
     std::fprintf(out, "}}}\n");
+}
+
+bool write_samples(FILE* f, const StampOptions& o, const std::vector<Probe>& probes) {
+    bool jsonl = samples_as_jsonl(o.samples, o.samples_format);
+    if (!jsonl) std::fputs(samples_csv_header().c_str(), f);
+    for (size_t i = 0; i < probes.size(); ++i)
+        std::fputs((jsonl ? sample_jsonl_row(i, probes[i]) : sample_csv_row(i, probes[i])).c_str(),
+                   f);
+    bool ok = !std::ferror(f);
+    return (f == stdout ? std::fflush(f) == 0 : std::fclose(f) == 0) && ok;
 }
 
 }  // namespace smallprobe

@@ -36,7 +36,8 @@ Quantiles quantiles(std::vector<double> v) {
     return q;
 }
 
-StampSummary summarize(const std::vector<Probe>& probes, bool directions_meaningful) {
+StampSummary summarize(const std::vector<Probe>& probes, bool directions_meaningful,
+                       const std::vector<Probe>& closing) {
     StampSummary s;
     s.sent = probes.size();
     s.directions_meaningful = directions_meaningful;
@@ -121,7 +122,7 @@ StampSummary summarize(const std::vector<Probe>& probes, bool directions_meaning
     }
     // The reflector's own counts, where its replies carry them, split
     // exactly and replace the estimate from its sequence numbers.
-    LossSplit split = split_loss(probes);
+    LossSplit split = split_loss(probes, closing);
     if (split.counted) {
         s.counted = true;
         s.lost_forward = split.forward;

@@ -84,6 +84,34 @@ void test_resets_are_not_loss(void**) {
     expect(".fR.d.", 0, 1, 0, 1, 1);
 }
 
+// The run's fates, then the closing packets' (after a lost tail), against
+// one reflector session.
+void expect_closed(const std::string& fates, size_t closing, uint64_t forward, uint64_t dropped,
+                   uint64_t backward, uint64_t unknown) {
+    std::vector<Probe> all = run(fates);
+    std::vector<Probe> run_part(all.begin(), all.end() - ptrdiff_t(closing));
+    std::vector<Probe> closing_part(all.end() - ptrdiff_t(closing), all.end());
+    LossSplit s = split_loss(run_part, closing_part);
+    if (s.forward != forward || s.reflector != dropped || s.backward != backward ||
+        s.unknown != unknown || s.resets != 0)
+        fail_msg("%s (%zu closing): %llu forward, %llu dropped, %llu backward, %llu unknown",
+                 fates.c_str(), closing, (unsigned long long)s.forward,
+                 (unsigned long long)s.reflector, (unsigned long long)s.backward,
+                 (unsigned long long)s.unknown);
+}
+
+void test_closing_packets_split_the_tail(void**) {
+    expect_closed("...f.", 1, 1, 0, 0, 0);  // the last packet lost forward
+    expect_closed("...b.", 1, 0, 0, 1, 0);  // its reply lost
+    expect_closed("..fdb.", 1, 1, 1, 1, 0);
+    // A closing packet lost too: taken from the class when the interval's
+    // losses are all of one class, else the tail is of unknown direction.
+    expect_closed("..ff.", 2, 1, 0, 0, 0);
+    expect_closed("..bb.", 2, 0, 0, 1, 0);
+    expect_closed("..fb.", 2, 0, 0, 0, 1);
+    expect_closed("..fff", 2, 0, 0, 0, 1);  // every closing packet lost
+}
+
 void test_without_counters_nothing_is_split(void**) {
     std::vector<Probe> probes = run("..f..");
     for (Probe& p : probes) p.counted = false;
@@ -97,6 +125,7 @@ int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_pattern_splits_exactly),
         cmocka_unit_test(test_resets_are_not_loss),
+        cmocka_unit_test(test_closing_packets_split_the_tail),
         cmocka_unit_test(test_without_counters_nothing_is_split),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);

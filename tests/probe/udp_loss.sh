@@ -6,13 +6,14 @@
 # the unanswered datagrams of the run's last -w are counted too, loss alone
 # exits 0 and above --max-loss exits 1, and a closed-loop run that loses
 # datagrams completes its -n count instead of stalling. smallprobe stamp
-# against a stateful reflector limited to 1/s: packets lost after the last
-# reply are of unknown direction, not backward; against one limited to 10/s
+# against a stateful reflector limited to 1/s: packets dropped after the last
+# reply are counted by a closing packet as the reflector's drops, not called
+# backward; against one limited to 10/s
 # (the issue's case), the reflector's Direct Measurement counters name its
 # drops "dropped by the reflector", exactly smalld's rate drops, and none
 # forward or backward; against one whose table holds 2 sessions while
 # another source floods it with new SSIDs, the probe's session is evicted
-# and it reports the resets, not loss. -w is 2s: a reply later than
+# and it reports the resets, not loss. -w is 5s: a reply later than
 # that on loopback would be a loss smalld did not count. Every run is bounded
 # (lib.sh's run_cmd, 60 s); nothing is timed.
 source "$(dirname "$0")/../shell/lib.sh"
@@ -106,11 +107,13 @@ run_cmd out rc "$SMALLPROBE_BIN" echo -u -n 60 -w 2s -j "$target"
 [ "$(field "$out" sent)" = 60 ] || fail "closed loop -n 60 sent $(field "$out" sent) datagrams: $out"
 check_accounting "closed loop -n 60" "$out" $(($(rate_drops) - before))
 
-# --- stamp: tail loss has no direction --------------------------------------
+# --- stamp: a lost tail is counted by a closing packet ----------------------
 # A stateful reflector allowed one packet a second: of five sent a
 # millisecond apart it answers the first and drops the four after it, the
-# last packet among them. No reply after them says whether the reflector saw
-# them, so they are lost in an unknown direction, not backward.
+# last packet among them. No reply of the run counts them; after -w a
+# closing packet (never counted as sent), answered once the reflector's
+# bucket has refilled, carries its counts: all four dropped by the
+# reflector, none of unknown direction, none backward.
 stamp_port=$(port stamp udp)
 [ -n "$stamp_port" ] || fail "no stamp udp port in smallctl -j listeners"
 before=$(rate_drops stamp)
@@ -122,9 +125,10 @@ drops=$(($(rate_drops stamp) - before))
   fail "stamp: $(field "$out" lost) lost, smalld dropped $drops: $out"
 [ "$(field "$out" lost_backward)" = 0 ] ||
   fail "stamp: the reflector's drops after its last reply are called backward: $out"
-[ "$(field "$out" lost_unknown)" = "$drops" ] && [ "$(field "$out" lost_forward)" = 0 ] ||
-  fail "stamp: $drops dropped after the last reply, not all of unknown direction: $out"
-ok "stamp: $drops lost after the last reply, all of unknown direction (smalld dropped $drops)"
+[ "$(field "$out" lost_reflector)" = "$drops" ] && [ "$(field "$out" lost_unknown)" = 0 ] &&
+  [ "$(field "$out" lost_forward)" = 0 ] ||
+  fail "stamp: $drops dropped after the last reply, not all counted as the reflector's: $out"
+ok "stamp: $drops lost after the last reply, all dropped by the reflector (smalld dropped $drops)"
 run_cmd out rc "$SMALLPROBE_BIN" stamp -n 5 -i 1ms -w 2s --max-loss 0 "127.0.0.1:$stamp_port"
 [ "$rc" = 1 ] || fail "stamp --max-loss 0 with loss: exit $rc, expected 1: $out"
 [[ $out == *"sent 5, received "*", lost "*"%) ("*" unknown direction: reflector counters)"* &&
@@ -134,31 +138,28 @@ ok "stamp --max-loss 0 with loss exits 1 and says so"
 
 # --- stamp: the reflector's own drops are not path loss ----------------------
 # 200 packets 10 ms apart to a reflector allowed 10 a second: it answers
-# about one in ten and drops the rest. Every drop before the last reply is
-# "dropped by the reflector" (its R_RX - R_TX); those after the last reply
-# (read from --samples: lost packets after the last answered one) stay of
-# unknown direction; nothing is forward or backward loss.
+# about one in ten and drops the rest. Every drop is "dropped by the
+# reflector" (its R_RX - R_TX), those after the last reply too (counted by
+# the closing packet); nothing is forward or backward loss.
 limited_port=$(port stamp-limited udp)
 before=$(rate_drops stamp-limited)
-run_cmd out rc "$SMALLPROBE_BIN" stamp -n 200 -i 10ms -w 2s -j --samples "$WORK/limited.csv" \
-  "127.0.0.1:$limited_port"
+run_cmd out rc "$SMALLPROBE_BIN" stamp -n 200 -i 10ms -w 2s -j "127.0.0.1:$limited_port"
 [ "$rc" = 0 ] || fail "stamp -n 200 against rate = 10/s: exit $rc, expected 0: $out"
 drops=$(($(rate_drops stamp-limited) - before))
-tail_lost=$(awk -F, 'NR > 1 { if ($8 > 0) n = 0; else n++ } END { print n + 0 }' "$WORK/limited.csv")
 [ "$drops" -gt 100 ] || fail "stamp rate = 10/s: smalld dropped only $drops of 200"
 [ "$(field "$out" lost)" = "$drops" ] || fail "stamp: $(field "$out" lost) lost, smalld dropped $drops: $out"
 [ "$(field "$out" lost_forward)" = 0 ] && [ "$(field "$out" lost_backward)" = 0 ] ||
   fail "stamp: the reflector's rate drops are reported as path loss: $out"
-[ "$(field "$out" lost_unknown)" = "$tail_lost" ] ||
-  fail "stamp: $(field "$out" lost_unknown) of unknown direction, $tail_lost lost after the last reply: $out"
-[ "$(field "$out" lost_reflector)" = $((drops - tail_lost)) ] ||
-  fail "stamp: $(field "$out" lost_reflector) dropped by the reflector, smalld dropped $drops ($tail_lost after the last reply): $out"
+[ "$(field "$out" lost_unknown)" = 0 ] ||
+  fail "stamp: $(field "$out" lost_unknown) of unknown direction, all were the reflector's: $out"
+[ "$(field "$out" lost_reflector)" = "$drops" ] ||
+  fail "stamp: $(field "$out" lost_reflector) dropped by the reflector, smalld dropped $drops: $out"
 [ "$(field "$out" reflector_resets)" = 0 ] || fail "stamp: resets reported without any: $out"
 run_cmd out rc "$SMALLPROBE_BIN" stamp -n 20 -i 10ms -w 2s --report 0 "127.0.0.1:$limited_port"
 [[ $out == *" dropped by the reflector, 0 backward, "*"unknown direction: reflector counters)"* &&
    $out == *"lost "*"(0 forward, "* ]] ||
   fail "stamp: the summary does not name the reflector's drops: $out"
-ok "stamp rate = 10/s: $((drops - tail_lost)) dropped by the reflector and $tail_lost after the last reply = smalld's $drops rate drops; 0 forward, 0 backward"
+ok "stamp rate = 10/s: $drops dropped by the reflector = smalld's $drops rate drops; 0 forward, 0 backward"
 
 # --- stamp: a session evicted by a flood of new SSIDs is a reset, not loss --
 # Another socket sends a new SSID every 2 ms (at most 15 s, ended by PID as
