@@ -13,7 +13,7 @@
 # drops "dropped by the reflector", exactly smalld's rate drops, and none
 # forward or backward; against one whose table holds 2 sessions while
 # another source floods it with new SSIDs, the probe's session is evicted
-# and it reports the resets, not loss. -w is 5s: a reply later than
+# and it reports the resets, not loss. -w is 2s: a reply later than
 # that on loopback would be a loss smalld did not count. Every run is bounded
 # (lib.sh's run_cmd, 60 s); nothing is timed.
 source "$(dirname "$0")/../shell/lib.sh"
