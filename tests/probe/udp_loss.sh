@@ -131,8 +131,10 @@ drops=$(($(rate_drops stamp) - before))
 ok "stamp: $drops lost after the last reply, all dropped by the reflector (smalld dropped $drops)"
 run_cmd out rc "$SMALLPROBE_BIN" stamp -n 5 -i 1ms -w 2s --max-loss 0 "127.0.0.1:$stamp_port"
 [ "$rc" = 1 ] || fail "stamp --max-loss 0 with loss: exit $rc, expected 1: $out"
-[[ $out == *"sent 5, received "*", lost "*"%) ("*" unknown direction: reflector counters)"* &&
-   $out == *"above --max-loss 0%"* ]] ||
+# (The run before took this second's token with its closing packet: whether
+# any of these 5 is answered depends on when the bucket refills, so only the
+# verdict is checked.)
+[[ $out == *"sent 5, received "*", lost "*"%) ("* && $out == *"above --max-loss 0%"* ]] ||
   fail "stamp --max-loss 0: the loss line or the reason is missing: $out"
 ok "stamp --max-loss 0 with loss exits 1 and says so"
 
