@@ -3,8 +3,6 @@
 // answers TWAMP-Light senders (RFC 5357 Appendix I). UDP only. T2 is the
 // kernel's receive timestamp, T3 is read in seal(), just before the reply
 // goes to the kernel. The packet logic is in stamp_packet.
-#include <netinet/in.h>
-
 #include "instance.h"
 #include "log.h"
 #include "parse.h"
@@ -25,23 +23,9 @@ constexpr int64_t kClockStatusRefreshMs = 1000;
 constexpr int kReplyTtl = 255;
 LogLimiter downgrade_log("stamp auth downgrades", 5, std::chrono::seconds(10));
 
-// The address bytes of `a` (4 or 16), empty for another family.
-std::span<const uint8_t> address_bytes(const SockAddr* a) {
-    if (!a) return {};
-    if (a->family() == AF_INET) {
-        const auto* sin = reinterpret_cast<const sockaddr_in*>(a->get());
-        return {reinterpret_cast<const uint8_t*>(&sin->sin_addr), 4};
-    }
-    if (a->family() == AF_INET6) {
-        const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(a->get());
-        return {reinterpret_cast<const uint8_t*>(&sin6->sin6_addr), 16};
-    }
-    return {};
-}
-
 class StampService final : public Service {
   public:
-    StampService(const StampSettings& settings, StampClock clock)
+    StampService(const std::string& name, const StampSettings& settings, StampClock clock)
         : clock_(clock),
           auth_(settings.auth),
           format_(settings.timestamp),
@@ -49,7 +33,8 @@ class StampService final : public Service {
           reflect_dscp_(settings.reflect_dscp),
           capacity_(settings.sessions),
           idle_ms_(settings.session_timeout.count()),
-          key_(settings.key.begin(), settings.key.end()) {}
+          key_(settings.key.begin(), settings.key.end()),
+          name_(name) {}
 
     StreamMode stream_mode() const override { return StreamMode::Discard; }
 
@@ -128,8 +113,9 @@ class StampService final : public Service {
             stamp::ReflectContext ctx;
             ctx.counters = counted ? &counters : nullptr;
             ctx.request_tos = request_tos;
-            ctx.source = {address_bytes(d.peer), d.peer ? d.peer->port() : uint16_t(0)};
-            ctx.destination = {address_bytes(d.local), d.local_port};
+            if (d.peer) ctx.source = {d.peer->address_bytes(), d.peer->port()};
+            ctx.destination.port = d.local_port;
+            if (d.local) ctx.destination.address = d.local->address_bytes();
             ctx.authenticated = c.authenticated;
             ctx.key = key_;
             ctx.request_sequence = stamp::load32(d.payload.data());
@@ -176,9 +162,9 @@ class StampService final : public Service {
         ++stats_->auth_downgraded;
         if (d.peer && downgrade_log.admit(LogLevel::Notice))
             LOG_NOTICE(
-                "stamp: auth_failed from %s: HMAC did not match, answered "
+                "%s: udp %s: auth_failed: HMAC did not match, answered "
                 "unauthenticated (auth = optional)",
-                d.peer->to_string().c_str());
+                name_.c_str(), d.peer->to_string().c_str());
     }
 
     uint16_t error_estimate() {
@@ -199,6 +185,7 @@ class StampService final : public Service {
     size_t capacity_;
     int64_t idle_ms_;
     std::vector<uint8_t> key_;
+    std::string name_;  // the instance's, for the log
     // Until attach(): the service's own (unit tests, fuzzers).
     StampStats own_stats_;
     StampSessions own_sessions_;
@@ -212,7 +199,7 @@ class StampService final : public Service {
 }  // namespace
 
 std::unique_ptr<Service> make_stamp_service(const InstanceConfig& config, StampClock clock) {
-    return std::make_unique<StampService>(own_settings<StampSettings>(config), clock);
+    return std::make_unique<StampService>(config.name, own_settings<StampSettings>(config), clock);
 }
 
 std::string check_stamp_config(const InstanceConfig& config) {
