@@ -6,8 +6,8 @@
 
 #include <algorithm>
 #include <charconv>
-#include <ctime>
 #include <cstring>
+#include <ctime>
 #include <optional>
 
 #include "stamp_packet.h"
@@ -48,7 +48,10 @@ std::string hex(std::span<const uint8_t> bytes) {
     return s;
 }
 
+// An address sub-TLV's value; "-" when the reflector left it zero (did
+// not fill it).
 std::string address(std::span<const uint8_t> v) {
+    if (std::all_of(v.begin(), v.end(), [](uint8_t b) { return b == 0; })) return "-";
     char text[64] = "?";
     if (v.size() == 4)
         std::snprintf(text, sizeof text, "%u.%u.%u.%u", v[0], v[1], v[2], v[3]);
@@ -84,8 +87,10 @@ const char* tlv_name(uint8_t type) {
 
 std::string describe_location(std::span<const uint8_t> v) {
     if (v.size() < stamp::kLocationMinLength) return "too short";
-    std::string s = "reflector saw source port " + std::to_string(stamp::load16(v.data() + 2)) +
-                    ", destination port " + std::to_string(stamp::load16(v.data()));
+    // Port 0 is no port: the reflector did not fill it.
+    auto port = [](uint16_t p) { return p ? std::to_string(p) : std::string("-"); };
+    std::string s = "reflector saw source port " + port(stamp::load16(v.data() + 2)) +
+                    ", destination port " + port(stamp::load16(v.data()));
     std::span<const uint8_t> subs = v.subspan(stamp::kLocationMinLength);
     stamp::walk_tlvs(subs, [&](const stamp::Tlv& t) {
         auto value = subs.subspan(t.at + stamp::kTlvHeader, t.length);
