@@ -44,6 +44,7 @@ def check(what, ok):
 # loaded machine too), QUIET where no reply is the expected outcome.
 PATIENCE = 30
 QUIET = 0.5
+IP_RECVTTL = getattr(socket, "IP_RECVTTL", 12)  # Linux's; Python does not name it
 
 
 def sender_socket(family, timeout):
@@ -236,22 +237,22 @@ def exchange_header(request, port, family=socket.AF_INET, tos=None):
         if tos is not None:
             s.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, tos)
     else:
-        s.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVTCLASS, 1)
-        s.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVTCLASS, 1)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVHOPLIMIT, 1)
         if tos is not None:
-            s.setsockopt(socket.IPPROTO_IPV6, IPV6_TCLASS, tos)
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_TCLASS, tos)
     s.bind((host, 0))
     s.sendto(request, (host, port))
     got_tos = got_ttl = None
     try:
         reply, ancillary, _, _ = s.recvmsg(65536, 256)
         for level, kind, data in ancillary:
-            if (level, kind) in ((socket.IPPROTO_IP, socket.IP_TOS),):
+            if (level, kind) == (socket.IPPROTO_IP, socket.IP_TOS):
                 got_tos = data[0]
             elif (level, kind) in ((socket.IPPROTO_IP, socket.IP_TTL),
-                                   (socket.IPPROTO_IPV6, IPV6_HOPLIMIT)):
+                                   (socket.IPPROTO_IPV6, socket.IPV6_HOPLIMIT)):
                 got_ttl = struct.unpack("=i", data[:4])[0]
-            elif (level, kind) == (socket.IPPROTO_IPV6, IPV6_TCLASS):
+            elif (level, kind) == (socket.IPPROTO_IPV6, socket.IPV6_TCLASS):
                 got_tos = struct.unpack("=i", data[:4])[0]
     except socket.timeout:
         reply = None
@@ -261,12 +262,6 @@ def exchange_header(request, port, family=socket.AF_INET, tos=None):
 
 
 EF = 46 << 2
-# Linux's values, which Python's socket module does not all name.
-IP_RECVTTL = getattr(socket, "IP_RECVTTL", 12)
-IPV6_RECVHOPLIMIT = getattr(socket, "IPV6_RECVHOPLIMIT", 51)
-IPV6_HOPLIMIT = getattr(socket, "IPV6_HOPLIMIT", 52)
-IPV6_RECVTCLASS = getattr(socket, "IPV6_RECVTCLASS", 66)
-IPV6_TCLASS = getattr(socket, "IPV6_TCLASS", 67)
 
 # Every RFC 8972 TLV through the reflector, sent with DSCP EF: Extra Padding
 # (1), Location (2) with IPv4 and IP Address sub-TLVs and a MAC one,
