@@ -36,6 +36,18 @@ std::string SockAddr::to_string() const {
     return host() + ":" + std::to_string(port());
 }
 
+std::span<const uint8_t> SockAddr::address_bytes() const {
+    if (family() == AF_INET)
+        return {reinterpret_cast<const uint8_t*>(
+                    &reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr),
+                4};
+    if (family() == AF_INET6)
+        return {reinterpret_cast<const uint8_t*>(
+                    &reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_addr),
+                16};
+    return {};
+}
+
 bool SockAddr::operator==(const SockAddr& other) const {
     if (family() != other.family() || port() != other.port()) return false;
     if (family() == AF_INET)

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -26,6 +27,8 @@ struct SockAddr {
     std::string to_string() const;
     // Address only: "127.0.0.1" or "::1".
     std::string host() const;
+    // The address in network order: 4 or 16 bytes (empty for another family).
+    std::span<const uint8_t> address_bytes() const;
     bool operator==(const SockAddr& other) const;
     // 0.0.0.0 or ::, any port.
     bool is_wildcard() const;

@@ -21,8 +21,11 @@ namespace smalld {
 struct DatagramBatch {
     static constexpr unsigned kSize = 32;
     static constexpr size_t kMaxDatagram = 65536;
-    static constexpr size_t kReplyControlSize =
-        CMSG_SPACE(sizeof(in6_pktinfo)) + CMSG_SPACE(sizeof(in_pktinfo));
+    // The source address (one of the packet infos), then the TOS / traffic
+    // class and the TTL / hop limit a service asked for.
+    static constexpr size_t kReplyControlSize = CMSG_SPACE(sizeof(in6_pktinfo)) +
+                                                CMSG_SPACE(sizeof(in_pktinfo)) +
+                                                2 * CMSG_SPACE(sizeof(int));
 
     std::unique_ptr<uint8_t[]> in{new uint8_t[kSize * kMaxDatagram]};
     std::unique_ptr<uint8_t[]> out{new uint8_t[kSize * kMaxDatagram]};

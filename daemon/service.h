@@ -37,6 +37,11 @@ struct Datagram {
     bool kernel_timestamp = false;    // false: the kernel gave none, `received` is a clock read
     int ttl = -1;                     // IPv4 TTL or IPv6 hop limit; -1 unknown
     int tos = -1;                     // IPv4 TOS or IPv6 traffic class; -1 unknown
+    uint16_t local_port = 0;          // the port it was sent to (the listener's)
+    // Set by the service for its reply: the TOS / traffic class and the TTL /
+    // hop limit it leaves with; -1: the socket's default.
+    int reply_tos = -1;
+    int reply_ttl = -1;
     // Set by a service that wants seal() called on its reply immediately
     // before the reply is handed to the kernel (the STAMP transmit time).
     uint32_t seal = 0;

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// RFC 8762 STAMP session-reflector, with the RFC 8972 SSID; also answers
-// TWAMP-Light senders (RFC 5357 Appendix I). UDP only. T2 is the kernel's
-// receive timestamp of the datagram, T3 is read in seal(), immediately
-// before the reply goes to the kernel; the packet logic is in stamp_packet.
+// RFC 8762 STAMP session-reflector with the RFC 8972 TLVs (stamp_tlv); also
+// answers TWAMP-Light senders (RFC 5357 Appendix I). UDP only. T2 is the
+// kernel's receive timestamp, T3 is read in seal(), just before the reply
+// goes to the kernel. The packet logic is in stamp_packet.
 #include "instance.h"
+#include "log.h"
 #include "parse.h"
 #include "service_registry.h"
 #include "services.h"
@@ -18,19 +19,23 @@ constexpr uint32_t kSealed = 1;
 constexpr uint32_t kSealAuthenticated = 2;
 // ntp_adjtime(2) is a system call: its answer is reused for this long.
 constexpr int64_t kClockStatusRefreshMs = 1000;
+// The reply's IP TTL / hop limit: 255, so the sender counts the hops back.
+constexpr int kReplyTtl = 255;
+LogLimiter downgrade_log("stamp auth downgrades", 5, std::chrono::seconds(10));
 
 class StampService final : public Service {
   public:
-    StampService(const StampSettings& settings, StampClock clock)
+    StampService(const std::string& name, const StampSettings& settings, StampClock clock)
         : clock_(clock),
           auth_(settings.auth),
           format_(settings.timestamp),
           stateful_(settings.stateful),
+          reflect_dscp_(settings.reflect_dscp),
           capacity_(settings.sessions),
           idle_ms_(settings.session_timeout.count()),
-          key_(settings.key.begin(), settings.key.end()) {}
+          key_(settings.key.begin(), settings.key.end()),
+          name_(name) {}
 
-    // No TCP listener is ever opened for stamp (the registry says UDP only).
     StreamMode stream_mode() const override { return StreamMode::Discard; }
 
     void attach(InstanceStats& stats, InstanceState& state) override {
@@ -77,6 +82,9 @@ class StampService final : public Service {
         // Another reflector's reply (RFC 8762 4.3): answering it would start
         // a loop between the two reflectors.
         if (c.verdict == stamp::Verdict::Reflected) return kLoopReply;
+        if (auth_ == stamp::AuthMode::Optional && !c.authenticated &&
+            d.payload.size() >= stamp::kAuthBaseSize)
+            note_downgrade(d);
         if (c.reply_size > out.size()) {
             count_dropped(d, c.authenticated);
             return kReplyTooLarge;
@@ -99,12 +107,28 @@ class StampService final : public Service {
         fields.receive_timestamp = stamp::encode_timestamp(d.received, format_);
         fields.sender_ttl = d.ttl >= 0 && d.ttl <= 255 ? static_cast<uint8_t>(d.ttl) : 0;
         size_t n = stamp::build_reply(d.payload, c, fields, out);
+        uint8_t request_tos = d.tos >= 0 && d.tos <= 255 ? static_cast<uint8_t>(d.tos) : 0;
+        stamp::ReflectOutcome outcome;
         if (n > at.base) {
             stamp::ReflectContext ctx;
             ctx.counters = counted ? &counters : nullptr;
-            ctx.request_tos = d.tos >= 0 && d.tos <= 255 ? static_cast<uint8_t>(d.tos) : 0;
-            stamp::reflect_tlvs(out.subspan(at.base, n - at.base), ctx);
+            ctx.request_tos = request_tos;
+            if (d.peer) ctx.source = {d.peer->address_bytes(), d.peer->port()};
+            ctx.destination.port = d.local_port;
+            if (d.local) ctx.destination.address = d.local->address_bytes();
+            ctx.authenticated = c.authenticated;
+            ctx.key = key_;
+            ctx.request_sequence = stamp::load32(d.payload.data());
+            ctx.reply_sequence = fields.sequence;
+            outcome = stamp::reflect_tlvs(out.subspan(at.base, n - at.base), ctx);
         }
+        // The Class of Service TLV's DSCP and ECN; else the request's DSCP (not
+        // its ECN: a congestion mark belongs to the way out).
+        if (outcome.reply_tos >= 0)
+            d.reply_tos = outcome.reply_tos;
+        else if (reflect_dscp_ && d.tos >= 0)
+            d.reply_tos = request_tos & 0xfc;
+        d.reply_ttl = kReplyTtl;
         d.seal = kSealed | (c.authenticated ? kSealAuthenticated : 0);
         ++stats_->reflected;
         return static_cast<ptrdiff_t>(n);
@@ -132,6 +156,17 @@ class StampService final : public Service {
             *d.peer, ssid_of(d, authenticated ? stamp::kAuthenticated : stamp::kUnauthenticated));
     }
 
+    // auth = optional answers a packet of authenticated size with a bad HMAC
+    // unauthenticated: counted and logged (a way to strip authentication).
+    void note_downgrade(const Datagram& d) {
+        ++stats_->auth_downgraded;
+        if (d.peer && downgrade_log.admit(LogLevel::Notice))
+            LOG_NOTICE(
+                "%s: udp %s: auth_failed: HMAC did not match, answered "
+                "unauthenticated (auth = optional)",
+                name_.c_str(), d.peer->to_string().c_str());
+    }
+
     uint16_t error_estimate() {
         int64_t now = clock_.steady_ms();
         if (!status_read_ || now - status_ms_ >= kClockStatusRefreshMs) {
@@ -146,9 +181,11 @@ class StampService final : public Service {
     stamp::AuthMode auth_;
     stamp::TimestampFormat format_;
     bool stateful_;
+    bool reflect_dscp_;
     size_t capacity_;
     int64_t idle_ms_;
     std::vector<uint8_t> key_;
+    std::string name_;  // the instance's, for the log
     // Until attach(): the service's own (unit tests, fuzzers).
     StampStats own_stats_;
     StampSessions own_sessions_;
@@ -162,7 +199,7 @@ class StampService final : public Service {
 }  // namespace
 
 std::unique_ptr<Service> make_stamp_service(const InstanceConfig& config, StampClock clock) {
-    return std::make_unique<StampService>(own_settings<StampSettings>(config), clock);
+    return std::make_unique<StampService>(config.name, own_settings<StampSettings>(config), clock);
 }
 
 std::string check_stamp_config(const InstanceConfig& config) {
@@ -262,8 +299,18 @@ const KeySpec kSessionTimeoutKey{
         return assign(own_settings<StampSettings>(*i).session_timeout, parse_duration(v, e));
     }};
 
-const KeySpec* const kKeys[] = {&kAuthKey,      &kKeyFileKey,  &kModeKey,
-                                &kTimestampKey, &kSessionsKey, &kSessionTimeoutKey};
+const KeySpec kReflectDscpKey{
+    Scope::Instance,
+    "reflect_dscp",
+    "yes",
+    "stamp: yes | no (a reply without a Class of Service TLV carries the request's DSCP)",
+    0,
+    [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+        return assign(own_settings<StampSettings>(*i).reflect_dscp, parse_bool(v, e));
+    }};
+
+const KeySpec* const kKeys[] = {&kAuthKey,     &kKeyFileKey,        &kModeKey,       &kTimestampKey,
+                                &kSessionsKey, &kSessionTimeoutKey, &kReflectDscpKey};
 
 // No per-source rate limit: a reply is never larger than its request and is
 // capped, so a reflector amplifies nothing, and a sender's probes dropped by

@@ -49,6 +49,7 @@ struct StampSettings {
     std::string key_file;
     std::string key;  // the bytes of key_file
     bool stateful = false;
+    bool reflect_dscp = true;  // without a Class of Service TLV, the reply keeps the request's DSCP
     StampTimestamp timestamp = StampTimestamp::Ntp;
     unsigned sessions = 1024;
     Duration session_timeout{300'000};

@@ -47,8 +47,9 @@ struct StampStats {
     uint64_t reflected = 0;
     uint64_t malformed = 0;
     uint64_t auth_failures = 0;
-    uint64_t sessions_evicted = 0;                // the table was full
-    uint64_t sessions_expired = 0;                // idle past session_timeout
+    uint64_t auth_downgraded = 0;   // auth = optional: a bad HMAC answered unauthenticated
+    uint64_t sessions_evicted = 0;  // the table was full
+    uint64_t sessions_expired = 0;  // idle past session_timeout
     std::array<uint64_t, kBuckets> processing{};  // per bucket, not cumulative
     uint64_t processing_count = 0;
     uint64_t processing_sum_ns = 0;

@@ -57,6 +57,30 @@ size_t reply_control(const msghdr& received, uint8_t* out) {
     return 0;
 }
 
+// Appends one int-valued control message at `out` + `at`; returns its space.
+size_t put_int_control(uint8_t* out, size_t at, int level, int type, int value) {
+    auto* h = reinterpret_cast<cmsghdr*>(out + at);
+    h->cmsg_level = level;
+    h->cmsg_type = type;
+    h->cmsg_len = CMSG_LEN(sizeof value);
+    std::memcpy(CMSG_DATA(h), &value, sizeof value);
+    return CMSG_SPACE(sizeof value);
+}
+
+// The reply's TOS / traffic class and TTL / hop limit, when the service set
+// them (a STAMP reply: the DSCP asked for, TTL 255), after the packet info.
+size_t reply_header_control(int family, const Datagram& d, uint8_t* out, size_t at) {
+    size_t added = 0;
+    bool v4 = family == AF_INET;
+    if (d.reply_tos >= 0 && d.reply_tos <= 255)
+        added += put_int_control(out, at + added, v4 ? IPPROTO_IP : IPPROTO_IPV6,
+                                 v4 ? IP_TOS : IPV6_TCLASS, d.reply_tos);
+    if (d.reply_ttl > 0 && d.reply_ttl <= 255)
+        added += put_int_control(out, at + added, v4 ? IPPROTO_IP : IPPROTO_IPV6,
+                                 v4 ? IP_TTL : IPV6_HOPLIMIT, d.reply_ttl);
+    return added;
+}
+
 }  // namespace
 
 UdpEndpoint::UdpEndpoint(ListenerContext& context, std::shared_ptr<Instance> instance,
@@ -127,6 +151,7 @@ void UdpEndpoint::datagrams_ready() {
         d.peer = &peer;
         SockAddr local;
         read_datagram_metadata(h, d, local);
+        d.local_port = actual_.port();
         if (!d.kernel_timestamp) d.received = now;
         DatagramRequest request{peer, h, len, now_ms};
         request.own = context_.own_udp;
@@ -159,6 +184,7 @@ void UdpEndpoint::datagrams_ready() {
         r.msg_iov = &b.send_iov[replies];
         r.msg_iovlen = 1;
         size_t control = reply_control(h, b.send_control[replies]);
+        control += reply_header_control(peer.family(), d, b.send_control[replies], control);
         r.msg_control = control ? b.send_control[replies] : nullptr;
         r.msg_controllen = control;
         b.seal[replies] = d.seal;

@@ -4,7 +4,8 @@
 // Every reply, sent back to the reflector, is refused as a loop.
 // Authenticated inputs get a valid HMAC half of the time, so the
 // authenticated layout is reached, not only the failure path. The RFC 8972
-// TLV walker runs over the input as a TLV area, and a dropped packet is
+// TLV walker and the reflector's pass (every TLV handler, the HMAC TLV in
+// both modes) run over the input as a TLV area, and a dropped packet is
 // counted by its session before the next round.
 #include <cstdint>
 #include <cstdlib>
@@ -48,10 +49,31 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (t.at + smalld::stamp::kTlvHeader + t.length > area.size()) abort();
     });
     if (end > area.size()) abort();
+    std::vector<smalld::stamp::Tlv> before;
+    smalld::stamp::walk_tlvs(area, [&](const smalld::stamp::Tlv& t) { before.push_back(t); });
     smalld::stamp::DirectMeasurement counters{1, 2, 3};
-    smalld::stamp::reflect_tlvs(area,
-                                smalld::stamp::ReflectContext{choice & 32 ? &counters : nullptr});
-    if (area.size() != in.size) abort();
+    smalld::stamp::ReflectContext ctx{choice & 32 ? &counters : nullptr};
+    // Every handler: Location with either family, Class of Service with a
+    // received TOS, the HMAC TLV checked and sealed in authenticated mode.
+    const uint8_t address[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1};
+    ctx.request_tos = static_cast<uint8_t>(choice);
+    ctx.source = {std::span<const uint8_t>(address).last(choice & 128 ? 16 : 4), 40000};
+    ctx.destination = {std::span<const uint8_t>(address), 862};
+    ctx.authenticated = choice & 64;
+    ctx.key = key;
+    ctx.request_sequence = 7;
+    ctx.reply_sequence = 8;
+    smalld::stamp::ReflectOutcome outcome = smalld::stamp::reflect_tlvs(area, ctx);
+    if (area.size() != in.size || outcome.reply_tos < -1 || outcome.reply_tos > 255) abort();
+    // The pass changes flags and values, never a TLV's type, length or place.
+    size_t i = 0;
+    smalld::stamp::walk_tlvs(area, [&](const smalld::stamp::Tlv& t) {
+        if (i >= before.size() || t.at != before[i].at || t.type != before[i].type ||
+            t.length != before[i].length)
+            abort();
+        ++i;
+    });
+    if (i != before.size()) abort();
     smalld::stamp::DirectMeasurement found;
     smalld::stamp::find_direct_measurement(area, found);
 
@@ -64,11 +86,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         d.peer = &peer;
         d.received = smalld::wall_now();
         d.ttl = ttl;
+        d.tos = int(choice) - 1;
         if (round == 1) service->note_dropped(d);
         ptrdiff_t n = service->datagram(d, reply);
         if (n == smalld::kNoReply || n == smalld::kReplyTooLarge || n == smalld::kLoopReply)
             continue;
         if (n < 0 || size_t(n) > cap) abort();
+        if (d.reply_ttl != 255 || d.reply_tos < -1 || d.reply_tos > 255) abort();
         // Symmetric size: the request's, or the base packet for a short one.
         if (size_t(n) != std::max(request.size(), smalld::stamp::kBaseSize) &&
             size_t(n) != std::max(request.size(), smalld::stamp::kAuthBaseSize))

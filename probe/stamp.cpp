@@ -70,7 +70,7 @@ class Sender {
             *error = std::string("cannot reach ") + o_.host + ": " + strerror(errno);
             return -1;
         }
-        int ttl = 255, one = 1;  // so the reflected TTL gives the hop count
+        int ttl = 255;  // so the reflected TTL gives the hop count
         if (peer_.ss_family == AF_INET) {
             setsockopt(fd_, IPPROTO_IP, IP_TTL, &ttl, sizeof ttl);
             if (o_.tos >= 0) setsockopt(fd_, IPPROTO_IP, IP_TOS, &o_.tos, sizeof o_.tos);
@@ -78,7 +78,7 @@ class Sender {
             setsockopt(fd_, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &ttl, sizeof ttl);
             if (o_.tos >= 0) setsockopt(fd_, IPPROTO_IPV6, IPV6_TCLASS, &o_.tos, sizeof o_.tos);
         }
-        setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+        enable_reply_header(fd_, peer_.ss_family);
         int buffer = 4 << 20;
         setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer);
         return fd_;
@@ -134,6 +134,7 @@ class Sender {
         StampSummary s = summarize(probes_, meaningful, closing_);
         s.auth_failures = auth_failures_;
         s.short_replies = short_replies_;
+        if (!o_.tlvs.empty()) s.extensions = last_reply_.describe(key_);
         return s;
     }
 
@@ -165,6 +166,9 @@ class Sender {
         // S_TX: the packets sent in this run, this one included.
         if (o_.counters && size >= at.base + 16)
             stamp::put_direct_measurement({packet_ + at.base, 16}, uint32_t(index + 1));
+        if (!o_.tlvs.empty())
+            write_tlv_requests({packet_ + at.base, size - at.base}, o_.counters ? 16 : 0, o_.tlvs,
+                               key_, p.seq);
         p.t1 = realtime_ns();
         stamp::store64(packet_ + at.timestamp, stamp::encode_timestamp(from_ns(p.t1), format_));
         if (auth) stamp::hmac16(key_, {packet_, stamp::kHmacOffset}, packet_ + stamp::kHmacOffset);
@@ -196,19 +200,13 @@ class Sender {
             h.msg_controllen = sizeof control;
             ssize_t n = recvmsg(fd_, &h, MSG_DONTWAIT);
             if (n < 0) return;
-            int64_t t4 = 0;
-            for (cmsghdr* c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(&h, c))
-                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-                    timespec ts;
-                    std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
-                    t4 = int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-                }
-            if (!t4) t4 = realtime_ns();
-            take(size_t(n), t4);
+            ReplyHeader header = read_reply_header(h);
+            if (!header.t4) header.t4 = realtime_ns();
+            take(size_t(n), header);
         }
     }
 
-    void take(size_t n, int64_t t4) {
+    void take(size_t n, const ReplyHeader& header) {
         bool auth = !key_.empty();
         const stamp::Layout& at = auth ? stamp::kAuthenticated : stamp::kUnauthenticated;
         if (auth && !stamp::hmac_matches(key_, {reply_, n})) {
@@ -237,7 +235,7 @@ class Sender {
         p.reflector_seq = stamp::load32(reply_);
         p.t2 = to_ns(stamp::decode_timestamp(stamp::load64(reply_ + at.receive_timestamp), format));
         p.t3 = to_ns(stamp::decode_timestamp(stamp::load64(reply_ + at.timestamp), format));
-        p.t4 = t4;
+        p.t4 = header.t4;
         p.ttl = n > at.sender_ttl ? reply_[at.sender_ttl] : -1;
         // R_RX counts this packet: 0 is a TLV the reflector did not fill
         // (a stateless or RFC 8762-only reflector).
@@ -253,6 +251,8 @@ class Sender {
             (received_ == 0 || reflector_synchronized_) && (estimate & 0x8000);
         arrivals_.push_back(index);
         ++received_;
+        if (!o_.tlvs.empty())
+            last_reply_.note(header, {reply_ + at.base, n - std::min(n, at.base)}, p.reflector_seq);
     }
 
     // Every number of the line is of the interval: the packets sent in it,
@@ -277,6 +277,7 @@ class Sender {
     uint64_t received_ = 0, auth_failures_ = 0, short_replies_ = 0, send_errors_ = 0;
     bool reflector_synchronized_ = false;
     uint64_t last_send_ = 0;
+    LastReply last_reply_;  // --tlv
     uint8_t packet_[65536];
     uint8_t reply_[65536];
 };

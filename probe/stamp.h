@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "stamp_format.h"
+#include "stamp_tlv_options.h"
 
 namespace smallprobe {
 
@@ -32,6 +33,7 @@ struct StampOptions {
     uint64_t report_ns = 1'000'000'000;   // per-interval lines; 0 = none
     bool same_clock = false;              // both ends read the same clock
     bool counters = true;                 // send the Direct Measurement TLV
+    std::vector<TlvRequest> tlvs;         // --tlv: more RFC 8972 TLVs, after it
     bool ptp = false;
     bool json = false;
     int server_pid = 0;          // also report the server's CPU time per packet
@@ -100,6 +102,7 @@ struct StampSummary {
     // server's CPU per reply when --server-pid was given (< 0: unknown).
     double ops_per_s = 0;
     double server_cpu_us_per_op = -1;
+    ReplyExtensions extensions;  // --tlv: the last reply's TLVs, DSCP and TTL
 };
 
 // Pure: the probes (by sender sequence) and the arrival order to numbers;

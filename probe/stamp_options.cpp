@@ -28,7 +28,8 @@ enum LongOnly {
     kMaxLoss,
     kHistogram,
     kSamples,
-    kSamplesFormat
+    kSamplesFormat,
+    kTlv
 };
 
 constexpr option kLongOptions[] = {
@@ -54,6 +55,7 @@ constexpr option kLongOptions[] = {
     {"histogram", no_argument, nullptr, kHistogram},
     {"samples", required_argument, nullptr, kSamples},
     {"samples-format", required_argument, nullptr, kSamplesFormat},
+    {"tlv", required_argument, nullptr, kTlv},
     {"help", no_argument, nullptr, 'h'},
     {nullptr, 0, nullptr, 0},
 };
@@ -146,6 +148,12 @@ bool apply(int letter, const char* value, StampOptions* o, std::string* error) {
             o->report_ns = *ns;
             return true;
         }
+        case kTlv:
+            if (!parse_tlv_requests(shown, &o->tlvs, error)) {
+                *error = "--tlv: " + *error;
+                return false;
+            }
+            return true;
         case kSameClock:
             o->same_clock = true;
             return true;
@@ -230,8 +238,22 @@ StampParse parse_stamp_options(int argc, char** argv, StampOptions* o, std::stri
     // authenticated minimum; else 44) and the 16-byte Direct Measurement
     // TLV unless --no-counters. A size asked for explicitly must be at least
     // the base; a packet too short for the TLV goes without it.
-    if (!o->sizes_given)
-        o->sizes = {uint32_t((o->key.empty() ? 44 : 112) + (o->counters ? 16 : 0))};
+    // --tlv: its TLVs follow, and an explicit size must hold them.
+    size_t needed =
+        (o->key.empty() ? 44 : 112) + (o->counters ? 16 : 0) + tlv_requests_size(o->tlvs);
+    if (!o->sizes_given) o->sizes = {uint32_t(needed)};
+    if (!o->tlvs.empty())
+        for (uint32_t size : o->sizes)
+            if (size < needed) {
+                *error = "--tlv: the TLVs need packets of " + std::to_string(needed) +
+                         " bytes, not " + std::to_string(size);
+                return StampParse::Error;
+            }
+    for (const TlvRequest& r : o->tlvs)
+        if (r.type == 8 && o->key.empty()) {
+            *error = "--tlv hmac: needs --key-file (the HMAC TLV's key)";
+            return StampParse::Error;
+        }
     if (!o->key.empty())
         for (uint32_t size : o->sizes)
             if (size < 112) {
@@ -259,6 +281,9 @@ void print_stamp_usage(FILE* out) {
         "  --key-file FILE    authenticated mode (HMAC-SHA-256): 128-byte packets unless -s\n"
         "  --no-counters      no Direct Measurement TLV (44/112 bytes): loss is not split\n"
         "                     by the reflector's counters\n"
+        "  --tlv LIST         more RFC 8972 TLVs: padding=N, location, cos=DSCP[:ECN],\n"
+        "                     access-report, timestamp-info, follow-up, hmac, type=N;\n"
+        "                     the last reply's TLVs, DSCP and TTL are printed\n"
         "  -w, --timeout D    wait for late replies, default 2s; unanswered then: lost\n"
         "  --max-loss PCT     exit 1 when more than PCT% of the packets are lost\n"
         "  --report D         a line every D (default 1s); 0: summary only\n"

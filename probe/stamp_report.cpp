@@ -158,6 +158,7 @@ void print_stamp_summary(FILE* out, const StampOptions& o, const StampSummary& s
                  "    queuing              %10s p50, %s p99   network rtt - min for its size\n",
                  with_unit(s.queuing.p50, unit, s.queuing.valid).c_str(),
                  with_unit(s.queuing.p99, unit, s.queuing.valid).c_str());
+    print_reply_extensions(out, s.extensions);
     if (o.histogram) {
         std::fprintf(out, "rtt histogram (%llu replies):\n", (unsigned long long)s.received);
         for (const std::string& line :
@@ -201,6 +202,7 @@ void print_stamp_json(FILE* out, const StampSummary& s) {
                  s.directions_meaningful ? "true" : "false", s.stateful ? "true" : "false",
                  (unsigned long long)s.auth_failures, (unsigned long long)s.short_replies,
                  s.ipdv_forward_us, s.jitter_forward_us, s.ipdv_backward_us, s.jitter_backward_us);
+    json_reply_extensions(out, s.extensions);
     std::fprintf(out, "\"ops_per_s\":%.1f,", s.ops_per_s);
     if (s.server_cpu_us_per_op >= 0)
         std::fprintf(out, "\"server_cpu_us_per_op\":%.3f,", s.server_cpu_us_per_op);

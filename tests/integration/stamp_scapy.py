@@ -1,9 +1,12 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-2-Clause
 """Decodes smalld's STAMP replies with a decoder nobody here wrote: Debian's
-python3-scapy (scapy.contrib.stamp, RFC 8762/8972 unauthenticated layouts),
-field by field; the authenticated layout, which scapy lacks, by the RFC's
-offsets, with the HMAC checked by Python's hmac module.
+python3-scapy (scapy.contrib.stamp, RFC 8762/8972 unauthenticated layouts
+and the TLV header with its U, M and I flags), field by field; the
+authenticated layout and the TLV values, which scapy lacks, by the RFCs'
+offsets, with the HMACs checked by Python's hmac module. Every RFC 8972 TLV
+goes through the reflector; the reply's DSCP and TTL are read with
+IP_RECVTOS and IP_RECVTTL.
 
   stamp_scapy.py PORT4 PORT6 AUTH_PORT OPTIONAL_PORT KEY_FILE
 
@@ -41,9 +44,11 @@ def check(what, ok):
 # loaded machine too), QUIET where no reply is the expected outcome.
 PATIENCE = 30
 QUIET = 0.5
+IP_RECVTTL = getattr(socket, "IP_RECVTTL", 12)  # Linux's; Python does not name it
 
 
-def exchange(request, port, family=socket.AF_INET, timeout=PATIENCE):
+def sender_socket(family, timeout):
+    """A socket to the loopback address of `family`, sending with TTL 255."""
     host = "127.0.0.1" if family == socket.AF_INET else "::1"
     s = socket.socket(family, socket.SOCK_DGRAM)
     s.settimeout(timeout)
@@ -51,6 +56,11 @@ def exchange(request, port, family=socket.AF_INET, timeout=PATIENCE):
         s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 255)
     else:
         s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, 255)
+    return s, host
+
+
+def exchange(request, port, family=socket.AF_INET, timeout=PATIENCE):
+    s, host = sender_socket(family, timeout)
     before = time.time()
     s.sendto(request, (host, port))
     try:
@@ -88,7 +98,8 @@ def sender(seq, ts, err, ssid, size=44, tail=b""):
     return head + bytes(size - len(head) - len(tail)) + tail
 
 
-def check_unauthenticated(name, request, reply, before, after, seq, ts, err, ssid, size):
+def check_unauthenticated(name, request, reply, before, after, seq, ts, err, ssid, size,
+                          tail=None):
     check(f"{name}: a reply came", reply is not None)
     if reply is None:
         return
@@ -112,7 +123,10 @@ def check_unauthenticated(name, request, reply, before, after, seq, ts, err, ssi
           before - 0.001 <= t2 <= after + 0.001)
     check(f"{name}: T2 <= T3 <= receive ({t3 - t2:.9f} s processing)",
           t2 <= t3 <= after + 0.001)
-    check(f"{name}: bytes past the base returned unchanged", reply[44:] == request[44:])
+    if tail is None:
+        check(f"{name}: bytes past the base returned unchanged", reply[44:] == request[44:])
+    else:
+        check(f"{name}: bytes past the base as expected", reply[44:] == tail)
 
 
 # Unauthenticated, IPv4 and IPv6.
@@ -128,18 +142,26 @@ req = sender(7, ts, 0x0102, 9, size=1000, tail=pad)
 reply, b, a = exchange(req, port4)
 check_unauthenticated("padded", req, reply, b, a, 7, ts, 0x0102, 9, 1000)
 
-# RFC 8972 TLVs (an Extra Padding TLV, type 1, and an unknown one): returned
-# unchanged, and scapy parses them as TLVs.
+# RFC 8972 TLVs (an Extra Padding TLV, type 1, and an unknown one): the
+# padding returned unchanged, the unknown one with U set, and scapy parses
+# them as TLVs.
 pattern = bytes((i * 7) & 0xFF for i in range(400))
 tlv_bytes = struct.pack(">BBH", 0, 1, len(pattern)) + pattern + struct.pack(">BBH", 0, 200, 4) + b"abcd"
 req = sender(8, ts, 0x0001, 10, size=44 + len(tlv_bytes), tail=tlv_bytes)
 reply, b, a = exchange(req, port4)
-check_unauthenticated("tlv", req, reply, b, a, 8, ts, 0x0001, 10, 44 + len(tlv_bytes))
+u_set = bytearray(tlv_bytes)
+u_set[4 + len(pattern)] = 0x80
+check_unauthenticated("tlv", req, reply, b, a, 8, ts, 0x0001, 10, 44 + len(tlv_bytes), bytes(u_set))
 if reply:
     found = tlvs(reply)
     types = [t.type for t in found]
     check(f"tlv: scapy sees TLV types {types}", types == [1, 200])
     check("tlv: values intact", [bytes(t.value) for t in found] == [pattern, b"abcd"])
+    # scapy 2.5 names the flag bits from the least significant ("UMIRRRRR"),
+    # so it prints RFC 8972's U (the most significant bit, 0x80) as "R":
+    # the value is checked.
+    check(f"tlv: scapy reads flags {[int(t.flags) for t in found]}: U (0x80) on type 200 only",
+          [int(t.flags) for t in found] == [0, 0x80])
 
 # TWAMP-Light: a 14-byte sender packet gets the 44-byte base reply.
 req = struct.pack(">IQH", 55, ts, 0x8001)
@@ -200,6 +222,129 @@ check("auth optional, wrong key: answered unauthenticated (44-byte layout, 112 b
       reply is not None and len(reply) == 112 and decode(reply).seq == 78)
 reply, _, _ = exchange(sender(79, ts, 0, 1), auth_port, timeout=QUIET)
 check("auth required, unauthenticated packet: no reply", reply is None)
+
+
+def tlv(kind, value, flags=0):
+    return struct.pack(">BBH", flags, kind, len(value)) + value
+
+
+def exchange_header(request, port, family=socket.AF_INET, tos=None):
+    """The reply and the DSCP/ECN byte and TTL it arrived with (recvmsg)."""
+    s, host = sender_socket(family, PATIENCE)
+    if family == socket.AF_INET:
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_RECVTOS, 1)
+        s.setsockopt(socket.IPPROTO_IP, IP_RECVTTL, 1)
+        if tos is not None:
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, tos)
+    else:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVTCLASS, 1)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVHOPLIMIT, 1)
+        if tos is not None:
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_TCLASS, tos)
+    s.bind((host, 0))
+    s.sendto(request, (host, port))
+    got_tos = got_ttl = None
+    try:
+        reply, ancillary, _, _ = s.recvmsg(65536, 256)
+        for level, kind, data in ancillary:
+            if (level, kind) == (socket.IPPROTO_IP, socket.IP_TOS):
+                got_tos = data[0]
+            elif (level, kind) in ((socket.IPPROTO_IP, socket.IP_TTL),
+                                   (socket.IPPROTO_IPV6, socket.IPV6_HOPLIMIT)):
+                got_ttl = struct.unpack("=i", data[:4])[0]
+            elif (level, kind) == (socket.IPPROTO_IPV6, socket.IPV6_TCLASS):
+                got_tos = struct.unpack("=i", data[:4])[0]
+    except socket.timeout:
+        reply = None
+    local_port = s.getsockname()[1]
+    s.close()
+    return reply, got_tos, got_ttl, local_port
+
+
+EF = 46 << 2
+
+# Every RFC 8972 TLV through the reflector, sent with DSCP EF: Extra Padding
+# (1), Location (2) with IPv4 and IP Address sub-TLVs and a MAC one,
+# Timestamp Information (3), Class of Service (4) asking for AF11 with ECN 1,
+# Direct Measurement (5), Access Report (6), Follow-Up Telemetry (7), an HMAC
+# TLV (8, unauthenticated: as sent) and an unknown type (201).
+location = struct.pack(">HH", 0, 0) + tlv(8, bytes(4)) + tlv(5, bytes(4)) + tlv(7, bytes(16)) \
+    + tlv(1, bytes(6))
+every = [(1, bytes(20)), (2, location), (3, bytes(4)), (4, bytes([10 << 2 | 1, 0, 0, 0])),
+         (5, struct.pack(">III", 9, 0, 0)), (6, bytes([0x20, 1, 0, 0])), (7, bytes(16)),
+         (8, bytes(range(16))), (201, b"zzzz")]
+tail = b"".join(tlv(k, v) for k, v in every)
+req = sender(9, ts, 0x0001, 11, size=44 + len(tail), tail=tail)
+reply, tos, ttl, sport = exchange_header(req, port4, tos=EF)
+check("every tlv: a reply came", reply is not None)
+if reply is not None:
+    found = tlvs(reply)
+    check(f"every tlv: scapy sees types {[t.type for t in found]}",
+          [t.type for t in found] == [k for k, _ in every])
+    flags = {t.type: int(t.flags) for t in found}
+    check(f"every tlv: no U, M or I on RFC 8972 types ({flags})",
+          all(flags[k] == 0 for k in range(1, 9)))
+    check("every tlv: U on the unknown type 201", flags.get(201) == 0x80)
+    value = {t.type: bytes(t.value) for t in found}
+    check("every tlv: padding, timestamp info, access report, follow-up, hmac as sent",
+          all(value[k] == v for k, v in every if k in (1, 3, 6, 7, 8)))
+    loc = value[2]
+    dport, lport = struct.unpack_from(">HH", loc, 0)
+    check(f"location: ports {dport} <- {lport} are the request's ({port4} <- {sport})",
+          dport == port4 and lport == sport)
+    lo = socket.inet_aton("127.0.0.1")
+    check("location: Source and Destination IPv4 Address 127.0.0.1",
+          loc[8:12] == lo and loc[16:20] == lo)
+    check("location: Source IP Address, 16 bytes, IPv4-mapped",
+          loc[24:40] == bytes(10) + b"\xff\xff" + lo)
+    check(f"location: the MAC sub-TLV gets U ({loc[40]:#x})", loc[40] == 0x80)
+    cos = value[4]
+    check(f"class of service: DSCP1 10 ECN1 1 kept ({cos[0]:#x})", cos[0] == 10 << 2 | 1)
+    check(f"class of service: DSCP2 {cos[1] >> 2} ECN2 {cos[1] & 3} = EF 0 received",
+          cos[1] == EF and cos[2] >> 6 == 0)
+    check(f"class of service: the reply's TOS {tos} is DSCP 10 ECN 1", tos == (10 << 2 | 1))
+    check(f"reply TTL {ttl} is 255", ttl == 255)
+    sseq, rrx, rtx = struct.unpack(">III", value[5])
+    check(f"direct measurement: S_TX {sseq} as sent (stateless: R_RX R_TX {rrx} {rtx})",
+          sseq == 9 and rrx == 0 and rtx == 0)
+
+# No Class of Service TLV: DSCP EF in, EF out (reflect_dscp = yes), IPv4 and IPv6.
+for family, port, name in ((socket.AF_INET, port4, "ipv4"), (socket.AF_INET6, port6, "ipv6")):
+    reply, tos, ttl, _ = exchange_header(sender(10, ts, 0x0001, 12), port, family, tos=EF)
+    check(f"dscp {name}: EF in, reply TOS {tos} (EF is {EF})", reply is not None and tos == EF)
+    check(f"dscp {name}: reply TTL / hop limit {ttl} is 255", ttl == 255)
+
+# Authenticated, with TLVs and an HMAC TLV over them (RFC 8972 4.8): the
+# reply's HMAC TLV verifies over the reply's sequence number and TLVs; a
+# wrong one comes back with I on every TLV.
+def tlv_hmac(seq, tlvs_before, use_key=key):
+    return hmac.new(use_key, struct.pack(">I", seq) + tlvs_before, hashlib.sha256).digest()[:16]
+
+
+for wrong in (False, True):
+    before = tlv(4, bytes([EF, 0, 0, 0])) + tlv(1, bytes(8))
+    extra = before + tlv(8, tlv_hmac(80, before, b"wrong" if wrong else key))
+    req = auth_sender(80, ts, 0, 3, extra=extra)
+    reply, _, _ = exchange(req, auth_port)
+    name = "hmac tlv, " + ("wrong" if wrong else "right")
+    check(f"{name}: a reply came", reply is not None)
+    if reply is None:
+        continue
+    rest = reply[112:]
+    found = []
+    while len(rest) >= 4:
+        t = STAMPTestTLV(rest)
+        found.append(t)
+        rest = rest[4 + t.len:]
+    want = 0x20 if wrong else 0
+    check(f"{name}: I flags {[int(t.flags) for t in found]} all {want:#x}",
+          [int(t.flags) for t in found] == [want] * 3)
+    seq, = struct.unpack_from(">I", reply, 0)
+    cover = reply[112:112 + len(before)]
+    check(f"{name}: reply HMAC TLV verifies over seq {seq} and the TLVs before it",
+          bytes(found[2].value) == tlv_hmac(seq, cover))
+    check(f"{name}: base HMAC verifies",
+          hmac.new(key, reply[:96], hashlib.sha256).digest()[:16] == reply[96:112])
 
 print(f"{failures} failed")
 sys.exit(1 if failures else 0)

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // The STAMP reflector over real sockets: its replies decoded field by field
 // by a third-party decoder (Debian's python3-scapy, scapy.contrib.stamp) for
-// unauthenticated, authenticated, padded, TLV-carrying, TWAMP-Light and IPv6
-// requests, the HMAC verified with Python's hmac; the counters it keeps.
+// unauthenticated, authenticated, padded, TLV-carrying (every RFC 8972 TLV,
+// an unknown one with U set, the HMAC TLV), TWAMP-Light and IPv6 requests,
+// the HMACs verified with Python's hmac; DSCP EF in, EF out and TTL 255 read
+// with IP_RECVTOS/IP_RECVTTL; the counters it keeps (the auth = optional
+// downgrade among them).
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -70,9 +73,12 @@ static void scapy_decodes_every_kind_of_reply(void**) {
     // packets to [stamp-auth] as authentication failures, 13 bytes as malformed.
     assert_int_equal(protect::stat(d, "stamp-auth", "udp", "stamp.auth_failures_total"), 2);
     assert_int_equal(protect::stat(d, "stamp", "udp", "stamp.malformed_total"), 1);
-    assert_int_equal(protect::stat(d, "stamp", "udp", "stamp.reflected_total"), 5);
+    assert_int_equal(protect::stat(d, "stamp", "udp", "stamp.reflected_total"), 8);
     assert_int_equal(protect::stat(d, "stamp", "udp", "stamp.processing_seconds_bucket", "+Inf"),
-                     5);
+                     8);
+    // auth = optional answered the wrong-key packet unauthenticated: counted.
+    assert_int_equal(protect::stat(d, "stamp-optional", "udp", "stamp.auth_downgraded_total"), 1);
+    assert_int_equal(protect::stat(d, "stamp", "udp", "stamp.auth_downgraded_total"), 0);
 }
 
 // smallprobe stamp against a reflector of the older kind: 41-byte replies

@@ -9,7 +9,9 @@
 # summary has min/avg/max/mdev in a unit, -u fixes it, -j adds avg and mdev;
 # the interval lines count the packets of their interval only; --histogram
 # counts every reply; --samples writes a row per packet (CSV, JSON lines, and
-# on stdout with nothing else there). Every run is bounded (lib.sh's
+# on stdout with nothing else there); --tlv sends every RFC 8972 TLV and
+# prints what came back (U on an unknown type, the DSCP asked for, TTL 255,
+# the reply's HMAC TLV verified). Every run is bounded (lib.sh's
 # run_cmd, 60 s); nothing is timed.
 source "$(dirname "$0")/../shell/lib.sh"
 command -v python3 >/dev/null || skip "python3 not available"
@@ -128,4 +130,21 @@ out=$(timeout 60 "$SMALLPROBE_BIN" stamp -n 3 -i 10ms -w 5s --samples - "$plain"
   fail "--samples -: stdout is not the header and 3 rows: $out"
 grep -q "rtt min/avg/max/mdev" "$WORK/stderr" || fail "--samples -: the summary is not on stderr"
 ok "--samples: CSV with lost rows, JSON lines, and - alone on stdout"
+
+# --- --tlv: every RFC 8972 TLV, and what the reflector said ------------------
+run_cmd out rc "$SMALLPROBE_BIN" stamp -n 3 -i 10ms -w 5s --report 0 \
+  --tlv padding=8,location,cos=ef,access-report --tlv timestamp-info,follow-up,type=200 "$plain"
+[ "$rc" = 0 ] || fail "--tlv: exit $rc: $out"
+for want in "last reply: DSCP 46 ECN 0, TTL 255" "tlv extra-padding: 8 bytes" \
+  "tlv location: reflector saw source port " "destination port ${plain##*:}, source 127.0.0.1, destination 127.0.0.1" \
+  "tlv class-of-service: asked DSCP 46 ECN 0, reflector received DSCP 0 ECN 0, RP 0: used" \
+  "tlv direct-measurement: S_TX 3, R_RX 0, R_TX 0" "tlv access-report: id 2, return code 1" \
+  "tlv timestamp-information" "tlv follow-up-telemetry" "tlv type 200 U: not recognised by the reflector"; do
+  [[ $out == *"$want"* ]] || fail "--tlv: no \"$want\": $out"
+done
+run_cmd out rc "$SMALLPROBE_BIN" stamp -n 2 -i 10ms -w 5s -j --key-file "$WORK/stamp.key" --tlv cos=af11:1,hmac "$auth"
+[ "$(json 'o["reply_dscp"], o["reply_ecn"], o["reply_ttl"]' "$out")" = "(10, 1, 255)" ] ||
+  fail "--tlv -j: reply DSCP/ECN/TTL not (10, 1, 255): $out"
+[ "$(json 'o["tlvs"][-1]' "$out")" = "hmac: verified" ] || fail "--tlv hmac: not verified: $out"
+ok "--tlv: every TLV sent, U on type 200, DSCP asked for and TTL 255 back, HMAC TLV verified"
 echo "stamp_output: passed"

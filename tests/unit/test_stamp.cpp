@@ -158,10 +158,10 @@ static void unauthenticated_reply_field_by_field(void**) {
     auto service = make_stamp_service(config, test_clock());
     SockAddr peer = addr("192.0.2.1:40000");
     auto request = sender_packet(44 + 20, 0x01020304, 0x1122334455667788ULL, 0x8101, 0xabcd);
-    // An RFC 8972 TLV of a type the reflector does not fill: returned
-    // unchanged (a malformed one gets its M flag: test_stamp_tlv).
+    // An RFC 8972 TLV the reflector does not fill (Extra Padding): returned
+    // unchanged (a malformed one gets M, an unknown type U: test_stamp_tlv).
     for (size_t i = 44; i < request.size(); ++i) request[i] = uint8_t(i * 7);
-    request[44] = 0, request[45] = 200, request[46] = 0, request[47] = 16;
+    request[44] = 0, request[45] = 1, request[46] = 0, request[47] = 16;
     WallTime t2{1'800'000'000, 400'000'000};
     g_wall = {1'800'000'000, 400'010'000};  // T3 = T2 + 10 us
     Reflected r = reflect(*service, request, peer, t2, 61);
