@@ -2,6 +2,7 @@
 #include "stamp_tlv.h"
 
 #include "stamp_packet.h"
+#include "stamp_timestamps.h"
 
 namespace smalld::stamp {
 
@@ -29,15 +30,25 @@ void put_direct_measurement(std::span<uint8_t> out, uint32_t sender_tx) {
 void reflect_tlvs(std::span<uint8_t> area, const ReflectContext& ctx) {
     const DirectMeasurement* counters = ctx.counters;
     size_t end = walk_tlvs(area, [&](const Tlv& tlv) {
+        std::span<uint8_t> value = area.subspan(tlv.at + kTlvHeader, tlv.length);
+        bool whole = true;
+        switch (tlv.type) {
+            case kTlvTimestampInformation:
+                whole = fill_timestamp_information(value, ctx.timestamps);
+                break;
+            case kTlvFollowUpTelemetry:
+                whole = fill_follow_up_telemetry(value, ctx.timestamps);
+                break;
+        }
+        if (!whole) area[tlv.at] |= kTlvMalformed;
         if (tlv.type != kTlvDirectMeasurement) return;
         if (tlv.length != kDirectMeasurementLength) {
             area[tlv.at] |= kTlvMalformed;
             return;
         }
         if (!counters) return;
-        uint8_t* value = area.data() + tlv.at + kTlvHeader;
-        store32(value + 4, counters->reflector_rx);
-        store32(value + 8, counters->reflector_tx);
+        store32(value.data() + 4, counters->reflector_rx);
+        store32(value.data() + 8, counters->reflector_tx);
     });
     if (end < area.size()) area[end] |= kTlvMalformed;  // its length runs past the packet
 }

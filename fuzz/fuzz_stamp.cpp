@@ -4,8 +4,10 @@
 // Every reply, sent back to the reflector, is refused as a loop.
 // Authenticated inputs get a valid HMAC half of the time, so the
 // authenticated layout is reached, not only the failure path. The RFC 8972
-// TLV walker runs over the input as a TLV area, and a dropped packet is
-// counted by its session before the next round.
+// TLV walker, the reflector's TLV pass (with and without timestamp facts)
+// and the Timestamp Information and Follow-Up Telemetry decoders run over
+// the input as a TLV area, and a dropped packet is counted by its session
+// before the next round; each reply's transmit time is reported back.
 #include <cstdint>
 #include <cstdlib>
 #include <vector>
@@ -15,6 +17,7 @@
 #include "instance.h"
 #include "services.h"
 #include "stamp_packet.h"
+#include "stamp_timestamps.h"
 #include "stamp_tlv.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -49,11 +52,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     });
     if (end > area.size()) abort();
     smalld::stamp::DirectMeasurement counters{1, 2, 3};
-    smalld::stamp::reflect_tlvs(area,
-                                smalld::stamp::ReflectContext{choice & 32 ? &counters : nullptr});
+    smalld::stamp::TimestampFacts facts;
+    facts.previous_known = choice & 64;
+    facts.previous = {7, 0x0102030405060708ULL, smalld::stamp::TimestampMethod::Software};
+    smalld::stamp::ReflectContext ctx{choice & 32 ? &counters : nullptr};
+    ctx.timestamps = choice & 128 ? &facts : nullptr;
+    smalld::stamp::reflect_tlvs(area, ctx);
     if (area.size() != in.size) abort();
     smalld::stamp::DirectMeasurement found;
     smalld::stamp::find_direct_measurement(area, found);
+    // The timestamp TLVs' decoders, over the area as sent and as reflected.
+    smalld::stamp::TimestampInformation info;
+    smalld::stamp::FollowUpTelemetry follow_up;
+    smalld::stamp::find_timestamp_information({in.data, in.size}, info);
+    smalld::stamp::find_follow_up_telemetry({in.data, in.size}, follow_up);
+    smalld::stamp::find_timestamp_information(area, info);
+    if (smalld::stamp::find_follow_up_telemetry(area, follow_up) && ctx.timestamps &&
+        follow_up.sequence != (facts.previous_known ? 7u : 0u))
+        abort();
 
     std::string error;
     smalld::SockAddr peer = *smalld::parse_endpoint("192.0.2.1:40000", &error);
@@ -74,6 +90,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             size_t(n) != std::max(request.size(), smalld::stamp::kAuthBaseSize))
             abort();
         service->seal({reply.data(), size_t(n)}, d.seal);
+        // The kernel's transmit time of this reply, for the session's next.
+        if (d.tx_ticket) service->transmitted(d.tx_ticket, smalld::TxTimestamp{0, 1, round == 1});
         bool authenticated = d.seal & 2;
         if (authenticated && !smalld::stamp::hmac_matches(key, {reply.data(), size_t(n)})) abort();
         if (settings.auth == smalld::StampAuth::Required && !authenticated) abort();

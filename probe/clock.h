@@ -15,6 +15,13 @@ inline uint64_t now_ns() {
     return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
+// The wall clock (CLOCK_REALTIME) in nanoseconds since the epoch: STAMP's T1.
+inline int64_t realtime_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
 constexpr uint64_t kNsPerMs = 1000000ull;
 constexpr uint64_t kNsPerSec = 1000000000ull;
 

@@ -89,4 +89,12 @@ uint64_t raise_fd_limit(uint64_t wanted) {
     return limit.rlim_cur;
 }
 
+bool is_loopback(const sockaddr_storage& a) {
+    if (a.ss_family == AF_INET)
+        return (ntohl(reinterpret_cast<const sockaddr_in*>(&a)->sin_addr.s_addr) >> 24) == 127;
+    if (a.ss_family == AF_INET6)
+        return IN6_IS_ADDR_LOOPBACK(&reinterpret_cast<const sockaddr_in6*>(&a)->sin6_addr);
+    return false;
+}
+
 }  // namespace smallprobe

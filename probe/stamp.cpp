@@ -18,6 +18,7 @@
 
 #include "clock.h"
 #include "datagram_ledger.h"
+#include "net.h"
 #include "procstat.h"
 #include "run.h"
 #include "stamp_packet.h"
@@ -28,12 +29,6 @@ namespace {
 
 namespace stamp = smalld::stamp;
 
-int64_t realtime_ns() {
-    timespec ts{};
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
 int64_t to_ns(smalld::WallTime t) {
     return t.unix_seconds * 1'000'000'000 + t.nanos;
 }
@@ -42,17 +37,10 @@ smalld::WallTime from_ns(int64_t ns) {
     return {ns / 1'000'000'000, static_cast<uint32_t>(ns % 1'000'000'000)};
 }
 
-bool is_loopback(const sockaddr_storage& a) {
-    if (a.ss_family == AF_INET)
-        return (ntohl(reinterpret_cast<const sockaddr_in*>(&a)->sin_addr.s_addr) >> 24) == 127;
-    if (a.ss_family == AF_INET6)
-        return IN6_IS_ADDR_LOOPBACK(&reinterpret_cast<const sockaddr_in6*>(&a)->sin6_addr);
-    return false;
-}
-
 class Sender {
   public:
-    Sender(const StampOptions& o, FILE* out) : o_(o), out_(out) {
+    Sender(const StampOptions& o, FILE* out)
+        : o_(o), out_(out), stamps_(o.timestamping, o.follow_up, o.timestamp_info) {
         std::random_device random;
         // From 2^24 up: a stateful reflector's own count (from 0) never
         // equals ours, so the summary can tell the two kinds apart.
@@ -91,6 +79,7 @@ class Sender {
         setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
         int buffer = 4 << 20;
         setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer);
+        stamps_.open(fd_);
         return fd_;
     }
 
@@ -125,8 +114,12 @@ class Sender {
             uint64_t wait = until > now ? until - now : 0;
             timespec ts{time_t(wait / kNsPerSec), long(wait % kNsPerSec)};
             pollfd p{fd_, POLLIN, 0};
-            if (ppoll(&p, 1, &ts, nullptr) > 0) receive_all();
+            if (ppoll(&p, 1, &ts, nullptr) > 0) {
+                stamps_.collect(fd_, probes_);  // POLLERR: transmit timestamps
+                receive_all();
+            }
         }
+        stamps_.collect(fd_, probes_);
         if (o_.report_ns && !o_.json &&
             (arrivals_.size() > reported || probes_.size() > sent_reported))
             report_interval(report_from - start, now_ns() - start, reported, sent_reported);
@@ -136,6 +129,8 @@ class Sender {
         bool meaningful = o_.same_clock || is_loopback(peer_) ||
                           ((local_estimate_ & 0x8000) && reflector_synchronized_);
         StampSummary s = summarize(probes_, meaningful);
+        stamps_.summarize(probes_, local_estimate_, reflector_estimate_,
+                          o_.same_clock || is_loopback(peer_), s.timestamps);
         s.auth_failures = auth_failures_;
         s.short_replies = short_replies_;
         return s;
@@ -161,13 +156,23 @@ class Sender {
         stamp::store16(packet_ + at.error_estimate, local_estimate_);
         stamp::store16(packet_ + at.ssid, o_.ssid);
         // S_TX: the packets sent in this run, this one included.
-        if (o_.counters && size >= at.base + 16)
+        size_t tlvs = at.base;
+        if (o_.counters && size >= at.base + 16) {
             stamp::put_direct_measurement({packet_ + at.base, 16}, uint32_t(probes_.size() + 1));
-        p.t1 = realtime_ns();
-        stamp::store64(packet_ + at.timestamp, stamp::encode_timestamp(from_ns(p.t1), format_));
-        if (auth) stamp::hmac16(key_, {packet_, stamp::kHmacOffset}, packet_ + stamp::kHmacOffset);
+            tlvs += 16;
+        }
+        stamps_.put_tlvs(packet_ + tlvs, size > tlvs ? size - tlvs : 0);
+        // T1 as late as it can be read: then only its HMAC (a keyed state
+        // copied, stamp_hmac.h) before the packet goes to the kernel.
         probes_.push_back(p);
-        if (send(fd_, packet_, size, MSG_DONTWAIT) < 0) ++send_errors_;
+        int64_t& t1 = probes_.back().t1;
+        t1 = realtime_ns();
+        stamp::store64(packet_ + at.timestamp, stamp::encode_timestamp(from_ns(t1), format_));
+        if (auth) stamp::hmac16(key_, {packet_, stamp::kHmacOffset}, packet_ + stamp::kHmacOffset);
+        if (send(fd_, packet_, size, MSG_DONTWAIT) < 0)
+            ++send_errors_;
+        else
+            stamps_.sent(probes_.size() - 1);
         last_send_ = now_ns();
     }
 
@@ -233,6 +238,10 @@ class Sender {
         p.reflector_rx = dm.reflector_rx;
         p.reflector_tx = dm.reflector_tx;
         p.reflector_synchronized = estimate & 0x8000;
+        reflector_estimate_ = estimate;
+        if (n > at.base)
+            stamps_.replied(probes_, index, {reply_ + at.base, n - at.base},
+                            format == stamp::TimestampFormat::Ptp);
         reflector_synchronized_ =
             (received_ == 0 || reflector_synchronized_) && (estimate & 0x8000);
         arrivals_.push_back(index);
@@ -260,7 +269,8 @@ class Sender {
     uint32_t base_ = 0;
     std::vector<uint8_t> key_;
     stamp::TimestampFormat format_;
-    uint16_t local_estimate_ = 0;
+    uint16_t local_estimate_ = 0, reflector_estimate_ = 0;
+    SenderTimestamping stamps_;
     std::vector<Probe> probes_;
     std::vector<size_t> arrivals_;
     uint64_t received_ = 0, auth_failures_ = 0, short_replies_ = 0, send_errors_ = 0;
@@ -269,17 +279,6 @@ class Sender {
     uint8_t packet_[65536];
     uint8_t reply_[65536];
 };
-
-// Every packet's row, then the file closed (stdout flushed); false on error.
-bool write_samples(FILE* f, const StampOptions& o, const std::vector<Probe>& probes) {
-    bool jsonl = samples_as_jsonl(o.samples, o.samples_format);
-    if (!jsonl) std::fputs(samples_csv_header().c_str(), f);
-    for (size_t i = 0; i < probes.size(); ++i)
-        std::fputs((jsonl ? sample_jsonl_row(i, probes[i]) : sample_csv_row(i, probes[i])).c_str(),
-                   f);
-    bool ok = !std::ferror(f);
-    return (f == stdout ? std::fflush(f) == 0 : std::fclose(f) == 0) && ok;
-}
 
 }  // namespace
 

@@ -154,4 +154,14 @@ bool samples_as_jsonl(std::string_view path, std::string_view format) {
     return path.size() >= 6 && path.substr(path.size() - 6) == ".jsonl";
 }
 
+bool write_samples(FILE* f, const StampOptions& o, const std::vector<Probe>& probes) {
+    bool jsonl = samples_as_jsonl(o.samples, o.samples_format);
+    if (!jsonl) std::fputs(samples_csv_header().c_str(), f);
+    for (size_t i = 0; i < probes.size(); ++i)
+        std::fputs((jsonl ? sample_jsonl_row(i, probes[i]) : sample_csv_row(i, probes[i])).c_str(),
+                   f);
+    bool ok = !std::ferror(f);
+    return (f == stdout ? std::fflush(f) == 0 : std::fclose(f) == 0) && ok;
+}
+
 }  // namespace smallprobe

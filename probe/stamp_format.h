@@ -47,5 +47,9 @@ std::string sample_csv_row(uint64_t seq, const Probe& p);
 std::string sample_jsonl_row(uint64_t seq, const Probe& p);
 // jsonl when `format` says so, or (format empty) when `path` ends in .jsonl.
 bool samples_as_jsonl(std::string_view path, std::string_view format);
+struct StampOptions;
+// Every packet's row to `f` as --samples and --samples-format say, then the
+// file closed (stdout flushed); false on error.
+bool write_samples(FILE* f, const StampOptions& o, const std::vector<Probe>& probes);
 
 }  // namespace smallprobe
