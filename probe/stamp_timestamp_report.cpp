@@ -87,8 +87,9 @@ void print_timestamp_lines(FILE* out, const TimestampSummary& t) {
         std::fprintf(out, "  reflector: T2 %s, T3 %s, clock %s\n", to_string(t.info.method_in),
                      to_string(t.info.method_out), to_string(t.info.sync_in));
     else
-        std::fprintf(out,
-                     "  reflector: how it takes T2 and T3 unknown (no Timestamp Information)\n");
+        std::fprintf(out, "  reflector: how it takes T2 and T3 unknown (%s)\n",
+                     t.info_asked ? "no Timestamp Information came back"
+                                  : "none asked: --no-timestamp-info");
     if (t.same_clock)
         std::fprintf(out, "  one-way error bound: one clock reads T1 to T4 (no offset)\n");
     else

@@ -131,6 +131,7 @@ void SenderTimestamping::summarize(const std::vector<Probe>& probes, uint16_t se
     out.mode = mode_;
     out.refused = refused_;
     out.follow_up_asked = follow_up_;
+    out.info_asked = info_;
     out.info_known = info_known_;
     out.info = info_seen_;
     out.same_clock = same_clock;

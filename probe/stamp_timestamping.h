@@ -38,7 +38,7 @@ const char* to_string(StampMethod method);
 struct TimestampSummary {
     Timestamping mode = Timestamping::Auto;
     std::string refused;  // why the kernel gives no transmit timestamps; "" when it does
-    bool follow_up_asked = false;
+    bool follow_up_asked = false, info_asked = false;
     // Of the replies received: how their T1 and T3 were taken.
     uint64_t t1[3] = {0, 0, 0}, t3[3] = {0, 0, 0};  // by StampMethod
     bool info_known = false;                        // a Timestamp Information TLV came back
