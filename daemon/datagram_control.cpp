@@ -38,8 +38,18 @@ void read_datagram_metadata(const msghdr& received, Datagram& d, SockAddr& local
             holds(c, sizeof(timespec))) {
             timespec ts;
             std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
-            d.received = {ts.tv_sec, static_cast<uint32_t>(ts.tv_nsec)};
+            if (!d.hardware_timestamp) d.received = {ts.tv_sec, static_cast<uint32_t>(ts.tv_nsec)};
             d.kernel_timestamp = true;
+        } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING &&
+                   holds(c, 3 * sizeof(timespec))) {
+            // Transmit timestamps on (tx_timestamps.h): the NIC's receive
+            // time, when it gave one.
+            timespec ts[3];
+            std::memcpy(ts, CMSG_DATA(c), sizeof ts);
+            if (ts[2].tv_sec || ts[2].tv_nsec) {
+                d.received = {ts[2].tv_sec, static_cast<uint32_t>(ts[2].tv_nsec)};
+                d.kernel_timestamp = d.hardware_timestamp = true;
+            }
         } else if (c->cmsg_level == IPPROTO_IP) {
             if (c->cmsg_type == IP_TTL && holds(c, sizeof(int)))
                 d.ttl = read_int(c);

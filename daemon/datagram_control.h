@@ -17,7 +17,8 @@ namespace smalld {
 // IP_PKTINFO/IPV6_PKTINFO, which the listener asks for).
 inline constexpr size_t kDatagramControlSize =
     CMSG_SPACE(sizeof(in6_pktinfo)) + CMSG_SPACE(sizeof(in_pktinfo)) +
-    CMSG_SPACE(sizeof(timespec)) + 4 * CMSG_SPACE(sizeof(int));
+    CMSG_SPACE(sizeof(timespec)) + 4 * CMSG_SPACE(sizeof(int)) +
+    CMSG_SPACE(3 * sizeof(timespec));  // SCM_TIMESTAMPING, when transmit timestamps are on
 
 // SO_TIMESTAMPNS, and IP_RECVTTL + IP_RECVTOS or IPV6_RECVHOPLIMIT +
 // IPV6_RECVTCLASS. Failures leave the datagram without that field.

@@ -36,7 +36,8 @@ struct DatagramBatch {
     mmsghdr send_msgs[kSize];
     iovec send_iov[kSize];
     alignas(cmsghdr) uint8_t send_control[kSize][kReplyControlSize];
-    uint32_t seal[kSize];  // Datagram::seal of each reply
+    uint32_t seal[kSize];       // Datagram::seal of each reply
+    uint64_t tx_ticket[kSize];  // Datagram::tx_ticket of each reply
 };
 
 class IoBuffers {

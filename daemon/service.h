@@ -12,6 +12,7 @@
 #include <string>
 
 #include "address.h"
+#include "tx_timestamps.h"
 
 namespace smalld {
 
@@ -35,6 +36,7 @@ struct Datagram {
     const SockAddr* local = nullptr;  // the address it was sent to; nullptr when unknown
     WallTime received;                // the kernel's receive timestamp (or the batch's clock read)
     bool kernel_timestamp = false;    // false: the kernel gave none, `received` is a clock read
+    bool hardware_timestamp = false;  // `received` is the NIC's (SO_TIMESTAMPING, hardware)
     int ttl = -1;                     // IPv4 TTL or IPv6 hop limit; -1 unknown
     int tos = -1;                     // IPv4 TOS or IPv6 traffic class; -1 unknown
     uint16_t local_port = 0;          // the port it was sent to (the listener's)
@@ -45,6 +47,9 @@ struct Datagram {
     // Set by a service that wants seal() called on its reply immediately
     // before the reply is handed to the kernel (the STAMP transmit time).
     uint32_t seal = 0;
+    // Set by a service that wants the kernel's transmit time of its reply
+    // (tx_timestamping()): handed back to transmitted(). 0: not wanted.
+    uint64_t tx_ticket = 0;
 };
 
 // Per-instance state a service keeps across reloads (InstanceState owns it).
@@ -97,6 +102,13 @@ class Service {
 
     // Called on a reply just before it is sent when datagram() set in.seal.
     virtual void seal(std::span<uint8_t> reply, uint32_t tag) { (void)reply, (void)tag; }
+
+    // The kernel's transmit timestamps the service wants on its UDP sockets
+    // (SO_TIMESTAMPING); None: none.
+    virtual TxTimestamping tx_timestamping() const { return TxTimestamping::None; }
+    // The kernel's report of when the reply with `ticket` (Datagram's
+    // tx_ticket) left.
+    virtual void transmitted(uint64_t ticket, const TxTimestamp& when) { (void)ticket, (void)when; }
 
     // Called once the instance is served: its statistics and the state that
     // outlives reloads.

@@ -8,8 +8,10 @@
 #include "parse.h"
 #include "service_registry.h"
 #include "services.h"
+#include "stamp_follow_up.h"
 #include "stamp_key_file.h"
 #include "stamp_sessions.h"
+#include "stamp_timestamps.h"
 #include "stamp_tlv.h"
 
 namespace smalld {
@@ -33,6 +35,7 @@ class StampService final : public Service {
           reflect_dscp_(settings.reflect_dscp),
           capacity_(settings.sessions),
           idle_ms_(settings.session_timeout.count()),
+          timestamping_(settings.timestamping),
           key_(settings.key.begin(), settings.key.end()),
           name_(name) {}
 
@@ -46,6 +49,17 @@ class StampService final : public Service {
             sessions = static_cast<StampSessions*>(state.service.get());
         }
         sessions_ = sessions;
+    }
+
+    TxTimestamping tx_timestamping() const override { return timestamping_; }
+
+    // The previous reply's real departure, for the Follow-Up Telemetry TLV.
+    void transmitted(uint64_t ticket, const TxTimestamp& when) override {
+        follow_ups_.transmitted(
+            ticket,
+            stamp::encode_timestamp({when.ns / 1'000'000'000, uint32_t(when.ns % 1'000'000'000)},
+                                    format_),
+            when.hardware ? stamp::TimestampMethod::Hardware : stamp::TimestampMethod::Software);
     }
 
     uint64_t sessions_kept() const override {
@@ -104,6 +118,19 @@ class StampService final : public Service {
             fields.sequence = stamp::load32(d.payload.data());
         }
         fields.error_estimate = error_estimate();
+        // How T2 and T3 are taken, and the session's previous reply.
+        stamp::TimestampFacts facts;
+        stamp::SyncSource sync =
+            status_.synchronized ? stamp::SyncSource::Ntp : stamp::SyncSource::FreeRunning;
+        facts.information = {sync,
+                             d.hardware_timestamp ? stamp::TimestampMethod::Hardware
+                                                  : stamp::TimestampMethod::Software,
+                             sync, stamp::TimestampMethod::Software};
+        if (d.peer) {
+            uint64_t key = stamp::FollowUpTable::key_of(*d.peer, ssid_of(d, at));
+            facts.previous_known = follow_ups_.previous(key, facts.previous);
+            d.tx_ticket = follow_ups_.replying(key, fields.sequence);
+        }
         fields.receive_timestamp = stamp::encode_timestamp(d.received, format_);
         fields.sender_ttl = d.ttl >= 0 && d.ttl <= 255 ? static_cast<uint8_t>(d.ttl) : 0;
         size_t n = stamp::build_reply(d.payload, c, fields, out);
@@ -120,6 +147,7 @@ class StampService final : public Service {
             ctx.key = key_;
             ctx.request_sequence = stamp::load32(d.payload.data());
             ctx.reply_sequence = fields.sequence;
+            ctx.timestamps = &facts;
             outcome = stamp::reflect_tlvs(out.subspan(at.base, n - at.base), ctx);
         }
         // The Class of Service TLV's DSCP and ECN; else the request's DSCP (not
@@ -170,7 +198,8 @@ class StampService final : public Service {
     uint16_t error_estimate() {
         int64_t now = clock_.steady_ms();
         if (!status_read_ || now - status_ms_ >= kClockStatusRefreshMs) {
-            estimate_ = stamp::error_estimate(clock_.status(), format_);
+            status_ = clock_.status();
+            estimate_ = stamp::error_estimate(status_, format_);
             status_ms_ = now;
             status_read_ = true;
         }
@@ -184,7 +213,9 @@ class StampService final : public Service {
     bool reflect_dscp_;
     size_t capacity_;
     int64_t idle_ms_;
+    TxTimestamping timestamping_;
     std::vector<uint8_t> key_;
+    stamp::FollowUpTable follow_ups_;
     std::string name_;  // the instance's, for the log
     // Until attach(): the service's own (unit tests, fuzzers).
     StampStats own_stats_;
@@ -194,6 +225,7 @@ class StampService final : public Service {
     bool status_read_ = false;
     int64_t status_ms_ = 0;
     uint16_t estimate_ = 0;
+    stamp::ClockStatus status_;
 };
 
 }  // namespace
@@ -309,8 +341,25 @@ const KeySpec kReflectDscpKey{
         return assign(own_settings<StampSettings>(*i).reflect_dscp, parse_bool(v, e));
     }};
 
-const KeySpec* const kKeys[] = {&kAuthKey,     &kKeyFileKey,        &kModeKey,       &kTimestampKey,
-                                &kSessionsKey, &kSessionTimeoutKey, &kReflectDscpKey};
+const KeySpec kTimestampingKey{
+    Scope::Instance,
+    "timestamping",
+    "auto",
+    "stamp: software | hardware | auto (the kernel's or the NIC's transmit time of each reply, "
+    "for the Follow-Up Telemetry TLV; auto: the NIC's where it gives one)",
+    0,
+    [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+        if (!parse_tx_timestamping(std::string(v).c_str(),
+                                   &own_settings<StampSettings>(*i).timestamping)) {
+            *e = "expected software, hardware or auto, got \"" + std::string(v) + "\"";
+            return false;
+        }
+        return true;
+    }};
+
+const KeySpec* const kKeys[] = {&kAuthKey,        &kKeyFileKey,     &kModeKey,
+                                &kTimestampKey,   &kSessionsKey,    &kSessionTimeoutKey,
+                                &kReflectDscpKey, &kTimestampingKey};
 
 // No per-source rate limit: a reply is never larger than its request and is
 // capped, so a reflector amplifies nothing, and a sender's probes dropped by

@@ -53,6 +53,7 @@ struct StampSettings {
     StampTimestamp timestamp = StampTimestamp::Ntp;
     unsigned sessions = 1024;
     Duration session_timeout{300'000};
+    TxTimestamping timestamping = TxTimestamping::Auto;  // T3's real departure
 };
 
 // RFC 867 line, CRLF-terminated.

@@ -9,6 +9,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "stamp_hmac.h"
+
 namespace smalld::stamp {
 
 namespace {
@@ -100,10 +102,8 @@ double error_estimate_seconds(uint16_t field) {
 }
 
 void hmac16(std::span<const uint8_t> key, std::span<const uint8_t> data, uint8_t out[kHmacSize]) {
-    uint8_t full[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), data.data(), data.size(), full,
-         &length);
+    uint8_t full[kSha256Size];
+    hmac_sha256(key, data, full);  // the keyed state made once per key
     std::memcpy(out, full, kHmacSize);
 }
 

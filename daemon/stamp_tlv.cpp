@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "stamp_packet.h"
+#include "stamp_timestamps.h"
 
 namespace smalld::stamp {
 
@@ -76,8 +77,14 @@ ReflectOutcome reflect_tlvs(std::span<uint8_t> area, const ReflectContext& ctx) 
         switch (t.type) {
             case 0:  // reserved: zero padding, not a TLV anyone sent
             case kTlvExtraPadding:
+                break;
             case kTlvTimestampInformation:
+                if (!fill_timestamp_information(tlv.subspan(kTlvHeader), ctx.timestamps))
+                    tlv[0] |= kTlvMalformed;
+                break;
             case kTlvFollowUpTelemetry:
+                if (!fill_follow_up_telemetry(tlv.subspan(kTlvHeader), ctx.timestamps))
+                    tlv[0] |= kTlvMalformed;
                 break;
             case kTlvLocation:
                 reflect_location(tlv, ctx);

@@ -97,7 +97,47 @@ void UdpEndpoint::start(event_base* base) {
     else
         setsockopt(fd_.get(), IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
     enable_datagram_metadata(fd_.get(), actual_.family());
+    apply_tx_timestamping();
     watch(base, on_ready_cb);
+}
+
+void UdpEndpoint::set_instance(std::shared_ptr<Instance> instance) {
+    // The reports waiting are the previous service's, and so are the
+    // tickets of replies not reported yet.
+    collect_tx_timestamps();
+    tx_pending_ = {};
+    Listener::set_instance(std::move(instance));
+    apply_tx_timestamping();
+}
+
+void UdpEndpoint::apply_tx_timestamping() {
+    TxTimestamping mode = instance_->service->tx_timestamping();
+    if (mode == tx_mode_) return;
+    if (!enable_tx_timestamps(fd_.get(), mode)) {
+        // The service is told nothing, and says so (an unknown transmit time).
+        LOG_WARNING("%s: udp %s: no transmit timestamps (timestamping = %s): %s",
+                    instance_->config.name.c_str(), actual_.to_string().c_str(), to_string(mode),
+                    strerror(errno));
+        enable_tx_timestamps(fd_.get(), TxTimestamping::None);
+        mode = TxTimestamping::None;
+    }
+    tx_mode_ = mode;
+    next_tx_id_ = 0;
+}
+
+void UdpEndpoint::collect_tx_timestamps() {
+    if (tx_mode_ == TxTimestamping::None) return;
+    TxTimestamp reports[64];
+    for (;;) {
+        size_t n = read_tx_timestamps(fd_.get(), reports, std::size(reports));
+        for (size_t i = 0; i < n; ++i) {
+            TxPending& p = tx_pending_[reports[i].id % kTxPending];
+            if (p.id != reports[i].id || !p.ticket) continue;
+            instance_->service->transmitted(p.ticket, reports[i]);
+            p.ticket = 0;
+        }
+        if (n < std::size(reports)) return;
+    }
 }
 
 void UdpEndpoint::on_ready_cb(evutil_socket_t, short, void* self) {
@@ -113,6 +153,8 @@ void UdpEndpoint::drop(const SockAddr& peer, DropReason reason, const char* loop
 }
 
 void UdpEndpoint::datagrams_ready() {
+    // First the error queue: the departures of the replies sent before.
+    collect_tx_timestamps();
     DatagramBatch& b = context_.buffers->datagram_batch();
     for (unsigned i = 0; i < kBatch; ++i) {
         b.recv_iov[i] = {b.in.get() + i * kMaxDatagram, kMaxDatagram};
@@ -188,6 +230,7 @@ void UdpEndpoint::datagrams_ready() {
         r.msg_control = control ? b.send_control[replies] : nullptr;
         r.msg_controllen = control;
         b.seal[replies] = d.seal;
+        b.tx_ticket[replies] = d.tx_ticket;
         request_hash[replies] = admission.payload_hash;
         bounce[replies] = admission.bounce;
         ++replies;
@@ -224,6 +267,11 @@ void UdpEndpoint::datagrams_ready() {
             continue;
         }
         for (unsigned k = done; k < done + unsigned(sent); ++k) {
+            // The kernel numbers the datagrams it took, as we do.
+            if (tx_mode_ != TxTimestamping::None) {
+                tx_pending_[next_tx_id_ % kTxPending] = {next_tx_id_, b.tx_ticket[k]};
+                ++next_tx_id_;
+            }
             ++stats.datagrams_out;
             stats.bytes_written += b.send_msgs[k].msg_len;
             if (!config.udp_loop_guard) continue;

@@ -5,6 +5,8 @@
 // cap, and sends the replies in one batch (sendmmsg) from the address each
 // datagram was sent to; then tells the instance's bounce table what left.
 
+#include <array>
+
 #include "listener.h"
 
 namespace smalld {
@@ -15,6 +17,7 @@ class UdpEndpoint final : public Listener {
                 const SockAddr& configured, Fd fd, Origin origin);
 
     void start(event_base* base) override;
+    void set_instance(std::shared_ptr<Instance> instance) override;
 
   private:
     static void on_ready_cb(evutil_socket_t, short, void* self);
@@ -22,6 +25,22 @@ class UdpEndpoint final : public Listener {
     // Counts and reports a drop; `loop` says which loop-guard layer saw it
     // (logged at a limited rate), nullptr for the others.
     void drop(const SockAddr& peer, DropReason reason, const char* loop = nullptr);
+    // The transmit timestamps the instance's service wants, on the socket.
+    void apply_tx_timestamping();
+    // Hands the kernel's transmit timestamps waiting on the error queue to
+    // the service, each with its reply's ticket.
+    void collect_tx_timestamps();
+
+    // Replies sent since transmit timestamps were enabled (the kernel
+    // numbers them the same way), and the ticket of each of the last ones.
+    struct TxPending {
+        uint32_t id = 0;
+        uint64_t ticket = 0;
+    };
+    static constexpr size_t kTxPending = 256;
+    TxTimestamping tx_mode_ = TxTimestamping::None;
+    uint32_t next_tx_id_ = 0;
+    std::array<TxPending, kTxPending> tx_pending_{};
 };
 
 }  // namespace smalld

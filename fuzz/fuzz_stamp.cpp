@@ -5,8 +5,10 @@
 // Authenticated inputs get a valid HMAC half of the time, so the
 // authenticated layout is reached, not only the failure path. The RFC 8972
 // TLV walker and the reflector's pass (every TLV handler, the HMAC TLV in
-// both modes) run over the input as a TLV area, and a dropped packet is
-// counted by its session before the next round.
+// both modes, with and without timestamp facts), the Timestamp Information
+// and Follow-Up Telemetry decoders run over the input as a TLV area, and a
+// dropped packet is counted by its session before the next round; each
+// reply's transmit time is reported back.
 #include <cstdint>
 #include <cstdlib>
 #include <vector>
@@ -16,6 +18,7 @@
 #include "instance.h"
 #include "services.h"
 #include "stamp_packet.h"
+#include "stamp_timestamps.h"
 #include "stamp_tlv.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -52,7 +55,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::vector<smalld::stamp::Tlv> before;
     smalld::stamp::walk_tlvs(area, [&](const smalld::stamp::Tlv& t) { before.push_back(t); });
     smalld::stamp::DirectMeasurement counters{1, 2, 3};
+    smalld::stamp::TimestampFacts facts;
+    facts.previous_known = choice & 2;
+    facts.previous = {7, 0x0102030405060708ULL, smalld::stamp::TimestampMethod::Software};
     smalld::stamp::ReflectContext ctx{choice & 32 ? &counters : nullptr};
+    ctx.timestamps = choice & 4 ? &facts : nullptr;
     // Every handler: Location with either family, Class of Service with a
     // received TOS, the HMAC TLV checked and sealed in authenticated mode.
     const uint8_t address[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1};
@@ -76,6 +83,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (i != before.size()) abort();
     smalld::stamp::DirectMeasurement found;
     smalld::stamp::find_direct_measurement(area, found);
+    // The timestamp TLVs' decoders, over the area as sent and as reflected.
+    smalld::stamp::TimestampInformation info;
+    smalld::stamp::FollowUpTelemetry follow_up;
+    smalld::stamp::find_timestamp_information({in.data, in.size}, info);
+    smalld::stamp::find_follow_up_telemetry({in.data, in.size}, follow_up);
+    smalld::stamp::find_timestamp_information(area, info);
+    if (smalld::stamp::find_follow_up_telemetry(area, follow_up) && ctx.timestamps &&
+        follow_up.sequence != (facts.previous_known ? 7u : 0u))
+        abort();
 
     std::string error;
     smalld::SockAddr peer = *smalld::parse_endpoint("192.0.2.1:40000", &error);
@@ -98,6 +114,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             size_t(n) != std::max(request.size(), smalld::stamp::kAuthBaseSize))
             abort();
         service->seal({reply.data(), size_t(n)}, d.seal);
+        // The kernel's transmit time of this reply, for the session's next.
+        if (d.tx_ticket) service->transmitted(d.tx_ticket, smalld::TxTimestamp{0, 1, round == 1});
         bool authenticated = d.seal & 2;
         if (authenticated && !smalld::stamp::hmac_matches(key, {reply.data(), size_t(n)})) abort();
         if (settings.auth == smalld::StampAuth::Required && !authenticated) abort();

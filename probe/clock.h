@@ -16,7 +16,7 @@ inline uint64_t now_ns() {
     return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-// The wall clock in nanoseconds since the epoch, for timestamps a peer reads.
+// The wall clock (CLOCK_REALTIME) in nanoseconds since the epoch: STAMP's T1.
 inline int64_t realtime_ns() {
     timespec ts{};
     clock_gettime(CLOCK_REALTIME, &ts);

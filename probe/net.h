@@ -26,6 +26,9 @@ std::optional<Endpoint> resolve(const HostPort& hp, bool udp, std::string* error
 // A non-blocking, close-on-exec socket, or -1 with errno set.
 int open_socket(int family, int type);
 
+// 127.0.0.0/8 or ::1: the peer reads the same clock as we do.
+bool is_loopback(const sockaddr_storage& a);
+
 // Starts a non-blocking connect. Returns 0 when connected or in progress,
 // else the errno.
 int start_connect(int fd, const Endpoint& to);

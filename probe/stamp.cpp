@@ -42,7 +42,8 @@ smalld::WallTime from_ns(int64_t ns) {
 
 class Sender {
   public:
-    Sender(const StampOptions& o, FILE* out) : o_(o), out_(out) {
+    Sender(const StampOptions& o, FILE* out)
+        : o_(o), out_(out), stamps_(o.timestamping, o.follow_up, o.timestamp_info) {
         std::random_device random;
         // From 2^24 up: a stateful reflector's own count (from 0) never
         // equals ours, so the summary can tell the two kinds apart.
@@ -81,6 +82,7 @@ class Sender {
         enable_reply_header(fd_, peer_.ss_family);
         int buffer = 4 << 20;
         setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer);
+        stamps_.open(fd_);
         return fd_;
     }
 
@@ -121,8 +123,12 @@ class Sender {
             uint64_t wait = until > now ? until - now : 0;
             timespec ts{time_t(wait / kNsPerSec), long(wait % kNsPerSec)};
             pollfd p{fd_, POLLIN, 0};
-            if (ppoll(&p, 1, &ts, nullptr) > 0) receive_all();
+            if (ppoll(&p, 1, &ts, nullptr) > 0) {
+                stamps_.collect(fd_, probes_);  // POLLERR: transmit timestamps
+                receive_all();
+            }
         }
+        stamps_.collect(fd_, probes_);
         if (o_.report_ns && !o_.json &&
             (arrivals_.size() > reported || probes_.size() > sent_reported))
             report_interval(report_from - start, now_ns() - start, reported, sent_reported);
@@ -132,6 +138,8 @@ class Sender {
         bool meaningful = o_.same_clock || is_loopback(peer_) ||
                           ((local_estimate_ & 0x8000) && reflector_synchronized_);
         StampSummary s = summarize(probes_, meaningful, closing_);
+        stamps_.summarize(probes_, local_estimate_, reflector_estimate_,
+                          o_.same_clock || is_loopback(peer_), s.timestamps);
         s.auth_failures = auth_failures_;
         s.short_replies = short_replies_;
         if (!o_.tlvs.empty()) s.extensions = last_reply_.describe(key_);
@@ -164,15 +172,24 @@ class Sender {
         stamp::store16(packet_ + at.error_estimate, local_estimate_);
         stamp::store16(packet_ + at.ssid, o_.ssid);
         // S_TX: the packets sent in this run, this one included.
-        if (o_.counters && size >= at.base + 16)
+        size_t tlvs = at.base;
+        if (o_.counters && size >= at.base + 16) {
             stamp::put_direct_measurement({packet_ + at.base, 16}, uint32_t(index + 1));
+            tlvs += 16;
+        }
+        tlvs += stamps_.put_tlvs(packet_ + tlvs, size > tlvs ? size - tlvs : 0);
         if (!o_.tlvs.empty())
-            write_tlv_requests({packet_ + at.base, size - at.base}, o_.counters ? 16 : 0, o_.tlvs,
-                               key_, p.seq);
+            write_tlv_requests({packet_ + at.base, size - at.base}, tlvs - at.base, o_.tlvs, key_,
+                               p.seq);
+        // T1 as late as it can be read: then only its HMAC (a keyed state
+        // copied, stamp_hmac.h) before the packet goes to the kernel.
         p.t1 = realtime_ns();
         stamp::store64(packet_ + at.timestamp, stamp::encode_timestamp(from_ns(p.t1), format_));
         if (auth) stamp::hmac16(key_, {packet_, stamp::kHmacOffset}, packet_ + stamp::kHmacOffset);
-        if (send(fd_, packet_, size, MSG_DONTWAIT) < 0) ++send_errors_;
+        if (send(fd_, packet_, size, MSG_DONTWAIT) < 0)
+            ++send_errors_;
+        else
+            stamps_.sent(index);
     }
 
     // A lost tail has no later reply to count it: closing packets (never
@@ -246,7 +263,11 @@ class Sender {
         p.reflector_rx = dm.reflector_rx;
         p.reflector_tx = dm.reflector_tx;
         p.reflector_synchronized = estimate & 0x8000;
+        reflector_estimate_ = estimate;
         if (closing) return;  // no reply of the run
+        if (n > at.base)
+            stamps_.replied(probes_, index, {reply_ + at.base, n - at.base},
+                            format == stamp::TimestampFormat::Ptp);
         reflector_synchronized_ =
             (received_ == 0 || reflector_synchronized_) && (estimate & 0x8000);
         arrivals_.push_back(index);
@@ -270,7 +291,8 @@ class Sender {
     uint32_t base_ = 0;
     std::vector<uint8_t> key_;
     stamp::TimestampFormat format_;
-    uint16_t local_estimate_ = 0;
+    uint16_t local_estimate_ = 0, reflector_estimate_ = 0;
+    SenderTimestamping stamps_;
     std::vector<Probe> probes_;
     std::vector<Probe> closing_;  // close_tail()'s
     std::vector<size_t> arrivals_;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "stamp_format.h"
+#include "stamp_timestamping.h"
 #include "stamp_tlv_options.h"
 
 namespace smallprobe {
@@ -34,6 +35,11 @@ struct StampOptions {
     bool same_clock = false;              // both ends read the same clock
     bool counters = true;                 // send the Direct Measurement TLV
     std::vector<TlvRequest> tlvs;         // --tlv: more RFC 8972 TLVs, after it
+    // --timestamping: T1 from the kernel's (or the NIC's) transmit time, and
+    // the Follow-Up Telemetry TLV for T3; User: the clock read before send.
+    Timestamping timestamping = Timestamping::Auto;
+    bool follow_up = true;       // send the Follow-Up Telemetry TLV (not with User)
+    bool timestamp_info = true;  // send the Timestamp Information TLV
     bool ptp = false;
     bool json = false;
     int server_pid = 0;          // also report the server's CPU time per packet
@@ -54,6 +60,10 @@ struct Probe {
     uint32_t size = 0;
     int64_t t1 = 0;  // ns since the epoch: sender's send time
     int64_t t2 = 0, t3 = 0, t4 = 0;
+    // The clock reads t1 and t3 replace when the kernel's transmit times
+    // came (the sender's error queue; the reflector's Follow-Up Telemetry).
+    int64_t t1_user = 0, t3_user = 0;
+    StampMethod t1_method = StampMethod::User, t3_method = StampMethod::User;
     uint32_t reflector_seq = 0;
     // The reply's Direct Measurement TLV: the reflector's session counts.
     bool counted = false;
@@ -103,6 +113,9 @@ struct StampSummary {
     double ops_per_s = 0;
     double server_cpu_us_per_op = -1;
     ReplyExtensions extensions;  // --tlv: the last reply's TLVs, DSCP and TTL
+    // How T1 and T3 were taken, the user-space readings beside the kernel's
+    // and the error bound of the one-way figures (stamp_timestamping.h).
+    TimestampSummary timestamps;
 };
 
 // Pure: the probes (by sender sequence) and the arrival order to numbers;

@@ -47,5 +47,6 @@ std::string sample_csv_row(uint64_t seq, const Probe& p);
 std::string sample_jsonl_row(uint64_t seq, const Probe& p);
 // jsonl when `format` says so, or (format empty) when `path` ends in .jsonl.
 bool samples_as_jsonl(std::string_view path, std::string_view format);
+struct StampOptions;
 
 }  // namespace smallprobe

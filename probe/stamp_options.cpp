@@ -29,7 +29,10 @@ enum LongOnly {
     kHistogram,
     kSamples,
     kSamplesFormat,
-    kTlv
+    kTlv,
+    kTimestamping,
+    kNoFollowUp,
+    kNoTimestampInfo
 };
 
 constexpr option kLongOptions[] = {
@@ -56,6 +59,9 @@ constexpr option kLongOptions[] = {
     {"samples", required_argument, nullptr, kSamples},
     {"samples-format", required_argument, nullptr, kSamplesFormat},
     {"tlv", required_argument, nullptr, kTlv},
+    {"timestamping", required_argument, nullptr, kTimestamping},
+    {"no-follow-up", no_argument, nullptr, kNoFollowUp},
+    {"no-timestamp-info", no_argument, nullptr, kNoTimestampInfo},
     {"help", no_argument, nullptr, 'h'},
     {nullptr, 0, nullptr, 0},
 };
@@ -160,6 +166,18 @@ bool apply(int letter, const char* value, StampOptions* o, std::string* error) {
         case kNoCounters:
             o->counters = false;
             return true;
+        case kTimestamping:
+            if (!parse_timestamping(shown, &o->timestamping))
+                return fail(error,
+                            "--timestamping: expected software, hardware, auto or user, got \"" +
+                                shown + "\"");
+            return true;
+        case kNoFollowUp:
+            o->follow_up = false;
+            return true;
+        case kNoTimestampInfo:
+            o->timestamp_info = false;
+            return true;
         case kPtp:
             o->ptp = true;
             return true;
@@ -235,12 +253,16 @@ StampParse parse_stamp_options(int argc, char** argv, StampOptions* o, std::stri
         return StampParse::Error;
     }
     // Without -s: the base packet (112 bytes with --key-file, the
-    // authenticated minimum; else 44) and the 16-byte Direct Measurement
-    // TLV unless --no-counters. A size asked for explicitly must be at least
-    // the base; a packet too short for the TLV goes without it.
-    // --tlv: its TLVs follow, and an explicit size must hold them.
-    size_t needed =
-        (o->key.empty() ? 44 : 112) + (o->counters ? 16 : 0) + tlv_requests_size(o->tlvs);
+    // authenticated minimum; else 44), the 16-byte Direct Measurement TLV
+    // unless --no-counters, the 20-byte Follow-Up Telemetry TLV unless
+    // --no-follow-up or --timestamping user, and the 8-byte Timestamp
+    // Information TLV unless --no-timestamp-info. A size asked for
+    // explicitly must be at least the base; a packet too short for a TLV
+    // goes without it. --tlv: its TLVs follow, and an explicit size must
+    // hold them.
+    if (o->timestamping == Timestamping::None) o->follow_up = false;
+    size_t needed = (o->key.empty() ? 44 : 112) + (o->counters ? 16 : 0) + (o->follow_up ? 20 : 0) +
+                    (o->timestamp_info ? 8 : 0) + tlv_requests_size(o->tlvs);
     if (!o->sizes_given) o->sizes = {uint32_t(needed)};
     if (!o->tlvs.empty())
         for (uint32_t size : o->sizes)
@@ -273,17 +295,23 @@ void print_stamp_usage(FILE* out) {
         "  -R, --rate N       packets per second (instead of -i)\n"
         "  -n, --count N      packets to send, default 100\n"
         "  -d, --duration D   send for this long instead\n"
-        "  -s, --size N       STAMP packet size (UDP payload), 44..65507, default 60\n"
+        "  -s, --size N       STAMP packet size (UDP payload), 44..65507, default 88\n"
         "  --sizes LIST       sizes in turn (64,512,1400): fits the delay decomposition\n"
         "  --tos N, --dscp N  IP TOS / IPv6 traffic class, or the DSCP\n"
         "  -4, -6             IPv4 or IPv6 only\n"
         "  --ssid N           Session-Sender Identifier (RFC 8972), default 1\n"
-        "  --key-file FILE    authenticated mode (HMAC-SHA-256): 128-byte packets unless -s\n"
+        "  --key-file FILE    authenticated mode (HMAC-SHA-256): 156-byte packets unless -s\n"
         "  --no-counters      no Direct Measurement TLV (44/112 bytes): loss is not split\n"
         "                     by the reflector's counters\n"
         "  --tlv LIST         more RFC 8972 TLVs: padding=N, location, cos=DSCP[:ECN],\n"
         "                     access-report, timestamp-info, follow-up, hmac, type=N;\n"
         "                     the last reply's TLVs, DSCP and TTL are printed\n"
+        "  --timestamping M   T1 from the kernel's transmit time: software, hardware,\n"
+        "                     auto (default: the NIC's where it gives one) or user\n"
+        "                     (the clock read before send)\n"
+        "  --no-follow-up     no Follow-Up Telemetry TLV: T3 stays the reflector's\n"
+        "                     clock read before its send\n"
+        "  --no-timestamp-info  no Timestamp Information TLV\n"
         "  -w, --timeout D    wait for late replies, default 2s; unanswered then: lost\n"
         "  --max-loss PCT     exit 1 when more than PCT% of the packets are lost\n"
         "  --report D         a line every D (default 1s); 0: summary only\n"

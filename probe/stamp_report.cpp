@@ -117,12 +117,13 @@ void print_stamp_summary(FILE* out, const StampOptions& o, const StampSummary& s
     print_quantiles(out, unit, "rtt", s.rtt, "  T4 - T1");
     print_quantiles(out, unit, "network rtt", s.network_rtt, "  (T4 - T1) - (T3 - T2)");
     print_quantiles(out, unit, "processing", s.processing, "  T3 - T2");
-    const char* caveat =
-        s.directions_meaningful ? "" : "  (clocks not synchronised: offset included)";
+    // Each one-way figure with its error bound (stamp_timestamping.h).
+    std::string bound = one_way_bound_text(s.timestamps);
+    std::string caveat = "  (clocks not synchronised: offset included)" + bound;
     print_quantiles(out, unit, "forward", s.forward,
-                    s.directions_meaningful ? "  T2 - T1" : caveat);
+                    (s.directions_meaningful ? "  T2 - T1" + bound : caveat).c_str());
     print_quantiles(out, unit, "backward", s.backward,
-                    s.directions_meaningful ? "  T4 - T3" : caveat);
+                    (s.directions_meaningful ? "  T4 - T3" + bound : caveat).c_str());
     bool j = s.jitter_valid;
     std::fprintf(
         out, "  jitter (%s)%*sforward: IPDV %s, RFC 3550 %s   backward: IPDV %s, RFC 3550 %s\n", u,
@@ -159,6 +160,7 @@ void print_stamp_summary(FILE* out, const StampOptions& o, const StampSummary& s
                  with_unit(s.queuing.p50, unit, s.queuing.valid).c_str(),
                  with_unit(s.queuing.p99, unit, s.queuing.valid).c_str());
     print_reply_extensions(out, s.extensions);
+    print_timestamp_lines(out, s.timestamps);
     if (o.histogram) {
         std::fprintf(out, "rtt histogram (%llu replies):\n", (unsigned long long)s.received);
         for (const std::string& line :
@@ -203,6 +205,7 @@ void print_stamp_json(FILE* out, const StampSummary& s) {
                  (unsigned long long)s.auth_failures, (unsigned long long)s.short_replies,
                  s.ipdv_forward_us, s.jitter_forward_us, s.ipdv_backward_us, s.jitter_backward_us);
     json_reply_extensions(out, s.extensions);
+    print_timestamp_json(out, s.timestamps);
     std::fprintf(out, "\"ops_per_s\":%.1f,", s.ops_per_s);
     if (s.server_cpu_us_per_op >= 0)
         std::fprintf(out, "\"server_cpu_us_per_op\":%.3f,", s.server_cpu_us_per_op);

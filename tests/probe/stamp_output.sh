@@ -56,7 +56,7 @@ run_cmd out rc "$SMALLPROBE_BIN" stamp -n 5 -i 10ms -w 1s --report 0 "$auth"
 [[ $out =~ (^|[^0-9.])0\.0+([^0-9.]|$) ]] && fail "no reply: a zero delay made up: $out"
 ok "no reply: every delay -, the reflector's kind unknown"
 
-# --- --key-file alone: 128-byte authenticated packets ----------------------
+# --- --key-file alone: 156-byte authenticated packets ----------------------
 bytes_read() {
   "$SMALLCTL_BIN" -s "$CONTROL_SOCKET" -j stats |
     python3 -c 'import json,sys
@@ -68,14 +68,14 @@ run_cmd out rc "$SMALLPROBE_BIN" stamp -n 5 -i 10ms -w 5s -j --key-file "$WORK/s
 [ "$(json 'o["received"], o["auth_failures"]' "$out")" = "(5, 0)" ] ||
   fail "--key-file alone: not 5 authenticated replies: $out"
 read_now=$(bytes_read)
-[ $((read_now - before)) = 640 ] || fail "--key-file alone: smalld read $((read_now - before)) bytes, not 5 x 128"
+[ $((read_now - before)) = 780 ] || fail "--key-file alone: smalld read $((read_now - before)) bytes, not 5 x 156"
 before=$read_now
 run_cmd out rc "$SMALLPROBE_BIN" stamp -n 5 -i 10ms -w 5s -j --no-counters --key-file "$WORK/stamp.key" "$auth"
 [ "$(json 'o["received"], o["auth_failures"]' "$out")" = "(5, 0)" ] ||
   fail "--key-file --no-counters: not 5 authenticated replies: $out"
 read_now=$(bytes_read)
-[ $((read_now - before)) = 560 ] || fail "--no-counters: smalld read $((read_now - before)) bytes, not 5 x 112"
-ok "--key-file alone: 5 packets of 128 bytes (112 with --no-counters), all answered"
+[ $((read_now - before)) = 700 ] || fail "--no-counters: smalld read $((read_now - before)) bytes, not 5 x 140"
+ok "--key-file alone: 5 packets of 156 bytes (140 with --no-counters), all answered"
 expect_run "--key-file with -s 64 is a usage error (2)" 2 "*112*usage: smallprobe stamp*" \
   "$SMALLPROBE_BIN" stamp -s 64 --key-file "$WORK/stamp.key" "$auth"
 
@@ -116,7 +116,7 @@ ok "--histogram: 5 replies in its buckets"
 # --- --samples: a row per packet, lost ones with empty T2-T4 ------------------
 run_cmd out rc "$SMALLPROBE_BIN" stamp -n 4 -i 10ms -w 1s --samples "$WORK/lost.csv" "$auth"
 [ "$(head -n 1 "$WORK/lost.csv")" = "seq,size,t1_ns,t2_ns,t3_ns,t4_ns,ttl,copies" ] &&
-  [ "$(grep -c '^[0-3],60,[0-9]*,,,,,0$' "$WORK/lost.csv")" = 4 ] ||
+  [ "$(grep -c '^[0-3],88,[0-9]*,,,,,0$' "$WORK/lost.csv")" = 4 ] ||
   fail "--samples CSV: not 4 rows of lost packets: $(cat "$WORK/lost.csv")"
 run_cmd out rc "$SMALLPROBE_BIN" stamp -n 4 -i 10ms -w 5s --samples "$WORK/run.jsonl" "$plain"
 python3 - "$WORK/run.jsonl" <<'PY' || fail "--samples JSON lines: $(cat "$WORK/run.jsonl")"
@@ -126,7 +126,7 @@ assert [r["seq"] for r in rows] == [0, 1, 2, 3], rows
 assert all(r["t1_ns"] <= r["t4_ns"] and r["t2_ns"] <= r["t3_ns"] for r in rows), rows
 PY
 out=$(timeout 60 "$SMALLPROBE_BIN" stamp -n 3 -i 10ms -w 5s --samples - "$plain" 2>"$WORK/stderr")
-[ "$(wc -l <<<"$out")" = 4 ] && [ "$(grep -c '^[0-2],60,[0-9]*,[0-9]*,[0-9]*,[0-9]*,255,1$' <<<"$out")" = 3 ] ||
+[ "$(wc -l <<<"$out")" = 4 ] && [ "$(grep -c '^[0-2],88,[0-9]*,[0-9]*,[0-9]*,[0-9]*,255,1$' <<<"$out")" = 3 ] ||
   fail "--samples -: stdout is not the header and 3 rows: $out"
 grep -q "rtt min/avg/max/mdev" "$WORK/stderr" || fail "--samples -: the summary is not on stderr"
 ok "--samples: CSV with lost rows, JSON lines, and - alone on stdout"

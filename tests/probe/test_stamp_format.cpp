@@ -196,15 +196,25 @@ void test_options(void**) {
     std::string error;
     assert_int_equal(parse({"--key-file", path, "h"}, &o, &error), StampParse::Run);
     assert_int_equal(o.sizes.size(), 1);
-    // Implied, no "use -s 112": the base and the Direct Measurement TLV.
-    assert_int_equal(o.sizes[0], 128);
+    // Implied, no "use -s 112": the base, the Direct Measurement (16),
+    // Follow-Up Telemetry (20) and Timestamp Information (8) TLVs.
+    assert_int_equal(o.sizes[0], 156);
     StampOptions bare;
-    assert_int_equal(parse({"--no-counters", "--key-file", path, "h"}, &bare, &error),
-                     StampParse::Run);
+    assert_int_equal(
+        parse({"--no-counters", "--no-follow-up", "--no-timestamp-info", "--key-file", path, "h"},
+              &bare, &error),
+        StampParse::Run);
     assert_int_equal(bare.sizes[0], 112);
     StampOptions plain;
     assert_int_equal(parse({"h"}, &plain, &error), StampParse::Run);
-    assert_int_equal(plain.sizes[0], 60);
+    assert_int_equal(plain.sizes[0], 88);
+    // --timestamping user: no Follow-Up Telemetry to ask for.
+    StampOptions user;
+    assert_int_equal(parse({"--timestamping", "user", "h"}, &user, &error), StampParse::Run);
+    assert_int_equal(user.sizes[0], 68);
+    assert_false(user.follow_up);
+    StampOptions wrong;
+    assert_int_equal(parse({"--timestamping", "kernel", "h"}, &wrong, &error), StampParse::Error);
     StampOptions big;
     assert_int_equal(parse({"-s", "200", "--key-file", path, "h"}, &big, &error), StampParse::Run);
     assert_int_equal(big.sizes[0], 200);
