@@ -286,8 +286,16 @@ if reply is not None:
           all(flags[k] == 0 for k in range(1, 9)))
     check("every tlv: U on the unknown type 201", flags.get(201) == 0x80)
     value = {t.type: bytes(t.value) for t in found}
-    check("every tlv: padding, timestamp info, access report, follow-up, hmac as sent",
-          all(value[k] == v for k, v in every if k in (1, 3, 6, 7, 8)))
+    check("every tlv: padding, access report, hmac as sent",
+          all(value[k] == v for k, v in every if k in (1, 6, 8)))
+    # Timestamp Information: the reflector's sync source (NTP 1 or free
+    # running 5) and its methods for T2 and T3 (hardware 1, software 2).
+    sync_in, method_in, sync_out, method_out = value[3]
+    check(f"timestamp info filled: sync {sync_in}/{sync_out}, methods {method_in}/{method_out}",
+          sync_in in (1, 5) and sync_out == sync_in and method_in in (1, 2) and method_out == 2)
+    # Follow-Up Telemetry: the session's previous reply; this is its first,
+    # so the sequence number and timestamp are zero.
+    check(f"follow-up: no previous reply, zeros ({value[7].hex()})", value[7][:12] == bytes(12))
     loc = value[2]
     dport, lport = struct.unpack_from(">HH", loc, 0)
     check(f"location: ports {dport} <- {lport} are the request's ({port4} <- {sport})",
