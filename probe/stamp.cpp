@@ -18,6 +18,7 @@
 
 #include "clock.h"
 #include "datagram_ledger.h"
+#include "net.h"
 #include "procstat.h"
 #include "run.h"
 #include "stamp_packet.h"
@@ -40,14 +41,6 @@ int64_t to_ns(smalld::WallTime t) {
 
 smalld::WallTime from_ns(int64_t ns) {
     return {ns / 1'000'000'000, static_cast<uint32_t>(ns % 1'000'000'000)};
-}
-
-bool is_loopback(const sockaddr_storage& a) {
-    if (a.ss_family == AF_INET)
-        return (ntohl(reinterpret_cast<const sockaddr_in*>(&a)->sin_addr.s_addr) >> 24) == 127;
-    if (a.ss_family == AF_INET6)
-        return IN6_IS_ADDR_LOOPBACK(&reinterpret_cast<const sockaddr_in6*>(&a)->sin6_addr);
-    return false;
 }
 
 class Sender {
@@ -89,6 +82,10 @@ class Sender {
             if (o_.tos >= 0) setsockopt(fd_, IPPROTO_IPV6, IPV6_TCLASS, &o_.tos, sizeof o_.tos);
         }
         setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+        header_bytes_ = peer_.ss_family == AF_INET6 ? 48 : 28;
+        sizes_ = o_.sizes;  // a train without -s fills the route's MTU, at most 1500
+        if (o_.train && !o_.sizes_given)
+            sizes_ = {std::max(uint32_t(route_mtu(fd_, 1500)) - header_bytes_, o_.sizes[0])};
         int buffer = 4 << 20;
         setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer);
         return fd_;
@@ -104,7 +101,7 @@ class Sender {
         while (!stop_requested()) {
             uint64_t now = now_ns();
             if (sending && now >= next) {
-                send_one();
+                for (uint32_t k = 0; k < std::max(1u, o_.train); ++k) send_one();  // a train
                 next += o_.interval_ns;
                 if ((o_.count && probes_.size() >= o_.count) || next >= stop_sending) {
                     sending = false;
@@ -138,6 +135,7 @@ class Sender {
         StampSummary s = summarize(probes_, meaningful);
         s.auth_failures = auth_failures_;
         s.short_replies = short_replies_;
+        s.capacity = estimate_capacity(probes_, o_.train, header_bytes_);
         return s;
     }
 
@@ -150,7 +148,7 @@ class Sender {
 
   private:
     void send_one() {
-        uint32_t size = o_.sizes[probes_.size() % o_.sizes.size()];
+        uint32_t size = sizes_[probes_.size() % sizes_.size()];
         bool auth = !key_.empty();
         const stamp::Layout& at = auth ? stamp::kAuthenticated : stamp::kUnauthenticated;
         std::memset(packet_, 0, size);
@@ -261,6 +259,8 @@ class Sender {
     std::vector<uint8_t> key_;
     stamp::TimestampFormat format_;
     uint16_t local_estimate_ = 0;
+    std::vector<uint32_t> sizes_;  // o_.sizes, or a train's filling the MTU
+    uint32_t header_bytes_ = 28;   // IP and UDP
     std::vector<Probe> probes_;
     std::vector<size_t> arrivals_;
     uint64_t received_ = 0, auth_failures_ = 0, short_replies_ = 0, send_errors_ = 0;
@@ -269,17 +269,6 @@ class Sender {
     uint8_t packet_[65536];
     uint8_t reply_[65536];
 };
-
-// Every packet's row, then the file closed (stdout flushed); false on error.
-bool write_samples(FILE* f, const StampOptions& o, const std::vector<Probe>& probes) {
-    bool jsonl = samples_as_jsonl(o.samples, o.samples_format);
-    if (!jsonl) std::fputs(samples_csv_header().c_str(), f);
-    for (size_t i = 0; i < probes.size(); ++i)
-        std::fputs((jsonl ? sample_jsonl_row(i, probes[i]) : sample_csv_row(i, probes[i])).c_str(),
-                   f);
-    bool ok = !std::ferror(f);
-    return (f == stdout ? std::fflush(f) == 0 : std::fclose(f) == 0) && ok;
-}
 
 }  // namespace
 
@@ -332,7 +321,7 @@ int run_stamp_command(int argc, char** argv) {
         print_stamp_json(out, s);
     else
         print_stamp_summary(out, o, s, columns);
-    if (samples && !write_samples(samples, o, sender->probes())) {
+    if (samples && !write_stamp_samples(samples, o, sender->probes())) {
         std::fprintf(stderr, "smallprobe stamp: --samples: cannot write %s: %s\n",
                      o.samples.c_str(), strerror(errno));
         return 1;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "capacity.h"
 #include "stamp_format.h"
 
 namespace smallprobe {
@@ -23,6 +24,7 @@ struct StampOptions {
     uint64_t count = 0;                  // 0: by duration
     uint64_t duration_ns = 0;            // 0: by count (default 100 packets)
     std::vector<uint32_t> sizes = {44};  // UDP payload bytes, in turn
+    uint32_t train = 0;                  // --train: packets per train; 0 = none
     bool sizes_given = false;            // -s/--sizes: else --key-file means 112
     int tos = -1;
     uint16_t ssid = 1;
@@ -92,14 +94,14 @@ struct StampSummary {
     double jitter_forward_us = 0, jitter_backward_us = 0;  // RFC 3550 estimate
     bool jitter_valid = false;                             // two replies or more
     std::vector<double> rtt_values_us;                     // for --histogram
-    // The decomposition (at least two sizes).
-    bool fitted = false;
-    double intercept_us = 0, slope_ns_per_byte = 0;
+    // The decomposition (at least two sizes) and how well it fits.
+    SizeFit fit;
     std::vector<std::pair<uint32_t, double>> min_network_rtt_by_size;  // size, us
     // The run as a benchmark: replies per second of sending time, and the
     // server's CPU per reply when --server-pid was given (< 0: unknown).
     double ops_per_s = 0;
     double server_cpu_us_per_op = -1;
+    CapacityEstimate capacity;  // --train
 };
 
 // Pure: the probes (by sender sequence) and the arrival order to numbers.
@@ -112,6 +114,9 @@ void print_stamp_summary(FILE* out, const StampOptions& o, const StampSummary& s
 void print_stamp_interval(FILE* out, Unit unit, double from_s, double to_s, uint64_t sent,
                           const std::vector<double>& rtt_us, const std::vector<double>& proc_us);
 void print_stamp_json(FILE* out, const StampSummary& s);
+// --samples: every packet's row to `f`, then `f` closed (stdout flushed);
+// false on error.
+bool write_stamp_samples(FILE* f, const StampOptions& o, const std::vector<Probe>& probes);
 
 int run_stamp_command(int argc, char** argv);
 
