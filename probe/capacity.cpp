@@ -9,12 +9,34 @@
 #include "stamp.h"
 
 namespace smallprobe {
+
+double median(std::vector<double> v) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    size_t half = v.size() / 2;
+    return v.size() % 2 ? v[half] : (v[half - 1] + v[half]) / 2;
+}
+
 namespace {
 
 std::string us_text(double ns) {
     char text[32];
     std::snprintf(text, sizeof text, "%.1f us", ns / 1000.0);
     return text;
+}
+
+// One timestamp's spacing along a train: the Theil-Sen slope of the times
+// against the packets' places, the median over every pair of packets of
+// their time apart over their places apart. A packet the host delayed (a
+// receive timestamp taken late, a packet bunched with the next) moves a
+// few pairs, not the median; (last - first) / (n - 1) moves with it.
+double spacing(const Probe* train, uint32_t n, int64_t Probe::*time) {
+    std::vector<double> slopes;
+    slopes.reserve(size_t(n) * (n - 1) / 2);
+    for (uint32_t i = 0; i < n; ++i)
+        for (uint32_t j = i + 1; j < n; ++j)
+            slopes.push_back(double(train[j].*time - train[i].*time) / double(j - i));
+    return median(std::move(slopes));
 }
 
 // A train's per-packet spacing of each timestamp; false when the train
@@ -32,21 +54,12 @@ bool train_spacing(const Probe* train, uint32_t n, Spacing* out) {
             if (p.arrival < q.arrival || p.t2 < q.t2 || p.t3 < q.t3 || p.t4 < q.t4) return false;
         }
     }
-    const Probe &a = train[0], &b = train[n - 1];
-    double gaps = double(n - 1);
-    *out = {double(b.t1 - a.t1) / gaps, double(b.t2 - a.t2) / gaps, double(b.t3 - a.t3) / gaps,
-            double(b.t4 - a.t4) / gaps};
+    *out = {spacing(train, n, &Probe::t1), spacing(train, n, &Probe::t2),
+            spacing(train, n, &Probe::t3), spacing(train, n, &Probe::t4)};
     return true;
 }
 
 }  // namespace
-
-double median(std::vector<double> v) {
-    if (v.empty()) return 0;
-    std::sort(v.begin(), v.end());
-    size_t half = v.size() / 2;
-    return v.size() % 2 ? v[half] : (v[half - 1] + v[half]) / 2;
-}
 
 CapacityEstimate estimate_capacity(const std::vector<Probe>& probes, uint32_t n,
                                    uint32_t header_bytes) {
@@ -58,17 +71,19 @@ CapacityEstimate estimate_capacity(const std::vector<Probe>& probes, uint32_t n,
     c.measured = true;
     c.train_length = n;
     c.trains = probes.size() / n;
+    std::vector<Spacing> used;
     std::vector<double> s1, s2, s3, s4;
     for (uint64_t k = 0; k < c.trains; ++k) {
         Spacing s;
         if (!train_spacing(&probes[k * n], n, &s)) continue;
+        used.push_back(s);
         s1.push_back(s.t1);
         s2.push_back(s.t2);
         s3.push_back(s.t3);
         s4.push_back(s.t4);
         c.packet_bytes = probes[k * n].size + header_bytes;
     }
-    c.trains_used = s2.size();
+    c.trains_used = used.size();
     if (c.trains_used == 0) {
         c.forward.reason = c.backward.reason =
             "no train came back whole (each lost, duplicated or reordered a packet)";
@@ -79,24 +94,40 @@ CapacityEstimate estimate_capacity(const std::vector<Probe>& probes, uint32_t n,
     c.spacing_t3_ns = median(s3);
     c.spacing_t4_ns = median(s4);
     double bits = 8.0 * c.packet_bytes;
-    auto judge = [&](DirectionCapacity& d, double in_ns, double out_ns, const char* in_name,
-                     const char* out_name, const std::string& hidden_by) {
-        if (out_ns <= 0) {
+    // Train by train: a train that arrived wider apart than it started
+    // measured the link; one that did not, only that the link is at least
+    // as fast (every train's figure is at most the link's). Exact when at
+    // least half the trains measured the link (a reflector that answers a
+    // train at once, having been busy, sends it back to back again).
+    auto judge = [&](DirectionCapacity& d, double Spacing::*in, double Spacing::*out,
+                     const char* in_name, const char* out_name, const char* hidden_by) {
+        std::vector<double> exact, all, ins, outs;
+        for (const Spacing& s : used) {
+            if (s.*out <= 0) continue;
+            all.push_back(bits * 1e9 / (s.*out));
+            if (s.*out >= s.*in * kWiderBy) exact.push_back(all.back());
+            ins.push_back(s.*in);
+            outs.push_back(s.*out);
+        }
+        if (all.empty()) {
             d.reason = std::string(out_name) + " do not spread (timestamps too coarse)";
             return;
         }
         d.known = true;
-        d.bps = bits * 1e9 / out_ns;
-        if (out_ns < in_ns * kWiderBy) {
-            d.lower_bound = true;
-            d.reason = std::string(out_name) + " " + us_text(out_ns) + " apart, " + in_name +
-                       " already " + us_text(in_ns) + ": " + hidden_by;
+        if (exact.size() * 2 >= used.size()) {
+            d.bps = median(exact);
+            return;
         }
+        d.lower_bound = true;
+        d.bps = median(all);
+        d.reason = std::string(out_name) + " " + us_text(median(outs)) + " apart, " + in_name +
+                   " already " + us_text(median(ins)) + " (" +
+                   std::to_string(all.size() - exact.size()) + " of " +
+                   std::to_string(used.size()) + " trains): " + hidden_by;
     };
-    judge(c.forward, c.spacing_t1_ns, c.spacing_t2_ns, "sent (T1)",
-          "received by the reflector (T2)",
+    judge(c.forward, &Spacing::t1, &Spacing::t2, "sent (T1)", "received by the reflector (T2)",
           "the sender did not send the train faster than the path carried it");
-    judge(c.backward, c.spacing_t3_ns, c.spacing_t4_ns, "left the reflector (T3)",
+    judge(c.backward, &Spacing::t3, &Spacing::t4, "left the reflector (T3)",
           "replies received (T4)",
           "the forward bottleneck spaced the replies wider than the backward link would");
     return c;

@@ -5,9 +5,11 @@
 // Packet trains (--train N). A train is N packets sent back to back; the
 // narrowest link of a direction spaces them by its transmission time, and
 // the spacing survives the faster links after it. The forward capacity is
-// a packet's bits over the dispersion of the reflector's receive times T2
-// ((T2 last - T2 first) / (N - 1)); the backward one over the dispersion of
-// the sender's receive times T4. The replies start the backward path
+// a packet's bits over the spacing of the reflector's receive times T2; the
+// backward one over the spacing of the sender's receive times T4. A train's
+// spacing is the Theil-Sen slope of its times against the packets' places
+// (the median over every pair of packets), so that a packet the host
+// delayed does not move it. The replies start the backward path
 // already spaced by the forward bottleneck (their send times T3): when they
 // arrive no wider apart than they left, the backward link was not what
 // spaced them, and its figure is a lower bound. Likewise the forward

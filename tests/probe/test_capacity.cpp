@@ -4,8 +4,8 @@
 // as links do; the estimate names each direction's rate, calls the backward
 // one a lower bound when a narrower forward link hides it, discards trains
 // that lost or reordered a packet, and resists a train widened by cross
-// traffic. The fit names a rate only from minima that grow with the size
-// and lie on a line, and says why not otherwise.
+// traffic or timestamps a busy host took late. The fit names a rate only from minima that grow with
+// the size and lie on a line, and says why not otherwise.
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -121,6 +121,45 @@ void test_broken_and_outlying_trains(void**) {
     assert_non_null(strstr(capacity_lines(c)[0].c_str(), "5 of 7 trains of 10 packets"));
 }
 
+void test_host_delays(void**) {
+    // A busy host takes some receive timestamps late: in every train the
+    // last reply's T4 is 3 ms late, and two requests' T2 are bunched with
+    // the packet after them. Neither moves a train's spacing.
+    std::vector<Probe> probes = path(50e6, 10e6);
+    for (size_t i = 0; i < probes.size(); ++i) {
+        if (i % kTrain == kTrain - 1) probes[i].t4 += 3'000'000;
+        if (i % kTrain == 3 || i % kTrain == 6) probes[i].t2 = probes[i + 1].t2 - 1'000;
+    }
+    CapacityEstimate c = estimate_capacity(probes, kTrain, 28);
+    assert_int_equal(c.trains_used, 5);
+    assert_true(within(c.forward.bps, 50e6, 0.01) && within(c.backward.bps, 10e6, 0.01));
+}
+
+void test_reflector_sends_a_train_back_to_back(void**) {
+    // 10 forward, 50 backward; the reflector, busy, answers 3 of 5 trains
+    // at once, back to back, so the backward link spaces those: exact.
+    std::vector<Probe> probes = path(10e6, 50e6);
+    for (size_t i = 0; i < 3 * kTrain; ++i) {
+        const Probe& last = probes[i - i % kTrain + kTrain - 1];
+        probes[i].t3 = last.t2 + 5'000 + int64_t(i % kTrain) * 100;
+        probes[i].t4 = last.t2 + 1'005'000 + int64_t(i % kTrain + 1) * 240'000;
+    }
+    CapacityEstimate c = estimate_capacity(probes, kTrain, 28);
+    assert_true(c.backward.known && !c.backward.lower_bound);
+    assert_true(within(c.backward.bps, 50e6, 0.01));
+    // Only 2 of 5: a lower bound, from every train, at most the link's.
+    probes = path(10e6, 50e6);
+    for (size_t i = 0; i < 2 * kTrain; ++i) {
+        const Probe& last = probes[i - i % kTrain + kTrain - 1];
+        probes[i].t3 = last.t2 + 5'000 + int64_t(i % kTrain) * 100;
+        probes[i].t4 = last.t2 + 1'005'000 + int64_t(i % kTrain + 1) * 240'000;
+    }
+    c = estimate_capacity(probes, kTrain, 28);
+    assert_true(c.backward.known && c.backward.lower_bound);
+    assert_true(within(c.backward.bps, 10e6, 0.01));
+    assert_non_null(strstr(c.backward.reason.c_str(), "(3 of 5 trains)"));
+}
+
 void test_unknown(void**) {
     CapacityEstimate none = estimate_capacity(path(50e6, 10e6), 0, 28);
     assert_false(none.measured || none.forward.known || none.backward.known);
@@ -185,6 +224,8 @@ int main() {
         cmocka_unit_test(test_forward_narrower_hides_backward),
         cmocka_unit_test(test_sender_slower_than_the_path),
         cmocka_unit_test(test_broken_and_outlying_trains),
+        cmocka_unit_test(test_host_delays),
+        cmocka_unit_test(test_reflector_sends_a_train_back_to_back),
         cmocka_unit_test(test_unknown),
         cmocka_unit_test(test_fit),
         cmocka_unit_test(test_rate_text),
