@@ -10,12 +10,13 @@
 // spacing is the Theil-Sen slope of its times against the packets' places
 // (the median over every pair of packets), so that a packet the host
 // delayed does not move it. The replies start the backward path
-// already spaced by the forward bottleneck (their send times T3): when they
-// arrive no wider apart than they left, the backward link was not what
-// spaced them, and its figure is a lower bound. Likewise the forward
-// figure is a lower bound when the sender itself sent the train no closer
-// than it arrived (T1). Only whole trains count (no packet lost,
-// duplicated or reordered); each figure is the median over them.
+// already spaced by the forward bottleneck (their send times T3): a train
+// that arrives no wider apart than it left was not spaced by the backward
+// link, and says only that the link is at least as fast. Likewise on the
+// forward path against the sender's own spacing (T1). Each train is judged
+// alone; a direction is exact when at least half the trains measured its
+// link (the median over them), else a lower bound (the median over all).
+// Only whole trains count (no packet lost, duplicated or reordered).
 //
 // The size sweep (--sizes). The minimum network RTT of each size against
 // the size, by least squares: the intercept is propagation and fixed
