@@ -35,6 +35,26 @@ int open_socket(int family, int type) {
     return socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 }
 
+bool is_loopback(const sockaddr_storage& a) {
+    if (a.ss_family == AF_INET)
+        return (ntohl(reinterpret_cast<const sockaddr_in*>(&a)->sin_addr.s_addr) >> 24) == 127;
+    if (a.ss_family == AF_INET6)
+        return IN6_IS_ADDR_LOOPBACK(&reinterpret_cast<const sockaddr_in6*>(&a)->sin6_addr);
+    return false;
+}
+
+int route_mtu(int fd, int most) {
+    sockaddr_storage self{};
+    socklen_t len = sizeof self;
+    int mtu = most;
+    socklen_t mtu_len = sizeof mtu;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&self), &len) != 0) return most;
+    bool v6 = self.ss_family == AF_INET6;
+    if (getsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_MTU : IP_MTU, &mtu, &mtu_len) != 0)
+        return most;
+    return std::min(mtu, most);
+}
+
 int start_connect(int fd, const Endpoint& to) {
     if (connect(fd, to.get(), to.len) == 0 || errno == EINPROGRESS) return 0;
     return errno;
@@ -87,14 +107,6 @@ uint64_t raise_fd_limit(uint64_t wanted) {
     setrlimit(RLIMIT_NOFILE, &limit);
     getrlimit(RLIMIT_NOFILE, &limit);
     return limit.rlim_cur;
-}
-
-bool is_loopback(const sockaddr_storage& a) {
-    if (a.ss_family == AF_INET)
-        return (ntohl(reinterpret_cast<const sockaddr_in*>(&a)->sin_addr.s_addr) >> 24) == 127;
-    if (a.ss_family == AF_INET6)
-        return IN6_IS_ADDR_LOOPBACK(&reinterpret_cast<const sockaddr_in6*>(&a)->sin6_addr);
-    return false;
 }
 
 }  // namespace smallprobe

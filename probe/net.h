@@ -36,14 +36,15 @@ int start_connect(int fd, const Endpoint& to);
 // The pending error of a socket after an asynchronous connect.
 int socket_error(int fd);
 
+// The MTU of a connected socket's route (IP_MTU, IPV6_MTU), at most `most`;
+// `most` when the kernel does not say.
+int route_mtu(int fd, int most);
+
 // Sets TCP_NODELAY: a pipelined probe must not wait for Nagle.
 void set_no_delay(int fd);
 
 // A short, actionable explanation of a network errno for this target.
 std::string describe_error(int err);
-
-// True for 127.0.0.0/8 and ::1.
-bool is_loopback(const sockaddr_storage& a);
 
 // Raises RLIMIT_NOFILE (soft, and hard when privileged) to at least `wanted`.
 // Returns the soft limit in effect afterwards.

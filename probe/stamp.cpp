@@ -80,6 +80,10 @@ class Sender {
             if (o_.tos >= 0) setsockopt(fd_, IPPROTO_IPV6, IPV6_TCLASS, &o_.tos, sizeof o_.tos);
         }
         enable_reply_header(fd_, peer_.ss_family);
+        header_bytes_ = peer_.ss_family == AF_INET6 ? 48 : 28;
+        sizes_ = o_.sizes;  // a train without -s fills the route's MTU, at most 1500
+        if (o_.train && !o_.sizes_given)
+            sizes_ = {std::max(uint32_t(route_mtu(fd_, 1500)) - header_bytes_, o_.sizes[0])};
         int buffer = 4 << 20;
         setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer);
         stamps_.open(fd_);
@@ -96,7 +100,7 @@ class Sender {
         while (!stop_requested()) {
             uint64_t now = now_ns();
             if (sending && now >= next) {
-                send_one();
+                for (uint32_t k = 0; k < std::max(1u, o_.train); ++k) send_one();  // a train
                 next += o_.interval_ns;
                 if ((o_.count && probes_.size() >= o_.count) || next >= stop_sending) {
                     sending = false;
@@ -143,6 +147,7 @@ class Sender {
         s.auth_failures = auth_failures_;
         s.short_replies = short_replies_;
         if (!o_.tlvs.empty()) s.extensions = last_reply_.describe(key_);
+        s.capacity = estimate_capacity(probes_, o_.train, header_bytes_);
         return s;
     }
 
@@ -162,7 +167,7 @@ class Sender {
 
     // The packet of our sequence `index` (closing packets after the run's).
     void send_probe(Probe& p, size_t index) {
-        uint32_t size = o_.sizes[index % o_.sizes.size()];
+        uint32_t size = sizes_[index % sizes_.size()];
         bool auth = !key_.empty();
         const stamp::Layout& at = auth ? stamp::kAuthenticated : stamp::kUnauthenticated;
         std::memset(packet_, 0, size);
@@ -293,6 +298,8 @@ class Sender {
     stamp::TimestampFormat format_;
     uint16_t local_estimate_ = 0, reflector_estimate_ = 0;
     SenderTimestamping stamps_;
+    std::vector<uint32_t> sizes_;  // o_.sizes, or a train's filling the MTU
+    uint32_t header_bytes_ = 28;   // IP and UDP
     std::vector<Probe> probes_;
     std::vector<Probe> closing_;  // close_tail()'s
     std::vector<size_t> arrivals_;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "capacity.h"
 #include "stamp_format.h"
 #include "stamp_timestamping.h"
 #include "stamp_tlv_options.h"
@@ -25,6 +26,7 @@ struct StampOptions {
     uint64_t count = 0;                  // 0: by duration
     uint64_t duration_ns = 0;            // 0: by count (default 100 packets)
     std::vector<uint32_t> sizes = {44};  // UDP payload bytes, in turn
+    uint32_t train = 0;                  // --train: packets per train; 0 = none
     bool sizes_given = false;            // -s/--sizes: else --key-file means 112
     int tos = -1;
     uint16_t ssid = 1;
@@ -104,9 +106,8 @@ struct StampSummary {
     double jitter_forward_us = 0, jitter_backward_us = 0;  // RFC 3550 estimate
     bool jitter_valid = false;                             // two replies or more
     std::vector<double> rtt_values_us;                     // for --histogram
-    // The decomposition (at least two sizes).
-    bool fitted = false;
-    double intercept_us = 0, slope_ns_per_byte = 0;
+    // The decomposition (at least two sizes) and how well it fits.
+    SizeFit fit;
     std::vector<std::pair<uint32_t, double>> min_network_rtt_by_size;  // size, us
     // The run as a benchmark: replies per second of sending time, and the
     // server's CPU per reply when --server-pid was given (< 0: unknown).
@@ -116,6 +117,7 @@ struct StampSummary {
     // How T1 and T3 were taken, the user-space readings beside the kernel's
     // and the error bound of the one-way figures (stamp_timestamping.h).
     TimestampSummary timestamps;
+    CapacityEstimate capacity;  // --train
 };
 
 // Pure: the probes (by sender sequence) and the arrival order to numbers;

@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -32,7 +33,8 @@ enum LongOnly {
     kTlv,
     kTimestamping,
     kNoFollowUp,
-    kNoTimestampInfo
+    kNoTimestampInfo,
+    kTrain
 };
 
 constexpr option kLongOptions[] = {
@@ -62,6 +64,7 @@ constexpr option kLongOptions[] = {
     {"timestamping", required_argument, nullptr, kTimestamping},
     {"no-follow-up", no_argument, nullptr, kNoFollowUp},
     {"no-timestamp-info", no_argument, nullptr, kNoTimestampInfo},
+    {"train", required_argument, nullptr, kTrain},
     {"help", no_argument, nullptr, 'h'},
     {nullptr, 0, nullptr, 0},
 };
@@ -200,6 +203,13 @@ bool apply(int letter, const char* value, StampOptions* o, std::string* error) {
                             "--samples-format: expected csv or jsonl, got \"" + shown + "\"");
             o->samples_format = shown;
             return true;
+        case kTrain: {
+            auto n = parse_count(shown);
+            if (!n || *n < 2 || *n > 1000)
+                return fail(error, "--train: expected 2..1000 packets, got \"" + shown + "\"");
+            o->train = static_cast<uint32_t>(*n);
+            return true;
+        }
         case kMaxLoss:
             return parse_max_loss_option(shown, &o->max_loss_pct, error);
         case kServerPid:
@@ -283,6 +293,9 @@ StampParse parse_stamp_options(int argc, char** argv, StampOptions* o, std::stri
                          std::to_string(size);
                 return StampParse::Error;
             }
+    // Trains are of the largest size; without -s, Sender::open fills the MTU.
+    if (o->train && o->sizes_given)
+        o->sizes = {*std::max_element(o->sizes.begin(), o->sizes.end())};
     if (o->count == 0 && o->duration_ns == 0) o->count = 100;
     return StampParse::Run;
 }
@@ -297,6 +310,9 @@ void print_stamp_usage(FILE* out) {
         "  -d, --duration D   send for this long instead\n"
         "  -s, --size N       STAMP packet size (UDP payload), 44..65507, default 88\n"
         "  --sizes LIST       sizes in turn (64,512,1400): fits the delay decomposition\n"
+        "  --train N          each -i, a train of N packets (2..1000) back to back, of the\n"
+        "                     largest -s (else filling the MTU, at most 1500): capacity per\n"
+        "                     direction; -n counts packets, rounded up to whole trains\n"
         "  --tos N, --dscp N  IP TOS / IPv6 traffic class, or the DSCP\n"
         "  -4, -6             IPv4 or IPv6 only\n"
         "  --ssid N           Session-Sender Identifier (RFC 8972), default 1\n"

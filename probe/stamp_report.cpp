@@ -132,21 +132,25 @@ void print_stamp_summary(FILE* out, const StampOptions& o, const StampSummary& s
         j ? delay_text(s.ipdv_backward_us, unit).c_str() : "-",
         j ? delay_text(s.jitter_backward_us, unit).c_str() : "-");
     std::fprintf(out, "  the four delays:\n");
-    if (s.fitted) {
+    const SizeFit& fit = s.fit;
+    if (fit.fitted) {
         std::fprintf(out,
                      "    propagation + fixed  %10s %s   intercept of min network rtt over size\n",
-                     delay_text(s.intercept_us, unit).c_str(), u);
-        std::fprintf(out, "    transmission         %10.3f ns/byte (both directions)",
-                     s.slope_ns_per_byte);
-        if (s.slope_ns_per_byte > 0)
-            std::fprintf(out, ", bottleneck ~ %.1f Mbit/s\n", 2 * 8e3 / s.slope_ns_per_byte);
+                     delay_text(fit.intercept_us, unit).c_str(), u);
+        std::fprintf(out,
+                     "    transmission         %10.3f ns/byte (both directions), fit R² %.3f, "
+                     "residual %s: ",
+                     fit.slope_ns_per_byte, fit.r2, with_unit(fit.residual_us, unit, true).c_str());
+        if (fit.rate_named)
+            std::fprintf(out, "bottleneck ~ %s each way\n",
+                         bits_per_second_text(fit.rate_bps).c_str());
         else
-            std::fprintf(out, ", too small to measure\n");
+            std::fprintf(out, "no rate named, %s\n", fit.reason.c_str());
         for (const auto& [size, value] : s.min_network_rtt_by_size)
-            std::fprintf(
-                out, "      %5u bytes: min network rtt %s, transmission %s\n", size,
-                with_unit(value, unit, true).c_str(),
-                with_unit(std::max(0.0, s.slope_ns_per_byte) * size / 1000.0, unit, true).c_str());
+            std::fprintf(out, "      %5u bytes: min network rtt %s, transmission %s\n", size,
+                         with_unit(value, unit, true).c_str(),
+                         with_unit(std::max(0.0, fit.slope_ns_per_byte) * size / 1000.0, unit, true)
+                             .c_str());
     } else {
         std::fprintf(out,
                      "    propagation + transmission  min network rtt %s (--sizes splits them)\n",
@@ -161,6 +165,8 @@ void print_stamp_summary(FILE* out, const StampOptions& o, const StampSummary& s
                  with_unit(s.queuing.p99, unit, s.queuing.valid).c_str());
     print_reply_extensions(out, s.extensions);
     print_timestamp_lines(out, s.timestamps);
+    for (const std::string& line : capacity_lines(s.capacity))
+        std::fprintf(out, "%s\n", line.c_str());
     if (o.histogram) {
         std::fprintf(out, "rtt histogram (%llu replies):\n", (unsigned long long)s.received);
         for (const std::string& line :
@@ -213,9 +219,9 @@ void print_stamp_json(FILE* out, const StampSummary& s) {
     std::fprintf(out, "\"latency_us\":{\"count\":%llu,\"p50\":%.3f,\"p99\":%.3f},",
                  (unsigned long long)s.received, s.rtt.p50, s.rtt.p99);
     std::fprintf(out, "\"decomposition\":{");
-    if (s.fitted)
+    if (s.fit.fitted)
         std::fprintf(out, "\"propagation_fixed\":%.3f,\"transmission_ns_per_byte\":%.4f,",
-                     s.intercept_us, s.slope_ns_per_byte);
+                     s.fit.intercept_us, s.fit.slope_ns_per_byte);
     std::fprintf(
         out,
         "\"processing_p50\":%.3f,\"queuing_p50\":%.3f,\"queuing_p99\":%.3f,\"min_network_rtt\":{",
@@ -225,7 +231,8 @@ void print_stamp_json(FILE* out, const StampSummary& s) {
         std::fprintf(out, "%s\"%u\":%.3f", first ? "" : ",", size, value);
         first = false;
     }
-    std::fprintf(out, "}}}\n");
+    std::fprintf(out, "}},\"decomposition_fit\":%s,\"capacity\":%s}\n", fit_json(s.fit).c_str(),
+                 capacity_json(s.capacity).c_str());
 }
 
 bool write_samples(FILE* f, const StampOptions& o, const std::vector<Probe>& probes) {

@@ -158,23 +158,7 @@ StampSummary summarize(const std::vector<Probe>& probes, bool directions_meaning
                 std::max(0.0, double((p.t4 - p.t1) - (p.t3 - p.t2)) / 1000.0 - min_net[p.size]));
     s.queuing = quantiles(queuing);
     for (const auto& [size, value] : min_net) s.min_network_rtt_by_size.push_back({size, value});
-    if (min_net.size() >= 2) {
-        // Least squares of min network RTT (us) against size (bytes).
-        double n = double(min_net.size()), sx = 0, sy = 0, sxx = 0, sxy = 0;
-        for (const auto& [size, value] : min_net) {
-            sx += size;
-            sy += value;
-            sxx += double(size) * size;
-            sxy += double(size) * value;
-        }
-        double denominator = n * sxx - sx * sx;
-        if (denominator > 0) {
-            double slope_us = (n * sxy - sx * sy) / denominator;
-            s.slope_ns_per_byte = slope_us * 1000.0;
-            s.intercept_us = (sy - slope_us * sx) / n;
-            s.fitted = true;
-        }
-    }
+    s.fit = fit_sizes(s.min_network_rtt_by_size);
     return s;
 }
 

@@ -151,9 +151,10 @@ void test_decomposition_fit(void**) {
         probes.push_back(p);
     }
     StampSummary s = summarize(probes, true);
-    assert_true(s.fitted);
-    assert_true(s.intercept_us > 999.9 && s.intercept_us < 1000.1);
-    assert_true(s.slope_ns_per_byte > 1.99 && s.slope_ns_per_byte < 2.01);
+    assert_true(s.fit.fitted);
+    assert_true(s.fit.intercept_us > 999.9 && s.fit.intercept_us < 1000.1);
+    assert_true(s.fit.slope_ns_per_byte > 1.99 && s.fit.slope_ns_per_byte < 2.01);
+    assert_true(s.fit.rate_named && s.fit.r2 > 0.999);
     assert_true(s.processing.p50 == 7.0);
     assert_true(s.queuing.min == 0.0);
     assert_true(s.queuing.max > 49.9 && s.queuing.max < 50.1);

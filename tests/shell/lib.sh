@@ -52,6 +52,12 @@ expect_run() {
 
 CONTROL_SOCKET=$WORK/control.sock
 
+# config_head: the sections a test's smalld.ini starts with (no connection
+# log, the control socket above); the caller appends its instances.
+config_head() {
+  printf '[daemon]\nlog_connections = no\n[control]\nsocket = %s\n' "$CONTROL_SOCKET"
+}
+
 # start_daemon: smalld on WORK/smalld.ini (written by the caller), in the
 # background; returns once its control socket answers (at most 60 s: a
 # loaded machine, an ASan build).
