@@ -30,13 +30,26 @@ std::string us_text(double ns) {
 // their time apart over their places apart. A packet the host delayed (a
 // receive timestamp taken late, a packet bunched with the next) moves a
 // few pairs, not the median; (last - first) / (n - 1) moves with it.
-double spacing(const Probe* train, uint32_t n, int64_t Probe::*time) {
+template <typename Time>
+double spacing(const Probe* train, uint32_t n, Time time) {
     std::vector<double> slopes;
     slopes.reserve(size_t(n) * (n - 1) / 2);
     for (uint32_t i = 0; i < n; ++i)
         for (uint32_t j = i + 1; j < n; ++j)
-            slopes.push_back(double(train[j].*time - train[i].*time) / double(j - i));
+            slopes.push_back(double(time(train[j]) - time(train[i])) / double(j - i));
     return median(std::move(slopes));
+}
+
+// When a packet was handed to the kernel: the clock read before send(),
+// also where the kernel's transmit time replaced it as T1 or T3. A kernel
+// transmit time is taken after the sending host's own queue (a shaper on
+// its interface spaces it already); what a train measures is how fast the
+// packets were offered.
+int64_t offered_t1(const Probe& p) {
+    return p.t1_user ? p.t1_user : p.t1;
+}
+int64_t offered_t3(const Probe& p) {
+    return p.t3_user ? p.t3_user : p.t3;
 }
 
 // A train's per-packet spacing of each timestamp; false when the train
@@ -51,11 +64,13 @@ bool train_spacing(const Probe* train, uint32_t n, Spacing* out) {
         if (!p.received || p.copies != 1 || p.size != train[0].size) return false;
         if (i > 0) {
             const Probe& q = train[i - 1];
-            if (p.arrival < q.arrival || p.t2 < q.t2 || p.t3 < q.t3 || p.t4 < q.t4) return false;
+            if (p.arrival < q.arrival || p.t2 < q.t2 || offered_t3(p) < offered_t3(q) ||
+                p.t4 < q.t4)
+                return false;
         }
     }
-    *out = {spacing(train, n, &Probe::t1), spacing(train, n, &Probe::t2),
-            spacing(train, n, &Probe::t3), spacing(train, n, &Probe::t4)};
+    *out = {spacing(train, n, offered_t1), spacing(train, n, [](const Probe& p) { return p.t2; }),
+            spacing(train, n, offered_t3), spacing(train, n, [](const Probe& p) { return p.t4; })};
     return true;
 }
 
