@@ -24,7 +24,7 @@ header .good{color:#7ee2a4}header .bad{color:#ff9d8f}
 .badge{border-radius:6px;padding:.2rem .7rem;font-weight:700;text-decoration:none;color:#fff}
 .badge small{font-weight:400;opacity:.85;margin-left:.3rem}
 .badge.ok{background:#1f3a2b;color:#9fe2b8}.badge.warn{background:#d08a12}
-.badge.bad{background:var(--bad)}
+header .badge.bad{background:var(--bad);color:#fff}
 .pill{border-radius:999px;padding:.1rem .65rem;font-size:.8rem;font-weight:600;
 text-transform:uppercase;letter-spacing:.05em}
 .pill.ok{background:#1a8a4a;color:#fff}.pill.bad{background:var(--bad);color:#fff}
@@ -149,7 +149,10 @@ const std::string_view kLivePageScript = R"JS(
     fetch("./", { cache: "no-store" })
       .then((r) => { if (!r.ok) throw new Error("HTTP " + r.status); return r.text(); })
       .then((html) => {
-        swap(new DOMParser().parseFromString(html, "text/html"));
+        // The body only: the head's style sheet carries another nonce, and
+        // the browser would report it as blocked.
+        const body = html.slice(html.indexOf("<body>"), html.lastIndexOf("<script"));
+        swap(new DOMParser().parseFromString("<!DOCTYPE html>" + body, "text/html"));
         page.polls++;
         document.body.dataset.polls = String(page.polls);
         if (!stream || stream.readyState !== 1) status("polling", "live");
