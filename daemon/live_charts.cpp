@@ -75,23 +75,24 @@ std::string hline(double y, const char* cls) {
            fixed(kRight) + "\" y1=\"" + fixed(y) + "\" y2=\"" + fixed(y) + "\"/>";
 }
 
-std::string axes(const Scale& scale, std::string (*format)(double), size_t slots) {
+std::string axes(const Scale& scale, std::string (*format)(double), size_t slots, double step) {
     std::string out;
     auto tick = [&](double value, double y) {
         out += hline(y, "grid") + text(kLeft - 4, y + 3.5, "end", format(value));
     };
     if (scale.log) {
         tick(0, kBottom);
-        int step = (scale.high - scale.low + 3) / 4;  // at most five labels
-        for (int d = scale.low; d <= scale.high; d += step)
+        int every = (scale.high - scale.low + 3) / 4;  // at most five labels
+        for (int d = scale.low; d <= scale.high; d += every)
             tick(std::pow(10, d), scale.y(std::pow(10, d)));
     } else {
         for (int i = 0; i <= 2; ++i) tick(scale.top * i / 2, scale.y(scale.top * i / 2));
     }
     // Time: a label every minute, "now" at the right edge.
-    double minutes = double(slots) / 60;
+    double minutes = double(slots) * step / 60;
     for (int m = int(minutes); m >= 0; --m) {
-        double x = kRight - (kRight - kLeft) * (m * 60.0) / double(std::max<size_t>(slots, 1));
+        double x =
+            kRight - (kRight - kLeft) * (m * 60.0 / step) / double(std::max<size_t>(slots, 1));
         out += text(x, kBottom + 14, m == 0 ? "end" : "middle",
                     m == 0 ? "now" : "\u2212" + std::to_string(m) + " min");
     }
@@ -116,7 +117,7 @@ std::string polyline(const nlohmann::json& values, size_t slots, const Scale& sc
 
 std::string render_chart(const std::string& id, const std::string& title,
                          std::string (*format)(double), const std::vector<ChartSeries>& series,
-                         size_t slots) {
+                         size_t slots, double step_seconds) {
     Scale scale = scale_of(series);
     double now = 0, peak = 0;
     for (const auto& s : series) {
@@ -134,7 +135,7 @@ std::string render_chart(const std::string& id, const std::string& title,
                       "</span></small></figcaption>";
     out += "<svg viewBox=\"0 0 400 118\" role=\"img\" aria-label=\"" + html_escape(title) +
            ", the last five minutes\">";
-    out += axes(scale, format, slots);
+    out += axes(scale, format, slots, step_seconds);
     for (size_t i = 0; i < series.size(); ++i)
         out += polyline(*series[i].values, slots, scale, "s" + std::to_string(i % 6));
     out += "</svg>";
@@ -148,15 +149,31 @@ std::string render_chart(const std::string& id, const std::string& title,
     return out + "</figure>\n";
 }
 
+// A row's sparkline in 5-second steps (averages), newest aligned: a fifth
+// of the points, as the page is fetched again every second.
+constexpr size_t kSparkStep = 5;
+
+nlohmann::json coarse(const nlohmann::json& values) {
+    nlohmann::json out = nlohmann::json::array();
+    if (!values.is_array()) return out;
+    size_t n = values.size(), first = n % kSparkStep;
+    for (size_t i = first; i + kSparkStep <= n; i += kSparkStep) {
+        double sum = 0;
+        for (size_t j = i; j < i + kSparkStep; ++j) sum += at(values, j);
+        out.push_back(sum / kSparkStep);
+    }
+    return out;
+}
+
 std::string render_sparkline(const nlohmann::json& row_series, size_t slots) {
-    static const nlohmann::json none = nlohmann::json::array();
-    auto it = row_series.find("traffic");
-    const nlohmann::json& traffic = it != row_series.end() ? *it : none;
-    it = row_series.find("problems");
-    const nlohmann::json& problems = it != row_series.end() ? *it : none;
-    std::vector<ChartSeries> both = {{"sessions + datagrams", &traffic},
-                                     {"refused + dropped", &problems}};
-    return render_chart("", "", format_rate, both, slots);
+    auto series = [&](const char* key) {
+        auto it = row_series.is_object() ? row_series.find(key) : row_series.end();
+        return coarse(it != row_series.end() ? *it : nlohmann::json());
+    };
+    nlohmann::json traffic = series("traffic"), problems = series("problems");
+    std::vector<ChartSeries> both = {{"sessions + datagrams /s, 5 s means", &traffic},
+                                     {"refused + dropped /s", &problems}};
+    return render_chart("", "", format_rate, both, slots / kSparkStep, kSparkStep);
 }
 
 std::string render_histogram(const nlohmann::json& buckets) {

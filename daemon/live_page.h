@@ -58,16 +58,17 @@ std::string format_seconds(double seconds);
 std::string format_duration(double seconds);
 
 // The page's charts (live_charts.cpp), as inline SVG. A chart has axes:
-// time over the last `slots` seconds, and the values in `format`'s unit, on
-// a log scale when the values span three decades or more. Each series is a
-// line of its own colour (class s0, s1, ...), named in the legend.
+// time over the last `slots` steps of `step_seconds`, and the values in
+// `format`'s unit, on a log scale when the values span three decades or
+// more. Each series is a line of its own colour (class s0, s1, ...), named
+// in the legend.
 struct ChartSeries {
     std::string name;
     const nlohmann::json* values;  // per second, oldest first
 };
 std::string render_chart(const std::string& id, const std::string& title,
                          std::string (*format)(double), const std::vector<ChartSeries>& series,
-                         size_t slots);
+                         size_t slots, double step_seconds = 1);
 // A row's small chart: traffic and refusals plus drops per second.
 std::string render_sparkline(const nlohmann::json& row_series, size_t slots);
 // A histogram of [le, count] pairs (le in seconds, null for +Inf), as bars.
