@@ -67,7 +67,7 @@ td.why{color:var(--dim);white-space:normal;min-width:4.5rem}
 td.why.bad{color:var(--bad);font-weight:700}
 td[title]{cursor:help}
 details.spark summary{font-size:.72rem;color:var(--accent);font-weight:400;cursor:pointer}
-details.spark .chart{width:min(360px,70vw)}
+details.spark .chart{width:12rem;max-width:100%}details.spark .legend{font-size:.65rem;font-weight:400}
 .stamp dl{display:flex;flex-wrap:wrap;gap:.3rem 1.6rem;margin:.2rem 0 .5rem}
 .stamp dt{font-size:.7rem;text-transform:uppercase;color:var(--dim)}
 .stamp dd{margin:0;font-weight:600;font-variant-numeric:tabular-nums}

@@ -241,6 +241,17 @@ try:
     ok("the flooded row is the first")
     wait_for("the drops in the drops and refusals chart's legend",
              lambda: "dropped rate" in driver.find_element(By.ID, "chart-problems").text)
+    # A row's chart on demand, still open after the page's next renderings
+    # (and still within the width below).
+    driver.find_element(By.CSS_SELECTOR, "#spark-row-flood-udp summary").click()
+    polls = int(driver.find_element(By.TAG_NAME, "body").get_attribute("data-polls"))
+    wait_for("two more renderings of the page",
+             lambda: int(driver.find_element(By.TAG_NAME, "body").get_attribute("data-polls")) >= polls + 2)
+    spark = wait_for("flood/udp's chart, open, with its drops in the legend",
+                     lambda: driver.execute_script(
+                         "const d = document.getElementById('spark-row-flood-udp');"
+                         "return d && d.open && d.querySelector('polyline.s1') ? d.textContent : false"))
+    ok("flood/udp's chart stays open: %r" % " ".join(spark.split())[:120])
     base = SCREENSHOT[:-len(".png")] if SCREENSHOT.endswith(".png") else SCREENSHOT
     check_layout(driver, 1280, 800, base + "-1280.png")
     check_layout(driver, 800, 600, base + "-800.png")
