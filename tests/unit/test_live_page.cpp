@@ -2,8 +2,11 @@
 // The live page's server-side rendering: every value the daemon does not
 // control (instance names, peers, reload errors) is escaped for HTML, the
 // tables show the snapshot's exact counters in cells a script (and a test)
-// can find, the page loads nothing from outside and carries its nonce, and
-// the rates and chart series come from the sampled counters.
+// can find (humanised, with the exact value beside), problems come first
+// (the badge, its link, the row order, a chart per reason), the STAMP panel
+// renders, the page loads nothing from outside and carries its nonce, and
+// the rates, the window's problems and the chart series come from the
+// sampled counters.
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -136,6 +139,35 @@ static void problems_come_first(void**) {
     assert_true(has(render_live_page(snapshot, "n"), "class=\"badge warn\" href=\"#instances\""));
     snapshot["problems"]["refused"] = 0;
     assert_true(has(render_live_page(snapshot, "n"), "class=\"badge ok\""));
+    // A failed reload is red, and links to the header's reload result.
+    snapshot["problems"]["reloads_failed"] = 1;
+    page = render_live_page(snapshot, "n");
+    assert_true(has(page, "class=\"badge bad\" href=\"#last-reload\""));
+    assert_true(has(page, "1 failed reload"));
+}
+
+// The STAMP panel: the reflected rate, sessions, failed authentications,
+// the mean processing time and the histogram's buckets.
+static void a_stamp_panel_renders(void**) {
+    nlohmann::json snapshot = sample_snapshot();
+    assert_false(has(render_live_page(snapshot, "n"), "id=\"stamp-card\""));  // none: no panel
+    snapshot["stamp"] = {{{"instance", "stamp"},
+                          {"reflected_rate", 12.5},
+                          {"reflected_total", 50},
+                          {"sessions_current", 2},
+                          {"auth_failures_total", 3},
+                          {"processing_seconds_count", 50},
+                          {"processing_seconds_sum", 0.001},
+                          {"processing", {{1e-05, 10}, {2e-05, 40}, {nullptr, 0}}}}};
+    std::string page = render_live_page(snapshot, "n");
+    assert_true(has(page, "<section class=\"card\" id=\"stamp-card\">"));
+    assert_true(has(page, "data-field=\"reflected_rate\">12.5</dd>"));
+    assert_true(has(page, "data-field=\"sessions_current\">2</dd>"));
+    assert_true(has(page, "data-field=\"auth_failures_total\" title=\"3\">3</dd>"));
+    assert_true(has(page, "data-field=\"processing_mean\">20.0 \u00b5s</dd>"));
+    assert_true(has(page, ">\u2264 20.0 \u00b5s</text>"));
+    assert_true(has(page, ">40 (80.0%)</text>"));
+    assert_true(has(page, ">&gt; 20.0 \u00b5s</text>"));
 }
 
 static void an_empty_daemon_renders(void**) {
@@ -270,6 +302,7 @@ int main() {
         cmocka_unit_test(rates_come_from_the_sampled_counters),
         cmocka_unit_test(problems_are_counted_over_the_window),
         cmocka_unit_test(problems_come_first),
+        cmocka_unit_test(a_stamp_panel_renders),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
