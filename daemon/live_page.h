@@ -7,8 +7,10 @@
 //
 // Everything the page shows comes from one snapshot, built from the same
 // renderers as the control socket's replies (render_stats_json, and the
-// `status`, `listeners` and `conns` commands); the page's own script
-// renders that snapshot again, the same way, each time it polls.
+// `status`, `listeners` and `conns` commands) and the live history; the
+// page's own script fetches the page again each second and swaps in its
+// changing parts, so there is one renderer, and the page reads the same
+// with and without JavaScript.
 
 #include <nlohmann/json.hpp>
 #include <string>
