@@ -9,10 +9,11 @@
 
 namespace smalld {
 
-bool acl_allows(const InstanceConfig& config, const SockAddr& peer) {
-    for (const auto& cidr : config.deny)
+bool acl_allows(const std::vector<Cidr>& allow, const std::vector<Cidr>& deny,
+                const SockAddr& peer) {
+    for (const auto& cidr : deny)
         if (cidr.contains(peer)) return false;
-    for (const auto& cidr : config.allow)
+    for (const auto& cidr : allow)
         if (cidr.contains(peer)) return true;
     return false;
 }

@@ -19,8 +19,13 @@
 
 namespace smalld {
 
-// deny wins over allow; an empty allow admits nobody.
-bool acl_allows(const InstanceConfig& config, const SockAddr& peer);
+// deny wins over allow; an empty allow admits nobody. The [metrics] listener
+// asks the same question with its own allow and no deny.
+bool acl_allows(const std::vector<Cidr>& allow, const std::vector<Cidr>& deny,
+                const SockAddr& peer);
+inline bool acl_allows(const InstanceConfig& config, const SockAddr& peer) {
+    return acl_allows(config.allow, config.deny, peer);
+}
 
 // The loop guard's source check, one layer of several (admit_datagram):
 // datagrams that could start or feed a loop or a reflection: from privileged

@@ -61,6 +61,10 @@ struct MetricsConfig {
     // Who sees file paths, reload errors and peer addresses on the page,
     // /stats.json and /events (privacy.h); empty = nobody.
     std::vector<Cidr> details;
+    // Who may connect at all (acl_allows, as an instance's allow); empty = nobody.
+    std::vector<Cidr> allow;
+    bool page = true;           // no: /, its assets, /stats.json and /events answer 404
+    bool page_sessions = true;  // no: no session table on the page, /stats.json or /events
 };
 
 struct InstanceConfig {

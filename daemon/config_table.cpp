@@ -163,6 +163,25 @@ const KeySpec kKeys[] = {
      [](Config& c, InstanceConfig*, std::string_view v, std::string* e) -> bool {
          return parse_details(v, c.metrics.details, e);
      }},
+    {Scope::Metrics, "allow", "127.0.0.0/8, ::1",
+     "source prefixes admitted to the listener, as an instance's allow; empty = none", 0,
+     [](Config& c, InstanceConfig*, std::string_view v, std::string* e) -> bool {
+         return apply_cidrs(c.metrics.allow, v, e);
+     }},
+    {Scope::Metrics, "page", "yes",
+     "no = only /metrics and /healthz: the live page, its assets, /stats.json and /events "
+     "answer 404",
+     0,
+     [](Config& c, InstanceConfig*, std::string_view v, std::string* e) -> bool {
+         return assign(c.metrics.page, parse_bool(v, e));
+     }},
+    {Scope::Metrics, "page_sessions", "yes",
+     "no = the live sessions are not on the page, /stats.json or /events (for a public "
+     "listener)",
+     0,
+     [](Config& c, InstanceConfig*, std::string_view v, std::string* e) -> bool {
+         return assign(c.metrics.page_sessions, parse_bool(v, e));
+     }},
     // Every instance section.
     {Scope::Instance, "type", nullptr,
      "echo | discard | chargen | qotd | daytime | time | status | stamp; defaults to the section "
@@ -214,9 +233,8 @@ const KeySpec kKeys[] = {
      }},
     {Scope::Instance, "idle_timeout", "60s", "close a TCP session idle this long; 0 = never",
      tcp_types(),
-     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
-         return assign(i->idle_timeout, parse_duration(v, e));
-     }},
+     [](Config&, InstanceConfig* i, std::string_view v,
+        std::string* e) -> bool { return assign(i->idle_timeout, parse_duration(v, e)); }},
     {Scope::Instance, "max_duration", "1h", "close a TCP session this old; 0 = never", tcp_types(),
      [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
          return assign(i->max_duration, parse_duration(v, e));
@@ -230,9 +248,8 @@ const KeySpec kKeys[] = {
      "drop datagrams from ports below 1024 and 2049, and from broadcast, multicast, 0.0.0.0/8 "
      "and IPv4-mapped sources",
      0,
-     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
-         return assign(i->udp_loop_guard, parse_bool(v, e));
-     }},
+     [](Config&, InstanceConfig* i, std::string_view v,
+        std::string* e) -> bool { return assign(i->udp_loop_guard, parse_bool(v, e)); }},
     {Scope::Instance, "backlog", "511", "listen(2) backlog", tcp_types(),
      [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
          return assign(i->backlog, parse_uint(v, 1, 65535, e));
@@ -270,8 +287,9 @@ const KeySpec* find_key(Scope scope, std::string_view name) {
 }
 
 bool takes_effect_at_restart(const KeySpec& key) {
-    // [metrics] details is read at each request: a reload applies it.
-    if (key.scope == Scope::Metrics && std::string_view(key.name) == "details") return false;
+    // [metrics] details, allow, page and page_sessions are read at each
+    // connection or request: a reload applies them.
+    if (key.scope == Scope::Metrics && std::string_view(key.name) != "listen") return false;
     return key.scope == Scope::Control || key.scope == Scope::Metrics ||
            (key.scope == Scope::Daemon && std::string_view(key.name) == "user");
 }

@@ -15,8 +15,16 @@ double per_second(double now, double then, double seconds) {
     return now > then && seconds > 0 ? (now - then) / seconds : 0;
 }
 
+double increase(double now, double then) {
+    return now > then ? now - then : 0;
+}
+
 double round3(double value) {
     return double(int64_t(value * 1000 + 0.5)) / 1000;
+}
+
+std::string row_key(const LiveHistory::Row& row) {
+    return row.first + "/" + row.second;
 }
 
 }  // namespace
@@ -26,14 +34,28 @@ void LiveHistory::sample(const Stats& stats, int64_t now_ms) {
     s.ms = now_ms;
     // Rates of counters only: the gauges of what is open play no part.
     visit_stats(stats, OpenSessions{}, [&](const StatSample& v) {
-        if (v.instance.empty() || v.proto.empty() || !v.reason.empty() || !v.le.empty()) return;
-        double LiveHistory::Counts::*field = nullptr;
+        if (v.key == "reload.failed_total") s.reloads_failed = v.value;
+        if (v.instance.empty() || v.proto.empty() || !v.le.empty()) return;
+        if (v.key == "stamp.auth_failures_total") s.auth_failures += v.value;
+        bool refused = v.key == "conn.rejected_total";
+        if ((refused || v.key == "datagrams_dropped_total") && !v.reason.empty()) {
+            double Counts::*field = refused ? &Counts::refused : &Counts::dropped;
+            s.rows[Row(v.instance, v.proto)].*field += v.value;
+            s.total.*field += v.value;
+            s.reasons[std::string(refused ? "refused " : "dropped ") + std::string(v.reason)] +=
+                v.value;
+            return;
+        }
+        if (!v.reason.empty()) return;
+        double Counts::*field = nullptr;
         if (v.key == "sessions_total")
             field = &Counts::sessions;
         else if (v.key == "datagrams_in_total")
             field = &Counts::datagrams;
         else if (v.key == "read_bytes_total" || v.key == "written_bytes_total")
             field = &Counts::bytes;
+        else if (v.key == "stamp.reflected_total")
+            field = &Counts::reflected;
         if (!field) return;
         s.rows[Row(v.instance, v.proto)].*field += v.value;
         s.total.*field += v.value;
@@ -59,10 +81,36 @@ nlohmann::json LiveHistory::rates() const {
     return out;
 }
 
+std::map<std::string, double> LiveHistory::reflected_rates() const {
+    std::map<std::string, double> out;
+    if (samples_.empty()) return out;
+    const Sample& now = samples_.back();
+    const Sample& then = samples_[samples_.size() - std::min(samples_.size(), kRateWindow + 1)];
+    double seconds = double(now.ms - then.ms) / 1000.0;
+    for (const auto& [row, counts] : now.rows) {
+        auto it = then.rows.find(row);
+        double before = it != then.rows.end() ? it->second.reflected : 0;
+        out[row.first] += round3(per_second(counts.reflected, before, seconds));
+    }
+    return out;
+}
+
 nlohmann::json LiveHistory::series() const {
     nlohmann::json sessions = nlohmann::json::array();
     nlohmann::json datagrams = nlohmann::json::array();
     nlohmann::json bytes = nlohmann::json::array();
+    nlohmann::json problems = nlohmann::json::object();
+    nlohmann::json rows = nlohmann::json::object();
+    // The reasons and rows that had any in the window.
+    std::map<std::string, bool> reasons;
+    std::map<Row, bool> seen;
+    for (size_t i = 1; i < samples_.size(); ++i)
+        for (const auto& [reason, n] : samples_[i].reasons)
+            reasons[reason] |= increase(n, samples_[i - 1].reasons.count(reason)
+                                               ? samples_[i - 1].reasons.at(reason)
+                                               : 0) > 0;
+    if (!samples_.empty())
+        for (const auto& [row, counts] : samples_.back().rows) seen[row] = true;
     for (size_t i = 1; i < samples_.size(); ++i) {
         const Sample& a = samples_[i - 1];
         const Sample& b = samples_[i];
@@ -70,12 +118,55 @@ nlohmann::json LiveHistory::series() const {
         sessions.push_back(round3(per_second(b.total.sessions, a.total.sessions, seconds)));
         datagrams.push_back(round3(per_second(b.total.datagrams, a.total.datagrams, seconds)));
         bytes.push_back(round3(per_second(b.total.bytes, a.total.bytes, seconds)));
+        for (const auto& [reason, any] : reasons) {
+            if (!any) continue;
+            auto now = b.reasons.find(reason);
+            auto then = a.reasons.find(reason);
+            problems[reason].push_back(
+                round3(per_second(now != b.reasons.end() ? now->second : 0,
+                                  then != a.reasons.end() ? then->second : 0, seconds)));
+        }
+        for (const auto& [row, unused] : seen) {
+            Counts now, then;
+            if (auto it = b.rows.find(row); it != b.rows.end()) now = it->second;
+            if (auto it = a.rows.find(row); it != a.rows.end()) then = it->second;
+            nlohmann::json& r = rows[row_key(row)];
+            r["traffic"].push_back(round3(
+                per_second(now.sessions + now.datagrams, then.sessions + then.datagrams, seconds)));
+            r["problems"].push_back(round3(
+                per_second(now.refused + now.dropped, then.refused + then.dropped, seconds)));
+        }
     }
-    return {{"step_seconds", 1},
-            {"slots", kSamples - 1},
-            {"sessions", std::move(sessions)},
-            {"datagrams", std::move(datagrams)},
-            {"bytes", std::move(bytes)}};
+    return {{"step_seconds", 1},      {"slots", kSamples - 1},     {"sessions", sessions},
+            {"datagrams", datagrams}, {"bytes", std::move(bytes)}, {"problems", problems},
+            {"rows", std::move(rows)}};
+}
+
+nlohmann::json LiveHistory::problems() const {
+    double dropped = 0, refused = 0, auth = 0, reloads = 0;
+    std::map<Row, Counts> rows;
+    for (size_t i = 1; i < samples_.size(); ++i) {
+        const Sample& a = samples_[i - 1];
+        const Sample& b = samples_[i];
+        dropped += increase(b.total.dropped, a.total.dropped);
+        refused += increase(b.total.refused, a.total.refused);
+        auth += increase(b.auth_failures, a.auth_failures);
+        reloads += increase(b.reloads_failed, a.reloads_failed);
+        for (const auto& [row, now] : b.rows) {
+            Counts then;
+            if (auto it = a.rows.find(row); it != a.rows.end()) then = it->second;
+            rows[row].dropped += increase(now.dropped, then.dropped);
+            rows[row].refused += increase(now.refused, then.refused);
+        }
+    }
+    nlohmann::json by_row = nlohmann::json::object();
+    for (const auto& [row, counts] : rows)
+        if (counts.dropped > 0 || counts.refused > 0)
+            by_row[row_key(row)] = {{"dropped", counts.dropped}, {"refused", counts.refused}};
+    double seconds =
+        samples_.size() > 1 ? double(samples_.back().ms - samples_.front().ms) / 1000.0 : 0;
+    return {{"seconds", round3(seconds)}, {"dropped", dropped},        {"refused", refused},
+            {"auth_failures", auth},      {"reloads_failed", reloads}, {"rows", std::move(by_row)}};
 }
 
 }  // namespace smalld

@@ -7,12 +7,15 @@
 //
 // Everything the page shows comes from one snapshot, built from the same
 // renderers as the control socket's replies (render_stats_json, and the
-// `status`, `listeners` and `conns` commands); the page's own script
-// renders that snapshot again, the same way, each time it polls.
+// `status`, `listeners` and `conns` commands) and the live history; the
+// page's own script fetches the page again each second and swaps in its
+// changing parts, so there is one renderer, and the page reads the same
+// with and without JavaScript.
 
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace smalld {
 
@@ -26,11 +29,15 @@ constexpr size_t kLiveSessionsShown = 100;
 // /stats.json: {"daemon": {version, state, uptime_seconds, last_reload, ...},
 //  "stats": render_stats_json(), "rows": [one per instance and protocol served
 //  or with traffic: counters, open sessions, rates, refusals and drops by
-//  reason, listening addresses], "series": the charts' data, "sessions": [...],
-//  "sessions_open": N}
+//  reason, listening addresses], "series": the charts' data (live_history.h),
+//  "problems": the badge's counts over the last five minutes, "stamp": [the
+//  STAMP panel, one per stamp instance], "sessions": [...], "sessions_open": N}
 // Without `details` (privacy.h), last_reload says only how many errors a
-// failed reload had, and the sessions have no peer addresses.
-nlohmann::json live_snapshot(Daemon& daemon, const LiveHistory& history, bool details);
+// failed reload had, and the sessions have no peer addresses. Without
+// `sessions` ([metrics] page_sessions = no) there are no "sessions" and no
+// "sessions_open", and the page has no session table.
+nlohmann::json live_snapshot(Daemon& daemon, const LiveHistory& history, bool details,
+                             bool sessions = true);
 
 // `/`: the page for `snapshot`. `nonce` marks the inline style and script
 // (the Content-Security-Policy allows nothing else).
@@ -42,11 +49,32 @@ std::string live_page_policy(std::string_view nonce);
 // Text for HTML element content and quoted attribute values: & < > " ' escaped.
 std::string html_escape(std::string_view text);
 
-// How the page writes numbers (its script writes them the same way):
-// "12.5", "3 KiB/s", "1h 02m".
+// How the page writes numbers (live_format.cpp): "12.5" and "123k" (per
+// second), "12345" and "1.23M" (counts), "88.6 GiB" (IEC), "743 Mbit/s" (SI,
+// from bytes per second), "12.3 \u00b5s", "1h 02m".
 std::string format_rate(double per_second);
-std::string format_byte_rate(double per_second);
+std::string format_count(double n);
+std::string format_bytes(double bytes);
+std::string format_bit_rate(double bytes_per_second);
+std::string format_seconds(double seconds);
 std::string format_duration(double seconds);
+
+// The page's charts (live_charts.cpp), as inline SVG. A chart has axes:
+// time over the last `slots` steps of `step_seconds`, and the values in
+// `format`'s unit, on a log scale when the values span three decades or
+// more. Each series is a line of its own colour (class s0, s1, ...), named
+// in the legend.
+struct ChartSeries {
+    std::string name;
+    const nlohmann::json* values;  // per second, oldest first
+};
+std::string render_chart(const std::string& id, const std::string& title,
+                         std::string (*format)(double), const std::vector<ChartSeries>& series,
+                         size_t slots, double step_seconds = 1);
+// A row's small chart: traffic and refusals plus drops per second.
+std::string render_sparkline(const nlohmann::json& row_series, size_t slots);
+// A histogram of [le, count] pairs (le in seconds, null for +Inf), as bars.
+std::string render_histogram(const nlohmann::json& buckets);
 
 // The page's inline style sheet and script, and its icon, served at
 // /favicon.svg (live_page_assets.cpp).

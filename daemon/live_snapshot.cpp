@@ -12,6 +12,7 @@
 #include "live_page.h"
 #include "privacy.h"
 #include "render.h"
+#include "stats.h"
 
 namespace smalld {
 
@@ -68,9 +69,44 @@ nlohmann::json row(const std::string& instance, const nlohmann::json& entry,
             {"dropped", nonzero(p.value("datagrams_dropped_total", nlohmann::json()))}};
 }
 
+// The STAMP panel: per stamp instance, what it reflects now and in all, its
+// sessions open and failed authentications, and its processing-time
+// histogram as [le, count] pairs (not cumulative; le in seconds, null for +Inf).
+nlohmann::json stamp_panel(Daemon& daemon, const LiveHistory& history) {
+    std::map<std::string, nlohmann::json> by_instance;
+    uint64_t previous = 0;
+    visit_stats(daemon.stats(), daemon.open_sessions(), [&](const StatSample& v) {
+        if (v.instance.empty() || !v.key.starts_with("stamp.")) return;
+        nlohmann::json& entry = by_instance[std::string(v.instance)];
+        if (entry.is_null()) {
+            entry = {{"instance", v.instance}, {"processing", nlohmann::json::array()}};
+            previous = 0;
+        }
+        if (v.key == "stamp.processing_seconds_bucket") {
+            auto cumulative = uint64_t(v.value);
+            nlohmann::json le =
+                v.le == "+Inf" ? nlohmann::json() : nlohmann::json(std::stod(std::string(v.le)));
+            entry["processing"].push_back({le, cumulative - std::min(cumulative, previous)});
+            previous = cumulative;
+        } else if (v.key == "stamp.processing_seconds_sum" ||
+                   v.key == "stamp.processing_seconds_count" || v.key == "stamp.reflected_total" ||
+                   v.key == "stamp.auth_failures_total" || v.key == "stamp.sessions_current") {
+            entry[std::string(v.key.substr(6))] = v.value;
+        }
+    });
+    std::map<std::string, double> rates = history.reflected_rates();
+    nlohmann::json out = nlohmann::json::array();
+    for (auto& [name, entry] : by_instance) {
+        entry["reflected_rate"] = rates.count(name) ? rates[name] : 0.0;
+        out.push_back(std::move(entry));
+    }
+    return out;
+}
+
 }  // namespace
 
-nlohmann::json live_snapshot(Daemon& daemon, const LiveHistory& history, bool details) {
+nlohmann::json live_snapshot(Daemon& daemon, const LiveHistory& history, bool details,
+                             bool with_sessions) {
     nlohmann::json status = run_command(daemon, "status");
     nlohmann::json stats = render_stats_json(daemon.stats(), daemon.open_sessions());
     nlohmann::json rates = history.rates();
@@ -99,7 +135,7 @@ nlohmann::json live_snapshot(Daemon& daemon, const LiveHistory& history, bool de
             if (it != served.end() || traffic) rows.push_back(std::move(r));
         }
 
-    nlohmann::json sessions = run_command(daemon, "conns");
+    nlohmann::json sessions = with_sessions ? run_command(daemon, "conns") : nlohmann::json();
     size_t open = sessions.is_array() ? sessions.size() : 0;
     if (sessions.is_array() && sessions.size() > kLiveSessionsShown)
         sessions.erase(sessions.begin() + kLiveSessionsShown, sessions.end());
@@ -113,12 +149,17 @@ nlohmann::json live_snapshot(Daemon& daemon, const LiveHistory& history, bool de
         about["last_reload"] =
             public_reload_result(daemon.last_reload(), daemon.last_reload_errors());
     about["last_reload_successful"] = number_at(stats, "config.last_reload_successful") > 0;
-    return {{"daemon", std::move(about)},
-            {"rows", std::move(rows)},
-            {"series", history.series()},
-            {"sessions", sessions.is_array() ? sessions : nlohmann::json::array()},
-            {"sessions_open", open},
-            {"stats", std::move(stats)}};
+    nlohmann::json out = {{"daemon", std::move(about)},
+                          {"rows", std::move(rows)},
+                          {"series", history.series()},
+                          {"problems", history.problems()},
+                          {"stamp", stamp_panel(daemon, history)},
+                          {"stats", std::move(stats)}};
+    if (with_sessions) {
+        out["sessions"] = sessions.is_array() ? sessions : nlohmann::json::array();
+        out["sessions_open"] = open;
+    }
+    return out;
 }
 
 }  // namespace smalld

@@ -9,8 +9,12 @@
 
 namespace smalld {
 
-LiveStream::LiveStream(event_base* base, EventBus& bus, Write write, Details details)
-    : bus_(bus), write_(std::move(write)), details_(std::move(details)) {
+LiveStream::LiveStream(event_base* base, EventBus& bus, Write write, Details details,
+                       Sessions sessions)
+    : bus_(bus),
+      write_(std::move(write)),
+      details_(std::move(details)),
+      sessions_(std::move(sessions)) {
     keep_alive_.reset(event_new(base, -1, EV_PERSIST, on_keep_alive_cb, this));
 }
 
@@ -53,6 +57,8 @@ void LiveStream::send_all(std::string_view bytes) {
 
 // Each form of the event made once, when a stream wants it.
 void LiveStream::send_event(const BusEvent& event) {
+    const std::string kind = event.json().value("event", "");
+    if ((kind == "session_open" || kind == "session_close") && !sessions_()) return;
     std::vector<uint64_t> ids(streams_.begin(), streams_.end());  // as send_all
     std::string forms[2];                                         // without, with the details
     for (uint64_t id : ids) {

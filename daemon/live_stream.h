@@ -2,7 +2,8 @@
 #pragma once
 // The live page's event stream, /events: server-sent events
 // (text/event-stream), one "data: {json}" message per event of the daemon's
-// event bus (session open/close, refusals, reloads), and a comment line every
+// event bus (session open/close unless [metrics] page_sessions = no,
+// refusals, reloads), and a comment line every
 // kKeepAliveMs so that proxies and browsers keep an idle stream open.
 //
 // The streams are connections of the metrics endpoint, which owns their
@@ -33,8 +34,11 @@ class LiveStream {
     // Whether stream `id` gets the operator's details (privacy.h), asked
     // at each event, so that a reload's new rule applies to open streams.
     using Details = std::function<bool(uint64_t id)>;
+    // Whether session_open and session_close events are sent ([metrics]
+    // page_sessions), asked at each event.
+    using Sessions = std::function<bool()>;
 
-    LiveStream(event_base* base, EventBus& bus, Write write, Details details);
+    LiveStream(event_base* base, EventBus& bus, Write write, Details details, Sessions sessions);
     LiveStream(const LiveStream&) = delete;
     LiveStream& operator=(const LiveStream&) = delete;
 
@@ -66,6 +70,7 @@ class LiveStream {
     EventBus& bus_;
     Write write_;
     Details details_;
+    Sessions sessions_;
     std::set<uint64_t> streams_;
     EventBus::Subscription subscription_;  // while there are streams
     EventHandle keep_alive_;

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <vector>
 
+#include "admission.h"
 #include "contain.h"
 #include "daemon.h"
 #include "http_request.h"
@@ -138,13 +139,13 @@ void MetricsServer::accept_ready() {
     }
 }
 
-void MetricsServer::refuse(int fd, const SockAddr& peer, const char* why) {
+void MetricsServer::refuse(int fd, const SockAddr& peer, const char* why, int status) {
     ++daemon_.stats().metrics_connections_refused_total;
     if (refuse_log.admit(LogLevel::Notice))
         LOG_NOTICE("metrics: refused %s: %s", peer.to_string().c_str(), why);
     HttpReply reply;
-    reply.status = 503;
-    reply.extra_headers = "Retry-After: 1\r\n";
+    reply.status = status;
+    if (status == 503) reply.extra_headers = "Retry-After: 1\r\n";
     reply.body = std::string(why) + "\n";
     std::string bytes = serialize_http_reply(reply, 1, false, false);
     (void)!send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -183,6 +184,9 @@ bool MetricsServer::evict(const SourceKey* only) {
 }
 
 void MetricsServer::admit(int fd, const SockAddr& peer) {
+    // Read at each connection, so that a reload applies it.
+    if (!acl_allows(daemon_.config().metrics.allow, {}, peer))
+        return refuse(fd, peer, "not admitted by [metrics] allow", 403);
     SourceKey source = source_key(peer);
     if (per_source_.of(source) >= kMaxPerSource && !evict(&source))
         return refuse(fd, peer, "too many connections from this address");

@@ -89,7 +89,7 @@ class MetricsServer {
 
     void accept_ready();
     void admit(int fd, const SockAddr& peer);
-    void refuse(int fd, const SockAddr& peer, const char* why);
+    void refuse(int fd, const SockAddr& peer, const char* why, int status = 503);
     // Closes the victim among the connections waiting for a request (of
     // `only`'s source when given); false when there is none.
     bool evict(const SourceKey* only);

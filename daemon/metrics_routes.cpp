@@ -62,7 +62,8 @@ void MetricsServer::start_live() {
             auto it = connections_.find(id);
             return it != connections_.end() &&
                    may_see_details(daemon_.config().metrics.details, it->second->peer);
-        });
+        },
+        [this] { return daemon_.config().metrics.page_sessions; });
     sample_.reset(event_new(base, -1, EV_PERSIST, on_sample_cb, this));
     event_add(sample_.get(), &kSampleEvery);
     history_.sample(daemon_.stats(), monotonic_ms());
@@ -80,7 +81,11 @@ void MetricsServer::on_sample_cb(evutil_socket_t, short, void* self) {
 bool MetricsServer::answer(Connection& c, std::string_view path, bool head, HttpReply& reply) {
     // The one decision for this client: the page and /stats.json show it
     // the operator's details, or not (/events asks at each event).
-    bool details = may_see_details(daemon_.config().metrics.details, c.peer);
+    const MetricsConfig& config = daemon_.config().metrics;
+    bool details = may_see_details(config.details, c.peer);
+    bool page_path =
+        path == "/" || path == "/stats.json" || path == "/favicon.svg" || path == "/events";
+    if (page_path && !config.page) return false;  // 404: [metrics] page = no
     if (path == "/metrics") {
         reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
         reply.body = render_prometheus(daemon_.stats(), daemon_.open_sessions(), SMALLD_VERSION);
@@ -90,11 +95,13 @@ bool MetricsServer::answer(Connection& c, std::string_view path, bool head, Http
         reply.extra_headers = "Content-Security-Policy: " + live_page_policy(nonce) +
                               "\r\nX-Content-Type-Options: nosniff\r\n"
                               "Referrer-Policy: no-referrer\r\nCache-Control: no-store\r\n";
-        reply.body = render_live_page(live_snapshot(daemon_, history_, details), nonce);
+        reply.body = render_live_page(
+            live_snapshot(daemon_, history_, details, config.page_sessions), nonce);
     } else if (path == "/stats.json") {
         reply.content_type = "application/json";
         reply.extra_headers = "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n";
-        reply.body = to_json_text(live_snapshot(daemon_, history_, details)) + "\n";
+        reply.body =
+            to_json_text(live_snapshot(daemon_, history_, details, config.page_sessions)) + "\n";
     } else if (path == "/favicon.svg") {
         reply.content_type = "image/svg+xml";
         reply.extra_headers = "Cache-Control: max-age=86400\r\n";

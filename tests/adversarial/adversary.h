@@ -107,4 +107,23 @@ inline HttpResponse read_response(int fd, std::string& buffer, bool head,
     return r;
 }
 
+// Reads an /events stream (or any socket) into `bytes` until `text` arrived
+// at or after byte `from`; false, reported, on timeout or close.
+inline bool read_until(int fd, std::string& bytes, const std::string& text, size_t from = 0) {
+    auto deadline = Clock::now() + std::chrono::milliseconds(harness::kPatienceMs);
+    while (bytes.find(text, from) == std::string::npos) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        pollfd p{fd, POLLIN, 0};
+        char buf[16384];
+        ssize_t n = 0;
+        if (left.count() <= 0 || poll(&p, 1, int(left.count())) <= 0 ||
+            (n = recv(fd, buf, sizeof buf, 0)) <= 0) {
+            harness::report_expired(harness::kPatienceMs, "\"" + text + "\" on the stream");
+            return false;
+        }
+        bytes.append(buf, size_t(n));
+    }
+    return true;
+}
+
 }  // namespace adversary

@@ -246,13 +246,14 @@ static void stats_json_and_page_show_the_exact_counters(void**) {
     assert_str_eq(page.status_line, "HTTP/1.1 200 OK");
     assert_str_eq(page.headers["content-type"], "text/html; charset=utf-8");
     assert_non_null(strstr(page.headers["content-security-policy"].c_str(), "default-src 'none'"));
-    std::string cell = "data-row=\"echo/tcp\">";
+    std::string cell = "data-row=\"echo/tcp\"";
     size_t at = page.body.find(cell);
     assert_true(at != std::string::npos);
     std::string tcp_row = page.body.substr(at, page.body.find("</tr>", at) - at);
-    assert_non_null(strstr(
-        tcp_row.c_str(),
-        ("data-field=\"sessions_total\">" + std::to_string(kSessions + 1) + "</td>").c_str()));
+    assert_non_null(strstr(tcp_row.c_str(),
+                           ("data-field=\"sessions_total\" data-label=\"sessions\" data-value=\"" +
+                            std::to_string(kSessions + 1) + "\"")
+                               .c_str()));
     close(held);
 }
 

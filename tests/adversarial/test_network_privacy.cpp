@@ -108,21 +108,7 @@ struct Events {
     Events& operator=(const Events&) = delete;
     // Reads until `text` arrived at or after byte `from`; false on timeout.
     bool wait_for(const std::string& text, size_t from = 0) {
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kPatienceMs);
-        while (bytes.find(text, from) == std::string::npos) {
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                deadline - std::chrono::steady_clock::now());
-            pollfd p{fd, POLLIN, 0};
-            char buf[16384];
-            ssize_t n = 0;
-            if (left.count() <= 0 || poll(&p, 1, int(left.count())) <= 0 ||
-                (n = recv(fd, buf, sizeof buf, 0)) <= 0) {
-                report_expired(kPatienceMs, "\"" + text + "\" on /events");
-                return false;
-            }
-            bytes.append(buf, size_t(n));
-        }
-        return true;
+        return adversary::read_until(fd, bytes, text, from);
     }
 };
 

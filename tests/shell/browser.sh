@@ -4,8 +4,10 @@
 # chromedriver and python3-selenium): the daemon on loopback with a [metrics]
 # listener, a known load, the page's exact counters, more load and the page
 # following it without a reload, a refusal by reason (daytime admits only
-# 192.0.2.0/24, so loopback is refused), the event stream's events, and a
-# screenshot saved in the build tree (artifacts/live-page.png). Skipped when
+# 192.0.2.0/24, so loopback is refused), the event stream's events, a UDP
+# flood against a rate-limited echo instance whose drops the page shows
+# first (badge and dropped column in the viewport at 1280 and 800 px), and
+# screenshots saved in the build tree (artifacts/live-page*.png). Skipped when
 # the browser is missing, except under SMALLD_REQUIRE_LAB=1 (.ci/run), where
 # that is a failure: CI installs it (tools/deps --test).
 source "$(dirname "$0")/lib.sh"
@@ -33,6 +35,10 @@ rate = 0/s
 [daytime]
 tcp = 127.0.0.1:0
 allow = 192.0.2.0/24
+[flood]
+type = echo
+udp = 127.0.0.1:0
+rate = 1/s
 INI
 start_daemon
 metrics=""
@@ -45,14 +51,17 @@ done
 tcp=$(port echo tcp)
 udp=$(port echo udp)
 daytime=$(port daytime tcp)
+flood=$(port flood udp)
 artifacts=${SMALLD_BUILD_DIR:-$WORK}/artifacts
 mkdir -p "$artifacts"
-rm -f "$artifacts/live-page.png"
+rm -f "$artifacts"/live-page*.png
 # chromium keeps its profile in HOME; a private one, removed with WORK.
 export HOME=$WORK/home
 mkdir -p "$HOME"
 timeout 300 "$PY" "$SMALLD_SOURCE_DIR/tests/shell/live_page_browser.py" \
-  "http://127.0.0.1:$metrics/" "$tcp" "$udp" "$daytime" "$artifacts/live-page.png" ||
+  "http://127.0.0.1:$metrics/" "$tcp" "$udp" "$daytime" "$artifacts/live-page.png" "$flood" ||
   fail "the browser test failed (above)"
-[ -s "$artifacts/live-page.png" ] || fail "no screenshot at $artifacts/live-page.png"
-ok "screenshot saved: $artifacts/live-page.png"
+for shot in live-page live-page-1280 live-page-800; do
+  [ -s "$artifacts/$shot.png" ] || fail "no screenshot at $artifacts/$shot.png"
+  ok "screenshot saved: $artifacts/$shot.png"
+done

@@ -1,13 +1,18 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """The live page in a real browser: Debian's chromium, headless, driven by
 selenium through chromedriver. Usage: live_page_browser.py URL ECHO_TCP_PORT
-ECHO_UDP_PORT DAYTIME_TCP_PORT SCREENSHOT (daytime refuses loopback by its ACL).
+ECHO_UDP_PORT DAYTIME_TCP_PORT SCREENSHOT FLOOD_UDP_PORT (daytime refuses loopback
+by its ACL; flood is an echo instance with rate = 1/s).
 
 After a known load the page shows the exact counters; after more load the
 numbers change without the page being loaded again (a marker set in the
 page's window survives, and there is one navigation); the event stream's
-events appear; the Content-Security-Policy blocked nothing; the screenshot
-is saved. Then, with JavaScript off, the daemon's own rendering shows the
+events appear; after a UDP flood against the rate-limited instance, the
+header's badge counts the drops and links to the row, and at 1280 x 800 and
+800 x 600 both the badge and the row's dropped cell lie inside the viewport
+with nothing wider than it (layout boxes, not pixels; a screenshot of each
+width is saved beside SCREENSHOT); the Content-Security-Policy blocked
+nothing; the screenshot is saved. Then, with JavaScript off, the daemon's own rendering shows the
 same counters. Every wait is bounded (60 s), and says what it waited for.
 """
 import json
@@ -22,6 +27,7 @@ from selenium.webdriver.common.by import By
 
 URL, SCREENSHOT = sys.argv[1], sys.argv[5]
 TCP_PORT, UDP_PORT, DAYTIME_PORT = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+FLOOD_PORT = int(sys.argv[6])
 PATIENCE = 60.0
 
 
@@ -89,10 +95,58 @@ def cell(driver, key, field):
         By.CSS_SELECTOR, 'tr[data-row="%s"] [data-field="%s"]' % (key, field)).text
 
 
+def exact(driver, key, field):
+    """A humanised cell's exact value (its data-value; the text is "30 B")."""
+    return driver.find_element(
+        By.CSS_SELECTOR, 'tr[data-row="%s"] [data-field="%s"]' % (key, field)).get_attribute("data-value")
+
+
 def counters_on_page(driver):
-    return (cell(driver, "echo/tcp", "sessions_total"), cell(driver, "echo/tcp", "read_bytes_total"),
-            cell(driver, "echo/udp", "datagrams_in_total"),
-            cell(driver, "echo/udp", "datagrams_out_total"))
+    return (exact(driver, "echo/tcp", "sessions_total"), exact(driver, "echo/tcp", "read_bytes_total"),
+            exact(driver, "echo/udp", "datagrams_in_total"),
+            exact(driver, "echo/udp", "datagrams_out_total"))
+
+
+def flood(n):
+    """n datagrams at the rate-limited instance, as fast as they go."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        for i in range(n):
+            s.sendto(b"flood %d" % i, ("127.0.0.1", FLOOD_PORT))
+
+
+# The layout boxes that matter, read in one script run (the page swaps its
+# parts in every second): the viewport, the document's width, the badge and
+# the flooded row's dropped cell.
+LAYOUT = """
+const box = (e) => { if (!e) return null; const r = e.getBoundingClientRect();
+  return {left: r.left, top: r.top, right: r.right, bottom: r.bottom, width: r.width}; };
+return {width: innerWidth, height: innerHeight,
+        scroll_width: document.documentElement.scrollWidth,
+        badge: box(document.getElementById("badge")),
+        badge_text: document.getElementById("badge").textContent,
+        dropped: box(document.querySelector('tr[data-row="flood/udp"] [data-field="dropped"]'))};
+"""
+
+
+def inside(b, layout):
+    return (b is not None and b["width"] > 0 and b["left"] >= 0 and b["top"] >= 0
+            and b["right"] <= layout["width"] and b["bottom"] <= layout["height"])
+
+
+def check_layout(driver, width, height, screenshot):
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+    driver.execute_script("window.scrollTo(0, 0)")
+    layout = wait_for("the badge and flood/udp's dropped cell inside %dx%d with nothing wider"
+                      % (width, height),
+                      lambda: (lambda l: l if l["width"] == width and inside(l["badge"], l)
+                               and inside(l["dropped"], l) and l["scroll_width"] <= width
+                               else False)(driver.execute_script(LAYOUT)))
+    ok("at %dx%d: badge %r at %s, dropped cell at %s, document %dpx wide"
+       % (width, height, layout["badge_text"].strip(), layout["badge"], layout["dropped"],
+          layout["scroll_width"]))
+    if not driver.save_screenshot(screenshot):
+        fail("no screenshot at " + screenshot)
 
 
 def browser(javascript=True):
@@ -121,11 +175,14 @@ try:
              lambda: row(stats(), "echo/tcp")["sessions_total"] == 5
              and row(stats(), "echo/udp")["datagrams_out_total"] == 8)
     driver.get(URL)
-    wait_for("the page's script to poll /stats.json once",
+    quiet = driver.find_element(By.CSS_SELECTOR, "#events li.quiet").text
+    if not quiet.startswith("no events since "):
+        fail("the empty event list says %r" % quiet)
+    ok("the empty event list says %r" % quiet)
+    wait_for("the page's script to poll the page once",
              lambda: int(driver.find_element(By.TAG_NAME, "body").get_attribute("data-polls") or 0) >= 1)
-    first = counters_on_page(driver)
-    if first != ("5", "30", "8", "8"):
-        fail("after 5 sessions and 8 datagrams the page shows %r" % (first,))
+    first = wait_for("5 sessions and 8 datagrams on the page",
+                     lambda: counters_on_page(driver) == ("5", "30", "8", "8") and counters_on_page(driver))
     ok("after 5 echo sessions (6 bytes each) and 8 datagrams the page shows %s" % (first,))
     driver.execute_script("window.smalldMarker = 'loaded once';")
     wait_for("the event stream to open", lambda: driver.find_element(By.ID, "live").text == "LIVE")
@@ -169,6 +226,35 @@ try:
     wait_for("the refusal's event from /events",
              lambda: driver.find_elements(By.CSS_SELECTOR, "#events li.rejected"))
     ok("the refusal arrived over /events")
+    # A flood against the rate-limited instance: its drops come first.
+    flood(300)
+    wait_for("flood/udp's rate drops on the page",
+             lambda: cell(driver, "flood/udp", "dropped").startswith("rate "))
+    badge = wait_for("the badge to count the drops and link to flood/udp's row",
+                     lambda: (lambda b: b if "dropped" in b.text and "bad" in b.get_attribute("class")
+                              and b.get_attribute("href").endswith("#row-flood-udp") else False)(
+                         driver.find_element(By.ID, "badge")))
+    ok("badge: %r" % badge.text)
+    first_row = driver.find_element(By.CSS_SELECTOR, "#instances tbody tr").get_attribute("data-row")
+    if first_row != "flood/udp":
+        fail("the first row is %s, not the flooded one" % first_row)
+    ok("the flooded row is the first")
+    wait_for("the drops in the drops and refusals chart's legend",
+             lambda: "dropped rate" in driver.find_element(By.ID, "chart-problems").text)
+    # A row's chart on demand, still open after the page's next renderings
+    # (and still within the width below).
+    driver.find_element(By.CSS_SELECTOR, "#spark-row-flood-udp summary").click()
+    polls = int(driver.find_element(By.TAG_NAME, "body").get_attribute("data-polls"))
+    wait_for("two more renderings of the page",
+             lambda: int(driver.find_element(By.TAG_NAME, "body").get_attribute("data-polls")) >= polls + 2)
+    spark = wait_for("flood/udp's chart, open, with its drops in the legend",
+                     lambda: driver.execute_script(
+                         "const d = document.getElementById('spark-row-flood-udp');"
+                         "return d && d.open && d.querySelector('polyline.s1') ? d.textContent : false"))
+    ok("flood/udp's chart stays open: %r" % " ".join(spark.split())[:120])
+    base = SCREENSHOT[:-len(".png")] if SCREENSHOT.endswith(".png") else SCREENSHOT
+    check_layout(driver, 1280, 800, base + "-1280.png")
+    check_layout(driver, 800, 600, base + "-800.png")
     # The charts drew something in the last minutes.
     wait_for("a rate in the sessions chart",
              lambda: driver.find_element(By.ID, "peak-sessions").text not in ("", "0.0"))
@@ -203,6 +289,10 @@ try:
                                        driver.find_element(By.TAG_NAME, "body").get_attribute("data-polls"))
     if seen != ("9", "48", "12", "12", "acl 1", "STATIC", None):
         fail("without JavaScript the page shows %r" % (seen,))
+    badge = driver.find_element(By.ID, "badge").text
+    if "dropped" not in badge:
+        fail("without JavaScript the badge says %r" % badge)
+    ok("without JavaScript the badge says %r" % badge)
     ok("without JavaScript the page shows %r (no script ran)" % (seen,))
 finally:
     driver.quit()

@@ -2,8 +2,11 @@
 // The live page's server-side rendering: every value the daemon does not
 // control (instance names, peers, reload errors) is escaped for HTML, the
 // tables show the snapshot's exact counters in cells a script (and a test)
-// can find, the page loads nothing from outside and carries its nonce, and
-// the rates and chart series come from the sampled counters.
+// can find (humanised, with the exact value beside), problems come first
+// (the badge, its link, the row order, a chart per reason), the STAMP panel
+// renders, the page loads nothing from outside and carries its nonce, and
+// the rates, the window's problems and the chart series come from the
+// sampled counters.
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -85,26 +88,86 @@ static void escapes_what_html_would_parse(void**) {
 }
 
 static void shows_the_exact_counters(void**) {
-    std::string page = render_live_page(sample_snapshot(), "NONCE123");
-    assert_true(has(page, "<td class=\"num\" data-field=\"sessions_total\">12345</td>"));
-    assert_true(has(page, "<td class=\"num\" data-field=\"open\">2</td>"));
-    assert_true(has(page, "<td class=\"num\" data-field=\"read_bytes_total\">4096</td>"));
-    assert_true(has(page, "<td class=\"num\" data-field=\"datagrams_in_total\">77</td>"));
-    assert_true(has(page, "<td class=\"num\" data-field=\"sessions_rate\">2.5</td>"));
-    assert_true(has(page, "<td class=\"num\" data-field=\"bytes_rate\">3.0 KiB/s</td>"));
-    assert_true(has(page, "data-field=\"refused\">acl 3, rate 1</td>"));
-    assert_true(has(page, "data-field=\"dropped\">loop 5</td>"));
+    std::string page = render_live_page(sample_snapshot(), "n0nce");
+    // Humanised, with the exact value beside it.
+    assert_true(has(page,
+                    "data-field=\"sessions_total\" data-label=\"sessions\" "
+                    "data-value=\"12345\" title=\"12345\">12345</td>"));
+    assert_true(has(page,
+                    "data-field=\"read_bytes_total\" data-label=\"bytes in\" "
+                    "data-value=\"4096\" title=\"4096\">4.00 KiB</td>"));
+    assert_true(has(page, "data-field=\"open\" data-label=\"open\" data-value=\"2\""));
+    assert_true(has(page,
+                    "data-field=\"datagrams_in_total\" data-label=\"datagrams in\" "
+                    "data-value=\"77\""));
+    assert_true(has(page, "data-field=\"sessions_rate\" data-label=\"sessions/s\">2.5</td>"));
+    assert_true(has(page, "title=\"3072 bytes/s\">24.6 kbit/s</td>"));
+    assert_true(has(page, "data-field=\"refused\" data-label=\"refused\">acl 3, rate 1</td>"));
+    assert_true(has(page, "data-field=\"dropped\" data-label=\"dropped\">loop 5</td>"));
     // A UDP row has no open sessions.
-    assert_true(has(page, "<td class=\"num\" data-field=\"open\">\u2014</td>"));
+    assert_true(has(page, "data-field=\"open\" data-label=\"open\">\u2014</td>"));
     assert_true(has(page, "<tr data-session=\"42\">"));
-    assert_true(has(page, "<td class=\"num\" data-field=\"age\">1h 02m</td>"));
+    assert_true(has(page, "data-field=\"age\" data-label=\"age\">1h 02m</td>"));
     assert_true(has(page, "<b id=\"uptime\">1d 01h</b>"));
     assert_true(has(page, "<small id=\"sessions-open\">1 open</small>"));
     assert_true(has(page, "<b id=\"last-reload\" class=\"bad\">"));
-    // The chart: four points at the right edge of a 300-step box, the peak
-    // at the top.
-    assert_true(has(page, "points=\"297.0,58.0 298.0,44.0 299.0,2.0 300.0,30.0 \""));
-    assert_true(has(page, "<span id=\"peak-bytes\">2.0 KiB/s</span>"));
+    // The bytes chart: in bits per second, peak 2048 B/s.
+    assert_true(has(page, "<span id=\"peak-bytes\">16.4 kbit/s</span>"));
+}
+
+// Problems first: the badge counts the window's drops and refusals and links
+// to the row with most, which comes first in the table; the drops and
+// refusals come before the totals; drops per reason are charted.
+static void problems_come_first(void**) {
+    nlohmann::json snapshot = sample_snapshot();
+    snapshot["problems"] = {
+        {"seconds", 300},      {"dropped", 2700},
+        {"refused", 4},        {"auth_failures", 0},
+        {"reloads_failed", 0}, {"rows", {{"daytime/udp", {{"dropped", 2700}, {"refused", 0}}}}}};
+    snapshot["series"]["problems"] = {{"dropped rate", {0, 1, 2700}}};
+    std::string page = render_live_page(snapshot, "n");
+    assert_true(has(page, "<a id=\"badge\" class=\"badge bad\" href=\"#row-daytime-udp\""));
+    assert_true(has(page, "2700 dropped \u00b7 4 refused"));
+    size_t daytime = page.find("<tr id=\"row-daytime-udp\""), echo = page.find("data-row=\"echo");
+    assert_true(daytime != std::string::npos && echo != std::string::npos && daytime < echo);
+    assert_true(page.find("<th>dropped</th>") < page.find("<th>sessions</th>"));
+    assert_true(has(page, "<li class=\"s0\">dropped rate</li>"));
+    assert_true(has(page, "log scale"));  // 1 to 2700: three decades
+    // Refusals alone are amber; nothing is green.
+    snapshot["problems"]["dropped"] = 0;
+    snapshot["problems"]["rows"] = nlohmann::json::object();
+    assert_true(has(render_live_page(snapshot, "n"), "class=\"badge warn\" href=\"#instances\""));
+    snapshot["problems"]["refused"] = 0;
+    assert_true(has(render_live_page(snapshot, "n"), "class=\"badge ok\""));
+    // A failed reload is red, and links to the header's reload result.
+    snapshot["problems"]["reloads_failed"] = 1;
+    page = render_live_page(snapshot, "n");
+    assert_true(has(page, "class=\"badge bad\" href=\"#last-reload\""));
+    assert_true(has(page, "1 failed reload"));
+}
+
+// The STAMP panel: the reflected rate, sessions, failed authentications,
+// the mean processing time and the histogram's buckets.
+static void a_stamp_panel_renders(void**) {
+    nlohmann::json snapshot = sample_snapshot();
+    assert_false(has(render_live_page(snapshot, "n"), "id=\"stamp-card\""));  // none: no panel
+    snapshot["stamp"] = {{{"instance", "stamp"},
+                          {"reflected_rate", 12.5},
+                          {"reflected_total", 50},
+                          {"sessions_current", 2},
+                          {"auth_failures_total", 3},
+                          {"processing_seconds_count", 50},
+                          {"processing_seconds_sum", 0.001},
+                          {"processing", {{1e-05, 10}, {2e-05, 40}, {nullptr, 0}}}}};
+    std::string page = render_live_page(snapshot, "n");
+    assert_true(has(page, "<section class=\"card\" id=\"stamp-card\">"));
+    assert_true(has(page, "data-field=\"reflected_rate\">12.5</dd>"));
+    assert_true(has(page, "data-field=\"sessions_current\">2</dd>"));
+    assert_true(has(page, "data-field=\"auth_failures_total\" title=\"3\">3</dd>"));
+    assert_true(has(page, "data-field=\"processing_mean\">20.0 \u00b5s</dd>"));
+    assert_true(has(page, ">\u2264 20.0 \u00b5s</text>"));
+    assert_true(has(page, ">40 (80.0%)</text>"));
+    assert_true(has(page, ">&gt; 20.0 \u00b5s</text>"));
 }
 
 static void an_empty_daemon_renders(void**) {
@@ -117,6 +180,7 @@ static void an_empty_daemon_renders(void**) {
     std::string page = render_live_page(snapshot, "N");
     assert_true(has(page, "no instances"));
     assert_true(has(page, "no open sessions"));
+    assert_true(has(page, "no drops or refusals"));
 }
 
 static void loads_nothing_from_outside(void**) {
@@ -139,9 +203,16 @@ static void formats_numbers(void**) {
     assert_str_eq(format_rate(0), "0.0");
     assert_str_eq(format_rate(99.94), "99.9");
     assert_str_eq(format_rate(1234.4), "1234");
-    assert_str_eq(format_byte_rate(1023), "1023 B/s");
-    assert_str_eq(format_byte_rate(1536), "1.5 KiB/s");
-    assert_str_eq(format_byte_rate(5.0 * 1024 * 1024), "5.0 MiB/s");
+    assert_str_eq(format_rate(123456), "123k");
+    assert_str_eq(format_count(99999), "99999");
+    assert_str_eq(format_count(2.7e6), "2.70M");
+    assert_str_eq(format_bytes(1023), "1023 B");
+    assert_str_eq(format_bytes(1536), "1.50 KiB");
+    assert_str_eq(format_bytes(92955738112.0), "86.6 GiB");
+    assert_str_eq(format_bit_rate(125), "1.00 kbit/s");
+    assert_str_eq(format_bit_rate(5.1 * 1024 * 1024 * 1024), "43.8 Gbit/s");
+    assert_str_eq(format_seconds(12e-6), "12.0 \u00b5s");
+    assert_str_eq(format_seconds(0.0121), "12.1 ms");
     assert_str_eq(format_duration(-1), "0s");
     assert_str_eq(format_duration(59.9), "59s");
     assert_str_eq(format_duration(61), "1m 01s");
@@ -180,14 +251,44 @@ static void rates_come_from_the_sampled_counters(void**) {
     assert_int_equal(history.series()["bytes"].size(), LiveHistory::kSamples - 1);
 }
 
+// The badge's window: drops and refusals by row and reason, failed reloads,
+// counted from the samples' increases (a reset in between loses nothing).
+static void problems_are_counted_over_the_window(void**) {
+    Stats stats;
+    auto& echo = stats.instance("echo", ServiceType::Echo);
+    LiveHistory history;
+    history.sample(stats, 0);
+    echo.udp.dropped[size_t(DropReason::Rate)] += 7;
+    echo.tcp.rejected[size_t(RejectReason::Acl)] += 2;
+    history.sample(stats, 1000);
+    stats.reset_counters();
+    echo.udp.dropped[size_t(DropReason::Rate)] += 3;
+    ++stats.reload_failed_total;
+    history.sample(stats, 2000);
+    nlohmann::json p = history.problems();
+    assert_true(p["dropped"].get<double>() == 7.0);  // the step down is no drop...
+    history.sample(stats, 3000);
+    echo.udp.dropped[size_t(DropReason::Rate)] += 3;
+    history.sample(stats, 4000);
+    p = history.problems();
+    assert_true(p["dropped"].get<double>() == 10.0);  // ...but what came after it is
+    assert_true(p["refused"].get<double>() == 2.0);
+    assert_true(p["reloads_failed"].get<double>() == 1.0);
+    assert_true(p["rows"]["echo/udp"]["dropped"].get<double>() == 10.0);
+    assert_true(p["rows"]["echo/tcp"]["refused"].get<double>() == 2.0);
+    nlohmann::json series = history.series();
+    assert_true(series["problems"]["dropped rate"].back().get<double>() == 3.0);
+    assert_true(series["rows"]["echo/udp"]["problems"].back().get<double>() == 3.0);
+}
+
 // A session shown without details (privacy.h) has no peer: the page shows
 // a dash, and reads no member that is not there.
 static void a_session_without_its_peer_renders(void**) {
     nlohmann::json snapshot = sample_snapshot();
     snapshot["sessions"][0].erase("peer");
     std::string page = render_live_page(snapshot, "n0nce");
-    assert_true(has(page, "<td class=\"addr\" data-field=\"peer\">\u2014</td>"));
-    assert_true(has(page, "<td class=\"num\" data-field=\"id\">42</td>"));
+    assert_true(has(page, "data-field=\"peer\" data-label=\"peer\">\u2014</td>"));
+    assert_true(has(page, "data-field=\"id\" data-label=\"id\">42</td>"));
 }
 
 int main() {
@@ -199,6 +300,9 @@ int main() {
         cmocka_unit_test(loads_nothing_from_outside),
         cmocka_unit_test(formats_numbers),
         cmocka_unit_test(rates_come_from_the_sampled_counters),
+        cmocka_unit_test(problems_are_counted_over_the_window),
+        cmocka_unit_test(problems_come_first),
+        cmocka_unit_test(a_stamp_panel_renders),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
