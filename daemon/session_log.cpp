@@ -22,7 +22,7 @@ std::string format_bytes(uint64_t n) {
 void log_session_open(const Session& s) {
     if (!connection_log.admit(LogLevel::Info)) return;
     std::string peer = s.peer().to_string();
-    LogFields fields{s.instance().config.name, peer, s.id(), {}};
+    LogFields fields{s.instance().config.name, peer, s.id(), {}, {}};
     LogContext context(fields);
     LOG_INFO("session %llu open: %s %s -> %s", static_cast<unsigned long long>(s.id()),
              s.instance().config.name.c_str(), peer.c_str(), s.local().to_string().c_str());
@@ -31,7 +31,7 @@ void log_session_open(const Session& s) {
 void log_session_close(const Session& s, double seconds, const char* reason) {
     if (!connection_log.admit(LogLevel::Info)) return;
     std::string peer = s.peer().to_string();
-    LogFields fields{s.instance().config.name, peer, s.id(), reason};
+    LogFields fields{s.instance().config.name, peer, s.id(), reason, {}};
     LogContext context(fields);
     LOG_INFO("session %llu closed: %s %s, %.3fs, in %s, out %s: %s",
              static_cast<unsigned long long>(s.id()), s.instance().config.name.c_str(),
@@ -42,7 +42,7 @@ void log_session_close(const Session& s, double seconds, const char* reason) {
 void log_refusal(const Instance& instance, Proto proto, const SockAddr& peer, const char* reason) {
     if (!reject_log.admit(LogLevel::Notice)) return;
     std::string address = peer.to_string();
-    LogFields fields{instance.config.name, address, 0, reason};
+    LogFields fields{instance.config.name, address, 0, reason, journal::message_id::kRefused};
     LogContext context(fields);
     LOG_NOTICE("%s: refused %s from %s: %s", instance.config.name.c_str(), to_string(proto),
                address.c_str(), reason);
