@@ -64,7 +64,7 @@ nlohmann::json row(const std::string& instance, const nlohmann::json& entry,
              {{"sessions", number_at(rate, "sessions")},
               {"datagrams", number_at(rate, "datagrams")},
               {"bytes", number_at(rate, "bytes")}}},
-            {"refused", nonzero(p.value("conn.rejected_total", nlohmann::json()))},
+            {"refused", nonzero(p.value("/conn/rejected_total"_json_pointer, nlohmann::json()))},
             {"dropped", nonzero(p.value("datagrams_dropped_total", nlohmann::json()))}};
 }
 
@@ -112,8 +112,10 @@ nlohmann::json live_snapshot(Daemon& daemon, const LiveHistory& history, bool de
     if (!details)
         about["last_reload"] =
             public_reload_result(daemon.last_reload(), daemon.last_reload_errors());
-    about["last_reload_successful"] = number_at(stats, "config.last_reload_successful") > 0;
-    return {{"daemon", std::move(about)},
+    about["last_reload_successful"] =
+        stats.value("/config/last_reload_successful"_json_pointer, 0) > 0;
+    return {{"version", kStatsJsonVersion},
+            {"daemon", std::move(about)},
             {"rows", std::move(rows)},
             {"series", history.series()},
             {"sessions", sessions.is_array() ? sessions : nlohmann::json::array()},

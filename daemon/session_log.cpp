@@ -5,6 +5,7 @@
 #include "log.h"
 #include "log_journal.h"
 #include "session.h"
+#include "units.h"
 
 namespace smalld {
 
@@ -12,10 +13,6 @@ namespace {
 
 LogLimiter connection_log("connection log", 100, std::chrono::seconds(1));
 LogLimiter reject_log("rejections", 10, std::chrono::seconds(10));
-
-std::string format_bytes(uint64_t n) {
-    return std::to_string(n) + " B";
-}
 
 }  // namespace
 
@@ -33,10 +30,11 @@ void log_session_close(const Session& s, double seconds, const char* reason) {
     std::string peer = s.peer().to_string();
     LogFields fields{s.instance().config.name, peer, s.id(), reason, {}};
     LogContext context(fields);
-    LOG_INFO("session %llu closed: %s %s, %.3fs, in %s, out %s: %s",
+    LOG_INFO("session %llu closed: %s %s, %s, in %s, out %s: %s",
              static_cast<unsigned long long>(s.id()), s.instance().config.name.c_str(),
-             peer.c_str(), seconds, format_bytes(s.bytes_in()).c_str(),
-             format_bytes(s.bytes_out()).c_str(), reason);
+             peer.c_str(), units::duration(seconds).c_str(),
+             units::bytes(double(s.bytes_in())).c_str(),
+             units::bytes(double(s.bytes_out())).c_str(), reason);
 }
 
 void log_refusal(const Instance& instance, Proto proto, const SockAddr& peer, const char* reason) {

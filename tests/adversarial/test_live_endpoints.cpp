@@ -315,7 +315,7 @@ static void streams_are_capped_and_slow_readers_dropped(void**) {
     assert_str_eq(refused.head.status_line, "HTTP/1.1 503 Service Unavailable");
     Stream newcomer(metrics, 20);
     assert_str_eq(newcomer.head.status_line, "HTTP/1.1 200 OK");
-    assert_true(stats_json(metrics)["stats"]["metrics.streams_evicted_total"] == 1);
+    assert_true(stats_json(metrics)["stats"]["metrics"]["streams_evicted_total"] == 1);
     // One closes: there is room again.
     streams.pop_back();
     assert_true(eventually([&] {
@@ -341,8 +341,8 @@ static void streams_are_capped_and_slow_readers_dropped(void**) {
         // Behind by the bound, or (on a machine slow enough) stalled for
         // DrainWatch::kStallMs first: either way closed and counted.
         json stats = stats_json(metrics)["stats"];
-        dropped = stats["metrics.streams_dropped_total"] == 1 ||
-                  stats["metrics.streams_stalled_total"] == 1;
+        dropped = stats["metrics"]["streams_dropped_total"] == 1 ||
+                  stats["metrics"]["streams_stalled_total"] == 1;
     }
     if (!dropped) fprintf(stderr, "the stalled stream was never dropped\n");
     assert_true(dropped);
