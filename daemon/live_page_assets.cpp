@@ -233,7 +233,10 @@ const std::string_view kLivePageScript = R"JS(
   }
   if (window.EventSource) {
     stream = new EventSource("events");
-    stream.onmessage = (m) => { try { addEvent(JSON.parse(m.data)); } catch (e) {} };
+    // Each message names its kind (event:), so onmessage sees none of them.
+    const onEvent = (m) => { try { addEvent(JSON.parse(m.data)); } catch (e) {} };
+    for (const kind of ["session_open", "session_close", "rejected", "reload", "lost"])
+      stream.addEventListener(kind, onEvent);
     stream.onopen = () => status("live", "live");
   }
   poll();
