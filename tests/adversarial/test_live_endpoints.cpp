@@ -250,7 +250,11 @@ static void streams_are_capped_and_slow_readers_dropped(void**) {
     json next = reader.next();
     assert_true(next.is_object());
     assert_str_eq(next["event"].get<std::string>(), "session_open");
-    assert_true(d.wait_for_log("event stream of 127.0.0.11:"));
+    // Logged, at most 5 times in 10 s: the daemon may see the cleared
+    // streams' ends only after the newcomers above evicted some of them, and
+    // those lines can take the burst; the limiter's summary then counts it.
+    assert_true(d.wait_for_log("event stream of 127.0.0.11:", kQuietMs) ||
+                d.wait_for_log("metrics: event streams: suppressed"));
 }
 
 int main() {
