@@ -8,6 +8,7 @@
 #include "contain.h"
 #include "control_server.h"
 #include "log.h"
+#include "log_journal.h"
 #include "metrics_http.h"
 #include "notify.h"
 #include "privileges.h"
@@ -196,8 +197,16 @@ std::string Daemon::summary() const {
 
 int Daemon::run() {
     notify::ready(summary());
-    LOG_NOTICE("smalld ready: %s", summary().c_str());
+    LogFields started;
+    started.message_id = journal::message_id::kStarted;
+    {
+        LogContext context(started);
+        LOG_NOTICE("smalld ready: %s", summary().c_str());
+    }
     event_base_dispatch(base_.get());
+    LogFields stopped;
+    stopped.message_id = journal::message_id::kStopped;
+    LogContext context(stopped);
     LOG_NOTICE("smalld stopped");
     return 0;
 }

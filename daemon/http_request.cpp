@@ -92,6 +92,8 @@ int parse_header(std::string_view line, HttpRequest& request, bool* seen_length,
         if (value.find_first_not_of('0') != std::string_view::npos) request.has_body = true;
     } else if (iequals(name, "Transfer-Encoding")) {
         request.has_body = true;
+    } else if (iequals(name, "Last-Event-ID") && value.size() <= 32) {
+        request.last_event_id = value;  // longer is no id of ours: ignored
     }
     return 0;
 }

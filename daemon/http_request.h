@@ -16,7 +16,8 @@ struct HttpRequest {
     std::string target;
     int minor = 1;  // HTTP/1.minor
     bool keep_alive = true;
-    bool has_body = false;  // Content-Length above 0, or Transfer-Encoding
+    bool has_body = false;      // Content-Length above 0, or Transfer-Encoding
+    std::string last_event_id;  // an event stream's Last-Event-ID, to resume from
 };
 
 struct HttpParse {

@@ -26,12 +26,14 @@ class LiveHistory;
 // open ones is beside them.
 constexpr size_t kLiveSessionsShown = 100;
 
-// /stats.json: {"daemon": {version, state, uptime_seconds, last_reload, ...},
-//  "stats": render_stats_json(), "rows": [one per instance and protocol served
-//  or with traffic: counters, open sessions, rates, refusals and drops by
-//  reason, listening addresses], "series": the charts' data (live_history.h),
-//  "problems": the badge's counts over the last five minutes, "stamp": [the
-//  STAMP panel, one per stamp instance], "sessions": [...], "sessions_open": N}
+// /stats.json: {"version": kStatsJsonVersion (the format's, render.h),
+//  "daemon": {version (smalld's), state, uptime_seconds, last_reload, ...},
+//  "stats": render_stats_json() (nested, the same format), "rows": [one per
+//  instance and protocol served or with traffic: counters, open sessions,
+//  rates, refusals and drops by reason, listening addresses], "series": the
+//  charts' data (live_history.h), "problems": the badge's counts over the
+//  last five minutes, "stamp": [the STAMP panel, one per stamp instance],
+//  "sessions": [...], "sessions_open": N}
 // Without `details` (privacy.h), last_reload says only how many errors a
 // failed reload had, and the sessions have no peer addresses. Without
 // `sessions` ([metrics] page_sessions = no) there are no "sessions" and no

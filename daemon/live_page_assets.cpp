@@ -196,10 +196,10 @@ const std::string_view kLivePageScript = R"JS(
     "started at " + human.minutes(new Date(Date.now() - up * 1000)) + ")"));
   if (window.EventSource) {
     stream = new EventSource("events");
-    const take = (m) => { try { addEvent(JSON.parse(m.data)); } catch (e) {} };
-    stream.onmessage = take;  // and the same for named events, should they be named
-    for (const kind of ["session_open", "session_close", "rejected", "dropped", "reload"])
-      stream.addEventListener(kind, take);
+    // Each message names its kind (event:), so onmessage sees none of them.
+    const onEvent = (m) => { try { addEvent(JSON.parse(m.data)); } catch (e) {} };
+    for (const kind of ["session_open", "session_close", "rejected", "dropped", "reload", "lost"])
+      stream.addEventListener(kind, onEvent);
     stream.onopen = () => status("live", "live");
   }
   poll();

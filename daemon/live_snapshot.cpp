@@ -65,7 +65,7 @@ nlohmann::json row(const std::string& instance, const nlohmann::json& entry,
              {{"sessions", number_at(rate, "sessions")},
               {"datagrams", number_at(rate, "datagrams")},
               {"bytes", number_at(rate, "bytes")}}},
-            {"refused", nonzero(p.value("conn.rejected_total", nlohmann::json()))},
+            {"refused", nonzero(p.value("/conn/rejected_total"_json_pointer, nlohmann::json()))},
             {"dropped", nonzero(p.value("datagrams_dropped_total", nlohmann::json()))}};
 }
 
@@ -148,12 +148,11 @@ nlohmann::json live_snapshot(Daemon& daemon, const LiveHistory& history, bool de
     if (!details)
         about["last_reload"] =
             public_reload_result(daemon.last_reload(), daemon.last_reload_errors());
-    about["last_reload_successful"] = number_at(stats, "config.last_reload_successful") > 0;
-    nlohmann::json out = {{"daemon", std::move(about)},
-                          {"rows", std::move(rows)},
-                          {"series", history.series()},
-                          {"problems", history.problems()},
-                          {"stamp", stamp_panel(daemon, history)},
+    about["last_reload_successful"] =
+        stats.value("/config/last_reload_successful"_json_pointer, 0) > 0;
+    nlohmann::json out = {{"version", kStatsJsonVersion},   {"daemon", std::move(about)},
+                          {"rows", std::move(rows)},        {"series", history.series()},
+                          {"problems", history.problems()}, {"stamp", stamp_panel(daemon, history)},
                           {"stats", std::move(stats)}};
     if (with_sessions) {
         out["sessions"] = sessions.is_array() ? sessions : nlohmann::json::array();

@@ -35,6 +35,7 @@ std::string format_entry(int priority, std::string_view message, std::string_vie
     std::string out;
     out.reserve(message.size() + 160);
     append_field(out, "MESSAGE", message);
+    if (!fields.message_id.empty()) append_field(out, "MESSAGE_ID", fields.message_id);
     append_field(out, "PRIORITY", std::to_string(priority));
     if (!identifier.empty()) append_field(out, "SYSLOG_IDENTIFIER", identifier);
     if (!fields.instance.empty()) append_field(out, "SMALLD_INSTANCE", fields.instance);

@@ -18,13 +18,25 @@ namespace smalld {
 
 // Journal fields of a line; empty ones are left out.
 struct LogFields {
-    std::string_view instance;  // SMALLD_INSTANCE
-    std::string_view peer;      // SMALLD_PEER, ADDRESS:PORT
-    uint64_t session = 0;       // SMALLD_SESSION, 0 = none
-    std::string_view reason;    // SMALLD_REASON
+    std::string_view instance;    // SMALLD_INSTANCE
+    std::string_view peer;        // SMALLD_PEER, ADDRESS:PORT
+    uint64_t session = 0;         // SMALLD_SESSION, 0 = none
+    std::string_view reason;      // SMALLD_REASON
+    std::string_view message_id;  // MESSAGE_ID, one of journal::message_id
 };
 
 namespace journal {
+
+// MESSAGE_ID of each kind of entry a query picks out (`journalctl
+// MESSAGE_ID=...`): fixed 128-bit ids, never reused for another kind,
+// listed in smalld(8). Other lines have none.
+namespace message_id {
+inline constexpr std::string_view kStarted = "b80462ee9e3e4ff1be6beffed52205da";  // ready
+inline constexpr std::string_view kStopped = "6f93752231de499a8b5b35170391c681";
+inline constexpr std::string_view kReloaded = "b2f54df32547498baa606fda6445d168";
+inline constexpr std::string_view kReloadFailed = "855985780ad24377862e76226007a7f7";
+inline constexpr std::string_view kRefused = "8b589c4ff1414b2596d3850d94ab1c3d";
+}  // namespace message_id
 
 // One datagram: MESSAGE, PRIORITY, SYSLOG_IDENTIFIER and the fields that apply.
 std::string format_entry(int priority, std::string_view message, std::string_view identifier,

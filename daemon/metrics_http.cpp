@@ -247,6 +247,7 @@ void MetricsServer::process(Connection& c) {
     HttpReply reply;
     int minor = 1;
     bool head = false;
+    std::string last_event_id;
     if (parsed.status == HttpParse::Status::Bad) {
         reply.status = parsed.error_status;
         reply.body = std::string(http_reason(reply.status)) + "\n";
@@ -260,6 +261,7 @@ void MetricsServer::process(Connection& c) {
             request, [&](std::string_view path, HttpReply& r) { return answer(c, path, head, r); });
         c.in.erase(0, parsed.consumed);
         c.keep_alive = request.keep_alive;
+        last_event_id = request.last_event_id;
     }
     ++c.requests;
     c.keep_alive =
@@ -269,7 +271,7 @@ void MetricsServer::process(Connection& c) {
         c.out_pos = 0;
     }
     c.out += serialize_http_reply(reply, minor, head, c.keep_alive);
-    if (reply.stream && !head) return start_stream(c);
+    if (reply.stream && !head) return start_stream(c, last_event_id);
     // One reply at a time: what follows waits until this one has left.
     event_del(c.read_ev.get());
     if (flush(c) && c.queued() > 0) event_add(c.write_ev.get(), nullptr);

@@ -85,7 +85,7 @@ class MetricsServer {
     void check_streams(int64_t now_ms);
     // Queues bytes on event stream `id`; closes it when its reader is too slow.
     bool stream_write(uint64_t id, std::string_view bytes);
-    void start_stream(Connection& c);
+    void start_stream(Connection& c, std::string_view last_event_id);
 
     void accept_ready();
     void admit(int fd, const SockAddr& peer);

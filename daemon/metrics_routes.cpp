@@ -201,7 +201,7 @@ void MetricsServer::check_streams(int64_t now_ms) {
 // The stream's headers are queued: from now on it gets events until either
 // side closes. No deadline applies any more; its reader is watched for the
 // close, and whatever it sends is dropped.
-void MetricsServer::start_stream(Connection& c) {
+void MetricsServer::start_stream(Connection& c, std::string_view last_event_id) {
     // A fixed kernel buffer: autotuned, it would hold megabytes for a reader
     // that does not read before the queue's bound is ever reached.
     int sndbuf = int(LiveStream::kSocketBuffer);
@@ -212,7 +212,7 @@ void MetricsServer::start_stream(Connection& c) {
     event_add(c.read_ev.get(), nullptr);
     c.in.clear();
     stream_sources_.add(c.source);
-    streams_->add(c.id);
+    streams_->add(c.id, last_event_id);
     if (c.dead) return;
     if (flush(c) && c.queued() > 0) event_add(c.write_ev.get(), nullptr);
 }

@@ -9,6 +9,7 @@
 #include "config_diff.h"
 #include "daemon.h"
 #include "log.h"
+#include "log_journal.h"
 #include "notify.h"
 
 namespace smalld {
@@ -28,6 +29,9 @@ ReloadResult Daemon::reload(bool force) {
         stats_.config_last_reload_successful = false;
         result.errors = std::move(errors);
         for (const auto& e : result.errors) LOG_ERROR("%s", e.c_str());
+        LogFields failed;
+        failed.message_id = journal::message_id::kReloadFailed;
+        LogContext context(failed);
         LOG_ERROR("reload failed with %zu errors; the previous configuration stays in force",
                   result.errors.size());
         last_reload_ = "failed: " + result.errors.front();
@@ -80,11 +84,15 @@ ReloadResult Daemon::reload(bool force) {
     forget_removed_instances();
     apply_daemon_settings();
     result.ok = true;
+    LogFields reloaded;
+    reloaded.message_id = journal::message_id::kReloaded;
     if (result.changes.empty()) {
+        LogContext context(reloaded);
         LOG_NOTICE("reload done: configuration unchanged");
     } else {
         std::string all;
         for (const auto& change : result.changes) all += (all.empty() ? "" : "; ") + change;
+        LogContext context(reloaded);
         LOG_NOTICE("reload done: %zu change%s: %s", result.changes.size(),
                    result.changes.size() == 1 ? "" : "s", all.c_str());
     }

@@ -12,21 +12,33 @@
 
 namespace smalld {
 
-// {"process.uptime_seconds": 1.5, "conn.current": 0, ...,
+// The stats as JSON, format kStatsJsonVersion: a dotted name is a path of
+// nested objects ("conn.rejected_total" is {"conn": {"rejected_total": ...}},
+// the standard process_* metrics are under "process"), so jq reads
+// .conn.rejected_total:
+// {"version": 2, "process": {"uptime_seconds": 1.5, "open_fds": 9, ...},
+//  "conn": {"current": 0, ...},
 //  "instances": {"echo": {"type": "echo",
-//                         "tcp": {"sessions_total": 3, "conn.rejected_total": {"acl": 0, ...},
-//                                 "session.duration_seconds_bucket": {"0.01": 0, ...,
-//                                                                     "+Inf": 3},
-//                                 "session.duration_seconds_sum": 2.5, ..._count: 3},
+//                         "tcp": {"sessions_total": 3,
+//                                 "conn": {"rejected_total": {"acl": 0, ...}},
+//                                 "session": {"duration_seconds_bucket":
+//                                                 [[0.01, 0], ..., ["+Inf", 3]],
+//                                             "duration_seconds_sum": 2.5, ..._count: 3}},
 //                         "udp": {...}}}}
-// Unlabelled samples are top-level keys; labelled ones go under their
-// instance and protocol; samples with a reason become an object by reason.
+// Unlabelled samples are under the root; labelled ones under their instance
+// and protocol; samples with a reason become an object by reason; histogram
+// buckets an array of [upper bound, cumulative count] in numeric order, the
+// last bound the string "+Inf".
+inline constexpr int kStatsJsonVersion = 2;
 nlohmann::json render_stats_json(const Stats& stats, const OpenSessions& open);
 
 // The one way JSON leaves the daemon (replies, monitor events): compact text
 // that is always valid UTF-8. A string whose bytes are not UTF-8 (a config
 // value quoted in an error, a path) shows them as \xHH. Never throws for
 // that; nlohmann's dump() would.
+// The value at dotted `key` under `root`, made (null) if absent.
+nlohmann::json& json_path(nlohmann::json& root, std::string_view key);
+
 std::string to_json_text(const nlohmann::json& value);
 
 // Prometheus text exposition format 0.0.4: "smalld_" + key with '.' -> '_'

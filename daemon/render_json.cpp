@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include <cmath>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "render.h"
@@ -48,25 +49,43 @@ std::string to_json_text(const nlohmann::json& value) {
 }
 
 nlohmann::json render_stats_json(const Stats& stats, const OpenSessions& open) {
-    nlohmann::json out = nlohmann::json::object();
+    nlohmann::json out = {{"version", kStatsJsonVersion}};
     nlohmann::json instances = nlohmann::json::object();
     visit_stats(stats, open, [&](const StatSample& s) {
-        std::string key(s.key);
-        if (s.instance.empty()) {
-            out[key] = number(s.value);
-            return;
+        nlohmann::json* at = &out;
+        if (!s.instance.empty()) {
+            nlohmann::json& instance = instances[std::string(s.instance)];
+            instance["type"] = std::string(s.type);
+            at = &instance[std::string(s.proto.empty() ? "all" : s.proto)];
         }
-        nlohmann::json& instance = instances[std::string(s.instance)];
-        instance["type"] = std::string(s.type);
-        nlohmann::json& proto = instance[std::string(s.proto.empty() ? "all" : s.proto)];
-        std::string_view label = s.reason.empty() ? s.le : s.reason;  // by reason, or by bucket
-        if (label.empty())
-            proto[key] = number(s.value);
-        else
-            proto[key][std::string(label)] = number(s.value);
+        at = &json_path(*at, s.key);
+        if (!s.reason.empty()) {
+            (*at)[std::string(s.reason)] = number(s.value);
+        } else if (!s.le.empty()) {
+            // Buckets in the order visit_stats gives them: numeric, +Inf last.
+            if (!at->is_array()) *at = nlohmann::json::array();
+            nlohmann::json le =
+                s.le == "+Inf" ? nlohmann::json("+Inf")
+                               : nlohmann::json(std::strtod(std::string(s.le).c_str(), nullptr));
+            at->push_back({std::move(le), number(s.value)});
+        } else {
+            *at = number(s.value);
+        }
     });
+    // Not a Prometheus series (process_start_time_seconds is), but what
+    // smallctl top divides by: the daemon's own clock.
+    out["process"]["uptime_seconds"] = stats.uptime_seconds();
     out["instances"] = std::move(instances);
     return out;
+}
+
+nlohmann::json& json_path(nlohmann::json& root, std::string_view key) {
+    // The standard process_* metrics go under "process" like the rest.
+    if (key.substr(0, 8) == "process_") return json_path(root["process"], key.substr(8));
+    nlohmann::json* at = &root;
+    for (size_t dot; (dot = key.find('.')) != std::string_view::npos; key.remove_prefix(dot + 1))
+        at = &(*at)[std::string(key.substr(0, dot))];
+    return (*at)[std::string(key)];
 }
 
 }  // namespace smalld

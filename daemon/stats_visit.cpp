@@ -121,10 +121,12 @@ void visit_stamp_stats(const Stats& stats, const OpenSessions& open,
             visit(s);
         }
     }
-    static const char* const kLe[] = {"1e-06", "2e-06",  "5e-06",  "1e-05",  "2e-05",
-                                      "5e-05", "0.0001", "0.0002", "0.0005", "0.001",
-                                      "0.005", "0.01",   "+Inf"};
-    static_assert(std::size(kLe) == StampStats::kBuckets);
+    static const auto kLe = [] {
+        std::array<std::array<char, 16>, std::size(StampStats::kBounds)> names{};
+        for (size_t i = 0; i < names.size(); ++i)
+            snprintf(names[i].data(), names[i].size(), "%g", StampStats::kBounds[i]);
+        return names;
+    }();
     const char* help = "STAMP reflector processing time, T3 - T2, in seconds.";
     for (const auto& [name, record] : stats.instances) {
         if (record->type != ServiceType::Stamp || !serves(*record, false)) continue;
@@ -135,7 +137,7 @@ void visit_stamp_stats(const Stats& stats, const OpenSessions& open,
         uint64_t cumulative = 0;
         for (size_t b = 0; b < StampStats::kBuckets; ++b) {
             cumulative += record->stamp.processing[b];
-            s.le = kLe[b];
+            s.le = b < kLe.size() ? kLe[b].data() : "+Inf";
             s.value = double(cumulative);
             visit(s);
         }
@@ -170,8 +172,6 @@ void visit_stats(const Stats& stats, const OpenSessions& open,
     global("process_max_fds", "Maximum number of open file descriptors.", false, process.max_fds);
     global("process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
            false, process.start_time_unix);
-    global("process.uptime_seconds", "Seconds since the daemon started.", false,
-           stats.uptime_seconds());
     global("conn.current", "TCP sessions open now.", false, double(open.tcp));
     global("conn.accepted_total", "TCP sessions accepted.", true,
            double(stats.conn_accepted_total));

@@ -10,22 +10,12 @@
 
 #include "build_config.h"
 #include "daemon.h"
+#include "units.h"
 #include "utf8.h"
 
 namespace smalld {
 
 namespace {
-
-std::string format_uptime(double seconds) {
-    auto s = static_cast<long long>(seconds);
-    char buf[64];
-    if (s >= 86400)
-        snprintf(buf, sizeof buf, "%lldd %02lldh %02lldm %02llds", s / 86400, s / 3600 % 24,
-                 s / 60 % 60, s % 60);
-    else
-        snprintf(buf, sizeof buf, "%02lldh %02lldm %02llds", s / 3600, s / 60 % 60, s % 60);
-    return buf;
-}
 
 // One row of the table, from the samples of an instance.
 struct Row {
@@ -37,11 +27,10 @@ struct Row {
 
 // From visit_stats(), like the JSON and Prometheus renderers: the same numbers.
 std::string Daemon::status_report(bool details) const {
-    double uptime = 0, open = 0, accepted = 0;
+    double uptime = stats_.uptime_seconds(), open = 0, accepted = 0;
     std::map<std::string_view, Row> rows;  // by instance name
     visit_stats(stats_, open_sessions(), [&](const StatSample& s) {
         if (s.instance.empty()) {
-            if (s.key == "process.uptime_seconds") uptime = s.value;
             if (s.key == "conn.current") open = s.value;
             if (s.key == "conn.accepted_total") accepted = s.value;
             return;
@@ -60,7 +49,7 @@ std::string Daemon::status_report(bool details) const {
     std::string out;
     char line[256];
     snprintf(line, sizeof line, "smalld %s, pid %d, up %s, %s\r\n", SMALLD_VERSION, int(getpid()),
-             format_uptime(uptime).c_str(), state());
+             units::duration(uptime).c_str(), state());
     out += line;
     if (details) {
         // The path and the error may hold any bytes; the report is UTF-8 text.

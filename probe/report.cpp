@@ -5,6 +5,7 @@
 
 #include "clock.h"
 #include "datagram_ledger.h"
+#include "units.h"
 
 namespace smallprobe {
 namespace {
@@ -118,10 +119,10 @@ void print_summary(FILE* out, const Options& o, const Result& r) {
             std::fprintf(out, "  unread       %llu bytes sent and never read back\n",
                          static_cast<ull>(r.bytes_sent));
     } else {
-        std::fprintf(out, "  throughput   %llu %s, %.0f/s, out %.2f MB/s, in %.2f MB/s\n",
-                     static_cast<ull>(r.ops), op_name(o), per_second(r.ops, r.elapsed_ns),
-                     per_second(r.bytes_sent, r.elapsed_ns) / 1e6,
-                     per_second(r.bytes_received, r.elapsed_ns) / 1e6);
+        std::fprintf(out, "  throughput   %llu %s, %s/s, out %s, in %s\n", static_cast<ull>(r.ops),
+                     op_name(o), smalld::units::count(per_second(r.ops, r.elapsed_ns)).c_str(),
+                     smalld::units::bit_rate(per_second(r.bytes_sent, r.elapsed_ns)).c_str(),
+                     smalld::units::bit_rate(per_second(r.bytes_received, r.elapsed_ns)).c_str());
     }
     if (has_latency(o) && r.latency.count()) {
         std::fprintf(out, "  latency      p50 %s  p99 %s  p99.9 %s  max %s%s\n",

@@ -10,6 +10,7 @@
 #include <cstdlib>
 
 #include "clock.h"
+#include "units.h"
 
 namespace smallprobe {
 namespace {
@@ -120,10 +121,10 @@ void Run::tick(uint64_t now) {
     if (!progress_ || now < next_tick_ns_) return;
     const Result& r = *result_;
     const uint64_t bytes = r.bytes_sent + r.bytes_received;
-    std::fprintf(stderr, "\r\033[K[%3llus] %llu ops/s  %.1f MB/s  p99 %.1f us  errors %llu",
+    std::fprintf(stderr, "\r\033[K[%3llus] %llu ops/s  %s  p99 %.1f us  errors %llu",
                  static_cast<unsigned long long>((now - start_ns_) / kNsPerSec),
                  static_cast<unsigned long long>(r.ops - last_ops_),
-                 static_cast<double>(bytes - last_bytes_) / 1e6,
+                 smalld::units::bit_rate(static_cast<double>(bytes - last_bytes_)).c_str(),
                  static_cast<double>(r.latency.percentile(99)) / 1e3,
                  static_cast<unsigned long long>(r.errors.total()));
     last_ops_ = r.ops;

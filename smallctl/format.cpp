@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "units.h"
+
 namespace smallctl {
 
 namespace {
@@ -30,9 +32,11 @@ std::string text(const nlohmann::json& value) {
     return value.dump();
 }
 
-uint64_t count(const nlohmann::json& object, const char* key) {
-    auto it = object.find(key);
-    if (it == object.end()) return 0;
+// The count at a JSON pointer ("/conn/rejected_total"); by reason, summed.
+uint64_t count(const nlohmann::json& object, const char* pointer) {
+    nlohmann::json::json_pointer at(pointer);
+    if (!object.contains(at)) return 0;
+    const nlohmann::json* it = &object.at(at);
     if (it->is_number()) return it->get<uint64_t>();
     uint64_t sum = 0;
     if (it->is_object())
@@ -45,7 +49,7 @@ std::string format_status(const nlohmann::json& d) {
         {"version", text(d.value("version", nlohmann::json()))},
         {"pid", text(d.value("pid", nlohmann::json()))},
         {"state", text(d.value("state", nlohmann::json()))},
-        {"uptime", format_duration(d.value("uptime_seconds", 0.0))},
+        {"uptime", smalld::units::duration(d.value("uptime_seconds", -1.0))},
         {"config", text(d.value("config", nlohmann::json()))},
         {"last reload", text(d.value("last_reload", nlohmann::json()))},
         {"log level", text(d.value("log_level", nlohmann::json()))},
@@ -65,10 +69,21 @@ std::string format_status(const nlohmann::json& d) {
     return out;
 }
 
+// The daemon-wide counters, nested in the JSON, under their dotted names.
+void flatten(const nlohmann::json& object, const std::string& prefix,
+             std::vector<std::vector<std::string>>* rows) {
+    for (const auto& [key, value] : object.items()) {
+        if (prefix.empty() && (key == "instances" || key == "version")) continue;
+        if (value.is_object())
+            flatten(value, prefix + key + ".", rows);
+        else
+            rows->push_back({prefix + key, text(value)});
+    }
+}
+
 std::string format_stats(const nlohmann::json& d) {
     std::vector<std::vector<std::string>> globals;
-    for (const auto& [key, value] : d.items())
-        if (key != "instances") globals.push_back({key, text(value)});
+    flatten(d, "", &globals);
     std::string out = render_table({"COUNTER", "VALUE"}, globals);
     std::vector<std::vector<std::string>> rows;
     std::vector<std::string> refusals;
@@ -79,17 +94,18 @@ std::string format_stats(const nlohmann::json& d) {
                 if (!instance.contains(proto)) continue;
                 const auto& p = instance[proto];
                 bool tcp = std::string(proto) == "tcp";
-                const char* reasons_key = tcp ? "conn.rejected_total" : "datagrams_dropped_total";
+                const char* reasons_key = tcp ? "/conn/rejected_total" : "/datagrams_dropped_total";
                 rows.push_back({name, type, proto,
-                                tcp ? std::to_string(count(p, "sessions_current")) : "-",
-                                tcp ? std::to_string(count(p, "sessions_total")) : "-",
-                                tcp ? "-" : std::to_string(count(p, "datagrams_in_total")),
-                                tcp ? "-" : std::to_string(count(p, "datagrams_out_total")),
-                                std::to_string(count(p, "read_bytes_total")),
-                                std::to_string(count(p, "written_bytes_total")),
+                                tcp ? std::to_string(count(p, "/sessions_current")) : "-",
+                                tcp ? std::to_string(count(p, "/sessions_total")) : "-",
+                                tcp ? "-" : std::to_string(count(p, "/datagrams_in_total")),
+                                tcp ? "-" : std::to_string(count(p, "/datagrams_out_total")),
+                                smalld::units::bytes(double(count(p, "/read_bytes_total"))),
+                                smalld::units::bytes(double(count(p, "/written_bytes_total"))),
                                 std::to_string(count(p, reasons_key))});
-                if (auto it = p.find(reasons_key); it != p.end() && it->is_object())
-                    for (const auto& [reason, n] : it->items())
+                nlohmann::json::json_pointer reasons(reasons_key);
+                if (p.contains(reasons) && p.at(reasons).is_object())
+                    for (const auto& [reason, n] : p.at(reasons).items())
                         if (n.get<uint64_t>() > 0)
                             refusals.push_back(name + " " + proto + " " +
                                                (tcp ? "rejected " : "dropped ") + reason + ": " +
@@ -125,10 +141,10 @@ std::string format_conns(const nlohmann::json& d) {
         rows.push_back(
             {text(s.value("id", nlohmann::json())), text(s.value("instance", nlohmann::json())),
              text(s.value("peer", nlohmann::json())), text(s.value("local", nlohmann::json())),
-             format_duration(s.value("age_seconds", 0.0)),
-             format_duration(s.value("idle_seconds", 0.0)),
-             text(s.value("bytes_in", nlohmann::json())),
-             text(s.value("bytes_out", nlohmann::json()))});
+             smalld::units::duration(s.value("age_seconds", -1.0)),
+             smalld::units::duration(s.value("idle_seconds", -1.0)),
+             smalld::units::bytes(s.value("bytes_in", -1.0)),
+             smalld::units::bytes(s.value("bytes_out", -1.0))});
     if (rows.empty()) return "no sessions\n";
     return render_table({"ID", "INSTANCE", "PEER", "LOCAL", "AGE", "IDLE", "IN", "OUT"}, rows);
 }
@@ -160,24 +176,6 @@ std::string render_table(const std::vector<std::string>& headers,
     std::string out = line(headers);
     for (const auto& row : rows) out += line(row);
     return out;
-}
-
-std::string format_duration(double seconds) {
-    if (seconds < 60) {
-        char buf[32];
-        snprintf(buf, sizeof buf, "%.1fs", seconds);
-        return buf;
-    }
-    auto s = static_cast<long long>(seconds);
-    char buf[64];
-    if (s >= 86400)
-        snprintf(buf, sizeof buf, "%lldd %02lldh %02lldm %02llds", s / 86400, s / 3600 % 24,
-                 s / 60 % 60, s % 60);
-    else if (s >= 3600)
-        snprintf(buf, sizeof buf, "%lldh %02lldm %02llds", s / 3600, s / 60 % 60, s % 60);
-    else
-        snprintf(buf, sizeof buf, "%lldm %02llds", s / 60, s % 60);
-    return buf;
 }
 
 std::string format_reply(const std::string& command, const nlohmann::json& data) {
@@ -244,8 +242,22 @@ std::string format_event(const nlohmann::json& event, bool utc) {
         out += buf;
     }
     out += event.value("event", "event");
-    for (const auto& [key, value] : event.items()) {
-        if (key == "event" || key == "time") continue;
+    // Who first, then what happened, then the figures, bytes last; keys this
+    // list does not know go before the bytes, in alphabetical order.
+    static const char* const kFirst[] = {"id", "instance", "proto",    "peer",    "reason",
+                                         "ok", "count",    "duration", "changes", "errors"};
+    static const char* const kLast[] = {"bytes_in", "bytes_out"};
+    std::vector<std::string> keys(std::begin(kFirst), std::end(kFirst));
+    for (const auto& [key, value] : event.items())
+        if (key != "event" && key != "time" &&
+            std::find(std::begin(kFirst), std::end(kFirst), key) == std::end(kFirst) &&
+            std::find(std::begin(kLast), std::end(kLast), key) == std::end(kLast))
+            keys.push_back(key);
+    keys.insert(keys.end(), std::begin(kLast), std::end(kLast));
+    for (const std::string& key : keys) {
+        auto it = event.find(key);
+        if (it == event.end()) continue;
+        const nlohmann::json& value = *it;
         out += " " + key + "=";
         if (value.is_array()) {
             std::string list;

@@ -28,7 +28,4 @@ std::optional<std::string> render_reply(const std::string& command, const nlohma
 // One monitor event as a line: "12:00:01.250 session_open id=3 instance=echo ...".
 std::string format_event(const nlohmann::json& event, bool utc = false);
 
-// "1d 02h 03m 04s", "02m 03s", "5.2s".
-std::string format_duration(double seconds);
-
 }  // namespace smallctl

@@ -11,12 +11,10 @@ namespace smallctl {
 
 // The screen for the interval between two `stats` data objects: a summary
 // line, then one row per instance and protocol with open sessions and the
-// rates (per second, over the daemon's own clock: process.uptime_seconds).
+// rates (per second, over the daemon's own clock: process.uptime_seconds):
+// sessions and datagrams as counts, bytes as bits per second (units.h).
 // A counter that went down (stats reset) counts from zero.
 std::string render_top(const nlohmann::json& before, const nlohmann::json& after);
-
-// "0", "12", "3.5k", "1.2M": a rate in a narrow column.
-std::string format_rate(double per_second);
 
 // The command itself (top_run.cpp, in the smallctl program): `stats` every
 // second on one connection, the screen redrawn on a terminal, one snapshot

@@ -152,9 +152,10 @@ void flood_and_ask(int users, uid_t first_uid, int per_user) {
     adversary::Ctl admin(d.control_socket());
     nlohmann::json stats = admin.request("stats");
     print_message("control flood: %s clients evicted, %s refused\n",
-                  stats["data"]["control.clients_evicted_total"].dump().c_str(),
-                  stats["data"]["control.clients_refused_total"].dump().c_str());
-    assert_true(stats["data"].value("control.clients_evicted_total", uint64_t(0)) > 0);
+                  stats["data"]["control"]["clients_evicted_total"].dump().c_str(),
+                  stats["data"]["control"]["clients_refused_total"].dump().c_str());
+    assert_true(stats["data"].value("/control/clients_evicted_total"_json_pointer, uint64_t(0)) >
+                0);
 }
 
 void from_8_users(void**) {

@@ -209,7 +209,8 @@ void stalled_monitors_are_closed(void**) {
     assert_false(closed(reader.fd()));
     Ctl admin(d.control_socket());
     json stats = admin.request("stats");
-    uint64_t counted = stats["data"].value("control.monitors_stalled_total", uint64_t(0));
+    uint64_t counted =
+        stats["data"].value("/control/monitors_stalled_total"_json_pointer, uint64_t(0));
     print_message("stalled monitors: control.monitors_stalled_total %llu\n",
                   static_cast<unsigned long long>(counted));
     assert_true(counted >= stalled.size());

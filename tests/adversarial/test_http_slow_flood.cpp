@@ -56,7 +56,7 @@ bool scrape_from(const std::string& from, uint16_t port) {
         std::string buffer;
         adversary::HttpResponse r = adversary::read_response(fd, buffer, false);
         ok = r.status_line.rfind("HTTP/1.1 200", 0) == 0 &&
-             r.body.find("smalld_process_uptime_seconds") != std::string::npos;
+             r.body.find("process_start_time_seconds") != std::string::npos;
         if (!ok) print_message("scrape from %s: \"%s\"\n", from.c_str(), r.status_line.c_str());
     }
     close(fd);

@@ -21,6 +21,7 @@
 
 #include "../integration/protect.h"
 #include "adversary.h"
+#include "event_stream.h"
 #include "harness.h"
 #include "live_stream.h"
 
@@ -31,6 +32,7 @@ using adversary::Ctl;
 using adversary::HttpResponse;
 using adversary::read_response;
 using json = nlohmann::json;
+using adversary::Stream;
 using smalld::LiveStream;
 
 namespace {
@@ -43,26 +45,6 @@ std::string config(const std::string& daemon_extra = "") {
            "[echo]\ntcp = 127.0.0.1:0\nudp = 127.0.0.1:0\nrate = 0/s\nper_source = 0\n";
 }
 
-// A connection from 127.0.0.SOURCE: the endpoint caps connections per source.
-// `rcvbuf`: a receive buffer this small (0: the default), set before the
-// connection so that the window is small from the start.
-int connect_from(uint16_t port, int source, int rcvbuf = 0) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-    sockaddr_in from{};
-    from.sin_family = AF_INET;
-    from.sin_addr.s_addr = htonl(0x7f000000u | uint32_t(source));
-    if (bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) {
-        close(fd);
-        return -1;
-    }
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_port = htons(port);
-    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    return finish_connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to, kPatienceMs);
-}
-
 HttpResponse request(uint16_t port, const std::string& method, const std::string& path) {
     int fd = tcp_connect(port);
     assert_true(fd >= 0);
@@ -71,91 +53,6 @@ HttpResponse request(uint16_t port, const std::string& method, const std::string
     HttpResponse r = read_response(fd, buffer, method == "HEAD");
     close(fd);
     return r;
-}
-
-// An /events stream: the response's headers read, then its messages.
-struct Stream {
-    int fd = -1;
-    std::string buffer;
-    HttpResponse head;
-
-    explicit Stream(uint16_t port, int source = 1, int rcvbuf = 0) {
-        fd = connect_from(port, source, rcvbuf);
-        if (fd < 0 || !send_all(fd, "GET /events HTTP/1.1\r\nHost: x\r\n\r\n")) return;
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kPatienceMs);
-        while (buffer.find("\r\n\r\n") == std::string::npos &&
-               std::chrono::steady_clock::now() < deadline)
-            if (!fill(kPatienceMs)) break;
-        size_t end = buffer.find("\r\n\r\n");
-        if (end == std::string::npos) return;
-        std::string text = buffer.substr(0, end);
-        buffer.erase(0, end + 4);
-        head.status_line = text.substr(0, text.find("\r\n"));
-        for (const char* name : {"Content-Type", "Content-Length", "Connection"}) {
-            size_t at = text.find(std::string("\r\n") + name + ": ");
-            if (at == std::string::npos) continue;
-            size_t from = at + strlen(name) + 4;
-            std::string key = name;
-            for (char& ch : key) ch = char(tolower(ch));
-            head.headers[key] = text.substr(from, text.find("\r\n", from) - from);
-        }
-    }
-    ~Stream() {
-        if (fd >= 0) close(fd);
-    }
-    bool fill(int timeout_ms) {
-        pollfd p{fd, POLLIN, 0};
-        if (poll(&p, 1, timeout_ms) <= 0) return false;
-        char buf[16384];
-        ssize_t n = recv(fd, buf, sizeof buf, 0);
-        if (n <= 0) return false;
-        buffer.append(buf, size_t(n));
-        return true;
-    }
-    // Reads until `text` arrived (it stays in the buffer); false on timeout.
-    bool wait_for(const std::string& text, int timeout_ms) {
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-        while (buffer.find(text) == std::string::npos) {
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                deadline - std::chrono::steady_clock::now());
-            if (left.count() <= 0 || !fill(int(left.count()))) {
-                report_expired(timeout_ms, "\"" + text + "\" on the /events stream");
-                return false;
-            }
-        }
-        return true;
-    }
-    // The next "data:" message as JSON (comments skipped); null on timeout.
-    json next(int timeout_ms = kPatienceMs) {
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-        for (;;) {
-            size_t end;
-            while ((end = buffer.find("\n\n")) != std::string::npos) {
-                std::string message = buffer.substr(0, end);
-                buffer.erase(0, end + 2);
-                size_t data = message.find("data: ");
-                if (data != std::string::npos) return json::parse(message.substr(data + 6));
-            }
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                deadline - std::chrono::steady_clock::now());
-            if (left.count() <= 0 || !fill(int(left.count()))) {
-                report_expired(timeout_ms, "a message on the /events stream");
-                return nullptr;
-            }
-        }
-    }
-};
-
-void echo_sessions(uint16_t port, int n) {
-    for (int i = 0; i < n; ++i) {
-        int fd = tcp_connect(port);
-        assert_true(fd >= 0);
-        assert_true(send_all(fd, "ping\n"));
-        assert_str_eq(recv_exactly(fd, 5), "ping\n");
-        shutdown(fd, SHUT_WR);
-        recv_until_eof(fd);
-        close(fd);
-    }
 }
 
 json stats_json(uint16_t port) {
@@ -186,7 +83,7 @@ static void monitor_and_event_stream_get_the_same_events(void**) {
     assert_true(stream.head.headers.count("content-length") == 0);
     // The stream's subscription is made by the time its headers arrived.
     constexpr int kSessions = 3;
-    echo_sessions(d.port("echo", "tcp"), kSessions);
+    assert_true(adversary::echo_sessions(d.port("echo", "tcp"), kSessions));
     for (int i = 0; i < 2 * kSessions; ++i) {
         json from_monitor = json::parse(monitor->line(), nullptr, false);
         json from_stream = stream.next();
@@ -205,7 +102,7 @@ static void monitor_and_event_stream_get_the_same_events(void**) {
     assert_str_eq(reload_stream.dump(), reload_monitor.dump());
     // With the monitor gone, the stream goes on alone.
     monitor.reset();
-    echo_sessions(d.port("echo", "tcp"), 1);
+    assert_true(adversary::echo_sessions(d.port("echo", "tcp"), 1));
     assert_str_eq(stream.next()["event"].get<std::string>(), "session_open");
     // Quiet, the stream gets a comment every 15 s, so that proxies and
     // browsers keep it open.
@@ -218,7 +115,7 @@ static void stats_json_and_page_show_the_exact_counters(void**) {
     assert_true(d.started());
     uint16_t metrics = protect::metrics_port(d);
     constexpr int kSessions = 7, kDatagrams = 5;
-    echo_sessions(d.port("echo", "tcp"), kSessions);
+    assert_true(adversary::echo_sessions(d.port("echo", "tcp"), kSessions));
     for (int i = 0; i < kDatagrams; ++i)
         assert_str_eq(udp_exchange(d.port("echo", "udp"), "dgram"), "dgram");
     // A held session is listed live.
@@ -316,7 +213,7 @@ static void streams_are_capped_and_slow_readers_dropped(void**) {
     assert_str_eq(refused.head.status_line, "HTTP/1.1 503 Service Unavailable");
     Stream newcomer(metrics, 20);
     assert_str_eq(newcomer.head.status_line, "HTTP/1.1 200 OK");
-    assert_true(stats_json(metrics)["stats"]["metrics.streams_evicted_total"] == 1);
+    assert_true(stats_json(metrics)["stats"]["metrics"]["streams_evicted_total"] == 1);
     // One closes: there is room again.
     streams.pop_back();
     assert_true(eventually([&] {
@@ -342,19 +239,23 @@ static void streams_are_capped_and_slow_readers_dropped(void**) {
         // Behind by the bound, or (on a machine slow enough) stalled for
         // DrainWatch::kStallMs first: either way closed and counted.
         json stats = stats_json(metrics)["stats"];
-        dropped = stats["metrics.streams_dropped_total"] == 1 ||
-                  stats["metrics.streams_stalled_total"] == 1;
+        dropped = stats["metrics"]["streams_dropped_total"] == 1 ||
+                  stats["metrics"]["streams_stalled_total"] == 1;
     }
     if (!dropped) fprintf(stderr, "the stalled stream was never dropped\n");
     assert_true(dropped);
     // The reader still gets events: what was queued, then a new session's.
     while (reader.next(kQuietMs).is_object()) {
     }
-    echo_sessions(echo, 1);
+    assert_true(adversary::echo_sessions(echo, 1));
     json next = reader.next();
     assert_true(next.is_object());
     assert_str_eq(next["event"].get<std::string>(), "session_open");
-    assert_true(d.wait_for_log("event stream of 127.0.0.11:"));
+    // Logged, at most 5 times in 10 s: the daemon may see the cleared
+    // streams' ends only after the newcomers above evicted some of them, and
+    // those lines can take the burst; the limiter's summary then counts it.
+    assert_true(d.wait_for_log("event stream of 127.0.0.11:", kQuietMs) ||
+                d.wait_for_log("metrics: event streams: suppressed"));
 }
 
 int main() {

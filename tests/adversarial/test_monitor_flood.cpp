@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -44,7 +45,10 @@ rate = 2/s
 
 uint64_t counter(Ctl& ctl, const char* key) {
     json s = ctl.request("stats");
-    return s.contains("data") && s["data"].contains(key) ? s["data"][key].get<uint64_t>() : 0;
+    std::string path = std::string("/data/") + key;  // dotted: nested objects
+    std::replace(path.begin(), path.end(), '.', '/');
+    json::json_pointer at(path);
+    return s.contains(at) ? s[at].get<uint64_t>() : 0;
 }
 
 int smallctl_as(const TestDaemon& d, const std::string& uid, const std::string& command) {

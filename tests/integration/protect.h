@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <algorithm>
 
 #include <chrono>
 #include <cstring>
@@ -169,14 +170,16 @@ inline nlohmann::json stats_json(const harness::TestDaemon& d) {
     return reply.is_discarded() ? nlohmann::json() : reply["data"];
 }
 
-// One counter of an instance from `smallctl -j stats`: `key` under the
-// protocol `proto`, and under `reason` when given; -1 when absent.
+// One counter of an instance from `smallctl -j stats`: dotted `key` (nested
+// objects in the JSON) under the protocol `proto`, and under `reason` when
+// given; -1 when absent.
 inline long stat(const harness::TestDaemon& d, const std::string& instance, const char* proto,
-                 const char* key, const char* reason = nullptr) {
+                 std::string key, const char* reason = nullptr) {
     nlohmann::json data = stats_json(d);
+    std::replace(key.begin(), key.end(), '.', '/');
     auto p = nlohmann::json::json_pointer("/instances/" + instance + "/" + proto + "/" + key +
                                           (reason ? std::string("/") + reason : ""));
-    return data.contains(p) ? data[p].get<long>() : -1;
+    return data.contains(p) && data[p].is_number() ? data[p].get<long>() : -1;
 }
 // TCP connections refused for `reason` (conn.rejected_total).
 inline long rejected(const harness::TestDaemon& d, const std::string& instance,

@@ -211,7 +211,7 @@ void stats_reset_keeps_the_open_session_gauges(void**) {
     held.erase(held.begin());
     auto open_now = [&] {
         nlohmann::json s = stats_json(d);
-        return s.is_object() && s.value("conn.current", -1L) == 3 &&
+        return s.is_object() && s.value("/conn/current"_json_pointer, -1L) == 3 &&
                s["instances"]["echo"]["tcp"].value("sessions_current", -1L) == 2;
     };
     auto deadline = Clock::now() + std::chrono::milliseconds(kPatienceMs);
@@ -226,9 +226,9 @@ void stats_reset_keeps_the_open_session_gauges(void**) {
     std::string ctl = env_or("SMALLCTL_BIN", "smallctl") + " -s " + d.control_socket();
     assert_str_eq(run(ctl + " stats reset"), "counters reset\n");
     nlohmann::json stats = stats_json(d);
-    assert_int_equal(stats["conn.accepted_total"].get<long>(), 0);  // the counters did reset
+    assert_int_equal(stats["conn"]["accepted_total"].get<long>(), 0);  // the counters did reset
     assert_int_equal(stats["instances"]["echo"]["tcp"]["sessions_total"].get<long>(), 0);
-    assert_int_equal(stats["conn.current"].get<long>(), 3);
+    assert_int_equal(stats["conn"]["current"].get<long>(), 3);
     assert_int_equal(stats["instances"]["echo"]["tcp"]["sessions_current"].get<long>(), 2);
     assert_int_equal(stats["instances"]["echo2"]["tcp"]["sessions_current"].get<long>(), 1);
     nlohmann::json status = nlohmann::json::parse(run(ctl + " -j status"), nullptr, false);
@@ -251,7 +251,7 @@ void stats_reset_keeps_the_open_session_gauges(void**) {
             "/stats.json"),
         nullptr, false);
     assert_int_equal(live["sessions_open"].get<long>(), 3);
-    assert_int_equal(live["stats"]["conn.current"].get<long>(), 3);
+    assert_int_equal(live["stats"]["conn"]["current"].get<long>(), 3);
     for (const auto& row : live["rows"])
         if (row["proto"] == "tcp" && row["instance"] != "status")
             assert_int_equal(row["open"].get<long>(), row["instance"] == "echo" ? 2 : 1);

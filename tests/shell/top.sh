@@ -43,7 +43,7 @@ trap on_exit EXIT
 for _ in $(seq 100); do [ -f "$WORK/held" ] && break; sleep 0.2; done
 [ -f "$WORK/held" ] || fail "the two echo sessions did not open"
 for _ in $(seq 100); do
-  [ "$("$SMALLCTL_BIN" -s "$CONTROL_SOCKET" -j stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["conn.current"])')" = 2 ] && break
+  [ "$("$SMALLCTL_BIN" -s "$CONTROL_SOCKET" -j stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["conn"]["current"])')" = 2 ] && break
   sleep 0.2
 done
 

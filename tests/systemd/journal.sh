@@ -3,7 +3,8 @@
 # Under systemd the log lines are journal entries with smalld's fields: after
 # an echo session, `journalctl SMALLD_INSTANCE=echo` returns its open and
 # close lines, with SMALLD_PEER, SMALLD_SESSION, SMALLD_REASON and PRIORITY,
-# and the message text is the one the plain log has.
+# and the message text is the one the plain log has; start, reload and stop
+# entries carry their MESSAGE_ID.
 source "$(dirname "$0")/lib.sh"
 lab_up
 install_build
@@ -51,4 +52,17 @@ all=$(lab journalctl --no-pager -o json -u smalld.service)
 ready=$(grep -m1 '"smalld ready' <<<"$all" || true)
 [ -n "$ready" ] && [[ $ready != *SMALLD_INSTANCE* ]] || fail "the ready line: $ready"
 ok "daemon-wide lines carry no SMALLD_INSTANCE"
+
+# Start, reload and stop entries carry their fixed MESSAGE_ID
+# (daemon/log_journal.h, listed in smalld(8)).
+message_id() { grep -o "$1 = \"[0-9a-f]*\"" "$SMALLD_SOURCE_DIR/daemon/log_journal.h" | grep -o '[0-9a-f]\{32\}'; }
+has_id() {
+  wait_until 20 "\"$2\" under MESSAGE_ID=$1" sh -c \
+    "\"$LAB_TOOL\" run \"$LAB_STATE\" journalctl --no-pager -o cat -u smalld.service MESSAGE_ID=$1 | grep -q '$2'"
+}
+has_id "$(message_id kStarted)" "smalld ready"
+lab systemctl reload smalld.service || fail "systemctl reload smalld failed"
+has_id "$(message_id kReloaded)" "reload done"
 lab systemctl stop smalld.service
+has_id "$(message_id kStopped)" "smalld stopped"
+ok "ready, reload done and stopped carry their MESSAGE_ID"

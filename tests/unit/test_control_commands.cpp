@@ -94,7 +94,7 @@ static void handlers(void**) {
     daemon.stats().conn_accepted_total = 9;
     r = run(daemon, {"stats"});
     assert_true(r.ok);
-    assert_int_equal(r.data["conn.accepted_total"].get<uint64_t>(), 9);
+    assert_int_equal(r.data["conn"]["accepted_total"].get<uint64_t>(), 9);
     r = run(daemon, {"stats", "reset"});
     assert_true(r.ok);
     assert_int_equal(daemon.stats().conn_accepted_total, 0);

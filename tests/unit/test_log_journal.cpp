@@ -7,6 +7,8 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include "log_journal.h"
@@ -16,7 +18,7 @@
 using namespace smalld;
 
 static void entry_fields(void**) {
-    LogFields fields{"echo", "127.0.0.1:40000", 7, "idle timeout"};
+    LogFields fields{"echo", "127.0.0.1:40000", 7, "idle timeout", {}};
     std::string entry =
         journal::format_entry(6, "session 7 closed: echo 127.0.0.1:40000", "smalld", fields);
     assert_str_eq(entry,
@@ -30,6 +32,37 @@ static void entry_fields(void**) {
     // Fields that do not apply are left out.
     entry = journal::format_entry(5, "smalld ready", "smalld", LogFields{});
     assert_str_eq(entry, "MESSAGE=smalld ready\nPRIORITY=5\nSYSLOG_IDENTIFIER=smalld\n");
+}
+
+// The entries a query picks out carry a MESSAGE_ID (`journalctl
+// MESSAGE_ID=...`, as systemd's own "Started"/"Stopped" entries do): a fixed
+// 128-bit id per kind, distinct, and each listed in smalld(8).
+static void message_ids(void**) {
+    LogFields fields{"echo", "127.0.0.1:4000", 0, "rate", journal::message_id::kRefused};
+    std::string entry = journal::format_entry(5, "echo: refused tcp", "smalld", fields);
+    assert_str_eq(entry,
+                  "MESSAGE=echo: refused tcp\n"
+                  "MESSAGE_ID=8b589c4ff1414b2596d3850d94ab1c3d\n"
+                  "PRIORITY=5\n"
+                  "SYSLOG_IDENTIFIER=smalld\n"
+                  "SMALLD_INSTANCE=echo\n"
+                  "SMALLD_PEER=127.0.0.1:4000\n"
+                  "SMALLD_REASON=rate\n");
+    const std::string_view ids[] = {journal::message_id::kStarted, journal::message_id::kStopped,
+                                    journal::message_id::kReloaded,
+                                    journal::message_id::kReloadFailed,
+                                    journal::message_id::kRefused};
+    const char* dir = getenv("SMALLD_SOURCE_DIR");
+    std::ifstream page(std::string(dir ? dir : ".") + "/man/smalld.8");
+    std::string man((std::istreambuf_iterator<char>(page)), std::istreambuf_iterator<char>());
+    assert_true(man.size() > 1000);
+    for (size_t i = 0; i < std::size(ids); ++i) {
+        assert_int_equal(ids[i].size(), 32);
+        assert_true(ids[i].find_first_not_of("0123456789abcdef") == std::string_view::npos);
+        for (size_t j = 0; j < i; ++j) assert_true(ids[i] != ids[j]);
+        if (man.find(std::string(ids[i])) == std::string::npos)
+            fail_msg("smalld(8) does not list MESSAGE_ID %.*s", int(ids[i].size()), ids[i].data());
+    }
 }
 
 // A value with a newline takes the binary-safe form: NAME\n, 64-bit LE size, data.
@@ -62,8 +95,8 @@ static void full_socket_never_blocks(void**) {
     int sent = 0;
     journal::Writer::Result result = journal::Writer::Result::Done;
     for (; sent < 100000 && result == journal::Writer::Result::Done; ++sent) {
-        assert_true(writer.enqueue(journal::format_entry(6, "line " + std::to_string(sent),
-                                                         "smalld", LogFields{"echo", {}, 0, {}})));
+        assert_true(writer.enqueue(journal::format_entry(
+            6, "line " + std::to_string(sent), "smalld", LogFields{"echo", {}, 0, {}, {}})));
         result = writer.flush(&lost);
     }
     assert_int_equal(int(result), int(journal::Writer::Result::Busy));
@@ -87,6 +120,7 @@ static void full_socket_never_blocks(void**) {
 int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test(entry_fields),
+        cmocka_unit_test(message_ids),
         cmocka_unit_test(entry_newline_value),
         cmocka_unit_test(full_socket_never_blocks),
     };

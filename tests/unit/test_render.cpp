@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // Statistics renderers: JSON and Prometheus text, both from visit_stats.
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -59,61 +61,97 @@ OpenSessions sample_open() {
 static void json_shape(void**) {
     Stats stats = sample_stats();
     nlohmann::json j = render_stats_json(stats, sample_open());
-    assert_int_equal(j["conn.current"].get<uint64_t>(), 2);
-    assert_int_equal(j["conn.accepted_total"].get<uint64_t>(), 7);
-    assert_int_equal(j["control.commands_total"].get<uint64_t>(), 3);
-    assert_int_equal(j["control.events_dropped_total"].get<uint64_t>(), 4);
-    assert_true(j["process.uptime_seconds"].is_number());
+    assert_int_equal(j["version"].get<int>(), 2);
+    assert_int_equal(j["conn"]["current"].get<uint64_t>(), 2);
+    assert_int_equal(j["conn"]["accepted_total"].get<uint64_t>(), 7);
+    assert_int_equal(j["control"]["commands_total"].get<uint64_t>(), 3);
+    assert_int_equal(j["control"]["events_dropped_total"].get<uint64_t>(), 4);
+    assert_true(j["process"]["uptime_seconds"].is_number());
     const auto& echo = j["instances"]["echo"];
     assert_str_eq(echo["type"].get<std::string>(), "echo");
     assert_int_equal(echo["tcp"]["sessions_total"].get<uint64_t>(), 5);
     assert_int_equal(echo["tcp"]["sessions_current"].get<uint64_t>(), 2);
     assert_int_equal(echo["tcp"]["read_bytes_total"].get<uint64_t>(), 1000);
     assert_int_equal(echo["tcp"]["written_bytes_total"].get<uint64_t>(), 999);
-    assert_int_equal(echo["tcp"]["conn.rejected_total"]["rate"].get<uint64_t>(), 2);
-    assert_int_equal(echo["tcp"]["conn.rejected_total"]["acl"].get<uint64_t>(), 0);
+    assert_int_equal(echo["tcp"]["conn"]["rejected_total"]["rate"].get<uint64_t>(), 2);
+    assert_int_equal(echo["tcp"]["conn"]["rejected_total"]["acl"].get<uint64_t>(), 0);
     assert_int_equal(echo["udp"]["datagrams_in_total"].get<uint64_t>(), 4);
     assert_int_equal(echo["udp"]["datagrams_dropped_total"]["loop"].get<uint64_t>(), 1);
     assert_false(echo["tcp"].contains("datagrams_in_total"));
     assert_false(echo["udp"].contains("sessions_total"));
     assert_int_equal(j["instances"]["echo\"lab"]["tcp"]["sessions_total"].get<uint64_t>(), 1);
-    assert_int_equal(j["config.last_reload_successful"].get<uint64_t>(), 0);
-    assert_true(j["config.last_reload_success_timestamp_seconds"].get<double>() == 1700000000.5);
-    assert_true(j["log.lines_dropped_total"].is_number());
-    assert_true(j["log.lines_suppressed_total"].is_number());
-    // The standard process metrics, under their Prometheus names.
-    assert_true(j["process_open_fds"].get<double>() >= 3);
-    assert_true(j["process_max_fds"].get<double>() >= j["process_open_fds"].get<double>());
-    assert_true(j["process_resident_memory_bytes"].get<double>() > 0);
-    assert_true(j["process_cpu_seconds_total"].get<double>() >= 0);
-    assert_true(j["process_start_time_seconds"].get<double>() > 1.6e9);
-    const auto& tcp = echo["tcp"];
-    assert_int_equal(tcp["session.duration_seconds_count"].get<uint64_t>(), 3);
-    assert_true(tcp["session.duration_seconds_sum"].get<double>() == 7202.05);
-    assert_int_equal(tcp["session.duration_seconds_bucket"]["0.1"].get<uint64_t>(), 1);
-    assert_int_equal(tcp["session.duration_seconds_bucket"]["5"].get<uint64_t>(), 2);
-    assert_int_equal(tcp["session.duration_seconds_bucket"]["3600"].get<uint64_t>(), 2);
-    assert_int_equal(tcp["session.duration_seconds_bucket"]["+Inf"].get<uint64_t>(), 3);
-    assert_false(echo["udp"].contains("session.duration_seconds_count"));
-    assert_int_equal(tcp["max_connections"].get<uint64_t>(), 1024);
+    assert_int_equal(j["config"]["last_reload_successful"].get<uint64_t>(), 0);
+    assert_true(j["config"]["last_reload_success_timestamp_seconds"].get<double>() == 1700000000.5);
+    assert_true(j["log"]["lines_dropped_total"].is_number());
+    assert_true(j["log"]["lines_suppressed_total"].is_number());
+    // The standard process metrics, under "process" like the rest.
+    const auto& process = j["process"];
+    assert_true(process["open_fds"].get<double>() >= 3);
+    assert_true(process["max_fds"].get<double>() >= process["open_fds"].get<double>());
+    assert_true(process["resident_memory_bytes"].get<double>() > 0);
+    assert_true(process["cpu_seconds_total"].get<double>() >= 0);
+    assert_true(process["start_time_seconds"].get<double>() > 1.6e9);
+    // Not a dotted key left anywhere.
+    std::function<void(const nlohmann::json&)> no_dots = [&](const nlohmann::json& v) {
+        if (!v.is_object()) return;
+        for (const auto& [key, value] : v.items()) {
+            if (key.find('.') != std::string::npos) fail_msg("dotted key %s", key.c_str());
+            no_dots(value);
+        }
+    };
+    no_dots(j);
+    const auto& session = echo["tcp"]["session"];
+    assert_int_equal(session["duration_seconds_count"].get<uint64_t>(), 3);
+    assert_true(session["duration_seconds_sum"].get<double>() == 7202.05);
+    // Buckets: [upper bound, cumulative count], in numeric order, +Inf last.
+    const auto& buckets = session["duration_seconds_bucket"];
+    assert_true(buckets.is_array());
+    assert_true(buckets[0] == nlohmann::json::array({0.01, 0}));
+    assert_true(buckets[1] == nlohmann::json::array({0.1, 1}));
+    assert_true(buckets[4] == nlohmann::json::array({5, 2}));
+    assert_true(buckets[10] == nlohmann::json::array({3600, 2}));
+    assert_true(buckets.back() == nlohmann::json::array({"+Inf", 3}));
+    for (size_t i = 1; i + 1 < buckets.size(); ++i)
+        assert_true(buckets[i][0].get<double>() > buckets[i - 1][0].get<double>());
+    assert_false(echo["udp"].contains("session"));
+    assert_int_equal(echo["tcp"]["max_connections"].get<uint64_t>(), 1024);
+    // STAMP processing time up to 10 s: 1.5 us and 30 us, then nothing more.
+    const auto& processing = j["instances"]["stamp"]["udp"]["stamp"]["processing_seconds_bucket"];
+    assert_true(processing[1] == nlohmann::json::array({2e-06, 1}));
+    assert_true(processing[processing.size() - 2] == nlohmann::json::array({10, 2}));
+    assert_true(processing.back() == nlohmann::json::array({"+Inf", 2}));
 }
 
-// Every sample visit_stats produces is in the JSON, with the same value.
+// Every sample visit_stats produces is in the JSON, with the same value, at
+// the path its dotted name says.
 static void json_has_every_sample(void**) {
     Stats stats = sample_stats();
     nlohmann::json j = render_stats_json(stats, sample_open());
     size_t samples = 0;
     visit_stats(stats, sample_open(), [&](const StatSample& s) {
         ++samples;
-        if (s.key == "process.uptime_seconds" || s.key.rfind("process_", 0) == 0) return;
-        const nlohmann::json* at = &j;
+        if (s.key.rfind("process_", 0) == 0) return;
+        std::string path = "/";
         if (!s.instance.empty())
-            at = &j["instances"][std::string(s.instance)][std::string(s.proto)];
-        at = &(*at)[std::string(s.key)];
-        if (!s.reason.empty()) at = &(*at)[std::string(s.reason)];
-        if (!s.le.empty()) at = &(*at)[std::string(s.le)];
-        assert_true(at->is_number());
-        assert_true(at->get<double>() == s.value);
+            path += "instances/" + std::string(s.instance) + "/" + std::string(s.proto) + "/";
+        path += std::string(s.key);
+        std::replace(path.begin(), path.end(), '.', '/');
+        if (!s.reason.empty()) path += "/" + std::string(s.reason);
+        const nlohmann::json& at = j.at(nlohmann::json::json_pointer(path));
+        if (!s.le.empty()) {
+            bool found = false;
+            for (const auto& bucket : at)
+                if (bucket[1].get<double>() == s.value &&
+                    (s.le == "+Inf" ? bucket[0] == "+Inf"
+                                    : bucket[0].is_number() &&
+                                          bucket[0].get<double>() ==
+                                              std::strtod(std::string(s.le).c_str(), nullptr)))
+                    found = true;
+            assert_true(found);
+            return;
+        }
+        assert_true(at.is_number());
+        assert_true(at.get<double>() == s.value);
     });
     assert_true(samples > 20);
 }
@@ -217,6 +255,8 @@ static void stamp_histogram(void**) {
           "smalld_stamp_processing_seconds_bucket{" + labels + ",le=\"1e-06\"} 0\n",
           "smalld_stamp_processing_seconds_bucket{" + labels + ",le=\"2e-06\"} 1\n",
           "smalld_stamp_processing_seconds_bucket{" + labels + ",le=\"5e-05\"} 2\n",
+          "smalld_stamp_processing_seconds_bucket{" + labels + ",le=\"0.01\"} 2\n",
+          "smalld_stamp_processing_seconds_bucket{" + labels + ",le=\"10\"} 2\n",
           "smalld_stamp_processing_seconds_bucket{" + labels + ",le=\"+Inf\"} 2\n",
           "smalld_stamp_processing_seconds_sum{" + labels + "} 3.15e-05\n",
           "smalld_stamp_processing_seconds_count{" + labels + "} 2\n",
@@ -224,14 +264,17 @@ static void stamp_histogram(void**) {
           "smalld_stamp_sessions_current{" + labels + "} 3\n"}) {
         if (text.find(needle) == std::string::npos) fail_msg("missing %s", needle.c_str());
     }
+    // Uptime is process_start_time_seconds' job; no second series for it.
+    assert_true(text.find("smalld_process_uptime_seconds") == std::string::npos);
+    assert_true(text.find("\nprocess_start_time_seconds ") != std::string::npos);
     // Only stamp instances have stamp samples.
     assert_true(text.find("smalld_stamp_reflected_total{service=\"echo\"") == std::string::npos);
     nlohmann::json j = render_stats_json(stats, sample_open());
-    const auto& udp = j["instances"]["stamp"]["udp"];
-    assert_int_equal(udp["stamp.reflected_total"].get<uint64_t>(), 6);
-    assert_int_equal(udp["stamp.processing_seconds_bucket"]["5e-05"].get<uint64_t>(), 2);
-    assert_int_equal(udp["stamp.processing_seconds_count"].get<uint64_t>(), 2);
-    assert_int_equal(udp["stamp.sessions_current"].get<uint64_t>(), 3);
+    const auto& udp = j["instances"]["stamp"]["udp"]["stamp"];
+    assert_int_equal(udp["reflected_total"].get<uint64_t>(), 6);
+    assert_true(udp["processing_seconds_bucket"][5] == nlohmann::json::array({5e-05, 2}));
+    assert_int_equal(udp["processing_seconds_count"].get<uint64_t>(), 2);
+    assert_int_equal(udp["sessions_current"].get<uint64_t>(), 3);
 }
 
 // `stats reset` zeroes every counter at once. The gauges of what is open are
