@@ -5,15 +5,18 @@
 
 namespace smalld {
 
-void enable_datagram_metadata(int fd, int family) {
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+void enable_datagram_metadata(int fd, int family, unsigned wanted) {
+    auto set = [fd](int level, int option, bool on) {
+        int value = on;
+        setsockopt(fd, level, option, &value, sizeof value);
+    };
+    set(SOL_SOCKET, SO_TIMESTAMPNS, wanted & kMetadataReceiveTime);
     if (family == AF_INET) {
-        setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &one, sizeof one);
-        setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof one);
+        set(IPPROTO_IP, IP_RECVTTL, wanted & kMetadataTtl);
+        set(IPPROTO_IP, IP_RECVTOS, wanted & kMetadataTos);
     } else {
-        setsockopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof one);
-        setsockopt(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, &one, sizeof one);
+        set(IPPROTO_IPV6, IPV6_RECVHOPLIMIT, wanted & kMetadataTtl);
+        set(IPPROTO_IPV6, IPV6_RECVTCLASS, wanted & kMetadataTos);
     }
 }
 

@@ -2,8 +2,9 @@
 #pragma once
 // What the kernel tells about each received datagram, in the message's
 // control data: the destination address, the receive timestamp, the TTL or
-// hop limit and the TOS or traffic class. Enabled on every UDP socket, so a
-// reload that changes an instance's type needs no new socket option.
+// hop limit and the TOS or traffic class. The destination on every UDP
+// socket; the rest where the instance's type reads it (a reload that
+// changes the type sets the socket's options again).
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -20,9 +21,12 @@ inline constexpr size_t kDatagramControlSize =
     CMSG_SPACE(sizeof(timespec)) + 4 * CMSG_SPACE(sizeof(int)) +
     CMSG_SPACE(3 * sizeof(timespec));  // SCM_TIMESTAMPING, when transmit timestamps are on
 
-// SO_TIMESTAMPNS, and IP_RECVTTL + IP_RECVTOS or IPV6_RECVHOPLIMIT +
-// IPV6_RECVTCLASS. Failures leave the datagram without that field.
-void enable_datagram_metadata(int fd, int family);
+// Asks the kernel for `wanted` (SO_TIMESTAMPNS, IP_RECVTTL, IP_RECVTOS or
+// IPV6_RECVHOPLIMIT, IPV6_RECVTCLASS) and tells it to stop the rest: each
+// costs every datagram a control message, and SO_TIMESTAMPNS switches on
+// receive timestamping machine-wide. Failures leave the datagram without
+// that field.
+void enable_datagram_metadata(int fd, int family, unsigned wanted);
 
 // Fills d.received/kernel_timestamp, d.ttl, d.tos and, from the packet info,
 // `local` (port 0) with d.local pointing at it.

@@ -28,6 +28,12 @@ struct WallTime {
 };
 WallTime wall_now();
 
+// What a service type reads of each datagram (ServiceSpec::datagram_metadata,
+// service_registry.h): the fields of Datagram below it fills.
+inline constexpr unsigned kMetadataReceiveTime = 1;  // the kernel's receive time
+inline constexpr unsigned kMetadataTtl = 2;          // TTL or hop limit
+inline constexpr unsigned kMetadataTos = 4;          // TOS or traffic class
+
 // One received datagram and what the kernel said about it in the message's
 // control data. The pointers stay valid for the call only.
 struct Datagram {

@@ -46,6 +46,12 @@ struct ServiceSpec {
     bool loopback_default;  // without tcp/udp keys: listen on loopback only
     // The floor of the UDP amplification cap: max(request x factor, floor).
     size_t udp_reply_floor = 32;
+    // What the type reads of each datagram besides its payload, its source
+    // and destination address (datagram_control.h: kMetadataReceiveTime,
+    // kMetadataTtl, kMetadataTos): a UDP endpoint asks the kernel for that
+    // alone. Without kMetadataReceiveTime, Datagram::received is the
+    // batch's clock reading.
+    unsigned datagram_metadata = 0;
     std::unique_ptr<Service> (*make)(const InstanceConfig& config, StatusRenderer& status);
     // The type's own settings, default-constructed (InstanceConfig::own);
     // nullptr when it has none. own_settings_of<T> makes one.

@@ -376,6 +376,7 @@ extern const ServiceSpec kStampSpec{
     .udp = true,
     .loopback_default = false,
     .udp_reply_floor = 44,
+    .datagram_metadata = kMetadataReceiveTime | kMetadataTtl | kMetadataTos,
     .make = [](const InstanceConfig& c, StatusRenderer&) { return make_stamp_service(c); },
     .settings = own_settings_of<StampSettings>,
     .keys = kKeys,

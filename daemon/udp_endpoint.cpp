@@ -96,7 +96,7 @@ void UdpEndpoint::start(event_base* base) {
         setsockopt(fd_.get(), IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
     else
         setsockopt(fd_.get(), IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
-    enable_datagram_metadata(fd_.get(), actual_.family());
+    apply_datagram_metadata();
     apply_tx_timestamping();
     watch(base, on_ready_cb);
 }
@@ -107,7 +107,15 @@ void UdpEndpoint::set_instance(std::shared_ptr<Instance> instance) {
     collect_tx_timestamps();
     tx_pending_ = {};
     Listener::set_instance(std::move(instance));
+    apply_datagram_metadata();
     apply_tx_timestamping();
+}
+
+void UdpEndpoint::apply_datagram_metadata() {
+    unsigned wanted = service_spec(instance_->config.type).datagram_metadata;
+    if (wanted == metadata_) return;
+    enable_datagram_metadata(fd_.get(), actual_.family(), wanted);
+    metadata_ = wanted;
 }
 
 void UdpEndpoint::apply_tx_timestamping() {

@@ -27,6 +27,8 @@ class UdpEndpoint final : public Listener {
     void drop(const SockAddr& peer, DropReason reason, const char* loop = nullptr);
     // The transmit timestamps the instance's service wants, on the socket.
     void apply_tx_timestamping();
+    // The per-datagram metadata the instance's type reads (ServiceSpec).
+    void apply_datagram_metadata();
     // Hands the kernel's transmit timestamps waiting on the error queue to
     // the service, each with its reply's ticket.
     void collect_tx_timestamps();
@@ -40,6 +42,7 @@ class UdpEndpoint final : public Listener {
     static constexpr size_t kTxPending = 256;
     TxTimestamping tx_mode_ = TxTimestamping::None;
     uint32_t next_tx_id_ = 0;
+    unsigned metadata_ = ~0u;  // asked of the kernel; ~0: not yet
     std::array<TxPending, kTxPending> tx_pending_{};
 };
 

@@ -72,7 +72,8 @@ void print_timestamp_lines(FILE* out, const TimestampSummary& t) {
     else if (t.t3[size_t(StampMethod::User)])
         std::fprintf(out,
                      "; the reflector's Follow-Up Telemetry gave no transmit time for those (the "
-                     "last reply's, or a reflector without it)");
+                     "last reply's, one it had not sent yet when the next request came, or a "
+                     "reflector without it)");
     std::fprintf(out, "\n");
     if (t.t1_pairs)
         std::fprintf(out,
