@@ -73,6 +73,8 @@ endforeach()
 
 if(EXISTS ${CMAKE_SOURCE_DIR}/README.md)
   install(FILES ${CMAKE_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+  # The screenshot the README shows, where its link points.
+  install(FILES ${CMAKE_SOURCE_DIR}/docs/live-page.png DESTINATION ${CMAKE_INSTALL_DOCDIR}/docs)
 endif()
 
 # Bash completion, where bash-completion's pkg-config file says (loaded on
