@@ -59,7 +59,7 @@ CommandReply cmd_status(Daemon& d, const CommandArgs&) {
                {"state", d.state()},
                {"log_level", to_string(log::level())},
                {"conn_current", d.open_sessions().tcp},
-               {"conn_accepted_total", s.conn_accepted_total},
+               {"conn_accepted_total", s.counters.conn_accepted_total},
                {"instances", c.instances.size()},
                {"listeners", d.listeners().size()},
                {"control_socket", c.control.socket},
