@@ -111,7 +111,8 @@ const KeySpec kKeys[] = {
          }
          c.daemon.user = v;
          return true;
-     }},
+     },
+     /*names_file=*/false, /*restart_only=*/true},
     {Scope::Daemon, "shutdown_timeout", "5s", "how long SIGTERM waits for sessions to flush", 0,
      [](Config& c, InstanceConfig*, std::string_view v, std::string* e) -> bool {
          return assign(c.daemon.shutdown_timeout, parse_duration(v, e));
@@ -131,11 +132,13 @@ const KeySpec kKeys[] = {
          }
          c.control.socket = v;
          return true;
-     }},
+     },
+     /*names_file=*/false, /*restart_only=*/true},
     {Scope::Control, "mode", "0660", "file mode of the control socket", 0,
      [](Config& c, InstanceConfig*, std::string_view v, std::string* e) -> bool {
          return assign(c.control.mode, parse_mode(v, e));
-     }},
+     },
+     /*names_file=*/false, /*restart_only=*/true},
     {Scope::Control, "group", "", "group of the control socket; empty = the daemon's", 0,
      [](Config& c, InstanceConfig*, std::string_view v, std::string* e) -> bool {
          if (!v.empty() && !getgrnam(std::string(v).c_str())) {
@@ -144,7 +147,8 @@ const KeySpec kKeys[] = {
          }
          c.control.group = v;
          return true;
-     }},
+     },
+     /*names_file=*/false, /*restart_only=*/true},
     // [metrics]
     {Scope::Metrics, "listen", "",
      "ADDRESS:PORT for Prometheus text at /metrics and the live page at /; empty = off", 0,
@@ -155,7 +159,8 @@ const KeySpec kKeys[] = {
          }
          c.metrics.listen = parse_endpoint(v, e);
          return c.metrics.listen.has_value();
-     }},
+     },
+     /*names_file=*/false, /*restart_only=*/true},
     {Scope::Metrics, "details", "",
      "clients (address prefixes as in allow; yes = all) shown file paths, reload errors and "
      "peer addresses on the page, /stats.json and /events; empty = none",
@@ -284,14 +289,6 @@ const KeySpec* find_key(Scope scope, std::string_view name) {
     for (const auto& key : config_keys())
         if (key.scope == scope && name == key.name) return &key;
     return nullptr;
-}
-
-bool takes_effect_at_restart(const KeySpec& key) {
-    // [metrics] details, allow, page and page_sessions are read at each
-    // connection or request: a reload applies them.
-    if (key.scope == Scope::Metrics && std::string_view(key.name) != "listen") return false;
-    return key.scope == Scope::Control || key.scope == Scope::Metrics ||
-           (key.scope == Scope::Daemon && std::string_view(key.name) == "user");
 }
 
 }  // namespace smalld
