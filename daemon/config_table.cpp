@@ -43,6 +43,19 @@ unsigned tcp_types() {
     return types;
 }
 
+// The `type` key's values: the catalogue's types, in its order.
+const char* type_help() {
+    static const std::string help = [] {
+        std::string names;
+        for (const auto& entry : service_catalogue()) {
+            if (!names.empty()) names += " | ";
+            names += entry.name;
+        }
+        return names + "; defaults to the section name";
+    }();
+    return help.c_str();
+}
+
 // "64k", "1m", or plain bytes.
 std::optional<uint64_t> parse_size(std::string_view text, uint64_t min, uint64_t max,
                                    std::string* error) {
@@ -188,10 +201,7 @@ const KeySpec kKeys[] = {
          return assign(c.metrics.page_sessions, parse_bool(v, e));
      }},
     // Every instance section.
-    {Scope::Instance, "type", nullptr,
-     "echo | discard | chargen | qotd | daytime | time | status | stamp; defaults to the section "
-     "name",
-     0,
+    {Scope::Instance, "type", nullptr, type_help(), 0,
      [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
          (void)i, (void)v, (void)e;
          return true; /* resolved before the other keys */

@@ -107,6 +107,16 @@ static void every_service_type_in_the_manuals(void**) {
     std::smatch type_line;
     assert_true(
         std::regex_search(ini_man, type_line, std::regex("\\n\\.It Cm type No = ([^\\n]*)")));
+    // The list of values is the catalogue's, no more, in its order; the
+    // key's help is made from the catalogue and says the same.
+    std::string catalogue;
+    std::string values = std::regex_replace(type_line.str(1), std::regex("\\b(Cm|No) "), "");
+    for (const auto& entry : service_catalogue())
+        catalogue += (catalogue.empty() ? "" : " | ") + std::string(entry.name);
+    assert_str_eq(values, catalogue);
+    const KeySpec* type = find_key(Scope::Instance, "type");
+    assert_non_null(type);
+    assert_str_eq(std::string(type->help), catalogue + "; defaults to the section name");
     for (const auto& entry : service_catalogue()) {
         const ServiceSpec& spec = entry.spec;
         std::string name = entry.name;
