@@ -121,6 +121,15 @@ std::optional<Rate> parse_rate(std::string_view text, std::string* error) {
     return rate;
 }
 
+std::string expected_one_of(const std::vector<std::string_view>& words, std::string_view text) {
+    std::string list;
+    for (size_t i = 0; i < words.size(); ++i) {
+        if (i > 0) list += i + 1 == words.size() ? " or " : ", ";
+        list += words[i];
+    }
+    return "expected " + list + ", got " + quoted(text);
+}
+
 std::optional<bool> parse_bool(std::string_view text, std::string* error) {
     for (auto yes : {"yes", "true", "on", "1"})
         if (text == yes) return true;
