@@ -101,10 +101,7 @@ const KeySpec kKeys[] = {
     // [daemon]
     {Scope::Daemon, "log_level", "info", "error | warning | notice | info | debug", 0,
      [](Config& c, InstanceConfig*, std::string_view v, std::string* e) -> bool {
-         auto level = log_level_from(v);
-         if (!level)
-             *e = "expected error, warning, notice, info or debug, got \"" + std::string(v) + "\"";
-         return assign(c.daemon.log_level, level);
+         return assign(c.daemon.log_level, parse_log_level(v, e));
      }},
     {Scope::Daemon, "log_connections", "yes", "one line per TCP session open and close", 0,
      [](Config& c, InstanceConfig*, std::string_view v, std::string* e) -> bool {

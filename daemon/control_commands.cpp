@@ -10,6 +10,7 @@
 #include "build_config.h"
 #include "daemon.h"
 #include "log.h"
+#include "parse.h"
 #include "render.h"
 
 namespace smalld {
@@ -141,12 +142,9 @@ CommandReply cmd_reload(Daemon& d, const CommandArgs& args) {
 }
 
 CommandReply cmd_log_level(Daemon& d, const CommandArgs& args) {
-    auto level = log_level_from(args[0]);
-    if (!level)
-        return CommandReply::failure("usage",
-                                     "log-level: expected error, warning, notice, info or debug, "
-                                     "got \"" +
-                                         args[0] + "\"");
+    std::string error;
+    auto level = parse_log_level(args[0], &error);
+    if (!level) return CommandReply::failure("usage", "log-level: " + error);
     d.set_log_level(*level);
     return ok({{"log_level", to_string(*level)}});
 }

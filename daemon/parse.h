@@ -32,6 +32,10 @@ std::optional<double> parse_double(std::string_view text, double min, double max
 // Octal file mode such as 0660.
 std::optional<unsigned> parse_mode(std::string_view text, std::string* error);
 
+// A log level by its name (error, warning, notice, info, debug), for the
+// key, the command line and the control command alike.
+std::optional<LogLevel> parse_log_level(std::string_view text, std::string* error);
+
 // One word of a keyword's few, and what it stands for.
 template <typename T>
 struct Keyword {

@@ -126,6 +126,8 @@ static void handlers(void**) {
     r = run(daemon, {"log-level", "loud"});
     assert_false(r.ok);
     assert_str_eq(r.code, "usage");
+    assert_str_eq(r.error,
+                  "log-level: expected error, warning, notice, info or debug, got \"loud\"");
     r = run(daemon, {"log-level", "debug"});
     assert_true(r.ok);
     assert_str_eq(r.data["log_level"].get<std::string>(), "debug");
