@@ -43,7 +43,7 @@ void diff_section(const Config& before, const Config& after, const std::string& 
         }
         std::string change = "[" + section + "] " + key.name + ": " + shown(old_setting) + " -> " +
                              shown(new_setting);
-        if (takes_effect_at_restart(key)) change += " (takes effect at the next restart)";
+        if (key.restart_only) change += " (takes effect at the next restart)";
         out.push_back(std::move(change));
     }
 }

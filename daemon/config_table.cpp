@@ -43,6 +43,19 @@ unsigned tcp_types() {
     return types;
 }
 
+// The `type` key's values: the catalogue's types, in its order.
+const char* type_help() {
+    static const std::string help = [] {
+        std::string names;
+        for (const auto& entry : service_catalogue()) {
+            if (!names.empty()) names += " | ";
+            names += entry.name;
+        }
+        return names + "; defaults to the section name";
+    }();
+    return help.c_str();
+}
+
 // "64k", "1m", or plain bytes.
 std::optional<uint64_t> parse_size(std::string_view text, uint64_t min, uint64_t max,
                                    std::string* error) {
@@ -88,10 +101,7 @@ const KeySpec kKeys[] = {
     // [daemon]
     {Scope::Daemon, "log_level", "info", "error | warning | notice | info | debug", 0,
      [](Config& c, InstanceConfig*, std::string_view v, std::string* e) -> bool {
-         auto level = log_level_from(v);
-         if (!level)
-             *e = "expected error, warning, notice, info or debug, got \"" + std::string(v) + "\"";
-         return assign(c.daemon.log_level, level);
+         return assign(c.daemon.log_level, parse_log_level(v, e));
      }},
     {Scope::Daemon, "log_connections", "yes", "one line per TCP session open and close", 0,
      [](Config& c, InstanceConfig*, std::string_view v, std::string* e) -> bool {
@@ -111,7 +121,8 @@ const KeySpec kKeys[] = {
          }
          c.daemon.user = v;
          return true;
-     }},
+     },
+     /*names_file=*/false, /*restart_only=*/true},
     {Scope::Daemon, "shutdown_timeout", "5s", "how long SIGTERM waits for sessions to flush", 0,
      [](Config& c, InstanceConfig*, std::string_view v, std::string* e) -> bool {
          return assign(c.daemon.shutdown_timeout, parse_duration(v, e));
@@ -131,11 +142,13 @@ const KeySpec kKeys[] = {
          }
          c.control.socket = v;
          return true;
-     }},
+     },
+     /*names_file=*/false, /*restart_only=*/true},
     {Scope::Control, "mode", "0660", "file mode of the control socket", 0,
      [](Config& c, InstanceConfig*, std::string_view v, std::string* e) -> bool {
          return assign(c.control.mode, parse_mode(v, e));
-     }},
+     },
+     /*names_file=*/false, /*restart_only=*/true},
     {Scope::Control, "group", "", "group of the control socket; empty = the daemon's", 0,
      [](Config& c, InstanceConfig*, std::string_view v, std::string* e) -> bool {
          if (!v.empty() && !getgrnam(std::string(v).c_str())) {
@@ -144,7 +157,8 @@ const KeySpec kKeys[] = {
          }
          c.control.group = v;
          return true;
-     }},
+     },
+     /*names_file=*/false, /*restart_only=*/true},
     // [metrics]
     {Scope::Metrics, "listen", "",
      "ADDRESS:PORT for Prometheus text at /metrics and the live page at /; empty = off", 0,
@@ -155,7 +169,8 @@ const KeySpec kKeys[] = {
          }
          c.metrics.listen = parse_endpoint(v, e);
          return c.metrics.listen.has_value();
-     }},
+     },
+     /*names_file=*/false, /*restart_only=*/true},
     {Scope::Metrics, "details", "",
      "clients (address prefixes as in allow; yes = all) shown file paths, reload errors and "
      "peer addresses on the page, /stats.json and /events; empty = none",
@@ -183,10 +198,7 @@ const KeySpec kKeys[] = {
          return assign(c.metrics.page_sessions, parse_bool(v, e));
      }},
     // Every instance section.
-    {Scope::Instance, "type", nullptr,
-     "echo | discard | chargen | qotd | daytime | time | status | stamp; defaults to the section "
-     "name",
-     0,
+    {Scope::Instance, "type", nullptr, type_help(), 0,
      [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
          (void)i, (void)v, (void)e;
          return true; /* resolved before the other keys */
@@ -284,14 +296,6 @@ const KeySpec* find_key(Scope scope, std::string_view name) {
     for (const auto& key : config_keys())
         if (key.scope == scope && name == key.name) return &key;
     return nullptr;
-}
-
-bool takes_effect_at_restart(const KeySpec& key) {
-    // [metrics] details, allow, page and page_sessions are read at each
-    // connection or request: a reload applies them.
-    if (key.scope == Scope::Metrics && std::string_view(key.name) != "listen") return false;
-    return key.scope == Scope::Control || key.scope == Scope::Metrics ||
-           (key.scope == Scope::Daemon && std::string_view(key.name) == "user");
 }
 
 }  // namespace smalld

@@ -34,6 +34,12 @@ struct KeySpec {
     // fingerprinted when the configuration is read, and a reload reports it
     // changed when its content did (config_diff.h).
     bool names_file = false;
+    // A reload records the key but cannot apply it to the running daemon; its
+    // change is reported as taking effect at the next restart. The control
+    // socket and the metrics listener are not rebuilt under a reload (it may
+    // have come through the control socket), and `user` is dropped to once, at
+    // start. Keys read at each connection or request ([metrics] allow, ...) are not.
+    bool restart_only = false;
 
     bool applies_to(ServiceType type) const {
         return types == 0 || (types & (1u << static_cast<unsigned>(type)));
@@ -52,9 +58,5 @@ bool assign(T& field, const std::optional<U>& parsed) {
 // registry's order.
 std::span<const KeySpec> config_keys();
 const KeySpec* find_key(Scope scope, std::string_view name);
-// A key a reload records but cannot apply to the running daemon: the control
-// socket and the metrics endpoint are not rebuilt under a reload (it may have
-// come through the control socket), and `user` is dropped to once, at start.
-bool takes_effect_at_restart(const KeySpec& key);
 
 }  // namespace smalld

@@ -45,7 +45,7 @@ void ControlServer::on_timeout_cb(evutil_socket_t, short, void* client) {
     contain("control", [&] {
         if (timer == Client::Timer::Stall) {
             // Gone in all but name: what it was sent has not left for kStallMs.
-            ++c->server->daemon_.stats().control_monitors_stalled_total;
+            ++c->server->daemon_.stats().counters.control_monitors_stalled_total;
             stall_log.write(LogLevel::Notice,
                             "control: monitor %llu (uid %u) took nothing for %llds; closed",
                             static_cast<unsigned long long>(c->id), unsigned(c->uid),
@@ -81,7 +81,7 @@ void ControlServer::process(Client& c) {
         if (c.dead) return false;
         c.line_done = true;
         if (item.too_long) {
-            ++daemon_.stats().control_commands_total;
+            ++daemon_.stats().counters.control_commands_total;
             queue(c,
                   CommandReply::failure("too_long", "request line longer than " +
                                                         std::to_string(kMaxRequestLine) + " bytes")

@@ -10,6 +10,7 @@
 #include "build_config.h"
 #include "daemon.h"
 #include "log.h"
+#include "parse.h"
 #include "render.h"
 
 namespace smalld {
@@ -59,7 +60,7 @@ CommandReply cmd_status(Daemon& d, const CommandArgs&) {
                {"state", d.state()},
                {"log_level", to_string(log::level())},
                {"conn_current", d.open_sessions().tcp},
-               {"conn_accepted_total", s.conn_accepted_total},
+               {"conn_accepted_total", s.counters.conn_accepted_total},
                {"instances", c.instances.size()},
                {"listeners", d.listeners().size()},
                {"control_socket", c.control.socket},
@@ -141,12 +142,9 @@ CommandReply cmd_reload(Daemon& d, const CommandArgs& args) {
 }
 
 CommandReply cmd_log_level(Daemon& d, const CommandArgs& args) {
-    auto level = log_level_from(args[0]);
-    if (!level)
-        return CommandReply::failure("usage",
-                                     "log-level: expected error, warning, notice, info or debug, "
-                                     "got \"" +
-                                         args[0] + "\"");
+    std::string error;
+    auto level = parse_log_level(args[0], &error);
+    if (!level) return CommandReply::failure("usage", "log-level: " + error);
     d.set_log_level(*level);
     return ok({{"log_level", to_string(*level)}});
 }

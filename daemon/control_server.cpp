@@ -127,7 +127,7 @@ void ControlServer::accept_ready() {
                  !evict(*c, false))
             full = "too many control clients";
         if (full) {
-            ++daemon_.stats().control_clients_refused_total;
+            ++daemon_.stats().counters.control_clients_refused_total;
             std::string line = CommandReply::failure("busy", full).to_text() + "\n";
             (void)!send(fd, line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
             busy_log.write(LogLevel::Warning, "control: refused a client (uid %u): %s (%zu open)",
@@ -155,7 +155,7 @@ void ControlServer::accept_ready() {
 void ControlServer::execute(Client& c, std::string_view line) {
     ParsedRequest parsed = parse_request(line);
     if (parsed.empty) return;
-    ++daemon_.stats().control_commands_total;
+    ++daemon_.stats().counters.control_commands_total;
     if (!parsed.request) {
         queue(c, CommandReply::failure("bad_request", parsed.error).to_text());
         return;
@@ -167,7 +167,7 @@ void ControlServer::execute(Client& c, std::string_view line) {
     }
     const ControlCommand& command = *match.command;
     if (command.level == ControlLevel::Admin && !c.admin) {
-        ++daemon_.stats().control_denied_total;
+        ++daemon_.stats().counters.control_denied_total;
         denied_log.write(LogLevel::Notice, "control: denied \"%.*s\" to uid %u",
                          int(command.name.size()), command.name.data(), unsigned(c.uid));
         queue(c,
@@ -237,7 +237,7 @@ bool ControlServer::evict(const Client& newcomer, bool same_uid) {
         auto victim = choose_victim(candidates, now);
         if (!victim) continue;
         Client& c = *clients_.at(*victim);
-        ++daemon_.stats().control_clients_evicted_total;
+        ++daemon_.stats().counters.control_clients_evicted_total;
         evict_log.write(LogLevel::Notice,
                         "control: closed client %llu (uid %u, %zu bytes of a request in %lldms) "
                         "to make room for uid %u",
@@ -259,17 +259,17 @@ void ControlServer::monitors_lost() {
     for (auto& [id, c] : clients_) {
         if (!c->monitor || c->dead) continue;
         ++c->dropped;
-        ++daemon_.stats().control_events_dropped_total;
+        ++daemon_.stats().counters.control_events_dropped_total;
     }
 }
 
 void ControlServer::broadcast(const std::string& line) {
-    ++daemon_.stats().control_events_total;
+    ++daemon_.stats().counters.control_events_total;
     for (auto& [id, c] : clients_) {
         if (!c->monitor || c->dead) continue;
         if (c->queued() + line.size() + 1 > kMaxMonitorQueued) {
             ++c->dropped;
-            ++daemon_.stats().control_events_dropped_total;
+            ++daemon_.stats().counters.control_events_dropped_total;
             continue;
         }
         queue(*c, line);

@@ -37,13 +37,6 @@ const char* to_string(LogLevel level) {
     return "?";
 }
 
-std::optional<LogLevel> log_level_from(std::string_view name) {
-    for (auto level :
-         {LogLevel::Error, LogLevel::Warning, LogLevel::Notice, LogLevel::Info, LogLevel::Debug})
-        if (name == to_string(level)) return level;
-    return std::nullopt;
-}
-
 namespace log {
 
 namespace {

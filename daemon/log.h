@@ -23,7 +23,6 @@ namespace smalld {
 enum class LogLevel { Error = 3, Warning = 4, Notice = 5, Info = 6, Debug = 7 };
 
 const char* to_string(LogLevel level);
-std::optional<LogLevel> log_level_from(std::string_view name);
 
 class LogLimiter;
 struct LogFields;

@@ -13,6 +13,7 @@
 #include "config_dump.h"
 #include "daemon.h"
 #include "log.h"
+#include "parse.h"
 #include "utf8.h"
 
 namespace {
@@ -77,6 +78,7 @@ int main(int argc, char** argv) {
     bool check_only = false;
     bool dump = false;
     std::optional<smalld::LogLevel> level;
+    std::string level_error;
     int opt;
     while ((opt = getopt_long(argc, argv, "c:tTl:Vh", kLongOptions, nullptr)) != -1) {
         switch (opt) {
@@ -90,13 +92,9 @@ int main(int argc, char** argv) {
                 dump = true;
                 break;
             case 'l':
-                level = smalld::log_level_from(optarg);
+                level = smalld::parse_log_level(optarg, &level_error);
                 if (!level) {
-                    fprintf(
-                        stderr,
-                        "smalld: -l/--log-level: expected error, warning, notice, info or debug, "
-                        "got \"%s\"\n",
-                        optarg);
+                    fprintf(stderr, "smalld: -l/--log-level: %s\n", level_error.c_str());
                     return kExitUsage;
                 }
                 break;

@@ -108,7 +108,7 @@ void MetricsServer::timed_out(Connection& c) {
         close_connection(c, c.idle ? "idle keep-alive connection timed out" : "closed");
         return;
     }
-    ++daemon_.stats().metrics_requests_timed_out_total;
+    ++daemon_.stats().counters.metrics_requests_timed_out_total;
     if (timeout_log.admit(LogLevel::Notice))
         LOG_NOTICE("metrics: %s did not finish a request within %dms; closed",
                    c.peer.to_string().c_str(), kRequestDeadlineMs);
@@ -140,7 +140,7 @@ void MetricsServer::accept_ready() {
 }
 
 void MetricsServer::refuse(int fd, const SockAddr& peer, const char* why, int status) {
-    ++daemon_.stats().metrics_connections_refused_total;
+    ++daemon_.stats().counters.metrics_connections_refused_total;
     if (refuse_log.admit(LogLevel::Notice))
         LOG_NOTICE("metrics: refused %s: %s", peer.to_string().c_str(), why);
     HttpReply reply;
@@ -172,7 +172,7 @@ bool MetricsServer::evict(const SourceKey* only) {
     auto victim = choose_victim(candidates, now);
     if (!victim) return false;
     Connection& c = *connections_.at(*victim);
-    ++daemon_.stats().metrics_connections_evicted_total;
+    ++daemon_.stats().counters.metrics_connections_evicted_total;
     if (evict_log.admit(LogLevel::Notice))
         LOG_NOTICE(
             "metrics: closed %s (%s, %zu bytes of a request in %lldms) to make room for a "

@@ -151,7 +151,7 @@ bool MetricsServer::admit_stream(const Connection& c, HttpReply& reply) {
         if (!victim) {
             refused = "too many event streams";
         } else {
-            ++daemon_.stats().metrics_streams_evicted_total;
+            ++daemon_.stats().counters.metrics_streams_evicted_total;
             if (stream_log.admit(LogLevel::Notice))
                 LOG_NOTICE(
                     "metrics: closed the event stream of %s (%zu bytes waiting) to make "
@@ -161,7 +161,7 @@ bool MetricsServer::admit_stream(const Connection& c, HttpReply& reply) {
         }
     }
     if (!refused) return true;
-    ++daemon_.stats().metrics_connections_refused_total;
+    ++daemon_.stats().counters.metrics_connections_refused_total;
     if (stream_log.admit(LogLevel::Notice))
         LOG_NOTICE("metrics: refused an event stream to %s: %s", c.peer.to_string().c_str(),
                    refused);
@@ -187,7 +187,7 @@ void MetricsServer::check_streams(int64_t now_ms) {
             stalled.push_back(c.get());
     }
     for (Connection* c : stalled) {
-        ++daemon_.stats().metrics_streams_stalled_total;
+        ++daemon_.stats().counters.metrics_streams_stalled_total;
         if (stream_log.admit(LogLevel::Notice))
             LOG_NOTICE("metrics: the event stream of %s took nothing for %llds; closed",
                        c->peer.to_string().c_str(),
@@ -222,7 +222,7 @@ bool MetricsServer::stream_write(uint64_t id, std::string_view bytes) {
     if (it == connections_.end() || it->second->dead) return false;
     Connection& c = *it->second;
     if (c.queued() + bytes.size() > LiveStream::kMaxQueued) {
-        ++daemon_.stats().metrics_streams_dropped_total;
+        ++daemon_.stats().counters.metrics_streams_dropped_total;
         if (stream_log.admit(LogLevel::Notice))
             LOG_NOTICE("metrics: event stream of %s fell %zu bytes behind; closed",
                        c.peer.to_string().c_str(), c.queued());

@@ -121,6 +121,26 @@ std::optional<Rate> parse_rate(std::string_view text, std::string* error) {
     return rate;
 }
 
+std::string expected_one_of(const std::vector<std::string_view>& words, std::string_view text) {
+    std::string list;
+    for (size_t i = 0; i < words.size(); ++i) {
+        if (i > 0) list += i + 1 == words.size() ? " or " : ", ";
+        list += words[i];
+    }
+    return "expected " + list + ", got " + quoted(text);
+}
+
+std::optional<LogLevel> parse_log_level(std::string_view text, std::string* error) {
+    std::vector<std::string_view> names;
+    for (auto level :
+         {LogLevel::Error, LogLevel::Warning, LogLevel::Notice, LogLevel::Info, LogLevel::Debug}) {
+        if (text == to_string(level)) return level;
+        names.push_back(to_string(level));
+    }
+    *error = expected_one_of(names, text);
+    return std::nullopt;
+}
+
 std::optional<bool> parse_bool(std::string_view text, std::string* error) {
     for (auto yes : {"yes", "true", "on", "1"})
         if (text == yes) return true;

@@ -4,6 +4,7 @@
 // message that says what was expected and what was found.
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,5 +31,31 @@ std::optional<double> parse_double(std::string_view text, double min, double max
                                    std::string* error);
 // Octal file mode such as 0660.
 std::optional<unsigned> parse_mode(std::string_view text, std::string* error);
+
+// A log level by its name (error, warning, notice, info, debug), for the
+// key, the command line and the control command alike.
+std::optional<LogLevel> parse_log_level(std::string_view text, std::string* error);
+
+// One word of a keyword's few, and what it stands for.
+template <typename T>
+struct Keyword {
+    std::string_view word;
+    T value;
+};
+// "expected a, b or c, got \"text\"" for a value that is none of the words.
+std::string expected_one_of(const std::vector<std::string_view>& words, std::string_view text);
+// A value that must be one of a few words: what the word stands for, or
+// nullopt and that message.
+template <typename T>
+std::optional<T> parse_keyword(std::string_view text, std::initializer_list<Keyword<T>> words,
+                               std::string* error) {
+    std::vector<std::string_view> names;
+    for (const auto& k : words) {
+        if (text == k.word) return k.value;
+        names.push_back(k.word);
+    }
+    *error = expected_one_of(names, text);
+    return std::nullopt;
+}
 
 }  // namespace smalld

@@ -42,7 +42,7 @@ void RejectEvents::note(const std::string& instance, const char* proto, const So
     if (it != windows_.end()) {
         // The flood path: a count, no JSON, no allocation.
         ++it->second.coalesced;
-        ++stats_.control_events_coalesced_total;
+        ++stats_.counters.control_events_coalesced_total;
         return;
     }
     if (windows_.empty()) event_add(tick_.get(), &kWindow);

@@ -21,11 +21,11 @@ ReloadResult Daemon::reload(bool force) {
         return result;
     }
     notify::reloading();
-    ++stats_.reload_total;
+    ++stats_.counters.reload_total;
     LOG_NOTICE("reloading %s%s", config_.path.c_str(), force ? " (forced)" : "");
     ConfigResult parsed = load_config(config_.path);
     auto fail = [&](std::vector<std::string> errors) {
-        ++stats_.reload_failed_total;
+        ++stats_.counters.reload_failed_total;
         stats_.config_last_reload_successful = false;
         result.errors = std::move(errors);
         for (const auto& e : result.errors) LOG_ERROR("%s", e.c_str());

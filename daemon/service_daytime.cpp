@@ -85,17 +85,12 @@ const KeySpec kFormatKey{
     "daytime: ctime | rfc3339 | rfc822",
     0,
     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
-        if (v == "ctime")
-            own_settings<DaytimeSettings>(*i).format = DaytimeFormat::Ctime;
-        else if (v == "rfc3339")
-            own_settings<DaytimeSettings>(*i).format = DaytimeFormat::Rfc3339;
-        else if (v == "rfc822")
-            own_settings<DaytimeSettings>(*i).format = DaytimeFormat::Rfc822;
-        else {
-            *e = "expected ctime, rfc3339 or rfc822, got \"" + std::string(v) + "\"";
-            return false;
-        }
-        return true;
+        return assign(own_settings<DaytimeSettings>(*i).format,
+                      parse_keyword<DaytimeFormat>(v,
+                                                   {{"ctime", DaytimeFormat::Ctime},
+                                                    {"rfc3339", DaytimeFormat::Rfc3339},
+                                                    {"rfc822", DaytimeFormat::Rfc822}},
+                                                   e));
     }};
 
 const KeySpec kTimezoneKey{
@@ -105,12 +100,8 @@ const KeySpec kTimezoneKey{
     "daytime: utc | local",
     0,
     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
-        if (v != "utc" && v != "local") {
-            *e = "expected utc or local, got \"" + std::string(v) + "\"";
-            return false;
-        }
-        own_settings<DaytimeSettings>(*i).local = v == "local";
-        return true;
+        return assign(own_settings<DaytimeSettings>(*i).local,
+                      parse_keyword<bool>(v, {{"utc", false}, {"local", true}}, e));
     }};
 
 const KeySpec* const kKeys[] = {&kFormatKey, &kTimezoneKey, &kClockOffsetKey};

@@ -254,17 +254,12 @@ const KeySpec kAuthKey{
     "unauthenticated packets)",
     0,
     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
-        if (v == "none")
-            own_settings<StampSettings>(*i).auth = StampAuth::None;
-        else if (v == "required")
-            own_settings<StampSettings>(*i).auth = StampAuth::Required;
-        else if (v == "optional")
-            own_settings<StampSettings>(*i).auth = StampAuth::Optional;
-        else {
-            *e = "expected none, required or optional, got \"" + std::string(v) + "\"";
-            return false;
-        }
-        return true;
+        return assign(own_settings<StampSettings>(*i).auth,
+                      parse_keyword<StampAuth>(v,
+                                               {{"none", StampAuth::None},
+                                                {"required", StampAuth::Required},
+                                                {"optional", StampAuth::Optional}},
+                                               e));
     }};
 
 const KeySpec kKeyFileKey{
@@ -286,12 +281,8 @@ const KeySpec kModeKey{
     "stamp: stateless (copy the sender's sequence number) | stateful (count per session)",
     0,
     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
-        if (v != "stateless" && v != "stateful") {
-            *e = "expected stateless or stateful, got \"" + std::string(v) + "\"";
-            return false;
-        }
-        own_settings<StampSettings>(*i).stateful = v == "stateful";
-        return true;
+        return assign(own_settings<StampSettings>(*i).stateful,
+                      parse_keyword<bool>(v, {{"stateless", false}, {"stateful", true}}, e));
     }};
 
 const KeySpec kTimestampKey{
@@ -301,13 +292,9 @@ const KeySpec kTimestampKey{
     "stamp: ntp | ptp (the format of T2 and T3)",
     0,
     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
-        if (v != "ntp" && v != "ptp") {
-            *e = "expected ntp or ptp, got \"" + std::string(v) + "\"";
-            return false;
-        }
-        own_settings<StampSettings>(*i).timestamp =
-            v == "ptp" ? StampTimestamp::Ptp : StampTimestamp::Ntp;
-        return true;
+        return assign(own_settings<StampSettings>(*i).timestamp,
+                      parse_keyword<StampTimestamp>(
+                          v, {{"ntp", StampTimestamp::Ntp}, {"ptp", StampTimestamp::Ptp}}, e));
     }};
 
 const KeySpec kSessionsKey{

@@ -43,7 +43,7 @@ bool SessionTable::open(std::shared_ptr<Instance> instance, int fd, const SockAd
     if (!memory) return false;
     instance->state->admission.opened(source_key(peer));
     ++instance->stats->tcp.sessions_total;
-    ++stats_.conn_accepted_total;
+    ++stats_.counters.conn_accepted_total;
     auto* session = new (memory) Session(*this, next_id_++, std::move(instance), fd, peer, local);
     session->next_ = head_;
     if (head_) head_->prev_ = session;

@@ -95,23 +95,7 @@ double Stats::uptime_seconds() const {
 }
 
 void Stats::reset_counters() {
-    conn_accepted_total = 0;
-    reload_total = 0;
-    reload_failed_total = 0;
-    control_commands_total = 0;
-    control_denied_total = 0;
-    control_events_dropped_total = 0;
-    control_events_total = 0;
-    control_events_coalesced_total = 0;
-    metrics_connections_refused_total = 0;
-    metrics_requests_timed_out_total = 0;
-    metrics_streams_dropped_total = 0;
-    metrics_connections_evicted_total = 0;
-    metrics_streams_evicted_total = 0;
-    metrics_streams_stalled_total = 0;
-    control_clients_refused_total = 0;
-    control_clients_evicted_total = 0;
-    control_monitors_stalled_total = 0;
+    counters = {};
     for (auto& [name, record] : instances) {
         record->tcp = ProtoStats{};
         record->udp = ProtoStats{};

@@ -96,8 +96,10 @@ struct InstanceStats {
     }
 };
 
-struct Stats {
-    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+// The daemon-wide counters (not per instance), in one struct so that
+// `stats reset` zeroes them all with `= {}` and a new one cannot be missed.
+// Plain integers only: the unit test sets every byte and checks reset.
+struct DaemonCounters {
     uint64_t conn_accepted_total = 0;
     uint64_t reload_total = 0;
     uint64_t reload_failed_total = 0;
@@ -115,6 +117,13 @@ struct Stats {
     uint64_t control_clients_refused_total = 0;      // busy: no slot and no victim
     uint64_t control_clients_evicted_total = 0;      // closed for a newcomer at a cap
     uint64_t control_monitors_stalled_total = 0;     // monitors that took nothing for a while
+
+    bool operator==(const DaemonCounters&) const = default;
+};
+
+struct Stats {
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    DaemonCounters counters;
     // The start-up configuration counts as the first successful load, as in
     // Prometheus's own prometheus_config_last_reload_* gauges.
     bool config_last_reload_successful = true;

@@ -174,52 +174,52 @@ void visit_stats(const Stats& stats, const OpenSessions& open,
            false, process.start_time_unix);
     global("conn.current", "TCP sessions open now.", false, double(open.tcp));
     global("conn.accepted_total", "TCP sessions accepted.", true,
-           double(stats.conn_accepted_total));
-    global("reload.total", "Configuration reloads attempted.", true, double(stats.reload_total));
+           double(stats.counters.conn_accepted_total));
+    global("reload.total", "Configuration reloads attempted.", true, double(stats.counters.reload_total));
     global("reload.failed_total", "Configuration reloads that failed; the old one was kept.", true,
-           double(stats.reload_failed_total));
+           double(stats.counters.reload_failed_total));
     global("control.commands_total", "Control socket commands received.", true,
-           double(stats.control_commands_total));
+           double(stats.counters.control_commands_total));
     global("control.denied_total", "Control socket commands refused for lack of privilege.", true,
-           double(stats.control_denied_total));
+           double(stats.counters.control_denied_total));
     global("control.events_dropped_total",
            "Monitor events not sent because the monitor did not keep up.", true,
-           double(stats.control_events_dropped_total));
+           double(stats.counters.control_events_dropped_total));
     global("control.events_total", "Monitor events built and offered to the monitors.", true,
-           double(stats.control_events_total));
+           double(stats.counters.control_events_total));
     global("control.events_coalesced_total",
            "Refusals not sent to monitors one by one but summed up in a summary event.", true,
-           double(stats.control_events_coalesced_total));
+           double(stats.counters.control_events_coalesced_total));
     global("metrics.connections_refused_total",
            "Connections and event streams of the metrics endpoint refused (503) by its caps.", true,
-           double(stats.metrics_connections_refused_total));
+           double(stats.counters.metrics_connections_refused_total));
     global("metrics.requests_timed_out_total",
            "Metrics endpoint connections closed at the whole-request deadline.", true,
-           double(stats.metrics_requests_timed_out_total));
+           double(stats.counters.metrics_requests_timed_out_total));
     global("metrics.streams_dropped_total",
            "Live page event streams closed because their reader fell too far behind.", true,
-           double(stats.metrics_streams_dropped_total));
+           double(stats.counters.metrics_streams_dropped_total));
     global("metrics.connections_evicted_total",
            "Metrics endpoint connections waiting for a request, closed to make room for a "
            "newcomer at a cap.",
-           true, double(stats.metrics_connections_evicted_total));
+           true, double(stats.counters.metrics_connections_evicted_total));
     global("metrics.streams_evicted_total",
            "Live page event streams closed to make room for a new one at the cap.", true,
-           double(stats.metrics_streams_evicted_total));
+           double(stats.counters.metrics_streams_evicted_total));
     global("metrics.streams_stalled_total",
            "Live page event streams closed because their reader took none of its output for 15 "
            "seconds.",
-           true, double(stats.metrics_streams_stalled_total));
+           true, double(stats.counters.metrics_streams_stalled_total));
     global("control.clients_refused_total",
            "Control socket clients refused (busy): no free slot and none to make room.", true,
-           double(stats.control_clients_refused_total));
+           double(stats.counters.control_clients_refused_total));
     global("control.clients_evicted_total",
            "Control socket clients waiting for a request, closed to make room for a newcomer at "
            "a cap.",
-           true, double(stats.control_clients_evicted_total));
+           true, double(stats.counters.control_clients_evicted_total));
     global("control.monitors_stalled_total",
            "Monitors closed because their reader took none of its output for 15 seconds.", true,
-           double(stats.control_monitors_stalled_total));
+           double(stats.counters.control_monitors_stalled_total));
     global("config.last_reload_successful",
            "1 if the last configuration load succeeded, 0 if it failed.", false,
            stats.config_last_reload_successful ? 1 : 0);

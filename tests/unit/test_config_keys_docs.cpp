@@ -3,6 +3,7 @@
 // apart: every key of the table is documented in the manual and present, with
 // its default, in the shipped file, in a section where it belongs (max_connections
 // is a [daemon] key and an instance key, with different defaults).
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <regex>
@@ -106,6 +107,16 @@ static void every_service_type_in_the_manuals(void**) {
     std::smatch type_line;
     assert_true(
         std::regex_search(ini_man, type_line, std::regex("\\n\\.It Cm type No = ([^\\n]*)")));
+    // The list of values is the catalogue's, no more, in its order; the
+    // key's help is made from the catalogue and says the same.
+    std::string catalogue;
+    std::string values = std::regex_replace(type_line.str(1), std::regex("\\b(Cm|No) "), "");
+    for (const auto& entry : service_catalogue())
+        catalogue += (catalogue.empty() ? "" : " | ") + std::string(entry.name);
+    assert_str_eq(values, catalogue);
+    const KeySpec* type = find_key(Scope::Instance, "type");
+    assert_non_null(type);
+    assert_str_eq(std::string(type->help), catalogue + "; defaults to the section name");
     for (const auto& entry : service_catalogue()) {
         const ServiceSpec& spec = entry.spec;
         std::string name = entry.name;
@@ -125,11 +136,45 @@ static void every_service_type_in_the_manuals(void**) {
     }
 }
 
+// The manual says which keys take effect only at the next restart, exactly
+// those the table marks restart_only (a reload reports them so): in the key's
+// own item, in a sentence naming it, or for the whole section.
+static void restart_only_keys_in_the_manual(void**) {
+    std::string man = source_file("man/smalld.ini.5");
+    for (const auto& key : config_keys()) {
+        if (key.scope == Scope::Instance) {
+            if (key.restart_only) fail_msg("instance key %s marked restart_only", key.name);
+            continue;
+        }
+        std::string scope = to_string(key.scope);
+        for (auto& c : scope) c = char(toupper(c));
+        std::string title = "\n.Sh THE " + scope + " SECTION";
+        size_t start = man.find(title);
+        assert_true(start != std::string::npos);
+        size_t end = man.find("\n.Sh ", start + 1);
+        std::string section = man.substr(start, end - start);
+        bool whole = section.find("Changes to this section take effect at the next restart") !=
+                     std::string::npos;
+        std::smatch item;
+        std::regex item_re("\\n\\.It (Cm|Ic|Li|Va) " + std::string(key.name) +
+                           "\\b[\\s\\S]*?(?=\\n\\.(It|El)\\b)");
+        bool own = std::regex_search(section, item, item_re) &&
+                   item.str(0).find("next restart") != std::string::npos;
+        bool named = std::regex_search(
+            section, std::regex("\\n\\.Cm " + std::string(key.name) + "\\n[^.\\n]*next restart"));
+        bool documented = whole || own || named;
+        if (documented != key.restart_only)
+            fail_msg("[%s] %s: restart_only %d in the table, %d in man/smalld.ini.5",
+                     to_string(key.scope), key.name, int(key.restart_only), int(documented));
+    }
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_key_in_the_manual),
         cmocka_unit_test(every_key_in_the_shipped_file),
         cmocka_unit_test(every_service_type_in_the_manuals),
+        cmocka_unit_test(restart_only_keys_in_the_manual),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // The control command table: matching whole words, argument counts, levels,
 // and every handler run against a real (listener-less) Daemon.
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "../cmocka.hpp"
@@ -91,13 +93,19 @@ static void handlers(void**) {
     assert_int_equal(r.data["pid"].get<int>(), getpid());
     assert_str_eq(r.data["config"].get<std::string>(), "/nonexistent/smalld.ini");
 
-    daemon.stats().conn_accepted_total = 9;
+    daemon.stats().counters.conn_accepted_total = 9;
     r = run(daemon, {"stats"});
     assert_true(r.ok);
     assert_int_equal(r.data["conn"]["accepted_total"].get<uint64_t>(), 9);
     r = run(daemon, {"stats", "reset"});
     assert_true(r.ok);
-    assert_int_equal(daemon.stats().conn_accepted_total, 0);
+    assert_int_equal(daemon.stats().counters.conn_accepted_total, 0);
+    // Every daemon-wide counter, the ones added later too: all bytes set, then reset.
+    static_assert(std::is_trivially_copyable_v<DaemonCounters>);
+    std::memset(static_cast<void*>(&daemon.stats().counters), 0x5a, sizeof(DaemonCounters));
+    assert_false(daemon.stats().counters == DaemonCounters{});
+    assert_true(run(daemon, {"stats", "reset"}).ok);
+    assert_true(daemon.stats().counters == DaemonCounters{});
 
     r = run(daemon, {"metrics"});
     assert_true(r.ok && r.data.is_string());
@@ -118,6 +126,8 @@ static void handlers(void**) {
     r = run(daemon, {"log-level", "loud"});
     assert_false(r.ok);
     assert_str_eq(r.code, "usage");
+    assert_str_eq(r.error,
+                  "log-level: expected error, warning, notice, info or debug, got \"loud\"");
     r = run(daemon, {"log-level", "debug"});
     assert_true(r.ok);
     assert_str_eq(r.data["log_level"].get<std::string>(), "debug");
@@ -132,7 +142,7 @@ static void handlers(void**) {
     assert_false(r.ok);
     assert_str_eq(r.code, "failed");
     assert_true(r.details["errors"].is_array() && !r.details["errors"].empty());
-    assert_int_equal(daemon.stats().reload_failed_total, 1);
+    assert_int_equal(daemon.stats().counters.reload_failed_total, 1);
     assert_str_eq(daemon.config().path, "/nonexistent/smalld.ini");
 }
 

@@ -263,7 +263,7 @@ static void problems_are_counted_over_the_window(void**) {
     history.sample(stats, 1000);
     stats.reset_counters();
     echo.udp.dropped[size_t(DropReason::Rate)] += 3;
-    ++stats.reload_failed_total;
+    ++stats.counters.reload_failed_total;
     history.sample(stats, 2000);
     nlohmann::json p = history.problems();
     assert_true(p["dropped"].get<double>() == 7.0);  // the step down is no drop...

@@ -59,6 +59,16 @@ static void numbers_and_bools(void**) {
     assert_int_equal(split_list("  ").size(), 0);
 }
 
+// One of a few words: its value, or a message naming them all in order.
+static void keywords(void**) {
+    std::string e;
+    assert_int_equal(*parse_keyword<int>("b", {{"a", 1}, {"b", 2}, {"c", 3}}, &e), 2);
+    assert_false(parse_keyword<int>("B", {{"a", 1}, {"b", 2}, {"c", 3}}, &e).has_value());
+    assert_str_eq(e, "expected a, b or c, got \"B\"");
+    assert_false(parse_keyword<int>("", {{"utc", 0}, {"local", 1}}, &e).has_value());
+    assert_str_eq(e, "expected utc or local, got \"\"");
+}
+
 static void endpoints(void**) {
     std::string e;
     auto a = parse_endpoint("127.0.0.1:7", &e);
@@ -112,8 +122,10 @@ static void source_keys(void**) {
 
 int main() {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(durations), cmocka_unit_test(rates), cmocka_unit_test(numbers_and_bools),
-        cmocka_unit_test(endpoints), cmocka_unit_test(cidrs), cmocka_unit_test(source_keys),
+        cmocka_unit_test(durations),         cmocka_unit_test(rates),
+        cmocka_unit_test(numbers_and_bools), cmocka_unit_test(keywords),
+        cmocka_unit_test(endpoints),         cmocka_unit_test(cidrs),
+        cmocka_unit_test(source_keys),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

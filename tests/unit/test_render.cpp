@@ -20,9 +20,9 @@ namespace {
 
 Stats sample_stats() {
     Stats stats;
-    stats.conn_accepted_total = 7;
-    stats.control_commands_total = 3;
-    stats.control_events_dropped_total = 4;
+    stats.counters.conn_accepted_total = 7;
+    stats.counters.control_commands_total = 3;
+    stats.counters.control_events_dropped_total = 4;
     auto& echo = stats.instance("echo", ServiceType::Echo);
     echo.tcp.sessions_total = 5;
     echo.tcp.bytes_read = 1000;
