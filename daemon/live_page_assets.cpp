@@ -116,7 +116,20 @@ const std::string_view kLivePageScript = R"JS(
     fixed: (n, d) => Number(n).toFixed(d),
     clock: (date) => date.toTimeString().slice(0, 8),
     minutes: (date) => date.toTimeString().slice(0, 5),
-    seconds: (s) => Number(s).toFixed(3) + " s",
+    // As units::duration (units.h) writes a duration everywhere else.
+    seconds: (s) => {
+      s = Number(s);
+      if (!(s >= 0)) return "-";
+      if (s === 0) return "0 s";
+      if (s < 0.9995e-3) return Number((s * 1e6).toPrecision(3)) + " us";
+      if (s < 0.9995) return Number((s * 1e3).toPrecision(3)) + " ms";
+      if (s < 59.95) return s.toFixed(1) + " s";
+      const r = Math.round(s), d = Math.floor(r / 86400), h = Math.floor(r / 3600) % 24,
+            m = Math.floor(r / 60) % 60;
+      if (d) return d + "d " + h + "h " + m + "m";
+      if (h) return h + "h " + m + "m " + (r % 60) + "s";
+      return m + "m " + (r % 60) + "s";
+    },
   };
   // The one place the script reads a field the daemon sends (an event's).
   const field = (object, name) => (object && name in object ? object[name] : undefined);
