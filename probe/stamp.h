@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -140,6 +141,15 @@ void print_stamp_json(FILE* out, const StampSummary& s);
 // --samples: every packet's row, then the file closed (stdout flushed);
 // false on error.
 bool write_samples(FILE* f, const StampOptions& o, const std::vector<Probe>& probes);
+
+// One run: opens the socket, sends and receives as the options say (until
+// done or a stop signal), and summarises; nullopt, with the reason in
+// *error, when the socket cannot be opened. Progress lines go to `out`.
+struct StampRun {
+    StampSummary summary;
+    std::vector<Probe> probes;
+};
+std::optional<StampRun> run_stamp(const StampOptions& o, FILE* out, std::string* error);
 
 int run_stamp_command(int argc, char** argv);
 
