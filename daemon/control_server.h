@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 
+#include "control_protocol.h"
 #include "control_request.h"
 #include "control_socket_file.h"
 #include "event_bus.h"
@@ -59,7 +60,7 @@ class ControlServer {
     static constexpr int kIdleTimeoutMs = 60'000;  // not for monitors
     // An empty line to every monitor this often, so that a client can tell
     // a quiet daemon from a dead one (smallctl gives up after 60 s of silence).
-    static constexpr int kMonitorKeepAliveMs = 15'000;
+    static constexpr int kMonitorKeepAliveMs = control_protocol::kMonitorKeepAliveMs;
 
   private:
     struct Client;

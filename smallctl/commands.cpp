@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "build_config.h"
+#include "control_protocol.h"
 
 namespace smallctl {
 
@@ -291,8 +292,7 @@ int parse_timeout_ms(const char* text) {
 }
 
 int monitor_silence_ms(int timeout_ms) {
-    constexpr int kKeepAliveMs = 15'000;  // the daemon's, control_server.cpp
-    return std::max(timeout_ms, 2 * kKeepAliveMs);
+    return std::max(timeout_ms, 2 * smalld::control_protocol::kMonitorKeepAliveMs);
 }
 
 }  // namespace smallctl
