@@ -20,15 +20,14 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "protect.h"
 #include "stamp_packet.h"
+#include "stamp_relay_sockets.h"
 
 namespace stamp_relay {
 
@@ -46,18 +45,14 @@ inline int64_t realtime_ns() {
     return int64_t(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
 }
 
-class DelayRelay {
+class DelayRelay : public RelaySockets {
   public:
     // Listens on 127.0.0.1 (port()); `authenticated` says where a reply
     // carries the sender's sequence number.
     DelayRelay(uint16_t reflector_port, int64_t forward_ns, int64_t backward_ns, bool authenticated)
-        : delay_{forward_ns, backward_ns}, authenticated_(authenticated) {
-        client_side_ = protect::udp_socket("127.0.0.1");
-        sockaddr_in a{};
-        socklen_t len = sizeof a;
-        getsockname(client_side_, reinterpret_cast<sockaddr*>(&a), &len);
-        port_ = ntohs(a.sin_port);
-        reflector_side_ = protect::udp_socket("127.0.0.1");
+        : RelaySockets(reflector_port, "127.0.0.1"),
+          delay_{forward_ns, backward_ns},
+          authenticated_(authenticated) {
         for (int fd : {client_side_, reflector_side_}) {
             int on = 1;
             setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
@@ -65,23 +60,11 @@ class DelayRelay {
                         SOF_TIMESTAMPING_OPT_TSONLY;
             setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags);
         }
-        sockaddr_storage to = protect::make_addr("127.0.0.1", reflector_port, &len);
-        connect(reflector_side_, reinterpret_cast<sockaddr*>(&to), len);
-        thread_ = std::thread([this] { loop(); });
+        start([this] { loop(); });
     }
     ~DelayRelay() { stop(); }
-    DelayRelay(const DelayRelay&) = delete;
-    DelayRelay& operator=(const DelayRelay&) = delete;
 
-    uint16_t port() const { return port_; }
-    // Ends the relay; the logs below are final after it.
-    void stop() {
-        if (!thread_.joinable()) return;
-        stop_ = true;
-        thread_.join();
-        close(client_side_);
-        close(reflector_side_);
-    }
+    // The logs below are final after stop().
     const std::vector<Hold>& forward_log() const { return log_[0]; }
     const std::vector<Hold>& backward_log() const { return log_[1]; }
     bool realtime() const { return realtime_; }
@@ -162,7 +145,7 @@ class DelayRelay {
         // Bounded: the test stops it, and it never runs more than 120 s.
         int64_t give_up = realtime_ns() + 120'000'000'000;
         constexpr int64_t kSpin = 100'000;
-        while (!stop_ && realtime_ns() < give_up) {
+        while (!stopping() && realtime_ns() < give_up) {
             int64_t wait = 10'000'000;
             for (auto& q : held)
                 if (!q.empty())
@@ -198,14 +181,10 @@ class DelayRelay {
 
     int64_t delay_[2];
     bool authenticated_;
-    int client_side_ = -1, reflector_side_ = -1;
-    uint16_t port_ = 0;
     sockaddr_storage client_{};
     socklen_t client_len_ = 0;
-    std::atomic<bool> stop_{false};
     bool realtime_ = false;
     std::vector<Hold> log_[2];
-    std::thread thread_;
 };
 
 }  // namespace stamp_relay
