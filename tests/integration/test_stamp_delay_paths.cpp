@@ -10,7 +10,14 @@
 // and backward p50 must each be within 5 us of the relay's logged p50 hold
 // plus that direction's bare-path minimum. The relay's log, not its
 // configured delay, is the reference, so a loaded machine's late timers move
-// both sides alike.
+// both sides alike. The backward delay uses the reflector's kernel transmit
+// time (Follow-Up Telemetry) of each reply but where the reflector read the
+// session's next request before that reply had left (it batches when it is
+// starved): those keep its clock reading, which is earlier, and the test
+// prints how many (timestamps.t3.user). With 1 ms between packets, ASan and
+// both cores busy, one run in about 28 had most T3s from the clock and its
+// backward p50 7.8 us over; at 2 ms the reflector rarely batches, and the
+// bound stays the 5 us the issue asks.
 #include <unistd.h>
 
 #include <algorithm>
@@ -52,7 +59,7 @@ nlohmann::json probe(const DelayRelay& relay, const std::string& args, const std
     std::string bin = env_or("SMALLPROBE_BIN", "smallprobe");
     int status = 0;
     std::string out =
-        run(bin + " stamp -n " + std::to_string(kPackets) + " -i 1ms -w 5s -j --samples " +
+        run(bin + " stamp -n " + std::to_string(kPackets) + " -i 2ms -w 5s -j --samples " +
                 samples + " " + args + " 127.0.0.1:" + std::to_string(relay.port()),
             &status, 60);
     auto j = nlohmann::json::parse(out, nullptr, false);
@@ -156,6 +163,10 @@ static void one_way_p50s_are_the_relays_holds_plus_the_bare_path(void**) {
         double measured[2] = {j["forward"]["p50"].get<double>(),
                               j["backward"]["p50"].get<double>()};
         double held[2] = {p50(holds_us(relay.forward_log())), p50(holds_us(relay.backward_log()))};
+        // T3 is the reflector's kernel transmit time (Follow-Up Telemetry)
+        // but where a reply's follow-up came too late: then its clock reading.
+        const nlohmann::json& t = j["timestamps"];
+        fprintf(stderr, "%s: T1 %s, T3 %s\n", mode, t["t1"].dump().c_str(), t["t3"].dump().c_str());
         const char* name[2] = {"forward", "backward"};
         for (int way = 0; way < 2; ++way) {
             double expected = held[way] + bare[way];
