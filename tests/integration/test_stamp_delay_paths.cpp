@@ -14,10 +14,11 @@
 // time (Follow-Up Telemetry) of each reply but where the reflector read the
 // session's next request before that reply had left (it batches when it is
 // starved): those keep its clock reading, which is earlier, and the test
-// prints how many (timestamps.t3.user). With 1 ms between packets, ASan and
-// both cores busy, one run in about 28 had most T3s from the clock and its
-// backward p50 7.8 us over; at 2 ms the reflector rarely batches, and the
-// bound stays the 5 us the issue asks.
+// prints how many (timestamps.t3.user). With 1 ms between packets, one of 18
+// runs under ASan with both cores busy (none of 23 others) was 7.8 us over in
+// its backward p50, most likely those clock readings; at 2 ms the reflector
+// batches less (at most 49 of 200 in 6 such runs), and the bound stays the
+// 5 us the issue asks.
 #include <unistd.h>
 
 #include <algorithm>
