@@ -20,11 +20,10 @@
 #include <functional>
 #include <map>
 #include <set>
-#include <thread>
 #include <vector>
 
-#include "protect.h"
 #include "stamp_packet.h"
+#include "stamp_relay_sockets.h"
 
 namespace stamp_relay {
 
@@ -33,17 +32,11 @@ struct Plan {
     std::function<void(unsigned)> before;  // before packet N goes on (or is dropped)
 };
 
-class DropRelay {
+class DropRelay : public RelaySockets {
   public:
     // Listens on 127.0.0.1 (port()), and talks to the reflector from `source`.
     DropRelay(uint16_t reflector_port, Plan plan, const char* source = "127.0.0.1")
-        : plan_(std::move(plan)) {
-        client_side_ = protect::udp_socket("127.0.0.1");
-        sockaddr_in a{};
-        socklen_t len = sizeof a;
-        getsockname(client_side_, reinterpret_cast<sockaddr*>(&a), &len);
-        port_ = ntohs(a.sin_port);
-        reflector_side_ = protect::udp_socket(source);
+        : RelaySockets(reflector_port, source), plan_(std::move(plan)) {
         // Packets wait here while a hook runs: room for a whole run (root,
         // as the namespace needs, may exceed rmem_max).
         for (int fd : {client_side_, reflector_side_}) {
@@ -51,23 +44,11 @@ class DropRelay {
             if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0)
                 setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
         }
-        sockaddr_storage to = protect::make_addr("127.0.0.1", reflector_port, &len);
-        connect(reflector_side_, reinterpret_cast<sockaddr*>(&to), len);
-        thread_ = std::thread([this] { loop(); });
+        start([this] { loop(); });
     }
     ~DropRelay() { stop(); }
-    DropRelay(const DropRelay&) = delete;
-    DropRelay& operator=(const DropRelay&) = delete;
 
-    uint16_t port() const { return port_; }
-    // Ends the relay; the counts below are final after it.
-    void stop() {
-        if (!thread_.joinable()) return;
-        stop_ = true;
-        thread_.join();
-        close(client_side_);
-        close(reflector_side_);
-    }
+    // The counts below are final after stop().
     unsigned forwarded() const { return forwarded_; }  // packets from the sender, dropped or not
     const std::vector<unsigned>& dropped_forward() const { return dropped_forward_; }
     const std::vector<unsigned>& dropped_backward() const { return dropped_backward_; }
@@ -81,7 +62,7 @@ class DropRelay {
         uint8_t buf[65536];
         // Bounded: the test stops it, and it never runs more than 120 s.
         auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-        while (!stop_ && std::chrono::steady_clock::now() < give_up) {
+        while (!stopping() && std::chrono::steady_clock::now() < give_up) {
             pollfd p[2] = {{client_side_, POLLIN, 0}, {reflector_side_, POLLIN, 0}};
             if (poll(p, 2, 10) <= 0) continue;
             if (p[0].revents & POLLIN) {
@@ -117,12 +98,8 @@ class DropRelay {
     }
 
     Plan plan_;
-    int client_side_ = -1, reflector_side_ = -1;
-    uint16_t port_ = 0;
-    std::atomic<bool> stop_{false};
     std::atomic<unsigned> forwarded_{0};
     std::vector<unsigned> dropped_forward_, dropped_backward_;
-    std::thread thread_;
 };
 
 }  // namespace stamp_relay
