@@ -172,7 +172,7 @@ std::string render_sparkline(const nlohmann::json& row_series, size_t slots) {
     nlohmann::json traffic = series("traffic"), problems = series("problems");
     std::vector<ChartSeries> both = {{"sessions + datagrams /s, 5 s means", &traffic},
                                      {"refused + dropped /s", &problems}};
-    return render_chart("", "", format_rate, both, slots / kSparkStep, kSparkStep);
+    return render_chart("", "", units::count, both, slots / kSparkStep, kSparkStep);
 }
 
 std::string render_histogram(const nlohmann::json& buckets) {
@@ -190,14 +190,14 @@ std::string render_histogram(const nlohmann::json& buckets) {
     for (const auto& b : buckets) {
         double n = b[1].get<double>();
         std::string label =
-            b[0].is_null() ? "> " + previous : "\u2264 " + format_seconds(b[0].get<double>());
-        if (!b[0].is_null()) previous = format_seconds(b[0].get<double>());
+            b[0].is_null() ? "> " + previous : "\u2264 " + units::duration(b[0].get<double>());
+        if (!b[0].is_null()) previous = units::duration(b[0].get<double>());
         double width = most > 0 ? 250 * n / most : 0;
         out += text(76, y + 10, "end", label);
         out += "<rect x=\"80\" y=\"" + fixed(y + 1) + "\" width=\"" +
                fixed(std::max(width, n > 0 ? 1.0 : 0.0)) + "\" height=\"11\"/>";
         out +=
-            text(84 + width, y + 10, "start", format_count(n) + " (" + fixed(100 * n / all) + "%)");
+            text(84 + width, y + 10, "start", units::count(n) + " (" + fixed(100 * n / all) + "%)");
         y += 14;
     }
     return out + "</svg>";

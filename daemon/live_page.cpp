@@ -40,7 +40,7 @@ std::string reasons(const nlohmann::json& by_reason) {
     std::string out;
     if (by_reason.is_object())
         for (const auto& [reason, n] : by_reason.items())
-            out += (out.empty() ? "" : ", ") + reason + " " + format_count(number(n));
+            out += (out.empty() ? "" : ", ") + reason + " " + units::count(number(n));
     return out.empty() ? "\u2014" : out;
 }
 
@@ -102,20 +102,21 @@ std::string instance_rows(const nlohmann::json& snapshot) {
         out += td("dropped", "dropped", reasons(member(r, "dropped")), dropped ? "why bad" : "why");
         out += td("refused", "refused", reasons(member(r, "refused")), refused ? "why bad" : "why");
         const nlohmann::json& open = member(r, "open");
-        out += td("open", "open", open.is_null() ? "\u2014" : format_count(number(open)), "num",
+        out += td("open", "open", open.is_null() ? "\u2014" : units::count(number(open)), "num",
                   open.is_null() ? "" : exact(open));
-        out += td("sessions_rate", "sessions/s", format_rate(number(member(rates, "sessions"))));
-        out += td("datagrams_rate", "datagrams/s", format_rate(number(member(rates, "datagrams"))));
-        out += td("bytes_rate", "traffic", format_bit_rate(number(member(rates, "bytes"))), "num",
+        out += td("sessions_rate", "sessions/s", units::count(number(member(rates, "sessions"))));
+        out +=
+            td("datagrams_rate", "datagrams/s", units::count(number(member(rates, "datagrams"))));
+        out += td("bytes_rate", "traffic", units::bit_rate(number(member(rates, "bytes"))), "num",
                   exact(member(rates, "bytes")) + " bytes/s");
         for (auto [field, label] : {std::pair{"sessions_total", "sessions"},
                                     {"datagrams_in_total", "datagrams in"},
                                     {"datagrams_out_total", "datagrams out"}})
-            out += td(field, label, format_count(number(member(r, field))), "num",
+            out += td(field, label, units::count(number(member(r, field))), "num",
                       exact(member(r, field)));
         for (auto [field, label] :
              {std::pair{"read_bytes_total", "bytes in"}, {"written_bytes_total", "bytes out"}})
-            out += td(field, label, format_bytes(number(member(r, field))), "num",
+            out += td(field, label, units::bytes(number(member(r, field))), "num",
                       exact(member(r, field)));
         out += "</tr>\n";
     }
@@ -132,11 +133,11 @@ std::string session_rows(const nlohmann::json& sessions) {
         out += td("instance", "instance", text(member(s, "instance")), "name");
         out += td("peer", "peer", peer.is_null() ? "\u2014" : text(peer), "addr");
         out += td("local", "local", text(member(s, "local")), "addr");
-        out += td("age", "age", format_duration(number(member(s, "age_seconds"))));
-        out += td("idle", "idle", format_duration(number(member(s, "idle_seconds"))));
-        out += td("bytes_in", "bytes in", format_bytes(number(member(s, "bytes_in"))), "num",
+        out += td("age", "age", units::duration(number(member(s, "age_seconds"))));
+        out += td("idle", "idle", units::duration(number(member(s, "idle_seconds"))));
+        out += td("bytes_in", "bytes in", units::bytes(number(member(s, "bytes_in"))), "num",
                   exact(member(s, "bytes_in")));
-        out += td("bytes_out", "bytes out", format_bytes(number(member(s, "bytes_out"))), "num",
+        out += td("bytes_out", "bytes out", units::bytes(number(member(s, "bytes_out"))), "num",
                   exact(member(s, "bytes_out")));
         out += "</tr>\n";
     }
@@ -151,7 +152,7 @@ std::string badge(const nlohmann::json& snapshot) {
     double auth = number(member(p, "auth_failures")), reloads = number(member(p, "reloads_failed"));
     std::string parts, target = "#instances";
     auto add = [&](double n, const char* what) {
-        if (n > 0) parts += (parts.empty() ? "" : " \u00b7 ") + format_count(n) + " " + what;
+        if (n > 0) parts += (parts.empty() ? "" : " \u00b7 ") + units::count(n) + " " + what;
     };
     add(dropped, "dropped");
     add(refused, "refused");
@@ -168,7 +169,7 @@ std::string badge(const nlohmann::json& snapshot) {
     const char* level = dropped > 0 || auth > 0 || reloads > 0 ? "bad"
                         : refused > 0                          ? "warn"
                                                                : "ok";
-    std::string window = format_duration(number(member(p, "seconds")));
+    std::string window = units::duration(number(member(p, "seconds")));
     std::string words = parts.empty() ? "no drops or refusals" : parts;
     return "<a id=\"badge\" class=\"badge " + std::string(level) + "\" href=\"" +
            html_escape(target) + "\" title=\"over the last " + html_escape(window) +
@@ -189,15 +190,15 @@ std::string stamp_panel(const nlohmann::json& stamp) {
                    (exact_value.empty() ? "" : " title=\"" + html_escape(exact_value) + "\"") +
                    ">" + html_escape(value) + "</dd></div>";
         };
-        item("reflected_rate", "reflected/s", format_rate(number(member(s, "reflected_rate"))));
-        item("reflected_total", "reflected", format_count(number(member(s, "reflected_total"))),
+        item("reflected_rate", "reflected/s", units::count(number(member(s, "reflected_rate"))));
+        item("reflected_total", "reflected", units::count(number(member(s, "reflected_total"))),
              exact(member(s, "reflected_total")));
         item("sessions_current", "sessions open", exact(member(s, "sessions_current")));
         item("auth_failures_total", "auth failures",
-             format_count(number(member(s, "auth_failures_total"))),
+             units::count(number(member(s, "auth_failures_total"))),
              exact(member(s, "auth_failures_total")));
         item("processing_mean", "mean processing",
-             count > 0 ? format_seconds(sum / count) : "\u2014 (none yet)");
+             count > 0 ? units::duration(sum / count) : "\u2014 (none yet)");
         out += "</dl>" + render_histogram(member(s, "processing")) + "</div>\n";
     }
     return out + "</section>\n";
@@ -262,7 +263,7 @@ std::string render_live_page(const nlohmann::json& snapshot, std::string_view no
     out += badge(snapshot);
     out += "<span id=\"state\" class=\"pill " + std::string(state == "running" ? "ok" : "bad") +
            "\">" + html_escape(state) + "</span>\n";
-    out += "<span>up <b id=\"uptime\">" + html_escape(format_duration(uptime)) + "</b></span>\n";
+    out += "<span>up <b id=\"uptime\">" + html_escape(units::duration(uptime)) + "</b></span>\n";
     out += "<span>last reload <b id=\"last-reload\" class=\"" +
            std::string(reload_ok ? "good" : "bad") + "\">" + html_escape(reload) + "</b></span>\n";
     out +=
@@ -284,14 +285,14 @@ std::string render_live_page(const nlohmann::json& snapshot, std::string_view no
         problems.push_back({reason, &values});
     static const nlohmann::json none = nlohmann::json::array();
     if (problems.empty()) problems.push_back({"none in the last 5 min", &none});
-    out += render_chart("problems", "Drops and refusals /s", format_rate, problems, slots);
+    out += render_chart("problems", "Drops and refusals /s", units::count, problems, slots);
     auto one = [&](const char* key) {
         const nlohmann::json& v = member(series, key);
         return std::vector<ChartSeries>{{"", v.is_array() ? &v : &none}};
     };
-    out += render_chart("sessions", "Sessions /s", format_rate, one("sessions"), slots);
-    out += render_chart("datagrams", "Datagrams /s", format_rate, one("datagrams"), slots);
-    out += render_chart("bytes", "Traffic", format_bit_rate, one("bytes"), slots);
+    out += render_chart("sessions", "Sessions /s", units::count, one("sessions"), slots);
+    out += render_chart("datagrams", "Datagrams /s", units::count, one("datagrams"), slots);
+    out += render_chart("bytes", "Traffic", units::bit_rate, one("bytes"), slots);
     out += "</section>\n";
     out += stamp_panel(member(snapshot, "stamp"));
     if (snapshot.contains("sessions")) {  // not with [metrics] page_sessions = no

@@ -53,26 +53,9 @@ std::string live_page_policy(std::string_view nonce);
 // Text for HTML element content and quoted attribute values: & < > " ' escaped.
 std::string html_escape(std::string_view text);
 
-// How the page writes numbers: as smallctl, smallprobe, the status service
-// and the log do (units.h), the exact value beside each (title, data-value).
-inline std::string format_rate(double per_second) {
-    return units::count(per_second);
-}
-inline std::string format_count(double n) {
-    return units::count(n);
-}
-inline std::string format_bytes(double bytes) {
-    return units::bytes(bytes);
-}
-inline std::string format_bit_rate(double bytes_per_second) {
-    return units::bit_rate(bytes_per_second);
-}
-inline std::string format_seconds(double seconds) {
-    return units::duration(seconds);
-}
-inline std::string format_duration(double seconds) {
-    return units::duration(seconds);
-}
+// The page writes its numbers with units.h, as smallctl, smallprobe, the
+// status service and the log do, the exact value beside each (title,
+// data-value).
 
 // The page's charts (live_charts.cpp), as inline SVG. A chart has axes:
 // time over the last `slots` steps of `step_seconds`, and the values in

@@ -199,23 +199,6 @@ static void loads_nothing_from_outside(void**) {
     assert_false(has(policy, "unsafe"));
 }
 
-// The page speaks as smallctl, smallprobe and the log do (units.h).
-static void formats_numbers(void**) {
-    for (double v : {0.0, 99.94, 1234.4, 123456.0, 2.7e6, 92955738112.0}) {
-        assert_str_eq(format_count(v), units::count(v));
-        assert_str_eq(format_rate(v), units::count(v));
-        assert_str_eq(format_bytes(v), units::bytes(v));
-        assert_str_eq(format_bit_rate(v), units::bit_rate(v));
-    }
-    for (double s : {-1.0, 12e-6, 0.0121, 59.9, 61.0, 7260.0, 3 * 86400.0 + 5 * 3600}) {
-        assert_str_eq(format_seconds(s), units::duration(s));
-        assert_str_eq(format_duration(s), units::duration(s));
-    }
-    assert_str_eq(format_bytes(92955738112.0), "86.6 GiB");
-    assert_str_eq(format_bit_rate(125), "1.00 kbit/s");
-    assert_str_eq(format_duration(61), "1m 1s");
-}
-
 static void rates_come_from_the_sampled_counters(void**) {
     Stats stats;
     auto& echo = stats.instance("echo", ServiceType::Echo);
@@ -294,7 +277,6 @@ int main() {
         cmocka_unit_test(an_empty_daemon_renders),
         cmocka_unit_test(a_session_without_its_peer_renders),
         cmocka_unit_test(loads_nothing_from_outside),
-        cmocka_unit_test(formats_numbers),
         cmocka_unit_test(rates_come_from_the_sampled_counters),
         cmocka_unit_test(problems_are_counted_over_the_window),
         cmocka_unit_test(problems_come_first),

@@ -51,6 +51,7 @@ static void durations_from_the_largest_unit(void**) {
     assert_str_eq(units::duration(3.42), "3.4 s");
     assert_str_eq(units::duration(59.96), "1m 0s");
     assert_str_eq(units::duration(233), "3m 53s");
+    assert_str_eq(units::duration(61), "1m 1s");
     assert_str_eq(units::duration(3725), "1h 2m 5s");
     assert_str_eq(units::duration(90061), "1d 1h 1m");
     assert_str_eq(units::duration(3 * 86400 + 5 * 3600), "3d 5h 0m");
