@@ -15,7 +15,7 @@
 #include "../integration/protect.h"
 #include "adversary.h"
 #include "harness.h"
-#include "metrics_http.h"
+#include "http_server.h"
 #include "slow_flood.h"
 
 #include "../cmocka.hpp"

@@ -13,7 +13,7 @@
 #include "../integration/protect.h"
 #include "adversary.h"
 #include "harness.h"
-#include "metrics_http.h"
+#include "http_server.h"
 
 #include "../cmocka.hpp"
 

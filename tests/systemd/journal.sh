@@ -54,8 +54,8 @@ ready=$(grep -m1 '"smalld ready' <<<"$all" || true)
 ok "daemon-wide lines carry no SMALLD_INSTANCE"
 
 # Start, reload and stop entries carry their fixed MESSAGE_ID
-# (daemon/log_journal.h, listed in smalld(8)).
-message_id() { grep -o "$1 = \"[0-9a-f]*\"" "$SMALLD_SOURCE_DIR/daemon/log_journal.h" | grep -o '[0-9a-f]\{32\}'; }
+# (daemon/base/log_journal.h, listed in smalld(8)).
+message_id() { grep -o "$1 = \"[0-9a-f]*\"" "$SMALLD_SOURCE_DIR/daemon/base/log_journal.h" | grep -o '[0-9a-f]\{32\}'; }
 has_id() {
   wait_until 20 "\"$2\" under MESSAGE_ID=$1" sh -c \
     "\"$LAB_TOOL\" run \"$LAB_STATE\" journalctl --no-pager -o cat -u smalld.service MESSAGE_ID=$1 | grep -q '$2'"

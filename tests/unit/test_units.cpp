@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// The one formatter of sizes, rates and durations (daemon/units.h): IEC for
+// The one formatter of sizes, rates and durations (daemon/base/units.h): IEC for
 // bytes, SI for bits per second, durations from the largest unit down, and
 // "-" for what is not a figure.
 #include <cmath>

@@ -17,7 +17,7 @@
 #include "live_page.h"
 #include "live_stream.h"
 #include "log.h"
-#include "metrics_connection.h"
+#include "http_connection.h"
 #include "privacy.h"
 #include "render.h"
 

@@ -19,7 +19,7 @@
 //
 // The streams are connections of the metrics endpoint, which owns their
 // sockets and queues: at most kMaxStreams of them at once, kMaxStreamsPerSource
-// of one source, and a newcomer at the cap closes one (metrics_routes.cpp).
+// of one source, and a newcomer at the cap closes one (http_routes.cpp).
 // One whose reader falls kMaxQueued bytes behind is closed and counted
 // (metrics.streams_dropped_total) rather than let the daemon's memory grow,
 // and so is one whose reader takes none of its output for

@@ -2,7 +2,7 @@
 #pragma once
 // The [metrics] listener: GET (and HEAD) /metrics in Prometheus text format
 // 0.0.4, rendered from the same statistics as everything else, and the live
-// page (/, /stats.json, the /events stream, /healthz; metrics_routes.cpp),
+// page (/, /stats.json, the /events stream, /healthz; http_routes.cpp),
 // over HTTP/1.1 with keep-alive.
 //
 // It owns its accept loop rather than use libevent's evhttp, whose 2.1 API
@@ -74,7 +74,7 @@ class MetricsServer {
 
     static void on_sample_cb(evutil_socket_t, short, void* self);
 
-    // metrics_routes.cpp: the replies, and the live page's parts.
+    // http_routes.cpp: the replies, and the live page's parts.
     void start_live();
     // `c.peer` decides what the reply may show (privacy.h).
     bool answer(Connection& c, std::string_view path, bool head, HttpReply& reply);

@@ -5,12 +5,6 @@
 
 namespace smalld {
 
-WallTime wall_now() {
-    timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return {ts.tv_sec, static_cast<uint32_t>(ts.tv_nsec)};
-}
-
 Random Random::from_clock() {
     // Two services built in the same clock tick still get different seeds.
     static uint64_t built = 0;

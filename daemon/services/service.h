@@ -13,6 +13,8 @@
 
 #include "address.h"
 #include "tx_timestamps.h"
+#include "wall_time.h"  // WallTime: the services that have a clock offset
+                        // setting (time, daytime) add it themselves
 
 namespace smalld {
 
@@ -20,13 +22,6 @@ struct InstanceConfig;
 struct InstanceStats;
 struct InstanceState;
 
-// Wall-clock time (CLOCK_REALTIME). The services that have a clock offset
-// setting (time, daytime) add it themselves.
-struct WallTime {
-    int64_t unix_seconds = 0;
-    uint32_t nanos = 0;
-};
-WallTime wall_now();
 
 // What a service type reads of each datagram (ServiceSpec::datagram_metadata,
 // service_registry.h): the fields of Datagram below it fills.

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #pragma once
-// One connection of the metrics endpoint: metrics_http.cpp serves it,
-// metrics_routes.cpp may turn it into an event stream.
+// One connection of the HTTP endpoint: http_server.cpp serves it,
+// http_routes.cpp may turn it into an event stream.
 
 #include <string>
 
 #include "address.h"
 #include "event_handle.h"
 #include "eviction.h"
-#include "metrics_http.h"
+#include "http_server.h"
 
 namespace smalld {
 

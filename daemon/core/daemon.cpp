@@ -9,7 +9,7 @@
 #include "control_server.h"
 #include "log.h"
 #include "log_journal.h"
-#include "metrics_http.h"
+#include "http_server.h"
 #include "notify.h"
 #include "privileges.h"
 #include "reject_events.h"

@@ -9,8 +9,7 @@
 #include <cstdint>
 #include <span>
 
-#include "config.h"
-#include "service.h"
+#include "wall_time.h"
 
 namespace smalld {
 

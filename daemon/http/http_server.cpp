@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "metrics_http.h"
+#include "http_server.h"
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -15,7 +15,7 @@
 #include "listener.h"
 #include "live_stream.h"
 #include "log.h"
-#include "metrics_connection.h"
+#include "http_connection.h"
 
 namespace smalld {
 
