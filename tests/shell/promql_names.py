@@ -3,7 +3,8 @@
 """promql_names.py EXPOSITION FILE...: every metric name that the PromQL
 expressions in FILEs (a Grafana dashboard's JSON: targets' expr, variables'
 queries; a Prometheus rules YAML: expr) select must be exported in the
-Prometheus text EXPOSITION (a scrape of a running smalld), or be `up`.
+Prometheus text EXPOSITION (a scrape of a running smalld), or be `up`, or be
+recorded by a rule (`record:`) of one of the rules files among the FILEs.
 Prints each expression's names; exits 1 naming any unknown metric."""
 import json
 import re
@@ -47,6 +48,15 @@ def expressions(path):
     return [r["expr"] for g in rules["groups"] for r in g["rules"]]
 
 
+def recorded(paths):
+    names = set()
+    for path in paths:
+        if not path.endswith(".json"):
+            rules = yaml.safe_load(open(path))
+            names.update(r["record"] for g in rules["groups"] for r in g["rules"] if "record" in r)
+    return names
+
+
 def metric_names(expr):
     expr = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)   # strings
     expr = re.sub(r"\{[^}]*\}", "", expr)               # label matchers
@@ -66,7 +76,7 @@ def metric_names(expr):
 
 
 def main():
-    known = exported(sys.argv[1])
+    known = exported(sys.argv[1]) | recorded(sys.argv[2:])
     bad = 0
     for path in sys.argv[2:]:
         exprs = expressions(path)
@@ -79,9 +89,9 @@ def main():
                 print(f"{path}: no metric in: {expr}")
                 bad += 1
             for name in sorted(names - known):
-                print(f"{path}: {name} is not exported by smalld (in: {expr.strip()})")
+                print(f"{path}: {name} is not exported by smalld nor recorded (in: {expr.strip()})")
                 bad += 1
-        print(f"{path}: {len(exprs)} expressions, metrics known to the daemon")
+        print(f"{path}: {len(exprs)} expressions, metrics known to the daemon or recorded")
     return 1 if bad else 0
 
 
