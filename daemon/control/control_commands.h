@@ -2,7 +2,8 @@
 #pragma once
 // The control socket's commands: one table of name, privilege level, argument
 // count, help and handler. The server parses and authorises; the handlers here
-// only talk to the Daemon.
+// only talk to the read model (read_model.h), so a test can run them against a
+// fake one.
 
 #include <nlohmann/json.hpp>
 #include <span>
@@ -12,7 +13,8 @@
 
 namespace smalld {
 
-class Daemon;
+class ReadModel;
+struct SessionView;
 
 enum class ControlLevel { Read, Admin };
 const char* to_string(ControlLevel level);
@@ -32,6 +34,9 @@ struct CommandReply {
     std::string to_text() const;
 };
 
+// One session as `conns` lists it.
+nlohmann::json session_json(const SessionView& session);
+
 using CommandArgs = std::vector<std::string>;
 
 struct ControlCommand {
@@ -41,7 +46,7 @@ struct ControlCommand {
     size_t max_args;
     std::string_view usage;  // "conn kill ID"
     std::string_view help;
-    CommandReply (*run)(Daemon& daemon, const CommandArgs& args);
+    CommandReply (*run)(ReadModel& model, const CommandArgs& args);
 };
 
 std::span<const ControlCommand> control_commands();
