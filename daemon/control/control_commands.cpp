@@ -150,23 +150,27 @@ CommandReply cmd_monitor(ReadModel&, const CommandArgs&) {
     return reply;
 }
 
+using control_protocol::Command;
+
+constexpr ControlCommand row(Command id, std::string_view help,
+                             CommandReply (*run)(ReadModel&, const CommandArgs&)) {
+    const control_protocol::CommandSpec& spec = control_protocol::spec(id);
+    return {id, spec.name, spec.level, spec.min_args, spec.max_args, spec.usage, help, run};
+}
+
 constexpr ControlCommand kCommands[] = {
-    {"status", ControlLevel::Read, 0, 0, "status",
-     "version, pid, uptime, config, last reload, state", cmd_status},
-    {"stats", ControlLevel::Read, 0, 0, "stats", "every counter and gauge", cmd_stats},
-    {"stats reset", ControlLevel::Admin, 0, 0, "stats reset", "zero the counters", cmd_stats_reset},
-    {"metrics", ControlLevel::Read, 0, 0, "metrics", "the counters in Prometheus text format",
-     cmd_metrics},
-    {"listeners", ControlLevel::Read, 0, 0, "listeners", "every listening socket", cmd_listeners},
-    {"conns", ControlLevel::Read, 0, 0, "conns", "live TCP sessions", cmd_conns},
-    {"conn kill", ControlLevel::Admin, 1, 1, "conn kill ID", "close one session", cmd_conn_kill},
-    {"reload", ControlLevel::Admin, 0, 1, "reload [--force]", "re-read the configuration",
-     cmd_reload},
-    {"log-level", ControlLevel::Admin, 1, 1, "log-level LEVEL", "change the log level",
-     cmd_log_level},
-    {"monitor", ControlLevel::Read, 0, 0, "monitor", "stream events until the client leaves",
-     cmd_monitor},
+    row(Command::Status, "version, pid, uptime, config, last reload, state", cmd_status),
+    row(Command::Stats, "every counter and gauge", cmd_stats),
+    row(Command::StatsReset, "zero the counters", cmd_stats_reset),
+    row(Command::Metrics, "the counters in Prometheus text format", cmd_metrics),
+    row(Command::Listeners, "every listening socket", cmd_listeners),
+    row(Command::Conns, "live TCP sessions", cmd_conns),
+    row(Command::ConnKill, "close one session", cmd_conn_kill),
+    row(Command::Reload, "re-read the configuration", cmd_reload),
+    row(Command::LogLevel, "change the log level", cmd_log_level),
+    row(Command::Monitor, "stream events until the client leaves", cmd_monitor),
 };
+static_assert(control_protocol::one_row_per_command(kCommands));
 
 size_t word_count(std::string_view name) {
     return size_t(std::count(name.begin(), name.end(), ' ')) + 1;

@@ -11,12 +11,14 @@
 #include <string_view>
 #include <vector>
 
+#include "control_protocol.h"
+
 namespace smalld {
 
 class ReadModel;
 struct SessionView;
 
-enum class ControlLevel { Read, Admin };
+using ControlLevel = control_protocol::Level;
 const char* to_string(ControlLevel level);
 
 struct CommandReply {
@@ -39,7 +41,10 @@ nlohmann::json session_json(const SessionView& session);
 
 using CommandArgs = std::vector<std::string>;
 
+// A command's protocol facts (control_protocol.h), and here its help and
+// handler.
 struct ControlCommand {
+    control_protocol::Command id;
     std::string_view name;  // one or two words: "conn kill"
     ControlLevel level;
     size_t min_args;
