@@ -11,42 +11,65 @@
 
 namespace smallctl {
 
+namespace {
+
+using ProtocolCommand = smalld::control_protocol::Command;
+
+// One row per command of the protocol (control_protocol.h), in its order.
+struct CommandText {
+    ProtocolCommand id;
+    std::string_view help;
+    std::string_view details;
+};
+constexpr CommandText kTexts[] = {
+    {ProtocolCommand::Status, "version, pid, uptime, config, last reload, state",
+     "The daemon's version, process id, state (running or stopping), uptime, "
+     "configuration file, the result of the last reload, log level, sessions open and "
+     "accepted, listeners, the control socket and the metrics address."},
+    {ProtocolCommand::Stats, "every counter and gauge",
+     "Every counter and gauge: the daemon-wide ones, then one row per instance and "
+     "protocol (open sessions, sessions accepted, datagrams in and out, bytes in and out, "
+     "refusals), then the refusals by reason. Reading never resets a counter."},
+    {ProtocolCommand::StatsReset, "zero the counters",
+     "Zero the counters; gauges such as the open sessions keep their values."},
+    {ProtocolCommand::Metrics, "the counters in Prometheus text format",
+     "The same counters in the Prometheus text exposition format, exactly as the "
+     "[metrics] endpoint serves them at /metrics."},
+    {ProtocolCommand::Listeners, "every listening socket",
+     "One row per listening socket: instance, type, protocol, address, the port actually "
+     "bound, and its origin (config, or systemd for socket activation)."},
+    {ProtocolCommand::Conns, "live TCP sessions",
+     "One row per live TCP session: id, instance, peer, local address, age, time since "
+     "the last activity, and bytes in and out. The id is what \"conn kill\" takes."},
+    {ProtocolCommand::ConnKill, "close one session",
+     "Close the session with this id (see \"smallctl conns\") at once."},
+    {ProtocolCommand::Reload, "re-read the configuration",
+     "Re-read the configuration file, as SIGHUP does, and wait for the result: the "
+     "changes, one per line, or every error with its file and line, in which case the "
+     "previous configuration stays in force and smallctl exits 1. A reload after which "
+     "none of the running listeners would remain is refused unless --force is given."},
+    {ProtocolCommand::LogLevel, "change the log level",
+     "Change the log level until the next restart or a reload that changes log_level: "
+     "error, warning, notice, info or debug."},
+    {ProtocolCommand::Monitor, "print events until interrupted",
+     "Print one line per event until interrupted (Ctrl-C): sessions opening and closing, "
+     "connections and datagrams refused, and reloads. With -j, each event as a JSON "
+     "line. A monitor that cannot keep up loses events and is told how many."},
+};
+static_assert(smalld::control_protocol::one_row_per_command(kTexts));
+
+}  // namespace
+
 const std::vector<Command>& commands() {
-    static const std::vector<Command> table = {
-        {"status", 0, 0, "status", "version, pid, uptime, config, last reload, state",
-         "The daemon's version, process id, state (running or stopping), uptime, "
-         "configuration file, the result of the last reload, log level, sessions open and "
-         "accepted, listeners, the control socket and the metrics address."},
-        {"stats", 0, 0, "stats", "every counter and gauge",
-         "Every counter and gauge: the daemon-wide ones, then one row per instance and "
-         "protocol (open sessions, sessions accepted, datagrams in and out, bytes in and out, "
-         "refusals), then the refusals by reason. Reading never resets a counter."},
-        {"stats reset", 0, 0, "stats reset", "zero the counters (admin)",
-         "Zero the counters; gauges such as the open sessions keep their values."},
-        {"metrics", 0, 0, "metrics", "the counters in Prometheus text format",
-         "The same counters in the Prometheus text exposition format, exactly as the "
-         "[metrics] endpoint serves them at /metrics."},
-        {"listeners", 0, 0, "listeners", "every listening socket",
-         "One row per listening socket: instance, type, protocol, address, the port actually "
-         "bound, and its origin (config, or systemd for socket activation)."},
-        {"conns", 0, 0, "conns", "live TCP sessions",
-         "One row per live TCP session: id, instance, peer, local address, age, time since "
-         "the last activity, and bytes in and out. The id is what \"conn kill\" takes."},
-        {"conn kill", 1, 1, "conn kill ID", "close one session (admin)",
-         "Close the session with this id (see \"smallctl conns\") at once."},
-        {"reload", 0, 1, "reload [--force]", "re-read the configuration (admin)",
-         "Re-read the configuration file, as SIGHUP does, and wait for the result: the "
-         "changes, one per line, or every error with its file and line, in which case the "
-         "previous configuration stays in force and smallctl exits 1. A reload after which "
-         "none of the running listeners would remain is refused unless --force is given."},
-        {"log-level", 1, 1, "log-level LEVEL", "change the log level (admin)",
-         "Change the log level until the next restart or a reload that changes log_level: "
-         "error, warning, notice, info or debug."},
-        {"monitor", 0, 0, "monitor", "print events until interrupted",
-         "Print one line per event until interrupted (Ctrl-C): sessions opening and closing, "
-         "connections and datagrams refused, and reloads. With -j, each event as a JSON "
-         "line. A monitor that cannot keep up loses events and is told how many."},
-    };
+    static const std::vector<Command> table = [] {
+        std::vector<Command> list;
+        for (const CommandText& t : kTexts) {
+            const auto& spec = smalld::control_protocol::spec(t.id);
+            list.push_back(
+                {spec.name, spec.min_args, spec.max_args, spec.usage, t.help, t.details, &spec});
+        }
+        return list;
+    }();
     return table;
 }
 
@@ -154,7 +177,7 @@ std::string describe(const Command& c) {
     std::string out = "usage: smallctl " + std::string(c.usage) + "\n" + wrap(c.details, 76);
     if (&c == &help_command())
         out += "Anyone may run it.\n";
-    else if (c.help.find("(admin)") != std::string_view::npos)
+    else if (c.admin())
         out += "Admin: only root and the user smalld runs as may run it.\n";
     else
         out += "Read-only: anyone who may open the control socket may run it.\n";
@@ -249,8 +272,8 @@ std::string usage_summary() {
         "commands (any unambiguous prefix; status from sta):\n";
     char line[160];
     for (const Command* c : all_commands()) {
-        snprintf(line, sizeof line, "  %-18s %.*s\n", std::string(c->usage).c_str(),
-                 int(c->help.size()), c->help.data());
+        snprintf(line, sizeof line, "  %-18s %.*s%s\n", std::string(c->usage).c_str(),
+                 int(c->help.size()), c->help.data(), c->admin() ? " (admin)" : "");
         out += line;
     }
     return out;

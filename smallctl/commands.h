@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "control_protocol.h"
+
 namespace smallctl {
 
 struct Command {
@@ -21,12 +23,16 @@ struct Command {
     size_t min_args;
     size_t max_args;
     std::string_view usage;    // "conn kill ID"
-    std::string_view help;     // one line, for the summary; "(admin)" marks admin commands
+    std::string_view help;     // one line, for the summary
     std::string_view details;  // what `smallctl help COMMAND` adds
+    // The protocol's row (control_protocol.h); nullptr: smallctl's own (help, top).
+    const smalld::control_protocol::CommandSpec* spec = nullptr;
+
+    bool admin() const { return spec && spec->level == smalld::control_protocol::Level::Admin; }
 };
 
-// The daemon's commands, in the daemon's order (a unit test keeps the two
-// tables in step).
+// The daemon's commands, in the protocol's order: names, arguments and
+// levels from control_protocol.h, the help text here.
 const std::vector<Command>& commands();
 
 // `help`, which smallctl answers itself without a daemon.

@@ -7,11 +7,14 @@
 #include <cmath>
 #include <cstdio>
 
+#include "control_protocol.h"
 #include "units.h"
 
 namespace smallctl {
 
 namespace {
+
+using smalld::control_protocol::Command;
 
 bool numeric(const std::string& cell) {
     // "12", "-3", "0.250"; not "127.0.0.1".
@@ -149,6 +152,51 @@ std::string format_conns(const nlohmann::json& d) {
     return render_table({"ID", "INSTANCE", "PEER", "LOCAL", "AGE", "IDLE", "IN", "OUT"}, rows);
 }
 
+std::string format_metrics(const nlohmann::json& d) {
+    return d.is_string() ? d.get<std::string>() : d.dump();
+}
+
+std::string format_stats_reset(const nlohmann::json&) {
+    return "counters reset\n";
+}
+
+std::string format_conn_kill(const nlohmann::json& d) {
+    return "session " + text(d.value("killed", nlohmann::json())) + " killed\n";
+}
+
+std::string format_reload(const nlohmann::json& d) {
+    auto changes = d.value("changes", nlohmann::json::array());
+    if (changes.empty()) return "reload: configuration unchanged\n";
+    std::string out = "reload: " + std::to_string(changes.size()) +
+                      (changes.size() == 1 ? " change\n" : " changes\n");
+    for (const auto& c : changes) out += "  " + text(c) + "\n";
+    return out;
+}
+
+std::string format_log_level(const nlohmann::json& d) {
+    return "log level is now " + text(d.value("log_level", nlohmann::json())) + "\n";
+}
+
+// The monitor's first reply says only that it started; its events follow
+// (format_event).
+std::string format_monitor(const nlohmann::json&) {
+    return "";
+}
+
+// One row per command of the protocol (control_protocol.h), in its order.
+struct Formatter {
+    Command id;
+    std::string (*format)(const nlohmann::json& data);
+};
+constexpr Formatter kFormatters[] = {
+    {Command::Status, format_status},          {Command::Stats, format_stats},
+    {Command::StatsReset, format_stats_reset}, {Command::Metrics, format_metrics},
+    {Command::Listeners, format_listeners},    {Command::Conns, format_conns},
+    {Command::ConnKill, format_conn_kill},     {Command::Reload, format_reload},
+    {Command::LogLevel, format_log_level},     {Command::Monitor, format_monitor},
+};
+static_assert(smalld::control_protocol::one_row_per_command(kFormatters));
+
 }  // namespace
 
 std::string render_table(const std::vector<std::string>& headers,
@@ -179,26 +227,9 @@ std::string render_table(const std::vector<std::string>& headers,
 }
 
 std::string format_reply(const std::string& command, const nlohmann::json& data) {
-    if (command == "status") return format_status(data);
-    if (command == "stats") return format_stats(data);
-    if (command == "listeners") return format_listeners(data);
-    if (command == "conns") return format_conns(data);
-    if (command == "metrics") return data.is_string() ? data.get<std::string>() : data.dump();
-    if (command == "stats reset") return "counters reset\n";
-    if (command == "conn kill")
-        return "session " + text(data.value("killed", nlohmann::json())) + " killed\n";
-    if (command == "log-level")
-        return "log level is now " + text(data.value("log_level", nlohmann::json())) + "\n";
-    if (command == "reload") {
-        auto changes = data.value("changes", nlohmann::json::array());
-        if (changes.empty()) return "reload: configuration unchanged\n";
-        std::string out = "reload: " + std::to_string(changes.size()) +
-                          (changes.size() == 1 ? " change\n" : " changes\n");
-        for (const auto& c : changes) out += "  " + text(c) + "\n";
-        return out;
-    }
-    if (command == "monitor") return "";
-    return data.dump(2) + "\n";
+    const auto* spec = smalld::control_protocol::find_spec(command);
+    if (!spec) return data.dump(2) + "\n";
+    return kFormatters[size_t(spec->id)].format(data);
 }
 
 std::optional<std::string> render_reply(const std::string& command, const nlohmann::json& reply,
@@ -209,10 +240,13 @@ std::optional<std::string> render_reply(const std::string& command, const nlohma
         return std::nullopt;
     }
     using Type = nlohmann::json::value_t;
-    Type want = command == "listeners" || command == "conns" ? Type::array
-                : command == "metrics"                       ? Type::string
-                : command == "monitor"                       ? data->type()
-                                                             : Type::object;
+    using smalld::control_protocol::Data;
+    const auto* spec = smalld::control_protocol::find_spec(command);
+    Data shape = spec ? spec->data : Data::Object;
+    Type want = shape == Data::Array    ? Type::array
+                : shape == Data::String ? Type::string
+                : shape == Data::Any    ? data->type()
+                                        : Type::object;
     if (data->type() != want) {
         *error = std::string("the reply's data is ") + data->type_name() + ", not " +
                  nlohmann::json(want).type_name();

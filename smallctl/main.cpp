@@ -169,7 +169,7 @@ int main(int argc, char** argv) {
         }
         fputs(smalld::escape_unprintable_lines(*text).c_str(), stdout);
     }
-    if (command != "monitor") return kExitOk;
+    if (resolved.command->spec->id != smalld::control_protocol::Command::Monitor) return kExitOk;
 
     if (!raw) fprintf(stderr, "smallctl: monitoring %s; Ctrl-C to stop\n", socket_path.c_str());
     fflush(stdout);

@@ -1,16 +1,13 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "control_commands.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <charconv>
 
-#include "admission.h"
 #include "build_config.h"
-#include "daemon.h"
 #include "log.h"
 #include "parse.h"
+#include "read_model.h"
 #include "render.h"
 
 namespace smalld {
@@ -39,6 +36,18 @@ std::string CommandReply::to_text() const {
     return to_json_text(to_json());
 }
 
+nlohmann::json session_json(const SessionView& s) {
+    return {{"id", s.id},
+            {"instance", s.instance},
+            {"type", s.type},
+            {"peer", s.peer},
+            {"local", s.local},
+            {"age_seconds", s.age_seconds},
+            {"idle_seconds", s.idle_seconds},
+            {"bytes_in", s.bytes_in},
+            {"bytes_out", s.bytes_out}};
+}
+
 namespace {
 
 CommandReply ok(nlohmann::json data) {
@@ -47,91 +56,77 @@ CommandReply ok(nlohmann::json data) {
     return reply;
 }
 
-CommandReply cmd_status(Daemon& d, const CommandArgs&) {
-    const Config& c = d.config();
-    const Stats& s = d.stats();
-    nlohmann::json metrics = nullptr;
-    if (c.metrics.listen) metrics = c.metrics.listen->to_string();
-    return ok({{"version", SMALLD_VERSION},
-               {"pid", int(getpid())},
-               {"uptime_seconds", s.uptime_seconds()},
-               {"config", c.path},
-               {"last_reload", d.last_reload()},
-               {"state", d.state()},
-               {"log_level", to_string(log::level())},
-               {"conn_current", d.open_sessions().tcp},
-               {"conn_accepted_total", s.counters.conn_accepted_total},
-               {"instances", c.instances.size()},
-               {"listeners", d.listeners().size()},
-               {"control_socket", c.control.socket},
-               {"metrics_listen", metrics}});
+nlohmann::json to_json(const StatusView& v) {
+    return {{"version", v.version},
+            {"pid", v.pid},
+            {"uptime_seconds", v.uptime_seconds},
+            {"config", v.config_path},
+            {"last_reload", v.last_reload},
+            {"state", v.state},
+            {"log_level", to_string(v.log_level)},
+            {"conn_current", v.conn_current},
+            {"conn_accepted_total", v.conn_accepted_total},
+            {"instances", v.instances},
+            {"listeners", v.listeners},
+            {"control_socket", v.control_socket},
+            {"metrics_listen", v.metrics_listen ? nlohmann::json(*v.metrics_listen) : nullptr}};
 }
 
-CommandReply cmd_stats(Daemon& d, const CommandArgs&) {
-    return ok(render_stats_json(d.stats(), d.open_sessions()));
+nlohmann::json to_json(const ListenerView& l) {
+    return {{"instance", l.instance}, {"type", l.type}, {"proto", l.proto},
+            {"address", l.address},   {"port", l.port}, {"configured", l.configured},
+            {"origin", l.origin}};
 }
 
-CommandReply cmd_stats_reset(Daemon& d, const CommandArgs&) {
-    d.stats().reset_counters();
+CommandReply cmd_status(ReadModel& model, const CommandArgs&) {
+    return ok(to_json(model.status_view()));
+}
+
+CommandReply cmd_stats(ReadModel& model, const CommandArgs&) {
+    return ok(render_stats_json(model.stats(), model.open_sessions()));
+}
+
+CommandReply cmd_stats_reset(ReadModel& model, const CommandArgs&) {
+    model.reset_counters();
     LOG_NOTICE("control: counters reset");
     return ok({{"reset", true}});
 }
 
-CommandReply cmd_metrics(Daemon& d, const CommandArgs&) {
-    return ok(render_prometheus(d.stats(), d.open_sessions(), SMALLD_VERSION));
+CommandReply cmd_metrics(ReadModel& model, const CommandArgs&) {
+    return ok(render_prometheus(model.stats(), model.open_sessions(), SMALLD_VERSION));
 }
 
-CommandReply cmd_listeners(Daemon& d, const CommandArgs&) {
+CommandReply cmd_listeners(ReadModel& model, const CommandArgs&) {
     nlohmann::json list = nlohmann::json::array();
-    for (const auto& l : d.listeners())
-        list.push_back({{"instance", l->instance().config.name},
-                        {"type", to_string(l->instance().config.type)},
-                        {"proto", to_string(l->proto())},
-                        {"address", l->actual().host()},
-                        {"port", l->actual().port()},
-                        {"configured", l->configured().to_string()},
-                        {"origin", to_string(l->origin())}});
+    for (const ListenerView& l : model.listener_views()) list.push_back(to_json(l));
     return ok(std::move(list));
 }
 
-CommandReply cmd_conns(Daemon& d, const CommandArgs&) {
+CommandReply cmd_conns(ReadModel& model, const CommandArgs&) {
     nlohmann::json list = nlohmann::json::array();
-    int64_t now = monotonic_ms();
-    d.sessions().for_each([&](const Session& s) {
-        list.push_back({{"id", s.id()},
-                        {"instance", s.instance().config.name},
-                        {"type", to_string(s.instance().config.type)},
-                        {"peer", s.peer().to_string()},
-                        {"local", s.local().to_string()},
-                        {"age_seconds", double(now - s.opened_ms()) / 1000.0},
-                        {"idle_seconds", double(now - s.active_ms()) / 1000.0},
-                        {"bytes_in", s.bytes_in()},
-                        {"bytes_out", s.bytes_out()}});
-    });
-    std::sort(list.begin(), list.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
-        return a["id"].get<uint64_t>() < b["id"].get<uint64_t>();
-    });
+    for (const SessionView& s : model.session_views(kAllSessions).oldest)
+        list.push_back(session_json(s));
     return ok(std::move(list));
 }
 
-CommandReply cmd_conn_kill(Daemon& d, const CommandArgs& args) {
+CommandReply cmd_conn_kill(ReadModel& model, const CommandArgs& args) {
     const std::string& text = args[0];
     uint64_t id = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
     if (ec != std::errc() || end != text.data() + text.size())
         return CommandReply::failure("usage",
                                      "conn kill: expected a session id, got \"" + text + "\"");
-    if (!d.sessions().kill(id))
+    if (!model.kill_session(id))
         return CommandReply::failure("failed", "conn kill: no session " + text);
     LOG_NOTICE("control: session %llu killed", static_cast<unsigned long long>(id));
     return ok({{"killed", id}});
 }
 
-CommandReply cmd_reload(Daemon& d, const CommandArgs& args) {
+CommandReply cmd_reload(ReadModel& model, const CommandArgs& args) {
     if (!args.empty() && args[0] != "--force")
         return CommandReply::failure("usage",
                                      "reload: the only option is --force, got \"" + args[0] + "\"");
-    ReloadResult result = d.reload(!args.empty());
+    ReloadResult result = model.reload(!args.empty());
     if (result.ok) return ok({{"changes", result.changes}});
     CommandReply reply = CommandReply::failure(
         "failed", "reload failed with " + std::to_string(result.errors.size()) +
@@ -141,37 +136,41 @@ CommandReply cmd_reload(Daemon& d, const CommandArgs& args) {
     return reply;
 }
 
-CommandReply cmd_log_level(Daemon& d, const CommandArgs& args) {
+CommandReply cmd_log_level(ReadModel& model, const CommandArgs& args) {
     std::string error;
     auto level = parse_log_level(args[0], &error);
     if (!level) return CommandReply::failure("usage", "log-level: " + error);
-    d.set_log_level(*level);
+    model.set_log_level(*level);
     return ok({{"log_level", to_string(*level)}});
 }
 
-CommandReply cmd_monitor(Daemon&, const CommandArgs&) {
+CommandReply cmd_monitor(ReadModel&, const CommandArgs&) {
     CommandReply reply = ok({{"monitoring", true}});
     reply.start_monitor = true;
     return reply;
 }
 
+using control_protocol::Command;
+
+constexpr ControlCommand row(Command id, std::string_view help,
+                             CommandReply (*run)(ReadModel&, const CommandArgs&)) {
+    const control_protocol::CommandSpec& spec = control_protocol::spec(id);
+    return {id, spec.name, spec.level, spec.min_args, spec.max_args, spec.usage, help, run};
+}
+
 constexpr ControlCommand kCommands[] = {
-    {"status", ControlLevel::Read, 0, 0, "status",
-     "version, pid, uptime, config, last reload, state", cmd_status},
-    {"stats", ControlLevel::Read, 0, 0, "stats", "every counter and gauge", cmd_stats},
-    {"stats reset", ControlLevel::Admin, 0, 0, "stats reset", "zero the counters", cmd_stats_reset},
-    {"metrics", ControlLevel::Read, 0, 0, "metrics", "the counters in Prometheus text format",
-     cmd_metrics},
-    {"listeners", ControlLevel::Read, 0, 0, "listeners", "every listening socket", cmd_listeners},
-    {"conns", ControlLevel::Read, 0, 0, "conns", "live TCP sessions", cmd_conns},
-    {"conn kill", ControlLevel::Admin, 1, 1, "conn kill ID", "close one session", cmd_conn_kill},
-    {"reload", ControlLevel::Admin, 0, 1, "reload [--force]", "re-read the configuration",
-     cmd_reload},
-    {"log-level", ControlLevel::Admin, 1, 1, "log-level LEVEL", "change the log level",
-     cmd_log_level},
-    {"monitor", ControlLevel::Read, 0, 0, "monitor", "stream events until the client leaves",
-     cmd_monitor},
+    row(Command::Status, "version, pid, uptime, config, last reload, state", cmd_status),
+    row(Command::Stats, "every counter and gauge", cmd_stats),
+    row(Command::StatsReset, "zero the counters", cmd_stats_reset),
+    row(Command::Metrics, "the counters in Prometheus text format", cmd_metrics),
+    row(Command::Listeners, "every listening socket", cmd_listeners),
+    row(Command::Conns, "live TCP sessions", cmd_conns),
+    row(Command::ConnKill, "close one session", cmd_conn_kill),
+    row(Command::Reload, "re-read the configuration", cmd_reload),
+    row(Command::LogLevel, "change the log level", cmd_log_level),
+    row(Command::Monitor, "stream events until the client leaves", cmd_monitor),
 };
+static_assert(control_protocol::one_row_per_command(kCommands));
 
 size_t word_count(std::string_view name) {
     return size_t(std::count(name.begin(), name.end(), ' ')) + 1;

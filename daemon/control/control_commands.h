@@ -2,7 +2,8 @@
 #pragma once
 // The control socket's commands: one table of name, privilege level, argument
 // count, help and handler. The server parses and authorises; the handlers here
-// only talk to the Daemon.
+// only talk to the read model (read_model.h), so a test can run them against a
+// fake one.
 
 #include <nlohmann/json.hpp>
 #include <span>
@@ -10,11 +11,14 @@
 #include <string_view>
 #include <vector>
 
+#include "control_protocol.h"
+
 namespace smalld {
 
-class Daemon;
+class ReadModel;
+struct SessionView;
 
-enum class ControlLevel { Read, Admin };
+using ControlLevel = control_protocol::Level;
 const char* to_string(ControlLevel level);
 
 struct CommandReply {
@@ -32,16 +36,22 @@ struct CommandReply {
     std::string to_text() const;
 };
 
+// One session as `conns` lists it.
+nlohmann::json session_json(const SessionView& session);
+
 using CommandArgs = std::vector<std::string>;
 
+// A command's protocol facts (control_protocol.h), and here its help and
+// handler.
 struct ControlCommand {
+    control_protocol::Command id;
     std::string_view name;  // one or two words: "conn kill"
     ControlLevel level;
     size_t min_args;
     size_t max_args;
     std::string_view usage;  // "conn kill ID"
     std::string_view help;
-    CommandReply (*run)(Daemon& daemon, const CommandArgs& args);
+    CommandReply (*run)(ReadModel& model, const CommandArgs& args);
 };
 
 std::span<const ControlCommand> control_commands();

@@ -5,8 +5,8 @@
 // the metrics endpoint, and wires them together: start-up (daemon.cpp),
 // reload (reload.cpp), signals (daemon_signals.cpp) and shutdown. The parts
 // that are policy live on their own: admission.h, session_log.h,
-// privileges.h, control_socket_file.h. The control socket and the metrics
-// endpoint steer it through the public methods.
+// privileges.h, control_socket_file.h. The control commands and the HTTP
+// endpoint's pages read and steer it through the read model (read_model.h).
 
 #include <map>
 #include <memory>
@@ -21,6 +21,7 @@
 #include "event_handle.h"
 #include "io_buffers.h"
 #include "listener_set.h"
+#include "read_model.h"
 #include "session.h"
 #include "stats.h"
 
@@ -35,16 +36,10 @@ struct StartError {
     std::string message;
 };
 
-struct ReloadResult {
-    bool ok = false;
-    std::vector<std::string> changes;
-    std::vector<std::string> errors;
-};
-
-class Daemon {
+class Daemon : public ReadModel {
   public:
     explicit Daemon(Config config);
-    ~Daemon();
+    ~Daemon() override;
     Daemon(const Daemon&) = delete;
     Daemon& operator=(const Daemon&) = delete;
 
@@ -54,15 +49,15 @@ class Daemon {
 
     // Re-reads the file (reload.cpp). Unless forced, a reload that would close
     // every running listener is refused.
-    ReloadResult reload(bool force = false);
+    ReloadResult reload(bool force = false) override;
     void shutdown(const char* why);
-    void set_log_level(LogLevel level);
+    void set_log_level(LogLevel level) override;
     // -l was given: the file's log_level no longer applies, not even on reload.
     void pin_log_level() { log_level_pinned_ = true; }
 
     const Config& config() const { return config_; }
     Stats& stats() { return stats_; }
-    const Stats& stats() const { return stats_; }
+    const Stats& stats() const override { return stats_; }
     SessionTable& sessions() { return *sessions_; }
     const std::vector<std::unique_ptr<Listener>>& listeners() const { return listeners_.all(); }
     event_base* base() const { return base_.get(); }
@@ -72,7 +67,7 @@ class Daemon {
     size_t last_reload_errors() const { return last_reload_errors_; }
     // The sessions open now, for the gauges: from the session table, each
     // instance's AdmissionState and its service. Never part of the Stats.
-    OpenSessions open_sessions() const;
+    OpenSessions open_sessions() const override;
     // The status service's text; `details` adds the config path and the
     // last reload's result (a client in status's details list, privacy.h;
     // SIGUSR1's dump).
@@ -81,6 +76,13 @@ class Daemon {
     // Every event worth a monitor: session open/close, rejections, reloads,
     // for the control socket's monitors and the live page's event stream.
     EventBus& events() { return events_; }
+
+    // The read model (read_model.h; daemon_read_model.cpp).
+    StatusView status_view() const override;
+    std::vector<ListenerView> listener_views() const override;
+    SessionList session_views(size_t limit) const override;
+    void reset_counters() override { stats_.reset_counters(); }
+    bool kill_session(uint64_t id) override;
 
   private:
     std::shared_ptr<Instance> build_instance(const InstanceConfig& config);

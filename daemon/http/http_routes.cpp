@@ -13,11 +13,11 @@
 #include "build_config.h"
 #include "contain.h"
 #include "daemon.h"
+#include "http_connection.h"
 #include "http_request.h"
 #include "live_page.h"
 #include "live_stream.h"
 #include "log.h"
-#include "http_connection.h"
 #include "privacy.h"
 #include "render.h"
 
@@ -96,12 +96,13 @@ bool MetricsServer::answer(Connection& c, std::string_view path, bool head, Http
                               "\r\nX-Content-Type-Options: nosniff\r\n"
                               "Referrer-Policy: no-referrer\r\nCache-Control: no-store\r\n";
         reply.body = render_live_page(
-            live_snapshot(daemon_, history_, details, config.page_sessions), nonce);
+            live_snapshot_json(daemon_, history_, details, config.page_sessions), nonce);
     } else if (path == "/stats.json") {
         reply.content_type = "application/json";
         reply.extra_headers = "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n";
         reply.body =
-            to_json_text(live_snapshot(daemon_, history_, details, config.page_sessions)) + "\n";
+            to_json_text(live_snapshot_json(daemon_, history_, details, config.page_sessions)) +
+            "\n";
     } else if (path == "/favicon.svg") {
         reply.content_type = "image/svg+xml";
         reply.extra_headers = "Cache-Control: max-age=86400\r\n";

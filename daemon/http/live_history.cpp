@@ -64,8 +64,8 @@ void LiveHistory::sample(const Stats& stats, int64_t now_ms) {
     while (samples_.size() > kSamples) samples_.pop_front();
 }
 
-nlohmann::json LiveHistory::rates() const {
-    nlohmann::json out = nlohmann::json::object();
+LiveRates LiveHistory::rates() const {
+    LiveRates out;
     if (samples_.empty()) return out;
     const Sample& now = samples_.back();
     const Sample& then = samples_[samples_.size() - std::min(samples_.size(), kRateWindow + 1)];
@@ -73,24 +73,11 @@ nlohmann::json LiveHistory::rates() const {
     for (const auto& [row, counts] : now.rows) {
         Counts before;
         if (auto it = then.rows.find(row); it != then.rows.end()) before = it->second;
-        out[row.first][row.second] = {
-            {"sessions", round3(per_second(counts.sessions, before.sessions, seconds))},
-            {"datagrams", round3(per_second(counts.datagrams, before.datagrams, seconds))},
-            {"bytes", round3(per_second(counts.bytes, before.bytes, seconds))}};
-    }
-    return out;
-}
-
-std::map<std::string, double> LiveHistory::reflected_rates() const {
-    std::map<std::string, double> out;
-    if (samples_.empty()) return out;
-    const Sample& now = samples_.back();
-    const Sample& then = samples_[samples_.size() - std::min(samples_.size(), kRateWindow + 1)];
-    double seconds = double(now.ms - then.ms) / 1000.0;
-    for (const auto& [row, counts] : now.rows) {
-        auto it = then.rows.find(row);
-        double before = it != then.rows.end() ? it->second.reflected : 0;
-        out[row.first] += round3(per_second(counts.reflected, before, seconds));
+        Counts& rate = out[row];
+        rate.sessions = round3(per_second(counts.sessions, before.sessions, seconds));
+        rate.datagrams = round3(per_second(counts.datagrams, before.datagrams, seconds));
+        rate.bytes = round3(per_second(counts.bytes, before.bytes, seconds));
+        rate.reflected = round3(per_second(counts.reflected, before.reflected, seconds));
     }
     return out;
 }

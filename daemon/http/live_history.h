@@ -14,6 +14,8 @@
 #include <string>
 #include <utility>
 
+#include "live_counts.h"
+
 namespace smalld {
 
 struct Stats;
@@ -23,22 +25,16 @@ class LiveHistory {
     static constexpr size_t kSamples = 301;  // five minutes of one-second steps
     static constexpr size_t kRateWindow = 5;
 
-    struct Counts {
-        double sessions = 0;   // TCP sessions accepted
-        double datagrams = 0;  // UDP datagrams received
-        double bytes = 0;      // payload bytes received and sent
-        double refused = 0;    // TCP connections refused, every reason
-        double dropped = 0;    // UDP datagrams dropped, every reason
-        double reflected = 0;  // STAMP test packets reflected
-    };
-    // Keyed by (instance, "tcp" | "udp").
-    using Row = std::pair<std::string, std::string>;
+    using Counts = LiveCounts;
+    using Row = LiveRowKey;
 
     void sample(const Stats& stats, int64_t now_ms);
     size_t size() const { return samples_.size(); }
 
-    // {"echo": {"tcp": {"sessions": 2.5, "datagrams": 0, "bytes": 130}, ...}, ...}
-    nlohmann::json rates() const;
+    // Per instance and protocol, per second over the last kRateWindow
+    // seconds, to the millisecond: sessions, datagrams, bytes and STAMP test
+    // packets reflected (refusals and drops: see series() and problems()).
+    LiveRates rates() const;
     // {"step_seconds": 1, "slots": 300, "sessions": [...], "datagrams": [...],
     // "bytes": [...], "problems": {"dropped rate": [...], "refused acl": [...]},
     // "rows": {"echo/udp": {"traffic": [...], "problems": [...]}}}: per-second
@@ -53,9 +49,6 @@ class LiveHistory {
     // samples' increases, so a `stats reset` in the window loses nothing
     // that came after it.
     nlohmann::json problems() const;
-    // STAMP packets reflected per second over the last kRateWindow seconds,
-    // by instance.
-    std::map<std::string, double> reflected_rates() const;
 
   private:
     struct Sample {

@@ -5,9 +5,9 @@
 // updating itself with it), `/stats.json` (what the page shows), `/healthz`.
 // The event stream `/events` is live_stream.h.
 //
-// Everything the page shows comes from one snapshot, built from the same
-// renderers as the control socket's replies (render_stats_json, and the
-// `status`, `listeners` and `conns` commands) and the live history; the
+// Everything the page shows comes from one snapshot (live_snapshot.h), read
+// from the daemon's read model as the control commands are, and the live
+// history, and written as JSON by live_snapshot_json(); the
 // page's own script fetches the page again each second and swaps in its
 // changing parts, so there is one renderer, and the page reads the same
 // with and without JavaScript.
@@ -21,12 +21,8 @@
 
 namespace smalld {
 
-class Daemon;
 class LiveHistory;
-
-// The live sessions the snapshot lists (the oldest first); the count of all
-// open ones is beside them.
-constexpr size_t kLiveSessionsShown = 100;
+class ReadModel;
 
 // /stats.json: {"version": kStatsJsonVersion (the format's, render.h),
 //  "daemon": {version (smalld's), state, uptime_seconds, last_reload, ...},
@@ -40,8 +36,8 @@ constexpr size_t kLiveSessionsShown = 100;
 // failed reload had, and the sessions have no peer addresses. Without
 // `sessions` ([metrics] page_sessions = no) there are no "sessions" and no
 // "sessions_open", and the page has no session table.
-nlohmann::json live_snapshot(Daemon& daemon, const LiveHistory& history, bool details,
-                             bool sessions = true);
+nlohmann::json live_snapshot_json(const ReadModel& model, const LiveHistory& history, bool details,
+                                  bool sessions = true);
 
 // `/`: the page for `snapshot`. `nonce` marks the inline style and script
 // (the Content-Security-Policy allows nothing else).

@@ -31,6 +31,9 @@ namespace smalld {
 // last bound the string "+Inf".
 inline constexpr int kStatsJsonVersion = 2;
 nlohmann::json render_stats_json(const Stats& stats, const OpenSessions& open);
+// A sample's value as render_stats_json writes it: a whole number below 2^53
+// as an integer (counters stay integers), anything else as a double.
+nlohmann::json stats_json_number(double value);
 
 // The one way JSON leaves the daemon (replies, monitor events): compact text
 // that is always valid UTF-8. A string whose bytes are not UTF-8 (a config

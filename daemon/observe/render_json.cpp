@@ -10,12 +10,6 @@ namespace smalld {
 
 namespace {
 
-nlohmann::json number(double value) {
-    if (value >= 0 && value < 9007199254740992.0 && std::floor(value) == value)
-        return static_cast<uint64_t>(value);
-    return value;
-}
-
 // Every string and key of `value` made valid UTF-8.
 nlohmann::json valid_utf8_copy(const nlohmann::json& value) {
     if (value.is_string()) {
@@ -39,6 +33,12 @@ nlohmann::json valid_utf8_copy(const nlohmann::json& value) {
 
 }  // namespace
 
+nlohmann::json stats_json_number(double value) {
+    if (value >= 0 && value < 9007199254740992.0 && std::floor(value) == value)
+        return static_cast<uint64_t>(value);
+    return value;
+}
+
 std::string to_json_text(const nlohmann::json& value) {
     try {
         return value.dump();
@@ -60,16 +60,16 @@ nlohmann::json render_stats_json(const Stats& stats, const OpenSessions& open) {
         }
         at = &json_path(*at, s.key);
         if (!s.reason.empty()) {
-            (*at)[std::string(s.reason)] = number(s.value);
+            (*at)[std::string(s.reason)] = stats_json_number(s.value);
         } else if (!s.le.empty()) {
             // Buckets in the order visit_stats gives them: numeric, +Inf last.
             if (!at->is_array()) *at = nlohmann::json::array();
             nlohmann::json le =
                 s.le == "+Inf" ? nlohmann::json("+Inf")
                                : nlohmann::json(std::strtod(std::string(s.le).c_str(), nullptr));
-            at->push_back({std::move(le), number(s.value)});
+            at->push_back({std::move(le), stats_json_number(s.value)});
         } else {
-            *at = number(s.value);
+            *at = stats_json_number(s.value);
         }
     });
     // Not a Prometheus series (process_start_time_seconds is), but what

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // The control command table: matching whole words, argument counts, levels,
-// and every handler run against a real (listener-less) Daemon.
+// every handler run against a fake read model (no Daemon: the JSON each
+// reply carries, field by field) and against a real (listener-less) Daemon.
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -11,8 +12,10 @@
 #include "../cmocka.hpp"
 #include "control_commands.h"
 #include "daemon.h"
+#include "fake_read_model.h"
 
 using namespace smalld;
+using smalld::testing::FakeModel;
 
 namespace {
 
@@ -20,10 +23,10 @@ CommandMatch match(std::vector<std::string> words) {
     return find_command(words);
 }
 
-CommandReply run(Daemon& daemon, std::vector<std::string> words) {
+CommandReply run(ReadModel& model, std::vector<std::string> words) {
     CommandMatch m = find_command(words);
     if (!m.command) return m.error;
-    return m.command->run(daemon, m.args);
+    return m.command->run(model, m.args);
 }
 
 }  // namespace
@@ -79,6 +82,54 @@ static void reply_json(void**) {
     no.details = {{"errors", {"x"}}};
     assert_str_eq(no.to_json().dump(),
                   R"({"code":"denied","error":"permission denied","errors":["x"],"ok":false})");
+}
+
+static void handlers_serialise_the_read_model(void**) {
+    FakeModel model;
+    auto r = run(model, {"status"});
+    assert_true(r.ok);
+    assert_str_eq(r.data.dump(),
+                  R"({"config":"/etc/smalld/smalld.ini","conn_accepted_total":5,)"
+                  R"("conn_current":2,"control_socket":"/run/smalld/control","instances":2,)"
+                  R"("last_reload":"ok","listeners":1,"log_level":"info","metrics_listen":null,)"
+                  R"("pid":42,"state":"running","uptime_seconds":61.5,"version":"9.9"})");
+    r = run(model, {"listeners"});
+    assert_str_eq(r.data.dump(), R"([{"address":"::1","configured":"[::1]:7","instance":"echo",)"
+                                 R"("origin":"config","port":7007,"proto":"tcp","type":"echo"}])");
+    // Every session, oldest (lowest id) first.
+    r = run(model, {"conns"});
+    assert_true(model.limit_asked == kAllSessions);
+    assert_int_equal(r.data.size(), 2);
+    assert_str_eq(r.data[0].dump(), R"({"age_seconds":9.0,"bytes_in":0,"bytes_out":4096,"id":3,)"
+                                    R"("idle_seconds":1.0,"instance":"chargen","local":"[::1]:19",)"
+                                    R"("peer":"[2001:db8::3]:5000","type":"chargen"})");
+    assert_int_equal(r.data[1]["id"].get<uint64_t>(), 7);
+
+    model.counters.counters.conn_accepted_total = 9;
+    r = run(model, {"stats"});
+    assert_int_equal(r.data["conn"]["accepted_total"].get<uint64_t>(), 9);
+    assert_true(run(model, {"stats", "reset"}).ok);
+    assert_true(model.reset);
+
+    assert_true(run(model, {"conn", "kill", "7"}).ok);
+    r = run(model, {"conn", "kill", "8"});
+    assert_str_eq(r.error, "conn kill: no session 8");
+    assert_true(model.killed == std::vector<uint64_t>({7, 8}));
+    run(model, {"conn", "kill", "x8"});  // not an id: the model is not asked
+    assert_int_equal(model.killed.size(), 2);
+
+    r = run(model, {"reload", "--force"});
+    assert_true(model.reload_forced == true);
+    assert_false(r.ok);
+    assert_str_eq(r.error, "reload failed with 1 error; the previous configuration stays in force");
+    assert_str_eq(r.details.dump(),
+                  R"({"errors":["smalld.ini:3: rate: expected N/s, got \"x\""]})");
+
+    LogLevel before = log::level();
+    r = run(model, {"log-level", "debug"});
+    assert_str_eq(r.data.dump(), R"({"log_level":"debug"})");
+    assert_true(model.level == LogLevel::Debug);
+    assert_int_equal(int(log::level()), int(before));  // the model sets it, not the handler
 }
 
 static void handlers(void**) {
@@ -148,9 +199,8 @@ static void handlers(void**) {
 
 int main() {
     const CMUnitTest tests[] = {
-        cmocka_unit_test(matching),
-        cmocka_unit_test(levels),
-        cmocka_unit_test(reply_json),
+        cmocka_unit_test(matching),   cmocka_unit_test(levels),
+        cmocka_unit_test(reply_json), cmocka_unit_test(handlers_serialise_the_read_model),
         cmocka_unit_test(handlers),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);

@@ -212,10 +212,11 @@ static void rates_come_from_the_sampled_counters(void**) {
         echo.udp.datagrams_in += 10;  // 10 datagrams/s
         history.sample(stats, second * 1000);
     }
-    nlohmann::json rates = history.rates();
-    assert_true(rates["echo"]["tcp"]["sessions"].get<double>() == 2.0);
-    assert_true(rates["echo"]["tcp"]["bytes"].get<double>() == 150.0);
-    assert_true(rates["echo"]["udp"]["datagrams"].get<double>() == 10.0);
+    LiveRates rates = history.rates();
+    const LiveCounts& tcp = rates[LiveRowKey("echo", "tcp")];
+    assert_true(tcp.sessions == 2.0);
+    assert_true(tcp.bytes == 150.0);
+    assert_true(rates[LiveRowKey("echo", "udp")].datagrams == 10.0);
     nlohmann::json series = history.series();
     assert_int_equal(series["sessions"].size(), 5);
     assert_true(series["sessions"].back().get<double>() == 2.0);

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// The live page's snapshot from a fake read model, no Daemon: its rows from
+// the counters and the listeners, the oldest sessions only (the model is
+// asked for kLiveSessionsShown, not for all), and the privacy rule applied
+// when it is written as /stats.json.
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "../cmocka.hpp"
+#include "fake_read_model.h"
+#include "live_history.h"
+#include "live_page.h"
+#include "live_snapshot.h"
+#include "render.h"
+
+using namespace smalld;
+using smalld::testing::FakeModel;
+
+static void rows_come_from_the_counters_and_the_listeners(void**) {
+    FakeModel model;
+    InstanceStats& echo = model.counters.instance("echo", ServiceType::Echo);
+    echo.note_listeners(true, false);
+    echo.tcp.sessions_total = 4;
+    echo.tcp.bytes_read = 100;
+    echo.tcp.reject(RejectReason::Acl);
+    echo.tcp.reject(RejectReason::Acl);
+    model.counters.instance("qotd", ServiceType::Qotd)
+        .note_listeners(true, false);  // idle, unserved
+    LiveRates rates;
+    rates[LiveRowKey("echo", "tcp")].sessions = 1.5;
+
+    LiveSnapshot snapshot = live_snapshot(model, rates, true);
+    assert_int_equal(snapshot.rows.size(), 1);  // qotd: no listener, no traffic
+    const LiveRow& row = snapshot.rows[0];
+    assert_str_eq(row.instance + " " + row.type + " " + row.proto, "echo echo tcp");
+    assert_int_equal(row.listen.size(), 1);
+    assert_str_eq(row.listen[0], "[::1]:7007");
+    assert_true(row.open == 0.0);
+    assert_true(row.sessions_total == 4 && row.read_bytes_total == 100);
+    assert_true(row.rates.sessions == 1.5);
+    assert_int_equal(row.refused.size(), 1);  // the reasons that happened
+    assert_str_eq(row.refused[0].reason, "acl");
+    assert_true(row.refused[0].count == 2);
+    assert_str_eq(snapshot.daemon.version, "9.9");
+
+    // The oldest few: the model is asked for that many, and counts them all.
+    assert_true(model.limit_asked == kLiveSessionsShown);
+    assert_int_equal(snapshot.sessions->open, 2);
+    assert_int_equal(snapshot.sessions->oldest[0].id, 3);
+    model.limit_asked.reset();
+    assert_false(live_snapshot(model, rates, false).sessions.has_value());
+    assert_false(model.limit_asked.has_value());  // page_sessions = no: not asked at all
+}
+
+static void the_json_hides_what_a_stranger_may_not_see(void**) {
+    FakeModel model;
+    model.last_reload = "failed: /etc/smalld/smalld.ini:3: rate: got \"pw\"";
+    model.last_reload_errors = 2;
+    LiveHistory history;
+    nlohmann::json shown = live_snapshot_json(model, history, true);
+    assert_str_eq(shown["daemon"]["last_reload"].get<std::string>(), model.last_reload);
+    assert_str_eq(shown["sessions"][0]["peer"].get<std::string>(), "[2001:db8::3]:5000");
+    assert_int_equal(shown["sessions_open"].get<int>(), 2);
+    assert_int_equal(shown["version"].get<int>(), kStatsJsonVersion);
+
+    nlohmann::json hidden = live_snapshot_json(model, history, false);
+    assert_str_eq(hidden["daemon"]["last_reload"].get<std::string>(),
+                  "failed: 2 errors; see smallctl status or the log");
+    assert_false(hidden["sessions"][0].contains("peer"));
+    assert_str_eq(hidden["sessions"][0]["local"].get<std::string>(), "[::1]:19");
+    assert_false(live_snapshot_json(model, history, false, false).contains("sessions"));
+}
+
+int main() {
+    const CMUnitTest tests[] = {
+        cmocka_unit_test(rows_come_from_the_counters_and_the_listeners),
+        cmocka_unit_test(the_json_hides_what_a_stranger_may_not_see),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
