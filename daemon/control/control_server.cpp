@@ -21,6 +21,7 @@ namespace smalld {
 
 namespace {
 
+constexpr int kAcceptsPerWakeup = 16;
 LogLimiter accept_log("control accept errors", 5, std::chrono::seconds(10));
 // A read-only user may ask for admin commands as fast as it likes.
 LogLimiter denied_log("control denials", 5, std::chrono::seconds(10));
@@ -35,8 +36,7 @@ ControlServer::~ControlServer() {
     // The subscription captures `this`; the reaper may not have ended it yet.
     monitoring_.reset();
     clients_.clear();
-    accept_.reset();
-    resume_.reset();
+    acceptor_.stop();
     reap_.reset();
     keep_alive_.reset();
     fd_.reset();
@@ -54,22 +54,12 @@ std::optional<StartError> ControlServer::start() {
                           "cannot listen on the control socket " + path() + ": " + strerror(errno)};
 
     event_base* base = daemon_.base();
-    accept_.reset(event_new(base, fd_.get(), EV_READ | EV_PERSIST, on_accept_cb, this));
-    resume_.reset(evtimer_new(base, on_resume_cb, this));
+    acceptor_.start(base, fd_.get(), path(), {"control", kAcceptsPerWakeup, &accept_log, false},
+                    [this](int fd, const SockAddr&) { admit(fd); });
     reap_.reset(event_new(base, -1, 0, on_reap_cb, this));
     keep_alive_.reset(event_new(base, -1, EV_PERSIST, on_keep_alive_cb, this));
-    event_add(accept_.get(), nullptr);
     LOG_NOTICE("control: listening on %s (mode %04o)", path().c_str(), unsigned(config.mode));
     return std::nullopt;
-}
-
-void ControlServer::on_accept_cb(evutil_socket_t, short, void* self) {
-    contain("control accept", [&] { static_cast<ControlServer*>(self)->accept_ready(); });
-}
-
-void ControlServer::on_resume_cb(evutil_socket_t, short, void* self) {
-    auto* server = static_cast<ControlServer*>(self);
-    event_add(server->accept_.get(), nullptr);
 }
 
 void ControlServer::on_reap_cb(evutil_socket_t, short, void* self) {
@@ -92,64 +82,49 @@ void ControlServer::on_keep_alive_cb(evutil_socket_t, short, void* self) {
     });
 }
 
-void ControlServer::accept_ready() {
-    for (int i = 0; i < 16; ++i) {
-        int fd = accept4(fd_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-                // Out of descriptors: retrying now would spin.
-                accept_log.write(LogLevel::Warning, "control: accept: %s; pausing for 1s",
-                                 strerror(errno));
-                event_del(accept_.get());
-                timeval second{1, 0};
-                event_add(resume_.get(), &second);
-            }
-            return;
-        }
-        auto c = std::make_unique<Client>();
-        c->server = this;
-        c->id = next_id_++;
-        c->fd.reset(fd);
-        ucred cred{};
-        socklen_t len = sizeof cred;
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
-            c->uid = cred.uid;
-            c->pid = cred.pid;
-        }
-        c->admin = c->uid == 0 || c->uid == geteuid();
-        // Read-only peers cannot take the last slots: an admin can always get in.
-        // Nor can one read-only user take all of theirs. At a cap, a client
-        // waiting for a request makes room.
-        const char* full = nullptr;
-        if (!c->admin && read_only(c->uid, false) >= kMaxClientsPerUid && !evict(*c, true))
-            full = "too many control clients of this user";
-        else if (live() >= (c->admin ? kMaxClients : kMaxClients - kAdminReserved) &&
-                 !evict(*c, false))
-            full = "too many control clients";
-        if (full) {
-            ++daemon_.stats().counters.control_clients_refused_total;
-            std::string line = CommandReply::failure("busy", full).to_text() + "\n";
-            (void)!send(fd, line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-            busy_log.write(LogLevel::Warning, "control: refused a client (uid %u): %s (%zu open)",
-                           unsigned(c->uid), full, live());
-            continue;
-        }
-        c->waiting_since_ms = monotonic_ms();
-        event_base* base = daemon_.base();
-        c->read_ev.reset(event_new(base, fd, EV_READ | EV_PERSIST, on_read_cb, c.get()));
-        c->write_ev.reset(event_new(base, fd, EV_WRITE | EV_PERSIST, on_write_cb, c.get()));
-        c->timeout_ev.reset(evtimer_new(base, on_timeout_cb, c.get()));
-        event_add(c->read_ev.get(), nullptr);
-        update_timer(*c);
-        LOG_DEBUG("control: client %llu connected (uid %u, pid %d, %s)",
-                  static_cast<unsigned long long>(c->id), unsigned(c->uid), int(c->pid),
-                  c->admin ? "admin" : "read-only");
-        Client& ref = *c;
-        clients_.emplace(c->id, std::move(c));
-        // A request that came with the connection is answered now, before a
-        // later newcomer could take it for a slow one.
-        read_ready(ref);
+void ControlServer::admit(int fd) {
+    auto c = std::make_unique<Client>();
+    c->server = this;
+    c->id = next_id_++;
+    c->fd.reset(fd);
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+        c->uid = cred.uid;
+        c->pid = cred.pid;
     }
+    c->admin = c->uid == 0 || c->uid == geteuid();
+    // Read-only peers cannot take the last slots: an admin can always get in.
+    // Nor can one read-only user take all of theirs. At a cap, a client
+    // waiting for a request makes room.
+    const char* full = nullptr;
+    if (!c->admin && read_only(c->uid, false) >= kMaxClientsPerUid && !evict(*c, true))
+        full = "too many control clients of this user";
+    else if (live() >= (c->admin ? kMaxClients : kMaxClients - kAdminReserved) && !evict(*c, false))
+        full = "too many control clients";
+    if (full) {
+        ++daemon_.stats().counters.control_clients_refused_total;
+        std::string line = CommandReply::failure("busy", full).to_text() + "\n";
+        (void)!send(fd, line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        busy_log.write(LogLevel::Warning, "control: refused a client (uid %u): %s (%zu open)",
+                       unsigned(c->uid), full, live());
+        return;
+    }
+    c->waiting_since_ms = monotonic_ms();
+    event_base* base = daemon_.base();
+    c->read_ev.reset(event_new(base, fd, EV_READ | EV_PERSIST, on_read_cb, c.get()));
+    c->write_ev.reset(event_new(base, fd, EV_WRITE | EV_PERSIST, on_write_cb, c.get()));
+    c->timeout_ev.reset(evtimer_new(base, on_timeout_cb, c.get()));
+    event_add(c->read_ev.get(), nullptr);
+    update_timer(*c);
+    LOG_DEBUG("control: client %llu connected (uid %u, pid %d, %s)",
+              static_cast<unsigned long long>(c->id), unsigned(c->uid), int(c->pid),
+              c->admin ? "admin" : "read-only");
+    Client& ref = *c;
+    clients_.emplace(c->id, std::move(c));
+    // A request that came with the connection is answered now, before a
+    // later newcomer could take it for a slow one.
+    read_ready(ref);
 }
 
 void ControlServer::execute(Client& c, std::string_view line) {

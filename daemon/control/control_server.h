@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 
+#include "acceptor.h"
 #include "control_protocol.h"
 #include "control_request.h"
 #include "control_socket_file.h"
@@ -65,15 +66,13 @@ class ControlServer {
   private:
     struct Client;
 
-    static void on_accept_cb(evutil_socket_t, short, void* self);
-    static void on_resume_cb(evutil_socket_t, short, void* self);
     static void on_reap_cb(evutil_socket_t, short, void* self);
     static void on_keep_alive_cb(evutil_socket_t, short, void* self);
     static void on_read_cb(evutil_socket_t, short, void* client);
     static void on_write_cb(evutil_socket_t, short, void* client);
     static void on_timeout_cb(evutil_socket_t, short, void* client);
 
-    void accept_ready();
+    void admit(int fd);
     void read_ready(Client& c);
     void write_ready(Client& c);
     // Frames and runs what the client sent, as far as its output queue allows.
@@ -102,8 +101,7 @@ class ControlServer {
     Daemon& daemon_;
     ControlSocketFile file_;
     Fd fd_;
-    EventHandle accept_;
-    EventHandle resume_;
+    Acceptor acceptor_;
     EventHandle reap_;
     EventHandle keep_alive_;  // pending while monitors_ > 0
     uint64_t next_id_ = 1;

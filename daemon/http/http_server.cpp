@@ -11,11 +11,11 @@
 #include "admission.h"
 #include "contain.h"
 #include "daemon.h"
+#include "http_connection.h"
 #include "http_request.h"
 #include "listener.h"
 #include "live_stream.h"
 #include "log.h"
-#include "http_connection.h"
 
 namespace smalld {
 
@@ -23,7 +23,6 @@ namespace {
 
 constexpr int kBacklog = 128;
 constexpr int kAcceptsPerWakeup = 32;
-constexpr timeval kAcceptPause = {1, 0};
 // After the last reply, what the client still sends is read and dropped for
 // this long: closing with unread data would reset the connection, and the
 // client could lose the reply (nginx's lingering close).
@@ -54,24 +53,15 @@ std::optional<StartError> MetricsServer::start() {
     actual_.len = sizeof actual_.storage;
     if (getsockname(fd_.get(), actual_.get(), &actual_.len) != 0) actual_ = want;
     event_base* base = daemon_.base();
-    accept_.reset(event_new(base, fd_.get(), EV_READ | EV_PERSIST, on_accept_cb, this));
-    resume_.reset(evtimer_new(base, on_resume_cb, this));
+    acceptor_.start(base, fd_.get(), actual_.to_string(),
+                    {"metrics", kAcceptsPerWakeup, &accept_log},
+                    [this](int fd, const SockAddr& peer) { admit(fd, peer); });
     reap_.reset(event_new(base, -1, 0, on_reap_cb, this));
-    event_add(accept_.get(), nullptr);
     start_live();
     std::string at = actual_.to_string();
     LOG_NOTICE("metrics: listening on http://%s/metrics, the live page at http://%s/", at.c_str(),
                at.c_str());
     return std::nullopt;
-}
-
-void MetricsServer::on_accept_cb(evutil_socket_t, short, void* self) {
-    contain("metrics accept", [&] { static_cast<MetricsServer*>(self)->accept_ready(); });
-}
-
-void MetricsServer::on_resume_cb(evutil_socket_t, short, void* self) {
-    auto* server = static_cast<MetricsServer*>(self);
-    event_add(server->accept_.get(), nullptr);
 }
 
 void MetricsServer::on_reap_cb(evutil_socket_t, short, void* self) {
@@ -113,30 +103,6 @@ void MetricsServer::timed_out(Connection& c) {
         LOG_NOTICE("metrics: %s did not finish a request within %dms; closed",
                    c.peer.to_string().c_str(), kRequestDeadlineMs);
     close_connection(c, "request deadline");
-}
-
-void MetricsServer::accept_ready() {
-    for (int i = 0; i < kAcceptsPerWakeup; ++i) {
-        SockAddr peer;
-        peer.len = sizeof peer.storage;
-        int fd = accept4(fd_.get(), peer.get(), &peer.len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd >= 0) {
-            admit(fd, peer);
-            continue;
-        }
-        int err = errno;
-        if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
-            // Out of descriptors: retrying now would spin.
-            accept_log.write(LogLevel::Warning, "metrics: accept on %s: %s; pausing accept for 1s",
-                             actual_.to_string().c_str(), strerror(err));
-            event_del(accept_.get());
-            event_add(resume_.get(), &kAcceptPause);
-        } else if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR && err != ECONNABORTED) {
-            accept_log.write(LogLevel::Warning, "metrics: accept on %s: %s",
-                             actual_.to_string().c_str(), strerror(err));
-        }
-        return;
-    }
 }
 
 void MetricsServer::refuse(int fd, const SockAddr& peer, const char* why, int status) {

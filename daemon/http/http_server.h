@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 
+#include "acceptor.h"
 #include "address.h"
 #include "event_handle.h"
 #include "eviction.h"
@@ -65,8 +66,6 @@ class MetricsServer {
   private:
     struct Connection;
 
-    static void on_accept_cb(evutil_socket_t, short, void* self);
-    static void on_resume_cb(evutil_socket_t, short, void* self);
     static void on_reap_cb(evutil_socket_t, short, void* self);
     static void on_read_cb(evutil_socket_t, short, void* conn);
     static void on_write_cb(evutil_socket_t, short, void* conn);
@@ -87,7 +86,6 @@ class MetricsServer {
     bool stream_write(uint64_t id, std::string_view bytes);
     void start_stream(Connection& c, std::string_view last_event_id);
 
-    void accept_ready();
     void admit(int fd, const SockAddr& peer);
     void refuse(int fd, const SockAddr& peer, const char* why, int status = 503);
     // Closes the victim among the connections waiting for a request (of
@@ -108,8 +106,7 @@ class MetricsServer {
     Daemon& daemon_;
     SockAddr actual_;
     Fd fd_;
-    EventHandle accept_;
-    EventHandle resume_;  // accept paused on EMFILE/ENFILE
+    Acceptor acceptor_;
     EventHandle reap_;
     uint64_t next_id_ = 1;
     std::map<uint64_t, std::unique_ptr<Connection>> connections_;
