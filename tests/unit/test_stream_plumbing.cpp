@@ -33,6 +33,13 @@ constexpr auto kPatience = std::chrono::seconds(10);
 // One turn of the loop: what is ready now, without waiting.
 constexpr int kOnePass = EVLOOP_ONCE | EVLOOP_NONBLOCK;
 
+// One turn of the loop that waits for something to happen, 100 ms at most.
+void wait_turn(event_base* base) {
+    timeval most{0, 100'000};
+    event_base_loopexit(base, &most);
+    event_base_loop(base, EVLOOP_ONCE);
+}
+
 // A listening AF_UNIX socket in the abstract namespace (no file to clean up).
 int unix_listener(sockaddr_un* addr, socklen_t* len) {
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -87,7 +94,7 @@ void acceptor_takes_a_batch_and_pauses_when_out_of_descriptors(void**) {
     setrlimit(RLIMIT_NOFILE, &saved);
     // After the pause the backlog is served.
     auto until = Clock::now() + kPatience;
-    while (admitted.size() < 5 && Clock::now() < until) event_base_loop(base, EVLOOP_ONCE);
+    while (admitted.size() < 5 && Clock::now() < until) wait_turn(base);
     assert_int_equal(admitted.size(), 5);
     assert_int_equal(exhausted, 1);
 
@@ -184,15 +191,32 @@ void connection_sends_a_large_queue_in_order_and_closes_once(void**) {
     event_base_loop(p.base, kOnePass);
     assert_string_equal(p.owner.received.c_str(), "hello");
 
+    // The peer's EOF: closed with the owner's reason, then reaped (`c` is
+    // gone after the turn of the loop that closed it).
     shutdown(p.peer, SHUT_WR);
-    event_base_loop(p.base, kOnePass);
-    assert_true(c.dead());
-    c.close("again");  // one close path: the second is nothing
-    assert_int_equal(p.owner.closes.size(), 1);
-    assert_string_equal(p.owner.closes[0].c_str(), "closed by the peer");
-    // Freed by the reaper, after the callback that closed it.
     until = Clock::now() + kPatience;
     while (p.table.size() > 0 && Clock::now() < until) event_base_loop(p.base, kOnePass);
+    assert_int_equal(p.table.size(), 0);
+    assert_int_equal(p.owner.closes.size(), 1);
+    assert_string_equal(p.owner.closes[0].c_str(), "closed by the peer");
+}
+
+void close_is_one_path_and_the_reaper_frees_later(void**) {
+    Pair p;
+    Conn& c = *p.conn;
+    c.append("unsent");
+    c.close("first");
+    c.close("again");  // one close path: the second is nothing
+    assert_true(c.dead());
+    assert_int_equal(c.queued(), 0);
+    assert_int_equal(p.owner.closes.size(), 1);
+    assert_string_equal(p.owner.closes[0].c_str(), "first");
+    // Still there until the loop runs the reaper: a close inside a callback
+    // never frees the connection under the callback's feet.
+    assert_int_equal(p.table.size(), 1);
+    assert_int_equal(p.table.live(), 0);
+    assert_null(p.table.find(c.id()));
+    event_base_loop(p.base, kOnePass);
     assert_int_equal(p.table.size(), 0);
 }
 
@@ -210,7 +234,7 @@ void a_throw_closes_the_connection_and_a_deadline_calls_the_owner(void**) {
         Pair p;
         p.conn->arm(10);
         auto until = Clock::now() + kPatience;
-        while (p.owner.deadlines == 0 && Clock::now() < until) event_base_loop(p.base, EVLOOP_ONCE);
+        while (p.owner.deadlines == 0 && Clock::now() < until) wait_turn(p.base);
         assert_int_equal(p.owner.deadlines, 1);
         assert_int_equal(p.owner.closes.size(), 1);
         assert_string_equal(p.owner.closes[0].c_str(), "deadline");
@@ -223,6 +247,7 @@ int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(acceptor_takes_a_batch_and_pauses_when_out_of_descriptors),
         cmocka_unit_test(connection_sends_a_large_queue_in_order_and_closes_once),
+        cmocka_unit_test(close_is_one_path_and_the_reaper_frees_later),
         cmocka_unit_test(a_throw_closes_the_connection_and_a_deadline_calls_the_owner),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
