@@ -21,6 +21,7 @@ namespace smalld {
 
 namespace {
 
+constexpr int kAcceptsPerWakeup = 16;
 LogLimiter accept_log("control accept errors", 5, std::chrono::seconds(10));
 // A read-only user may ask for admin commands as fast as it likes.
 LogLimiter denied_log("control denials", 5, std::chrono::seconds(10));
@@ -35,9 +36,7 @@ ControlServer::~ControlServer() {
     // The subscription captures `this`; the reaper may not have ended it yet.
     monitoring_.reset();
     clients_.clear();
-    accept_.reset();
-    resume_.reset();
-    reap_.reset();
+    acceptor_.stop();
     keep_alive_.reset();
     fd_.reset();
     file_.remove();
@@ -54,102 +53,69 @@ std::optional<StartError> ControlServer::start() {
                           "cannot listen on the control socket " + path() + ": " + strerror(errno)};
 
     event_base* base = daemon_.base();
-    accept_.reset(event_new(base, fd_.get(), EV_READ | EV_PERSIST, on_accept_cb, this));
-    resume_.reset(evtimer_new(base, on_resume_cb, this));
-    reap_.reset(event_new(base, -1, 0, on_reap_cb, this));
+    acceptor_.start(base, fd_.get(), path(), {"control", kAcceptsPerWakeup, &accept_log, false},
+                    [this](int fd, const SockAddr&) { admit(fd); });
+    clients_.start(base, "control", [this] {
+        if (monitors_ > 0) return;
+        monitoring_.reset();
+        event_del(keep_alive_.get());
+    });
     keep_alive_.reset(event_new(base, -1, EV_PERSIST, on_keep_alive_cb, this));
-    event_add(accept_.get(), nullptr);
     LOG_NOTICE("control: listening on %s (mode %04o)", path().c_str(), unsigned(config.mode));
     return std::nullopt;
 }
 
-void ControlServer::on_accept_cb(evutil_socket_t, short, void* self) {
-    contain("control accept", [&] { static_cast<ControlServer*>(self)->accept_ready(); });
-}
-
-void ControlServer::on_resume_cb(evutil_socket_t, short, void* self) {
-    auto* server = static_cast<ControlServer*>(self);
-    event_add(server->accept_.get(), nullptr);
-}
-
-void ControlServer::on_reap_cb(evutil_socket_t, short, void* self) {
-    auto* server = static_cast<ControlServer*>(self);
-    contain("control", [&] {
-        std::erase_if(server->clients_, [](const auto& entry) { return entry.second->dead; });
-        if (server->monitors_ == 0) server->monitoring_.reset();
-        if (server->monitors_ == 0) event_del(server->keep_alive_.get());
-    });
+size_t ControlServer::clients() const {
+    return clients_.size();
 }
 
 void ControlServer::on_keep_alive_cb(evutil_socket_t, short, void* self) {
     auto* server = static_cast<ControlServer*>(self);
     contain("control keep-alive", [&] {
         for (auto& [id, c] : server->clients_)
-            if (c->monitor && !c->dead && c->queued() + 1 <= kMaxMonitorQueued) {
+            if (c->monitor && !c->dead() && c->queued() + 1 <= kMaxMonitorQueued) {
                 server->queue(*c, "");
-                if (!c->dead) server->update_events(*c);
+                if (!c->dead()) server->update_events(*c);
             }
     });
 }
 
-void ControlServer::accept_ready() {
-    for (int i = 0; i < 16; ++i) {
-        int fd = accept4(fd_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-                // Out of descriptors: retrying now would spin.
-                accept_log.write(LogLevel::Warning, "control: accept: %s; pausing for 1s",
-                                 strerror(errno));
-                event_del(accept_.get());
-                timeval second{1, 0};
-                event_add(resume_.get(), &second);
-            }
-            return;
-        }
-        auto c = std::make_unique<Client>();
-        c->server = this;
-        c->id = next_id_++;
-        c->fd.reset(fd);
-        ucred cred{};
-        socklen_t len = sizeof cred;
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
-            c->uid = cred.uid;
-            c->pid = cred.pid;
-        }
-        c->admin = c->uid == 0 || c->uid == geteuid();
-        // Read-only peers cannot take the last slots: an admin can always get in.
-        // Nor can one read-only user take all of theirs. At a cap, a client
-        // waiting for a request makes room.
-        const char* full = nullptr;
-        if (!c->admin && read_only(c->uid, false) >= kMaxClientsPerUid && !evict(*c, true))
-            full = "too many control clients of this user";
-        else if (live() >= (c->admin ? kMaxClients : kMaxClients - kAdminReserved) &&
-                 !evict(*c, false))
-            full = "too many control clients";
-        if (full) {
-            ++daemon_.stats().counters.control_clients_refused_total;
-            std::string line = CommandReply::failure("busy", full).to_text() + "\n";
-            (void)!send(fd, line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-            busy_log.write(LogLevel::Warning, "control: refused a client (uid %u): %s (%zu open)",
-                           unsigned(c->uid), full, live());
-            continue;
-        }
-        c->waiting_since_ms = monotonic_ms();
-        event_base* base = daemon_.base();
-        c->read_ev.reset(event_new(base, fd, EV_READ | EV_PERSIST, on_read_cb, c.get()));
-        c->write_ev.reset(event_new(base, fd, EV_WRITE | EV_PERSIST, on_write_cb, c.get()));
-        c->timeout_ev.reset(evtimer_new(base, on_timeout_cb, c.get()));
-        event_add(c->read_ev.get(), nullptr);
-        update_timer(*c);
-        LOG_DEBUG("control: client %llu connected (uid %u, pid %d, %s)",
-                  static_cast<unsigned long long>(c->id), unsigned(c->uid), int(c->pid),
-                  c->admin ? "admin" : "read-only");
-        Client& ref = *c;
-        clients_.emplace(c->id, std::move(c));
-        // A request that came with the connection is answered now, before a
-        // later newcomer could take it for a slow one.
-        read_ready(ref);
+void ControlServer::admit(int fd) {
+    Fd owned(fd);  // closed here unless the client takes it
+    auto c = std::make_unique<Client>(*this);
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+        c->uid = cred.uid;
+        c->pid = cred.pid;
     }
+    c->admin = c->uid == 0 || c->uid == geteuid();
+    // Read-only peers cannot take the last slots: an admin can always get in.
+    // Nor can one read-only user take all of theirs. At a cap, a client
+    // waiting for a request makes room.
+    const char* full = nullptr;
+    if (!c->admin && read_only(c->uid, false) >= kMaxClientsPerUid && !evict(*c, true))
+        full = "too many control clients of this user";
+    else if (clients_.live() >= (c->admin ? kMaxClients : kMaxClients - kAdminReserved) &&
+             !evict(*c, false))
+        full = "too many control clients";
+    if (full) {
+        ++daemon_.stats().counters.control_clients_refused_total;
+        std::string line = CommandReply::failure("busy", full).to_text() + "\n";
+        (void)!send(fd, line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        busy_log.write(LogLevel::Warning, "control: refused a client (uid %u): %s (%zu open)",
+                       unsigned(c->uid), full, clients_.live());
+        return;
+    }
+    c->waiting_since_ms = monotonic_ms();
+    Client& ref = clients_.add(std::move(c), owned.release());
+    update_timer(ref);
+    LOG_DEBUG("control: client %llu connected (uid %u, pid %d, %s)",
+              static_cast<unsigned long long>(ref.id()), unsigned(ref.uid), int(ref.pid),
+              ref.admin ? "admin" : "read-only");
+    // A request that came with the connection is answered now, before a
+    // later newcomer could take it for a slow one.
+    read_ready(ref);
 }
 
 void ControlServer::execute(Client& c, std::string_view line) {
@@ -180,7 +146,7 @@ void ControlServer::execute(Client& c, std::string_view line) {
         LOG_NOTICE("control: uid %u runs \"%.*s\"", unsigned(c.uid), int(command.name.size()),
                    command.name.data());
     CommandReply reply = command.run(daemon_, match.args);
-    if (c.dead) return;
+    if (c.dead()) return;
     if (reply.start_monitor && !c.monitor && !c.admin) {
         const char* full = read_only(uid_t(-1), true) >= kMaxReadOnlyMonitors ? "too many monitors"
                            : read_only(c.uid, true) >= kMaxReadOnlyMonitorsPerUid
@@ -212,14 +178,8 @@ void ControlServer::execute(Client& c, std::string_view line) {
 size_t ControlServer::read_only(uid_t uid, bool monitors) const {
     size_t n = 0;
     for (const auto& [id, c] : clients_)
-        n += !c->dead && !c->admin && (uid == uid_t(-1) || c->uid == uid) &&
+        n += !c->dead() && !c->admin && (uid == uid_t(-1) || c->uid == uid) &&
              (!monitors || c->monitor);
-    return n;
-}
-
-size_t ControlServer::live() const {
-    size_t n = 0;
-    for (const auto& [id, c] : clients_) n += !c->dead;
     return n;
 }
 
@@ -229,21 +189,21 @@ bool ControlServer::evict(const Client& newcomer, bool same_uid) {
         if (admins && !newcomer.admin) break;
         std::vector<EvictionCandidate> candidates;
         for (const auto& [id, c] : clients_) {
-            if (c->dead || c->monitor || c->eof || c->queued() > 0 || !c->input.empty()) continue;
+            if (c->dead() || c->monitor || c->eof || c->queued() > 0 || !c->input.empty()) continue;
             if (c->admin != admins || (same_uid && c->uid != newcomer.uid)) continue;
             candidates.push_back({id, c->request_bytes, c->waiting_since_ms});
         }
         int64_t now = monotonic_ms();
         auto victim = choose_victim(candidates, now);
         if (!victim) continue;
-        Client& c = *clients_.at(*victim);
+        Client& c = clients_.at(*victim);
         ++daemon_.stats().counters.control_clients_evicted_total;
         evict_log.write(LogLevel::Notice,
                         "control: closed client %llu (uid %u, %zu bytes of a request in %lldms) "
                         "to make room for uid %u",
-                        static_cast<unsigned long long>(c.id), unsigned(c.uid), c.request_bytes,
+                        static_cast<unsigned long long>(c.id()), unsigned(c.uid), c.request_bytes,
                         static_cast<long long>(now - c.waiting_since_ms), unsigned(newcomer.uid));
-        close_client(c, "closed to make room for a new client");
+        c.close("closed to make room for a new client");
         return true;
     }
     return false;
@@ -251,13 +211,13 @@ bool ControlServer::evict(const Client& newcomer, bool same_uid) {
 
 bool ControlServer::monitor_room() const {
     for (const auto& [id, c] : clients_)
-        if (c->monitor && !c->dead && c->queued() + kEventRoom <= kMaxMonitorQueued) return true;
+        if (c->monitor && !c->dead() && c->queued() + kEventRoom <= kMaxMonitorQueued) return true;
     return false;
 }
 
 void ControlServer::monitors_lost() {
     for (auto& [id, c] : clients_) {
-        if (!c->monitor || c->dead) continue;
+        if (!c->monitor || c->dead()) continue;
         ++c->dropped;
         ++daemon_.stats().counters.control_events_dropped_total;
     }
@@ -266,14 +226,14 @@ void ControlServer::monitors_lost() {
 void ControlServer::broadcast(const std::string& line) {
     ++daemon_.stats().counters.control_events_total;
     for (auto& [id, c] : clients_) {
-        if (!c->monitor || c->dead) continue;
+        if (!c->monitor || c->dead()) continue;
         if (c->queued() + line.size() + 1 > kMaxMonitorQueued) {
             ++c->dropped;
             ++daemon_.stats().counters.control_events_dropped_total;
             continue;
         }
         queue(*c, line);
-        if (!c->dead) update_events(*c);
+        if (!c->dead()) update_events(*c);
     }
 }
 

@@ -13,16 +13,17 @@
 #include <sys/types.h>
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "acceptor.h"
 #include "control_protocol.h"
 #include "control_request.h"
 #include "control_socket_file.h"
 #include "event_bus.h"
 #include "event_handle.h"
+#include "stream_connection.h"
 
 namespace smalld {
 
@@ -40,7 +41,7 @@ class ControlServer {
     std::optional<StartError> start();
 
     const std::string& path() const { return file_.path(); }
-    size_t clients() const { return clients_.size(); }
+    size_t clients() const;
 
     // Limits; tests may lower them.
     static constexpr size_t kMaxClients = 128;
@@ -64,18 +65,15 @@ class ControlServer {
 
   private:
     struct Client;
+    template <class, class>
+    friend class ServedConnection;
 
-    static void on_accept_cb(evutil_socket_t, short, void* self);
-    static void on_resume_cb(evutil_socket_t, short, void* self);
-    static void on_reap_cb(evutil_socket_t, short, void* self);
     static void on_keep_alive_cb(evutil_socket_t, short, void* self);
-    static void on_read_cb(evutil_socket_t, short, void* client);
-    static void on_write_cb(evutil_socket_t, short, void* client);
-    static void on_timeout_cb(evutil_socket_t, short, void* client);
 
-    void accept_ready();
+    void admit(int fd);
     void read_ready(Client& c);
     void write_ready(Client& c);
+    void timed_out(Client& c);
     // Frames and runs what the client sent, as far as its output queue allows.
     void process(Client& c);
     void execute(Client& c, std::string_view line);
@@ -91,23 +89,20 @@ class ControlServer {
     void monitors_lost();
     // Read-only clients (or monitors) of `uid`, and in all when uid is -1.
     size_t read_only(uid_t uid, bool monitors) const;
-    size_t live() const;
     // Makes room for `newcomer`: closes the victim among the clients waiting
     // for a request that it may displace (of its own uid when `same_uid`;
     // never an admin's for a read-only newcomer). False when there is none.
     bool evict(const Client& newcomer, bool same_uid);
-    // The one way a client ends: logged with the reason, freed from the loop.
-    void close_client(Client& c, const char* reason);
+    // What a client's close (StreamConnection::close) undoes: logged with
+    // the reason.
+    void closed(Client& c, const char* reason);
 
     Daemon& daemon_;
     ControlSocketFile file_;
     Fd fd_;
-    EventHandle accept_;
-    EventHandle resume_;
-    EventHandle reap_;
+    Acceptor acceptor_;
     EventHandle keep_alive_;  // pending while monitors_ > 0
-    uint64_t next_id_ = 1;
-    std::map<uint64_t, std::unique_ptr<Client>> clients_;
+    StreamTable<Client> clients_;
     size_t monitors_ = 0;
     EventBus::Subscription monitoring_;  // while monitors_ > 0
 };

@@ -59,9 +59,8 @@ void MetricsServer::start_live() {
         base, daemon_.events(),
         [this](uint64_t id, std::string_view bytes) { return stream_write(id, bytes); },
         [this](uint64_t id) {
-            auto it = connections_.find(id);
-            return it != connections_.end() &&
-                   may_see_details(daemon_.config().metrics.details, it->second->peer);
+            const Connection* c = connections_.find(id);
+            return c && may_see_details(daemon_.config().metrics.details, c->peer);
         },
         [this] { return daemon_.config().metrics.page_sessions; });
     sample_.reset(event_new(base, -1, EV_PERSIST, on_sample_cb, this));
@@ -136,13 +135,12 @@ bool MetricsServer::admit_stream(const Connection& c, HttpReply& reply) {
         Connection* victim = nullptr;
         size_t victim_waiting = 0;
         for (auto& [id, other] : connections_) {
-            if (other->dead || !other->stream) continue;
+            if (other->dead() || !other->stream) continue;
             size_t waiting = other->queued();
             int unsent = 0;
-            if (ioctl(other->fd.get(), SIOCOUTQ, &unsent) == 0 && unsent > 0)
-                waiting += size_t(unsent);
+            if (ioctl(other->fd(), SIOCOUTQ, &unsent) == 0 && unsent > 0) waiting += size_t(unsent);
             auto rank = [&](const Connection& x, size_t w) {
-                return std::make_tuple(w, stream_sources_.of(x.source), -int64_t(x.id));
+                return std::make_tuple(w, stream_sources_.of(x.source), -int64_t(x.id()));
             };
             if (!victim || rank(*other, waiting) > rank(*victim, victim_waiting)) {
                 victim = other.get();
@@ -158,7 +156,7 @@ bool MetricsServer::admit_stream(const Connection& c, HttpReply& reply) {
                     "metrics: closed the event stream of %s (%zu bytes waiting) to make "
                     "room for %s",
                     victim->peer.to_string().c_str(), victim_waiting, c.peer.to_string().c_str());
-            close_connection(*victim, "event stream closed to make room for a new one");
+            victim->close("event stream closed to make room for a new one");
         }
     }
     if (!refused) return true;
@@ -180,10 +178,10 @@ bool MetricsServer::admit_stream(const Connection& c, HttpReply& reply) {
 void MetricsServer::check_streams(int64_t now_ms) {
     std::vector<Connection*> stalled;
     for (auto& [id, c] : connections_) {
-        if (c->dead || !c->stream) continue;
+        if (c->dead() || !c->stream) continue;
         int unsent = 0;
-        if (ioctl(c->fd.get(), SIOCOUTQ, &unsent) != 0 || unsent < 0) unsent = 0;
-        uint64_t taken = c->sent - uint64_t(unsent);
+        if (ioctl(c->fd(), SIOCOUTQ, &unsent) != 0 || unsent < 0) unsent = 0;
+        uint64_t taken = c->sent() - uint64_t(unsent);
         if (c->drain.stalled(c->queued() + size_t(unsent), taken, now_ms))
             stalled.push_back(c.get());
     }
@@ -194,8 +192,8 @@ void MetricsServer::check_streams(int64_t now_ms) {
                        c->peer.to_string().c_str(),
                        static_cast<long long>(DrainWatch::kStallMs / 1000));
         linger reset{1, 0};
-        setsockopt(c->fd.get(), SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
-        close_connection(*c, "event stream reader stopped taking its output");
+        setsockopt(c->fd(), SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+        c->close("event stream reader stopped taking its output");
     }
 }
 
@@ -206,37 +204,33 @@ void MetricsServer::start_stream(Connection& c, std::string_view last_event_id) 
     // A fixed kernel buffer: autotuned, it would hold megabytes for a reader
     // that does not read before the queue's bound is ever reached.
     int sndbuf = int(LiveStream::kSocketBuffer);
-    setsockopt(c.fd.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+    setsockopt(c.fd(), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
     c.stream = true;
     c.idle = false;
-    event_del(c.timer_ev.get());
-    event_add(c.read_ev.get(), nullptr);
+    c.disarm();
+    c.reading(true);
     c.in.clear();
     stream_sources_.add(c.source);
-    streams_->add(c.id, last_event_id);
-    if (c.dead) return;
-    if (flush(c) && c.queued() > 0) event_add(c.write_ev.get(), nullptr);
+    streams_->add(c.id(), last_event_id);
+    if (c.dead()) return;
+    if (flush(c) && c.queued() > 0) c.writing(true);
 }
 
 bool MetricsServer::stream_write(uint64_t id, std::string_view bytes) {
-    auto it = connections_.find(id);
-    if (it == connections_.end() || it->second->dead) return false;
-    Connection& c = *it->second;
+    Connection* found = connections_.find(id);
+    if (!found) return false;
+    Connection& c = *found;
     if (c.queued() + bytes.size() > LiveStream::kMaxQueued) {
         ++daemon_.stats().counters.metrics_streams_dropped_total;
         if (stream_log.admit(LogLevel::Notice))
             LOG_NOTICE("metrics: event stream of %s fell %zu bytes behind; closed",
                        c.peer.to_string().c_str(), c.queued());
-        close_connection(c, "event stream reader too slow");
+        c.close("event stream reader too slow");
         return false;
     }
-    if (c.out_pos > (64 << 10)) {
-        c.out.erase(0, c.out_pos);
-        c.out_pos = 0;
-    }
-    c.out.append(bytes);
+    c.append(bytes);
     if (!flush(c)) return false;
-    if (c.queued() > 0) event_add(c.write_ev.get(), nullptr);
+    if (c.queued() > 0) c.writing(true);
     return true;
 }
 

@@ -4,18 +4,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <vector>
 
 #include "admission.h"
 #include "contain.h"
 #include "daemon.h"
+#include "http_connection.h"
 #include "http_request.h"
 #include "listener.h"
 #include "live_stream.h"
 #include "log.h"
-#include "http_connection.h"
 
 namespace smalld {
 
@@ -23,7 +21,6 @@ namespace {
 
 constexpr int kBacklog = 128;
 constexpr int kAcceptsPerWakeup = 32;
-constexpr timeval kAcceptPause = {1, 0};
 // After the last reply, what the client still sends is read and dropped for
 // this long: closing with unread data would reset the connection, and the
 // client could lose the reply (nginx's lingering close).
@@ -32,10 +29,6 @@ LogLimiter accept_log("metrics: accept errors", 5, std::chrono::seconds(10));
 LogLimiter refuse_log("metrics: refusals", 5, std::chrono::seconds(10));
 LogLimiter timeout_log("metrics: request deadlines", 5, std::chrono::seconds(10));
 LogLimiter evict_log("metrics: evictions", 5, std::chrono::seconds(10));
-
-timeval to_timeval(int ms) {
-    return timeval{ms / 1000, (ms % 1000) * 1000};
-}
 
 }  // namespace
 
@@ -54,10 +47,10 @@ std::optional<StartError> MetricsServer::start() {
     actual_.len = sizeof actual_.storage;
     if (getsockname(fd_.get(), actual_.get(), &actual_.len) != 0) actual_ = want;
     event_base* base = daemon_.base();
-    accept_.reset(event_new(base, fd_.get(), EV_READ | EV_PERSIST, on_accept_cb, this));
-    resume_.reset(evtimer_new(base, on_resume_cb, this));
-    reap_.reset(event_new(base, -1, 0, on_reap_cb, this));
-    event_add(accept_.get(), nullptr);
+    acceptor_.start(base, fd_.get(), actual_.to_string(),
+                    {"metrics", kAcceptsPerWakeup, &accept_log},
+                    [this](int fd, const SockAddr& peer) { admit(fd, peer); });
+    connections_.start(base, "metrics");
     start_live();
     std::string at = actual_.to_string();
     LOG_NOTICE("metrics: listening on http://%s/metrics, the live page at http://%s/", at.c_str(),
@@ -65,78 +58,20 @@ std::optional<StartError> MetricsServer::start() {
     return std::nullopt;
 }
 
-void MetricsServer::on_accept_cb(evutil_socket_t, short, void* self) {
-    contain("metrics accept", [&] { static_cast<MetricsServer*>(self)->accept_ready(); });
-}
-
-void MetricsServer::on_resume_cb(evutil_socket_t, short, void* self) {
-    auto* server = static_cast<MetricsServer*>(self);
-    event_add(server->accept_.get(), nullptr);
-}
-
-void MetricsServer::on_reap_cb(evutil_socket_t, short, void* self) {
-    contain("metrics", [&] {
-        std::erase_if(static_cast<MetricsServer*>(self)->connections_,
-                      [](const auto& entry) { return entry.second->dead; });
-    });
-}
-
-// A throw while serving one connection ends that connection, not the daemon.
-void MetricsServer::on_read_cb(evutil_socket_t, short, void* conn) {
-    auto* c = static_cast<Connection*>(conn);
-    contain(
-        "metrics", [&] { c->server->read_ready(*c); },
-        [&] { c->server->close_connection(*c, "internal error"); });
-}
-
-void MetricsServer::on_write_cb(evutil_socket_t, short, void* conn) {
-    auto* c = static_cast<Connection*>(conn);
-    contain(
-        "metrics", [&] { c->server->write_ready(*c); },
-        [&] { c->server->close_connection(*c, "internal error"); });
-}
-
-void MetricsServer::on_timer_cb(evutil_socket_t, short, void* conn) {
-    auto* c = static_cast<Connection*>(conn);
-    contain(
-        "metrics", [&] { c->server->timed_out(*c); },
-        [&] { c->server->close_connection(*c, "internal error"); });
+size_t MetricsServer::connections() const {
+    return connections_.size();
 }
 
 void MetricsServer::timed_out(Connection& c) {
     if (c.idle || c.lingering) {
-        close_connection(c, c.idle ? "idle keep-alive connection timed out" : "closed");
+        c.close(c.idle ? "idle keep-alive connection timed out" : "closed");
         return;
     }
     ++daemon_.stats().counters.metrics_requests_timed_out_total;
     if (timeout_log.admit(LogLevel::Notice))
         LOG_NOTICE("metrics: %s did not finish a request within %dms; closed",
                    c.peer.to_string().c_str(), kRequestDeadlineMs);
-    close_connection(c, "request deadline");
-}
-
-void MetricsServer::accept_ready() {
-    for (int i = 0; i < kAcceptsPerWakeup; ++i) {
-        SockAddr peer;
-        peer.len = sizeof peer.storage;
-        int fd = accept4(fd_.get(), peer.get(), &peer.len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd >= 0) {
-            admit(fd, peer);
-            continue;
-        }
-        int err = errno;
-        if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
-            // Out of descriptors: retrying now would spin.
-            accept_log.write(LogLevel::Warning, "metrics: accept on %s: %s; pausing accept for 1s",
-                             actual_.to_string().c_str(), strerror(err));
-            event_del(accept_.get());
-            event_add(resume_.get(), &kAcceptPause);
-        } else if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR && err != ECONNABORTED) {
-            accept_log.write(LogLevel::Warning, "metrics: accept on %s: %s",
-                             actual_.to_string().c_str(), strerror(err));
-        }
-        return;
-    }
+    c.close("request deadline");
 }
 
 void MetricsServer::refuse(int fd, const SockAddr& peer, const char* why, int status) {
@@ -152,26 +87,20 @@ void MetricsServer::refuse(int fd, const SockAddr& peer, const char* why, int st
     ::close(fd);
 }
 
-size_t MetricsServer::live() const {
-    size_t n = 0;
-    for (const auto& [id, c] : connections_) n += !c->dead;
-    return n;
-}
-
 // Makes room by closing the connection that has sent least of its request
 // for longest: an idle keep-alive connection costs its client a reconnect, a
 // slow request its sender a retry; nobody being answered is cut.
 bool MetricsServer::evict(const SourceKey* only) {
     std::vector<EvictionCandidate> candidates;
     for (const auto& [id, c] : connections_) {
-        if (c->dead || c->stream || c->lingering || c->queued() > 0) continue;
+        if (c->dead() || c->stream || c->lingering || c->queued() > 0) continue;
         if (only && !(c->source == *only)) continue;
         candidates.push_back({id, c->in.size(), c->waiting_since_ms});
     }
     int64_t now = monotonic_ms();
     auto victim = choose_victim(candidates, now);
     if (!victim) return false;
-    Connection& c = *connections_.at(*victim);
+    Connection& c = connections_.at(*victim);
     ++daemon_.stats().counters.metrics_connections_evicted_total;
     if (evict_log.admit(LogLevel::Notice))
         LOG_NOTICE(
@@ -179,7 +108,7 @@ bool MetricsServer::evict(const SourceKey* only) {
             "new connection%s",
             c.peer.to_string().c_str(), c.idle ? "idle" : "request unfinished", c.in.size(),
             static_cast<long long>(now - c.waiting_since_ms), only ? " from the same address" : "");
-    close_connection(c, "closed to make room for a new connection");
+    c.close("closed to make room for a new connection");
     return true;
 }
 
@@ -190,44 +119,26 @@ void MetricsServer::admit(int fd, const SockAddr& peer) {
     SourceKey source = source_key(peer);
     if (per_source_.of(source) >= kMaxPerSource && !evict(&source))
         return refuse(fd, peer, "too many connections from this address");
-    if (live() >= kMaxConnections && !evict(nullptr))
+    if (connections_.live() >= kMaxConnections && !evict(nullptr))
         return refuse(fd, peer, "too many connections");
-    auto c = std::make_unique<Connection>();
-    c->server = this;
-    c->id = next_id_++;
-    c->fd.reset(fd);
+    auto c = std::make_unique<Connection>(*this);
     c->peer = peer;
     c->source = source;
     c->waiting_since_ms = monotonic_ms();
     per_source_.add(source);
-    event_base* base = daemon_.base();
-    c->read_ev.reset(event_new(base, fd, EV_READ | EV_PERSIST, on_read_cb, c.get()));
-    c->write_ev.reset(event_new(base, fd, EV_WRITE | EV_PERSIST, on_write_cb, c.get()));
-    c->timer_ev.reset(evtimer_new(base, on_timer_cb, c.get()));
-    event_add(c->read_ev.get(), nullptr);
-    arm(*c, kRequestDeadlineMs);  // the first request's deadline runs from the accept
-    Connection& ref = *c;
-    connections_.emplace(c->id, std::move(c));
+    Connection& ref = connections_.add(std::move(c), fd);
+    ref.arm(kRequestDeadlineMs);  // the first request's deadline runs from the accept
     // A request that came with the connection is answered now, before a
     // later newcomer could take it for a slow one.
     read_ready(ref);
 }
 
-void MetricsServer::arm(Connection& c, int ms) {
-    timeval limit = to_timeval(ms);
-    event_add(c.timer_ev.get(), &limit);
-}
-
 void MetricsServer::read_ready(Connection& c) {
     char buf[16384];
-    ssize_t n = recv(c.fd.get(), buf, sizeof buf, 0);
-    if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
-        close_connection(c, strerror(errno));
-        return;
-    }
+    ssize_t n = c.receive(buf, sizeof buf);
+    if (n < 0) return;
     if (n == 0) {
-        close_connection(c, "closed by the client");
+        c.close("closed by the client");
         return;
     }
     if (c.lingering || c.stream) return;  // nothing more is read from them
@@ -235,7 +146,7 @@ void MetricsServer::read_ready(Connection& c) {
         // The next request's first byte: its deadline starts now, whatever
         // pace the rest comes at.
         c.idle = false;
-        arm(c, kRequestDeadlineMs);
+        c.arm(kRequestDeadlineMs);
     }
     c.in.append(buf, size_t(n));
     process(c);
@@ -266,85 +177,57 @@ void MetricsServer::process(Connection& c) {
     ++c.requests;
     c.keep_alive =
         c.keep_alive && !reply.close && !reply.stream && c.requests < kMaxRequestsPerConnection;
-    if (c.queued() == 0) {
-        c.out.clear();
-        c.out_pos = 0;
-    }
-    c.out += serialize_http_reply(reply, minor, head, c.keep_alive);
+    c.append(serialize_http_reply(reply, minor, head, c.keep_alive));
     if (reply.stream && !head) return start_stream(c, last_event_id);
     // One reply at a time: what follows waits until this one has left.
-    event_del(c.read_ev.get());
-    if (flush(c) && c.queued() > 0) event_add(c.write_ev.get(), nullptr);
+    c.reading(false);
+    if (flush(c) && c.queued() > 0) c.writing(true);
 }
 
 bool MetricsServer::flush(Connection& c) {
-    while (c.queued() > 0) {
-        ssize_t n =
-            send(c.fd.get(), c.out.data() + c.out_pos, c.queued(), MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n > 0) {
-            c.out_pos += size_t(n);
-            c.sent += uint64_t(n);
-            continue;
-        }
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return true;
-        close_connection(c, n < 0 ? strerror(errno) : "send failed");
-        return false;
-    }
-    if (c.stream) {
-        c.out.clear();
-        c.out_pos = 0;
-        return true;
-    }
+    if (!c.flush()) return false;
+    if (c.queued() > 0 || c.stream) return true;
     replied(c);
-    return !c.dead;
+    return !c.dead();
 }
 
 void MetricsServer::write_ready(Connection& c) {
     if (flush(c) && c.queued() > 0) return;
-    event_del(c.write_ev.get());
+    if (!c.dead()) c.writing(false);
 }
 
 // The reply has left: close, or go on with the next request.
 void MetricsServer::replied(Connection& c) {
-    c.out.clear();
-    c.out_pos = 0;
     if (!c.keep_alive) {
         // Our side is done; the kernel sends what is queued before the FIN.
-        shutdown(c.fd.get(), SHUT_WR);
+        shutdown(c.fd(), SHUT_WR);
         c.lingering = true;
         c.in.clear();
-        event_del(c.write_ev.get());
-        event_add(c.read_ev.get(), nullptr);
-        arm(c, kLingerMs);
+        c.writing(false);
+        c.reading(true);
+        c.arm(kLingerMs);
         return;
     }
-    event_del(c.write_ev.get());
-    event_add(c.read_ev.get(), nullptr);
+    c.writing(false);
+    c.reading(true);
     c.waiting_since_ms = monotonic_ms();
     if (!c.in.empty()) {
-        arm(c, kRequestDeadlineMs);  // a pipelined request
+        c.arm(kRequestDeadlineMs);  // a pipelined request
         process(c);
         return;
     }
     c.idle = true;
-    arm(c, kIdleTimeoutMs);
+    c.arm(kIdleTimeoutMs);
 }
 
-void MetricsServer::close_connection(Connection& c, const char* reason) {
-    if (c.dead) return;
-    c.dead = true;
-    LOG_DEBUG("metrics: connection %llu from %s closed: %s", static_cast<unsigned long long>(c.id),
-              c.peer.to_string().c_str(), reason);
+void MetricsServer::closed(Connection& c, const char* reason) {
+    LOG_DEBUG("metrics: connection %llu from %s closed: %s",
+              static_cast<unsigned long long>(c.id()), c.peer.to_string().c_str(), reason);
     per_source_.remove(c.source);
     if (c.stream) {
         stream_sources_.remove(c.source);
-        if (streams_) streams_->remove(c.id);
+        if (streams_) streams_->remove(c.id());
     }
-    event_del(c.read_ev.get());
-    event_del(c.write_ev.get());
-    event_del(c.timer_ev.get());
-    c.fd.reset();
-    event_active(reap_.get(), 0, 0);
 }
 
 }  // namespace smalld

@@ -15,15 +15,16 @@
 // sources keeps the endpoint busy but never unavailable.
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "acceptor.h"
 #include "address.h"
 #include "event_handle.h"
 #include "eviction.h"
 #include "live_history.h"
+#include "stream_connection.h"
 
 namespace smalld {
 
@@ -42,7 +43,7 @@ class MetricsServer {
     // Binds config().metrics.listen; logs the address with the actual port.
     std::optional<StartError> start();
     const SockAddr& actual() const { return actual_; }
-    size_t connections() const { return connections_.size(); }
+    size_t connections() const;
 
     // Open connections. Beyond, a connection waiting for (the rest of) a
     // request makes room (choose_victim); when every one is being answered
@@ -64,13 +65,8 @@ class MetricsServer {
 
   private:
     struct Connection;
-
-    static void on_accept_cb(evutil_socket_t, short, void* self);
-    static void on_resume_cb(evutil_socket_t, short, void* self);
-    static void on_reap_cb(evutil_socket_t, short, void* self);
-    static void on_read_cb(evutil_socket_t, short, void* conn);
-    static void on_write_cb(evutil_socket_t, short, void* conn);
-    static void on_timer_cb(evutil_socket_t, short, void* conn);
+    template <class, class>
+    friend class ServedConnection;
 
     static void on_sample_cb(evutil_socket_t, short, void* self);
 
@@ -87,32 +83,27 @@ class MetricsServer {
     bool stream_write(uint64_t id, std::string_view bytes);
     void start_stream(Connection& c, std::string_view last_event_id);
 
-    void accept_ready();
     void admit(int fd, const SockAddr& peer);
     void refuse(int fd, const SockAddr& peer, const char* why, int status = 503);
     // Closes the victim among the connections waiting for a request (of
     // `only`'s source when given); false when there is none.
     bool evict(const SourceKey* only);
-    size_t live() const;
     void read_ready(Connection& c);
     // Answers the requests `c` holds, one at a time, while its replies leave.
     void process(Connection& c);
     void write_ready(Connection& c);
     bool flush(Connection& c);
     void replied(Connection& c);
-    void arm(Connection& c, int ms);
     void timed_out(Connection& c);
-    // The one way a connection ends; freed by the reaper.
-    void close_connection(Connection& c, const char* reason);
+    // What a connection's close (StreamConnection::close) undoes: logged
+    // with the reason.
+    void closed(Connection& c, const char* reason);
 
     Daemon& daemon_;
     SockAddr actual_;
     Fd fd_;
-    EventHandle accept_;
-    EventHandle resume_;  // accept paused on EMFILE/ENFILE
-    EventHandle reap_;
-    uint64_t next_id_ = 1;
-    std::map<uint64_t, std::unique_ptr<Connection>> connections_;
+    Acceptor acceptor_;
+    StreamTable<Connection> connections_;
     SourceCounts<SourceKey, SourceKeyHash> per_source_;
     SourceCounts<SourceKey, SourceKeyHash> stream_sources_;
     LiveHistory history_;

@@ -4,10 +4,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-
-#include "contain.h"
 #include "log.h"
 #include "session.h"
 
@@ -15,7 +11,6 @@ namespace smalld {
 
 namespace {
 constexpr int kAcceptsPerWakeup = 64;
-constexpr timeval kAcceptPause = {1, 0};
 LogLimiter fd_log("accept paused", 5, std::chrono::seconds(10));
 }  // namespace
 
@@ -26,13 +21,16 @@ TcpListener::TcpListener(ListenerContext& context, std::shared_ptr<Instance> ins
 }
 
 void TcpListener::start(event_base* base) {
-    watch(base, on_ready_cb);
-    resume_.reset(event_new(base, -1, 0, on_resume_cb, this));
+    // A failed accept, and the pause after it, is counted as reason fd.
+    acceptor_.start(
+        base, fd_.get(), actual_.to_string(), {instance_->config.name, kAcceptsPerWakeup, &fd_log},
+        [this](int fd, const SockAddr& peer) { admit(fd, peer); },
+        [this](int) { instance_->stats->tcp.reject(RejectReason::Fd); });
 }
 
 void TcpListener::stop() {
     Listener::stop();
-    resume_.reset();
+    acceptor_.stop();
 }
 
 void TcpListener::set_instance(std::shared_ptr<Instance> instance) {
@@ -41,43 +39,9 @@ void TcpListener::set_instance(std::shared_ptr<Instance> instance) {
     Listener::set_instance(std::move(instance));
 }
 
-void TcpListener::on_ready_cb(evutil_socket_t, short, void* self) {
-    contain("accept", [&] { static_cast<TcpListener*>(self)->accept_ready(); });
-}
-
-void TcpListener::on_resume_cb(evutil_socket_t, short, void* self) {
-    auto* listener = static_cast<TcpListener*>(self);
-    if (listener->ready_) event_add(listener->ready_.get(), nullptr);
-}
-
 void TcpListener::reject(const SockAddr& peer, RejectReason reason) {
     instance_->stats->tcp.reject(reason);
     report(peer, to_string(reason));
-}
-
-void TcpListener::accept_ready() {
-    for (int i = 0; i < kAcceptsPerWakeup; ++i) {
-        SockAddr peer;
-        peer.len = sizeof peer.storage;
-        int fd = accept4(fd_.get(), peer.get(), &peer.len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd >= 0) {
-            admit(fd, peer);
-            continue;
-        }
-        if (errno == EINTR || errno == ECONNABORTED) continue;
-        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-            // Out of descriptors: the connection waits in the backlog. Pause
-            // instead of spinning on a socket that stays readable. Counted
-            // once per failed accept, that is once per pause.
-            instance_->stats->tcp.reject(RejectReason::Fd);
-            fd_log.write(LogLevel::Warning, "%s: accept on %s: %s; pausing accept for 1s",
-                         instance_->config.name.c_str(), actual_.to_string().c_str(),
-                         strerror(errno));
-            event_del(ready_.get());
-            event_add(resume_.get(), &kAcceptPause);
-        }
-        return;  // EAGAIN and the rest
-    }
 }
 
 void TcpListener::admit(int fd, const SockAddr& peer) {
