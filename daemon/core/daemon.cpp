@@ -7,9 +7,9 @@
 
 #include "contain.h"
 #include "control_server.h"
+#include "http_server.h"
 #include "log.h"
 #include "log_journal.h"
-#include "http_server.h"
 #include "notify.h"
 #include "privileges.h"
 #include "reject_events.h"
@@ -90,7 +90,7 @@ void Daemon::apply_daemon_settings() {
     for (const auto& instance : config_.instances)
         others += unsigned(instance.tcp.size() + instance.udp.size());
     if (!config_.control.socket.empty()) others += unsigned(ControlServer::kMaxClients + 1);
-    if (config_.metrics.listen) others += unsigned(MetricsServer::kMaxFds);
+    if (config_.metrics.listen) others += unsigned(HttpServer::kMaxFds);
     rlim_t limit = std::min<rlim_t>(nofile.rlim_cur, 1u << 30);
     unsigned fd_bound = limit > others + kReservedFds ? unsigned(limit) - others : kReservedFds;
     unsigned wanted = config_.daemon.max_connections;
@@ -167,7 +167,7 @@ std::optional<StartError> Daemon::start() {
         if (auto error = control_->start()) return error;
     }
     if (config_.metrics.listen) {
-        metrics_ = std::make_unique<MetricsServer>(*this);
+        metrics_ = std::make_unique<HttpServer>(*this);
         if (auto error = metrics_->start()) return error;
     }
     drop_privileges(config_.daemon);

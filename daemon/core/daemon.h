@@ -28,7 +28,7 @@
 namespace smalld {
 
 class ControlServer;
-class MetricsServer;
+class HttpServer;
 class RejectEvents;
 
 struct StartError {
@@ -123,7 +123,7 @@ class Daemon : public ReadModel {
     bool log_level_pinned_ = false;
     // Last members: destroyed first, while the event loop still exists.
     std::unique_ptr<ControlServer> control_;
-    std::unique_ptr<MetricsServer> metrics_;
+    std::unique_ptr<HttpServer> metrics_;
 };
 
 }  // namespace smalld

@@ -14,7 +14,7 @@
 
 namespace smalld {
 
-struct MetricsServer::Connection final : ServedConnection<MetricsServer, Connection> {
+struct HttpServer::Connection final : ServedConnection<HttpServer, Connection> {
     using ServedConnection::ServedConnection;
 
     SockAddr peer;

@@ -53,7 +53,7 @@ std::string make_nonce() {
 
 }  // namespace
 
-void MetricsServer::start_live() {
+void HttpServer::start_live() {
     event_base* base = daemon_.base();
     streams_ = std::make_unique<LiveStream>(
         base, daemon_.events(),
@@ -68,8 +68,8 @@ void MetricsServer::start_live() {
     history_.sample(daemon_.stats(), monotonic_ms());
 }
 
-void MetricsServer::on_sample_cb(evutil_socket_t, short, void* self) {
-    auto* server = static_cast<MetricsServer*>(self);
+void HttpServer::on_sample_cb(evutil_socket_t, short, void* self) {
+    auto* server = static_cast<HttpServer*>(self);
     contain("metrics sample", [&] {
         int64_t now = monotonic_ms();
         server->history_.sample(server->daemon_.stats(), now);
@@ -77,7 +77,7 @@ void MetricsServer::on_sample_cb(evutil_socket_t, short, void* self) {
     });
 }
 
-bool MetricsServer::answer(Connection& c, std::string_view path, bool head, HttpReply& reply) {
+bool HttpServer::answer(Connection& c, std::string_view path, bool head, HttpReply& reply) {
     // The one decision for this client: the page and /stats.json show it
     // the operator's details, or not (/events asks at each event).
     const MetricsConfig& config = daemon_.config().metrics;
@@ -127,7 +127,7 @@ bool MetricsServer::answer(Connection& c, std::string_view path, bool head, Http
 // open, a newcomer closes, in this order, the stream whose reader has most
 // output waiting for it, one of the source that holds most streams, or the
 // oldest: a stream is not a slot to keep forever, and a browser reconnects.
-bool MetricsServer::admit_stream(const Connection& c, HttpReply& reply) {
+bool HttpServer::admit_stream(const Connection& c, HttpReply& reply) {
     const char* refused = nullptr;
     if (stream_sources_.of(c.source) >= LiveStream::kMaxStreamsPerSource) {
         refused = "too many event streams from this address";
@@ -175,7 +175,7 @@ bool MetricsServer::admit_stream(const Connection& c, HttpReply& reply) {
 // holds for it too. What waits is ours (queued) and the kernel's (sent,
 // not yet acknowledged: SIOCOUTQ); what it took is what the kernel had and
 // no longer has.
-void MetricsServer::check_streams(int64_t now_ms) {
+void HttpServer::check_streams(int64_t now_ms) {
     std::vector<Connection*> stalled;
     for (auto& [id, c] : connections_) {
         if (c->dead() || !c->stream) continue;
@@ -200,7 +200,7 @@ void MetricsServer::check_streams(int64_t now_ms) {
 // The stream's headers are queued: from now on it gets events until either
 // side closes. No deadline applies any more; its reader is watched for the
 // close, and whatever it sends is dropped.
-void MetricsServer::start_stream(Connection& c, std::string_view last_event_id) {
+void HttpServer::start_stream(Connection& c, std::string_view last_event_id) {
     // A fixed kernel buffer: autotuned, it would hold megabytes for a reader
     // that does not read before the queue's bound is ever reached.
     int sndbuf = int(LiveStream::kSocketBuffer);
@@ -216,7 +216,7 @@ void MetricsServer::start_stream(Connection& c, std::string_view last_event_id) 
     if (flush(c) && c.queued() > 0) c.writing(true);
 }
 
-bool MetricsServer::stream_write(uint64_t id, std::string_view bytes) {
+bool HttpServer::stream_write(uint64_t id, std::string_view bytes) {
     Connection* found = connections_.find(id);
     if (!found) return false;
     Connection& c = *found;

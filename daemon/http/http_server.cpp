@@ -32,14 +32,14 @@ LogLimiter evict_log("metrics: evictions", 5, std::chrono::seconds(10));
 
 }  // namespace
 
-MetricsServer::MetricsServer(Daemon& daemon) : daemon_(daemon) {}
+HttpServer::HttpServer(Daemon& daemon) : daemon_(daemon) {}
 
-MetricsServer::~MetricsServer() {
+HttpServer::~HttpServer() {
     connections_.clear();
     streams_.reset();
 }
 
-std::optional<StartError> MetricsServer::start() {
+std::optional<StartError> HttpServer::start() {
     const SockAddr& want = *daemon_.config().metrics.listen;
     std::string error;
     fd_ = bind_socket(Proto::Tcp, want, kBacklog, &error);
@@ -58,11 +58,11 @@ std::optional<StartError> MetricsServer::start() {
     return std::nullopt;
 }
 
-size_t MetricsServer::connections() const {
+size_t HttpServer::connections() const {
     return connections_.size();
 }
 
-void MetricsServer::timed_out(Connection& c) {
+void HttpServer::timed_out(Connection& c) {
     if (c.idle || c.lingering) {
         c.close(c.idle ? "idle keep-alive connection timed out" : "closed");
         return;
@@ -74,7 +74,7 @@ void MetricsServer::timed_out(Connection& c) {
     c.close("request deadline");
 }
 
-void MetricsServer::refuse(int fd, const SockAddr& peer, const char* why, int status) {
+void HttpServer::refuse(int fd, const SockAddr& peer, const char* why, int status) {
     ++daemon_.stats().counters.metrics_connections_refused_total;
     if (refuse_log.admit(LogLevel::Notice))
         LOG_NOTICE("metrics: refused %s: %s", peer.to_string().c_str(), why);
@@ -90,7 +90,7 @@ void MetricsServer::refuse(int fd, const SockAddr& peer, const char* why, int st
 // Makes room by closing the connection that has sent least of its request
 // for longest: an idle keep-alive connection costs its client a reconnect, a
 // slow request its sender a retry; nobody being answered is cut.
-bool MetricsServer::evict(const SourceKey* only) {
+bool HttpServer::evict(const SourceKey* only) {
     std::vector<EvictionCandidate> candidates;
     for (const auto& [id, c] : connections_) {
         if (c->dead() || c->stream || c->lingering || c->queued() > 0) continue;
@@ -112,7 +112,7 @@ bool MetricsServer::evict(const SourceKey* only) {
     return true;
 }
 
-void MetricsServer::admit(int fd, const SockAddr& peer) {
+void HttpServer::admit(int fd, const SockAddr& peer) {
     // Read at each connection, so that a reload applies it.
     if (!acl_allows(daemon_.config().metrics.allow, {}, peer))
         return refuse(fd, peer, "not admitted by [metrics] allow", 403);
@@ -133,7 +133,7 @@ void MetricsServer::admit(int fd, const SockAddr& peer) {
     read_ready(ref);
 }
 
-void MetricsServer::read_ready(Connection& c) {
+void HttpServer::read_ready(Connection& c) {
     char buf[16384];
     ssize_t n = c.receive(buf, sizeof buf);
     if (n < 0) return;
@@ -152,7 +152,7 @@ void MetricsServer::read_ready(Connection& c) {
     process(c);
 }
 
-void MetricsServer::process(Connection& c) {
+void HttpServer::process(Connection& c) {
     HttpParse parsed = parse_http_request(c.in, kMaxHead);
     if (parsed.status == HttpParse::Status::NeedMore) return;
     HttpReply reply;
@@ -184,20 +184,20 @@ void MetricsServer::process(Connection& c) {
     if (flush(c) && c.queued() > 0) c.writing(true);
 }
 
-bool MetricsServer::flush(Connection& c) {
+bool HttpServer::flush(Connection& c) {
     if (!c.flush()) return false;
     if (c.queued() > 0 || c.stream) return true;
     replied(c);
     return !c.dead();
 }
 
-void MetricsServer::write_ready(Connection& c) {
+void HttpServer::write_ready(Connection& c) {
     if (flush(c) && c.queued() > 0) return;
     if (!c.dead()) c.writing(false);
 }
 
 // The reply has left: close, or go on with the next request.
-void MetricsServer::replied(Connection& c) {
+void HttpServer::replied(Connection& c) {
     if (!c.keep_alive) {
         // Our side is done; the kernel sends what is queued before the FIN.
         shutdown(c.fd(), SHUT_WR);
@@ -220,7 +220,7 @@ void MetricsServer::replied(Connection& c) {
     c.arm(kIdleTimeoutMs);
 }
 
-void MetricsServer::closed(Connection& c, const char* reason) {
+void HttpServer::closed(Connection& c, const char* reason) {
     LOG_DEBUG("metrics: connection %llu from %s closed: %s",
               static_cast<unsigned long long>(c.id()), c.peer.to_string().c_str(), reason);
     per_source_.remove(c.source);

@@ -33,12 +33,12 @@ class LiveStream;
 struct HttpReply;
 struct StartError;
 
-class MetricsServer {
+class HttpServer {
   public:
-    explicit MetricsServer(Daemon& daemon);
-    ~MetricsServer();
-    MetricsServer(const MetricsServer&) = delete;
-    MetricsServer& operator=(const MetricsServer&) = delete;
+    explicit HttpServer(Daemon& daemon);
+    ~HttpServer();
+    HttpServer(const HttpServer&) = delete;
+    HttpServer& operator=(const HttpServer&) = delete;
 
     // Binds config().metrics.listen; logs the address with the actual port.
     std::optional<StartError> start();

@@ -22,7 +22,7 @@
 
 using namespace harness;
 using adversary::SlowFlood;
-using smalld::MetricsServer;
+using smalld::HttpServer;
 
 namespace {
 
@@ -93,8 +93,8 @@ void flood_and_scrape(int sources, int per_source,
     });
     // Every address has connected, and the flood holds every slot it can,
     // before the first scrape.
-    size_t want = std::min({flood.slots(), MetricsServer::kMaxConnections,
-                            size_t(sources) * MetricsServer::kMaxPerSource});
+    size_t want = std::min({flood.slots(), HttpServer::kMaxConnections,
+                            size_t(sources) * HttpServer::kMaxPerSource});
     if (!eventually([&] { return opened >= flood.slots() && holding >= want; }))
         print_message("flood: %zu of %zu connections opened, %zu of %zu held\n", size_t(opened),
                       flood.slots(), size_t(holding), want);

@@ -20,13 +20,13 @@
 using namespace harness;
 using namespace protect;
 using adversary::open_fds;
-using smalld::MetricsServer;
+using smalld::HttpServer;
 
 namespace {
 
 constexpr int kSources = 16;
 constexpr int kPerSource = 40;
-constexpr int kDeadlineS = MetricsServer::kRequestDeadlineMs / 1000;
+constexpr int kDeadlineS = HttpServer::kRequestDeadlineMs / 1000;
 
 struct Dribbler {
     int fd = -1;
@@ -137,12 +137,12 @@ void slow_header_flood_is_capped_and_cut(void**) {
     print_message(
         "metrics flood: the daemon held at most %d descriptors (%d before the flood, "
         "limit 512, cap %zu)\n",
-        most_fds, baseline, MetricsServer::kMaxConnections);
+        most_fds, baseline, HttpServer::kMaxConnections);
     print_message("metrics flood: during it echo %s, daytime %s, smallctl status %s\n",
                   echo_ok ? "worked" : "FAILED", daytime_ok ? "worked" : "FAILED",
                   control_ok ? "worked" : "FAILED");
     assert_true(echo_ok && daytime_ok && control_ok);
-    assert_true(most_fds <= baseline + int(MetricsServer::kMaxConnections) + 8);
+    assert_true(most_fds <= baseline + int(HttpServer::kMaxConnections) + 8);
 
     // Every dribbler was cut: none outlived the deadline by more than 5 s,
     // though each sent a byte every 500 ms.
@@ -179,7 +179,7 @@ void one_source_cannot_take_every_slot(void**) {
     assert_true(d.started());
     uint16_t mport = metrics_port(d);
     std::vector<int> held;
-    for (size_t i = 0; i < MetricsServer::kMaxConnections; ++i) {
+    for (size_t i = 0; i < HttpServer::kMaxConnections; ++i) {
         int fd = tcp_connect_from("127.0.0.2", "127.0.0.1", mport, harness::kPatienceMs);
         if (fd >= 0 && send_all(fd, "G")) held.push_back(fd);
     }
@@ -189,16 +189,16 @@ void one_source_cannot_take_every_slot(void**) {
     auto count_refused = [&] {
         refused = 0;
         for (int fd : held) refused += peer_closed(fd);
-        return held.size() - refused <= MetricsServer::kMaxPerSource;
+        return held.size() - refused <= HttpServer::kMaxPerSource;
     };
     if (!eventually(count_refused))
         print_message("one source: refusals stopped at %zu of %zu for %d ms\n", refused,
-                      held.size() - MetricsServer::kMaxPerSource, harness::kPatienceMs);
+                      held.size() - HttpServer::kMaxPerSource, harness::kPatienceMs);
     usleep(harness::kQuietMs * 1000);
     count_refused();
     print_message("one source: %zu of %zu connections refused (per-source cap %zu)\n", refused,
-                  held.size(), MetricsServer::kMaxPerSource);
-    assert_int_equal(held.size() - refused, MetricsServer::kMaxPerSource);
+                  held.size(), HttpServer::kMaxPerSource);
+    assert_int_equal(held.size() - refused, HttpServer::kMaxPerSource);
     // Another source scrapes as usual.
     int fd = tcp_connect_from("127.0.0.3", "127.0.0.1", mport, harness::kPatienceMs);
     assert_true(fd >= 0);
