@@ -43,6 +43,9 @@ class UdpEndpoint final : public Listener {
     TxTimestamping tx_mode_ = TxTimestamping::None;
     uint32_t next_tx_id_ = 0;
     unsigned metadata_ = ~0u;  // asked of the kernel; ~0: not yet
+    bool packet_info_ = true;  // IP_PKTINFO / IPV6_RECVPKTINFO on (needs_packet_info)
+    SockAddr bound_local_;     // the bound address, port 0: each datagram's destination
+                               // when packet_info_ is off
     std::array<TxPending, kTxPending> tx_pending_{};
 };
 
