@@ -19,6 +19,7 @@ namespace {
 
 constexpr unsigned kBatch = DatagramBatch::kSize;
 constexpr size_t kMaxDatagram = DatagramBatch::kMaxDatagram;
+constexpr unsigned kDrainBatches = 4;  // batches read per wake-up at most
 LogLimiter send_log("udp send errors", 5, std::chrono::seconds(10));
 LogLimiter loop_log("udp loops", 5, std::chrono::seconds(10));
 
@@ -166,12 +167,21 @@ void UdpEndpoint::drop(const SockAddr& peer, DropReason reason, const char* loop
 }
 
 void UdpEndpoint::datagrams_ready() {
-    // First the error queue: the departures of the replies sent before.
-    collect_tx_timestamps();
+    // A full batch leaves more waiting: read again before going back to the
+    // loop (an epoll_wait saved per batch), a bounded number of times so that
+    // one busy socket does not starve the loop's others.
+    for (unsigned n = 0; n < kDrainBatches; ++n) {
+        // First the error queue: the departures of the replies sent before.
+        collect_tx_timestamps();
+        if (serve_batch() < kBatch) return;
+    }
+}
+
+unsigned UdpEndpoint::serve_batch() {
     DatagramBatch& b = context_.buffers->datagram_batch();
     if (!b.receive_prepared) b.prepare_receive();
     int received = recvmmsg(fd_.get(), b.recv_msgs, kBatch, MSG_DONTWAIT, nullptr);
-    if (received <= 0) return;
+    if (received <= 0) return 0;
     // The messages go back to their full lengths however this call ends.
     struct Rearm {
         DatagramBatch& b;
@@ -300,6 +310,7 @@ void UdpEndpoint::datagrams_ready() {
         }
         done += unsigned(sent);
     }
+    return unsigned(received);
 }
 
 }  // namespace smalld

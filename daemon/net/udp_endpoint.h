@@ -22,6 +22,8 @@ class UdpEndpoint final : public Listener {
   private:
     static void on_ready_cb(evutil_socket_t, short, void* self);
     void datagrams_ready();
+    // Reads, admits, answers and sends one batch; returns the datagrams read.
+    unsigned serve_batch();
     // Counts and reports a drop; `loop` says which loop-guard layer saw it
     // (logged at a limited rate), nullptr for the others.
     void drop(const SockAddr& peer, DropReason reason, const char* loop = nullptr);
