@@ -13,4 +13,4 @@ set yrange [0:*]
 set grid ytics
 set key outside right top
 set xtics rotate by -20
-plot for [col=2:6] datafile using col:xtic(1) title columnheader(col)
+plot for [col=2:*] datafile using col:xtic(1) title columnheader(col)

@@ -11,7 +11,8 @@ import json
 import statistics
 from collections import defaultdict
 
-SERVERS = ["smalld", "refserver", "memcached", "redis", "xinetd"]
+# smalld-base: a baseline build beside smalld in the same run (bench/run's SMALLD_BASE).
+SERVERS = ["smalld", "smalld-base", "refserver", "memcached", "redis", "xinetd"]
 
 # scenario: (title, metric name, unit, higher is better, extractor)
 def ops(r):
@@ -108,6 +109,31 @@ def efficiency_section(runs):
     return out + [""] if out else []
 
 
+def round_ratio_section(runs):
+    """With a baseline build in the run: smalld's and smalld-base's
+    throughput against refserver's in the same round, the median and min-max
+    of the per-round ratios (the drift of a shared machine cancels within a
+    round, not across rounds)."""
+    if not any(s == "smalld-base" for _, s in runs):
+        return []
+    out = ["## Before and after in one run: throughput vs refserver, round by round", "",
+           "smalld is the build under test, smalld-base the baseline (`SMALLD_BASE=`); each "
+           "ratio divides a server's rate by refserver's in the same round.", "",
+           "| test | server | vs refserver, per round | median (min–max) |", "|---|---|---|---|"]
+    for scenario, (_, _, higher_better, extract) in SCENARIOS.items():
+        if not higher_better:
+            continue
+        ref = {r["round"]: extract(r) for r in runs.get((scenario, "refserver"), [])}
+        for s in ("smalld", "smalld-base"):
+            ratios = [extract(r) / ref[r["round"]] for r in sorted(runs.get((scenario, s), []),
+                                                                   key=lambda r: r["round"])
+                      if ref.get(r["round"]) and extract(r) is not None]
+            if ratios:
+                out.append(f"| {scenario} | {s} | {' '.join(f'{x:.2f}' for x in ratios)} | "
+                           f"{statistics.median(ratios):.2f}× ({min(ratios):.2f}–{max(ratios):.2f}) |")
+    return out + [""]
+
+
 def fmt(value):
     if value is None:
         return "–"
@@ -196,14 +222,17 @@ def main():
         if higher_better and medians.get("refserver"):
             chart_rows.append((scenario, [medians.get(s) / medians["refserver"] if medians.get(s) else 0
                                           for s in SERVERS]))
+    out += round_ratio_section(runs)
     out += efficiency_section(runs)
     out += stamp_section(runs)
     with open(args.markdown, "w") as f:
         f.write("\n".join(out))
+    # The chart's columns: the servers that took part.
+    shown = [i for i, s in enumerate(SERVERS) if any(server == s for _, server in runs)]
     with open(args.chart, "w") as f:
-        f.write("scenario " + " ".join(SERVERS) + "\n")
+        f.write("scenario " + " ".join(SERVERS[i] for i in shown) + "\n")
         for scenario, values in chart_rows:
-            f.write(scenario + " " + " ".join(f"{v:.4f}" for v in values) + "\n")
+            f.write(scenario + " " + " ".join(f"{values[i]:.4f}" for i in shown) + "\n")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "datagram_control.h"
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+
 #include <cstring>
 
 namespace smalld {
@@ -18,6 +22,31 @@ void enable_datagram_metadata(int fd, int family, unsigned wanted) {
         set(IPPROTO_IPV6, IPV6_RECVHOPLIMIT, wanted & kMetadataTtl);
         set(IPPROTO_IPV6, IPV6_RECVTCLASS, wanted & kMetadataTos);
     }
+}
+
+bool needs_packet_info(const SockAddr& bound) {
+    if (bound.is_wildcard()) return true;
+    if (bound.family() == AF_INET6)
+        return IN6_IS_ADDR_MULTICAST(
+            &reinterpret_cast<const sockaddr_in6*>(&bound.storage)->sin6_addr);
+    if (bound.family() != AF_INET) return true;
+    in_addr_t address = reinterpret_cast<const sockaddr_in*>(&bound.storage)->sin_addr.s_addr;
+    if ((ntohl(address) >> 28) >= 0xE) return true;  // multicast, 255.255.255.255
+    // Unicast when an interface has it as its address and none as its
+    // broadcast address (127.255.255.255 is lo's broadcast, listed by neither).
+    ifaddrs* list = nullptr;
+    if (getifaddrs(&list) != 0) return true;
+    bool listed = false, broadcast = false;
+    auto same = [address](const sockaddr* a) {
+        return a && a->sa_family == AF_INET &&
+               reinterpret_cast<const sockaddr_in*>(a)->sin_addr.s_addr == address;
+    };
+    for (const ifaddrs* i = list; i; i = i->ifa_next) {
+        listed = listed || same(i->ifa_addr);
+        broadcast = broadcast || ((i->ifa_flags & IFF_BROADCAST) && same(i->ifa_broadaddr));
+    }
+    freeifaddrs(list);
+    return !listed || broadcast;
 }
 
 namespace {

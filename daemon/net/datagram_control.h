@@ -28,6 +28,16 @@ inline constexpr size_t kDatagramControlSize =
 // that field.
 void enable_datagram_metadata(int fd, int family, unsigned wanted);
 
+// Whether a UDP socket bound to `bound` needs IP_PKTINFO / IPV6_RECVPKTINFO
+// to know where each datagram was sent: to answer from that address and to
+// drop datagrams sent to a broadcast or multicast address. A socket bound to
+// one of this host's unicast addresses gets only datagrams sent to that
+// address, and its replies leave from it, so the kernel need not build a
+// control message per datagram and per reply. True for a wildcard, a
+// multicast or broadcast address, and an address no interface lists (a
+// non-local bind); IPv4 addresses are checked against getifaddrs(3).
+bool needs_packet_info(const SockAddr& bound);
+
 // Fills d.received/kernel_timestamp, d.ttl, d.tos and, from the packet info,
 // `local` (port 0) with d.local pointing at it.
 void read_datagram_metadata(const msghdr& received, Datagram& d, SockAddr& local);

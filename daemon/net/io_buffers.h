@@ -29,15 +29,23 @@ struct DatagramBatch {
 
     std::unique_ptr<uint8_t[]> in{new uint8_t[kSize * kMaxDatagram]};
     std::unique_ptr<uint8_t[]> out{new uint8_t[kSize * kMaxDatagram]};
+    // The receive side is set up once (prepare_receive) and each message
+    // the kernel filled is set back after use (rearm_receive): the kernel
+    // changes only the name and control lengths and the flags, and only of
+    // the messages it fills.
+    bool receive_prepared = false;
     mmsghdr recv_msgs[kSize];
     iovec recv_iov[kSize];
-    sockaddr_storage sources[kSize];
+    SockAddr sources[kSize];  // len set from msg_namelen; bytes past it are stale
     alignas(cmsghdr) uint8_t recv_control[kSize][kDatagramControlSize];
     mmsghdr send_msgs[kSize];
     iovec send_iov[kSize];
     alignas(cmsghdr) uint8_t send_control[kSize][kReplyControlSize];
     uint32_t seal[kSize];       // Datagram::seal of each reply
     uint64_t tx_ticket[kSize];  // Datagram::tx_ticket of each reply
+
+    void prepare_receive();
+    void rearm_receive(unsigned count);
 };
 
 class IoBuffers {

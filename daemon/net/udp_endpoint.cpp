@@ -19,6 +19,7 @@ namespace {
 
 constexpr unsigned kBatch = DatagramBatch::kSize;
 constexpr size_t kMaxDatagram = DatagramBatch::kMaxDatagram;
+constexpr unsigned kDrainBatches = 4;  // batches read per wake-up at most
 LogLimiter send_log("udp send errors", 5, std::chrono::seconds(10));
 LogLimiter loop_log("udp loops", 5, std::chrono::seconds(10));
 
@@ -88,14 +89,19 @@ UdpEndpoint::UdpEndpoint(ListenerContext& context, std::shared_ptr<Instance> ins
     : Listener(context, std::move(instance), Proto::Udp, configured, std::move(fd), origin) {}
 
 void UdpEndpoint::start(event_base* base) {
-    // On every UDP socket, systemd's too: the destination of each datagram,
-    // to answer from the address the peer talked to (multi-homed hosts) and
-    // to drop datagrams sent to a broadcast or multicast address.
-    int one = 1;
+    // The destination of each datagram (IP_PKTINFO), to answer from the
+    // address the peer talked to (multi-homed hosts) and to drop datagrams
+    // sent to a broadcast or multicast address. A socket bound to a unicast
+    // address of this host knows both already: the option is set off, on
+    // systemd's sockets too (needs_packet_info).
+    packet_info_ = needs_packet_info(actual_);
+    bound_local_ = actual_;
+    bound_local_.set_port(0);
+    int on = packet_info_;
     if (actual_.family() == AF_INET)
-        setsockopt(fd_.get(), IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
+        setsockopt(fd_.get(), IPPROTO_IP, IP_PKTINFO, &on, sizeof on);
     else
-        setsockopt(fd_.get(), IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
+        setsockopt(fd_.get(), IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof on);
     apply_datagram_metadata();
     apply_tx_timestamping();
     watch(base, on_ready_cb);
@@ -161,22 +167,27 @@ void UdpEndpoint::drop(const SockAddr& peer, DropReason reason, const char* loop
 }
 
 void UdpEndpoint::datagrams_ready() {
-    // First the error queue: the departures of the replies sent before.
-    collect_tx_timestamps();
-    DatagramBatch& b = context_.buffers->datagram_batch();
-    for (unsigned i = 0; i < kBatch; ++i) {
-        b.recv_iov[i] = {b.in.get() + i * kMaxDatagram, kMaxDatagram};
-        msghdr& h = b.recv_msgs[i].msg_hdr;
-        h = {};
-        h.msg_name = &b.sources[i];
-        h.msg_namelen = sizeof b.sources[i];
-        h.msg_iov = &b.recv_iov[i];
-        h.msg_iovlen = 1;
-        h.msg_control = b.recv_control[i];
-        h.msg_controllen = kDatagramControlSize;
+    // A full batch leaves more waiting: read again before going back to the
+    // loop (an epoll_wait saved per batch), a bounded number of times so that
+    // one busy socket does not starve the loop's others.
+    for (unsigned n = 0; n < kDrainBatches; ++n) {
+        // First the error queue: the departures of the replies sent before.
+        collect_tx_timestamps();
+        if (serve_batch() < kBatch) return;
     }
+}
+
+unsigned UdpEndpoint::serve_batch() {
+    DatagramBatch& b = context_.buffers->datagram_batch();
+    if (!b.receive_prepared) b.prepare_receive();
     int received = recvmmsg(fd_.get(), b.recv_msgs, kBatch, MSG_DONTWAIT, nullptr);
-    if (received <= 0) return;
+    if (received <= 0) return 0;
+    // The messages go back to their full lengths however this call ends.
+    struct Rearm {
+        DatagramBatch& b;
+        unsigned n;
+        ~Rearm() { b.rearm_receive(n); }
+    } rearm{b, unsigned(received)};
 
     const InstanceConfig& config = instance_->config;
     ProtoStats& stats = instance_->stats->udp;
@@ -189,17 +200,22 @@ void UdpEndpoint::datagrams_ready() {
     // Per reply, for the bounce table once it has left.
     uint64_t request_hash[kBatch];
     bool bounce[kBatch];
+    uint8_t source[kBatch];  // the datagram each reply answers
+    // From the packet info, or the address the socket is bound to when that
+    // is all the packet info could say (needs_packet_info).
+    SockAddr local;
     for (int i = 0; i < received; ++i) {
         const msghdr& h = b.recv_msgs[i].msg_hdr;
         size_t len = b.recv_msgs[i].msg_len;
         const uint8_t* payload = b.in.get() + size_t(i) * kMaxDatagram;
-        SockAddr peer = SockAddr::from(static_cast<sockaddr*>(h.msg_name), h.msg_namelen);
+        SockAddr& peer = b.sources[i];
+        peer.len = h.msg_namelen;
         ++stats.datagrams_in;
         stats.bytes_read += len;
         Datagram d;
         d.payload = {payload, len};
         d.peer = &peer;
-        SockAddr local;
+        if (!packet_info_) d.local = &bound_local_;
         read_datagram_metadata(h, d, local);
         d.local_port = actual_.port();
         if (!d.kernel_timestamp) d.received = now;
@@ -241,6 +257,7 @@ void UdpEndpoint::datagrams_ready() {
         b.tx_ticket[replies] = d.tx_ticket;
         request_hash[replies] = admission.payload_hash;
         bounce[replies] = admission.bounce;
+        source[replies] = uint8_t(i);
         ++replies;
     }
     // The replies leave now: a service that stamps its transmit time does it here.
@@ -249,12 +266,17 @@ void UdpEndpoint::datagrams_ready() {
             service.seal({static_cast<uint8_t*>(b.send_iov[k].iov_base), b.send_iov[k].iov_len},
                          b.seal[k]);
     // What each reply was, for the bounce table: hashed as it leaves, and
-    // remembered once the kernel has taken it.
+    // remembered once the kernel has taken it. An echo's reply is its
+    // request, whose hash admission took: comparing costs less than hashing.
     uint64_t reply_hash[kBatch];
-    for (unsigned k = 0; k < replies; ++k)
-        if (config.udp_loop_guard)
-            reply_hash[k] = payload_hash(
-                {static_cast<const uint8_t*>(b.send_iov[k].iov_base), b.send_iov[k].iov_len});
+    for (unsigned k = 0; k < replies && config.udp_loop_guard; ++k) {
+        const auto* reply = static_cast<const uint8_t*>(b.send_iov[k].iov_base);
+        size_t reply_len = b.send_iov[k].iov_len;
+        const uint8_t* request = b.in.get() + size_t(source[k]) * kMaxDatagram;
+        bool same = reply_len == b.recv_msgs[source[k]].msg_len &&
+                    std::memcmp(reply, request, reply_len) == 0;
+        reply_hash[k] = same ? request_hash[k] : payload_hash({reply, reply_len});
+    }
     int64_t sent_ns = to_ns(wall_now());
     unsigned done = 0;
     while (done < replies) {
@@ -283,13 +305,12 @@ void UdpEndpoint::datagrams_ready() {
             ++stats.datagrams_out;
             stats.bytes_written += b.send_msgs[k].msg_len;
             if (!config.udp_loop_guard) continue;
-            const msghdr& m = b.send_msgs[k].msg_hdr;
-            admission_state.bounces.answered(
-                SockAddr::from(static_cast<sockaddr*>(m.msg_name), m.msg_namelen), request_hash[k],
-                reply_hash[k], bounce[k], sent_ns);
+            admission_state.bounces.answered(b.sources[source[k]], request_hash[k], reply_hash[k],
+                                             bounce[k], sent_ns);
         }
         done += unsigned(sent);
     }
+    return unsigned(received);
 }
 
 }  // namespace smalld

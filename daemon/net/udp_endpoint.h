@@ -22,6 +22,8 @@ class UdpEndpoint final : public Listener {
   private:
     static void on_ready_cb(evutil_socket_t, short, void* self);
     void datagrams_ready();
+    // Reads, admits, answers and sends one batch; returns the datagrams read.
+    unsigned serve_batch();
     // Counts and reports a drop; `loop` says which loop-guard layer saw it
     // (logged at a limited rate), nullptr for the others.
     void drop(const SockAddr& peer, DropReason reason, const char* loop = nullptr);
@@ -43,6 +45,9 @@ class UdpEndpoint final : public Listener {
     TxTimestamping tx_mode_ = TxTimestamping::None;
     uint32_t next_tx_id_ = 0;
     unsigned metadata_ = ~0u;  // asked of the kernel; ~0: not yet
+    bool packet_info_ = true;  // IP_PKTINFO / IPV6_RECVPKTINFO on (needs_packet_info)
+    SockAddr bound_local_;     // the bound address, port 0: each datagram's destination
+                               // when packet_info_ is off
     std::array<TxPending, kTxPending> tx_pending_{};
 };
 

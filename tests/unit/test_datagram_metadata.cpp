@@ -3,10 +3,16 @@
 // instance's type reads: STAMP the receive time, TTL and TOS; every other
 // type none of them (each costs every datagram a control message, and
 // SO_TIMESTAMPNS turns receive timestamping on machine-wide). Asking again
-// with less (a reload that changes the type) switches the rest off.
+// with less (a reload that changes the type) switches the rest off. The
+// packet info (each datagram's destination) only where the bound address
+// does not already say it: a wildcard, multicast or broadcast address.
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <string>
 
 #include "datagram_control.h"
 #include "service_registry.h"
@@ -55,12 +61,38 @@ void options_follow_what_is_wanted(void**) {
     }
 }
 
+bool needs(const char* endpoint) {
+    std::string error;
+    auto address = parse_endpoint(endpoint, &error);
+    if (!address) fail_msg("%s: %s", endpoint, error.c_str());
+    return needs_packet_info(*address);
+}
+
+void packet_info_only_where_the_address_does_not_say(void**) {
+    for (const char* e : {"0.0.0.0:7", "[::]:7", "224.0.0.1:7", "255.255.255.255:7",
+                          "127.255.255.255:7", "[ff02::1]:7", "192.0.2.77:7"})
+        if (!needs(e)) fail_msg("%s: a socket bound there gets datagrams sent elsewhere", e);
+    assert_false(needs("[::1]:7"));
+    // Every interface's own address is unicast, its broadcast address is not.
+    ifaddrs* list = nullptr;
+    assert_int_equal(getifaddrs(&list), 0);
+    for (const ifaddrs* i = list; i; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET) continue;
+        SockAddr own = SockAddr::from(i->ifa_addr, sizeof(sockaddr_in));
+        assert_false(needs_packet_info(own));
+        if ((i->ifa_flags & IFF_BROADCAST) && i->ifa_broadaddr)
+            assert_true(needs_packet_info(SockAddr::from(i->ifa_broadaddr, sizeof(sockaddr_in))));
+    }
+    freeifaddrs(list);
+}
+
 }  // namespace
 
 int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test(only_stamp_reads_metadata),
         cmocka_unit_test(options_follow_what_is_wanted),
+        cmocka_unit_test(packet_info_only_where_the_address_does_not_say),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
