@@ -133,6 +133,7 @@ const KeyDefault kDefaults[] = {{"rate", "0/s"}};
 
 // RFC 8762: UDP only; the cap never forbids the 44-byte base reply.
 extern const ServiceSpec kStampSpec{
+    .title = "STAMP reflector (RFC 8762)",
     .standard_port = 862,
     .tcp = false,
     .udp = true,

@@ -133,6 +133,12 @@ static void every_service_type_in_the_manuals(void**) {
                      unsigned(spec.standard_port));
         if (shipped.find("\n[" + name + "]\n") == std::string::npos)
             fail_msg("etc/smalld.ini has no [%s] section", entry.name);
+        // Its socket unit, generated at build time (smalld-units), among those
+        // the SYSTEMD section names; status is smalld.socket itself.
+        bool listens = spec.standard_port != 0 && (spec.tcp || spec.udp);
+        if (listens && name != "status" &&
+            daemon_man.find("\n.Pa smalld-" + name + ".socket") == std::string::npos)
+            fail_msg("man/smalld.8 does not name smalld-%s.socket", entry.name);
     }
 }
 
