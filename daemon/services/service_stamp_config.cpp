@@ -113,7 +113,10 @@ const KeySpec kTimestampingKey{
     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
         if (!parse_tx_timestamping(std::string(v).c_str(),
                                    &own_settings<StampSettings>(*i).timestamping)) {
-            *e = "expected software, hardware or auto, got \"" + std::string(v) + "\"";
+            *e = expected_one_of(
+                {to_string(TxTimestamping::Software), to_string(TxTimestamping::Hardware),
+                 to_string(TxTimestamping::Auto)},
+                v);
             return false;
         }
         return true;
