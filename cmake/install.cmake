@@ -9,8 +9,6 @@
 
 include(${CMAKE_CURRENT_LIST_DIR}/systemd_unitdir.cmake)
 
-set(SMALLD_SOCKET_INSTANCES echo discard chargen qotd daytime time stamp)
-
 # An install() DESTINATION for the absolute directory DIR: relative to the
 # prefix when DIR lies inside it (the /usr/local case), so that DESTDIR,
 # "cmake --install --prefix" and CPack's staging all follow; absolute when it
@@ -24,25 +22,41 @@ function(smalld_install_destination out dir)
   set(${out} "${dir}" PARENT_SCOPE)
 endfunction()
 
-# Units: the service is a template (binary and configuration paths), the
-# socket units are copied as they are. All land in <build>/systemd, where the
-# tests in tests/systemd find them too.
+# Units: the service is a template (binary and configuration paths); the
+# socket units are generated from the service catalogue by smalld-units
+# (daemon/core/unit_generator.cpp), one per type that listens, binding what
+# the shipped smalld.ini binds, and smalld.socket (the status instance) pulls
+# in the others. All land in <build>/systemd, where the tests in
+# tests/systemd find them too, with socket-units.txt listing the socket units.
+get_filename_component(SMALLD_CONFIG_DIR "${SMALLD_CONFIG_PATH}" DIRECTORY)
 configure_file(${CMAKE_SOURCE_DIR}/systemd/smalld.service.in
                ${CMAKE_BINARY_DIR}/systemd/smalld.service @ONLY)
-set(SMALLD_UNIT_FILES ${CMAKE_BINARY_DIR}/systemd/smalld.service)
-foreach(unit smalld ${SMALLD_SOCKET_INSTANCES})
-  if(NOT unit STREQUAL "smalld")
-    set(unit "smalld-${unit}")
-  endif()
-  configure_file(${CMAKE_SOURCE_DIR}/systemd/${unit}.socket
-                 ${CMAKE_BINARY_DIR}/systemd/${unit}.socket COPYONLY)
-  list(APPEND SMALLD_UNIT_FILES ${CMAKE_BINARY_DIR}/systemd/${unit}.socket)
-endforeach()
+set(SMALLD_MAIN_SOCKET_TYPE status)
+set(SMALLD_SOCKET_LIST ${CMAKE_BINARY_DIR}/systemd/socket-units.txt)
+add_custom_command(
+  OUTPUT ${SMALLD_SOCKET_LIST} ${CMAKE_BINARY_DIR}/systemd/smalld.socket
+  COMMAND smalld-units ${CMAKE_BINARY_DIR}/generated/smalld.ini ${SMALLD_MAIN_SOCKET_TYPE}
+          ${CMAKE_BINARY_DIR}/systemd
+  DEPENDS smalld-units ${CMAKE_BINARY_DIR}/generated/smalld.ini
+  COMMENT "Generating the socket units from the service catalogue")
+# The Debian maintainer scripts name every socket unit: written once the list is.
+set(SMALLD_DEB_DIR ${CMAKE_BINARY_DIR}/deb)
+set(SMALLD_DEB_SCRIPTS ${SMALLD_DEB_DIR}/postinst ${SMALLD_DEB_DIR}/prerm ${SMALLD_DEB_DIR}/postrm)
+add_custom_command(
+  OUTPUT ${SMALLD_DEB_SCRIPTS}
+  COMMAND ${CMAKE_COMMAND} -DSOCKET_LIST=${SMALLD_SOCKET_LIST}
+          -DSOURCE_DIR=${CMAKE_SOURCE_DIR}/cmake/deb -DOUTPUT_DIR=${SMALLD_DEB_DIR}
+          -DSMALLD_CONFIG_DIR=${SMALLD_CONFIG_DIR} -P ${CMAKE_SOURCE_DIR}/cmake/deb_scripts.cmake
+  DEPENDS ${SMALLD_SOCKET_LIST} ${CMAKE_SOURCE_DIR}/cmake/deb_scripts.cmake
+          ${CMAKE_SOURCE_DIR}/cmake/deb/postinst.in ${CMAKE_SOURCE_DIR}/cmake/deb/prerm.in
+          ${CMAKE_SOURCE_DIR}/cmake/deb/postrm.in
+  COMMENT "Writing the Debian maintainer scripts")
+add_custom_target(smalld_socket_units ALL DEPENDS ${SMALLD_SOCKET_LIST} ${SMALLD_DEB_SCRIPTS})
 smalld_install_destination(SMALLD_UNIT_DESTINATION "${SMALLD_SYSTEMD_UNITDIR}")
-install(FILES ${SMALLD_UNIT_FILES} DESTINATION ${SMALLD_UNIT_DESTINATION})
+install(DIRECTORY ${CMAKE_BINARY_DIR}/systemd/ DESTINATION ${SMALLD_UNIT_DESTINATION}
+        FILES_MATCHING PATTERN "smalld.service" PATTERN "smalld*.socket")
 
 # The configuration, at the path the daemon reads by default.
-get_filename_component(SMALLD_CONFIG_DIR "${SMALLD_CONFIG_PATH}" DIRECTORY)
 get_filename_component(SMALLD_CONFIG_NAME "${SMALLD_CONFIG_PATH}" NAME)
 smalld_install_destination(SMALLD_CONFIG_DESTINATION "${SMALLD_CONFIG_DIR}")
 # The shipped file with its socket line from SMALLD_CONTROL_SOCKET, as
@@ -111,16 +125,6 @@ set(SMALLD_DEB_VERSION "${PROJECT_VERSION}" CACHE STRING
 set(SMALLD_DEB_MAINTAINER
     "smalld maintainers <maintainers@users.noreply.b-seed-fe396948.example>" CACHE STRING
     "Maintainer of the Debian package (NAME <ADDRESS>)")
-set(SMALLD_DEB_DIR ${CMAKE_BINARY_DIR}/deb)
-set(SMALLD_DEB_SOCKETS smalld.socket)
-foreach(instance ${SMALLD_SOCKET_INSTANCES})
-  string(APPEND SMALLD_DEB_SOCKETS " smalld-${instance}.socket")
-endforeach()
-foreach(script postinst prerm postrm)
-  configure_file(${CMAKE_SOURCE_DIR}/cmake/deb/${script}.in ${SMALLD_DEB_DIR}/${script} @ONLY
-                 FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE
-                                  WORLD_READ WORLD_EXECUTE)
-endforeach()
 # CPack does not mark /etc files as conffiles by itself (dh_installdeb would).
 file(WRITE ${SMALLD_DEB_DIR}/conffiles "${SMALLD_CONFIG_PATH}\n")
 

@@ -192,18 +192,6 @@ class Builder {
         return out;
     }
 
-    static void default_listeners(InstanceConfig& instance) {
-        const ServiceSpec& spec = service_spec(instance.type);
-        bool loopback = spec.loopback_default;
-        std::string port = std::to_string(spec.standard_port);
-        std::string ignored;
-        for (const char* host : {loopback ? "127.0.0.1" : "0.0.0.0", loopback ? "[::1]" : "[::]"}) {
-            auto addr = parse_endpoint(std::string(host) + ":" + port, &ignored);
-            if (spec.tcp) instance.tcp.push_back(*addr);
-            if (spec.udp) instance.udp.push_back(*addr);
-        }
-    }
-
     // Listeners that could not both be bound: the same address twice, or an
     // address beside the wildcard of its family on the same port. Found here,
     // `smalld -t` reports them instead of the start failing at bind.

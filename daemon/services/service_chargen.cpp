@@ -70,6 +70,7 @@ std::unique_ptr<Service> make_chargen_service(Random random) {
 
 // Its row in the catalogue (service_registry.h).
 extern const ServiceSpec kChargenSpec{
+    .title = "chargen (RFC 864)",
     .standard_port = 19,
     .tcp = true,
     .udp = true,

@@ -109,6 +109,7 @@ const KeySpec* const kKeys[] = {&kFormatKey, &kTimezoneKey, &kClockOffsetKey};
 }  // namespace
 
 extern const ServiceSpec kDaytimeSpec{
+    .title = "daytime (RFC 867)",
     .standard_port = 13,
     .tcp = true,
     .udp = true,

@@ -20,6 +20,7 @@ std::unique_ptr<Service> make_discard_service() {
 
 // Its row in the catalogue (service_registry.h).
 extern const ServiceSpec kDiscardSpec{
+    .title = "discard (RFC 863)",
     .standard_port = 9,
     .tcp = true,
     .udp = true,

@@ -27,6 +27,7 @@ std::unique_ptr<Service> make_echo_service() {
 
 // Its row in the catalogue (service_registry.h).
 extern const ServiceSpec kEchoSpec{
+    .title = "echo (RFC 862)",
     .standard_port = 7,
     .tcp = true,
     .udp = true,

@@ -138,6 +138,7 @@ void load_quotes(InstanceConfig& config, const SectionPlace& place,
 }  // namespace
 
 extern const ServiceSpec kQotdSpec{
+    .title = "qotd (RFC 865)",
     .standard_port = 17,
     .tcp = true,
     .udp = true,

@@ -47,6 +47,18 @@ const char* key_default(const KeySpec& key, ServiceType type) {
     return key.default_value;
 }
 
+void default_listeners(InstanceConfig& instance) {
+    const ServiceSpec& spec = service_spec(instance.type);
+    bool loopback = spec.loopback_default;
+    std::string port = std::to_string(spec.standard_port);
+    std::string ignored;
+    for (const char* host : {loopback ? "127.0.0.1" : "0.0.0.0", loopback ? "[::1]" : "[::]"}) {
+        auto addr = parse_endpoint(std::string(host) + ":" + port, &ignored);
+        if (spec.tcp) instance.tcp.push_back(*addr);
+        if (spec.udp) instance.udp.push_back(*addr);
+    }
+}
+
 std::string service_type_names() {
     std::string names;
     size_t n = std::size(kCatalogue);

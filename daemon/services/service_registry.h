@@ -40,6 +40,9 @@ struct KeyDefault {
 };
 
 struct ServiceSpec {
+    // What the type is, for people: its socket unit's Description=
+    // ("smalld TITLE sockets"), generated with the unit (unit_generator.cpp).
+    const char* title;
     uint16_t standard_port;
     bool tcp;  // which protocols the type serves; a type may be UDP only
     bool udp;
@@ -87,6 +90,10 @@ const ServiceSpec& service_spec(ServiceType type);
 // The default of an instance key for this type: the type's own where its
 // spec has one, else the table's (nullptr when it depends on the instance).
 const char* key_default(const KeySpec& key, ServiceType type);
+// An instance that sets neither tcp nor udp: its type's standard port, over
+// the protocols it serves, on 0.0.0.0 and [::] (loopback_default: 127.0.0.1
+// and [::1]). Also the addresses of the type's generated socket unit.
+void default_listeners(InstanceConfig& instance);
 // "echo, discard, ... or stamp"
 std::string service_type_names();
 

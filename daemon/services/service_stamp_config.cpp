@@ -113,7 +113,10 @@ const KeySpec kTimestampingKey{
     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
         if (!parse_tx_timestamping(std::string(v).c_str(),
                                    &own_settings<StampSettings>(*i).timestamping)) {
-            *e = "expected software, hardware or auto, got \"" + std::string(v) + "\"";
+            *e = expected_one_of(
+                {to_string(TxTimestamping::Software), to_string(TxTimestamping::Hardware),
+                 to_string(TxTimestamping::Auto)},
+                v);
             return false;
         }
         return true;
@@ -133,6 +136,7 @@ const KeyDefault kDefaults[] = {{"rate", "0/s"}};
 
 // RFC 8762: UDP only; the cap never forbids the 44-byte base reply.
 extern const ServiceSpec kStampSpec{
+    .title = "STAMP reflector (RFC 8762)",
     .standard_port = 862,
     .tcp = false,
     .udp = true,

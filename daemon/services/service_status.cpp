@@ -60,6 +60,7 @@ const KeySpec* const kKeys[] = {&kDetailsKey};
 }  // namespace
 
 extern const ServiceSpec kStatusSpec{
+    .title = "status",
     .standard_port = 9007,
     .tcp = true,
     .udp = true,

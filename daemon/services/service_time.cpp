@@ -73,6 +73,7 @@ const KeySpec* const kKeys[] = {&kClockOffsetKey};
 }  // namespace
 
 extern const ServiceSpec kTimeSpec{
+    .title = "time (RFC 868)",
     .standard_port = 37,
     .tcp = true,
     .udp = true,

@@ -26,6 +26,7 @@ void rfc868_bytes(int64_t unix_seconds, uint8_t out[4]);
 struct QotdSettings {
     std::string quotes_file;
     std::vector<std::string> quotes;  // loaded from quotes_file; empty = built-in set
+    bool operator==(const QotdSettings&) const = default;
 };
 
 enum class DaytimeFormat { Ctime, Rfc3339, Rfc822 };
@@ -33,15 +34,18 @@ struct DaytimeSettings {
     DaytimeFormat format = DaytimeFormat::Ctime;
     bool local = false;
     int64_t offset = 0;  // seconds added to the clock
+    bool operator==(const DaytimeSettings&) const = default;
 };
 
 struct TimeSettings {
     int64_t offset = 0;  // seconds added to the clock
+    bool operator==(const TimeSettings&) const = default;
 };
 
 struct StatusSettings {
     // Who also sees the config path and the last reload (privacy.h).
     std::vector<Cidr> details;
+    bool operator==(const StatusSettings&) const = default;
 };
 
 struct StampSettings {
@@ -54,6 +58,7 @@ struct StampSettings {
     unsigned sessions = 1024;
     Duration session_timeout{300'000};
     TxTimestamping timestamping = TxTimestamping::Auto;  // T3's real departure
+    bool operator==(const StampSettings&) const = default;
 };
 
 // RFC 867 line, CRLF-terminated.

@@ -9,11 +9,13 @@
 #include <regex>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "config.h"
 #include "config_table.h"
 #include "service_registry.h"
+#include "services.h"
 
 // cmocka last: its fail() macro breaks C++ headers included after it.
 #include "../cmocka.hpp"
@@ -133,6 +135,12 @@ static void every_service_type_in_the_manuals(void**) {
                      unsigned(spec.standard_port));
         if (shipped.find("\n[" + name + "]\n") == std::string::npos)
             fail_msg("etc/smalld.ini has no [%s] section", entry.name);
+        // Its socket unit, generated at build time (smalld-units), among those
+        // the SYSTEMD section names; status is smalld.socket itself.
+        bool listens = spec.standard_port != 0 && (spec.tcp || spec.udp);
+        if (listens && name != "status" &&
+            daemon_man.find("\n.Pa smalld-" + name + ".socket") == std::string::npos)
+            fail_msg("man/smalld.8 does not name smalld-%s.socket", entry.name);
     }
 }
 
@@ -169,12 +177,58 @@ static void restart_only_keys_in_the_manual(void**) {
     }
 }
 
+// The key table holds the defaults; the structs' field initialisers (what a
+// test or a type's settings() makes without the parser) must say the same.
+// A Config read from sections that set nothing has the table's defaults.
+template <typename T>
+static void own_defaults_agree(const Config& config, const char* section) {
+    const InstanceConfig* instance = config.find(section);
+    assert_non_null(instance);
+    if (!(own_settings<T>(*instance) == T{}))
+        fail_msg("[%s]: a field initialiser in services.h differs from its key's default", section);
+}
+
+static void initialisers_are_the_table_defaults(void**) {
+    auto parsed = parse_config("[echo]\n[qotd]\n[daytime]\n[time]\n[status]\n[stamp]\n", "x");
+    for (const auto& e : parsed.errors) print_error("%s\n", e.to_string().c_str());
+    assert_true(parsed.ok());
+    const Config& c = *parsed.config;
+    if (!(c.daemon == DaemonConfig{}))
+        fail_msg("a DaemonConfig initialiser (config.h) differs from its key's default");
+    // The socket's default is the build setting; the rest is the table's.
+    ControlConfig control;
+    control.socket = c.control.socket;
+    if (!(c.control == control))
+        fail_msg("a ControlConfig initialiser (config.h) differs from its key's default");
+    // Address lists have no initialiser (empty): their defaults are the table's only.
+    MetricsConfig metrics;
+    metrics.allow = c.metrics.allow, metrics.details = c.metrics.details;
+    if (!(c.metrics == metrics))
+        fail_msg("a MetricsConfig initialiser (config.h) differs from its key's default");
+    // echo: no key default of its own; the listeners and name are the section's.
+    const InstanceConfig& echo = *c.find("echo");
+    InstanceConfig fresh;
+    auto fields = [](const InstanceConfig& i) {
+        return std::tie(i.type, i.enabled, i.deny, i.max_connections, i.per_source, i.rate,
+                        i.idle_timeout, i.max_duration, i.udp_amplification, i.udp_loop_guard,
+                        i.backlog);
+    };
+    if (fields(echo) != fields(fresh))
+        fail_msg("an InstanceConfig initialiser (config.h) differs from its key's default");
+    own_defaults_agree<QotdSettings>(c, "qotd");
+    own_defaults_agree<DaytimeSettings>(c, "daytime");
+    own_defaults_agree<TimeSettings>(c, "time");
+    own_defaults_agree<StatusSettings>(c, "status");
+    own_defaults_agree<StampSettings>(c, "stamp");
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_key_in_the_manual),
         cmocka_unit_test(every_key_in_the_shipped_file),
         cmocka_unit_test(every_service_type_in_the_manuals),
         cmocka_unit_test(restart_only_keys_in_the_manual),
+        cmocka_unit_test(initialisers_are_the_table_defaults),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
