@@ -26,16 +26,12 @@ using harness::TestDaemon;
 
 namespace {
 
-std::string smalld() {
-    return harness::env_or("SMALLD_BIN", "smalld");
-}
-
 // Runs `smalld -t -c path`. An unfixed daemon reading /dev/zero grows until it
 // dies: outside ASan (which cannot run under an address-space limit) the check
 // runs with at most 2 GiB of address space, so the machine survives the test.
 std::string check(const std::string& path, int* status) {
     std::string limit = kSanitized ? "" : "prlimit --as=2147483648 ";
-    return harness::run(limit + smalld() + " -t -c '" + path + "' 2>&1", status, 30);
+    return harness::run(limit + harness::smalld_bin() + " -t -c '" + path + "' 2>&1", status, 30);
 }
 
 // The kinds of file put where the configuration belongs.

@@ -12,8 +12,6 @@
 #include <atomic>
 #include <thread>
 
-#include "../integration/protect.h"
-#include "adversary.h"
 #include "harness.h"
 #include "http_server.h"
 #include "slow_flood.h"
@@ -54,7 +52,7 @@ bool scrape_from(const std::string& from, uint16_t port) {
     bool ok = false;
     if (send_all(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")) {
         std::string buffer;
-        adversary::HttpResponse r = adversary::read_response(fd, buffer, false);
+        harness::HttpResponse r = harness::read_response(fd, buffer, false);
         ok = r.status_line.rfind("HTTP/1.1 200", 0) == 0 &&
              r.body.find("process_start_time_seconds") != std::string::npos;
         if (!ok) print_message("scrape from %s: \"%s\"\n", from.c_str(), r.status_line.c_str());

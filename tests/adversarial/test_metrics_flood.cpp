@@ -10,8 +10,6 @@
 #include <algorithm>
 #include <vector>
 
-#include "../integration/protect.h"
-#include "adversary.h"
 #include "harness.h"
 #include "http_server.h"
 
@@ -19,7 +17,7 @@
 
 using namespace harness;
 using namespace protect;
-using adversary::open_fds;
+using harness::open_fds;
 using smalld::HttpServer;
 
 namespace {
@@ -68,7 +66,7 @@ bool echo_works(const TestDaemon& d) {
 
 bool smallctl_status_works(const TestDaemon& d) {
     int status = -1;
-    run(env_or("SMALLCTL_BIN", "smallctl") + " -s " + d.control_socket() + " status", &status, 60);
+    smallctl(d, "status", &status);
     return status == 0;
 }
 

@@ -19,14 +19,12 @@
 #include <string>
 #include <vector>
 
-#include "../integration/protect.h"
-#include "adversary.h"
 #include "harness.h"
 
 #include "../cmocka.hpp"
 
 using namespace harness;
-using adversary::Ctl;
+using Ctl = harness::ControlClient;
 using json = nlohmann::json;
 
 namespace {
@@ -69,7 +67,7 @@ std::string get(uint16_t port, const char* from, const std::string& path) {
     assert_true(fd >= 0);
     assert_true(send_all(fd, "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
     std::string buffer;
-    adversary::HttpResponse r = adversary::read_response(fd, buffer, false);
+    harness::HttpResponse r = harness::read_response(fd, buffer, false);
     close(fd);
     assert_string_equal(r.status_line.c_str(), "HTTP/1.1 200 OK");
     return r.body;
@@ -108,7 +106,7 @@ struct Events {
     Events& operator=(const Events&) = delete;
     // Reads until `text` arrived at or after byte `from`; false on timeout.
     bool wait_for(const std::string& text, size_t from = 0) {
-        return adversary::read_until(fd, bytes, text, from);
+        return harness::read_until(fd, bytes, text, from);
     }
 };
 

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #pragma once
-// Helpers shared by the protection tests (test_protect_*.cpp): clients bound to
-// a chosen source address or port, "was this connection refused" checks, and
-// the counters of the status service's report. Every wait is bounded.
+// Part of harness.h (include that): clients bound to a chosen source address
+// or port, "was this connection refused" checks, the counters of the status
+// service's report and of `smallctl -j stats`, a private network namespace.
+// Every wait is bounded.
 
 #include <arpa/inet.h>
 #include <poll.h>
@@ -81,6 +82,21 @@ inline bool closed_at_once(int fd, int timeout_ms = harness::kPatienceMs) {
 inline bool echoes(int fd, int timeout_ms = harness::kPatienceMs) {
     if (!harness::send_all(fd, "ping\n", timeout_ms)) return false;
     return harness::recv_exactly(fd, 5, timeout_ms) == "ping\n";
+}
+
+// One TCP session from `from` to `to`:`port`, closed after: true when it
+// was served (echoed a probe), or refused (closed at once), as asked.
+inline bool served_from(const char* from, const char* to, uint16_t port) {
+    int fd = tcp_connect_from(from, to, port);
+    bool served = fd >= 0 && echoes(fd);
+    if (fd >= 0) close(fd);
+    return served;
+}
+inline bool refused_from(const char* from, const char* to, uint16_t port) {
+    int fd = tcp_connect_from(from, to, port);
+    bool refused = fd >= 0 && closed_at_once(fd);
+    if (fd >= 0) close(fd);
+    return refused;
 }
 
 // A UDP socket bound to `from`:`port` (0 = any port).
@@ -164,9 +180,7 @@ inline long tcp_open(const harness::TestDaemon& d, const std::string& instance) 
 
 // `smallctl -j stats` for the daemon (its control socket is @DIR@/control.sock).
 inline nlohmann::json stats_json(const harness::TestDaemon& d) {
-    std::string bin = harness::env_or("SMALLCTL_BIN", "smallctl");
-    std::string out = harness::run(bin + " -s " + d.control_socket() + " -j stats");
-    auto reply = nlohmann::json::parse(out, nullptr, false);
+    auto reply = harness::smallctl_json(d, "stats");
     return reply.is_discarded() ? nlohmann::json() : reply["data"];
 }
 

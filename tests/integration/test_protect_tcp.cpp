@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "harness.h"
-#include "protect.h"
 
 #include "../cmocka.hpp"
 

@@ -10,7 +10,6 @@
 #include <string>
 
 #include "harness.h"
-#include "protect.h"
 
 // cmocka last: its fail() macro breaks C++ headers included after it.
 #include "../cmocka.hpp"

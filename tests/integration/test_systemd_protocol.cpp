@@ -20,7 +20,6 @@
 #include <vector>
 
 #include "harness.h"
-#include "notify_sink.h"
 
 // cmocka last: its fail() macro breaks C++ headers included after it.
 #include "../cmocka.hpp"
