@@ -21,11 +21,8 @@ missing() {
 PY=/usr/bin/python3
 "$PY" -c 'import selenium' 2>/dev/null || missing "python3-selenium is not installed (tools/deps --test)"
 
-cat >"$WORK/smalld.ini" <<INI
-[daemon]
-log_connections = no
-[control]
-socket = $CONTROL_SOCKET
+config_head >"$WORK/smalld.ini"
+cat >>"$WORK/smalld.ini" <<INI
 [metrics]
 listen = 127.0.0.1:0
 [echo]

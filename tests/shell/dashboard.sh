@@ -9,11 +9,8 @@ command -v python3 >/dev/null || skip "python3 not available"
 python3 -c 'import yaml' 2>/dev/null || skip "python3-yaml not available"
 contrib=$SMALLD_SOURCE_DIR/contrib
 
-cat >"$WORK/smalld.ini" <<INI
-[daemon]
-log_connections = no
-[control]
-socket = $CONTROL_SOCKET
+config_head >"$WORK/smalld.ini"
+cat >>"$WORK/smalld.ini" <<INI
 [metrics]
 listen = 127.0.0.1:0
 [echo]
