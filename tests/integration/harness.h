@@ -130,7 +130,7 @@ nlohmann::json smallctl_json(const TestDaemon& d, const std::string& args);
 std::string smallprobe(const std::string& args, int* status = nullptr);
 // The head most test configurations share: `daemon_lines` (each ending in a
 // newline) under [daemon], and a control socket in the test's directory
-// with `mode`.
+// with `mode`; an empty `mode`, no control socket (socket = nothing).
 std::string control_head(const std::string& mode = "0666",
                          const std::string& daemon_lines = "log_connections = no\n");
 inline bool contains(const std::string& text, const std::string& part) {

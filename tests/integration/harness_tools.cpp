@@ -72,8 +72,8 @@ std::string smallprobe(const std::string& args, int* status) {
 }
 
 std::string control_head(const std::string& mode, const std::string& daemon_lines) {
-    return "[daemon]\n" + daemon_lines + "[control]\nsocket = @DIR@/control.sock\nmode = " + mode +
-           "\n";
+    return "[daemon]\n" + daemon_lines + "[control]\nsocket =" +
+           (mode.empty() ? "\n" : " @DIR@/control.sock\nmode = " + mode + "\n");
 }
 
 KeyFile::KeyFile(const std::string& secret) {

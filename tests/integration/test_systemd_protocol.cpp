@@ -27,11 +27,7 @@
 using harness::contains;
 using harness::TestDaemon;
 
-static const char* kBase = R"(
-[daemon]
-shutdown_timeout = 2s
-[control]
-socket =
+static const std::string kBase = harness::control_head("", "shutdown_timeout = 2s\n") + R"(
 [echo]
 tcp = 127.0.0.1:0
 )";

@@ -60,6 +60,15 @@ std::vector<Probe> stateful_run(uint32_t count, const std::set<uint32_t>& forwar
     return probes;
 }
 
+// A stateful run's loss: in all, and forward, backward and of unknown direction.
+void expect_stateful_loss(const StampSummary& s, int lost, int forward, int backward, int unknown) {
+    assert_true(s.stateful);
+    assert_int_equal(s.lost, lost);
+    assert_int_equal(s.lost_forward, forward);
+    assert_int_equal(s.lost_backward, backward);
+    assert_int_equal(s.lost_unknown, unknown);
+}
+
 void test_delays_and_hops(void**) {
     std::vector<Probe> probes;
     for (uint32_t i = 0; i < 100; ++i) probes.push_back(probe(i, 20'000, 5, 100));
@@ -82,12 +91,7 @@ void test_stateful_loss_by_direction(void**) {
     // nothing, it never saw them), 12 lost on the way back (counted).
     // An older session: the count need not start at 0.
     std::vector<Probe> probes = stateful_run(500, {3, 7}, {12});
-    StampSummary s = summarize(probes, true);
-    assert_true(s.stateful);
-    assert_int_equal(s.lost, 3);
-    assert_int_equal(s.lost_forward, 2);
-    assert_int_equal(s.lost_backward, 1);
-    assert_int_equal(s.lost_unknown, 0);
+    expect_stateful_loss(summarize(probes, true), 3, 2, 1, 0);
 }
 
 void test_stateful_tail_and_head_loss_unknown(void**) {
@@ -96,16 +100,11 @@ void test_stateful_tail_and_head_loss_unknown(void**) {
     // direction is unknown, not backward; the same for a packet lost before
     // the first reply (the session's count may be older than the run).
     std::vector<Probe> probes = stateful_run(0, {0, 5, 9, 19}, {});
-    StampSummary s = summarize(probes, true);
-    assert_true(s.stateful);
-    assert_int_equal(s.lost, 4);
-    assert_int_equal(s.lost_forward, 2);
-    assert_int_equal(s.lost_backward, 0);
-    assert_int_equal(s.lost_unknown, 2);
+    expect_stateful_loss(summarize(probes, true), 4, 2, 0, 2);
     // Backward loss at the tail is no more knowable.
     probes[19].reflector_seq = probes[18].reflector_seq + 1;
     probes[18].received = false;
-    s = summarize(probes, true);
+    StampSummary s = summarize(probes, true);
     assert_int_equal(s.lost, 5);
     assert_int_equal(s.lost_forward + s.lost_backward + s.lost_unknown, 5);
     assert_int_equal(s.lost_unknown, 3);

@@ -21,10 +21,8 @@ missing() {
 PY=/usr/bin/python3
 "$PY" -c 'import selenium' 2>/dev/null || missing "python3-selenium is not installed (tools/deps --test)"
 
-config_head >"$WORK/smalld.ini"
+config_head metrics >"$WORK/smalld.ini"
 cat >>"$WORK/smalld.ini" <<INI
-[metrics]
-listen = 127.0.0.1:0
 [echo]
 tcp = 127.0.0.1:0
 udp = 127.0.0.1:0

@@ -9,10 +9,8 @@ command -v python3 >/dev/null || skip "python3 not available"
 python3 -c 'import yaml' 2>/dev/null || skip "python3-yaml not available"
 contrib=$SMALLD_SOURCE_DIR/contrib
 
-config_head >"$WORK/smalld.ini"
+config_head metrics >"$WORK/smalld.ini"
 cat >>"$WORK/smalld.ini" <<INI
-[metrics]
-listen = 127.0.0.1:0
 [echo]
 tcp = 127.0.0.1:0
 udp = 127.0.0.1:0
