@@ -74,10 +74,7 @@ std::string get(uint16_t port, const char* from, const std::string& path) {
 }
 
 std::string status_tcp(const TestDaemon& d, const char* from) {
-    int fd = protect::tcp_connect_from(from, "127.0.0.1", d.port("status", "tcp"));
-    assert_true(fd >= 0);
-    std::string report = recv_until_eof(fd);
-    close(fd);
+    std::string report = protect::status_text(d, from);
     assert_true(report.starts_with("smalld "));
     return report;
 }

@@ -84,6 +84,15 @@ inline bool echoes(int fd, int timeout_ms = harness::kPatienceMs) {
     return harness::recv_exactly(fd, 5, timeout_ms) == "ping\n";
 }
 
+// One TCP session to an echo's `port`, closed after: true when it echoed a
+// probe.
+inline bool served(uint16_t port) {
+    int fd = harness::tcp_connect(port);
+    bool echoed = echoes(fd);
+    if (fd >= 0) close(fd);
+    return echoed;
+}
+
 // One TCP session from `from` to `to`:`port`, closed after: true when it
 // was served (echoed a probe), or refused (closed at once), as asked.
 inline bool served_from(const char* from, const char* to, uint16_t port) {
@@ -146,11 +155,14 @@ inline std::optional<std::string> udp_ask_from(const char* from, uint16_t from_p
     return reply;
 }
 
-// The status report over TCP (the configs name the status instance "status").
-inline std::string status_text(const harness::TestDaemon& d) {
-    int fd = harness::tcp_connect(d.port("status", "tcp"));
+// The status report over TCP (the configs name the status instance "status")
+// from source address `from` (nullptr: the kernel's choice); "" when it
+// could not connect.
+inline std::string status_text(const harness::TestDaemon& d, const char* from = nullptr) {
+    uint16_t port = d.port("status", "tcp");
+    int fd = from ? tcp_connect_from(from, "127.0.0.1", port) : harness::tcp_connect(port);
     if (fd < 0) return {};
-    std::string text = harness::recv_until_eof(fd, 1 << 16);
+    std::string text = harness::recv_until_eof(fd);
     close(fd);
     return text;
 }
