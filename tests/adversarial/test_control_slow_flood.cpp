@@ -7,7 +7,6 @@
 // own, must succeed every time.
 #include <poll.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -62,10 +61,7 @@ pid_t start_flood(const std::string& path, int users, uid_t first_uid, int per_u
     if (child == 0) {
         close(ready[0]);
         close(stop[1]);
-        rlimit files{};
-        getrlimit(RLIMIT_NOFILE, &files);
-        files.rlim_cur = files.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &files);
+        raise_fd_limit();
         SlowFlood flood(users, per_user, "status", "x",
                         [&](int user) { return open_as(path, first_uid + uid_t(user)); });
         bool told = false;
@@ -93,10 +89,7 @@ pid_t start_flood(const std::string& path, int users, uid_t first_uid, int per_u
 }
 
 void flood_and_ask(int users, uid_t first_uid, int per_user) {
-    if (geteuid() != 0) {
-        fprintf(stderr, "skipped: needs root to act as other users\n");
-        exit(77);
-    }
+    need_root("to act as other users");
     TestDaemon d(kConfig);
     assert_true(d.started());
     // Enough to take every slot the flood's users may have.

@@ -5,7 +5,6 @@
 // second, and reconnect when closed (and, a variant, 1,000 addresses that
 // connect and send nothing). Meanwhile a scrape from a fresh address must be
 // served every time, not just the descriptors stay bounded.
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -140,10 +139,7 @@ void silent_from_1000_addresses(void**) {
 
 int main() {
     if (!protect::enter_private_network()) return 77;
-    rlimit files{};
-    getrlimit(RLIMIT_NOFILE, &files);
-    files.rlim_cur = files.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &files);
+    raise_fd_limit();
     const CMUnitTest tests[] = {
         cmocka_unit_test(from_8_addresses),
         cmocka_unit_test(from_64_addresses),

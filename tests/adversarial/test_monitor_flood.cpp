@@ -45,10 +45,7 @@ uint64_t counter(Ctl& ctl, const char* key) {
 }
 
 void monitor_flood_locks_nobody_out(void**) {
-    if (geteuid() != 0) {
-        fprintf(stderr, "skipped: needs root to act as other users\n");
-        exit(77);
-    }
+    need_root("to act as other users");
     TestDaemon d(kConfig);
     assert_true(d.started());
     // As nobody: as many monitors as the daemon lets in, never read.

@@ -142,6 +142,12 @@ inline bool contains(const std::string& text, const std::string& part) {
 long settled_rss(const TestDaemon& d);
 // Open descriptors of a process, from /proc/PID/fd; -1 when unreadable.
 int open_fds(pid_t pid);
+// Raises this process's descriptor limit to its hard limit (what it starts
+// inherits it).
+void raise_fd_limit();
+// Ends the test as skipped (exit 77, which CTest shows so) unless it runs
+// as root, saying `for_what` ("to act as other users") on stderr.
+void need_root(const char* for_what);
 // A STAMP key file (mode 0600) holding `secret`, in a directory of its own
 // made before the daemon reads its config; the directory goes with it.
 struct KeyFile {

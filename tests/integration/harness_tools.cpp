@@ -3,6 +3,7 @@
 // configuration pieces tests share, and its readings of a process (RSS,
 // descriptors).
 #include <dirent.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -92,6 +93,19 @@ std::string stamp_pair(const KeyFile& key, const std::string& keys, const std::s
     return "[stamp]\nudp = 127.0.0.1:0\n" + keys +
            "[stamp-auth]\ntype = stamp\nudp = 127.0.0.1:0\nauth = required\nkey_file = " +
            key.path + "\n" + auth_keys;
+}
+
+void raise_fd_limit() {
+    rlimit files{};
+    getrlimit(RLIMIT_NOFILE, &files);
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+}
+
+void need_root(const char* for_what) {
+    if (geteuid() == 0) return;
+    fprintf(stderr, "skipped: needs root %s\n", for_what);
+    exit(77);
 }
 
 int open_fds(pid_t pid) {
