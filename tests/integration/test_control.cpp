@@ -568,7 +568,7 @@ static void smallctl_commands(void**) {
 static void permissions(void**) {
     TestDaemon d(kConfig);
     assert_true(d.started());
-    const std::string nobody = "setpriv --reuid=65534 --regid=65534 --clear-groups ";
+    const std::string nobody = harness::as_user("65534");
     int status = -1;
     std::string out = smallctl(d, "status", &status, nobody);
     assert_int_equal(status, 0);
@@ -628,8 +628,7 @@ static void silent_clients_leave_room_for_admin(void**) {
     // Another client of the same user is served, in place of a silent one;
     // root is served.
     int status = -1;
-    std::string out =
-        smallctl(d, "status", &status, "setpriv --reuid=65534 --regid=65534 --clear-groups ");
+    std::string out = smallctl(d, "status", &status, harness::as_user("65534"));
     assert_int_equal(status, 0);
     Ctl root(d.control_socket());
     json r = root.request("status");
@@ -730,8 +729,7 @@ static void live_or_unknown_socket_is_kept(void**) {
 
     // Root's socket, mode 0600: nobody's probe fails with EACCES.
     assert_int_equal(chmod(sock.c_str(), 0600), 0);
-    out = harness::run("setpriv --reuid=65534 --regid=65534 --clear-groups " + smalld + " 2>&1",
-                       &status);
+    out = harness::run(harness::as_user("65534") + smalld + " 2>&1", &status);
     assert_int_equal(status, 71);
     assert_non_null(strstr(out.c_str(), ("control socket " + sock).c_str()));
     assert_non_null(strstr(out.c_str(), "Permission denied"));
