@@ -12,32 +12,20 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "adversary.h"
 #include "harness.h"
 
 namespace adversary {
 
 using json = nlohmann::json;
+using harness::HttpResponse;
 using harness::kPatienceMs;
 
 // A connection from 127.0.0.SOURCE: the endpoint caps connections per source.
 // `rcvbuf`: a receive buffer this small (0: the default), set before the
 // connection so that the window is small from the start.
 inline int connect_from(uint16_t port, int source, int rcvbuf = 0) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-    sockaddr_in from{};
-    from.sin_family = AF_INET;
-    from.sin_addr.s_addr = htonl(0x7f000000u | uint32_t(source));
-    if (bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) {
-        close(fd);
-        return -1;
-    }
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_port = htons(port);
-    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    return harness::finish_connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to, kPatienceMs);
+    std::string from = "127.0.0." + std::to_string(source);
+    return protect::tcp_connect_from(from.c_str(), "127.0.0.1", port, kPatienceMs, rcvbuf);
 }
 
 // `n` echo sessions one after the other, each a line echoed and closed by

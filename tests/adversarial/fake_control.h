@@ -63,7 +63,7 @@ inline Child start_smallctl(const std::string& socket, std::vector<std::string> 
     std::string base = scratch_dir() + "/run" + std::to_string(++serial);
     c.out_path = base + ".out";
     c.err_path = base + ".err";
-    std::string bin = harness::env_or("SMALLCTL_BIN", "smallctl");
+    std::string bin = harness::smallctl_bin();
     args.insert(args.begin(), {bin, "-s", socket, "-t", std::to_string(kSmallctlTimeoutMs / 1000)});
     // Everything the child needs is made before fork(): the fake servers are
     // threads, and a child of a threaded process may not allocate.

@@ -21,10 +21,6 @@ namespace {
 
 constexpr size_t kMaxLine = 8192;  // smalld.ini(5)
 
-std::string smalld() {
-    return harness::env_or("SMALLD_BIN", "smalld");
-}
-
 // Twenty prefixes, loopback last: a connection from 127.0.0.1 is admitted
 // only if the whole line was read.
 std::string twenty_prefixes() {
@@ -59,7 +55,8 @@ static void twenty_prefix_allow_list(void**) {
     }
     assert_true(echo_admits(d));
     int status = -1;
-    std::string out = harness::run(smalld() + " -t -c " + d.config_path() + " 2>&1", &status);
+    std::string out =
+        harness::run(harness::smalld_bin() + " -t -c " + d.config_path() + " 2>&1", &status);
     assert_int_equal(status, 0);
     assert_str_eq(out, "configuration OK\n");
     // A reload with a longer list still applies it whole.
@@ -84,7 +81,7 @@ static void longest_line_and_one_byte_more(void**) {
     for (const char* ending : {"\n", "\r\n"}) {
         std::ofstream(path) << "[control]\nsocket =\n[echo]\ntcp = 127.0.0.1:0\n" << line << ending;
         int status = -1;
-        std::string out = harness::run(smalld() + " -t -c " + path + " 2>&1", &status);
+        std::string out = harness::run(harness::smalld_bin() + " -t -c " + path + " 2>&1", &status);
         if (status != 0) {
             fprintf(stderr, "a line of %zu bytes: exit %d:\n%s\n", line.size(), status,
                     out.c_str());
@@ -95,7 +92,7 @@ static void longest_line_and_one_byte_more(void**) {
         std::ofstream(path) << "[control]\nsocket =\n[echo]\ntcp = 127.0.0.1:0\n"
                             << line << "x" << ending << "; " << std::string(kMaxLine, 'c')
                             << ending;
-        out = harness::run(smalld() + " -t -c " + path + " 2>&1", &status);
+        out = harness::run(harness::smalld_bin() + " -t -c " + path + " 2>&1", &status);
         assert_int_equal(status, 78);
         for (int at : {5, 6}) {
             std::string want = path + ":" + std::to_string(at) + ": line longer than 8192 bytes";

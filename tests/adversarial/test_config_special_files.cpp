@@ -26,16 +26,12 @@ using harness::TestDaemon;
 
 namespace {
 
-std::string smalld() {
-    return harness::env_or("SMALLD_BIN", "smalld");
-}
-
 // Runs `smalld -t -c path`. An unfixed daemon reading /dev/zero grows until it
 // dies: outside ASan (which cannot run under an address-space limit) the check
 // runs with at most 2 GiB of address space, so the machine survives the test.
 std::string check(const std::string& path, int* status) {
     std::string limit = kSanitized ? "" : "prlimit --as=2147483648 ";
-    return harness::run(limit + smalld() + " -t -c '" + path + "' 2>&1", status, 30);
+    return harness::run(limit + harness::smalld_bin() + " -t -c '" + path + "' 2>&1", status, 30);
 }
 
 // The kinds of file put where the configuration belongs.
@@ -125,15 +121,6 @@ rate = 0/s
 tcp = 127.0.0.1:0
 )";
 
-// Echo answers over TCP: the loop is not stuck.
-bool echo_answers(const TestDaemon& d) {
-    int fd = harness::tcp_connect(d.port("echo", "tcp"));
-    if (fd < 0) return false;
-    bool ok = harness::send_all(fd, "ping\n") && harness::recv_exactly(fd, 5) == "ping\n";
-    close(fd);
-    return ok;
-}
-
 size_t listener_count(const TestDaemon& d) {
     int status = 0;
     std::string out = smallctl(d, "-j listeners", &status);
@@ -214,7 +201,7 @@ static void reload_onto_a_fifo_keeps_serving(void**) {
                 fail();
             }
         }
-        if (!echo_answers(d)) {
+        if (!protect::served(d.port("echo", "tcp"))) {
             fprintf(stderr, "echo stopped answering after a reload onto a FIFO\n");
             fail();
         }
@@ -253,7 +240,7 @@ static void reload_onto_special_files_keeps_everything(void**) {
                 fail();
             }
             assert_int_equal(listener_count(d), listeners);
-            assert_true(echo_answers(d));
+            assert_true(protect::served(d.port("echo", "tcp")));
             std::string st = smallctl(d, "-j status", &status);
             assert_true(contains(st, "\"last_reload\":\"failed: "));
         }
@@ -293,7 +280,7 @@ tcp = 127.0.0.1:0
     assert_true(contains(out, "--force"));
     assert_int_equal(listener_count(d), 3);
     assert_int_equal(d.port("echo", "tcp"), echo);
-    assert_true(echo_answers(d));
+    assert_true(protect::served(d.port("echo", "tcp")));
     // SIGHUP cannot force: refused too, and logged.
     size_t mark = d.log_size();
     d.signal(SIGHUP);

@@ -7,15 +7,12 @@
 // own, must succeed every time.
 #include <poll.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "adversary.h"
 #include "control_server.h"
 #include "harness.h"
-#include "protect.h"
 #include "slow_flood.h"
 
 #include "../cmocka.hpp"
@@ -30,12 +27,7 @@ constexpr int kTries = 10;
 constexpr uid_t kFloodUids = 20000;  // the flood's users: 20000, 20001, ...
 const std::string kFreshUid = "65533";
 
-const std::string kConfig = R"(
-[daemon]
-log_connections = no
-[control]
-socket = @DIR@/control.sock
-mode = 0666
+const std::string kConfig = harness::control_head() + R"(
 [echo]
 tcp = 127.0.0.1:0
 )";
@@ -69,10 +61,7 @@ pid_t start_flood(const std::string& path, int users, uid_t first_uid, int per_u
     if (child == 0) {
         close(ready[0]);
         close(stop[1]);
-        rlimit files{};
-        getrlimit(RLIMIT_NOFILE, &files);
-        files.rlim_cur = files.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &files);
+        raise_fd_limit();
         SlowFlood flood(users, per_user, "status", "x",
                         [&](int user) { return open_as(path, first_uid + uid_t(user)); });
         bool told = false;
@@ -99,22 +88,8 @@ pid_t start_flood(const std::string& path, int users, uid_t first_uid, int per_u
     return child;
 }
 
-int smallctl_as(const TestDaemon& d, const std::string& uid) {
-    int status = -1;
-    std::string as =
-        uid == "0" ? "" : "setpriv --reuid=" + uid + " --regid=" + uid + " --clear-groups ";
-    std::string out =
-        run(as + env_or("SMALLCTL_BIN", "smallctl") + " -s " + d.control_socket() + " status 2>&1",
-            &status, 60);
-    if (status != 0) print_message("smallctl status as uid %s: %s", uid.c_str(), out.c_str());
-    return status;
-}
-
 void flood_and_ask(int users, uid_t first_uid, int per_user) {
-    if (geteuid() != 0) {
-        fprintf(stderr, "skipped: needs root to act as other users\n");
-        exit(77);
-    }
+    need_root("to act as other users");
     TestDaemon d(kConfig);
     assert_true(d.started());
     // Enough to take every slot the flood's users may have.
@@ -134,8 +109,8 @@ void flood_and_ask(int users, uid_t first_uid, int per_user) {
 
     int as_root = 0, as_fresh = 0;
     for (int i = 0; i < kTries; ++i) {
-        as_root += smallctl_as(d, "0") == 0;
-        as_fresh += smallctl_as(d, kFreshUid) == 0;
+        as_root += smallctl_as(d, "0", "status") == 0;
+        as_fresh += smallctl_as(d, kFreshUid, "status") == 0;
     }
     close(stop);
     close(ready);
@@ -149,7 +124,7 @@ void flood_and_ask(int users, uid_t first_uid, int per_user) {
     // Root's own flood may lock out read-only users: a read-only newcomer
     // never displaces an admin's client.
     if (!admins) assert_int_equal(as_fresh, kTries);
-    adversary::Ctl admin(d.control_socket());
+    harness::ControlClient admin(d.control_socket());
     nlohmann::json stats = admin.request("stats");
     print_message("control flood: %s clients evicted, %s refused\n",
                   stats["data"]["control"]["clients_evicted_total"].dump().c_str(),

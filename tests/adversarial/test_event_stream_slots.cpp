@@ -13,8 +13,6 @@
 #include <memory>
 #include <vector>
 
-#include "../integration/protect.h"
-#include "adversary.h"
 #include "eviction.h"
 #include "harness.h"
 #include "live_stream.h"
@@ -22,8 +20,8 @@
 #include "../cmocka.hpp"
 
 using namespace harness;
-using adversary::Ctl;
-using adversary::json;
+using Ctl = harness::ControlClient;
+using json = nlohmann::json;
 using smalld::DrainWatch;
 using smalld::LiveStream;
 
@@ -40,9 +38,10 @@ std::string subscribe(const std::string& from, uint16_t port, int* fd) {
     if (*fd < 0) return "";
     if (!send_all(*fd, "GET /events HTTP/1.1\r\nHost: x\r\n\r\n")) return "";
     std::string head;
-    auto deadline = adversary::Clock::now() + std::chrono::milliseconds(kPatienceMs);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kPatienceMs);
     // Byte by byte: nothing of the stream beyond the headers is read.
-    while (head.find("\r\n\r\n") == std::string::npos && adversary::Clock::now() < deadline) {
+    while (head.find("\r\n\r\n") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline) {
         if (!wait_fd(*fd, POLLIN, kPatienceMs)) break;
         char c;
         if (recv(*fd, &c, 1, 0) != 1) break;
@@ -152,9 +151,9 @@ void stalled_streams_are_closed(void**) {
     assert_true(ok(subscribe("127.0.5.1", port, &reader)));
     size_t left = stalled.size(), sessions = 0;
     bool reader_closed = false;
-    auto deadline =
-        adversary::Clock::now() + std::chrono::milliseconds(DrainWatch::kStallMs + kPatienceMs);
-    while (left > 0 && adversary::Clock::now() < deadline) {
+    auto deadline = std::chrono::steady_clock::now() +
+                    std::chrono::milliseconds(DrainWatch::kStallMs + kPatienceMs);
+    while (left > 0 && std::chrono::steady_clock::now() < deadline) {
         make_events(d, 1);
         ++sessions;
         char buf[65536];
@@ -191,9 +190,9 @@ void stalled_monitors_are_closed(void**) {
     Ctl reader(d.control_socket());
     assert_true(reader.request("monitor")["ok"] == true);
     size_t left = stalled.size(), sessions = 0;
-    auto deadline =
-        adversary::Clock::now() + std::chrono::milliseconds(DrainWatch::kStallMs + kPatienceMs);
-    while (left > 0 && adversary::Clock::now() < deadline) {
+    auto deadline = std::chrono::steady_clock::now() +
+                    std::chrono::milliseconds(DrainWatch::kStallMs + kPatienceMs);
+    while (left > 0 && std::chrono::steady_clock::now() < deadline) {
         make_events(d, 50);
         sessions += 50;
         char buf[65536];

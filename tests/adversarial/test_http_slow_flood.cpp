@@ -5,15 +5,12 @@
 // second, and reconnect when closed (and, a variant, 1,000 addresses that
 // connect and send nothing). Meanwhile a scrape from a fresh address must be
 // served every time, not just the descriptors stay bounded.
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <thread>
 
-#include "../integration/protect.h"
-#include "adversary.h"
 #include "harness.h"
 #include "http_server.h"
 #include "slow_flood.h"
@@ -54,7 +51,7 @@ bool scrape_from(const std::string& from, uint16_t port) {
     bool ok = false;
     if (send_all(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")) {
         std::string buffer;
-        adversary::HttpResponse r = adversary::read_response(fd, buffer, false);
+        harness::HttpResponse r = harness::read_response(fd, buffer, false);
         ok = r.status_line.rfind("HTTP/1.1 200", 0) == 0 &&
              r.body.find("process_start_time_seconds") != std::string::npos;
         if (!ok) print_message("scrape from %s: \"%s\"\n", from.c_str(), r.status_line.c_str());
@@ -142,10 +139,7 @@ void silent_from_1000_addresses(void**) {
 
 int main() {
     if (!protect::enter_private_network()) return 77;
-    rlimit files{};
-    getrlimit(RLIMIT_NOFILE, &files);
-    files.rlim_cur = files.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &files);
+    raise_fd_limit();
     const CMUnitTest tests[] = {
         cmocka_unit_test(from_8_addresses),
         cmocka_unit_test(from_64_addresses),

@@ -11,7 +11,6 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "../integration/protect.h"
 #include "event_stream.h"
 #include "harness.h"
 
@@ -55,7 +54,7 @@ static void json_that_jq_reads_by_path(void**) {
     TestDaemon d(config());
     assert_true(d.started());
     assert_true(adversary::echo_sessions(d.port("echo", "tcp"), 1));
-    std::string ctl = env_or("SMALLCTL_BIN", "smallctl") + " -s " + d.control_socket();
+    std::string ctl = harness::smallctl_bin() + " -s " + d.control_socket();
     std::string stats = run(ctl + " -j stats");
     assert_true(jq(d, stats, ".data.version == 2"));
     assert_true(jq(d, stats, ".data.conn.accepted_total == 1 and .data.conn.current == 0"));

@@ -19,8 +19,6 @@
 #include <string>
 #include <vector>
 
-#include "../integration/protect.h"
-#include "adversary.h"
 #include "event_stream.h"
 #include "harness.h"
 #include "live_stream.h"
@@ -28,9 +26,9 @@
 #include "../cmocka.hpp"
 
 using namespace harness;
-using adversary::Ctl;
-using adversary::HttpResponse;
-using adversary::read_response;
+using Ctl = harness::ControlClient;
+using harness::HttpResponse;
+using harness::read_response;
 using json = nlohmann::json;
 using adversary::Stream;
 using smalld::LiveStream;

@@ -11,14 +11,12 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "../integration/protect.h"
-#include "adversary.h"
 #include "harness.h"
 
 #include "../cmocka.hpp"
 
 using namespace harness;
-using adversary::Ctl;
+using Ctl = harness::ControlClient;
 using json = nlohmann::json;
 
 namespace {
@@ -37,12 +35,12 @@ std::string config(const std::string& metrics) {
            kRefused + "\n";
 }
 
-adversary::HttpResponse fetch(uint16_t port, const char* from, const std::string& path) {
+harness::HttpResponse fetch(uint16_t port, const char* from, const std::string& path) {
     int fd = protect::tcp_connect_from(from, "127.0.0.1", port);
     assert_true(fd >= 0);
     (void)send_all(fd, "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     std::string buffer;
-    adversary::HttpResponse r = adversary::read_response(fd, buffer, false);
+    harness::HttpResponse r = harness::read_response(fd, buffer, false);
     close(fd);
     return r;
 }
@@ -64,7 +62,7 @@ static void allow_page_and_page_sessions(void**) {
 
     // allow: a source outside it is refused before its request, and counted.
     expect_status(port, kOutsider, "/metrics", "HTTP/1.1 403 Forbidden");
-    adversary::HttpResponse metrics = fetch(port, kAdmitted, "/metrics");
+    harness::HttpResponse metrics = fetch(port, kAdmitted, "/metrics");
     assert_string_equal(metrics.status_line.c_str(), "HTTP/1.1 200 OK");
     assert_non_null(strstr(metrics.body.c_str(), "smalld_metrics_connections_refused_total 1\n"));
 
@@ -73,7 +71,7 @@ static void allow_page_and_page_sessions(void**) {
     assert_true(events >= 0);
     assert_true(send_all(events, "GET /events HTTP/1.1\r\nHost: x\r\n\r\n"));
     std::string stream;
-    assert_true(adversary::read_until(events, stream, ": smalld events"));
+    assert_true(harness::read_until(events, stream, ": smalld events"));
     int client = protect::tcp_connect_from(kClient, "127.0.0.1", d.port("echo", "tcp"));
     assert_true(client >= 0);
     assert_true(protect::echoes(client));
@@ -81,7 +79,7 @@ static void allow_page_and_page_sessions(void**) {
     assert_true(refused >= 0);
     assert_true(protect::closed_at_once(refused));
     close(refused);
-    assert_true(adversary::read_until(events, stream, "\"rejected\""));
+    assert_true(harness::read_until(events, stream, "\"rejected\""));
     if (stream.find("session_") != std::string::npos)
         fail_msg("/events carries sessions with page_sessions = no:\n%s", stream.c_str());
     // ... nor the page or /stats.json, while one is open.

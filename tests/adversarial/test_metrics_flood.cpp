@@ -10,8 +10,6 @@
 #include <algorithm>
 #include <vector>
 
-#include "../integration/protect.h"
-#include "adversary.h"
 #include "harness.h"
 #include "http_server.h"
 
@@ -19,7 +17,7 @@
 
 using namespace harness;
 using namespace protect;
-using adversary::open_fds;
+using harness::open_fds;
 using smalld::HttpServer;
 
 namespace {
@@ -58,17 +56,9 @@ bool daytime_works(const TestDaemon& d) {
     return line.size() > 10;
 }
 
-bool echo_works(const TestDaemon& d) {
-    int fd = tcp_connect(d.port("echo", "tcp"));
-    if (fd < 0) return false;
-    bool ok = echoes(fd);
-    close(fd);
-    return ok;
-}
-
 bool smallctl_status_works(const TestDaemon& d) {
     int status = -1;
-    run(env_or("SMALLCTL_BIN", "smallctl") + " -s " + d.control_socket() + " status", &status, 60);
+    smallctl(d, "status", &status);
     return status == 0;
 }
 
@@ -127,7 +117,7 @@ void slow_header_flood_is_capped_and_cut(void**) {
         most_fds = std::max(most_fds, open_fds(d.pid()));
         if (!checked && Clock::now() - start > std::chrono::seconds(2)) {
             checked = true;
-            echo_ok = echo_works(d);
+            echo_ok = protect::served(d.port("echo", "tcp"));
             daytime_ok = daytime_works(d);
             control_ok = smallctl_status_works(d);
             most_fds = std::max(most_fds, open_fds(d.pid()));
@@ -170,7 +160,7 @@ void slow_header_flood_is_capped_and_cut(void**) {
         run("curl -sS --max-time 60 http://127.0.0.1:" + std::to_string(mport) + "/metrics");
     assert_non_null(strstr(body.c_str(), "smalld_metrics_connections_refused_total"));
     assert_non_null(strstr(body.c_str(), "smalld_metrics_requests_timed_out_total"));
-    assert_true(echo_works(d));
+    assert_true(protect::served(d.port("echo", "tcp")));
 }
 
 // One source may hold only its share of the endpoint: others still get in.

@@ -6,15 +6,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../integration/protect.h"
-#include "adversary.h"
 #include "harness.h"
 
 #include "../cmocka.hpp"
 
 using namespace harness;
-using adversary::HttpResponse;
-using adversary::read_response;
+using harness::HttpResponse;
+using harness::read_response;
 
 namespace {
 

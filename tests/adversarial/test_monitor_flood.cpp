@@ -12,27 +12,20 @@
 #include <memory>
 #include <vector>
 
-#include "../integration/protect.h"
-#include "adversary.h"
 #include "control_server.h"
 #include "harness.h"
 
 #include "../cmocka.hpp"
 
 using namespace harness;
-using adversary::Clock;
-using adversary::Ctl;
-using adversary::json;
+using Clock = std::chrono::steady_clock;
+using Ctl = harness::ControlClient;
+using json = nlohmann::json;
 using smalld::ControlServer;
 
 namespace {
 
-const std::string kConfig = R"(
-[daemon]
-log_connections = no
-[control]
-socket = @DIR@/control.sock
-mode = 0666
+const std::string kConfig = harness::control_head() + R"(
 [echo]
 tcp = 127.0.0.1:0
 rate = 0/s
@@ -51,19 +44,8 @@ uint64_t counter(Ctl& ctl, const char* key) {
     return s.contains(at) ? s[at].get<uint64_t>() : 0;
 }
 
-int smallctl_as(const TestDaemon& d, const std::string& uid, const std::string& command) {
-    int status = -1;
-    run("setpriv --reuid=" + uid + " --regid=" + uid + " --clear-groups " +
-            env_or("SMALLCTL_BIN", "smallctl") + " -s " + d.control_socket() + " " + command,
-        &status, 60);
-    return status;
-}
-
 void monitor_flood_locks_nobody_out(void**) {
-    if (geteuid() != 0) {
-        fprintf(stderr, "skipped: needs root to act as other users\n");
-        exit(77);
-    }
+    need_root("to act as other users");
     TestDaemon d(kConfig);
     assert_true(d.started());
     // As nobody: as many monitors as the daemon lets in, never read.

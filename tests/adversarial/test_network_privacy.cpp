@@ -19,14 +19,12 @@
 #include <string>
 #include <vector>
 
-#include "../integration/protect.h"
-#include "adversary.h"
 #include "harness.h"
 
 #include "../cmocka.hpp"
 
 using namespace harness;
-using adversary::Ctl;
+using Ctl = harness::ControlClient;
 using json = nlohmann::json;
 
 namespace {
@@ -69,17 +67,14 @@ std::string get(uint16_t port, const char* from, const std::string& path) {
     assert_true(fd >= 0);
     assert_true(send_all(fd, "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
     std::string buffer;
-    adversary::HttpResponse r = adversary::read_response(fd, buffer, false);
+    harness::HttpResponse r = harness::read_response(fd, buffer, false);
     close(fd);
     assert_string_equal(r.status_line.c_str(), "HTTP/1.1 200 OK");
     return r.body;
 }
 
 std::string status_tcp(const TestDaemon& d, const char* from) {
-    int fd = protect::tcp_connect_from(from, "127.0.0.1", d.port("status", "tcp"));
-    assert_true(fd >= 0);
-    std::string report = recv_until_eof(fd);
-    close(fd);
+    std::string report = protect::status_text(d, from);
     assert_true(report.starts_with("smalld "));
     return report;
 }
@@ -108,7 +103,7 @@ struct Events {
     Events& operator=(const Events&) = delete;
     // Reads until `text` arrived at or after byte `from`; false on timeout.
     bool wait_for(const std::string& text, size_t from = 0) {
-        return adversary::read_until(fd, bytes, text, from);
+        return harness::read_until(fd, bytes, text, from);
     }
 };
 

@@ -22,8 +22,6 @@
 
 #include "control_request.h"
 #include "harness.h"
-#include "notify_sink.h"
-#include "raw_control_client.h"
 
 // cmocka last: its fail() macro breaks C++ headers included after it.
 #include "../cmocka.hpp"
@@ -41,12 +39,7 @@ const std::string kBad =
 // What the daemon shows for the first two of them.
 const std::string kShown = "\\xff\\xfe";
 
-const char* kConfig = R"(
-[daemon]
-log_connections = no
-[control]
-socket = @DIR@/control.sock
-mode = 0666
+const std::string kConfig = harness::control_head() + R"(
 [metrics]
 listen = 127.0.0.1:0
 [echo]

@@ -12,14 +12,12 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "adversary.h"
 #include "harness.h"
-#include "protect.h"
 
 #include "../cmocka.hpp"
 
 using namespace harness;
-using adversary::Ctl;
+using Ctl = harness::ControlClient;
 using json = nlohmann::json;
 
 namespace {

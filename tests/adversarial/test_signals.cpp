@@ -23,12 +23,7 @@ using harness::TestDaemon;
 
 namespace {
 
-const char* kConfig = R"(
-[daemon]
-log_connections = no
-[control]
-socket = @DIR@/control.sock
-mode = 0600
+const std::string kConfig = harness::control_head("0600") + R"(
 [echo]
 tcp = 127.0.0.1:0
 rate = 0/s

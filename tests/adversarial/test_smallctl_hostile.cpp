@@ -14,7 +14,7 @@
 
 #include "fake_control.h"
 
-#include "protect.h"
+#include "harness.h"
 // cmocka last: its fail() macro breaks C++ headers included after it.
 #include "../cmocka.hpp"
 
@@ -190,12 +190,7 @@ int never_accepting(const std::string& path, std::vector<int>* queued) {
 void silent_servers(void**) {
     // The daemon first: the harness's child allocates after fork(), which
     // it may only do while this process has no other threads.
-    harness::TestDaemon d(R"(
-[daemon]
-log_connections = no
-[control]
-socket = @DIR@/control.sock
-mode = 0600
+    harness::TestDaemon d(harness::control_head("0600") + R"(
 [echo]
 tcp = 127.0.0.1:0
 )");

@@ -16,7 +16,6 @@
 #include <vector>
 
 #include "harness.h"
-#include "protect.h"
 #include "stamp_packet.h"
 
 // cmocka last: its fail() macro breaks C++ headers included after it.
@@ -28,21 +27,6 @@ namespace stamp = smalld::stamp;
 namespace {
 
 const std::string kKey = "adversarial key";
-
-struct KeyFile {
-    std::string dir, path;
-    KeyFile() {
-        char tmpl[] = "/tmp/smalld-stamp-abuse.XXXXXX";
-        dir = mkdtemp(tmpl);
-        path = dir + "/key";
-        std::ofstream(path) << kKey;
-        chmod(path.c_str(), 0600);
-    }
-    ~KeyFile() {
-        unlink(path.c_str());
-        rmdir(dir.c_str());
-    }
-};
 
 // A UDP socket to 127.0.0.1:port; sends without waiting, counts replies.
 struct Peer {
@@ -106,7 +90,7 @@ std::vector<uint8_t> signed_packet(size_t size, uint32_t seq, const std::string&
 }  // namespace
 
 static void bad_packets_are_counted_and_unanswered(void**) {
-    KeyFile key;
+    harness::KeyFile key(kKey);
     TestDaemon d(protect::config_head() +
                  "[stamp]\nudp = 127.0.0.1:0\nauth = required\nkey_file = " + key.path +
                  "\nrate = 0/s\n"

@@ -33,10 +33,7 @@ void fail_a_reload(TestDaemon& d, const std::string& ini) {
 }
 
 std::string tcp_report(TestDaemon& d) {
-    int fd = harness::tcp_connect(d.port("status", "tcp"));
-    assert_true(fd >= 0);
-    std::string report = harness::recv_until_eof(fd, 1 << 20);
-    close(fd);
+    std::string report = protect::status_text(d);
     assert_true(report.find("smalld ") == 0);
     return report;
 }

@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "harness.h"
-#include "protect.h"
 
 // cmocka last: its fail() macro breaks C++ headers included after it.
 #include "../cmocka.hpp"
@@ -26,13 +25,8 @@ namespace {
 
 constexpr int kLogLost = 74;
 
-const char* kConfig = R"(
-[daemon]
-log_connections = yes
-shutdown_timeout = 1s
-[control]
-socket = @DIR@/control.sock
-mode = 0600
+const std::string kConfig =
+    harness::control_head("0600", "log_connections = yes\nshutdown_timeout = 1s\n") + R"(
 [echo]
 tcp = 127.0.0.1:0
 rate = 0/s

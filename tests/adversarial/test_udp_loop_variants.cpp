@@ -8,7 +8,6 @@
 // raw socket.
 #include "bounce_table.h"
 #include "harness.h"
-#include "protect.h"
 #include "udp_loop.h"
 
 // cmocka last: its fail() macro breaks C++ headers included after it.

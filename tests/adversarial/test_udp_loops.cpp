@@ -9,7 +9,6 @@
 #include <signal.h>
 
 #include "harness.h"
-#include "protect.h"
 #include "udp_loop.h"
 
 // cmocka last: its fail() macro breaks C++ headers included after it.

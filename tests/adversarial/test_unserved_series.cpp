@@ -6,24 +6,18 @@
 // series; one that takes it away leaves them, so series do not flap.
 #include <string>
 
-#include "adversary.h"
+#include "harness.h"
 
-#include "protect.h"
 // cmocka last: its fail() macro breaks C++ headers included after it.
 #include "../cmocka.hpp"
 
-using adversary::Ctl;
-using adversary::json;
+using Ctl = harness::ControlClient;
+using json = nlohmann::json;
 using harness::TestDaemon;
 
 namespace {
 
-const std::string kHead = R"(
-[daemon]
-log_connections = no
-[control]
-socket = @DIR@/control.sock
-mode = 0600
+const std::string kHead = harness::control_head("0600") + R"(
 [stamp]
 udp = 127.0.0.1:0
 rate = 0/s
@@ -78,9 +72,7 @@ void top_has_no_row_for_an_unserved_protocol(void**) {
     TestDaemon d(kHead);
     assert_true(d.started());
     int rc = -1;
-    std::string out = harness::run(
-        harness::env_or("SMALLCTL_BIN", "smallctl") + " -s " + d.control_socket() + " top 1 2>&1",
-        &rc);
+    std::string out = harness::smallctl(d, "top 1", &rc);
     assert_int_equal(rc, 0);
     // Rows are INSTANCE TYPE PROTO ...
     for (const char* row : {"stamp stamp tcp", "tcponly echo udp", "udponly echo tcp"}) {

@@ -20,7 +20,6 @@
 #include <vector>
 
 #include "harness.h"
-#include "protect.h"
 #include "stamp_packet.h"
 
 namespace udp_loop {

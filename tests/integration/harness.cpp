@@ -84,8 +84,7 @@ TestDaemon::TestDaemon(const std::string& ini, std::vector<std::string> extra_ar
     chmod(dir_.c_str(), 0755);
     log_path_ = dir_ + "/smalld.log";
     write_config(ini);
-    std::string bin = env_or("SMALLD_BIN", "smalld");
-    std::vector<std::string> args = {bin, "-c", config_path()};
+    std::vector<std::string> args = {smalld_bin(), "-c", config_path()};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     args.insert(args.begin(), wrapper.begin(), wrapper.end());
     pid_t test = getpid();
@@ -299,43 +298,6 @@ std::string udp_exchange(uint16_t port, const std::string& payload, int family, 
     }
     close(fd);
     return reply;
-}
-
-std::string run(const std::string& command, int* status, int timeout_s) {
-    std::string wrapped = "timeout " + std::to_string(timeout_s) + " sh -c '" + [&] {
-        std::string q = command;
-        replace_all(q, "'", "'\\''");
-        return q;
-    }() + "'";
-    FILE* p = popen(wrapped.c_str(), "r");
-    std::string out;
-    if (!p) {
-        if (status) *status = -1;
-        return out;
-    }
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    int rc = pclose(p);
-    if (status) *status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-    return out;
-}
-
-std::string smallctl_at(const std::string& socket, const std::string& args, int* status,
-                        const std::string& prefix) {
-    std::string bin = env_or("SMALLCTL_BIN", "smallctl");
-    return run(prefix + bin + " -s '" + socket + "' " + args + " 2>&1", status);
-}
-
-long settled_rss(const TestDaemon& d) {
-    long last = d.rss_kib();
-    for (int i = 0; i < 40; ++i) {
-        usleep(500'000);
-        long now = d.rss_kib();
-        if (now - last < 64) return now;
-        last = now;
-    }
-    return last;
 }
 
 }  // namespace harness

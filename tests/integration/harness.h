@@ -1,8 +1,16 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #pragma once
-// Runs the real smalld binary for integration tests: a private directory, a
-// generated config on loopback with kernel-chosen ports, the actual ports read
-// back from the log, and bounded waits everywhere.
+// The one header of the integration and adversarial tests (smallprobe's
+// runs against the daemon among them). Runs the real smalld binary: a
+// private directory, a generated config on loopback with kernel-chosen
+// ports, the actual ports read back from the log, and bounded waits
+// everywhere; runs smallctl and smallprobe; reads the daemon's RSS and
+// descriptors (harness.cpp, harness_tools.cpp). Its topic headers, included
+// at the end: protect.h (clients from chosen sources, the status and stats
+// counters, a private network namespace), raw_control_client.h (a
+// byte-level control client), notify_sink.h (systemd's NOTIFY_SOCKET end),
+// http_reader.h (HTTP responses and streams). A test includes this header
+// only.
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -10,6 +18,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
@@ -93,6 +102,14 @@ std::string udp_exchange(uint16_t port, const std::string& payload, int family =
                          int timeout_ms = kPatienceMs);
 // Runs a shell command with a time limit; returns its stdout, sets *status.
 std::string run(const std::string& command, int* status = nullptr, int timeout_s = 60);
+// The binaries under test: SMALLD_BIN, SMALLCTL_BIN, SMALLPROBE_BIN, else
+// the name (found on PATH).
+std::string smalld_bin();
+std::string smallctl_bin();
+std::string smallprobe_bin();
+// A command prefix that runs what follows as user and group `uid` with no
+// supplementary groups ("" for "0": as the test itself). Needs root.
+std::string as_user(const std::string& uid);
 // smallctl (SMALLCTL_BIN, else on PATH) against `socket` with `args` (shell
 // words), run after `prefix` (e.g. a setpriv command and its arguments): its
 // output and error output; *status its exit status.
@@ -102,6 +119,20 @@ inline std::string smallctl(const TestDaemon& d, const std::string& args, int* s
                             const std::string& prefix = "") {
     return smallctl_at(d.control_socket(), args, status, prefix);
 }
+// smallctl `args` as user and group `uid` (see as_user()): its exit status,
+// with its output on stderr when that is not 0.
+int smallctl_as(const TestDaemon& d, const std::string& uid, const std::string& args);
+// `smallctl -j ARGS` for the daemon, its standard output parsed; a discarded
+// value (is_discarded()) when it printed no JSON.
+nlohmann::json smallctl_json(const TestDaemon& d, const std::string& args);
+// smallprobe with `args` (shell words): its standard output; *status its exit
+// status.
+std::string smallprobe(const std::string& args, int* status = nullptr);
+// The head most test configurations share: `daemon_lines` (each ending in a
+// newline) under [daemon], and a control socket in the test's directory
+// with `mode`; an empty `mode`, no control socket (socket = nothing).
+std::string control_head(const std::string& mode = "0666",
+                         const std::string& daemon_lines = "log_connections = no\n");
 inline bool contains(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;
 }
@@ -109,6 +140,26 @@ inline bool contains(const std::string& text, const std::string& part) {
 // in half a second (at most 20 s; a daemon still growing then is measured as
 // it is, which only makes an upper bound harder to meet).
 long settled_rss(const TestDaemon& d);
+// Open descriptors of a process, from /proc/PID/fd; -1 when unreadable.
+int open_fds(pid_t pid);
+// Raises this process's descriptor limit to its hard limit (what it starts
+// inherits it).
+void raise_fd_limit();
+// Ends the test as skipped (exit 77, which CTest shows so) unless it runs
+// as root, saying `for_what` ("to act as other users") on stderr.
+void need_root(const char* for_what);
+// A STAMP key file (mode 0600) holding `secret`, in a directory of its own
+// made before the daemon reads its config; the directory goes with it.
+struct KeyFile {
+    explicit KeyFile(const std::string& secret = "a shared secret");
+    ~KeyFile();
+    KeyFile(const KeyFile&) = delete;
+    KeyFile& operator=(const KeyFile&) = delete;
+    std::string dir, path;
+};
+// Two STAMP reflectors on loopback: `stamp` with `keys`, and `stamp-auth`
+// requiring `key` with `auth_keys` (lines ending in a newline each).
+std::string stamp_pair(const KeyFile& key, const std::string& keys, const std::string& auth_keys);
 // Built with AddressSanitizer (which cannot run under an address-space limit).
 #if defined(__SANITIZE_ADDRESS__)
 constexpr bool kSanitized = true;
@@ -139,3 +190,10 @@ bool eventually(Predicate done, int timeout_ms) {
 }
 
 }  // namespace harness
+
+// The topic headers: each includes this one, which their use of it needs
+// above this point.
+#include "http_reader.h"
+#include "notify_sink.h"
+#include "protect.h"
+#include "raw_control_client.h"

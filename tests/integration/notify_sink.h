@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #pragma once
-// The service manager's end of NOTIFY_SOCKET, for tests of what smalld tells
-// systemd (READY=1, RELOADING=1, STATUS=, ...): a datagram socket in a
-// directory of its own, readable by a daemon that runs as another user.
+// Part of harness.h (include that). The service manager's end of
+// NOTIFY_SOCKET, for tests of what smalld tells systemd (READY=1,
+// RELOADING=1, STATUS=, ...): a datagram socket in a directory of its own,
+// readable by a daemon that runs as another user.
 
 #include <poll.h>
 #include <sys/socket.h>

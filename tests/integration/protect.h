@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #pragma once
-// Helpers shared by the protection tests (test_protect_*.cpp): clients bound to
-// a chosen source address or port, "was this connection refused" checks, and
-// the counters of the status service's report. Every wait is bounded.
+// Part of harness.h (include that): clients bound to a chosen source address
+// or port, "was this connection refused" checks, the counters of the status
+// service's report and of `smallctl -j stats`, a private network namespace.
+// Every wait is bounded.
 
 #include <arpa/inet.h>
 #include <poll.h>
@@ -83,6 +84,30 @@ inline bool echoes(int fd, int timeout_ms = harness::kPatienceMs) {
     return harness::recv_exactly(fd, 5, timeout_ms) == "ping\n";
 }
 
+// One TCP session to an echo's `port`, closed after: true when it echoed a
+// probe.
+inline bool served(uint16_t port) {
+    int fd = harness::tcp_connect(port);
+    bool echoed = echoes(fd);
+    if (fd >= 0) close(fd);
+    return echoed;
+}
+
+// One TCP session from `from` to `to`:`port`, closed after: true when it
+// was served (echoed a probe), or refused (closed at once), as asked.
+inline bool served_from(const char* from, const char* to, uint16_t port) {
+    int fd = tcp_connect_from(from, to, port);
+    bool served = fd >= 0 && echoes(fd);
+    if (fd >= 0) close(fd);
+    return served;
+}
+inline bool refused_from(const char* from, const char* to, uint16_t port) {
+    int fd = tcp_connect_from(from, to, port);
+    bool refused = fd >= 0 && closed_at_once(fd);
+    if (fd >= 0) close(fd);
+    return refused;
+}
+
 // A UDP socket bound to `from`:`port` (0 = any port).
 inline int udp_socket(const char* from, uint16_t port = 0) {
     socklen_t len;
@@ -130,11 +155,14 @@ inline std::optional<std::string> udp_ask_from(const char* from, uint16_t from_p
     return reply;
 }
 
-// The status report over TCP (the configs name the status instance "status").
-inline std::string status_text(const harness::TestDaemon& d) {
-    int fd = harness::tcp_connect(d.port("status", "tcp"));
+// The status report over TCP (the configs name the status instance "status")
+// from source address `from` (nullptr: the kernel's choice); "" when it
+// could not connect.
+inline std::string status_text(const harness::TestDaemon& d, const char* from = nullptr) {
+    uint16_t port = d.port("status", "tcp");
+    int fd = from ? tcp_connect_from(from, "127.0.0.1", port) : harness::tcp_connect(port);
     if (fd < 0) return {};
-    std::string text = harness::recv_until_eof(fd, 1 << 16);
+    std::string text = harness::recv_until_eof(fd);
     close(fd);
     return text;
 }
@@ -164,9 +192,7 @@ inline long tcp_open(const harness::TestDaemon& d, const std::string& instance) 
 
 // `smallctl -j stats` for the daemon (its control socket is @DIR@/control.sock).
 inline nlohmann::json stats_json(const harness::TestDaemon& d) {
-    std::string bin = harness::env_or("SMALLCTL_BIN", "smallctl");
-    std::string out = harness::run(bin + " -s " + d.control_socket() + " -j stats");
-    auto reply = nlohmann::json::parse(out, nullptr, false);
+    auto reply = harness::smallctl_json(d, "stats");
     return reply.is_discarded() ? nlohmann::json() : reply["data"];
 }
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #pragma once
-// A raw control-socket client for the tests: one AF_UNIX connection with a
-// line buffer, one request per line and one reply per line, as smallctl
+// Part of harness.h (include that). A raw control-socket client for the
+// tests: one AF_UNIX connection with a line buffer, one request per line and
+// one reply per line, as smallctl
 // speaks it, but byte for byte under the test's control (bad bytes, partial
 // lines, a client that stops reading). Every wait is bounded; a wait of
 // kPatienceMs that runs out says so on stderr.

@@ -14,7 +14,7 @@
 #include <functional>
 #include <thread>
 
-#include "protect.h"
+#include "harness.h"
 
 namespace stamp_relay {
 

@@ -18,10 +18,11 @@
 #include <thread>
 #include <vector>
 
-#include "../cmocka.hpp"
 #include "control_server.h"
 #include "harness.h"
-#include "raw_control_client.h"
+
+// cmocka last: its fail() macro breaks C++ headers included after it.
+#include "../cmocka.hpp"
 
 using harness::TestDaemon;
 using smalld::ControlServer;
@@ -30,12 +31,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-const char* kConfig = R"(
-[daemon]
-log_connections = no
-[control]
-socket = @DIR@/control.sock
-mode = 0666
+const std::string kConfig = harness::control_head() + R"(
 [metrics]
 listen = 127.0.0.1:0
 [echo]
@@ -534,7 +530,7 @@ static void smallctl_commands(void**) {
     d.write_config(kConfig);
 
     // monitor prints events until interrupted.
-    std::string bin = harness::env_or("SMALLCTL_BIN", "smallctl");
+    std::string bin = harness::smallctl_bin();
     std::string mon_out = d.dir() + "/monitor.out";
     // It says so on stderr once the daemon has taken the request; it ends
     // when the daemon does, at the end of this test.
@@ -572,7 +568,7 @@ static void smallctl_commands(void**) {
 static void permissions(void**) {
     TestDaemon d(kConfig);
     assert_true(d.started());
-    const std::string nobody = "setpriv --reuid=65534 --regid=65534 --clear-groups ";
+    const std::string nobody = harness::as_user("65534");
     int status = -1;
     std::string out = smallctl(d, "status", &status, nobody);
     assert_int_equal(status, 0);
@@ -632,8 +628,7 @@ static void silent_clients_leave_room_for_admin(void**) {
     // Another client of the same user is served, in place of a silent one;
     // root is served.
     int status = -1;
-    std::string out =
-        smallctl(d, "status", &status, "setpriv --reuid=65534 --regid=65534 --clear-groups ");
+    std::string out = smallctl(d, "status", &status, harness::as_user("65534"));
     assert_int_equal(status, 0);
     Ctl root(d.control_socket());
     json r = root.request("status");
@@ -651,8 +646,8 @@ static void socket_lifecycle(void**) {
         path = d.control_socket();
         // A second daemon on the same socket refuses to start.
         int status = -1;
-        std::string out = harness::run(
-            harness::env_or("SMALLD_BIN", "smalld") + " -c " + d.config_path() + " 2>&1", &status);
+        std::string out =
+            harness::run(harness::smalld_bin() + " -c " + d.config_path() + " 2>&1", &status);
         assert_int_equal(status, 71);
         assert_non_null(strstr(out.c_str(), ("another smalld is running on " + path).c_str()));
         assert_true(Ctl(path).request("status")["ok"] == true);  // the first one is untouched
@@ -718,8 +713,7 @@ static void live_or_unknown_socket_is_kept(void**) {
     assert_int_equal(listen(listener, 0), 0);
     struct stat before {};
     assert_int_equal(lstat(sock.c_str(), &before), 0);
-    std::string smalld =
-        "timeout -s KILL 60 " + harness::env_or("SMALLD_BIN", "smalld") + " -c " + config;
+    std::string smalld = "timeout -s KILL 60 " + harness::smalld_bin() + " -c " + config;
 
     // A listener that accepts nobody and whose backlog is full.
     int queued[3];
@@ -735,8 +729,7 @@ static void live_or_unknown_socket_is_kept(void**) {
 
     // Root's socket, mode 0600: nobody's probe fails with EACCES.
     assert_int_equal(chmod(sock.c_str(), 0600), 0);
-    out = harness::run("setpriv --reuid=65534 --regid=65534 --clear-groups " + smalld + " 2>&1",
-                       &status);
+    out = harness::run(harness::as_user("65534") + smalld + " 2>&1", &status);
     assert_int_equal(status, 71);
     assert_non_null(strstr(out.c_str(), ("control socket " + sock).c_str()));
     assert_non_null(strstr(out.c_str(), "Permission denied"));

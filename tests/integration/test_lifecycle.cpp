@@ -19,15 +19,7 @@
 
 using harness::TestDaemon;
 
-static std::string smalld() {
-    return harness::env_or("SMALLD_BIN", "smalld");
-}
-
-static const char* kBase = R"(
-[daemon]
-shutdown_timeout = 2s
-[control]
-socket =
+static const std::string kBase = harness::control_head("", "shutdown_timeout = 2s\n") + R"(
 [echo]
 tcp = 127.0.0.1:0
 udp = 127.0.0.1:0
@@ -37,20 +29,21 @@ tcp = 127.0.0.1:0
 
 static void check_mode_and_usage(void**) {
     int status;
-    harness::run(smalld() + " -x", &status);
+    harness::run(harness::smalld_bin() + " -x", &status);
     assert_int_equal(status, 64);
-    harness::run(smalld() + " extra-arg", &status);
+    harness::run(harness::smalld_bin() + " extra-arg", &status);
     assert_int_equal(status, 64);
-    std::string v = harness::run(smalld() + " -V", &status);
+    std::string v = harness::run(harness::smalld_bin() + " -V", &status);
     assert_int_equal(status, 0);
     assert_int_equal(v.rfind("smalld ", 0), 0);
     TestDaemon d(kBase);
     assert_true(d.started());
-    std::string ok = harness::run(smalld() + " -t -c " + d.config_path(), &status);
+    std::string ok = harness::run(harness::smalld_bin() + " -t -c " + d.config_path(), &status);
     assert_int_equal(status, 0);
     assert_str_eq(ok, "configuration OK\n");
     d.write_config("[echo]\nrate = fast\n");
-    std::string bad = harness::run(smalld() + " -t -c " + d.config_path() + " 2>&1", &status);
+    std::string bad =
+        harness::run(harness::smalld_bin() + " -t -c " + d.config_path() + " 2>&1", &status);
     assert_int_equal(status, 78);
     assert_non_null(strstr(bad.c_str(), (d.config_path() + ":2: rate:").c_str()));
 }

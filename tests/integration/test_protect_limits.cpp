@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "harness.h"
-#include "protect.h"
 
 #include "../cmocka.hpp"
 
@@ -29,15 +28,6 @@ Outcome outcome_of(int fd) {
     return Outcome::Unknown;
 }
 
-// A connection from `from` is accepted by the kernel and closed by the
-// daemon without a byte.
-bool refused_from(const char* from, uint16_t port) {
-    int fd = tcp_connect_from(from, "127.0.0.1", port);
-    bool refused = fd >= 0 && closed_at_once(fd);
-    if (fd >= 0) close(fd);
-    return refused;
-}
-
 void close_all(std::vector<int>& fds) {
     for (int fd : fds)
         if (fd >= 0) close(fd);
@@ -54,25 +44,16 @@ void per_source_limits_concurrent_sessions(void**) {
         assert_true(held.back() >= 0);
         assert_true(echoes(held.back()));
     }
-    int fourth = tcp_connect_from("127.0.0.1", "127.0.0.1", port);
-    assert_true(fourth >= 0);
-    assert_true(closed_at_once(fourth));
-    close(fourth);
+    assert_true(refused_from("127.0.0.1", "127.0.0.1", port));
     assert_true(d.wait_for_log("echo: refused tcp from 127.0.0.1:"));
     assert_true(d.wait_for_log(": per_source"));
     // Another source has its own allowance.
-    int other = tcp_connect_from("127.0.0.9", "127.0.0.1", port);
-    assert_true(other >= 0);
-    assert_true(echoes(other));
-    close(other);
+    assert_true(served_from("127.0.0.9", "127.0.0.1", port));
     // A slot freed is a slot usable again.
     close(held.back());
     held.pop_back();
     assert_true(wait_tcp_open(d, "echo", 2));
-    int again = tcp_connect_from("127.0.0.1", "127.0.0.1", port);
-    assert_true(again >= 0);
-    assert_true(echoes(again));
-    close(again);
+    assert_true(served_from("127.0.0.1", "127.0.0.1", port));
     close_all(held);
     assert_int_equal(refused(d, "echo"), 1);
     assert_int_equal(rejected(d, "echo", "per_source"), 1);
@@ -158,9 +139,7 @@ void instance_max_connections(void**) {
     close(extra);
     assert_true(d.wait_for_log(": limit"));
     // The limit is the instance's: the other instance still serves.
-    int other = tcp_connect(d.port("echo2", "tcp"));
-    assert_true(echoes(other));
-    close(other);
+    assert_true(served(d.port("echo2", "tcp")));
     close_all(held);
     assert_int_equal(refused(d, "echo"), 1);
     assert_int_equal(rejected(d, "echo", "limit"), 1);
@@ -179,16 +158,15 @@ void stats_reset_keeps_admission(void**) {
         held.push_back(tcp_connect_from(from, "127.0.0.1", port));
         assert_true(echoes(held.back()));
     }
-    std::string bin = env_or("SMALLCTL_BIN", "smallctl");
-    assert_str_eq(run(bin + " -s " + d.control_socket() + " stats reset"), "counters reset\n");
+    assert_str_eq(smallctl(d, "stats reset"), "counters reset\n");
     assert_int_equal(tcp_open(d, "echo"), 3);
     // max_connections: a fourth session from a new source is refused.
-    assert_true(refused_from("127.0.0.3", port));
+    assert_true(refused_from("127.0.0.3", "127.0.0.1", port));
     // per_source: 127.0.0.1 holds two, with one slot freed on the instance.
     close(held.back());
     held.pop_back();
     assert_true(wait_tcp_open(d, "echo", 2));
-    assert_true(refused_from("127.0.0.1", port));
+    assert_true(refused_from("127.0.0.1", "127.0.0.1", port));
     close_all(held);
     assert_int_equal(rejected(d, "echo", "limit"), 1);
     assert_int_equal(rejected(d, "echo", "per_source"), 1);
@@ -223,15 +201,14 @@ void stats_reset_keeps_the_open_session_gauges(void**) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
 
-    std::string ctl = env_or("SMALLCTL_BIN", "smallctl") + " -s " + d.control_socket();
-    assert_str_eq(run(ctl + " stats reset"), "counters reset\n");
+    assert_str_eq(smallctl(d, "stats reset"), "counters reset\n");
     nlohmann::json stats = stats_json(d);
     assert_int_equal(stats["conn"]["accepted_total"].get<long>(), 0);  // the counters did reset
     assert_int_equal(stats["instances"]["echo"]["tcp"]["sessions_total"].get<long>(), 0);
     assert_int_equal(stats["conn"]["current"].get<long>(), 3);
     assert_int_equal(stats["instances"]["echo"]["tcp"]["sessions_current"].get<long>(), 2);
     assert_int_equal(stats["instances"]["echo2"]["tcp"]["sessions_current"].get<long>(), 1);
-    nlohmann::json status = nlohmann::json::parse(run(ctl + " -j status"), nullptr, false);
+    nlohmann::json status = smallctl_json(d, "status");
     assert_int_equal(status["data"]["conn_current"].get<long>(), 3);
 
     const char* gauges[] = {
@@ -239,7 +216,7 @@ void stats_reset_keeps_the_open_session_gauges(void**) {
         "\nsmalld_sessions_current{service=\"echo\",type=\"echo\",proto=\"tcp\"} 2\n",
         "\nsmalld_sessions_current{service=\"echo2\",type=\"echo\",proto=\"tcp\"} 1\n",
         "\nsmalld_sessions_total{service=\"echo\",type=\"echo\",proto=\"tcp\"} 0\n"};
-    std::string from_ctl = run(ctl + " metrics");
+    std::string from_ctl = smallctl(d, "metrics");
     std::string from_http = run(
         "curl -sS --max-time 30 http://127.0.0.1:" + std::to_string(metrics_port(d)) + "/metrics");
     for (const char* gauge : gauges) {
@@ -281,9 +258,7 @@ void daemon_max_connections(void**) {
     }
     close_all(held);
     assert_true(wait_tcp_open(d, "echo", 0));
-    int again = tcp_connect(d.port("echo", "tcp"));
-    assert_true(echoes(again));
-    close(again);
+    assert_true(served(d.port("echo", "tcp")));
     assert_int_equal(refused(d, "echo") + refused(d, "echo2"), 2);
     assert_int_equal(rejected(d, "echo", "limit"), 1);
     assert_int_equal(rejected(d, "echo2", "limit"), 1);

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "protect.h"
 
 #include "../cmocka.hpp"
 
@@ -47,9 +46,7 @@ void drops_to_nobody_after_binding_low_ports(void**) {
     // started with groups 4 and 27: none left
     assert_str_eq(groups, "");
     // The sockets bound as root serve after the drop.
-    int fd = tcp_connect(7);
-    assert_true(echoes(fd));
-    close(fd);
+    assert_true(served(7));
     auto reply = udp_ask_from("127.0.0.1", 0, "127.0.0.1", 7, "u");
     assert_true(reply && *reply == "u");
 }
@@ -61,9 +58,7 @@ void user_is_ignored_with_a_warning_when_not_root(void**) {
                  {}, {"setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"});
     assert_true(d.started());
     assert_true(d.wait_for_log("warning: user = daemon ignored: not started as root"));
-    int fd = tcp_connect(d.port("echo", "tcp"));
-    assert_true(echoes(fd));
-    close(fd);
+    assert_true(served(d.port("echo", "tcp")));
 }
 
 }  // namespace

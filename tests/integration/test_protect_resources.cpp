@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // Resource exhaustion: accept pauses (not spins) when out of descriptors,
 // one flooding client is stopped at the high-water mark, and the reject log
-// is rate-limited. Many clients that never read: test_protect_backpressure.
+// is rate-limited. Many clients that never read: adversarial/test_output_buffer.
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "harness.h"
-#include "protect.h"
 
 #include "../cmocka.hpp"
 

@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "harness.h"
-#include "protect.h"
 
 #include "../cmocka.hpp"
 
@@ -98,9 +97,7 @@ void reset_during_chargen_leaves_others_served(void**) {
     std::string more = recv_exactly(watcher, 100000);
     assert_int_equal(more.size(), 100000);
     close(watcher);
-    int e = tcp_connect(d.port("echo", "tcp"));
-    assert_true(echoes(e));
-    close(e);
+    assert_true(served(d.port("echo", "tcp")));
     assert_true(wait_tcp_open(d, "chargen", 0));
     assert_int_equal(waitpid(d.pid(), nullptr, WNOHANG), 0);
 }
@@ -127,9 +124,7 @@ void vanishing_clients_are_cleaned_up(void**) {
     assert_true(wait_tcp_open(d, "echo", 0));
     assert_true(wait_tcp_open(d, "chargen", 0));
     assert_true(wait_tcp_open(d, "qotd", 0));
-    int e = tcp_connect(d.port("echo", "tcp"));
-    assert_true(echoes(e));
-    close(e);
+    assert_true(served(d.port("echo", "tcp")));
 }
 
 void reload_under_echo_load_loses_nothing(void**) {

@@ -6,7 +6,6 @@
 #include <algorithm>
 
 #include "harness.h"
-#include "protect.h"
 
 #include "../cmocka.hpp"
 

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "protect.h"
 
 #include "../cmocka.hpp"
 

@@ -17,12 +17,7 @@ using harness::TestDaemon;
 
 namespace {
 
-const char* kHead = R"(
-[daemon]
-log_connections = no
-[control]
-socket = @DIR@/control.sock
-mode = 0666
+const std::string kHead = harness::control_head() + R"(
 [echo]
 tcp = 127.0.0.1:0
 )";
@@ -63,13 +58,8 @@ static void reload_prints_every_changed_key(void**) {
 static void reload_marks_restart_keys_and_listeners(void**) {
     TestDaemon d(kHead);
     assert_true(d.started());
-    d.write_config(R"(
-[daemon]
-log_connections = no
-shutdown_timeout = 2s
-[control]
-socket = @DIR@/control.sock
-mode = 0600
+    d.write_config(harness::control_head("0600", "log_connections = no\nshutdown_timeout = 2s\n") +
+                   R"(
 [echo]
 tcp = 127.0.0.1:0
 udp = 127.0.0.1:0
@@ -113,7 +103,7 @@ static void dump_config_shows_origins(void**) {
     std::ofstream(ini) << "[echo]\ntcp = 127.0.0.1:0\nrate = 50/s\n";
     mkdir((ini + ".d").c_str(), 0755);
     std::ofstream(ini + ".d/10-acl.ini") << "; local\n[echo]\nallow = 10.0.0.0/8\n";
-    std::string bin = harness::env_or("SMALLD_BIN", "smalld");
+    std::string bin = harness::smalld_bin();
     int status = -1;
     std::string out = harness::run(bin + " --dump-config -c " + ini + " 2>&1", &status);
     assert_int_equal(status, 0);

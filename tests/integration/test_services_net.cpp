@@ -10,46 +10,22 @@
 #include <string>
 
 #include "harness.h"
-#include "protect.h"
 
 // cmocka last: its fail() macro breaks C++ headers included after it.
 #include "../cmocka.hpp"
 
 using harness::TestDaemon;
 
-static const char* kConfig = R"(
-[daemon]
-log_level = info
-[control]
-socket =
-[echo]
-tcp = 127.0.0.1:0, [::1]:0
-udp = 127.0.0.1:0, [::1]:0
-[discard]
-tcp = 127.0.0.1:0, [::1]:0
-udp = 127.0.0.1:0, [::1]:0
-[chargen]
-tcp = 127.0.0.1:0, [::1]:0
-udp = 127.0.0.1:0, [::1]:0
-[qotd]
-tcp = 127.0.0.1:0, [::1]:0
-udp = 127.0.0.1:0, [::1]:0
-[daytime]
-tcp = 127.0.0.1:0, [::1]:0
-udp = 127.0.0.1:0, [::1]:0
-[time]
-tcp = 127.0.0.1:0, [::1]:0
-udp = 127.0.0.1:0, [::1]:0
-[status]
-tcp = 127.0.0.1:0, [::1]:0
-udp = 127.0.0.1:0, [::1]:0
-[clock-2036]
-type = time
-tcp = 127.0.0.1:0
-udp = 127.0.0.1:0
-; puts the clock one hour past the 2036 wrap
-offset = @OFFSET@
-)";
+// Every type on IPv4 and IPv6 loopback, and a time instance one hour past
+// the 2036 wrap (`offset`).
+static std::string config(long offset) {
+    std::string ini = "[daemon]\nlog_level = info\n[control]\nsocket =\n";
+    for (const char* type : {"echo", "discard", "chargen", "qotd", "daytime", "time", "status"})
+        ini +=
+            std::string("[") + type + "]\ntcp = 127.0.0.1:0, [::1]:0\nudp = 127.0.0.1:0, [::1]:0\n";
+    return ini + "[clock-2036]\ntype = time\ntcp = 127.0.0.1:0\nudp = 127.0.0.1:0\noffset = " +
+           std::to_string(offset) + "\n";
+}
 
 static std::unique_ptr<TestDaemon> daemon_;
 static time_t offset_taken_at;  // the [clock-2036] offset counts from here
@@ -63,12 +39,10 @@ static time_t wall_seconds() {
 }
 
 static int setup(void**) {
-    std::string ini = kConfig;
     // The wrap is at unix 2085978496; an hour past it, counted from now.
     offset_taken_at = wall_seconds();
     long offset = 2085978496L + 3600 - static_cast<long>(offset_taken_at);
-    ini.replace(ini.find("@OFFSET@"), 8, std::to_string(offset));
-    daemon_ = std::make_unique<TestDaemon>(ini);
+    daemon_ = std::make_unique<TestDaemon>(config(offset));
     return daemon_->started() ? 0 : -1;
 }
 

@@ -32,7 +32,6 @@
 #include <vector>
 
 #include "harness.h"
-#include "protect.h"
 #include "stamp_delay_relay.h"
 
 // cmocka last: its fail() macro breaks C++ headers included after it.
@@ -57,12 +56,11 @@ double p50(std::vector<double> v) {
 // (forward, backward) in microseconds by sequence number.
 nlohmann::json probe(const DelayRelay& relay, const std::string& args, const std::string& samples,
                      std::map<uint32_t, std::pair<double, double>>* delays) {
-    std::string bin = env_or("SMALLPROBE_BIN", "smallprobe");
     int status = 0;
     std::string out =
-        run(bin + " stamp -n " + std::to_string(kPackets) + " -i 2ms -w 5s -j --samples " +
-                samples + " " + args + " 127.0.0.1:" + std::to_string(relay.port()),
-            &status, 60);
+        smallprobe("stamp -n " + std::to_string(kPackets) + " -i 2ms -w 5s -j --samples " +
+                       samples + " " + args + " 127.0.0.1:" + std::to_string(relay.port()),
+                   &status);
     auto j = nlohmann::json::parse(out, nullptr, false);
     if (j.is_discarded() || status != 0) fprintf(stderr, "smallprobe printed: %s\n", out.c_str());
     assert_int_equal(status, 0);
@@ -113,19 +111,12 @@ std::vector<double> residuals(const std::vector<Hold>& log, uint32_t first,
 
 static void one_way_p50s_are_the_relays_holds_plus_the_bare_path(void**) {
     if (!protect::enter_private_network()) skip();
-    char tmpl[] = "/tmp/smalld-stamp-delay.XXXXXX";
-    std::string dir = mkdtemp(tmpl);
-    std::string key = dir + "/stamp.key", samples = dir + "/samples.csv";
-    run("printf 'a shared secret' > " + key + " && chmod 600 " + key);
-    TestDaemon d(protect::config_head() +
-                 "[stamp]\nudp = 127.0.0.1:0\nmode = stateful\nrate = 0/s\n"
-                 "[stamp-auth]\ntype = stamp\nudp = 127.0.0.1:0\nmode = stateful\nrate = 0/s\n"
-                 "auth = required\nkey_file = " +
-                 key + "\n");
-    bool started = d.started();
-    uint16_t port = started ? d.port("stamp", "udp") : 0;
-    uint16_t auth_port = started ? d.port("stamp-auth", "udp") : 0;
-    assert_true(started);
+    KeyFile key;
+    std::string samples = key.dir + "/samples.csv";
+    const std::string keys = "mode = stateful\nrate = 0/s\n";
+    TestDaemon d(protect::config_head() + stamp_pair(key, keys, keys));
+    assert_true(d.started());
+    uint16_t port = d.port("stamp", "udp"), auth_port = d.port("stamp-auth", "udp");
 
     // The bare path: through the relay holding nothing.
     double bare[2];
@@ -156,7 +147,8 @@ static void one_way_p50s_are_the_relays_holds_plus_the_bare_path(void**) {
     for (bool authenticated : {false, true}) {
         std::map<uint32_t, std::pair<double, double>> delays;
         DelayRelay relay(authenticated ? auth_port : port, kForwardNs, kBackwardNs, authenticated);
-        nlohmann::json j = probe(relay, authenticated ? "--key-file " + key : "", samples, &delays);
+        nlohmann::json j =
+            probe(relay, authenticated ? "--key-file " + key.path : "", samples, &delays);
         relay.stop();
         const char* mode = authenticated ? "authenticated" : "unauthenticated";
         assert_int_equal(relay.forward_log().size(), kPackets);
@@ -183,7 +175,6 @@ static void one_way_p50s_are_the_relays_holds_plus_the_bare_path(void**) {
             within = within && std::fabs(measured[way] - expected) <= kBoundUs;
         }
     }
-    run("rm -rf " + dir);
     assert_true(within);
 }
 

@@ -18,7 +18,6 @@
 #include <string>
 
 #include "harness.h"
-#include "protect.h"
 #include "stamp_drop_relay.h"
 
 // cmocka last: its fail() macro breaks C++ headers included after it.
@@ -61,11 +60,10 @@ long number(const nlohmann::json& j, const char* key) {
 // failing one would leave the relay's thread running over a dead frame, so
 // expect() checks once the relay has stopped.
 Split probe(const DropRelay& relay, const char* extra = "") {
-    std::string bin = env_or("SMALLPROBE_BIN", "smallprobe");
     int status = 0;
-    std::string out = run(bin + " stamp -n " + std::to_string(kPackets) + " -i 1ms -w 1s -j " +
-                              extra + " 127.0.0.1:" + std::to_string(relay.port()),
-                          &status, 60);
+    std::string out = smallprobe("stamp -n " + std::to_string(kPackets) + " -i 1ms -w 1s -j " +
+                                     extra + " 127.0.0.1:" + std::to_string(relay.port()),
+                                 &status);
     fprintf(stderr, "%s", out.c_str());
     auto j = nlohmann::json::parse(out, nullptr, false);
     if (j.is_discarded()) return {status == 0 ? -1 : status, false, -1, -1, -1, -1, -1, -1, -1};
@@ -175,7 +173,6 @@ static void reflector_drops_are_not_path_loss(void**) {
     // address: a reload once smalld answered the first 100, another once it
     // counted the ten. (The hook runs in the relay's thread: no cmocka
     // assertion there, a flag instead.)
-    std::string ctl = env_or("SMALLCTL_BIN", "smallctl") + " -s " + d.control_socket();
     long before = drops(d, "acl", "acl");
     long reflected = protect::stat(d, "acl", "udp", "stamp.reflected_total");
     std::atomic<bool> in_step{true};
@@ -189,7 +186,7 @@ static void reflector_drops_are_not_path_loss(void**) {
         });
         d.write_config(config(n == 101));
         int status = 0;
-        run(ctl + " reload", &status);
+        smallctl(d, "reload", &status);
         if (!settled || status != 0) in_step = false;
     };
     DropRelay relay(kAcl, plan, "127.0.0.2");

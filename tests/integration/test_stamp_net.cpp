@@ -15,7 +15,6 @@
 #include <string>
 
 #include "harness.h"
-#include "protect.h"
 
 // cmocka last: its fail() macro breaks C++ headers included after it.
 #include "../cmocka.hpp"
@@ -23,23 +22,6 @@
 using namespace harness;
 
 namespace {
-
-// A private key file (mode 0600) in its own directory, made before the
-// daemon reads its config.
-struct KeyFile {
-    std::string dir, path;
-    KeyFile() {
-        char tmpl[] = "/tmp/smalld-stamp-key.XXXXXX";
-        dir = mkdtemp(tmpl);
-        path = dir + "/stamp.key";
-        std::ofstream(path) << "a shared secret for the test\n";
-        chmod(path.c_str(), 0600);
-    }
-    ~KeyFile() {
-        unlink(path.c_str());
-        rmdir(dir.c_str());
-    }
-};
 
 std::string config(const KeyFile& key) {
     return "[control]\nsocket = @DIR@/control.sock\n"
@@ -54,7 +36,7 @@ std::string config(const KeyFile& key) {
 }  // namespace
 
 static void scapy_decodes_every_kind_of_reply(void**) {
-    KeyFile key;
+    harness::KeyFile key("a shared secret for the test\n");
     TestDaemon d(config(key));
     assert_true(d.started());
     std::string script = env_or("SMALLD_SOURCE_DIR", ".") + "/tests/integration/stamp_scapy.py";
@@ -88,7 +70,7 @@ static void scapy_decodes_every_kind_of_reply(void**) {
 // byte 40, processing reads 0.
 static void smallprobe_interoperates_with_short_replies(void**) {
     std::string dir = env_or("SMALLD_SOURCE_DIR", ".") + "/tests/integration/";
-    std::string probe = env_or("SMALLPROBE_BIN", "smallprobe");
+    std::string probe = harness::smallprobe_bin();
     // The reflector prints its port on its first line; smallprobe reads it.
     std::string command = "/usr/bin/python3 " + dir +
                           "twamp_light_reflector.py 20 > reflector.port & "

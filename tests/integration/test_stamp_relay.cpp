@@ -20,7 +20,6 @@
 #include <vector>
 
 #include "harness.h"
-#include "protect.h"
 
 // cmocka last: its fail() macro breaks C++ headers included after it.
 #include "../cmocka.hpp"
@@ -110,7 +109,7 @@ class Relay {
 };
 
 std::string probe_command(uint16_t port, const char* extra) {
-    std::string bin = env_or("SMALLPROBE_BIN", "smallprobe");
+    std::string bin = harness::smallprobe_bin();
     return bin + " stamp -n 105 -i 5ms -w 10s --same-clock --sizes 64,512,1400 " + extra +
            " 127.0.0.1:" + std::to_string(port);
 }
@@ -168,8 +167,7 @@ static void decomposition_through_a_delaying_relay(void**) {
     // Each relay is a new sender address and port: two sessions.
     assert_int_equal(protect::stat(d, "stamp", "udp", "stamp.sessions_current"), 2);
     // `stats reset` zeroes the counters; the table, and its gauge, stay.
-    std::string ctl = env_or("SMALLCTL_BIN", "smallctl") + " -s " + d.control_socket();
-    assert_str_eq(run(ctl + " stats reset"), "counters reset\n");
+    assert_str_eq(smallctl(d, "stats reset"), "counters reset\n");
     assert_int_equal(protect::stat(d, "stamp", "udp", "stamp.reflected_total"), 0);
     assert_int_equal(protect::stat(d, "stamp", "udp", "stamp.sessions_current"), 2);
 }

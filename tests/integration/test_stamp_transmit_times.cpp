@@ -21,11 +21,9 @@ using namespace harness;
 namespace {
 
 nlohmann::json probe_json(const std::string& args, uint16_t port) {
-    std::string probe = env_or("SMALLPROBE_BIN", "smallprobe");
     int status = 0;
-    std::string out =
-        run(probe + " stamp -n 40 -i 2ms -w 5s -j " + args + " 127.0.0.1:" + std::to_string(port),
-            &status, 60);
+    std::string out = smallprobe(
+        "stamp -n 40 -i 2ms -w 5s -j " + args + " 127.0.0.1:" + std::to_string(port), &status);
     auto j = nlohmann::json::parse(out, nullptr, false);
     if (j.is_discarded()) fprintf(stderr, "smallprobe printed: %s\n", out.c_str());
     assert_false(j.is_discarded());
@@ -36,19 +34,11 @@ nlohmann::json probe_json(const std::string& args, uint16_t port) {
 }  // namespace
 
 static void kernel_transmit_times_replace_the_clock_readings(void**) {
-    char tmpl[] = "/tmp/smalld-stamp-ts.XXXXXX";
-    std::string dir = mkdtemp(tmpl);
-    std::string key = dir + "/stamp.key";
-    run("printf 'a shared secret' > " + key + " && chmod 600 " + key);
-    TestDaemon d(
-        "[control]\nsocket = @DIR@/control.sock\n"
-        "[stamp]\nudp = 127.0.0.1:0\nmode = stateful\n"
-        "[stamp-auth]\ntype = stamp\nudp = 127.0.0.1:0\nauth = required\nkey_file = " +
-        key + "\n");
-    bool started = d.started();
-    uint16_t port = started ? d.port("stamp", "udp") : 0;
-    uint16_t auth_port = started ? d.port("stamp-auth", "udp") : 0;
-    assert_true(started);
+    KeyFile key;
+    TestDaemon d("[control]\nsocket = @DIR@/control.sock\n" +
+                 stamp_pair(key, "mode = stateful\n", ""));
+    assert_true(d.started());
+    uint16_t port = d.port("stamp", "udp"), auth_port = d.port("stamp-auth", "udp");
 
     nlohmann::json j = probe_json("", port);
     const nlohmann::json& t = j["timestamps"];
@@ -98,10 +88,9 @@ static void kernel_transmit_times_replace_the_clock_readings(void**) {
     assert_true(ut["t1_correction_p50"].is_null());
 
     // The HMAC's cost between the clock reading and the send: measured.
-    nlohmann::json a = probe_json("--key-file " + key + " --timestamping user", auth_port);
+    nlohmann::json a = probe_json("--key-file " + key.path + " --timestamping user", auth_port);
     fprintf(stderr, "forward p50 with user-space T1: unauthenticated %s us, authenticated %s us\n",
             u["forward"]["p50"].dump().c_str(), a["forward"]["p50"].dump().c_str());
-    run("rm -rf " + dir);
     assert_int_equal(a["auth_failures"].get<int>(), 0);
 }
 

@@ -20,7 +20,6 @@
 #include <vector>
 
 #include "harness.h"
-#include "notify_sink.h"
 
 // cmocka last: its fail() macro breaks C++ headers included after it.
 #include "../cmocka.hpp"
@@ -28,11 +27,7 @@
 using harness::contains;
 using harness::TestDaemon;
 
-static const char* kBase = R"(
-[daemon]
-shutdown_timeout = 2s
-[control]
-socket =
+static const std::string kBase = harness::control_head("", "shutdown_timeout = 2s\n") + R"(
 [echo]
 tcp = 127.0.0.1:0
 )";

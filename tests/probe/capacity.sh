@@ -97,13 +97,22 @@ CAPACITY=(capacity.forward.bps capacity.forward.bound capacity.backward.bps
   capacity.backward.bound capacity.backward.reason capacity.trains_used capacity.trains
   capacity.packet_bytes)
 
+# measure FORWARD BACKWARD (Mbit/s): the links shaped so, the trains run; sets
+# out and the capacity fields (fwd fwd_bound bwd bwd_bound reason used trains
+# bytes), and says what it measured.
+measure() {
+  shape "$1" "$2"
+  run_cmd out rc "$SMALLPROBE_BIN" "${TRAINS[@]}" -j 10.201.0.2
+  [ "$rc" = 0 ] || fail "trains $1/$2: exit $rc: $out"
+  read -r fwd fwd_bound bwd bwd_bound reason used trains bytes < <(fields "$out" "${CAPACITY[@]}")
+  local why=""
+  [ "$reason" = missing ] || why="; $reason"
+  echo "tbf $1 forward, $2 backward: forward $fwd bit/s ($fwd_bound), backward $bwd bit/s" \
+    "($bwd_bound), $used of $trains trains$why"
+}
+
 # --- 50 forward, 10 backward: both exact ------------------------------------
-shape 50 10
-run_cmd out rc "$SMALLPROBE_BIN" "${TRAINS[@]}" -j 10.201.0.2
-[ "$rc" = 0 ] || fail "trains 50/10: exit $rc: $out"
-read -r fwd fwd_bound bwd bwd_bound _ used trains bytes < <(fields "$out" "${CAPACITY[@]}")
-echo "tbf 50 forward, 10 backward: forward $fwd bit/s ($fwd_bound), backward $bwd bit/s" \
-  "($bwd_bound), $used of $trains trains"
+measure 50 10
 within 45e6 "$fwd" 55e6 || fail "forward $fwd bit/s, tbf 50 Mbit/s: $out"
 within 9e6 "$bwd" 11e6 || fail "backward $bwd bit/s, tbf 10 Mbit/s: $out"
 [ "$fwd_bound" = exact ] && [ "$bwd_bound" = exact ] ||
@@ -117,12 +126,7 @@ ok "tbf 50/10: forward $fwd and backward $bwd bit/s, both exact"
 # known is "at least 10 Mbit/s". Unless the reflector, busy (a loaded
 # machine), answered most trains at once, back to back: then the backward
 # link spaced them, and an exact figure must be its 50 Mbit/s.
-shape 10 50
-run_cmd out rc "$SMALLPROBE_BIN" "${TRAINS[@]}" -j 10.201.0.2
-[ "$rc" = 0 ] || fail "trains 10/50: exit $rc: $out"
-read -r fwd fwd_bound bwd bwd_bound reason used trains _ < <(fields "$out" "${CAPACITY[@]}")
-echo "tbf 10 forward, 50 backward: forward $fwd bit/s ($fwd_bound), backward $bwd bit/s" \
-  "($bwd_bound), $used of $trains trains; $reason"
+measure 10 50
 within 9e6 "$fwd" 11e6 || fail "forward $fwd bit/s, tbf 10 Mbit/s: $out"
 [ "$fwd_bound" = exact ] || fail "10/50: forward is not exact: $out"
 # A lower bound is at least what the forward spacing implies and never

@@ -18,11 +18,8 @@ command -v python3 >/dev/null || skip "python3 not available"
 
 printf 'a shared secret for the test\n' >"$WORK/stamp.key"
 chmod 600 "$WORK/stamp.key"
-cat >"$WORK/smalld.ini" <<INI
-[daemon]
-log_connections = no
-[control]
-socket = $CONTROL_SOCKET
+config_head >"$WORK/smalld.ini"
+cat >>"$WORK/smalld.ini" <<INI
 [stamp]
 udp = 127.0.0.1:0
 rate = 0/s

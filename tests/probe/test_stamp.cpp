@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <set>
 #include <string>
 #include <vector>
 // cmocka 1.1 declares its functions without C linkage guards.
@@ -40,6 +41,34 @@ Probe probe(uint32_t i, int64_t fwd, int64_t proc, int64_t back, uint32_t size =
     return p;
 }
 
+// 20 probes to a stateful reflector whose count starts at `count`: those in
+// `forward` lost on the way there (never counted), those in `backward` lost
+// on the way back (counted).
+std::vector<Probe> stateful_run(uint32_t count, const std::set<uint32_t>& forward,
+                                const std::set<uint32_t>& backward) {
+    std::vector<Probe> probes;
+    for (uint32_t i = 0; i < 20; ++i) {
+        Probe p = probe(i, 100, 5, 100);
+        if (forward.count(i)) {
+            p.received = false;
+        } else {
+            p.reflector_seq = count++;
+            if (backward.count(i)) p.received = false;
+        }
+        probes.push_back(p);
+    }
+    return probes;
+}
+
+// A stateful run's loss: in all, and forward, backward and of unknown direction.
+void expect_stateful_loss(const StampSummary& s, int lost, int forward, int backward, int unknown) {
+    assert_true(s.stateful);
+    assert_int_equal(s.lost, lost);
+    assert_int_equal(s.lost_forward, forward);
+    assert_int_equal(s.lost_backward, backward);
+    assert_int_equal(s.lost_unknown, unknown);
+}
+
 void test_delays_and_hops(void**) {
     std::vector<Probe> probes;
     for (uint32_t i = 0; i < 100; ++i) probes.push_back(probe(i, 20'000, 5, 100));
@@ -60,24 +89,9 @@ void test_delays_and_hops(void**) {
 void test_stateful_loss_by_direction(void**) {
     // 20 sent; 3 and 7 lost on the way there (the reflector's count skips
     // nothing, it never saw them), 12 lost on the way back (counted).
-    std::vector<Probe> probes;
-    uint32_t counted = 500;  // an older session: the count need not start at 0
-    for (uint32_t i = 0; i < 20; ++i) {
-        Probe p = probe(i, 100, 5, 100);
-        if (i == 3 || i == 7) {
-            p.received = false;
-        } else {
-            p.reflector_seq = counted++;
-            if (i == 12) p.received = false;
-        }
-        probes.push_back(p);
-    }
-    StampSummary s = summarize(probes, true);
-    assert_true(s.stateful);
-    assert_int_equal(s.lost, 3);
-    assert_int_equal(s.lost_forward, 2);
-    assert_int_equal(s.lost_backward, 1);
-    assert_int_equal(s.lost_unknown, 0);
+    // An older session: the count need not start at 0.
+    std::vector<Probe> probes = stateful_run(500, {3, 7}, {12});
+    expect_stateful_loss(summarize(probes, true), 3, 2, 1, 0);
 }
 
 void test_stateful_tail_and_head_loss_unknown(void**) {
@@ -85,27 +99,12 @@ void test_stateful_tail_and_head_loss_unknown(void**) {
     // reply after the last one says whether the reflector saw it, so its
     // direction is unknown, not backward; the same for a packet lost before
     // the first reply (the session's count may be older than the run).
-    std::vector<Probe> probes;
-    uint32_t counted = 0;
-    for (uint32_t i = 0; i < 20; ++i) {
-        Probe p = probe(i, 100, 5, 100);
-        if (i == 0 || i == 5 || i == 9 || i == 19) {
-            p.received = false;
-        } else {
-            p.reflector_seq = counted++;
-        }
-        probes.push_back(p);
-    }
-    StampSummary s = summarize(probes, true);
-    assert_true(s.stateful);
-    assert_int_equal(s.lost, 4);
-    assert_int_equal(s.lost_forward, 2);
-    assert_int_equal(s.lost_backward, 0);
-    assert_int_equal(s.lost_unknown, 2);
+    std::vector<Probe> probes = stateful_run(0, {0, 5, 9, 19}, {});
+    expect_stateful_loss(summarize(probes, true), 4, 2, 0, 2);
     // Backward loss at the tail is no more knowable.
-    probes[19].reflector_seq = counted;
+    probes[19].reflector_seq = probes[18].reflector_seq + 1;
     probes[18].received = false;
-    s = summarize(probes, true);
+    StampSummary s = summarize(probes, true);
     assert_int_equal(s.lost, 5);
     assert_int_equal(s.lost_forward + s.lost_backward + s.lost_unknown, 5);
     assert_int_equal(s.lost_unknown, 3);

@@ -19,11 +19,8 @@
 source "$(dirname "$0")/../shell/lib.sh"
 command -v python3 >/dev/null || skip "python3 not available"
 
-cat >"$WORK/smalld.ini" <<INI
-[daemon]
-log_connections = no
-[control]
-socket = $CONTROL_SOCKET
+config_head >"$WORK/smalld.ini"
+cat >>"$WORK/smalld.ini" <<INI
 [echo]
 udp = 127.0.0.1:0
 rate = 10/s

@@ -21,13 +21,8 @@ missing() {
 PY=/usr/bin/python3
 "$PY" -c 'import selenium' 2>/dev/null || missing "python3-selenium is not installed (tools/deps --test)"
 
-cat >"$WORK/smalld.ini" <<INI
-[daemon]
-log_connections = no
-[control]
-socket = $CONTROL_SOCKET
-[metrics]
-listen = 127.0.0.1:0
+config_head metrics >"$WORK/smalld.ini"
+cat >>"$WORK/smalld.ini" <<INI
 [echo]
 tcp = 127.0.0.1:0
 udp = 127.0.0.1:0

@@ -9,11 +9,8 @@ command -v python3 >/dev/null || skip "python3 not available"
 version=$(sed -n 's/^project(smalld VERSION \([0-9.]*\).*/\1/p' "$SMALLD_SOURCE_DIR/CMakeLists.txt")
 man=$SMALLD_SOURCE_DIR/man
 
-cat >"$WORK/smalld.ini" <<INI
-[daemon]
-log_connections = no
-[control]
-socket = $CONTROL_SOCKET
+config_head >"$WORK/smalld.ini"
+cat >>"$WORK/smalld.ini" <<INI
 [echo]
 tcp = 127.0.0.1:0
 udp = 127.0.0.1:0

@@ -67,11 +67,8 @@ expect_including() {
   ok "\"$line<TAB>\" offers $*"
 }
 
-cat >"$WORK/smalld.ini" <<INI
-[daemon]
-log_connections = no
-[control]
-socket = $CONTROL_SOCKET
+config_head >"$WORK/smalld.ini"
+cat >>"$WORK/smalld.ini" <<INI
 [echo]
 tcp = 127.0.0.1:0
 udp = 127.0.0.1:0

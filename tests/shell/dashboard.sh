@@ -9,13 +9,8 @@ command -v python3 >/dev/null || skip "python3 not available"
 python3 -c 'import yaml' 2>/dev/null || skip "python3-yaml not available"
 contrib=$SMALLD_SOURCE_DIR/contrib
 
-cat >"$WORK/smalld.ini" <<INI
-[daemon]
-log_connections = no
-[control]
-socket = $CONTROL_SOCKET
-[metrics]
-listen = 127.0.0.1:0
+config_head metrics >"$WORK/smalld.ini"
+cat >>"$WORK/smalld.ini" <<INI
 [echo]
 tcp = 127.0.0.1:0
 udp = 127.0.0.1:0

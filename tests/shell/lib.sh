@@ -52,10 +52,13 @@ expect_run() {
 
 CONTROL_SOCKET=$WORK/control.sock
 
-# config_head: the sections a test's smalld.ini starts with (no connection
-# log, the control socket above); the caller appends its instances.
+# config_head [metrics]: the sections a test's smalld.ini starts with (no
+# connection log, the control socket CONTROL_SOCKET) and, with `metrics`, the
+# HTTP endpoint on a kernel-chosen loopback port; the caller appends its
+# instances.
 config_head() {
   printf '[daemon]\nlog_connections = no\n[control]\nsocket = %s\n' "$CONTROL_SOCKET"
+  if [ "${1:-}" = metrics ]; then printf '[metrics]\nlisten = 127.0.0.1:0\n'; fi
 }
 
 # start_daemon: smalld on WORK/smalld.ini (written by the caller), in the

@@ -27,13 +27,8 @@ on_exit() {
 trap on_exit EXIT
 
 write_ini() {  # write_ini FILE SOCKET
-  cat >"$1" <<INI
-[daemon]
-log_connections = no
-[control]
-socket = $2
-[metrics]
-listen = 127.0.0.1:0
+  CONTROL_SOCKET=$2 config_head metrics >"$1"
+  cat >>"$1" <<INI
 [echo]
 tcp = 127.0.0.1:0
 udp = 127.0.0.1:0

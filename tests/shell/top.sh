@@ -8,11 +8,8 @@ source "$(dirname "$0")/lib.sh"
 command -v script >/dev/null || skip "script(1) not available (bsdutils)"
 command -v python3 >/dev/null || skip "python3 not available"
 
-cat >"$WORK/smalld.ini" <<INI
-[daemon]
-log_connections = no
-[control]
-socket = $CONTROL_SOCKET
+config_head >"$WORK/smalld.ini"
+cat >>"$WORK/smalld.ini" <<INI
 [echo]
 tcp = 127.0.0.1:0
 udp = 127.0.0.1:0

@@ -80,26 +80,28 @@ struct Received {
 
     Received(const char* to, const char* local) {
         msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
-        cmsghdr* c = CMSG_FIRSTHDR(&msg);
         if (strchr(to, ':')) {
             in6_pktinfo info{};
             inet_pton(AF_INET6, to, &info.ipi6_addr);
-            c->cmsg_level = IPPROTO_IPV6;
-            c->cmsg_type = IPV6_PKTINFO;
-            c->cmsg_len = CMSG_LEN(sizeof info);
-            memcpy(CMSG_DATA(c), &info, sizeof info);
-            msg.msg_controllen = CMSG_SPACE(sizeof info);
+            carry(IPPROTO_IPV6, IPV6_PKTINFO, info);
         } else {
             in_pktinfo info{};
             inet_pton(AF_INET, to, &info.ipi_addr);
             inet_pton(AF_INET, local, &info.ipi_spec_dst);
-            c->cmsg_level = IPPROTO_IP;
-            c->cmsg_type = IP_PKTINFO;
-            c->cmsg_len = CMSG_LEN(sizeof info);
-            memcpy(CMSG_DATA(c), &info, sizeof info);
-            msg.msg_controllen = CMSG_SPACE(sizeof info);
+            carry(IPPROTO_IP, IP_PKTINFO, info);
         }
+    }
+
+    // The message's one control message: `info` at `level`, `type`.
+    template <class Info>
+    void carry(int level, int type, const Info& info) {
+        msg.msg_controllen = sizeof control;
+        cmsghdr* c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = level;
+        c->cmsg_type = type;
+        c->cmsg_len = CMSG_LEN(sizeof info);
+        memcpy(CMSG_DATA(c), &info, sizeof info);
+        msg.msg_controllen = CMSG_SPACE(sizeof info);
     }
 };
 

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "endpoint.h"
 #include "listener_set.h"
 
 // cmocka last: its fail() macro breaks C++ headers included after it.
@@ -13,16 +14,6 @@ using namespace smalld;
 using Step = ListenerPlan::Step;
 
 namespace {
-
-SockAddr at(const char* text) {
-    std::string error;
-    auto addr = parse_endpoint(text, &error);
-    if (!addr) {
-        print_error("bad address %s: %s\n", text, error.c_str());
-        fail();
-    }
-    return *addr;
-}
 
 InstanceConfig instance(const char* name, ServiceType type, std::vector<const char*> tcp,
                         std::vector<const char*> udp = {}) {

@@ -10,6 +10,7 @@
 
 #include "admission.h"
 #include "bounce_table.h"
+#include "endpoint.h"
 #include "own_sockets.h"
 
 // cmocka last: its fail() macro breaks C++ headers included after it.
@@ -18,13 +19,6 @@
 using namespace smalld;
 
 namespace {
-
-SockAddr addr(const char* text) {
-    std::string error;
-    auto a = parse_endpoint(text, &error);
-    assert_true(a.has_value());
-    return *a;
-}
 
 std::vector<uint8_t> bytes(const std::string& s) {
     return {s.begin(), s.end()};
@@ -37,56 +31,55 @@ constexpr int64_t kMs = 1'000'000;  // in nanoseconds
 static void own_sockets_match_exact_binds_by_address_and_port(void**) {
     OwnSockets own;
     own.set_host_addresses({});
-    std::vector<SockAddr> bound = {addr("127.0.0.1:20862"), addr("[::1]:20864"),
-                                   addr("192.0.2.7:5000")};
+    std::vector<SockAddr> bound = {at("127.0.0.1:20862"), at("[::1]:20864"), at("192.0.2.7:5000")};
     own.assign(bound);
     assert_int_equal(own.size(), 3);
-    assert_true(own.contains(addr("127.0.0.1:20862"), nullptr, 0));
-    assert_true(own.contains(addr("[::1]:20864"), nullptr, 0));
-    assert_true(own.contains(addr("192.0.2.7:5000"), nullptr, 0));
+    assert_true(own.contains(at("127.0.0.1:20862"), nullptr, 0));
+    assert_true(own.contains(at("[::1]:20864"), nullptr, 0));
+    assert_true(own.contains(at("192.0.2.7:5000"), nullptr, 0));
     // Another address or port, or the other family, is somebody else.
-    assert_false(own.contains(addr("127.0.0.2:20862"), nullptr, 0));
-    assert_false(own.contains(addr("127.0.0.1:20863"), nullptr, 0));
-    assert_false(own.contains(addr("[::1]:20862"), nullptr, 0));
-    assert_false(own.contains(addr("192.0.2.8:5000"), nullptr, 0));
+    assert_false(own.contains(at("127.0.0.2:20862"), nullptr, 0));
+    assert_false(own.contains(at("127.0.0.1:20863"), nullptr, 0));
+    assert_false(own.contains(at("[::1]:20862"), nullptr, 0));
+    assert_false(own.contains(at("192.0.2.8:5000"), nullptr, 0));
     // A reload replaces the set.
-    own.assign(std::vector<SockAddr>{addr("127.0.0.1:7000")});
-    assert_false(own.contains(addr("127.0.0.1:20862"), nullptr, 0));
-    assert_true(own.contains(addr("127.0.0.1:7000"), nullptr, 0));
+    own.assign(std::vector<SockAddr>{at("127.0.0.1:7000")});
+    assert_false(own.contains(at("127.0.0.1:20862"), nullptr, 0));
+    assert_true(own.contains(at("127.0.0.1:7000"), nullptr, 0));
 }
 
 static void own_sockets_match_wildcard_binds_from_this_host_only(void**) {
     OwnSockets own;
-    own.set_host_addresses({addr("192.0.2.7:0"), addr("[2001:db8::7]:0")});
-    std::vector<SockAddr> bound = {addr("0.0.0.0:862"), addr("[::]:9000")};
+    own.set_host_addresses({at("192.0.2.7:0"), at("[2001:db8::7]:0")});
+    std::vector<SockAddr> bound = {at("0.0.0.0:862"), at("[::]:9000")};
     own.assign(bound);
-    SockAddr to = addr("198.51.100.1:0");
+    SockAddr to = at("198.51.100.1:0");
     // Our port from an address of this host: loopback, listed, or the
     // address the datagram was sent to.
-    assert_true(own.contains(addr("127.0.0.1:862"), nullptr, 0));
-    assert_true(own.contains(addr("127.9.9.9:862"), nullptr, 0));
-    assert_true(own.contains(addr("192.0.2.7:862"), nullptr, 0));
-    assert_true(own.contains(addr("198.51.100.1:862"), &to, 0));
-    assert_true(own.contains(addr("[::1]:9000"), nullptr, 0));
-    assert_true(own.contains(addr("[2001:db8::7]:9000"), nullptr, 0));
+    assert_true(own.contains(at("127.0.0.1:862"), nullptr, 0));
+    assert_true(own.contains(at("127.9.9.9:862"), nullptr, 0));
+    assert_true(own.contains(at("192.0.2.7:862"), nullptr, 0));
+    assert_true(own.contains(at("198.51.100.1:862"), &to, 0));
+    assert_true(own.contains(at("[::1]:9000"), nullptr, 0));
+    assert_true(own.contains(at("[2001:db8::7]:9000"), nullptr, 0));
     // The same port from another host is another host's socket (a STAMP
     // sender on 862 elsewhere is served).
-    assert_false(own.contains(addr("192.0.2.8:862"), nullptr, 0));
-    assert_false(own.contains(addr("192.0.2.8:862"), &to, 0));
-    assert_false(own.contains(addr("[2001:db8::8]:9000"), nullptr, 0));
+    assert_false(own.contains(at("192.0.2.8:862"), nullptr, 0));
+    assert_false(own.contains(at("192.0.2.8:862"), &to, 0));
+    assert_false(own.contains(at("[2001:db8::8]:9000"), nullptr, 0));
     // An IPv6 socket never sends IPv4 (smalld's are IPv6-only).
-    assert_false(own.contains(addr("127.0.0.1:9000"), nullptr, 0));
-    assert_false(own.contains(addr("127.0.0.1:863"), nullptr, 0));
+    assert_false(own.contains(at("127.0.0.1:9000"), nullptr, 0));
+    assert_false(own.contains(at("127.0.0.1:863"), nullptr, 0));
 }
 
 static void own_sockets_read_this_hosts_addresses(void**) {
     // Without fixed addresses the set asks getifaddrs(3): loopback is
     // always local, a documentation address never is.
     OwnSockets own;
-    own.assign(std::vector<SockAddr>{addr("0.0.0.0:4000")});
-    assert_true(own.contains(addr("127.0.0.1:4000"), nullptr, 0));
-    assert_false(own.contains(addr("203.0.113.9:4000"), nullptr, 0));
-    assert_false(own.contains(addr("203.0.113.9:4000"), nullptr, 5000));
+    own.assign(std::vector<SockAddr>{at("0.0.0.0:4000")});
+    assert_true(own.contains(at("127.0.0.1:4000"), nullptr, 0));
+    assert_false(own.contains(at("203.0.113.9:4000"), nullptr, 0));
+    assert_false(own.contains(at("203.0.113.9:4000"), nullptr, 5000));
 }
 
 static void payload_hash_tells_datagrams_apart(void**) {
@@ -103,7 +96,7 @@ static void payload_hash_tells_datagrams_apart(void**) {
 
 static void bounce_table_drops_what_keeps_coming_back(void**) {
     BounceTable table;
-    SockAddr peer = addr("192.0.2.1:7777"), other = addr("192.0.2.1:7778");
+    SockAddr peer = at("192.0.2.1:7777"), other = at("192.0.2.1:7778");
     uint64_t x = 0x1234, y = 0x5678;
     int64_t t = 1'800'000'000LL * 1'000'000'000LL;
     // Nothing answered yet: nothing bounces.
@@ -134,7 +127,7 @@ static void bounce_table_drops_what_keeps_coming_back(void**) {
 
 static void bounce_table_knows_a_reply_from_a_request_and_a_burst_from_a_loop(void**) {
     BounceTable table;
-    SockAddr peer = addr("[2001:db8::1]:4000");
+    SockAddr peer = at("[2001:db8::1]:4000");
     int64_t t = 1'800'000'000LL * 1'000'000'000LL;
     // Our reply coming back (chargen answered by an echo) is a bounce.
     table.answered(peer, 1, 2, false, t);
@@ -166,7 +159,7 @@ static void bounce_table_stays_bounded(void**) {
     // the last peers answered are still known.
     BounceTable table(64);
     int64_t t = 1'800'000'000LL * 1'000'000'000LL;
-    SockAddr peer = addr("10.0.0.0:1000");
+    SockAddr peer = at("10.0.0.0:1000");
     auto* sin = reinterpret_cast<sockaddr_in*>(&peer.storage);
     for (uint32_t n = 0; n < 100'000; ++n) {
         sin->sin_addr.s_addr = htonl(0x0A000000u + n);
@@ -182,7 +175,7 @@ static void admit_datagram_orders_the_layers(void**) {
     AdmissionState state;
     OwnSockets own;
     own.set_host_addresses({});
-    own.assign(std::vector<SockAddr>{addr("127.0.0.1:20862")});
+    own.assign(std::vector<SockAddr>{at("127.0.0.1:20862")});
     msghdr none{};
     auto payload = bytes("loop me");
     int64_t t = 1'800'000'000LL * 1'000'000'000LL;
@@ -194,15 +187,15 @@ static void admit_datagram_orders_the_layers(void**) {
         return admit_datagram(config, 32, state, r);
     };
     // From one of our sockets: a loop, whatever the ACL says.
-    DatagramDecision d = admit(addr("127.0.0.1:20862"), t);
+    DatagramDecision d = admit(at("127.0.0.1:20862"), t);
     assert_false(d.admitted);
     assert_int_equal(d.reason, DropReason::Loop);
     assert_non_null(d.loop);
     config.deny = {*parse_cidr("127.0.0.1/32", nullptr)};
-    assert_int_equal(admit(addr("127.0.0.1:20862"), t).reason, DropReason::Loop);
+    assert_int_equal(admit(at("127.0.0.1:20862"), t).reason, DropReason::Loop);
     config.deny.clear();
     // A peer that keeps sending back what it was sent.
-    SockAddr peer = addr("127.0.0.1:40000");
+    SockAddr peer = at("127.0.0.1:40000");
     d = admit(peer, t);
     assert_true(d.admitted);
     assert_false(d.bounce);
@@ -220,20 +213,20 @@ static void admit_datagram_orders_the_layers(void**) {
     assert_int_equal(d.reason, DropReason::Loop);
     // udp_loop_guard = no turns every layer off.
     config.udp_loop_guard = false;
-    assert_true(admit(addr("127.0.0.1:20862"), t).admitted);
+    assert_true(admit(at("127.0.0.1:20862"), t).admitted);
     assert_true(admit(peer, t + kMs).admitted);
 }
 
 static void a_stamp_instance_serves_senders_on_862(void**) {
-    assert_true(udp_source_is_suspect(addr("192.0.2.1:862")));
-    assert_true(udp_source_is_suspect(addr("192.0.2.1:862"), ServiceType::Echo));
-    assert_false(udp_source_is_suspect(addr("192.0.2.1:862"), ServiceType::Stamp));
-    assert_false(udp_source_is_suspect(addr("[2001:db8::1]:862"), ServiceType::Stamp));
+    assert_true(udp_source_is_suspect(at("192.0.2.1:862")));
+    assert_true(udp_source_is_suspect(at("192.0.2.1:862"), ServiceType::Echo));
+    assert_false(udp_source_is_suspect(at("192.0.2.1:862"), ServiceType::Stamp));
+    assert_false(udp_source_is_suspect(at("[2001:db8::1]:862"), ServiceType::Stamp));
     // Only 862: another privileged port is still another service.
-    assert_true(udp_source_is_suspect(addr("192.0.2.1:7"), ServiceType::Stamp));
-    assert_true(udp_source_is_suspect(addr("192.0.2.1:863"), ServiceType::Stamp));
-    assert_true(udp_source_is_suspect(addr("192.0.2.1:2049"), ServiceType::Stamp));
-    assert_true(udp_source_is_suspect(addr("0.0.0.1:862"), ServiceType::Stamp));
+    assert_true(udp_source_is_suspect(at("192.0.2.1:7"), ServiceType::Stamp));
+    assert_true(udp_source_is_suspect(at("192.0.2.1:863"), ServiceType::Stamp));
+    assert_true(udp_source_is_suspect(at("192.0.2.1:2049"), ServiceType::Stamp));
+    assert_true(udp_source_is_suspect(at("0.0.0.1:862"), ServiceType::Stamp));
 }
 
 int main() {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "address.h"
+#include "endpoint.h"
 #include "privacy.h"
 
 #include "../cmocka.hpp"
@@ -15,13 +16,6 @@ using namespace smalld;
 using json = nlohmann::json;
 
 namespace {
-
-SockAddr at(const char* endpoint) {
-    std::string error;
-    auto addr = parse_endpoint(endpoint, &error);
-    assert_true(addr.has_value());
-    return *addr;
-}
 
 std::vector<Cidr> details(const char* value) {
     std::vector<Cidr> networks;

@@ -1,43 +1,20 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #pragma once
-// Helpers for the adversarial tests: the harness's raw control-socket client,
-// the daemon's descriptor count, and a bounded HTTP/1.1 response reader. Every
-// wait is bounded.
+// Part of harness.h (include that): a bounded HTTP/1.1 response reader and a
+// stream reader for the HTTP endpoint's tests. Every wait is bounded.
 
-#include <dirent.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <string>
 
 #include "harness.h"
-#include "raw_control_client.h"
 
-namespace adversary {
-
-using Clock = std::chrono::steady_clock;
-using json = nlohmann::json;
-
-// Open descriptors of a process, from /proc/PID/fd; -1 when unreadable.
-inline int open_fds(pid_t pid) {
-    DIR* dir = opendir(("/proc/" + std::to_string(pid) + "/fd").c_str());
-    if (!dir) return -1;
-    int n = 0;
-    while (const dirent* e = readdir(dir))
-        if (e->d_name[0] != '.') ++n;
-    closedir(dir);
-    return n;
-}
-
-// The raw control-socket client of the integration harness.
-using Ctl = harness::ControlClient;
+namespace harness {
 
 // One HTTP response read from a connection that may carry more after it.
 struct HttpResponse {
@@ -53,10 +30,11 @@ struct HttpResponse {
 inline HttpResponse read_response(int fd, std::string& buffer, bool head,
                                   int timeout_ms = harness::kPatienceMs) {
     HttpResponse r;
-    auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     bool eof = false;
     auto fill = [&] {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
         pollfd p{fd, POLLIN, 0};
         if (left.count() <= 0 || poll(&p, 1, int(left.count())) <= 0) return false;
         char buf[65536];
@@ -110,9 +88,11 @@ inline HttpResponse read_response(int fd, std::string& buffer, bool head,
 // Reads an /events stream (or any socket) into `bytes` until `text` arrived
 // at or after byte `from`; false, reported, on timeout or close.
 inline bool read_until(int fd, std::string& bytes, const std::string& text, size_t from = 0) {
-    auto deadline = Clock::now() + std::chrono::milliseconds(harness::kPatienceMs);
+    auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(harness::kPatienceMs);
     while (bytes.find(text, from) == std::string::npos) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
         pollfd p{fd, POLLIN, 0};
         char buf[16384];
         ssize_t n = 0;
@@ -126,4 +106,4 @@ inline bool read_until(int fd, std::string& bytes, const std::string& text, size
     return true;
 }
 
-}  // namespace adversary
+}  // namespace harness
