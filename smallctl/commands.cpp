@@ -32,6 +32,12 @@ const std::vector<Command>& commands() {
         {"conns", 0, 0, "conns", "live TCP sessions",
          "One row per live TCP session: id, instance, peer, local address, age, time since "
          "the last activity, and bytes in and out. The id is what \"conn kill\" takes."},
+        {"peers", 0, 0, "peers", "the stamp-sender's peers and their figures",
+         "One row per peer of each stamp-sender instance: up, the round trip's median and "
+         "99th percentile and the one-way medians over the instance's window, the loss each "
+         "way in % of the packets whose fate is known, and when it last answered; - where not "
+         "known. "
+         "With -j, a JSON list of objects (service, peer, up, sent, received and the rest)."},
         {"conn kill", 1, 1, "conn kill ID", "close one session (admin)",
          "Close the session with this id (see \"smallctl conns\") at once."},
         {"reload", 0, 1, "reload [--force]", "re-read the configuration (admin)",

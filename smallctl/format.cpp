@@ -183,6 +183,7 @@ std::string format_reply(const std::string& command, const nlohmann::json& data)
     if (command == "stats") return format_stats(data);
     if (command == "listeners") return format_listeners(data);
     if (command == "conns") return format_conns(data);
+    if (command == "peers") return format_peers(data);
     if (command == "metrics") return data.is_string() ? data.get<std::string>() : data.dump();
     if (command == "stats reset") return "counters reset\n";
     if (command == "conn kill")
@@ -209,10 +210,10 @@ std::optional<std::string> render_reply(const std::string& command, const nlohma
         return std::nullopt;
     }
     using Type = nlohmann::json::value_t;
-    Type want = command == "listeners" || command == "conns" ? Type::array
-                : command == "metrics"                       ? Type::string
-                : command == "monitor"                       ? data->type()
-                                                             : Type::object;
+    Type want = command == "listeners" || command == "conns" || command == "peers" ? Type::array
+                : command == "metrics"                                             ? Type::string
+                : command == "monitor"                                             ? data->type()
+                                                                                   : Type::object;
     if (data->type() != want) {
         *error = std::string("the reply's data is ") + data->type_name() + ", not " +
                  nlohmann::json(want).type_name();

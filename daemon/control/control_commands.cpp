@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "control_commands.h"
 
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "parse.h"
+#include "peers_report.h"
 #include "render.h"
 
 namespace smalld {
@@ -79,6 +81,12 @@ CommandReply cmd_stats_reset(Daemon& d, const CommandArgs&) {
 
 CommandReply cmd_metrics(Daemon& d, const CommandArgs&) {
     return ok(render_prometheus(d.stats(), d.open_sessions(), SMALLD_VERSION));
+}
+
+CommandReply cmd_peers(Daemon& d, const CommandArgs&) {
+    timespec now{};
+    clock_gettime(CLOCK_REALTIME, &now);
+    return ok(peers_json(d.stats(), int64_t(now.tv_sec) * 1'000'000'000 + now.tv_nsec));
 }
 
 CommandReply cmd_listeners(Daemon& d, const CommandArgs&) {
@@ -164,6 +172,8 @@ constexpr ControlCommand kCommands[] = {
      cmd_metrics},
     {"listeners", ControlLevel::Read, 0, 0, "listeners", "every listening socket", cmd_listeners},
     {"conns", ControlLevel::Read, 0, 0, "conns", "live TCP sessions", cmd_conns},
+    {"peers", ControlLevel::Read, 0, 0, "peers", "the stamp-sender's peers and their figures",
+     cmd_peers},
     {"conn kill", ControlLevel::Admin, 1, 1, "conn kill ID", "close one session", cmd_conn_kill},
     {"reload", ControlLevel::Admin, 0, 1, "reload [--force]", "re-read the configuration",
      cmd_reload},

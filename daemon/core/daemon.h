@@ -29,6 +29,7 @@ namespace smalld {
 class ControlServer;
 class MetricsServer;
 class RejectEvents;
+class StampSender;
 
 struct StartError {
     int exit_code;  // sysexits
@@ -87,6 +88,9 @@ class Daemon {
     std::shared_ptr<Instance> prepare_instance(const InstanceConfig& config);
     void register_instance(Instance& instance);
     void forget_removed_instances();
+    // Starts, reconfigures and ends the stamp-senders as config_ says
+    // (daemon_senders.cpp); appends the reload diff's lines about peers.
+    void update_senders(std::vector<std::string>* changes);
     std::optional<StartError> adopt_passed_sockets();
     void apply_daemon_settings();
     void setup_signals();
@@ -110,6 +114,7 @@ class Daemon {
     ListenerContext context_;
     std::map<std::string, std::shared_ptr<InstanceState>> states_;
     InstanceMap instances_;
+    std::map<std::string, std::unique_ptr<StampSender>> senders_;  // before base_ goes
     ListenerSet listeners_{context_};
     std::vector<EventHandle> signals_;
     EventHandle watchdog_;

@@ -57,9 +57,14 @@ nlohmann::json render_stats_json(const Stats& stats, const OpenSessions& open) {
             nlohmann::json& instance = instances[std::string(s.instance)];
             instance["type"] = std::string(s.type);
             at = &instance[std::string(s.proto.empty() ? "all" : s.proto)];
+            // A stamp-sender's peer: {"peers": {"berlin": {"stamp_peer": {...}}}}
+            if (!s.peer.empty()) at = &instance["peers"][std::string(s.peer)];
         }
         at = &json_path(*at, s.key);
-        if (!s.reason.empty()) {
+        if (!s.direction.empty()) {
+            (*at)[std::string(s.direction)] =
+                std::isnan(s.value) ? nlohmann::json(nullptr) : number(s.value);
+        } else if (!s.reason.empty()) {
             (*at)[std::string(s.reason)] = number(s.value);
         } else if (!s.le.empty()) {
             // Buckets in the order visit_stats gives them: numeric, +Inf last.
@@ -69,7 +74,7 @@ nlohmann::json render_stats_json(const Stats& stats, const OpenSessions& open) {
                                : nlohmann::json(std::strtod(std::string(s.le).c_str(), nullptr));
             at->push_back({std::move(le), number(s.value)});
         } else {
-            *at = number(s.value);
+            *at = std::isnan(s.value) ? nlohmann::json(nullptr) : number(s.value);
         }
     });
     // Not a Prometheus series (process_start_time_seconds is), but what
