@@ -132,6 +132,11 @@ ReplyOutcome SenderSession::take(std::span<const uint8_t> reply, bool port_match
     return outcome;
 }
 
+bool SenderSession::claims(std::span<const uint8_t> reply) const {
+    const Layout& at = key_.empty() ? kUnauthenticated : kAuthenticated;
+    return reply.size() >= at.base && load16(reply.data() + at.ssid) == settings_.ssid;
+}
+
 void SenderSession::settle_oldest() {
     Slot& s = slot(oldest_);
     if (s.live && s.seq == oldest_) {

@@ -76,6 +76,9 @@ class SenderSession {
     // `t4_ns`: when it arrived. On Sample, *sample holds the figures.
     ReplyOutcome take(std::span<const uint8_t> reply, bool port_matches, int64_t t4_ns,
                       ReplySample* sample);
+    // Whether `reply` carries this session's SSID (where its layout puts it):
+    // how a reply is told apart among peers of one address and port.
+    bool claims(std::span<const uint8_t> reply) const;
     // Settles, in sending order, the packets sent more than the timeout
     // before `now_ns`: a packet not answered by then is lost. Its direction
     // comes with the next reply that carries the reflector's counts; a peer

@@ -144,12 +144,20 @@ void StampSender::Io::receive(Socket& s, StampSender& owner, SenderStats& stats)
             read_datagram_metadata(h, d, local);
             std::span<const uint8_t> payload(in.data() + size_t(i) * kMaxPacket,
                                              messages[size_t(i)].msg_len);
+            // The peer of this address and port (of its SSID, when several
+            // peers share both); else one of the address: a wrong port.
             auto range = by_address.equal_range(address_key(from));
             Peer* peer = nullptr;
             bool port = false;
-            for (auto it = range.first; it != range.second && !port; ++it) {
-                peer = it->second;
-                port = peer->addr.port() == from.port();
+            for (auto it = range.first; it != range.second; ++it) {
+                Peer* p = it->second;
+                if (p->addr.port() != from.port()) {
+                    if (!peer) peer = p;
+                    continue;
+                }
+                bool first = !port;
+                port = true;
+                if (first || p->stats->session.claims(payload)) peer = p;
             }
             stamp::ReplyOutcome o{stamp::ReplyOutcome::Dropped, stamp::ReplyDrop::NotAPeer, false};
             stamp::ReplySample sample;
