@@ -132,7 +132,7 @@ std::vector<std::string> StampSender::configure(const InstanceConfig& config) {
         if (!peer->resolved && !peer->lookup) resolve(*peer);
         if (peer->resolved) io_->by_address.emplace(address_key(peer->addr), peer.get());
     }
-    arm();
+    reschedule();
     return changes;
 }
 
@@ -157,9 +157,10 @@ void StampSender::resolve(Peer& peer) {
 
 void StampSender::on_resolved(int result, char type, int count, int ttl, void* addresses,
                               void* arg) {
+    // Cancelled: the peer may be gone already; its memory is not touched.
+    if (result == DNS_ERR_CANCEL || result == DNS_ERR_SHUTDOWN) return;
     auto& peer = *static_cast<Peer*>(arg);
     peer.lookup = nullptr;
-    if (result == DNS_ERR_CANCEL) return;
     if (result == DNS_ERR_NONE && count > 0 && (type == DNS_IPv4_A || type == DNS_IPv6_AAAA))
         return peer.owner->resolved(peer, type == DNS_IPv4_A ? AF_INET : AF_INET6, addresses, ttl);
     if (!peer.lookup_v6) {  // no A record: try AAAA
@@ -206,11 +207,23 @@ void StampSender::resolved(Peer& peer, int family, const void* address, int ttl)
     io_->by_address.emplace(address_key(a), &peer);
 }
 
+// The schedule is a min-heap of (due, peer): each tick costs the peers due,
+// not all of them.
+namespace {
+constexpr auto kLater = [](const auto& a, const auto& b) { return a.first > b.first; };
+}  // namespace
+
+void StampSender::reschedule() {
+    schedule_.clear();
+    schedule_.reserve(peers_.size());
+    for (auto& peer : peers_) schedule_.emplace_back(peer->due, peer.get());
+    std::make_heap(schedule_.begin(), schedule_.end(), kLater);
+    arm();
+}
+
 void StampSender::arm() {
-    int64_t next = INT64_MAX;
-    for (const auto& peer : peers_) next = std::min(next, peer->due);
-    if (next == INT64_MAX) return;
-    int64_t wait = std::max<int64_t>(next - clock_ns(CLOCK_MONOTONIC), 0);
+    if (schedule_.empty()) return;
+    int64_t wait = std::max<int64_t>(schedule_.front().first - clock_ns(CLOCK_MONOTONIC), 0);
     timeval tv{time_t(wait / 1'000'000'000), suseconds_t(wait % 1'000'000'000 / 1000)};
     evtimer_add(timer_.get(), &tv);
 }
@@ -222,47 +235,51 @@ void StampSender::on_tick(evutil_socket_t, short, void* self) {
 // Every peer due now gets its packet: those of one family in one sendmmsg().
 void StampSender::tick() {
     int64_t now = clock_ns(CLOCK_MONOTONIC), interval = settings_.interval.count() * kMs;
-    Peer* batch[Io::kBatch];
-    uint32_t seqs[Io::kBatch], sizes[Io::kBatch];
-    for (int family : {AF_INET, AF_INET6}) {
-        size_t n = 0;
+    struct Batch {
+        int family = AF_INET;
+        size_t first_slot = 0, n = 0;
         Io::Socket* socket = nullptr;
-        for (auto& peer : peers_) {
-            if (peer->due > now) continue;
-            if (peer->resolve_at && now >= peer->resolve_at && !peer->lookup) {
-                peer->resolve_at = 0;
-                resolve(*peer);
-            }
-            int64_t real = clock_ns(CLOCK_REALTIME);
-            peer->stats->session.expire(real);
-            if (!peer->resolved || peer->addr.family() != family) {
-                if (!peer->resolved && family == AF_INET6) peer->due += interval;
-                continue;
-            }
-            if (!socket) socket = io_->socket(family, base_, settings_.dscp, this);
-            if (!socket) {  // counted as not sent; tried again next interval
-                ++stats_->sender.send_errors;
-                peer->due += interval;
-                continue;
-            }
-            uint32_t size = settings_.sizes[peer->size_index++ % settings_.sizes.size()];
-            std::span<uint8_t> out(io_->out.data() + n * Io::kMaxPacket, Io::kMaxPacket);
-            seqs[n] = peer->stats->session.build(out, size, real);
-            sizes[n] = std::max<uint32_t>(size, settings_.auth.key.empty() ? 44 : 112);
-            batch[n++] = peer.get();
-            // The next send: one interval on from the last ideal time, never
-            // from the late one, jittered by up to a tenth of the interval.
-            peer->ideal = std::max(peer->ideal + interval, now - interval);
-            random_ ^= random_ << 13, random_ ^= random_ >> 7, random_ ^= random_ << 17;
-            peer->due =
-                peer->ideal + int64_t(random_ % uint64_t(interval / 10 + 1)) - interval / 20;
-            if (n == Io::kBatch) {
-                io_->send(*socket, batch, seqs, sizes, n);
-                n = 0;
-            }
+        Peer* peers[Io::kBatch];
+        uint32_t seqs[Io::kBatch], sizes[Io::kBatch];
+    } batches[2];
+    batches[1].family = AF_INET6;
+    batches[1].first_slot = Io::kBatch;
+    auto flush = [&](Batch& b) {
+        if (b.socket && b.n) io_->send(*b.socket, b.first_slot, b.peers, b.seqs, b.sizes, b.n);
+        b.n = 0;
+    };
+    int64_t real = clock_ns(CLOCK_REALTIME);
+    while (!schedule_.empty() && schedule_.front().first <= now) {
+        std::pop_heap(schedule_.begin(), schedule_.end(), kLater);
+        Peer* peer = schedule_.back().second;
+        // The next send: one interval on from the last ideal time, never from
+        // the late one, jittered by up to a tenth of the interval.
+        peer->ideal = std::max(peer->ideal + interval, now - interval);
+        random_ ^= random_ << 13, random_ ^= random_ >> 7, random_ ^= random_ << 17;
+        peer->due = peer->ideal + int64_t(random_ % uint64_t(interval / 10 + 1)) - interval / 20;
+        schedule_.back().first = peer->due;
+        std::push_heap(schedule_.begin(), schedule_.end(), kLater);
+        if (peer->resolve_at && now >= peer->resolve_at && !peer->lookup) {
+            peer->resolve_at = 0;
+            resolve(*peer);
         }
-        if (socket && n) io_->send(*socket, batch, seqs, sizes, n);
+        peer->stats->session.expire(real);
+        if (!peer->resolved) continue;  // down, and counted so; nothing to send to
+        Batch& b = batches[peer->addr.family() == AF_INET ? 0 : 1];
+        if (!b.socket) b.socket = io_->socket(b.family, base_, settings_.dscp, this);
+        if (!b.socket) {  // counted as not sent; tried again next interval
+            ++stats_->sender.send_errors;
+            continue;
+        }
+        uint32_t size = settings_.sizes[peer->size_index++ % settings_.sizes.size()];
+        std::span<uint8_t> out(io_->out.data() + (b.first_slot + b.n) * Io::kMaxPacket,
+                               Io::kMaxPacket);
+        b.seqs[b.n] = peer->stats->session.build(out, size, real);
+        b.sizes[b.n] = std::max<uint32_t>(size, settings_.auth.key.empty() ? 44 : 112);
+        b.peers[b.n++] = peer;
+        if (b.n == Io::kBatch) flush(b);
     }
+    for (Batch& b : batches) flush(b);
     arm();
 }
 

@@ -20,6 +20,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "address.h"
@@ -47,6 +48,7 @@ class StampSender {
     struct Io;
 
   private:
+    void reschedule();
     void arm();
     void tick();
     void resolve(Peer& peer);
@@ -62,6 +64,7 @@ class StampSender {
     std::vector<std::unique_ptr<Peer>> peers_;
     std::unique_ptr<Io> io_;
     evdns_base* dns_ = nullptr;
+    std::vector<std::pair<int64_t, Peer*>> schedule_;  // a min-heap by due time
     EventHandle timer_;
     uint64_t random_ = 0x9e3779b97f4a7c15ULL;
 };

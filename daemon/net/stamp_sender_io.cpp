@@ -46,7 +46,7 @@ AddressKey address_key(const SockAddr& addr) {
 }
 
 StampSender::Io::Io()
-    : out(kBatch * kMaxPacket),
+    : out(2 * kBatch * kMaxPacket),
       in(kBatch * kMaxPacket),
       control(kBatch * kDatagramControlSize),
       tickets(kTickets) {}
@@ -84,10 +84,10 @@ StampSender::Io::Socket* StampSender::Io::of_fd(int fd) {
     return nullptr;
 }
 
-size_t StampSender::Io::send(Socket& s, Peer* const* peers, const uint32_t* seqs,
+size_t StampSender::Io::send(Socket& s, size_t first_slot, Peer* const* peers, const uint32_t* seqs,
                              const uint32_t* sizes, size_t count) {
     for (size_t i = 0; i < count; ++i) {
-        iovecs[i] = {out.data() + i * kMaxPacket, sizes[i]};
+        iovecs[i] = {out.data() + (first_slot + i) * kMaxPacket, sizes[i]};
         msghdr& h = messages[i].msg_hdr;
         h = {};
         h.msg_name = const_cast<sockaddr*>(peers[i]->addr.get());

@@ -55,10 +55,11 @@ struct StampSender::Io {
     // The socket of `family`, opened on first use; nullptr when it cannot be.
     Socket* socket(int family, event_base* base, int dscp, StampSender* owner);
     Socket* of_fd(int fd);
-    // Sends the batch: packet i is in out at i * kMaxPacket, sizes[i] bytes
-    // long, to peers[i], its sequence seqs[i]. Returns how many left.
-    size_t send(Socket& s, Peer* const* peers, const uint32_t* seqs, const uint32_t* sizes,
-                size_t count);
+    // Sends the batch: packet i is in out at (first_slot + i) * kMaxPacket,
+    // sizes[i] bytes long, to peers[i], its sequence seqs[i] (v4 packets are
+    // built in the first kBatch slots, v6 in the next). Returns how many left.
+    size_t send(Socket& s, size_t first_slot, Peer* const* peers, const uint32_t* seqs,
+                const uint32_t* sizes, size_t count);
     // Reads transmit times and replies until the socket is empty (or a few
     // batches), handing each reply to its peer.
     void receive(Socket& s, StampSender& owner, SenderStats& stats);
