@@ -10,14 +10,13 @@
 // smalld_stamp_sender_replies_dropped_total{reason} (its /metrics) must
 // rise by exactly that for its reason and no other. Then: alive and
 // answering (ASan in tools/test), RSS up by less than 4 MiB (8 under ASan)
-// over a flood of 50,000 datagrams of 1,000 bytes (50 MB if kept), and the
+// over a flood of 20,000 datagrams of 1,000 bytes (20 MB if kept), and the
 // honest peer's figures a clean path's: every packet sent by the attack's
 // end answered, nothing lost, no duplicate, reorder or reset, and as many
 // round-trip samples as replies (no forged sample taken).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -38,9 +37,7 @@
 using namespace harness;
 namespace stamp = smalld::stamp;
 using Bytes = std::vector<uint8_t>;
-using metrics_scrape::Scrape;
-using metrics_scrape::scrape;
-using metrics_scrape::value;
+using namespace metrics_scrape;
 
 namespace {
 
@@ -49,13 +46,23 @@ constexpr const char* kReasons[] = {"not_a_peer", "wrong_ssid", "wrong_port",
                                     "truncated",  "malformed",  "auth"};
 constexpr int kEach = 10;  // datagrams per kind of attack
 // The RSS the attack may add: 4 MiB, twice that under ASan (redzones,
-// shadow memory, quarantine). Kept, the flood alone would be 50 MB.
+// shadow memory, quarantine). Kept, the flood alone would be 20 MB.
 constexpr long kGrowthKiB = 4096 * (kSanitized ? 2 : 1);
 
 struct Sender {
     uint16_t metrics;
-    double dropped(const std::string& reason) const {
-        return value(scrape(metrics), "smalld_stamp_sender_replies_dropped_total",
+    // A whole scrape: the metrics listener may turn a quick reconnect away
+    // (its per-source limit), so retry, bounded, until one has our series.
+    Scrape fresh() const {
+        Scrape m;
+        eventually([&] {
+            m = scrape(metrics);
+            return value(m, "smalld_stamp_sender_replies_dropped_total", {}) >= 0;
+        });
+        return m;
+    }
+    static double dropped(const Scrape& m, const std::string& reason) {
+        return value(m, "smalld_stamp_sender_replies_dropped_total",
                      {{"service", "mesh"}, {"reason", reason}});
     }
     static double peer(const Scrape& m, const std::string& name, const std::string& family,
@@ -65,7 +72,7 @@ struct Sender {
         return value(m, "smalld_stamp_peer_" + family, labels);
     }
     double peer(const std::string& name, const std::string& family) const {
-        return peer(scrape(metrics), name, family);
+        return peer(fresh(), name, family);
     }
     static double lost(const Scrape& m, const std::string& name) {
         double sum = 0;
@@ -73,7 +80,7 @@ struct Sender {
             sum += peer(m, name, "lost_total", d);
         return sum;
     }
-    double lost(const std::string& name) const { return lost(scrape(metrics), name); }
+    double lost(const std::string& name) const { return lost(fresh(), name); }
 };
 
 // The evil peer: a socket on 127.0.0.2 that the sender sends to.
@@ -134,19 +141,28 @@ struct Evil {
     }
 };
 
-// This namespace's UDP datagrams dropped on a full socket buffer.
-long rcvbuf_errors() {
-    std::string snmp = slurp("/proc/net/snmp");
-    size_t head = snmp.find("Udp: ");
-    size_t values = head == std::string::npos ? head : snmp.find("Udp: ", head + 5);
-    if (values == std::string::npos) return 0;
-    std::istringstream names(snmp.substr(head + 5, snmp.find('\n', head) - head - 5));
-    std::istringstream numbers(snmp.substr(values + 5, snmp.find('\n', values) - values - 5));
-    std::string name;
-    long value = 0;
-    while (names >> name && numbers >> value)
-        if (name == "RcvbufErrors") return value;
-    return 0;
+// The UDP socket on `port` (this namespace's /proc/net/udp and udp6): the
+// bytes queued for it and the datagrams the kernel dropped on a full buffer.
+struct Queue {
+    long bytes = -1, drops = -1;
+};
+Queue udp_queue(uint16_t port) {
+    std::istringstream table(slurp("/proc/net/udp") + slurp("/proc/net/udp6"));
+    std::string line, sl, local, remote, st, queues, skip;
+    while (std::getline(table, line)) {
+        std::istringstream f(line);
+        f >> sl >> local >> remote >> st >> queues;
+        size_t colon = local.rfind(':');
+        if (colon == std::string::npos || strtol(local.c_str() + colon + 1, nullptr, 16) != port)
+            continue;
+        Queue q;
+        q.bytes = strtol(queues.c_str() + queues.find(':') + 1, nullptr, 16);
+        // tr:when, retrnsmt, uid, timeout, inode, ref, pointer, then drops.
+        for (int i = 0; i < 7; ++i) f >> skip;
+        f >> q.drops;
+        return q;
+    }
+    return {};
 }
 
 // Waits until every reason's count is `want`'s, then kQuietMs more for one
@@ -154,7 +170,8 @@ long rcvbuf_errors() {
 bool counts_are(const Sender& s, const std::map<std::string, double>& want, const char* what) {
     std::map<std::string, double> got;
     auto read = [&] {
-        for (const char* r : kReasons) got[r] = std::max(0.0, s.dropped(r));
+        Scrape m = s.fresh();
+        for (const char* r : kReasons) got[r] = std::max(0.0, Sender::dropped(m, r));
         return got == want;
     };
     bool reached = eventually(read);
@@ -175,14 +192,13 @@ static void hostile_replies_are_dropped_by_reason_and_spare_the_honest_peer(void
     assert_true(reflector.started());
     uint16_t honest_port = reflector.port("stamp", "udp");
     Evil evil;
-    assert_true(evil.fd >= 0);
     TestDaemon d(protect::config_head() +
                  "[metrics]\nlisten = 127.0.0.1:0\n"
                  "[mesh]\ntype = stamp-sender\ninterval = 20ms\ntimeout = 1s\nsize = 60\n"
                  "peers = honest 127.0.0.1:" +
                  std::to_string(honest_port) + ", evil 127.0.0.2:" + std::to_string(evil.port()) +
                  "\n");
-    assert_true(d.started());
+    assert_true(d.started() && evil.fd >= 0);
     Sender s{protect::metrics_port(d)};
     assert_true(s.metrics != 0);
     Bytes req = evil.request();
@@ -280,47 +296,34 @@ static void hostile_replies_are_dropped_by_reason_and_spare_the_honest_peer(void
     want["replay"] += kEach;
     assert_true(counts_are(s, want, "replays"));
 
-    // A flood: 50,000 oversized replies from a non-peer, 5,000 at a time.
-    // All but what the kernel dropped on a full socket buffer (this
-    // namespace's UDP RcvbufErrors) must be counted.
+    // A flood: 20,000 oversized replies from a non-peer, as fast as the
+    // daemon reads them: sent while its socket holds under 64 KiB, so the
+    // kernel drops none (checked), and every one must be counted.
     Bytes junk = evil.reply(evil.request());
     junk.resize(1000, 0x55);
     int flood = protect::udp_socket("127.0.0.9");
-    long kernel_before = rcvbuf_errors(), sent_flood = 0;
-    double counted_before = want["not_a_peer"];
-    for (int burst = 0; burst < 10; ++burst) {
-        for (int i = 0; i < 5000; ++i)
-            if (sendto(flood, junk.data(), junk.size(), 0,
-                       reinterpret_cast<const sockaddr*>(&evil.sender),
-                       evil.sender_len) == ssize_t(junk.size()))
-                ++sent_flood;
-        bool kept_up = eventually([&] {
-            return s.dropped("not_a_peer") - counted_before +
-                       double(rcvbuf_errors() - kernel_before) >=
-                   double(sent_flood);
-        });
-        if (!kept_up) report_expired(kPatienceMs, "burst " + std::to_string(burst) + " counted");
-        assert_true(kept_up);
+    long drops_before = udp_queue(evil.sender_port()).drops;
+    assert_true(drops_before >= 0);
+    for (int i = 0; i < 20000; ++i) {
+        if (i % 8 == 0 && !eventually([&] { return udp_queue(evil.sender_port()).bytes < 65536; }))
+            fail_msg("the sender stopped reading: %d of 20,000 sent", i);
+        sendto(flood, junk.data(), junk.size(), 0, reinterpret_cast<const sockaddr*>(&evil.sender),
+               evil.sender_len);
     }
     close(flood);
-    long kernel_dropped = rcvbuf_errors() - kernel_before;
-    want["not_a_peer"] += double(sent_flood - kernel_dropped);
-    print_message("flood: %ld sent, %ld dropped by the kernel (socket buffer full), %ld counted\n",
-                  sent_flood, kernel_dropped, sent_flood - kernel_dropped);
-    assert_int_equal(sent_flood, 50000);
-    assert_true(kernel_dropped < sent_flood);
-    assert_true(counts_are(s, want, "a flood of 50,000"));
+    want["not_a_peer"] += 20000;
+    assert_true(counts_are(s, want, "a flood of 20,000"));
+    assert_int_equal(udp_queue(evil.sender_port()).drops, drops_before);
     long rss_after = settled_rss(d);
     print_message("RSS %ld KiB before the attack, %ld KiB after (bound: %ld KiB more)\n",
                   rss_before, rss_after, kGrowthKiB);
     assert_true(rss_after - rss_before < kGrowthKiB);
 
-    // Alive, and the honest peer's figures are a clean path's: every packet
-    // sent by now is answered, none lost, no copy or reorder, no reset.
-    assert_int_equal(kill(d.pid(), 0), 0);
+    // Alive (answering smallctl, below), and the honest peer's figures a
+    // clean path's: all sent by now answered, none lost, copied, reordered.
     double honest_sent = s.peer("honest", "sent_total");
     assert_true(eventually([&] { return s.peer("honest", "received_total") >= honest_sent; }));
-    Scrape m = scrape(s.metrics);
+    Scrape m = s.fresh();
     auto honest = [&](const std::string& family) { return Sender::peer(m, "honest", family); };
     double lost = Sender::lost(m, "honest");
     print_message(
@@ -329,13 +332,10 @@ static void hostile_replies_are_dropped_by_reason_and_spare_the_honest_peer(void
         honest_sent, honest("sent_total"), honest("received_total"), honest("rtt_seconds_count"),
         lost, honest("duplicates_total"), honest("reordered_total"),
         honest("reflector_resets_total"));
-    assert_true(lost == 0);
-    assert_true(honest("duplicates_total") == 0);
-    assert_true(honest("reordered_total") == 0);
-    assert_true(honest("reflector_resets_total") == 0);
+    assert_true(lost == 0 && honest("duplicates_total") == 0 && honest("reordered_total") == 0 &&
+                honest("reflector_resets_total") == 0);
     assert_true(honest("rtt_seconds_count") == honest("received_total"));
     assert_true(honest("received_total") <= honest("sent_total"));
-    // Alive and answering its control socket.
     int status = 0;
     smallctl(d, "status", &status);
     assert_int_equal(status, 0);
