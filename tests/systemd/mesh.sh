@@ -53,7 +53,7 @@ on_exit() {
   for pid in "${PIDS[@]}" "${HOLDERS[@]}"; do wait "$pid" 2>/dev/null; done
   if [ $rc != 0 ] && [ $rc != 77 ]; then
     for f in "$WORK"/n*/smalld.log "$WORK/relay.err" "$WORK/prometheus.log"; do
-      [ -s "$f" ] && { echo "--- $f (last 15 lines) ---"; tail -15 "$f"; }
+      [ -s "$f" ] && { echo "--- $f (last 8 lines) ---"; tail -8 "$f"; }
     done
   fi
   rm -rf "$WORK"
@@ -106,7 +106,9 @@ ok "8 nodes and a relay on one bridge; tbf 10 Mbit/s on n8's link"
 # The relay: n1's packets for n2 go to 10.24.0.100:862, on to 10.24.0.2:862.
 realtime=()
 chrt -f 10 true 2>/dev/null && realtime=(chrt -f 10)
-in_ns "$RELAY_NS" "${realtime[@]}" python3 -u "$HERE/mesh_relay.py" --listen 10.24.0.100:862 \
+# nsenter, not in_ns (a function: a subshell of its own), so that $! is the
+# relay itself (nsenter and chrt exec it), for SIGUSR1 and the cleanup.
+nsenter --net="/proc/$RELAY_NS/ns/net" "${realtime[@]}" python3 -u "$HERE/mesh_relay.py" --listen 10.24.0.100:862 \
   --reflector 10.24.0.2:862 --hold-ms $HOLD_MS --drop-backward 0.05 --log "$WORK/relay.log" \
   --max-seconds 300 2>"$WORK/relay.err" &
 RELAY_PID=$!
@@ -129,7 +131,7 @@ allow = 10.24.0.0/24
 udp = 10.24.0.$i:862
 mode = stateful
 INI
-  in_ns "${NS[i]}" "$SMALLD" -c "$WORK/n$i/smalld.ini" >"$WORK/n$i/smalld.log" 2>&1 &
+  nsenter --net="/proc/${NS[i]}/ns/net" "$SMALLD" -c "$WORK/n$i/smalld.ini" >"$WORK/n$i/smalld.log" 2>&1 &
   PIDS+=("$!")
 done
 for i in $(seq $NODES); do
@@ -292,22 +294,6 @@ sys.exit(0 if lower <= p50 <= upper else 1)
 PY
 ok "prometheus: n1 -> n2's forward p50 in the bucket of the relay's logged hold plus the bare path"
 
-# The daemon's own p50 (smallctl peers -j, over its 4 s window): within 5 us.
-if [ "$held_daemon" = - ] || [ "$bare_daemon" = - ]; then
-  fail "smallctl peers -j gives no forward p50 for n1 -> n2 (bare: $bare_daemon, held: $held_daemon)"
-fi
-python3 - "$held_daemon" "$held" "$bare_daemon" "$bare_hold" "$BOUND_US" <<'PY' || fail "the daemon's forward p50 is off"
-import sys
-measured, held, bare_measured, bare_hold, bound = map(float, sys.argv[1:])
-bare = bare_measured - bare_hold
-want = held + bare
-print("daemon: n1 -> n2 forward p50 %.2f us; relay hold p50 %.2f us + bare path %.2f us "
-      "(%.2f us measured less %.2f us held) = %.2f us; off by %+.2f us"
-      % (measured, held, bare, bare_measured, bare_hold, want, measured - want))
-sys.exit(0 if abs(measured - want) <= bound else 1)
-PY
-ok "smallctl peers: n1 -> n2's forward p50 within ${BOUND_US} us of the relay's hold plus the bare path"
-
 # Loss: n1 -> n2's backward loss equals the relay's drops once the replies
 # after the last drop attributed it; nothing else lost anywhere.
 until_prom "n1 -> n2 lost backward = the relay's $drops drops, nothing else lost" \
@@ -315,7 +301,12 @@ until_prom "n1 -> n2 lost backward = the relay's $drops drops, nothing else lost
   "all(v == 0 for k, v in r.items() if not k.startswith('n1>n2/')) and
    r.get('n1>n2/backward') == $drops and
    all(v == 0 for k, v in r.items() if k.startswith('n1>n2/') and k != 'n1>n2/backward')"
-echo "prometheus: $LAST"
+python3 -c 'import json,sys
+r = json.loads(sys.argv[1])["data"]["result"]
+zero = {(s["metric"]["node"], s["metric"]["peer"]) for s in r} - {("n1", "n2")}
+print("prometheus: n1 -> n2 lost %s; %d other paths, every direction 0" % (", ".join(
+    "%s %s" % (s["metric"]["direction"], s["value"][1]) for s in r
+    if (s["metric"]["node"], s["metric"]["peer"]) == ("n1", "n2")), len(zero)))' "$LAST"
 metrics=$(curl -sS --max-time 10 http://10.24.0.1:9470/metrics) || fail "n1's /metrics did not answer"
 exact=$(grep -E '^smalld_stamp_peer_lost_total\{' <<<"$metrics" | grep -F 'peer="n2"' | grep -F 'direction="backward"' |
   awk '{ s += $NF } END { print s + 0 }')
@@ -336,4 +327,21 @@ python3 -c 'import json,sys
 names = {s["metric"]["alertname"] for s in json.loads(sys.argv[1])["data"]["result"]}
 sys.exit(0 if names == {"SmalldPathLossBackward"} else 1)' "$alerts" || fail "not only the backward-loss alert: $alerts"
 ok "no forward-loss alert, pending or firing"
+
+# The daemon's own p50 (smallctl peers -j, over its 4 s window): within 5 us.
+if [ "$held_daemon" = - ] || [ "$bare_daemon" = - ]; then
+  fail "smallctl peers -j gives no forward p50 for n1 -> n2 (bare: $bare_daemon, held: $held_daemon)"
+fi
+python3 - "$held_daemon" "$held" "$bare_daemon" "$bare_hold" "$BOUND_US" <<'PY' || fail "the daemon's forward p50 is off"
+import sys
+measured, held, bare_measured, bare_hold, bound = map(float, sys.argv[1:])
+bare = bare_measured - bare_hold
+want = held + bare
+print("daemon: n1 -> n2 forward p50 %.2f us; relay hold p50 %.2f us + bare path %.2f us "
+      "(%.2f us measured less %.2f us held) = %.2f us; off by %+.2f us"
+      % (measured, held, bare, bare_measured, bare_hold, want, measured - want))
+sys.exit(0 if abs(measured - want) <= bound else 1)
+PY
+ok "smallctl peers: n1 -> n2's forward p50 within ${BOUND_US} us of the relay's hold plus the bare path"
+
 echo "mesh: passed"
