@@ -219,22 +219,15 @@ until_prom "56 paths, each answered" 'smalld_stamp_peer_received_total{job="smal
 until_prom "56 paths up" 'smalld_stamp_peer_up{job="smalld"} == 1' "set(r) == $PAIRS"
 ok "56 paths (8 x 7), every one sending, answered and up"
 
-# The daemon's own p50 of n1 -> n2's forward delay, in microseconds, from
-# smallctl peers -j (prints "-" when it gives none).
+# The daemon's own p50 of n1 -> n2's forward delay over its window, in
+# microseconds, from smallctl -j peers (forward_p50_seconds); "-" if none.
 daemon_p50_us() {
   "$SMALLCTL" -s "$WORK/n1/control.sock" -j peers 2>/dev/null | python3 -c '
 import json, sys
 doc = json.load(sys.stdin)
-rows = doc["data"] if isinstance(doc, dict) else doc
-for row in rows:
-    if row.get("peer") != "n2": continue
-    f = row.get("forward")
-    if isinstance(f, dict) and f.get("p50") is not None: print(f["p50"]); break
-    for key, scale in (("forward_p50_us", 1), ("forward_p50_ms", 1e3), ("forward_p50", 1e6)):
-        if row.get(key) is not None: print(float(row[key]) * scale); break
-    else: print("-")
-    break
-else: print("-")' 2>/dev/null || echo -
+rows = [r for r in doc["data"] if r.get("peer") == "n2"]
+v = rows[0].get("forward_p50_seconds") if rows else None
+print("-" if v is None else v * 1e6)' 2>/dev/null || echo -
 }
 # relay_p50_us KIND PHASE SINCE_NS: the relay's logged hold p50 (us) of the
 # packets of KIND (F) in PHASE received after SINCE_NS.
