@@ -22,7 +22,7 @@
 #   - every other path: no loss at all;
 #   - the loss-ratio rule above 1% and the backward-loss alert firing for
 #     n1 -> n2 and for no other path, no forward-loss alert anywhere.
-# The bare path: the relay first holds nothing and drops nothing (phase 0);
+# The bare path: the relay first holds 1 ms and drops nothing (phase 0);
 # the daemon's p50 less the relay's logged hold p50 then is the path's own.
 # Every wait is bounded; nothing is timed. Needs root, unshare, nsenter, ip,
 # tc (tbf), python3, curl and prometheus; otherwise it skips (77), which

@@ -9,7 +9,10 @@ software, from the error queue): the log is the ground truth the daemon's
 figures are compared with, whatever the machine's load did to the timers.
 
 Phases, advanced by SIGUSR1 (the phase a packet saw is in its log line):
-  0 bare: no hold, no drop (the path's own delay)
+  0 bare: a short hold (--bare-hold-ms), no drop: the path's own delay is
+    the measured one less the logged hold (a hold, not none: a spun release
+    keeps the hold's spread small, where a relay passing packets on at once
+    would add its own wake-up latency's)
   1 held: forward packets held --hold-ms, --drop-backward of replies dropped
   2 clean: the hold stays, no more drops (so that every drop is attributed
     by the replies after it)
@@ -81,6 +84,7 @@ def main():
     ap.add_argument("--listen", type=address, required=True)
     ap.add_argument("--reflector", type=address, required=True)
     ap.add_argument("--hold-ms", type=float, required=True)
+    ap.add_argument("--bare-hold-ms", type=float, default=1.0)
     ap.add_argument("--drop-backward", type=float, required=True)
     ap.add_argument("--seed", type=int, default=24)
     ap.add_argument("--log", required=True)
@@ -91,7 +95,7 @@ def main():
     pending_phase = [False]
     signal.signal(signal.SIGUSR1, lambda *_: pending_phase.__setitem__(0, True))
     chance = random.Random(args.seed)
-    hold_ns = int(args.hold_ms * 1e6)
+    hold_ns = [int(args.bare_hold_ms * 1e6), int(args.hold_ms * 1e6)]
     client_side = timestamped(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
     client_side.bind(args.listen)
     reflector_side = timestamped(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
@@ -123,7 +127,7 @@ def main():
                     continue
                 client = source
                 seq = struct.unpack_from("!I", data, 0)[0]
-                release = rx_ns + (hold_ns if phase[0] >= 1 else 0)
+                release = rx_ns + hold_ns[min(phase[0], 1)]
                 held.append((release, phase[0], seq, rx_ns, kernel, data))
             elif client is not None and len(data) >= 28:
                 seq = struct.unpack_from("!I", data, 24)[0]
