@@ -220,12 +220,13 @@ until_prom "56 paths up" 'smalld_stamp_peer_up{job="smalld"} == 1' "set(r) == $P
 ok "56 paths (8 x 7), every one sending, answered and up"
 
 # The daemon's own p50 of n1 -> n2's forward delay over its window, in
-# microseconds, from smallctl -j peers (forward_p50_seconds); "-" if none.
+# microseconds, from smallctl -j peers (a JSON list, the contract; its
+# forward_p50_seconds); "-" if none.
 daemon_p50_us() {
   "$SMALLCTL" -s "$WORK/n1/control.sock" -j peers 2>/dev/null | python3 -c '
 import json, sys
 doc = json.load(sys.stdin)
-rows = [r for r in doc["data"] if r.get("peer") == "n2"]
+rows = [r for r in (doc["data"] if isinstance(doc, dict) else doc) if r.get("peer") == "n2"]
 v = rows[0].get("forward_p50_seconds") if rows else None
 print("-" if v is None else v * 1e6)' 2>/dev/null || echo -
 }
