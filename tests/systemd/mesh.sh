@@ -230,17 +230,20 @@ rows = [r for r in (doc["data"] if isinstance(doc, dict) else doc) if r.get("pee
 v = rows[0].get("forward_p50_seconds") if rows else None
 print("-" if v is None else v * 1e6)' 2>/dev/null || echo -
 }
-# relay_p50_us KIND PHASE SINCE_NS: the relay's logged hold p50 (us) of the
-# packets of KIND (F) in PHASE received after SINCE_NS.
+# relay_p50_us PHASE END_NS: the relay's logged forward hold p50 (us) of the
+# packets of PHASE whose reply it passed back in the 4 s before END_NS: the
+# packets in the daemon's window when it is read just after END_NS.
 relay_p50_us() {
   python3 -c '
 import sys
-kind, phase, since = sys.argv[2], sys.argv[3], int(sys.argv[4])
-holds = []
-for line in open(sys.argv[1]):
-    f = line.split()
-    if f[0] == kind and f[1] == phase and int(f[3]) >= since:
-        if f[5] != "1": sys.exit("a hold not from kernel times: " + line.strip())
+phase, end = sys.argv[2], int(sys.argv[3])
+back, holds = {}, []
+rows = [line.split() for line in open(sys.argv[1])]
+for f in rows:
+    if f[0] == "B": back[f[2]] = int(f[4])
+for f in rows:
+    if f[0] == "F" and f[1] == phase and end - 4_000_000_000 <= back.get(f[2], 0) <= end:
+        if f[5] != "1": sys.exit("a hold not from kernel times: " + " ".join(f))
         holds.append((int(f[4]) - int(f[3])) / 1e3)
 holds.sort()
 print("%.2f %d" % (holds[len(holds) // 2], len(holds)))' "$WORK/relay.log" "$@"
@@ -249,14 +252,16 @@ now_ns() { date +%s%N; }
 
 # Phase 0: the bare path, over a whole window (4 s) of the daemon's.
 sleep 5
-read -r bare_hold bare_n < <(relay_p50_us F 0 $(($(now_ns) - 4000000000)))
+end=$(now_ns)
 bare_daemon=$(daemon_p50_us)
+read -r bare_hold bare_n < <(relay_p50_us 0 "$end")
 relay_phase 1
 phase1_start=$(date +%s.%N)
 # Phase 1: the hold and the drops, 12 s.
 sleep 12
-read -r held held_n < <(relay_p50_us F 1 $(($(now_ns) - 4000000000)))
+end=$(now_ns)
 held_daemon=$(daemon_p50_us)
+read -r held held_n < <(relay_p50_us 1 "$end")
 phase1_end=$(date +%s.%N)
 relay_phase 2
 [ -n "$bare_hold" ] && [ -n "$held" ] || fail "the relay logged no forward packet in phase 0 or 1"
