@@ -16,10 +16,55 @@
 #include "config.h"
 #include "fuzz_input.h"
 #include "instance.h"
+#include "sender_session.h"
 #include "services.h"
 #include "stamp_packet.h"
 #include "stamp_timestamps.h"
 #include "stamp_tlv.h"
+
+namespace {
+
+void fuzz_sender(const fuzz::Input& in, uint64_t choice, const std::vector<uint8_t>& key,
+                 smalld::Service& reflector, const smalld::SockAddr& peer) {
+    namespace stamp = smalld::stamp;
+    constexpr int64_t kT1 = 1'800'000'000'000'000'000;
+    stamp::SenderSettings settings;
+    settings.ssid = uint16_t(choice);
+    settings.key = key;
+    stamp::SenderSession sender(settings);
+    std::vector<uint8_t> packet(1500);
+    uint32_t size = uint32_t(44 + in.size % 200);
+    sender.build(packet, size, kT1);
+    packet.resize(std::max<size_t>(size, key.empty() ? stamp::kBaseSize : stamp::kAuthBaseSize));
+    // The reflector's honest reply, then the input laid over it.
+    std::vector<uint8_t> reply(packet.size());
+    smalld::Datagram d;
+    d.payload = packet;
+    d.peer = &peer;
+    d.received = smalld::wall_now();
+    ptrdiff_t n = reflector.datagram(d, reply);
+    reply.resize(n > 0 ? size_t(n) : 0);
+    if (n > 0) reflector.seal(reply, d.seal);
+    for (size_t i = 0; i < in.size && !reply.empty(); ++i)
+        reply[(i * 7) % reply.size()] ^= in.data[i];
+    stamp::ReplySample sample;
+    unsigned samples = 0;
+    for (std::span<const uint8_t> bytes :
+         {std::span<const uint8_t>(in.data, in.size), std::span<const uint8_t>(reply),
+          std::span<const uint8_t>(reply)}) {
+        stamp::ReplyOutcome o = sender.take(bytes, choice & 1, kT1 + 1000, &sample);
+        if (o.kind == stamp::ReplyOutcome::Sample) {
+            ++samples;
+            if (sample.seq != 0 || sample.t1 != kT1) abort();
+        }
+        if (o.kind == stamp::ReplyOutcome::Dropped && size_t(o.drop) >= stamp::kReplyDropReasons)
+            abort();
+    }
+    sender.expire(kT1 + 3'000'000'000LL);
+    if (samples > 1 || sender.received() != samples || sender.loss().lost() + samples != 1) abort();
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz::Input in{data, size};
@@ -127,5 +172,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         back.received = smalld::wall_now();
         if (service->datagram(back, again) >= 0) abort();
     }
+    fuzz_sender(in, choice, sign ? key : std::vector<uint8_t>{}, *service, peer);
     return 0;
 }

@@ -10,6 +10,7 @@
 #include <ctime>
 #include <optional>
 
+#include "dscp.h"
 #include "stamp_packet.h"
 #include "stamp_tlv.h"
 
@@ -28,17 +29,9 @@ std::optional<unsigned> number(std::string_view text, unsigned most) {
     return v;
 }
 
-// ef, csN, afXY, le, be, or 0..63.
+// ef, csN, afXY, le, be, or 0..63 (the STAMP core's, shared with the daemon).
 std::optional<unsigned> dscp_value(std::string_view name) {
-    if (name == "ef") return 46;
-    if (name == "be" || name == "default") return 0;
-    if (name == "le") return 1;
-    if (name.size() == 3 && name.substr(0, 2) == "cs" && name[2] >= '0' && name[2] <= '7')
-        return unsigned(name[2] - '0') * 8;
-    if (name.size() == 4 && name.substr(0, 2) == "af" && name[2] >= '1' && name[2] <= '4' &&
-        name[3] >= '1' && name[3] <= '3')
-        return unsigned(name[2] - '0') * 8 + unsigned(name[3] - '0') * 2;
-    return number(name, 63);
+    return smalld::stamp::parse_dscp(name);
 }
 
 std::string hex(std::span<const uint8_t> bytes) {

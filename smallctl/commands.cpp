@@ -41,6 +41,11 @@ constexpr CommandText kTexts[] = {
     {ProtocolCommand::Conns, "live TCP sessions",
      "One row per live TCP session: id, instance, peer, local address, age, time since "
      "the last activity, and bytes in and out. The id is what \"conn kill\" takes."},
+    {ProtocolCommand::Peers, "the stamp-sender's peers and their figures",
+     "One row per peer of each stamp-sender instance: up, the round trip's median and "
+     "99th percentile and the one-way medians over the instance's window, the loss each "
+     "way in % of the packets whose fate is known, and when it last answered; - where not "
+     "known. With -j, a JSON list of objects (service, peer, up, sent, received and the rest)."},
     {ProtocolCommand::ConnKill, "close one session",
      "Close the session with this id (see \"smallctl conns\") at once."},
     {ProtocolCommand::Reload, "re-read the configuration",

@@ -189,11 +189,17 @@ struct Formatter {
     std::string (*format)(const nlohmann::json& data);
 };
 constexpr Formatter kFormatters[] = {
-    {Command::Status, format_status},          {Command::Stats, format_stats},
-    {Command::StatsReset, format_stats_reset}, {Command::Metrics, format_metrics},
-    {Command::Listeners, format_listeners},    {Command::Conns, format_conns},
-    {Command::ConnKill, format_conn_kill},     {Command::Reload, format_reload},
-    {Command::LogLevel, format_log_level},     {Command::Monitor, format_monitor},
+    {Command::Status, format_status},
+    {Command::Stats, format_stats},
+    {Command::StatsReset, format_stats_reset},
+    {Command::Metrics, format_metrics},
+    {Command::Listeners, format_listeners},
+    {Command::Conns, format_conns},
+    {Command::Peers, format_peers},
+    {Command::ConnKill, format_conn_kill},
+    {Command::Reload, format_reload},
+    {Command::LogLevel, format_log_level},
+    {Command::Monitor, format_monitor},
 };
 static_assert(smalld::control_protocol::one_row_per_command(kFormatters));
 

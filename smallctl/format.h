@@ -25,6 +25,9 @@ std::string format_reply(const std::string& command, const nlohmann::json& data)
 std::optional<std::string> render_reply(const std::string& command, const nlohmann::json& reply,
                                         std::string* error);
 
+// `peers`: one row a peer (format_peers.cpp).
+std::string format_peers(const nlohmann::json& data);
+
 // One monitor event as a line: "12:00:01.250 session_open id=3 instance=echo ...".
 std::string format_event(const nlohmann::json& event, bool utc = false);
 

@@ -157,7 +157,10 @@ int main(int argc, char** argv) {
         if (kind == "usage") return kExitUsage;
         return kExitRefused;
     }
-    if (raw) {
+    if (raw && command == "peers" && reply.contains("data")) {
+        // The contract of `smallctl -j peers`: the list itself.
+        printf("%s\n", reply["data"].dump(-1, ' ', true).c_str());
+    } else if (raw) {
         printf("%s\n", json_shown(line, reply).c_str());
     } else {
         std::string error;

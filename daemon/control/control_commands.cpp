@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "control_commands.h"
 
+#include <time.h>
+
 #include <algorithm>
 #include <charconv>
 
 #include "build_config.h"
 #include "log.h"
 #include "parse.h"
+#include "peers_report.h"
 #include "read_model.h"
 #include "render.h"
 
@@ -96,6 +99,12 @@ CommandReply cmd_metrics(ReadModel& model, const CommandArgs&) {
     return ok(render_prometheus(model.stats(), model.open_sessions(), SMALLD_VERSION));
 }
 
+CommandReply cmd_peers(ReadModel& model, const CommandArgs&) {
+    timespec now{};
+    clock_gettime(CLOCK_REALTIME, &now);
+    return ok(peers_json(model.stats(), int64_t(now.tv_sec) * 1'000'000'000 + now.tv_nsec));
+}
+
 CommandReply cmd_listeners(ReadModel& model, const CommandArgs&) {
     nlohmann::json list = nlohmann::json::array();
     for (const ListenerView& l : model.listener_views()) list.push_back(to_json(l));
@@ -165,6 +174,7 @@ constexpr ControlCommand kCommands[] = {
     row(Command::Metrics, "the counters in Prometheus text format", cmd_metrics),
     row(Command::Listeners, "every listening socket", cmd_listeners),
     row(Command::Conns, "live TCP sessions", cmd_conns),
+    row(Command::Peers, "the stamp-sender's peers and their figures", cmd_peers),
     row(Command::ConnKill, "close one session", cmd_conn_kill),
     row(Command::Reload, "re-read the configuration", cmd_reload),
     row(Command::LogLevel, "change the log level", cmd_log_level),

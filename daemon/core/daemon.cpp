@@ -16,6 +16,7 @@
 #include "services.h"
 #include "session_log.h"
 #include "socket_activation.h"
+#include "stamp_sender.h"
 
 namespace smalld {
 
@@ -30,6 +31,7 @@ constexpr unsigned kReservedFds = 32;
 Daemon::Daemon(Config config) : config_(std::move(config)) {}
 
 Daemon::~Daemon() {
+    senders_.clear();
     control_.reset();  // unlinks the socket
     metrics_.reset();
     listeners_.close_all();
@@ -162,6 +164,7 @@ std::optional<StartError> Daemon::start() {
     std::vector<std::unique_ptr<Listener>> opened;
     if (auto error = listeners_.bind(plan, instances_, opened)) return StartError{71, *error};
     listeners_.commit(plan, instances_, std::move(opened), base_.get(), true);
+    update_senders(nullptr);
     if (!config_.control.socket.empty()) {
         control_ = std::make_unique<ControlServer>(*this);
         if (auto error = control_->start()) return error;
@@ -223,6 +226,7 @@ void Daemon::shutdown(const char* why) {
     LOG_NOTICE("%s: stopping; %zu sessions to finish within %lldms", why, sessions_->size(),
                static_cast<long long>(config_.daemon.shutdown_timeout.count()));
     listeners_.close_all();
+    senders_.clear();  // no more packets out
     sessions_->finish_all();
     stop_deadline_ms_ = monotonic_ms() + config_.daemon.shutdown_timeout.count();
     stop_check_.reset(event_new(base_.get(), -1, EV_PERSIST, on_stop_check_cb, this));

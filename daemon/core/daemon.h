@@ -30,6 +30,7 @@ namespace smalld {
 class ControlServer;
 class HttpServer;
 class RejectEvents;
+class StampSender;
 
 struct StartError {
     int exit_code;  // sysexits
@@ -89,6 +90,9 @@ class Daemon : public ReadModel {
     std::shared_ptr<Instance> prepare_instance(const InstanceConfig& config);
     void register_instance(Instance& instance);
     void forget_removed_instances();
+    // Starts, reconfigures and ends the stamp-senders as config_ says
+    // (daemon_senders.cpp); appends the reload diff's lines about peers.
+    void update_senders(std::vector<std::string>* changes);
     std::optional<StartError> adopt_passed_sockets();
     void apply_daemon_settings();
     void setup_signals();
@@ -112,6 +116,7 @@ class Daemon : public ReadModel {
     ListenerContext context_;
     std::map<std::string, std::shared_ptr<InstanceState>> states_;
     InstanceMap instances_;
+    std::map<std::string, std::unique_ptr<StampSender>> senders_;  // before base_ goes
     ListenerSet listeners_{context_};
     std::vector<EventHandle> signals_;
     EventHandle watchdog_;

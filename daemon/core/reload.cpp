@@ -81,6 +81,7 @@ ReloadResult Daemon::reload(bool force) {
     result.changes = std::move(changes);
     instances_ = std::move(instances);  // the old Instances live on in their sessions
     config_ = std::move(next);
+    update_senders(&result.changes);
     forget_removed_instances();
     apply_daemon_settings();
     result.ok = true;

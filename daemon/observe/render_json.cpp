@@ -34,6 +34,7 @@ nlohmann::json valid_utf8_copy(const nlohmann::json& value) {
 }  // namespace
 
 nlohmann::json stats_json_number(double value) {
+    if (std::isnan(value)) return nullptr;  // a gauge not known yet (a peer's clock error)
     if (value >= 0 && value < 9007199254740992.0 && std::floor(value) == value)
         return static_cast<uint64_t>(value);
     return value;
@@ -57,9 +58,13 @@ nlohmann::json render_stats_json(const Stats& stats, const OpenSessions& open) {
             nlohmann::json& instance = instances[std::string(s.instance)];
             instance["type"] = std::string(s.type);
             at = &instance[std::string(s.proto.empty() ? "all" : s.proto)];
+            // A stamp-sender's peer: {"peers": {"berlin": {"stamp_peer": {...}}}}
+            if (!s.peer.empty()) at = &instance["peers"][std::string(s.peer)];
         }
         at = &json_path(*at, s.key);
-        if (!s.reason.empty()) {
+        if (!s.direction.empty()) {
+            (*at)[std::string(s.direction)] = stats_json_number(s.value);
+        } else if (!s.reason.empty()) {
             (*at)[std::string(s.reason)] = stats_json_number(s.value);
         } else if (!s.le.empty()) {
             // Buckets in the order visit_stats gives them: numeric, +Inf last.

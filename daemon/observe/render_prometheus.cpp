@@ -76,11 +76,9 @@ std::string render_prometheus(const Stats& stats, const OpenSessions& open,
         std::string& out = it->second.samples;
         out += name;
         // "service", not "instance": that is Prometheus's label for the target.
-        const std::pair<const char*, std::string_view> labels[] = {{"service", s.instance},
-                                                                   {"type", s.type},
-                                                                   {"proto", s.proto},
-                                                                   {"reason", s.reason},
-                                                                   {"le", s.le}};
+        const std::pair<const char*, std::string_view> labels[] = {
+            {"service", s.instance},    {"type", s.type},     {"proto", s.proto}, {"peer", s.peer},
+            {"direction", s.direction}, {"reason", s.reason}, {"le", s.le}};
         bool first = true;
         for (const auto& [label, value] : labels) {
             if (value.empty()) continue;

@@ -13,8 +13,11 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config.h"
+#include "peer_figures.h"
+#include "sender_session.h"
 
 namespace smalld {
 
@@ -59,6 +62,30 @@ struct StampStats {
     void observe_processing(int64_t nanos);
 };
 
+// One stamp-sender peer: its session and figures (the STAMP core's), made
+// and driven by the sender (daemon/net/stamp_sender.cpp) and read here by
+// every renderer. A reload that leaves the peer as it was keeps this object,
+// so its counters and history go on.
+struct SenderPeerStats {
+    SenderPeerStats(std::string peer_name, const stamp::SenderSettings& settings, int64_t window_ns,
+                    size_t window_samples)
+        : name(std::move(peer_name)), session(settings), figures(window_ns, window_samples) {}
+    std::string name;
+    std::string address;      // where it is sent, once resolved; "" before
+    bool same_clock = false;  // a loopback peer: both ends read one clock
+    stamp::SenderSession session;
+    stamp::PeerFigures figures;
+};
+
+// A stamp-sender instance's peers, in the configuration's order, and the
+// replies it dropped (not per peer: a dropped reply may be of no peer).
+struct SenderStats {
+    std::vector<std::shared_ptr<SenderPeerStats>> peers;
+    std::array<uint64_t, stamp::kReplyDropReasons> dropped{};
+    uint64_t send_errors = 0;
+    unsigned exported = 255;  // StampSenderSettings::exported
+};
+
 // Session lifetimes, in the Prometheus histogram's bucket bounds (seconds):
 // from a quick probe to the default max_duration of an hour.
 struct DurationHistogram {
@@ -79,6 +106,7 @@ struct InstanceStats {
     ProtoStats udp;
     StampStats stamp;
     DurationHistogram session_duration;  // TCP sessions, observed when they close
+    SenderStats sender;                  // stamp-sender instances only
     uint64_t max_connections = 0;        // the configured cap, 0 = none
     bool configured = true;              // false once a reload removed the instance
     // The protocols the instance has had listeners of since this record was
@@ -172,6 +200,8 @@ struct StatSample {
     std::string_view type;
     std::string_view proto;
     std::string_view reason;
+    std::string_view peer;       // a stamp-sender's peer
+    std::string_view direction;  // forward, backward (and the loss's reflector, unknown)
     // Histogram samples: the family ("stamp.processing_seconds") whose
     // _bucket (with le), _sum and _count samples this is.
     std::string_view histogram;
@@ -181,5 +211,10 @@ struct StatSample {
 
 void visit_stats(const Stats& stats, const OpenSessions& open,
                  const std::function<void(const StatSample&)>& visit);
+// The stamp-sender's part of that walk (stats_visit_peers.cpp): per peer,
+// the families `export` keeps, and the dropped replies by reason. `now_ns`:
+// CLOCK_REALTIME, for the up gauge.
+void visit_sender_stats(const Stats& stats, int64_t now_ns,
+                        const std::function<void(const StatSample&)>& visit);
 
 }  // namespace smalld

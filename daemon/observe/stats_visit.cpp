@@ -4,6 +4,7 @@
 // instance and protocol, by reason, session lifetimes, STAMP), the one walk
 // the JSON, Prometheus and status renderers share.
 #include <cstdio>
+#include <ctime>
 
 #include "log.h"
 #include "process_stats.h"
@@ -175,7 +176,8 @@ void visit_stats(const Stats& stats, const OpenSessions& open,
     global("conn.current", "TCP sessions open now.", false, double(open.tcp));
     global("conn.accepted_total", "TCP sessions accepted.", true,
            double(stats.counters.conn_accepted_total));
-    global("reload.total", "Configuration reloads attempted.", true, double(stats.counters.reload_total));
+    global("reload.total", "Configuration reloads attempted.", true,
+           double(stats.counters.reload_total));
     global("reload.failed_total", "Configuration reloads that failed; the old one was kept.", true,
            double(stats.counters.reload_failed_total));
     global("control.commands_total", "Control socket commands received.", true,
@@ -305,6 +307,9 @@ void visit_stats(const Stats& stats, const OpenSessions& open,
         [](const InstanceStats& i, size_t r) { return i.udp.dropped[r]; });
     visit_session_stats(stats, visit);
     visit_stamp_stats(stats, open, visit);
+    timespec now{};
+    clock_gettime(CLOCK_REALTIME, &now);
+    visit_sender_stats(stats, int64_t(now.tv_sec) * 1'000'000'000 + now.tv_nsec, visit);
 }
 
 }  // namespace smalld

@@ -6,6 +6,7 @@
 #include "service_registry.h"
 #include "services.h"
 #include "stamp_key_file.h"
+#include "stamp_sender_peers.h"
 
 namespace smalld {
 
@@ -18,18 +19,16 @@ std::string check_stamp_config(const InstanceConfig& config) {
     return {};
 }
 
-// The type's own keys (config_table.h) and its row in the catalogue.
-namespace {
-
-const KeySpec kAuthKey{
+// Shared with stamp-sender (its kTypeSpec lists them too: one row for both).
+extern const KeySpec kStampAuthKey{
     Scope::Instance,
     "auth",
     "none",
-    "stamp: none | required | optional (HMAC-SHA-256 with key_file; optional also answers "
-    "unauthenticated packets)",
+    "stamp, stamp-sender: none | required | optional (HMAC-SHA-256 with key_file; optional "
+    "also answers unauthenticated packets; not for stamp-sender)",
     0,
     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
-        return assign(own_settings<StampSettings>(*i).auth,
+        return assign(auth_settings(*i).auth,
                       parse_keyword<StampAuth>(v,
                                                {{"none", StampAuth::None},
                                                 {"required", StampAuth::Required},
@@ -37,17 +36,20 @@ const KeySpec kAuthKey{
                                                e));
     }};
 
-const KeySpec kKeyFileKey{
+extern const KeySpec kStampKeyFileKey{
     Scope::Instance,
     "key_file",
     "",
-    "stamp: file holding the HMAC key (its bytes, a final newline removed); mode 0600 or "
-    "stricter",
+    "stamp, stamp-sender: file holding the HMAC key (its bytes, a final newline removed); mode "
+    "0600 or stricter",
     0,
     [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
-        return load_stamp_key(own_settings<StampSettings>(*i), v, e);
+        return load_stamp_key(auth_settings(*i), v, e);
     },
     /*names_file=*/true};
+
+// The type's own keys (config_table.h) and its row in the catalogue.
+namespace {
 
 const KeySpec kModeKey{
     Scope::Instance,
@@ -122,8 +124,8 @@ const KeySpec kTimestampingKey{
         return true;
     }};
 
-const KeySpec* const kKeys[] = {&kAuthKey,        &kKeyFileKey,     &kModeKey,
-                                &kTimestampKey,   &kSessionsKey,    &kSessionTimeoutKey,
+const KeySpec* const kKeys[] = {&kStampAuthKey,   &kStampKeyFileKey, &kModeKey,
+                                &kTimestampKey,   &kSessionsKey,     &kSessionTimeoutKey,
                                 &kReflectDscpKey, &kTimestampingKey};
 
 // No per-source rate limit: a reply is never larger than its request and is

@@ -6,6 +6,8 @@
 // it. A new type is one row here and one service_NAME.cpp that defines its
 // ServiceSpec kTypeSpec (service_registry.h); docs/ARCHITECTURE.md has the
 // steps.
+// clang-format would write stamp-sender as stamp - sender:
+// clang-format off
 #define SMALLD_SERVICE_TYPES(X) \
     X(Echo, echo)               \
     X(Discard, discard)         \
@@ -14,4 +16,6 @@
     X(Daytime, daytime)         \
     X(Time, time)               \
     X(Status, status)           \
-    X(Stamp, stamp)
+    X(Stamp, stamp)             \
+    X(StampSender, stamp-sender)
+// clang-format on

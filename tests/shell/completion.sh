@@ -87,13 +87,15 @@ expect_candidates "smalld -l i" info
 expect_candidates "smalld -c $WORK/smalld." "$WORK/smalld.ini"
 
 # --- smallctl, no daemon ----------------------------------------------------
-expect_candidates "smallctl " status stats metrics listeners conns conn reload log-level monitor top help
+expect_candidates "smallctl " status stats metrics listeners conns peers conn reload log-level monitor top help
+expect_candidates "smallctl pe" peers
+expect_candidates "smallctl -j pe" peers
 expect_candidates "smallctl st" status stats
 expect_candidates "smallctl stats " reset
 expect_candidates "smallctl conn " kill
 expect_candidates "smallctl -j conn " kill
 expect_candidates "smallctl log-level " error warning notice info debug
-expect_candidates "smallctl help " status stats metrics listeners conns conn reload log-level monitor top help
+expect_candidates "smallctl help " status stats metrics listeners conns peers conn reload log-level monitor top help
 expect_candidates "smallctl help conn " kill
 expect_candidates "smallctl status "
 expect_including "smallctl --" --socket --json --version --help

@@ -70,8 +70,8 @@ static void levels(void**) {
         (c.level == ControlLevel::Admin ? admin : read).insert(std::string(c.name));
     assert_true(admin ==
                 std::set<std::string>({"stats reset", "conn kill", "reload", "log-level"}));
-    assert_true(read == std::set<std::string>(
-                            {"status", "stats", "metrics", "listeners", "conns", "monitor"}));
+    assert_true(read == std::set<std::string>({"status", "stats", "metrics", "listeners", "conns",
+                                               "peers", "monitor"}));
 }
 
 static void reply_json(void**) {

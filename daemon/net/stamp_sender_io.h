@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#pragma once
+// The stamp-sender's parts shared by its two files: a peer as it runs, and
+// the sockets with their batch buffers (stamp_sender_io.cpp).
+
+#include <sys/socket.h>
+#include <array>
+
+#include "stamp_sender.h"
+
+namespace smalld {
+
+struct StampSender::Peer {
+    StampSender* owner = nullptr;
+    SenderPeer conf;
+    std::shared_ptr<SenderPeerStats> stats;
+    SockAddr addr;
+    bool resolved = false;
+    evdns_request* lookup = nullptr;
+    bool lookup_v6 = false;      // the lookup under way asks for AAAA
+    int64_t resolve_at = 0;      // monotonic ns: look the name up again; 0: never
+    int64_t ideal = 0, due = 0;  // monotonic ns: the next send, before and after jitter
+    size_t size_index = 0;
+};
+
+// An address as a key for the peers' table: 16 bytes, IPv4 mapped.
+struct AddressKey {
+    uint64_t hi = 0, lo = 0;
+    bool operator==(const AddressKey&) const = default;
+};
+AddressKey address_key(const SockAddr& addr);
+struct AddressKeyHash {
+    size_t operator()(const AddressKey& k) const noexcept {
+        return size_t(k.hi * 0x9E3779B97F4A7C15ULL ^ (k.lo + 0x632BE59BD9B4E019ULL));
+    }
+};
+
+struct StampSender::Io {
+    static constexpr size_t kBatch = 64;
+    static constexpr size_t kMaxPacket = 9216;
+    static constexpr size_t kTickets = 4096;
+
+    struct Socket {
+        Fd fd;
+        EventHandle readable;
+        uint32_t next_id = 0;  // the kernel's number for the next datagram sent
+    };
+    // Which transmit-time report is which packet (SOF_TIMESTAMPING_OPT_ID).
+    struct Ticket {
+        std::weak_ptr<SenderPeerStats> peer;
+        uint32_t seq = 0;
+    };
+
+    Io();
+    // The socket of `family`, opened on first use; nullptr when it cannot be.
+    Socket* socket(int family, event_base* base, int dscp, StampSender* owner);
+    Socket* of_fd(int fd);
+    // Sends the batch: packet i is in out at (first_slot + i) * kMaxPacket,
+    // sizes[i] bytes long, to peers[i], its sequence seqs[i] (v4 packets are
+    // built in the first kBatch slots, v6 in the next). Returns how many left.
+    size_t send(Socket& s, size_t first_slot, Peer* const* peers, const uint32_t* seqs,
+                const uint32_t* sizes, size_t count);
+    // Reads transmit times and replies until the socket is empty (or a few
+    // batches), handing each reply to its peer.
+    void receive(Socket& s, StampSender& owner, SenderStats& stats);
+
+    std::unordered_multimap<AddressKey, Peer*, AddressKeyHash> by_address;
+    Socket v4, v6;
+    std::vector<uint8_t> out, in;
+    std::array<mmsghdr, kBatch> messages{};
+    std::array<iovec, kBatch> iovecs{};
+    std::array<sockaddr_storage, kBatch> names{};
+    std::vector<uint8_t> control;
+    std::vector<Ticket> tickets;
+    double local_error_s = 0;
+};
+
+}  // namespace smalld

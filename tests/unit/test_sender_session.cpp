@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// The stamp-sender's pure core without sockets, with injected times: each
+// packet written and matched to its reply (SSID, port, sequence, echoed T1,
+// size, HMAC), every drop reason, duplicates, reordering, loss after the
+// timeout split by direction from a stateful reflector's counts (the
+// reflector's own pure code answers), a reflector reset, the bounded ring,
+// up/down, and the figures (histogram buckets, windowed quantiles, hops,
+// the clock error, the size fit).
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "loss_split.h"
+#include "peer_figures.h"
+#include "stamp_packet.h"
+#include "sender_session.h"
+#include "stamp_tlv.h"
+
+// cmocka last: its fail() macro breaks C++ headers included after it.
+#include "../cmocka.hpp"
+
+using namespace smalld;
+using namespace smalld::stamp;
+
+namespace {
+
+constexpr int64_t kSecond = 1'000'000'000;
+constexpr int64_t kStart = 1'800'000'000 * kSecond;
+
+// A stateful reflector of the RFC: counts each packet it receives and
+// answers, numbers its replies, and answers with T2 = T1 + forward and
+// T3 = T2 + 1 ms.
+struct Reflector {
+    uint32_t rx = 0, tx = 0, seq = 0;
+    std::vector<uint8_t> key;
+    std::vector<uint8_t> answer(std::span<const uint8_t> request, int64_t t2) {
+        ++rx;
+        ++tx;
+        Classified c = classify(request, key.empty() ? AuthMode::None : AuthMode::Required, key);
+        assert_int_equal(int(c.verdict), int(Verdict::Reply));
+        std::vector<uint8_t> out(c.reply_size);
+        ReflectorFields f;
+        f.sequence = seq++;
+        f.receive_timestamp =
+            encode_timestamp({t2 / kSecond, uint32_t(t2 % kSecond)}, TimestampFormat::Ntp);
+        f.sender_ttl = 250;  // five hops
+        size_t n = build_reply(request, c, f, out);
+        const Layout& at = c.authenticated ? kAuthenticated : kUnauthenticated;
+        DirectMeasurement counts{0, rx, tx};
+        ReflectContext ctx{&counts};
+        reflect_tlvs(std::span<uint8_t>(out).subspan(at.base, n - at.base), ctx);
+        int64_t t3 = t2 + 1'000'000;
+        seal_reply({out.data(), n}, c.authenticated,
+                   encode_timestamp({t3 / kSecond, uint32_t(t3 % kSecond)}, TimestampFormat::Ntp),
+                   key);
+        return out;
+    }
+};
+
+SenderSettings settings(uint16_t ssid = 7) {
+    SenderSettings s;
+    s.ssid = ssid;
+    s.interval_ns = kSecond;
+    s.timeout_ns = 3 * kSecond;
+    return s;
+}
+
+std::vector<uint8_t> send(SenderSession& session, int64_t t1, uint32_t size = 60) {
+    std::vector<uint8_t> packet(1500);
+    session.build(packet, size, t1);
+    packet.resize(size);
+    return packet;
+}
+
+ReplyOutcome take(SenderSession& session, const std::vector<uint8_t>& reply, int64_t t4,
+                  ReplySample* sample = nullptr, bool port = true) {
+    return session.take(reply, port, t4, sample);
+}
+
+void test_reply_matched_and_measured(void**) {
+    SenderSession session(settings());
+    Reflector r;
+    auto packet = send(session, kStart);
+    auto reply = r.answer(packet, kStart + 2'000'000);  // 2 ms forward
+    ReplySample s;
+    ReplyOutcome o = take(session, reply, kStart + 6'000'000, &s);
+    assert_int_equal(o.kind, ReplyOutcome::Sample);
+    assert_int_equal(s.t2 - s.t1, 2'000'000);
+    assert_true(std::llabs(s.t3 - s.t2 - 1'000'000) < 1000);  // NTP fractions round
+    assert_int_equal(s.t4 - s.t1, 6'000'000);
+    assert_int_equal(s.forward_ttl, 250);
+    assert_int_equal(session.sent(), 1);
+    assert_int_equal(session.received(), 1);
+    assert_true(session.up(kStart + kSecond));
+    // The same reply again is a duplicate, never a second sample.
+    assert_int_equal(take(session, reply, kStart + 7'000'000).kind, ReplyOutcome::Duplicate);
+    assert_int_equal(session.duplicates(), 1);
+    assert_int_equal(session.received(), 1);
+}
+
+void test_every_drop_reason(void**) {
+    SenderSession session(settings(7));
+    Reflector r;
+    auto expect = [&](const std::vector<uint8_t>& reply, ReplyDrop why, bool port = true) {
+        ReplyOutcome o = take(session, reply, kStart + kSecond, nullptr, port);
+        assert_int_equal(o.kind, ReplyOutcome::Dropped);
+        assert_string_equal(to_string(o.drop), to_string(why));
+    };
+    auto packet = send(session, kStart);
+    auto good = r.answer(packet, kStart + 1000);
+    expect(std::vector<uint8_t>(good.begin(), good.begin() + 43), ReplyDrop::Truncated);
+    expect(good, ReplyDrop::WrongPort, false);
+    auto other = good;
+    store16(other.data() + kUnauthenticated.ssid, 8);
+    expect(other, ReplyDrop::WrongSsid);
+    // Our own packet sent back unreflected is not a reply.
+    expect(packet, ReplyDrop::Malformed);
+    auto bad_tlv = good;
+    bad_tlv[kUnauthenticated.base + 3] = 200;  // a TLV longer than the packet
+    expect(bad_tlv, ReplyDrop::Malformed);
+    auto ahead = good;
+    store32(ahead.data() + kUnauthenticated.sender_sequence, 5);
+    expect(ahead, ReplyDrop::TooFarAhead);
+    auto forged = good;
+    store64(forged.data() + kUnauthenticated.sender_timestamp, 12345);
+    expect(forged, ReplyDrop::NeverSent);
+    auto longer = good;
+    longer.resize(good.size() + 4);
+    expect(longer, ReplyDrop::Malformed);
+    auto shorter = good;
+    shorter.resize(good.size() - 4);  // still a whole TLV area: its tail
+    expect(shorter, ReplyDrop::Truncated);
+    assert_int_equal(session.received(), 0);
+    assert_int_equal(take(session, good, kStart + kSecond).kind, ReplyOutcome::Sample);
+    // Once settled (after the timeout), the same reply is a replay.
+    session.expire(kStart + 10 * kSecond);
+    expect(good, ReplyDrop::Replay);
+    assert_int_equal(session.received(), 1);
+    assert_int_equal(session.loss().lost(), 0);
+}
+
+void test_authenticated(void**) {
+    std::vector<uint8_t> key = {'s', 'e', 'c', 'r', 'e', 't'};
+    SenderSettings s = settings();
+    s.key = key;
+    SenderSession session(s);
+    Reflector r;
+    r.key = key;
+    std::vector<uint8_t> full(1500);
+    session.build(full, 44, kStart);  // raised to the authenticated base
+    full.resize(kAuthBaseSize);
+    assert_true(hmac_matches(key, full));
+    auto reply = r.answer(full, kStart + 1000);
+    auto tampered = reply;
+    tampered[kAuthenticated.receive_timestamp] ^= 1;
+    assert_int_equal(take(session, tampered, kStart + kSecond).drop, ReplyDrop::Auth);
+    assert_int_equal(take(session, reply, kStart + kSecond).kind, ReplyOutcome::Sample);
+}
+
+// Fates as in smallprobe's test: '.' answered, 'f' lost forward, 'd'
+// dropped by the reflector, 'b' lost backward, 'R' the reflector restarts.
+void run_fates(const char* fates, uint64_t forward, uint64_t dropped, uint64_t backward,
+               uint64_t unknown, uint64_t resets) {
+    SenderSession session(settings());
+    Reflector r;
+    int64_t t = kStart;
+    for (const char* f = fates; *f; ++f, t += kSecond) {
+        auto packet = send(session, t);
+        if (*f == 'R') r = Reflector{};
+        if (*f == 'f') continue;
+        if (*f == 'd') {
+            ++r.rx;
+            continue;
+        }
+        auto reply = r.answer(packet, t + 1000);
+        if (*f != 'b') take(session, reply, t + 2000);
+        session.expire(t + 2000);
+    }
+    session.expire(t + 10 * kSecond);
+    const LossSplit& l = session.loss();
+    assert_int_equal(l.forward, forward);
+    assert_int_equal(l.reflector, dropped);
+    assert_int_equal(l.backward, backward);
+    assert_int_equal(l.unknown, unknown);
+    assert_int_equal(l.resets, resets);
+    assert_false(session.up(t + 10 * kSecond));
+}
+
+void test_loss_split_by_direction(void**) {
+    run_fates("..f..d..b..", 1, 1, 1, 0, 0);
+    run_fates("ff..ffbb.d.bb", 2, 1, 2, 2 + 2, 0);  // lead and tail unknown
+    run_fates("...f.R.b..", 1, 0, 1, 0, 1);
+    run_fates("fffff", 0, 0, 0, 5, 0);  // never answered: down, unknown
+}
+
+void test_reordered_and_ring_bound(void**) {
+    SenderSession session(settings());
+    Reflector r;
+    auto a = send(session, kStart), b = send(session, kStart + 1);
+    auto ra = r.answer(a, kStart + 10), rb = r.answer(b, kStart + 11);
+    assert_false(take(session, rb, kStart + 20).reordered);
+    assert_true(take(session, ra, kStart + 21).reordered);
+    assert_int_equal(session.reordered(), 1);
+    // The ring is a timeout's worth of intervals: sending far more settles
+    // the oldest, and memory stays what it was.
+    size_t capacity = session.capacity();
+    for (int i = 0; i < 10'000; ++i) send(session, kStart + 2 + i);
+    assert_int_equal(session.capacity(), capacity);
+    assert_int_equal(session.sent(), 10'002);
+}
+
+void test_figures(void**) {
+    PeerFigures figures(60 * kSecond, 64);
+    for (int i = 1; i <= 100; ++i) {
+        ReplySample s;
+        s.size = i % 2 ? 100 : 1100;
+        s.t1 = kStart + i * kSecond;
+        s.t2 = s.t1 + 1'000'000;  // 1 ms forward
+        s.t3 = s.t2 + 100'000;
+        // The network RTT grows 8 us a bit each way over 1,000 bytes more.
+        int64_t serial = s.size == 1100 ? 16'000 : 0;
+        s.t4 = s.t3 + 2'000'000 + i * 1000 + serial;
+        s.forward_ttl = 253;
+        s.reflector_error_s = 0.001;
+        figures.add(s, false, 0.002, 251);
+    }
+    const DelayHistogram& h = figures.histogram(Delay::Forward);
+    assert_int_equal(h.count, 100);
+    assert_int_equal(h.buckets[6], 100);  // le 0.001
+    assert_int_equal(figures.hops_forward(), 2);
+    assert_int_equal(figures.hops_backward(), 4);
+    assert_true(std::fabs(*figures.clock_error_s() - 0.003) < 1e-12);
+    // The window holds the last 60 seconds: replies 40..100.
+    int64_t now = kStart + 100 * kSecond + 3 * 1'000'000;
+    auto p50 = figures.quantile(Delay::Backward, 0.5, now);
+    assert_true(p50.has_value());
+    assert_true(std::fabs(*p50 - (0.002 + 70e-6 + 8e-6)) < 1e-5);
+    assert_false(figures.quantile(Delay::Rtt, 0.5, now + 3600 * kSecond).has_value());
+    // 16 bits a byte over 16 us a 1,000 bytes: 1 Gbit/s.
+    assert_true(std::fabs(*figures.bottleneck_bps() - 1e9) < 1e8);
+}
+
+}  // namespace
+
+int main() {
+    const CMUnitTest tests[] = {
+        cmocka_unit_test(test_reply_matched_and_measured),
+        cmocka_unit_test(test_every_drop_reason),
+        cmocka_unit_test(test_authenticated),
+        cmocka_unit_test(test_loss_split_by_direction),
+        cmocka_unit_test(test_reordered_and_ring_bound),
+        cmocka_unit_test(test_figures),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
