@@ -193,11 +193,12 @@ static void hostile_replies_are_dropped_by_reason_and_spare_the_honest_peer(void
     uint16_t honest_port = reflector.port("stamp", "udp");
     Evil evil;
     TestDaemon d(protect::config_head() +
-                 "[metrics]\nlisten = 127.0.0.1:0\n"
-                 "[mesh]\ntype = stamp-sender\ninterval = 20ms\ntimeout = 1s\nsize = 60\n"
-                 "peers = honest 127.0.0.1:" +
-                 std::to_string(honest_port) + ", evil 127.0.0.2:" + std::to_string(evil.port()) +
-                 "\n");
+                     "[metrics]\nlisten = 127.0.0.1:0\n"
+                     "[mesh]\ntype = stamp-sender\ninterval = 20ms\ntimeout = 1s\nsize = 60\n"
+                     "peers = honest 127.0.0.1:" +
+                     std::to_string(honest_port) +
+                     ", evil 127.0.0.2:" + std::to_string(evil.port()) + "\n",
+                 {}, harness::env_without_quarantine());
     assert_true(d.started() && evil.fd >= 0);
     Sender s{protect::metrics_port(d)};
     assert_true(s.metrics != 0);

@@ -32,26 +32,12 @@ static char pattern_at(uint64_t i) {
 }
 constexpr size_t kPeriod = 26;
 
-// The daemon's environment. Under AddressSanitizer, what the daemon frees
-// stays resident in ASan's quarantine (up to 256 MiB), so RSS would count
-// every queue chunk that ever passed through, growing with the work done
-// rather than with what is queued. The bound below is on what the daemon
-// holds: this one daemon runs without the quarantine.
-static std::vector<std::string> daemon_env() {
-#if defined(__SANITIZE_ADDRESS__)
-    const char* asan = getenv("ASAN_OPTIONS");
-    return {"ASAN_OPTIONS=" + std::string(asan ? asan : "") + ":quarantine_size_mb=0"};
-#else
-    return {};
-#endif
-}
-
 static void slow_steady_reader_keeps_memory_bounded(void**) {
     // A queue larger than one write's worth of socket buffer never drains.
     TestDaemon d(
         "[daemon]\noutput_buffer = 16m\n[control]\nsocket =\n[echo]\ntcp = 127.0.0.1:0\n"
         "rate = 0/s\n",
-        {}, daemon_env());
+        {}, harness::env_without_quarantine());
     assert_true(d.started());
     int fd = harness::tcp_connect(d.port("echo", "tcp"));
     assert_true(fd >= 0);
