@@ -64,7 +64,7 @@ td.num{text-align:right}.addr{font-family:ui-monospace,"DejaVu Sans Mono",monosp
 font-size:.78rem;color:#5a6877;font-weight:400;white-space:normal}
 .tag{text-transform:uppercase;font-size:.7rem;font-weight:600;color:var(--dim)}
 td.why{color:var(--dim);white-space:normal;min-width:4.5rem}
-td.why.bad{color:var(--bad);font-weight:700}
+td.why.bad{color:var(--bad);font-weight:700}td.num.bad{color:var(--bad);font-weight:700}
 td[title]{cursor:help}
 details.spark summary{font-size:.72rem;color:var(--accent);font-weight:400;cursor:pointer}
 details.spark .chart{width:12rem;max-width:100%}details.spark .legend{font-size:.65rem;font-weight:400}
