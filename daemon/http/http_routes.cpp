@@ -65,14 +65,14 @@ void HttpServer::start_live() {
         [this] { return daemon_.config().metrics.page_sessions; });
     sample_.reset(event_new(base, -1, EV_PERSIST, on_sample_cb, this));
     event_add(sample_.get(), &kSampleEvery);
-    history_.sample(daemon_.stats(), monotonic_ms());
+    history_.sample(daemon_.stats(), monotonic_ms(), live_wall_ns());
 }
 
 void HttpServer::on_sample_cb(evutil_socket_t, short, void* self) {
     auto* server = static_cast<HttpServer*>(self);
     contain("metrics sample", [&] {
         int64_t now = monotonic_ms();
-        server->history_.sample(server->daemon_.stats(), now);
+        server->history_.sample(server->daemon_.stats(), now, live_wall_ns());
         server->check_streams(now);
     });
 }

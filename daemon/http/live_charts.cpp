@@ -106,6 +106,7 @@ std::string polyline(const nlohmann::json& values, size_t slots, const Scale& sc
     slots = std::max(slots, n);
     std::string points;
     for (size_t i = 0; i < n; ++i) {
+        if (!values[i].is_number()) continue;  // not known (null): no point, never a 0
         double x =
             slots > 1 ? left + (right - left) * double(slots - n + i) / double(slots - 1) : right;
         points += fixed(x) + "," + fixed(scale.y(at(values, i))) + " ";

@@ -29,9 +29,19 @@ std::string row_key(const LiveHistory::Row& row) {
 
 }  // namespace
 
-void LiveHistory::sample(const Stats& stats, int64_t now_ms) {
+void LiveHistory::sample(const Stats& stats, int64_t now_ms, int64_t wall_ns) {
     Sample s;
     s.ms = now_ms;
+    for (const auto& [name, record] : stats.instances) {
+        if (!wall_ns || record->type != ServiceType::StampSender) continue;
+        for (const auto& peer : record->sender.peers) {
+            const stamp::LossSplit& l = peer->session.loss();
+            PeerSample& p = s.peers[record->name + "/" + peer->name];
+            p.rtt = peer->figures.quantile(stamp::Delay::Rtt, 0.5, wall_ns);
+            p.lost = double(l.forward + l.backward + l.reflector + l.unknown);
+            p.received = double(peer->session.received());
+        }
+    }
     // Rates of counters only: the gauges of what is open play no part.
     visit_stats(stats, OpenSessions{}, [&](const StatSample& v) {
         if (v.key == "reload.failed_total") s.reloads_failed = v.value;
@@ -124,9 +134,33 @@ nlohmann::json LiveHistory::series() const {
                 per_second(now.refused + now.dropped, then.refused + then.dropped, seconds)));
         }
     }
-    return {{"step_seconds", 1},      {"slots", kSamples - 1},     {"sessions", sessions},
-            {"datagrams", datagrams}, {"bytes", std::move(bytes)}, {"problems", problems},
-            {"rows", std::move(rows)}};
+    return {{"step_seconds", 1},       {"slots", kSamples - 1},     {"sessions", sessions},
+            {"datagrams", datagrams},  {"bytes", std::move(bytes)}, {"problems", problems},
+            {"rows", std::move(rows)}, {"peers", peer_series()}};
+}
+
+nlohmann::json LiveHistory::peer_series() const {
+    nlohmann::json out = nlohmann::json::object();
+    if (samples_.empty()) return out;
+    for (const auto& [key, unused] : samples_.back().peers) {
+        nlohmann::json rtt = nlohmann::json::array(), loss = nlohmann::json::array();
+        for (size_t i = 1; i < samples_.size(); ++i) {
+            auto a = samples_[i - 1].peers.find(key), b = samples_[i].peers.find(key);
+            if (b == samples_[i].peers.end()) {
+                rtt.push_back(nullptr);
+                loss.push_back(nullptr);
+                continue;
+            }
+            rtt.push_back(b->second.rtt ? nlohmann::json(*b->second.rtt) : nlohmann::json());
+            PeerSample before = a != samples_[i - 1].peers.end() ? a->second : PeerSample{};
+            double lost = increase(b->second.lost, before.lost);
+            double settled = lost + increase(b->second.received, before.received);
+            loss.push_back(settled > 0 ? nlohmann::json(round3(100 * lost / settled))
+                                       : nlohmann::json());
+        }
+        out[key] = {{"rtt", std::move(rtt)}, {"loss", std::move(loss)}};
+    }
+    return out;
 }
 
 nlohmann::json LiveHistory::problems() const {

@@ -11,6 +11,7 @@
 #include <deque>
 #include <map>
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -28,7 +29,9 @@ class LiveHistory {
     using Counts = LiveCounts;
     using Row = LiveRowKey;
 
-    void sample(const Stats& stats, int64_t now_ms);
+    // `wall_ns` (CLOCK_REALTIME): with it, the stamp-sender peers' RTT p50
+    // and loss are sampled too (the peers panel's sparklines); 0: not.
+    void sample(const Stats& stats, int64_t now_ms, int64_t wall_ns = 0);
     size_t size() const { return samples_.size(); }
 
     // Per instance and protocol, per second over the last kRateWindow
@@ -37,7 +40,9 @@ class LiveHistory {
     LiveRates rates() const;
     // {"step_seconds": 1, "slots": 300, "sessions": [...], "datagrams": [...],
     // "bytes": [...], "problems": {"dropped rate": [...], "refused acl": [...]},
-    // "rows": {"echo/udp": {"traffic": [...], "problems": [...]}}}: per-second
+    // "rows": {"echo/udp": {"traffic": [...], "problems": [...]}},
+    // "peers": {"sender/peer": {"rtt": [p50 seconds or null], "loss": [% of
+    // the packets settled in that second, or null: none was]}}}: per-second
     // rates, oldest first (at most `slots` of them, the width of the charts):
     // of the totals, of each refusal and drop reason seen in the window, and
     // per instance and protocol (sessions and datagrams; refusals and drops).
@@ -51,6 +56,10 @@ class LiveHistory {
     nlohmann::json problems() const;
 
   private:
+    struct PeerSample {
+        std::optional<double> rtt;  // p50 over the sender's window, seconds
+        double lost = 0, received = 0;
+    };
     struct Sample {
         int64_t ms = 0;
         Counts total;
@@ -59,7 +68,9 @@ class LiveHistory {
         std::map<std::string, double> reasons;
         double auth_failures = 0;
         double reloads_failed = 0;
+        std::map<std::string, PeerSample> peers;  // "sender/peer"
     };
+    nlohmann::json peer_series() const;
     std::deque<Sample> samples_;
 };
 

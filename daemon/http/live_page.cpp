@@ -3,7 +3,7 @@
 // badge (drops, refusals, failed authentications and reloads over the last
 // five minutes, linking to the row), the instances with their drops and
 // refusals before the totals (those with problems first), then the charts,
-// the STAMP panel, the sessions and the events. The page's script polls
+// the stamp-sender's peers, the STAMP panel, the sessions and the events. The page's script polls
 // this same rendering and swaps its parts in, so there is one renderer.
 #include "live_page.h"
 
@@ -12,14 +12,16 @@
 
 namespace smalld {
 
-namespace {
-
-const nlohmann::json& member(const nlohmann::json& object, const char* key) {
+const nlohmann::json& live_member(const nlohmann::json& object, const char* key) {
     static const nlohmann::json none;
     if (!object.is_object()) return none;
     auto it = object.find(key);
     return it != object.end() ? *it : none;
 }
+
+namespace {
+
+constexpr auto member = live_member;
 
 double number(const nlohmann::json& value) {
     return value.is_number() ? value.get<double>() : 0.0;
@@ -294,6 +296,7 @@ std::string render_live_page(const nlohmann::json& snapshot, std::string_view no
     out += render_chart("datagrams", "Datagrams /s", units::count, one("datagrams"), slots);
     out += render_chart("bytes", "Traffic", units::bit_rate, one("bytes"), slots);
     out += "</section>\n";
+    out += render_peers_panel(snapshot);
     out += stamp_panel(member(snapshot, "stamp"));
     if (snapshot.contains("sessions")) {  // not with [metrics] page_sessions = no
         out +=

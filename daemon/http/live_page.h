@@ -31,9 +31,10 @@ class ReadModel;
 //  rates, refusals and drops by reason, listening addresses], "series": the
 //  charts' data (live_history.h), "problems": the badge's counts over the
 //  last five minutes, "stamp": [the STAMP panel, one per stamp instance],
-//  "sessions": [...], "sessions_open": N}
+//  "sessions": [...], "sessions_open": N, "peers": [peers_json()
+//  (peers_report.h), only when a stamp-sender instance exists]}
 // Without `details` (privacy.h), last_reload says only how many errors a
-// failed reload had, and the sessions have no peer addresses. Without
+// failed reload had, and the sessions and the peers have no addresses. Without
 // `sessions` ([metrics] page_sessions = no) there are no "sessions" and no
 // "sessions_open", and the page has no session table.
 nlohmann::json live_snapshot_json(const ReadModel& model, const LiveHistory& history, bool details,
@@ -69,6 +70,17 @@ std::string render_chart(const std::string& id, const std::string& title,
 std::string render_sparkline(const nlohmann::json& row_series, size_t slots);
 // A histogram of [le, count] pairs (le in seconds, null for +Inf), as bars.
 std::string render_histogram(const nlohmann::json& buckets);
+
+// A member of a JSON object, or null when it is not one or has none.
+const nlohmann::json& live_member(const nlohmann::json& object, const char* key);
+
+// The peers panel (live_peers.cpp): one row per stamp-sender peer of the
+// snapshot's "peers" (down or losing first), with sparklines of RTT p50 and
+// loss from the series' "peers"; "" when the snapshot has no "peers" (no
+// stamp-sender instance).
+std::string render_peers_panel(const nlohmann::json& snapshot);
+// CLOCK_REALTIME in nanoseconds, for the peers' figures.
+int64_t live_wall_ns();
 
 // The page's inline style sheet and script, and its icon, served at
 // /favicon.svg (live_page_assets.cpp).

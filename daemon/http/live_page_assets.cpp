@@ -57,14 +57,14 @@ th,td{padding:.4rem .5rem;border-bottom:1px solid var(--line);text-align:left;wh
 thead th{font-size:.7rem;text-transform:uppercase;letter-spacing:.04em;color:var(--dim);
 font-weight:600;border-bottom:2px solid var(--line);white-space:normal;vertical-align:bottom}
 #instances thead th:nth-child(n+4),#sessions thead th:nth-child(1),
-#sessions thead th:nth-child(n+5){text-align:right}
+#sessions thead th:nth-child(n+5),#peers thead th:nth-child(n+4):not(:last-child){text-align:right}
 tbody tr:hover{background:#f7f9fc}tbody tr.hot{background:#fff6f4}
 tbody th{font-weight:600;vertical-align:top}tbody th small{color:var(--dim);font-weight:400}
 td.num{text-align:right}.addr{font-family:ui-monospace,"DejaVu Sans Mono",monospace;
 font-size:.78rem;color:#5a6877;font-weight:400;white-space:normal}
 .tag{text-transform:uppercase;font-size:.7rem;font-weight:600;color:var(--dim)}
 td.why{color:var(--dim);white-space:normal;min-width:4.5rem}
-td.why.bad{color:var(--bad);font-weight:700}
+td.why.bad{color:var(--bad);font-weight:700}td.num.bad{color:var(--bad);font-weight:700}
 td[title]{cursor:help}
 details.spark summary{font-size:.72rem;color:var(--accent);font-weight:400;cursor:pointer}
 details.spark .chart{width:12rem;max-width:100%}details.spark .legend{font-size:.65rem;font-weight:400}

@@ -8,6 +8,7 @@
 #include "live_history.h"
 #include "live_page.h"
 #include "live_snapshot.h"
+#include "peers_report.h"
 #include "privacy.h"
 #include "render.h"
 
@@ -77,6 +78,15 @@ nlohmann::json live_snapshot_json(const ReadModel& model, const LiveHistory& his
                           {"problems", history.problems()},
                           {"stamp", std::move(stamp)},
                           {"stats", render_stats_json(*snapshot.stats, snapshot.open)}};
+    bool sender = false;
+    for (const auto& [name, record] : snapshot.stats->instances)
+        sender |= record->type == ServiceType::StampSender;
+    if (sender) {
+        nlohmann::json peers = peers_json(*snapshot.stats, live_wall_ns());
+        if (!details)
+            for (auto& peer : peers) peer.erase("address");
+        out["peers"] = std::move(peers);
+    }
     if (snapshot.sessions) {
         nlohmann::json sessions = nlohmann::json::array();
         for (const SessionView& s : snapshot.sessions->oldest) {

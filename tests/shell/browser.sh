@@ -6,7 +6,8 @@
 # following it without a reload, a refusal by reason (daytime admits only
 # 192.0.2.0/24, so loopback is refused), the event stream's events, a UDP
 # flood against a rate-limited echo instance whose drops the page shows
-# first (badge and dropped column in the viewport at 1280 and 800 px), and
+# first (badge and dropped column in the viewport at 1280 and 800 px), the
+# peers panel once a reload adds a stamp-sender, and
 # screenshots saved in the build tree (artifacts/live-page*.png). Skipped when
 # the browser is missing, except under SMALLD_REQUIRE_LAB=1 (.ci/run), where
 # that is a failure: CI installs it (tools/deps --test).
@@ -34,6 +35,8 @@ allow = 192.0.2.0/24
 type = echo
 udp = 127.0.0.1:0
 rate = 1/s
+[stamp]
+udp = 127.0.0.1:0
 INI
 start_daemon
 metrics=""
@@ -47,6 +50,13 @@ tcp=$(port echo tcp)
 udp=$(port echo udp)
 daytime=$(port daytime tcp)
 flood=$(port flood udp)
+# The stamp-sender the page's script adds later (a reload): its own
+# reflector, and a UDP port nothing listens on (daytime is TCP only).
+stamp=$(port stamp udp)
+cat >"$WORK/add-mesh.sh" <<SH
+printf '[mesh]\ntype = stamp-sender\npeers = self 127.0.0.1:$stamp, gone 127.0.0.1:$daytime\ninterval = 200ms\n' >>"$WORK/smalld.ini"
+"$SMALLCTL_BIN" -s "$CONTROL_SOCKET" reload >/dev/null
+SH
 artifacts=${SMALLD_BUILD_DIR:-$WORK}/artifacts
 mkdir -p "$artifacts"
 rm -f "$artifacts"/live-page*.png
@@ -54,7 +64,7 @@ rm -f "$artifacts"/live-page*.png
 export HOME=$WORK/home
 mkdir -p "$HOME"
 timeout 300 "$PY" "$SMALLD_SOURCE_DIR/tests/shell/live_page_browser.py" \
-  "http://127.0.0.1:$metrics/" "$tcp" "$udp" "$daytime" "$artifacts/live-page.png" "$flood" ||
+  "http://127.0.0.1:$metrics/" "$tcp" "$udp" "$daytime" "$artifacts/live-page.png" "$flood" "$WORK/add-mesh.sh" ||
   fail "the browser test failed (above)"
 for shot in live-page live-page-1280 live-page-800; do
   [ -s "$artifacts/$shot.png" ] || fail "no screenshot at $artifacts/$shot.png"

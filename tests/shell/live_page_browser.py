@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """The live page in a real browser: Debian's chromium, headless, driven by
 selenium through chromedriver. Usage: live_page_browser.py URL ECHO_TCP_PORT
-ECHO_UDP_PORT DAYTIME_TCP_PORT SCREENSHOT FLOOD_UDP_PORT (daytime refuses loopback
-by its ACL; flood is an echo instance with rate = 1/s).
+ECHO_UDP_PORT DAYTIME_TCP_PORT SCREENSHOT FLOOD_UDP_PORT ADD_MESH (daytime refuses
+loopback by its ACL; flood is an echo instance with rate = 1/s; ADD_MESH a
+script that adds a stamp-sender and reloads).
 
 After a known load the page shows the exact counters; after more load the
 numbers change without the page being loaded again (a marker set in the
@@ -12,11 +13,14 @@ header's badge counts the drops and links to the row, and at 1280 x 800 and
 800 x 600 both the badge and the row's dropped cell lie inside the viewport
 with nothing wider than it (layout boxes, not pixels; a screenshot of each
 width is saved beside SCREENSHOT); the Content-Security-Policy blocked
-nothing; the screenshot is saved. Then, with JavaScript off, the daemon's own rendering shows the
+nothing; after a reload adds a stamp-sender the peers panel appears without
+the page being loaded again, its peer that never answers down and first;
+the screenshot is saved. Then, with JavaScript off, the daemon's own rendering shows the
 same counters. Every wait is bounded (60 s), and says what it waited for.
 """
 import json
 import socket
+import subprocess
 import sys
 import time
 import urllib.request
@@ -28,6 +32,7 @@ from selenium.webdriver.common.by import By
 URL, SCREENSHOT = sys.argv[1], sys.argv[5]
 TCP_PORT, UDP_PORT, DAYTIME_PORT = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 FLOOD_PORT = int(sys.argv[6])
+ADD_MESH = sys.argv[7]
 PATIENCE = 60.0
 
 
@@ -258,6 +263,21 @@ try:
     # The charts drew something in the last minutes.
     wait_for("a rate in the sessions chart",
              lambda: driver.find_element(By.ID, "peak-sessions").text not in ("", "0.0"))
+    # No peers panel without a stamp-sender; once a reload adds one, the
+    # panel comes in with the page's next rendering, its silent peer first.
+    if driver.find_elements(By.ID, "peers-card"):
+        fail("a peers panel without a stamp-sender")
+    subprocess.run(["bash", ADD_MESH], check=True, timeout=PATIENCE)
+    first_peer = wait_for("the peers panel, the peer that never answers down and first",
+                          lambda: driver.execute_script(
+                              "const r = document.querySelector('#peers tbody tr');"
+                              "return r && r.dataset.peer === 'mesh/gone' && r.className === 'hot'"
+                              " && r.querySelector('[data-field=up]').textContent === 'down'"
+                              " && document.querySelectorAll('#peers tr[data-peer]').length === 2"
+                              " ? r.textContent : false"))
+    ok("peers panel, first row: %r" % " ".join(first_peer.split())[:120])
+    if driver.execute_script("return window.smalldMarker") != "loaded once":
+        fail("the page was loaded again for the peers panel")
     time.sleep(1.5)  # one more poll, so the screenshot shows the settled page
     blocked = [e for e in driver.get_log("browser") if "Content Security Policy" in e["message"]
                or e["level"] == "SEVERE"]

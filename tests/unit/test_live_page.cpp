@@ -271,6 +271,48 @@ static void a_session_without_its_peer_renders(void**) {
     assert_true(has(page, "data-field=\"id\" data-label=\"id\">42</td>"));
 }
 
+// The peers panel: only with a stamp-sender ("peers" in the snapshot), its
+// peers down or losing first, an unknown figure a dash, names escaped.
+static void the_peers_panel_puts_problems_first(void**) {
+    nlohmann::json snapshot = sample_snapshot();
+    assert_false(has(render_live_page(snapshot, "n0nce"), "id=\"peers-card\""));
+    nlohmann::json good = {{"service", "mesh"},
+                           {"peer", "a"},
+                           {"up", true},
+                           {"rtt_p50_seconds", 0.0012},
+                           {"rtt_p99_seconds", 0.004},
+                           {"forward_p50_seconds", nullptr},
+                           {"backward_p50_seconds", nullptr},
+                           {"loss_forward_pct", 0},
+                           {"loss_backward_pct", 0},
+                           {"last_seen_seconds_ago", 0.5}};
+    nlohmann::json down = good;
+    down["peer"] = "b<i>";
+    down["up"] = false;
+    down["rtt_p50_seconds"] = nullptr;
+    down["last_seen_seconds_ago"] = nullptr;
+    snapshot["peers"] = {good, down};
+    snapshot["series"]["peers"]["mesh/a"] = {{"rtt", {0.001, nullptr, 0.0012}},
+                                             {"loss", {0, nullptr, 0}}};
+    std::string page = render_live_page(snapshot, "n0nce");
+    assert_true(has(page, "id=\"peers-card\""));
+    size_t b = page.find("data-peer=\"mesh/b&lt;i&gt;\" class=\"hot\"");
+    size_t a = page.find("data-peer=\"mesh/a\">");
+    assert_true(b != std::string::npos && a != std::string::npos && b < a);
+    assert_false(has(page, "b<i>"));
+    assert_true(has(page, "data-field=\"up\">down</td>"));
+    assert_true(has(page, "data-field=\"last_seen\">never</td>"));
+    assert_true(has(page, "data-field=\"rtt_p50_seconds\">\u2014</td>"));
+    assert_true(has(page, "id=\"spark-peer-mesh-a\""));
+    // Up but losing packets is a problem too, and comes first.
+    snapshot["peers"][1]["up"] = true;
+    snapshot["peers"][0]["loss_backward_pct"] = 2.5;
+    page = render_live_page(snapshot, "n0nce");
+    assert_true(page.find("data-peer=\"mesh/a\" class=\"hot\"") <
+                page.find("data-peer=\"mesh/b&lt;i&gt;\">"));
+    assert_true(has(page, "data-field=\"loss_backward_pct\">2.5%</td>"));
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(escapes_what_html_would_parse),
@@ -282,6 +324,7 @@ int main() {
         cmocka_unit_test(problems_are_counted_over_the_window),
         cmocka_unit_test(problems_come_first),
         cmocka_unit_test(a_stamp_panel_renders),
+        cmocka_unit_test(the_peers_panel_puts_problems_first),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -3,6 +3,7 @@
 // the counters and the listeners, the oldest sessions only (the model is
 // asked for kLiveSessionsShown, not for all), and the privacy rule applied
 // when it is written as /stats.json.
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -12,6 +13,7 @@
 #include "live_page.h"
 #include "live_snapshot.h"
 #include "render.h"
+#include "stats.h"
 
 using namespace smalld;
 using smalld::testing::FakeModel;
@@ -71,10 +73,44 @@ static void the_json_hides_what_a_stranger_may_not_see(void**) {
     assert_false(live_snapshot_json(model, history, false, false).contains("sessions"));
 }
 
+// The peers are in the JSON only when a stamp-sender instance exists, one
+// per peer by its configured name, and their addresses are details.
+static void the_peers_come_with_a_sender_only(void**) {
+    FakeModel model;
+    LiveHistory history;
+    assert_false(live_snapshot_json(model, history, true).contains("peers"));
+    InstanceStats& sender = model.counters.instance("mesh", ServiceType::StampSender);
+    auto peer = std::make_shared<SenderPeerStats>("node-b", stamp::SenderSettings{},
+                                                  int64_t(60'000'000'000), 60);
+    peer->address = "[2001:db8::9]:862";
+    sender.sender.peers.push_back(peer);
+    nlohmann::json shown = live_snapshot_json(model, history, true);
+    assert_int_equal(shown["peers"].size(), 1);
+    assert_str_eq(shown["peers"][0]["peer"].get<std::string>(), "node-b");
+    assert_str_eq(shown["peers"][0]["address"].get<std::string>(), "[2001:db8::9]:862");
+    assert_false(shown["peers"][0]["up"].get<bool>());  // never answered
+    assert_true(shown["peers"][0]["rtt_p50_seconds"].is_null());
+    nlohmann::json hidden = live_snapshot_json(model, history, false);
+    assert_str_eq(hidden["peers"][0]["peer"].get<std::string>(), "node-b");
+    assert_false(hidden["peers"][0].contains("address"));
+    assert_false(hidden.dump().find("2001:db8::9") != std::string::npos);
+
+    // The history keeps a series per peer for the panel's sparklines: no
+    // figure yet is null, never 0.
+    history.sample(model.counters, 0, 1'000'000'000);
+    history.sample(model.counters, 1000, 2'000'000'000);
+    nlohmann::json series = history.series()["peers"]["mesh/node-b"];
+    assert_int_equal(series["rtt"].size(), 1);
+    assert_true(series["rtt"][0].is_null() && series["loss"][0].is_null());
+    history.sample(model.counters, 2000);  // no wall clock: no peers sampled
+    assert_true(history.series()["peers"].empty());
+}
+
 int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test(rows_come_from_the_counters_and_the_listeners),
         cmocka_unit_test(the_json_hides_what_a_stranger_may_not_see),
+        cmocka_unit_test(the_peers_come_with_a_sender_only),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
