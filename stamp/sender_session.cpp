@@ -63,6 +63,16 @@ uint32_t SenderSession::build(std::span<uint8_t> out, uint32_t size, int64_t t1_
     return seq;
 }
 
+bool SenderSession::unsend(uint32_t seq) {
+    if (seq + 1 != next_seq_) return false;
+    Slot& s = slot(seq);
+    if (!s.live || s.seq != seq || s.copies != 0) return false;
+    s.live = false;
+    --next_seq_;
+    --sent_;
+    return true;
+}
+
 void SenderSession::transmitted(uint32_t seq, int64_t t1_ns) {
     if (next_seq_ - seq > ring_.size() || next_seq_ == seq) return;
     Slot& s = slot(seq);

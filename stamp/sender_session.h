@@ -69,6 +69,11 @@ class SenderSession {
     // `out` with T1 = t1_ns; it is outstanding from now on. Returns its
     // sequence number. Allocates nothing.
     uint32_t build(std::span<uint8_t> out, uint32_t size, int64_t t1_ns);
+    // Packet `seq`, the last one built, never left (the kernel refused it):
+    // it is taken back, so that it is neither sent nor lost, and the next
+    // packet gets its sequence number (the reflector sees no gap). False
+    // when `seq` is not the last one built.
+    bool unsend(uint32_t seq);
     // The kernel's transmit time of packet `seq`, which replaces T1 when its
     // reply has not been taken yet.
     void transmitted(uint32_t seq, int64_t t1_ns);

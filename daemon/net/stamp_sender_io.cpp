@@ -110,6 +110,9 @@ size_t StampSender::Io::send(Socket& s, size_t first_slot, Peer* const* peers, c
     if (sent < count) {
         auto& stats = peers[0]->owner->stats_->sender;
         stats.send_errors += count - sent;
+        // Not sent is not lost: the packets the kernel refused are taken back,
+        // last first (a peer late enough to be due twice may be in twice).
+        for (size_t i = count; i-- > sent;) peers[i]->stats->session.unsend(seqs[i]);
     }
     return sent;
 }

@@ -13,8 +13,8 @@
 
 #include "loss_split.h"
 #include "peer_figures.h"
-#include "stamp_packet.h"
 #include "sender_session.h"
+#include "stamp_packet.h"
 #include "stamp_tlv.h"
 
 // cmocka last: its fail() macro breaks C++ headers included after it.
@@ -97,6 +97,28 @@ void test_reply_matched_and_measured(void**) {
     assert_int_equal(take(session, reply, kStart + 7'000'000).kind, ReplyOutcome::Duplicate);
     assert_int_equal(session.duplicates(), 1);
     assert_int_equal(session.received(), 1);
+}
+
+// A packet the kernel refused is taken back: neither sent nor lost, and
+// the next packet reuses its sequence number, so the reflector sees no gap.
+void test_unsent_is_not_lost(void**) {
+    SenderSession session(settings());
+    Reflector r;
+    auto first = send(session, kStart);
+    std::vector<uint8_t> refused(1500);
+    uint32_t seq = session.build(refused, 60, kStart + kSecond);
+    assert_false(session.unsend(seq - 1));  // not the last one built
+    assert_true(session.unsend(seq));
+    assert_int_equal(session.sent(), 1);
+    auto second = send(session, kStart + 2 * kSecond);
+    assert_int_equal(load32(second.data()), seq);
+    take(session, r.answer(first, kStart + 2'000'000), kStart + 3'000'000);
+    take(session, r.answer(second, kStart + 2 * kSecond + 2'000'000),
+         kStart + 2 * kSecond + 3'000'000);
+    session.expire(kStart + 20 * kSecond);
+    assert_int_equal(session.sent(), 2);
+    assert_int_equal(session.received(), 2);
+    assert_int_equal(session.loss().lost(), 0);
 }
 
 void test_every_drop_reason(void**) {
@@ -247,6 +269,7 @@ int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test(test_reply_matched_and_measured),
         cmocka_unit_test(test_every_drop_reason),
+        cmocka_unit_test(test_unsent_is_not_lost),
         cmocka_unit_test(test_authenticated),
         cmocka_unit_test(test_loss_split_by_direction),
         cmocka_unit_test(test_reordered_and_ring_bound),
