@@ -10,8 +10,6 @@ namespace smalld::stamp {
 
 namespace {
 
-constexpr size_t kMaxRing = 4096;  // outstanding packets kept per peer, at most
-
 WallTime wall(int64_t ns) {
     return {ns / 1'000'000'000, uint32_t(ns % 1'000'000'000)};
 }
@@ -35,7 +33,7 @@ SenderSession::SenderSession(const SenderSettings& settings)
     // worth of intervals, and two more for the one being sent.
     int64_t interval = std::max<int64_t>(settings.interval_ns, 1);
     size_t wanted = size_t(std::max<int64_t>(settings.timeout_ns, 0) / interval) + 2;
-    ring_.resize(std::clamp<size_t>(wanted, 4, kMaxRing));
+    ring_.resize(std::clamp<size_t>(wanted, 4, kMaxOutstanding));
 }
 
 uint32_t SenderSession::build(std::span<uint8_t> out, uint32_t size, int64_t t1_ns) {

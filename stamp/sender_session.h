@@ -61,6 +61,11 @@ struct ReplyOutcome {
     bool reordered = false;                 // when Sample
 };
 
+// The packets kept outstanding per peer, at most: a timeout's worth of
+// intervals (and two more) must fit, or packets would be settled as lost
+// before their timeout (the stamp-sender's check refuses such a pair).
+inline constexpr size_t kMaxOutstanding = 4096;
+
 class SenderSession {
   public:
     explicit SenderSession(const SenderSettings& settings);

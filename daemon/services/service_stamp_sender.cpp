@@ -5,6 +5,7 @@
 // the measuring is the STAMP core's (stamp/stamp_sender.h).
 #include "dscp.h"
 #include "parse.h"
+#include "sender_session.h"
 #include "service_registry.h"
 #include "stamp_sender_peers.h"
 
@@ -128,6 +129,11 @@ std::string check(const InstanceConfig& config) {
                "is none or required";
     if (s.auth.auth == StampAuth::Required && s.auth.key.empty())
         return "auth = required needs key_file";
+    // Every packet that may still be answered needs its slot: else one would
+    // be settled as lost before its timeout, our bound shown as the path's loss.
+    if (size_t(s.timeout / s.interval) + 2 > stamp::kMaxOutstanding)
+        return "timeout / interval must be at most " + std::to_string(stamp::kMaxOutstanding - 2) +
+               " (the packets kept outstanding per peer); raise interval or lower timeout";
     if (!config.tcp.empty() || !config.udp.empty())
         return "a stamp-sender listens on nothing: no tcp or udp";
     return {};

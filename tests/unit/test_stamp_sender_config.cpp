@@ -85,10 +85,16 @@ void keys_and_ranges(void**) {
     assert_int_equal(s.dscp, 46);
     assert_int_equal(s.exported, kExportRtt | kExportLoss);
     assert_true(r.config->instances.at(0).udp.empty());  // it listens on nothing
-    for (const char* bad : {"interval = 2h", "size = 20", "udp = 127.0.0.1:862", "auth = optional",
-                            "auth = required"})
+    for (const char* bad :
+         {"interval = 2h", "size = 20", "udp = 127.0.0.1:862", "auth = optional", "auth = required",
+          // 360,000 packets outstanding a peer: settled as lost early
+          "interval = 10ms\ntimeout = 1h"})
         if (parse_config(std::string("[mesh]\ntype = stamp-sender\n") + bad + "\n", "x.ini").ok())
             fail_msg("\"%s\" was taken", bad);
+    // The most outstanding packets the ring holds is still a valid pair.
+    if (!parse_config("[mesh]\ntype = stamp-sender\ninterval = 10ms\ntimeout = 40s\n", "x.ini")
+             .ok())
+        fail_msg("interval = 10ms, timeout = 40s (4,000 outstanding) was refused");
 }
 
 }  // namespace
