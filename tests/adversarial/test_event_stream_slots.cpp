@@ -220,11 +220,8 @@ void stalled_monitors_are_closed(void**) {
 int main() {
     if (!protect::enter_private_network()) return 77;
     signal(SIGPIPE, SIG_IGN);
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(newcomer_gets_a_stream),
-        cmocka_unit_test(one_source_gets_its_share),
-        cmocka_unit_test(stalled_streams_are_closed),
-        cmocka_unit_test(stalled_monitors_are_closed),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(newcomer_gets_a_stream),
+                           cmocka_unit_test(one_source_gets_its_share),
+                           cmocka_unit_test(stalled_streams_are_closed),
+                           cmocka_unit_test(stalled_monitors_are_closed)});
 }

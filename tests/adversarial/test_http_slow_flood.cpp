@@ -140,11 +140,7 @@ void silent_from_1000_addresses(void**) {
 int main() {
     if (!protect::enter_private_network()) return 77;
     raise_fd_limit();
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(from_8_addresses),
-        cmocka_unit_test(from_64_addresses),
-        cmocka_unit_test(from_1000_addresses),
-        cmocka_unit_test(silent_from_1000_addresses),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(from_8_addresses), cmocka_unit_test(from_64_addresses),
+                           cmocka_unit_test(from_1000_addresses),
+                           cmocka_unit_test(silent_from_1000_addresses)});
 }

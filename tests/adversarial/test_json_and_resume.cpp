@@ -130,9 +130,6 @@ static void event_stream_resumes_with_last_event_id(void**) {
 }
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(json_that_jq_reads_by_path),
-        cmocka_unit_test(event_stream_resumes_with_last_event_id),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(json_that_jq_reads_by_path),
+                           cmocka_unit_test(event_stream_resumes_with_last_event_id)});
 }

@@ -202,9 +202,6 @@ void one_source_cannot_take_every_slot(void**) {
 }  // namespace
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(slow_header_flood_is_capped_and_cut),
-        cmocka_unit_test(one_source_cannot_take_every_slot),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(slow_header_flood_is_capped_and_cut),
+                           cmocka_unit_test(one_source_cannot_take_every_slot)});
 }

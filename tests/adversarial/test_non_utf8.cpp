@@ -334,12 +334,9 @@ void control_arguments(void**) {
 }  // namespace
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(failed_reload_then_status),
-        cmocka_unit_test(failed_reload_seen_by_a_monitor),
-        cmocka_unit_test(notify_status_after_failed_reload),
-        cmocka_unit_test(paths_and_quotes_file),
-        cmocka_unit_test(control_arguments),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(failed_reload_then_status),
+                           cmocka_unit_test(failed_reload_seen_by_a_monitor),
+                           cmocka_unit_test(notify_status_after_failed_reload),
+                           cmocka_unit_test(paths_and_quotes_file),
+                           cmocka_unit_test(control_arguments)});
 }

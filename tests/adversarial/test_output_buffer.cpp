@@ -223,11 +223,8 @@ int main() {
     }
     rlimit nofile{4096, 4096};
     setrlimit(RLIMIT_NOFILE, &nofile);  // the daemon inherits it
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(mark_4k_holds_with_1000_clients),
-        cmocka_unit_test(default_mark_64k_holds_with_250_clients),
-        cmocka_unit_test(mark_1m_holds_with_16_clients),
-        cmocka_unit_test(chargen_clients_that_never_read_hold_a_queue_each),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(mark_4k_holds_with_1000_clients),
+                           cmocka_unit_test(default_mark_64k_holds_with_250_clients),
+                           cmocka_unit_test(mark_1m_holds_with_16_clients),
+                           cmocka_unit_test(chargen_clients_that_never_read_hold_a_queue_each)});
 }

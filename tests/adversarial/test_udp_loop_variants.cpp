@@ -92,10 +92,7 @@ void a_reflected_packet_from_an_unrelated_port(void**) {
 
 int main() {
     if (!enter_private_network()) return 77;
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(echo_answering_another_daemons_echo),
-        cmocka_unit_test(chargen_answering_an_echo),
-        cmocka_unit_test(a_reflected_packet_from_an_unrelated_port),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(echo_answering_another_daemons_echo),
+                           cmocka_unit_test(chargen_answering_an_echo),
+                           cmocka_unit_test(a_reflected_packet_from_an_unrelated_port)});
 }

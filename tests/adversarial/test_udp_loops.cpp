@@ -110,11 +110,8 @@ void senders_on_862_are_served_and_reflectors_on_862_do_not_loop(void**) {
 
 int main() {
     if (!enter_private_network()) return 77;
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(two_instances_of_one_daemon),
-        cmocka_unit_test(two_daemons),
-        cmocka_unit_test(a_socket_and_itself),
-        cmocka_unit_test(senders_on_862_are_served_and_reflectors_on_862_do_not_loop),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group(
+        {cmocka_unit_test(two_instances_of_one_daemon), cmocka_unit_test(two_daemons),
+         cmocka_unit_test(a_socket_and_itself),
+         cmocka_unit_test(senders_on_862_are_served_and_reflectors_on_862_do_not_loop)});
 }

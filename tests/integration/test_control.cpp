@@ -741,18 +741,11 @@ static void live_or_unknown_socket_is_kept(void**) {
 }
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(every_command_over_the_socket),
-        cmocka_unit_test(bad_requests_keep_the_connection),
-        cmocka_unit_test(many_clients_at_once),
-        cmocka_unit_test(monitors_and_drops),
-        cmocka_unit_test(stats_add_up),
-        cmocka_unit_test(metrics_endpoint),
-        cmocka_unit_test(smallctl_commands),
-        cmocka_unit_test(permissions),
-        cmocka_unit_test(silent_clients_leave_room_for_admin),
-        cmocka_unit_test(socket_lifecycle),
-        cmocka_unit_test(live_or_unknown_socket_is_kept),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group(
+        {cmocka_unit_test(every_command_over_the_socket),
+         cmocka_unit_test(bad_requests_keep_the_connection), cmocka_unit_test(many_clients_at_once),
+         cmocka_unit_test(monitors_and_drops), cmocka_unit_test(stats_add_up),
+         cmocka_unit_test(metrics_endpoint), cmocka_unit_test(smallctl_commands),
+         cmocka_unit_test(permissions), cmocka_unit_test(silent_clients_leave_room_for_admin),
+         cmocka_unit_test(socket_lifecycle), cmocka_unit_test(live_or_unknown_socket_is_kept)});
 }

@@ -276,18 +276,14 @@ static void shutdown_timeout_bounds_slow_peers(void**) {
 }
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(check_mode_and_usage),
-        cmocka_unit_test(bind_failure_exits_71),
-        cmocka_unit_test(reload_keeps_sessions_and_listeners),
-        cmocka_unit_test(bad_reload_keeps_old_config),
-        cmocka_unit_test(reload_failing_at_bind_changes_nothing),
-        cmocka_unit_test(command_line_level_survives_reload),
-        cmocka_unit_test(connection_log_lines),
-        cmocka_unit_test(reload_reports_control_and_metrics_changes),
-        cmocka_unit_test(sigterm_flushes_and_exits_zero),
-        cmocka_unit_test(sigint_also_stops),
-        cmocka_unit_test(shutdown_timeout_bounds_slow_peers),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group(
+        {cmocka_unit_test(check_mode_and_usage), cmocka_unit_test(bind_failure_exits_71),
+         cmocka_unit_test(reload_keeps_sessions_and_listeners),
+         cmocka_unit_test(bad_reload_keeps_old_config),
+         cmocka_unit_test(reload_failing_at_bind_changes_nothing),
+         cmocka_unit_test(command_line_level_survives_reload),
+         cmocka_unit_test(connection_log_lines),
+         cmocka_unit_test(reload_reports_control_and_metrics_changes),
+         cmocka_unit_test(sigterm_flushes_and_exits_zero), cmocka_unit_test(sigint_also_stops),
+         cmocka_unit_test(shutdown_timeout_bounds_slow_peers)});
 }

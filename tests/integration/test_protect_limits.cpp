@@ -267,14 +267,11 @@ void daemon_max_connections(void**) {
 }  // namespace
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(per_source_limits_concurrent_sessions),
-        cmocka_unit_test(tcp_rate_limits_new_sessions),
-        cmocka_unit_test(udp_rate_limits_datagrams),
-        cmocka_unit_test(instance_max_connections),
-        cmocka_unit_test(stats_reset_keeps_admission),
-        cmocka_unit_test(stats_reset_keeps_the_open_session_gauges),
-        cmocka_unit_test(daemon_max_connections),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(per_source_limits_concurrent_sessions),
+                           cmocka_unit_test(tcp_rate_limits_new_sessions),
+                           cmocka_unit_test(udp_rate_limits_datagrams),
+                           cmocka_unit_test(instance_max_connections),
+                           cmocka_unit_test(stats_reset_keeps_admission),
+                           cmocka_unit_test(stats_reset_keeps_the_open_session_gauges),
+                           cmocka_unit_test(daemon_max_connections)});
 }

@@ -120,11 +120,8 @@ static void chargen_to_a_stalled_reader_times_out(void**) {
 }
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(idle_session_is_closed),
-        cmocka_unit_test(traffic_keeps_a_session_open),
-        cmocka_unit_test(max_duration_ends_a_busy_session),
-        cmocka_unit_test(chargen_to_a_stalled_reader_times_out),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(idle_session_is_closed),
+                           cmocka_unit_test(traffic_keeps_a_session_open),
+                           cmocka_unit_test(max_duration_ends_a_busy_session),
+                           cmocka_unit_test(chargen_to_a_stalled_reader_times_out)});
 }

@@ -4,10 +4,6 @@
 // there is no data, interval lines of the interval alone, the --histogram
 // lines, the --samples rows, and --key-file's 128-byte default (112 with --no-counters).
 
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -15,12 +11,10 @@
 #include <cstdlib>
 #include <string>
 #include <vector>
-// cmocka 1.1 declares its functions without C linkage guards.
-extern "C" {
-#include <cmocka.h>
-}
 
 #include "stamp.h"
+
+#include "../cmocka.hpp"
 
 using namespace smallprobe;
 
@@ -235,15 +229,10 @@ void test_options(void**) {
 }  // namespace
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(test_units),
-        cmocka_unit_test(test_avg_and_mdev),
-        cmocka_unit_test(test_summary_scales_and_reads_like_ping),
-        cmocka_unit_test(test_no_replies_no_numbers),
-        cmocka_unit_test(test_interval_line_is_of_the_interval),
-        cmocka_unit_test(test_histogram),
-        cmocka_unit_test(test_samples_rows),
-        cmocka_unit_test(test_options),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(test_units), cmocka_unit_test(test_avg_and_mdev),
+                           cmocka_unit_test(test_summary_scales_and_reads_like_ping),
+                           cmocka_unit_test(test_no_replies_no_numbers),
+                           cmocka_unit_test(test_interval_line_is_of_the_interval),
+                           cmocka_unit_test(test_histogram), cmocka_unit_test(test_samples_rows),
+                           cmocka_unit_test(test_options)});
 }

@@ -133,11 +133,8 @@ static void only_regular_files(void**) {
 }
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(later_file_wins_in_lexical_order),
-        cmocka_unit_test(add_and_switch_off_instances),
-        cmocka_unit_test(errors_keep_their_file_and_line),
-        cmocka_unit_test(only_regular_files),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(later_file_wins_in_lexical_order),
+                           cmocka_unit_test(add_and_switch_off_instances),
+                           cmocka_unit_test(errors_keep_their_file_and_line),
+                           cmocka_unit_test(only_regular_files)});
 }

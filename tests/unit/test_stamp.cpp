@@ -322,16 +322,12 @@ static void key_file_must_be_private(void**) {
 }
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(timestamps),
-        cmocka_unit_test(error_estimate_follows_the_clock),
-        cmocka_unit_test(classify_by_size_and_key),
-        cmocka_unit_test(unauthenticated_reply_field_by_field),
-        cmocka_unit_test(short_request_gets_the_base_packet),
-        cmocka_unit_test(authenticated_reply),
-        cmocka_unit_test(stateful_counts_per_session),
-        cmocka_unit_test(counters_and_processing_time),
-        cmocka_unit_test(key_file_must_be_private),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group(
+        {cmocka_unit_test(timestamps), cmocka_unit_test(error_estimate_follows_the_clock),
+         cmocka_unit_test(classify_by_size_and_key),
+         cmocka_unit_test(unauthenticated_reply_field_by_field),
+         cmocka_unit_test(short_request_gets_the_base_packet),
+         cmocka_unit_test(authenticated_reply), cmocka_unit_test(stateful_counts_per_session),
+         cmocka_unit_test(counters_and_processing_time),
+         cmocka_unit_test(key_file_must_be_private)});
 }

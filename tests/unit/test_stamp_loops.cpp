@@ -176,11 +176,9 @@ static void every_kind_of_sender_is_answered(void**) {
 }
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(every_reply_of_ours_is_refused_by_a_reflector),
-        cmocka_unit_test(an_authenticated_reply_is_refused_by_a_reflector_that_ignores_the_hmac),
-        cmocka_unit_test(other_reflectors_replies_are_refused),
-        cmocka_unit_test(every_kind_of_sender_is_answered),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group(
+        {cmocka_unit_test(every_reply_of_ours_is_refused_by_a_reflector),
+         cmocka_unit_test(an_authenticated_reply_is_refused_by_a_reflector_that_ignores_the_hmac),
+         cmocka_unit_test(other_reflectors_replies_are_refused),
+         cmocka_unit_test(every_kind_of_sender_is_answered)});
 }

@@ -183,10 +183,7 @@ static void keyed_hmac_equals_one_shot(void**) {
 }
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(tlvs_round_trip),
-        cmocka_unit_test(reflector_reports_the_previous_reply),
-        cmocka_unit_test(keyed_hmac_equals_one_shot),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(tlvs_round_trip),
+                           cmocka_unit_test(reflector_reports_the_previous_reply),
+                           cmocka_unit_test(keyed_hmac_equals_one_shot)});
 }

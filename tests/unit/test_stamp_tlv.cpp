@@ -306,15 +306,12 @@ static void service_sets_reply_tos_and_ttl(void**) {
 }
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(walker_stays_in_bounds),
-        cmocka_unit_test(reflector_fills_counters_and_flags_malformed),
-        cmocka_unit_test(session_counts_what_it_dropped),
-        cmocka_unit_test(unknown_types_get_u),
-        cmocka_unit_test(location_reports_what_the_reflector_saw),
-        cmocka_unit_test(class_of_service_sets_the_reply_tos),
-        cmocka_unit_test(hmac_tlv_protects_the_tlvs),
-        cmocka_unit_test(service_sets_reply_tos_and_ttl),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(walker_stays_in_bounds),
+                           cmocka_unit_test(reflector_fills_counters_and_flags_malformed),
+                           cmocka_unit_test(session_counts_what_it_dropped),
+                           cmocka_unit_test(unknown_types_get_u),
+                           cmocka_unit_test(location_reports_what_the_reflector_saw),
+                           cmocka_unit_test(class_of_service_sets_the_reply_tos),
+                           cmocka_unit_test(hmac_tlv_protects_the_tlvs),
+                           cmocka_unit_test(service_sets_reply_tos_and_ttl)});
 }
