@@ -123,11 +123,11 @@ bool queues_settled(const TestDaemon& d) {
     return same >= 4;
 }
 
-// `n` clients of `port` with 4 KiB receive buffers that never read.
+// `n` clients of `port` that never read.
 std::vector<int> connect_non_readers(uint16_t port, int n) {
     std::vector<int> fds;
     for (int i = 0; i < n; ++i) {
-        int fd = tcp_connect_from("127.0.0.1", "127.0.0.1", port, kPatienceMs, 4096);
+        int fd = connect_non_reader(port);
         if (fd < 0) break;
         fds.push_back(fd);
     }

@@ -262,9 +262,7 @@ static void shutdown_timeout_bounds_slow_peers(void**) {
     // after shutdown_timeout (2s) instead of waiting forever.
     TestDaemon d(kBase);
     assert_true(d.started());
-    int stuck = harness::tcp_connect(d.port("echo", "tcp"));
-    int small = 4096;
-    setsockopt(stuck, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    int stuck = protect::connect_non_reader(d.port("echo", "tcp"));
     // More than every socket buffer on the way can hold, so that smalld is
     // left with queued output it cannot deliver.
     harness::send_all(stuck, std::string(32 << 20, 'z'), 4000);

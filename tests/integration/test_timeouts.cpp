@@ -111,9 +111,7 @@ static void max_duration_ends_a_busy_session(void**) {
 static void chargen_to_a_stalled_reader_times_out(void**) {
     TestDaemon d(kConfig);
     assert_true(d.started());
-    int fd = harness::tcp_connect(d.port("chargen", "tcp"));
-    int small = 4096;
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    int fd = protect::connect_non_reader(d.port("chargen", "tcp"));
     // Never read: once the buffers are full, nothing moves, and that is idle.
     assert_true(d.wait_for_log("idle_timeout reached"));
     close(fd);
