@@ -34,6 +34,14 @@ void close_all(std::vector<int>& fds) {
     fds.clear();
 }
 
+// Closes the newest of the sessions `held` on `instance` and waits until the
+// daemon counts only the others open.
+bool release_newest(const TestDaemon& d, const char* instance, std::vector<int>& held) {
+    close(held.back());
+    held.pop_back();
+    return wait_tcp_open(d, instance, long(held.size()));
+}
+
 void per_source_limits_concurrent_sessions(void**) {
     TestDaemon d(config_head() + "[echo]\ntcp = 127.0.0.1:0\nper_source = 3\nrate = 0/s\n");
     assert_true(d.started());
@@ -50,9 +58,7 @@ void per_source_limits_concurrent_sessions(void**) {
     // Another source has its own allowance.
     assert_true(served_from("127.0.0.9", "127.0.0.1", port));
     // A slot freed is a slot usable again.
-    close(held.back());
-    held.pop_back();
-    assert_true(wait_tcp_open(d, "echo", 2));
+    assert_true(release_newest(d, "echo", held));
     assert_true(served_from("127.0.0.1", "127.0.0.1", port));
     close_all(held);
     assert_int_equal(refused(d, "echo"), 1);
@@ -163,9 +169,7 @@ void stats_reset_keeps_admission(void**) {
     // max_connections: a fourth session from a new source is refused.
     assert_true(refused_from("127.0.0.3", "127.0.0.1", port));
     // per_source: 127.0.0.1 holds two, with one slot freed on the instance.
-    close(held.back());
-    held.pop_back();
-    assert_true(wait_tcp_open(d, "echo", 2));
+    assert_true(release_newest(d, "echo", held));
     assert_true(refused_from("127.0.0.1", "127.0.0.1", port));
     close_all(held);
     assert_int_equal(rejected(d, "echo", "limit"), 1);
