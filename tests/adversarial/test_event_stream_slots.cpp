@@ -68,8 +68,7 @@ void make_events(const TestDaemon& d, int sessions) {
 }
 
 double metric(uint16_t port, const std::string& name) {
-    std::string text =
-        run("curl -sS --max-time 60 http://127.0.0.1:" + std::to_string(port) + "/metrics");
+    std::string text = protect::http_get(port, "/metrics");
     size_t at = text.find("\n" + name + " ");
     return at == std::string::npos ? -1 : atof(text.c_str() + at + name.size() + 2);
 }

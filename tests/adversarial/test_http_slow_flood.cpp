@@ -112,8 +112,7 @@ void flood_and_scrape(int sources, int per_source,
         static_cast<unsigned long long>(flood.closed()));
     assert_int_equal(served, kScrapes);
 
-    std::string metrics =
-        run("curl -sS --max-time 60 http://127.0.0.1:" + std::to_string(port) + "/metrics");
+    std::string metrics = protect::http_get(port, "/metrics");
     double evicted = counter(metrics, "smalld_metrics_connections_evicted_total");
     print_message("flood from %d addresses: %.0f connections evicted, %.0f refused\n", sources,
                   evicted, counter(metrics, "smalld_metrics_connections_refused_total"));

@@ -156,8 +156,7 @@ void slow_header_flood_is_capped_and_cut(void**) {
     assert_true(cut_at_deadline > 0);
     assert_true(longest <= kDeadlineS + 5);
     // Refusals and cuts are counted, and the endpoint serves again.
-    std::string body =
-        run("curl -sS --max-time 60 http://127.0.0.1:" + std::to_string(mport) + "/metrics");
+    std::string body = protect::http_get(mport, "/metrics");
     assert_non_null(strstr(body.c_str(), "smalld_metrics_connections_refused_total"));
     assert_non_null(strstr(body.c_str(), "smalld_metrics_requests_timed_out_total"));
     assert_true(protect::served(d.port("echo", "tcp")));

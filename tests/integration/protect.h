@@ -247,6 +247,13 @@ inline uint16_t metrics_port(const harness::TestDaemon& d) {
     return at == std::string::npos ? 0 : uint16_t(atoi(log.c_str() + at + needle.size()));
 }
 
+// The body of GET `path` from the HTTP endpoint on `port`, by curl; `status`,
+// when given, is curl's exit status (0: a response came).
+inline std::string http_get(uint16_t port, const std::string& path, int* status = nullptr) {
+    return harness::run("curl -sS --max-time 60 http://127.0.0.1:" + std::to_string(port) + path,
+                        status);
+}
+
 inline size_t count(const std::string& text, const std::string& needle) {
     size_t n = 0;
     for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))

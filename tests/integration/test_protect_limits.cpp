@@ -221,16 +221,13 @@ void stats_reset_keeps_the_open_session_gauges(void**) {
         "\nsmalld_sessions_current{service=\"echo2\",type=\"echo\",proto=\"tcp\"} 1\n",
         "\nsmalld_sessions_total{service=\"echo\",type=\"echo\",proto=\"tcp\"} 0\n"};
     std::string from_ctl = smallctl(d, "metrics");
-    std::string from_http = run(
-        "curl -sS --max-time 30 http://127.0.0.1:" + std::to_string(metrics_port(d)) + "/metrics");
+    std::string from_http = http_get(metrics_port(d), "/metrics");
     for (const char* gauge : gauges) {
         assert_non_null(strstr(from_ctl.c_str(), gauge));
         assert_non_null(strstr(from_http.c_str(), gauge));
     }
-    nlohmann::json live = nlohmann::json::parse(
-        run("curl -sS --max-time 30 http://127.0.0.1:" + std::to_string(metrics_port(d)) +
-            "/stats.json"),
-        nullptr, false);
+    nlohmann::json live =
+        nlohmann::json::parse(http_get(metrics_port(d), "/stats.json"), nullptr, false);
     assert_int_equal(live["sessions_open"].get<long>(), 3);
     assert_int_equal(live["stats"]["conn"]["current"].get<long>(), 3);
     for (const auto& row : live["rows"])
