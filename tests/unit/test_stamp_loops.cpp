@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "config.h"
+#include "endpoint.h"
 #include "services.h"
 #include "stamp_packet.h"
 
@@ -23,11 +24,6 @@ using namespace smalld::stamp;
 namespace {
 
 const std::string kKey = "0123456789abcdef";
-
-SockAddr addr(const char* text) {
-    std::string error;
-    return *parse_endpoint(text, &error);
-}
 
 std::vector<uint8_t> sender(size_t size, uint32_t seq, bool authenticated = false) {
     std::vector<uint8_t> p(size, 0);
@@ -46,7 +42,7 @@ std::vector<uint8_t> sender(size_t size, uint32_t seq, bool authenticated = fals
 // One datagram through a reflector: the sealed reply, or the code.
 ptrdiff_t reflect(Service& service, const std::vector<uint8_t>& request,
                   std::vector<uint8_t>* reply = nullptr) {
-    static const SockAddr peer = addr("192.0.2.1:40000");
+    static const SockAddr peer = at("192.0.2.1:40000");
     Datagram d;
     d.payload = request;
     d.peer = &peer;

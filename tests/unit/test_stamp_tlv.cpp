@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config.h"
+#include "endpoint.h"
 #include "instance.h"
 #include "services.h"
 #include "stamp_packet.h"
@@ -104,8 +105,7 @@ static void session_counts_what_it_dropped(void**) {
         }
         std::vector<uint8_t> key(settings.key.begin(), settings.key.end());
         auto service = make_stamp_service(config);
-        std::string error;
-        SockAddr peer = *parse_endpoint("192.0.2.1:40000", &error);
+        SockAddr peer = at("192.0.2.1:40000");
         const Layout& at = authenticated ? kAuthenticated : kUnauthenticated;
         auto send = [&](uint32_t seq, bool dropped) {
             std::vector<uint8_t> p = dm_request(seq, 9, authenticated);
@@ -284,8 +284,7 @@ static void service_sets_reply_tos_and_ttl(void**) {
         InstanceConfig config;
         own_settings<StampSettings>(config).reflect_dscp = reflect;
         auto service = make_stamp_service(config);
-        std::string error;
-        SockAddr peer = *parse_endpoint("192.0.2.1:40000", &error);
+        SockAddr peer = at("192.0.2.1:40000");
         for (bool cos : {false, true}) {
             std::vector<uint8_t> p(kBaseSize);
             if (cos) {
