@@ -13,3 +13,12 @@ extern "C" {
 
 // assert_string_equal for std::string.
 #define assert_str_eq(a, b) assert_string_equal(std::string(a).c_str(), std::string(b).c_str())
+
+// Runs a test file's tests as one group; a test file's main is
+//   int main() { return run_test_group({cmocka_unit_test(a), cmocka_unit_test(b)}); }
+// setup and teardown, when given, run once before and after the whole group.
+template <size_t N>
+int run_test_group(const CMUnitTest (&tests)[N], CMFixtureFunction setup = nullptr,
+                   CMFixtureFunction teardown = nullptr) {
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -106,9 +106,6 @@ static void longest_line_and_one_byte_more(void**) {
 }
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(twenty_prefix_allow_list),
-        cmocka_unit_test(longest_line_and_one_byte_more),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(twenty_prefix_allow_list),
+                           cmocka_unit_test(longest_line_and_one_byte_more)});
 }

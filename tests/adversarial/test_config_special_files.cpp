@@ -297,12 +297,9 @@ tcp = 127.0.0.1:0
 }
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(check_refuses_every_special_file),
-        cmocka_unit_test(quotes_file_must_be_regular),
-        cmocka_unit_test(reload_onto_a_fifo_keeps_serving),
-        cmocka_unit_test(reload_onto_special_files_keeps_everything),
-        cmocka_unit_test(reload_closing_every_listener_needs_force),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(check_refuses_every_special_file),
+                           cmocka_unit_test(quotes_file_must_be_regular),
+                           cmocka_unit_test(reload_onto_a_fifo_keeps_serving),
+                           cmocka_unit_test(reload_onto_special_files_keeps_everything),
+                           cmocka_unit_test(reload_closing_every_listener_needs_force)});
 }

@@ -152,11 +152,6 @@ void from_root(void**) {
 int main() {
     signal(SIGPIPE, SIG_IGN);
     if (!protect::enter_private_network()) return 77;
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(from_8_users),
-        cmocka_unit_test(from_64_users),
-        cmocka_unit_test(from_1000_users),
-        cmocka_unit_test(from_root),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(from_8_users), cmocka_unit_test(from_64_users),
+                           cmocka_unit_test(from_1000_users), cmocka_unit_test(from_root)});
 }

@@ -68,8 +68,7 @@ void make_events(const TestDaemon& d, int sessions) {
 }
 
 double metric(uint16_t port, const std::string& name) {
-    std::string text =
-        run("curl -sS --max-time 60 http://127.0.0.1:" + std::to_string(port) + "/metrics");
+    std::string text = protect::http_get(port, "/metrics");
     size_t at = text.find("\n" + name + " ");
     return at == std::string::npos ? -1 : atof(text.c_str() + at + name.size() + 2);
 }
@@ -220,11 +219,8 @@ void stalled_monitors_are_closed(void**) {
 int main() {
     if (!protect::enter_private_network()) return 77;
     signal(SIGPIPE, SIG_IGN);
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(newcomer_gets_a_stream),
-        cmocka_unit_test(one_source_gets_its_share),
-        cmocka_unit_test(stalled_streams_are_closed),
-        cmocka_unit_test(stalled_monitors_are_closed),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(newcomer_gets_a_stream),
+                           cmocka_unit_test(one_source_gets_its_share),
+                           cmocka_unit_test(stalled_streams_are_closed),
+                           cmocka_unit_test(stalled_monitors_are_closed)});
 }

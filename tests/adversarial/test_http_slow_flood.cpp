@@ -112,8 +112,7 @@ void flood_and_scrape(int sources, int per_source,
         static_cast<unsigned long long>(flood.closed()));
     assert_int_equal(served, kScrapes);
 
-    std::string metrics =
-        run("curl -sS --max-time 60 http://127.0.0.1:" + std::to_string(port) + "/metrics");
+    std::string metrics = protect::http_get(port, "/metrics");
     double evicted = counter(metrics, "smalld_metrics_connections_evicted_total");
     print_message("flood from %d addresses: %.0f connections evicted, %.0f refused\n", sources,
                   evicted, counter(metrics, "smalld_metrics_connections_refused_total"));
@@ -140,11 +139,7 @@ void silent_from_1000_addresses(void**) {
 int main() {
     if (!protect::enter_private_network()) return 77;
     raise_fd_limit();
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(from_8_addresses),
-        cmocka_unit_test(from_64_addresses),
-        cmocka_unit_test(from_1000_addresses),
-        cmocka_unit_test(silent_from_1000_addresses),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(from_8_addresses), cmocka_unit_test(from_64_addresses),
+                           cmocka_unit_test(from_1000_addresses),
+                           cmocka_unit_test(silent_from_1000_addresses)});
 }

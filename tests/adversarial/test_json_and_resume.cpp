@@ -71,12 +71,11 @@ static void json_that_jq_reads_by_path(void**) {
         jq(d, stats, ".data.instances.stamp.udp.stamp.processing_seconds_bucket | .[-2][0] == 10"));
 
     uint16_t metrics = protect::metrics_port(d);
-    std::string base = "curl -sS --max-time 30 http://127.0.0.1:" + std::to_string(metrics);
-    std::string live = run(base + "/stats.json");
+    std::string live = protect::http_get(metrics, "/stats.json");
     assert_true(jq(d, live, ".version == 2 and .stats.version == 2"));
     assert_true(jq(d, live, ".stats.conn.accepted_total == 1"));
 
-    std::string text = run(base + "/metrics");
+    std::string text = protect::http_get(metrics, "/metrics");
     assert_non_null(strstr(text.c_str(), "\nprocess_start_time_seconds "));
     assert_null(strstr(text.c_str(), "smalld_process_uptime_seconds"));
     assert_non_null(strstr(text.c_str(),
@@ -130,9 +129,6 @@ static void event_stream_resumes_with_last_event_id(void**) {
 }
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(json_that_jq_reads_by_path),
-        cmocka_unit_test(event_stream_resumes_with_last_event_id),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(json_that_jq_reads_by_path),
+                           cmocka_unit_test(event_stream_resumes_with_last_event_id)});
 }

@@ -268,11 +268,8 @@ static void streams_are_capped_and_slow_readers_dropped(void**) {
 }
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(monitor_and_event_stream_get_the_same_events),
-        cmocka_unit_test(stats_json_and_page_show_the_exact_counters),
-        cmocka_unit_test(healthz_and_head_framing),
-        cmocka_unit_test(streams_are_capped_and_slow_readers_dropped),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(monitor_and_event_stream_get_the_same_events),
+                           cmocka_unit_test(stats_json_and_page_show_the_exact_counters),
+                           cmocka_unit_test(healthz_and_head_framing),
+                           cmocka_unit_test(streams_are_capped_and_slow_readers_dropped)});
 }

@@ -107,8 +107,5 @@ static void allow_page_and_page_sessions(void**) {
 
 int main() {
     if (!protect::enter_private_network()) return 77;
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(allow_page_and_page_sessions),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(allow_page_and_page_sessions)});
 }

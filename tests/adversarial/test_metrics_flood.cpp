@@ -156,8 +156,7 @@ void slow_header_flood_is_capped_and_cut(void**) {
     assert_true(cut_at_deadline > 0);
     assert_true(longest <= kDeadlineS + 5);
     // Refusals and cuts are counted, and the endpoint serves again.
-    std::string body =
-        run("curl -sS --max-time 60 http://127.0.0.1:" + std::to_string(mport) + "/metrics");
+    std::string body = protect::http_get(mport, "/metrics");
     assert_non_null(strstr(body.c_str(), "smalld_metrics_connections_refused_total"));
     assert_non_null(strstr(body.c_str(), "smalld_metrics_requests_timed_out_total"));
     assert_true(protect::served(d.port("echo", "tcp")));
@@ -202,9 +201,6 @@ void one_source_cannot_take_every_slot(void**) {
 }  // namespace
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(slow_header_flood_is_capped_and_cut),
-        cmocka_unit_test(one_source_cannot_take_every_slot),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(slow_header_flood_is_capped_and_cut),
+                           cmocka_unit_test(one_source_cannot_take_every_slot)});
 }

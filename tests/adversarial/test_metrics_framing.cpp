@@ -119,10 +119,7 @@ void http10_and_bad_requests_are_framed(void**) {
 }  // namespace
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(head_then_get_on_one_connection),
-        cmocka_unit_test(pipelined_requests_each_get_a_framed_reply),
-        cmocka_unit_test(http10_and_bad_requests_are_framed),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(head_then_get_on_one_connection),
+                           cmocka_unit_test(pipelined_requests_each_get_a_framed_reply),
+                           cmocka_unit_test(http10_and_bad_requests_are_framed)});
 }

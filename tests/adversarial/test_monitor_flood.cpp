@@ -195,10 +195,7 @@ void full_monitors_cost_no_events(void**) {
 }  // namespace
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(monitor_flood_locks_nobody_out),
-        cmocka_unit_test(udp_flood_events_are_coalesced),
-        cmocka_unit_test(full_monitors_cost_no_events),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(monitor_flood_locks_nobody_out),
+                           cmocka_unit_test(udp_flood_events_are_coalesced),
+                           cmocka_unit_test(full_monitors_cost_no_events)});
 }

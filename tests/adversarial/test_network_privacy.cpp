@@ -278,11 +278,8 @@ static void details_lists_show_everything(void**) {
 
 int main() {
     if (!protect::enter_private_network()) return 77;
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(page_stats_and_status_hide_details),
-        cmocka_unit_test(event_stream_hides_details),
-        cmocka_unit_test(reload_changes_are_counted_on_events),
-        cmocka_unit_test(details_lists_show_everything),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(page_stats_and_status_hide_details),
+                           cmocka_unit_test(event_stream_hides_details),
+                           cmocka_unit_test(reload_changes_are_counted_on_events),
+                           cmocka_unit_test(details_lists_show_everything)});
 }

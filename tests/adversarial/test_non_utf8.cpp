@@ -119,14 +119,10 @@ std::string status_as_nobody(const std::string& socket) {
 }
 
 std::string http_metrics(TestDaemon& d) {
-    std::string log = d.log();
-    std::string needle = "metrics: listening on http://127.0.0.1:";
-    size_t at = log.find(needle);
-    assert_true(at != std::string::npos);
-    int port = atoi(log.c_str() + at + needle.size());
+    uint16_t port = protect::metrics_port(d);
+    assert_true(port != 0);
     int status = -1;
-    std::string body = harness::run(
-        "curl -sS --max-time 10 http://127.0.0.1:" + std::to_string(port) + "/metrics", &status);
+    std::string body = protect::http_get(port, "/metrics", &status);
     assert_int_equal(status, 0);
     return body;
 }
@@ -334,12 +330,9 @@ void control_arguments(void**) {
 }  // namespace
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(failed_reload_then_status),
-        cmocka_unit_test(failed_reload_seen_by_a_monitor),
-        cmocka_unit_test(notify_status_after_failed_reload),
-        cmocka_unit_test(paths_and_quotes_file),
-        cmocka_unit_test(control_arguments),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(failed_reload_then_status),
+                           cmocka_unit_test(failed_reload_seen_by_a_monitor),
+                           cmocka_unit_test(notify_status_after_failed_reload),
+                           cmocka_unit_test(paths_and_quotes_file),
+                           cmocka_unit_test(control_arguments)});
 }

@@ -135,9 +135,5 @@ void large_requests(void**) {
 }  // namespace
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(small_requests),
-        cmocka_unit_test(large_requests),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(small_requests), cmocka_unit_test(large_requests)});
 }

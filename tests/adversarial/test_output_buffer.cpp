@@ -123,11 +123,11 @@ bool queues_settled(const TestDaemon& d) {
     return same >= 4;
 }
 
-// `n` clients of `port` with 4 KiB receive buffers that never read.
+// `n` clients of `port` that never read.
 std::vector<int> connect_non_readers(uint16_t port, int n) {
     std::vector<int> fds;
     for (int i = 0; i < n; ++i) {
-        int fd = tcp_connect_from("127.0.0.1", "127.0.0.1", port, kPatienceMs, 4096);
+        int fd = connect_non_reader(port);
         if (fd < 0) break;
         fds.push_back(fd);
     }
@@ -223,11 +223,8 @@ int main() {
     }
     rlimit nofile{4096, 4096};
     setrlimit(RLIMIT_NOFILE, &nofile);  // the daemon inherits it
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(mark_4k_holds_with_1000_clients),
-        cmocka_unit_test(default_mark_64k_holds_with_250_clients),
-        cmocka_unit_test(mark_1m_holds_with_16_clients),
-        cmocka_unit_test(chargen_clients_that_never_read_hold_a_queue_each),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(mark_4k_holds_with_1000_clients),
+                           cmocka_unit_test(default_mark_64k_holds_with_250_clients),
+                           cmocka_unit_test(mark_1m_holds_with_16_clients),
+                           cmocka_unit_test(chargen_clients_that_never_read_hold_a_queue_each)});
 }

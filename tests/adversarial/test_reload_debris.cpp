@@ -252,11 +252,8 @@ static void address_moves_between_instances(void**) {
 }
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(renamed_instances_leave_no_series),
-        cmocka_unit_test(series_of_a_draining_instance),
-        cmocka_unit_test(rename_keeps_the_address_and_refuses_no_connection),
-        cmocka_unit_test(address_moves_between_instances),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(renamed_instances_leave_no_series),
+                           cmocka_unit_test(series_of_a_draining_instance),
+                           cmocka_unit_test(rename_keeps_the_address_and_refuses_no_connection),
+                           cmocka_unit_test(address_moves_between_instances)});
 }

@@ -141,10 +141,7 @@ static void touched_and_renamed_files(void**) {
 
 int main() {
     if (!protect::enter_private_network()) return 77;
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(key_file_rewritten_is_reported),
-        cmocka_unit_test(quotes_rewritten_is_reported),
-        cmocka_unit_test(touched_and_renamed_files),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(key_file_rewritten_is_reported),
+                           cmocka_unit_test(quotes_rewritten_is_reported),
+                           cmocka_unit_test(touched_and_renamed_files)});
 }

@@ -167,10 +167,6 @@ void stop_signals(void**) {
 }  // namespace
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(dispositions),
-        cmocka_unit_test(sweep),
-        cmocka_unit_test(stop_signals),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group(
+        {cmocka_unit_test(dispositions), cmocka_unit_test(sweep), cmocka_unit_test(stop_signals)});
 }

@@ -250,19 +250,12 @@ tcp = 127.0.0.1:0
 
 int main() {
     if (!protect::enter_private_network()) return 77;
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(flood_without_newline),
-        cmocka_unit_test(endless_json_line),
-        cmocka_unit_test(top_against_flood),
-        cmocka_unit_test(monitor_event_flood),
-        cmocka_unit_test(escapes_in_a_reply),
-        cmocka_unit_test(escapes_in_a_reload_error),
-        cmocka_unit_test(escapes_in_a_monitor_event),
-        cmocka_unit_test(controls_in_json_mode),
-        cmocka_unit_test(escapes_in_a_real_reload_error),
-        cmocka_unit_test(silent_servers),
-    };
-    int failed = cmocka_run_group_tests(tests, nullptr, nullptr);
+    int failed = run_test_group(
+        {cmocka_unit_test(flood_without_newline), cmocka_unit_test(endless_json_line),
+         cmocka_unit_test(top_against_flood), cmocka_unit_test(monitor_event_flood),
+         cmocka_unit_test(escapes_in_a_reply), cmocka_unit_test(escapes_in_a_reload_error),
+         cmocka_unit_test(escapes_in_a_monitor_event), cmocka_unit_test(controls_in_json_mode),
+         cmocka_unit_test(escapes_in_a_real_reload_error), cmocka_unit_test(silent_servers)});
     harness::run("rm -rf '" + scratch_dir() + "'");
     return failed;
 }

@@ -151,8 +151,5 @@ static void bad_packets_are_counted_and_unanswered(void**) {
 }
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(bad_packets_are_counted_and_unanswered),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(bad_packets_are_counted_and_unanswered)});
 }

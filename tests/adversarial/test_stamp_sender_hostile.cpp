@@ -343,8 +343,6 @@ static void hostile_replies_are_dropped_by_reason_and_spare_the_honest_peer(void
 }
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(hostile_replies_are_dropped_by_reason_and_spare_the_honest_peer),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group(
+        {cmocka_unit_test(hostile_replies_are_dropped_by_reason_and_spare_the_honest_peer)});
 }

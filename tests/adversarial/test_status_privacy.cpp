@@ -84,9 +84,6 @@ void shown_when_asked(void**) {
 }  // namespace
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(hidden_by_default),
-        cmocka_unit_test(shown_when_asked),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group(
+        {cmocka_unit_test(hidden_by_default), cmocka_unit_test(shown_when_asked)});
 }

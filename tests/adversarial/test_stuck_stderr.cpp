@@ -154,12 +154,8 @@ void reader_keeps_up(void**) {
 
 int main() {
     if (!protect::enter_private_network()) return 77;
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(full_pipe_at_sigterm),
-        cmocka_unit_test(full_journal_stream_without_journald),
-        cmocka_unit_test(full_pipe_with_a_session_open),
-        cmocka_unit_test(reader_gone),
-        cmocka_unit_test(reader_keeps_up),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(full_pipe_at_sigterm),
+                           cmocka_unit_test(full_journal_stream_without_journald),
+                           cmocka_unit_test(full_pipe_with_a_session_open),
+                           cmocka_unit_test(reader_gone), cmocka_unit_test(reader_keeps_up)});
 }

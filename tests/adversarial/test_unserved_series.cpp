@@ -106,10 +106,7 @@ void reload_adds_then_removes_a_protocol(void**) {
 
 int main() {
     if (!protect::enter_private_network()) return 77;
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(only_the_protocols_served),
-        cmocka_unit_test(top_has_no_row_for_an_unserved_protocol),
-        cmocka_unit_test(reload_adds_then_removes_a_protocol),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(only_the_protocols_served),
+                           cmocka_unit_test(top_has_no_row_for_an_unserved_protocol),
+                           cmocka_unit_test(reload_adds_then_removes_a_protocol)});
 }

@@ -130,12 +130,23 @@ inline Counter loop_drops(const harness::TestDaemon& d, const std::string& insta
     return {&d, instance, "datagrams_dropped_total", "loop"};
 }
 
-// After one forged datagram: the daemons took in at most `ceiling`
+// One of the instances a loop runs through.
+struct Instance {
+    const harness::TestDaemon& daemon;
+    std::string name;
+};
+
+// After one forged datagram: the `instances` took in at most `ceiling`
 // datagrams, then fell silent, and counted at least one loop drop. Prints
 // what it saw (and, for a loop, what it costs per second); the caller
 // asserts the verdict.
-inline bool fell_silent(const std::string& what, const std::vector<Counter>& in,
-                        const std::vector<Counter>& looped, long ceiling) {
+inline bool fell_silent(const std::string& what, const std::vector<Instance>& instances,
+                        long ceiling) {
+    std::vector<Counter> in, looped;
+    for (const Instance& i : instances) {
+        in.push_back(taken_in(i.daemon, i.name));
+        looped.push_back(loop_drops(i.daemon, i.name));
+    }
     Settled s = settle(in, ceiling);
     long drops = sum(looped);
     printf("%s: %ld datagrams in after one forged one, %s; %ld dropped as loop\n", what.c_str(),

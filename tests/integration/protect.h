@@ -64,6 +64,12 @@ inline int tcp_connect_from(const char* from, const char* to, uint16_t port,
     return harness::finish_connect(fd, reinterpret_cast<sockaddr*>(&dst), dlen, timeout_ms);
 }
 
+// A client of `port` on loopback with a 4 KiB receive buffer, for one that
+// never reads: the daemon's output to it stalls after a few KiB.
+inline int connect_non_reader(uint16_t port) {
+    return tcp_connect_from("127.0.0.1", "127.0.0.1", port, harness::kPatienceMs, 4096);
+}
+
 // True when the daemon closed (or reset) the connection without sending
 // anything. "At once" is what the configurations make of it: every daemon in
 // these tests keeps an unrefused session open far longer (idle_timeout 60 s
@@ -239,6 +245,13 @@ inline uint16_t metrics_port(const harness::TestDaemon& d) {
     std::string needle = "metrics: listening on http://127.0.0.1:";
     size_t at = log.find(needle);
     return at == std::string::npos ? 0 : uint16_t(atoi(log.c_str() + at + needle.size()));
+}
+
+// The body of GET `path` from the HTTP endpoint on `port`, by curl; `status`,
+// when given, is curl's exit status (0: a response came).
+inline std::string http_get(uint16_t port, const std::string& path, int* status = nullptr) {
+    return harness::run("curl -sS --max-time 60 http://127.0.0.1:" + std::to_string(port) + path,
+                        status);
 }
 
 inline size_t count(const std::string& text, const std::string& needle) {

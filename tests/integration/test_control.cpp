@@ -42,12 +42,8 @@ rate = 0/s
 
 using Ctl = harness::ControlClient;
 
-uint16_t metrics_port(const TestDaemon& d) {
-    std::string log = d.log();
-    std::string needle = "metrics: listening on http://127.0.0.1:";
-    size_t at = log.find(needle);
-    return at == std::string::npos ? 0 : uint16_t(atoi(log.c_str() + at + needle.size()));
-}
+using protect::http_get;
+using protect::metrics_port;
 
 // Polls `stats` until conn.current is 0 (sessions finished).
 bool wait_idle(Ctl& ctl) {
@@ -383,8 +379,7 @@ static void stats_add_up(void**) {
     assert_int_equal(udp["written_bytes_total"].get<uint64_t>(), 15);
 
     // The endpoint shows the same numbers.
-    std::string text = harness::run(
-        "curl -sS --max-time 30 http://127.0.0.1:" + std::to_string(metrics_port(d)) + "/metrics");
+    std::string text = http_get(metrics_port(d), "/metrics");
     std::string line = "smalld_read_bytes_total{service=\"echo\",type=\"echo\",proto=\"tcp\"} " +
                        std::to_string(sessions * bytes) + "\n";
     assert_non_null(strstr(text.c_str(), line.c_str()));
@@ -432,7 +427,7 @@ static void metrics_endpoint(void**) {
     // smallctl metrics is the same text, line for line, but for the samples
     // that change between two reads: the process_* ones, and the control command
     // counter that the smallctl request itself moves.
-    std::string via_http = harness::run("curl -sS --max-time 30 " + base + "/metrics", &status);
+    std::string via_http = http_get(port, "/metrics", &status);
     assert_int_equal(status, 0);
     std::string via_ctl = smallctl(d, "metrics", &status);
     assert_int_equal(status, 0);
@@ -741,18 +736,11 @@ static void live_or_unknown_socket_is_kept(void**) {
 }
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(every_command_over_the_socket),
-        cmocka_unit_test(bad_requests_keep_the_connection),
-        cmocka_unit_test(many_clients_at_once),
-        cmocka_unit_test(monitors_and_drops),
-        cmocka_unit_test(stats_add_up),
-        cmocka_unit_test(metrics_endpoint),
-        cmocka_unit_test(smallctl_commands),
-        cmocka_unit_test(permissions),
-        cmocka_unit_test(silent_clients_leave_room_for_admin),
-        cmocka_unit_test(socket_lifecycle),
-        cmocka_unit_test(live_or_unknown_socket_is_kept),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group(
+        {cmocka_unit_test(every_command_over_the_socket),
+         cmocka_unit_test(bad_requests_keep_the_connection), cmocka_unit_test(many_clients_at_once),
+         cmocka_unit_test(monitors_and_drops), cmocka_unit_test(stats_add_up),
+         cmocka_unit_test(metrics_endpoint), cmocka_unit_test(smallctl_commands),
+         cmocka_unit_test(permissions), cmocka_unit_test(silent_clients_leave_room_for_admin),
+         cmocka_unit_test(socket_lifecycle), cmocka_unit_test(live_or_unknown_socket_is_kept)});
 }

@@ -262,9 +262,7 @@ static void shutdown_timeout_bounds_slow_peers(void**) {
     // after shutdown_timeout (2s) instead of waiting forever.
     TestDaemon d(kBase);
     assert_true(d.started());
-    int stuck = harness::tcp_connect(d.port("echo", "tcp"));
-    int small = 4096;
-    setsockopt(stuck, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    int stuck = protect::connect_non_reader(d.port("echo", "tcp"));
     // More than every socket buffer on the way can hold, so that smalld is
     // left with queued output it cannot deliver.
     harness::send_all(stuck, std::string(32 << 20, 'z'), 4000);
@@ -276,18 +274,14 @@ static void shutdown_timeout_bounds_slow_peers(void**) {
 }
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(check_mode_and_usage),
-        cmocka_unit_test(bind_failure_exits_71),
-        cmocka_unit_test(reload_keeps_sessions_and_listeners),
-        cmocka_unit_test(bad_reload_keeps_old_config),
-        cmocka_unit_test(reload_failing_at_bind_changes_nothing),
-        cmocka_unit_test(command_line_level_survives_reload),
-        cmocka_unit_test(connection_log_lines),
-        cmocka_unit_test(reload_reports_control_and_metrics_changes),
-        cmocka_unit_test(sigterm_flushes_and_exits_zero),
-        cmocka_unit_test(sigint_also_stops),
-        cmocka_unit_test(shutdown_timeout_bounds_slow_peers),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group(
+        {cmocka_unit_test(check_mode_and_usage), cmocka_unit_test(bind_failure_exits_71),
+         cmocka_unit_test(reload_keeps_sessions_and_listeners),
+         cmocka_unit_test(bad_reload_keeps_old_config),
+         cmocka_unit_test(reload_failing_at_bind_changes_nothing),
+         cmocka_unit_test(command_line_level_survives_reload),
+         cmocka_unit_test(connection_log_lines),
+         cmocka_unit_test(reload_reports_control_and_metrics_changes),
+         cmocka_unit_test(sigterm_flushes_and_exits_zero), cmocka_unit_test(sigint_also_stops),
+         cmocka_unit_test(shutdown_timeout_bounds_slow_peers)});
 }

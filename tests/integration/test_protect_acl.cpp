@@ -81,11 +81,8 @@ void source_outside_allow_is_refused(void**) {
 }  // namespace
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(allowed_sources_are_served),
-        cmocka_unit_test(denied_ipv4_source_is_refused_even_when_allowed),
-        cmocka_unit_test(denied_ipv6_source_is_refused_even_when_allowed),
-        cmocka_unit_test(source_outside_allow_is_refused),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(allowed_sources_are_served),
+                           cmocka_unit_test(denied_ipv4_source_is_refused_even_when_allowed),
+                           cmocka_unit_test(denied_ipv6_source_is_refused_even_when_allowed),
+                           cmocka_unit_test(source_outside_allow_is_refused)});
 }

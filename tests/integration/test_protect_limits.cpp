@@ -34,6 +34,14 @@ void close_all(std::vector<int>& fds) {
     fds.clear();
 }
 
+// Closes the newest of the sessions `held` on `instance` and waits until the
+// daemon counts only the others open.
+bool release_newest(const TestDaemon& d, const char* instance, std::vector<int>& held) {
+    close(held.back());
+    held.pop_back();
+    return wait_tcp_open(d, instance, long(held.size()));
+}
+
 void per_source_limits_concurrent_sessions(void**) {
     TestDaemon d(config_head() + "[echo]\ntcp = 127.0.0.1:0\nper_source = 3\nrate = 0/s\n");
     assert_true(d.started());
@@ -50,9 +58,7 @@ void per_source_limits_concurrent_sessions(void**) {
     // Another source has its own allowance.
     assert_true(served_from("127.0.0.9", "127.0.0.1", port));
     // A slot freed is a slot usable again.
-    close(held.back());
-    held.pop_back();
-    assert_true(wait_tcp_open(d, "echo", 2));
+    assert_true(release_newest(d, "echo", held));
     assert_true(served_from("127.0.0.1", "127.0.0.1", port));
     close_all(held);
     assert_int_equal(refused(d, "echo"), 1);
@@ -163,9 +169,7 @@ void stats_reset_keeps_admission(void**) {
     // max_connections: a fourth session from a new source is refused.
     assert_true(refused_from("127.0.0.3", "127.0.0.1", port));
     // per_source: 127.0.0.1 holds two, with one slot freed on the instance.
-    close(held.back());
-    held.pop_back();
-    assert_true(wait_tcp_open(d, "echo", 2));
+    assert_true(release_newest(d, "echo", held));
     assert_true(refused_from("127.0.0.1", "127.0.0.1", port));
     close_all(held);
     assert_int_equal(rejected(d, "echo", "limit"), 1);
@@ -217,16 +221,13 @@ void stats_reset_keeps_the_open_session_gauges(void**) {
         "\nsmalld_sessions_current{service=\"echo2\",type=\"echo\",proto=\"tcp\"} 1\n",
         "\nsmalld_sessions_total{service=\"echo\",type=\"echo\",proto=\"tcp\"} 0\n"};
     std::string from_ctl = smallctl(d, "metrics");
-    std::string from_http = run(
-        "curl -sS --max-time 30 http://127.0.0.1:" + std::to_string(metrics_port(d)) + "/metrics");
+    std::string from_http = http_get(metrics_port(d), "/metrics");
     for (const char* gauge : gauges) {
         assert_non_null(strstr(from_ctl.c_str(), gauge));
         assert_non_null(strstr(from_http.c_str(), gauge));
     }
-    nlohmann::json live = nlohmann::json::parse(
-        run("curl -sS --max-time 30 http://127.0.0.1:" + std::to_string(metrics_port(d)) +
-            "/stats.json"),
-        nullptr, false);
+    nlohmann::json live =
+        nlohmann::json::parse(http_get(metrics_port(d), "/stats.json"), nullptr, false);
     assert_int_equal(live["sessions_open"].get<long>(), 3);
     assert_int_equal(live["stats"]["conn"]["current"].get<long>(), 3);
     for (const auto& row : live["rows"])
@@ -267,14 +268,11 @@ void daemon_max_connections(void**) {
 }  // namespace
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(per_source_limits_concurrent_sessions),
-        cmocka_unit_test(tcp_rate_limits_new_sessions),
-        cmocka_unit_test(udp_rate_limits_datagrams),
-        cmocka_unit_test(instance_max_connections),
-        cmocka_unit_test(stats_reset_keeps_admission),
-        cmocka_unit_test(stats_reset_keeps_the_open_session_gauges),
-        cmocka_unit_test(daemon_max_connections),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(per_source_limits_concurrent_sessions),
+                           cmocka_unit_test(tcp_rate_limits_new_sessions),
+                           cmocka_unit_test(udp_rate_limits_datagrams),
+                           cmocka_unit_test(instance_max_connections),
+                           cmocka_unit_test(stats_reset_keeps_admission),
+                           cmocka_unit_test(stats_reset_keeps_the_open_session_gauges),
+                           cmocka_unit_test(daemon_max_connections)});
 }

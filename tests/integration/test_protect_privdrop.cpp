@@ -65,9 +65,6 @@ void user_is_ignored_with_a_warning_when_not_root(void**) {
 
 int main() {
     if (!enter_private_network()) return 77;
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(drops_to_nobody_after_binding_low_ports),
-        cmocka_unit_test(user_is_ignored_with_a_warning_when_not_root),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(drops_to_nobody_after_binding_low_ports),
+                           cmocka_unit_test(user_is_ignored_with_a_warning_when_not_root)});
 }

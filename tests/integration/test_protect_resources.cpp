@@ -232,10 +232,7 @@ void reject_log_is_rate_limited_and_summarised(void**) {
 }  // namespace
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(emfile_pauses_accept_and_recovers),
-        cmocka_unit_test(one_flooding_client_is_stopped_at_the_high_water_mark),
-        cmocka_unit_test(reject_log_is_rate_limited_and_summarised),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(emfile_pauses_accept_and_recovers),
+                           cmocka_unit_test(one_flooding_client_is_stopped_at_the_high_water_mark),
+                           cmocka_unit_test(reject_log_is_rate_limited_and_summarised)});
 }

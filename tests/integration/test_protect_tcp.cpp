@@ -170,11 +170,8 @@ void reload_under_echo_load_loses_nothing(void**) {
 }  // namespace
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(half_open_echo_returns_everything_then_fin),
-        cmocka_unit_test(reset_during_chargen_leaves_others_served),
-        cmocka_unit_test(vanishing_clients_are_cleaned_up),
-        cmocka_unit_test(reload_under_echo_load_loses_nothing),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(half_open_echo_returns_everything_then_fin),
+                           cmocka_unit_test(reset_during_chargen_leaves_others_served),
+                           cmocka_unit_test(vanishing_clients_are_cleaned_up),
+                           cmocka_unit_test(reload_under_echo_load_loses_nothing)});
 }

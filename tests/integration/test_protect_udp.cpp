@@ -189,13 +189,10 @@ void largest_ipv6_datagrams_are_echoed(void**) {
 }  // namespace
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(loop_guard_drops_privileged_and_nfs_source_ports),
-        cmocka_unit_test(loop_guard_can_be_turned_off_per_instance),
-        cmocka_unit_test(amplification_cap_holds_for_every_service),
-        cmocka_unit_test(echo_with_factor_below_one_drops_what_it_cannot_return),
-        cmocka_unit_test(zero_length_and_largest_datagrams),
-        cmocka_unit_test(largest_ipv6_datagrams_are_echoed),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(loop_guard_drops_privileged_and_nfs_source_ports),
+                           cmocka_unit_test(loop_guard_can_be_turned_off_per_instance),
+                           cmocka_unit_test(amplification_cap_holds_for_every_service),
+                           cmocka_unit_test(echo_with_factor_below_one_drops_what_it_cannot_return),
+                           cmocka_unit_test(zero_length_and_largest_datagrams),
+                           cmocka_unit_test(largest_ipv6_datagrams_are_echoed)});
 }

@@ -90,9 +90,6 @@ void failed_replies_are_counted_and_logged(void**) {
 
 int main() {
     if (!enter_private_network()) return 77;
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(broadcast_and_multicast_destinations_get_no_reply),
-        cmocka_unit_test(failed_replies_are_counted_and_logged),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(broadcast_and_multicast_destinations_get_no_reply),
+                           cmocka_unit_test(failed_replies_are_counted_and_logged)});
 }

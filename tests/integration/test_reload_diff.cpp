@@ -125,11 +125,8 @@ static void dump_config_shows_origins(void**) {
 }
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(reload_prints_every_changed_key),
-        cmocka_unit_test(reload_marks_restart_keys_and_listeners),
-        cmocka_unit_test(reload_rereads_dropins),
-        cmocka_unit_test(dump_config_shows_origins),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(reload_prints_every_changed_key),
+                           cmocka_unit_test(reload_marks_restart_keys_and_listeners),
+                           cmocka_unit_test(reload_rereads_dropins),
+                           cmocka_unit_test(dump_config_shows_origins)});
 }

@@ -292,13 +292,11 @@ static void standard_clients(void**) {
 }
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(echo_tcp),         cmocka_unit_test(echo_udp),
-        cmocka_unit_test(discard_both),     cmocka_unit_test(chargen_tcp),
-        cmocka_unit_test(chargen_udp),      cmocka_unit_test(qotd_both),
-        cmocka_unit_test(daytime_both),     cmocka_unit_test(time_both),
-        cmocka_unit_test(time_after_2036),  cmocka_unit_test(status_both),
-        cmocka_unit_test(standard_clients),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return run_test_group(
+        {cmocka_unit_test(echo_tcp), cmocka_unit_test(echo_udp), cmocka_unit_test(discard_both),
+         cmocka_unit_test(chargen_tcp), cmocka_unit_test(chargen_udp), cmocka_unit_test(qotd_both),
+         cmocka_unit_test(daytime_both), cmocka_unit_test(time_both),
+         cmocka_unit_test(time_after_2036), cmocka_unit_test(status_both),
+         cmocka_unit_test(standard_clients)},
+        setup, teardown);
 }

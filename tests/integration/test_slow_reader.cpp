@@ -103,8 +103,5 @@ static void slow_steady_reader_keeps_memory_bounded(void**) {
 }
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(slow_steady_reader_keeps_memory_bounded),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(slow_steady_reader_keeps_memory_bounded)});
 }

@@ -179,8 +179,5 @@ static void one_way_p50s_are_the_relays_holds_plus_the_bare_path(void**) {
 }
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(one_way_p50s_are_the_relays_holds_plus_the_bare_path),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(one_way_p50s_are_the_relays_holds_plus_the_bare_path)});
 }

@@ -237,11 +237,8 @@ static void session_eviction_is_a_reset(void**) {
 }
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(path_loss_is_split_by_direction),
-        cmocka_unit_test(tail_loss),
-        cmocka_unit_test(reflector_drops_are_not_path_loss),
-        cmocka_unit_test(session_eviction_is_a_reset),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(path_loss_is_split_by_direction),
+                           cmocka_unit_test(tail_loss),
+                           cmocka_unit_test(reflector_drops_are_not_path_loss),
+                           cmocka_unit_test(session_eviction_is_a_reset)});
 }

@@ -95,9 +95,6 @@ static void smallprobe_interoperates_with_short_replies(void**) {
 }
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(scapy_decodes_every_kind_of_reply),
-        cmocka_unit_test(smallprobe_interoperates_with_short_replies),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(scapy_decodes_every_kind_of_reply),
+                           cmocka_unit_test(smallprobe_interoperates_with_short_replies)});
 }

@@ -173,8 +173,5 @@ static void decomposition_through_a_delaying_relay(void**) {
 }
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(decomposition_through_a_delaying_relay),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(decomposition_through_a_delaying_relay)});
 }

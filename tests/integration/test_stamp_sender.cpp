@@ -155,6 +155,5 @@ void run(void**) {
 
 int main() {
     if (!protect::enter_private_network()) return 77;
-    const CMUnitTest tests[] = {cmocka_unit_test(run)};
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(run)});
 }

@@ -95,8 +95,5 @@ static void kernel_transmit_times_replace_the_clock_readings(void**) {
 }
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(kernel_transmit_times_replace_the_clock_readings),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(kernel_transmit_times_replace_the_clock_readings)});
 }

@@ -205,13 +205,11 @@ static void activation_sockets_replace_the_configured_addresses(void**) {
 }
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(notify_reports_ready_reload_and_stopping),
-        cmocka_unit_test(activation_refuses_an_unknown_name),
-        cmocka_unit_test(activation_refuses_a_socket_of_the_wrong_kind),
-        cmocka_unit_test(activation_refuses_a_stream_socket_that_does_not_listen),
-        cmocka_unit_test(activation_refuses_a_dual_stack_datagram_socket),
-        cmocka_unit_test(activation_sockets_replace_the_configured_addresses),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group(
+        {cmocka_unit_test(notify_reports_ready_reload_and_stopping),
+         cmocka_unit_test(activation_refuses_an_unknown_name),
+         cmocka_unit_test(activation_refuses_a_socket_of_the_wrong_kind),
+         cmocka_unit_test(activation_refuses_a_stream_socket_that_does_not_listen),
+         cmocka_unit_test(activation_refuses_a_dual_stack_datagram_socket),
+         cmocka_unit_test(activation_sockets_replace_the_configured_addresses)});
 }

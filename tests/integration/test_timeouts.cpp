@@ -111,20 +111,15 @@ static void max_duration_ends_a_busy_session(void**) {
 static void chargen_to_a_stalled_reader_times_out(void**) {
     TestDaemon d(kConfig);
     assert_true(d.started());
-    int fd = harness::tcp_connect(d.port("chargen", "tcp"));
-    int small = 4096;
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    int fd = protect::connect_non_reader(d.port("chargen", "tcp"));
     // Never read: once the buffers are full, nothing moves, and that is idle.
     assert_true(d.wait_for_log("idle_timeout reached"));
     close(fd);
 }
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(idle_session_is_closed),
-        cmocka_unit_test(traffic_keeps_a_session_open),
-        cmocka_unit_test(max_duration_ends_a_busy_session),
-        cmocka_unit_test(chargen_to_a_stalled_reader_times_out),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(idle_session_is_closed),
+                           cmocka_unit_test(traffic_keeps_a_session_open),
+                           cmocka_unit_test(max_duration_ends_a_busy_session),
+                           cmocka_unit_test(chargen_to_a_stalled_reader_times_out)});
 }

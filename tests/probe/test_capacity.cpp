@@ -7,22 +7,15 @@
 // traffic or timestamps a busy host took late. The fit names a rate only from minima that grow with
 // the size and lie on a line, and says why not otherwise.
 
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
 #include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
-// cmocka 1.1 declares its functions without C linkage guards.
-extern "C" {
-#include <cmocka.h>
-}
 
 #include "capacity.h"
 #include "stamp.h"
+
+#include "../cmocka.hpp"
 
 using namespace smallprobe;
 
@@ -219,16 +212,12 @@ void test_rate_text(void**) {
 }  // namespace
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(test_backward_narrower),
-        cmocka_unit_test(test_forward_narrower_hides_backward),
-        cmocka_unit_test(test_sender_slower_than_the_path),
-        cmocka_unit_test(test_broken_and_outlying_trains),
-        cmocka_unit_test(test_host_delays),
-        cmocka_unit_test(test_reflector_sends_a_train_back_to_back),
-        cmocka_unit_test(test_unknown),
-        cmocka_unit_test(test_fit),
-        cmocka_unit_test(test_rate_text),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(test_backward_narrower),
+                           cmocka_unit_test(test_forward_narrower_hides_backward),
+                           cmocka_unit_test(test_sender_slower_than_the_path),
+                           cmocka_unit_test(test_broken_and_outlying_trains),
+                           cmocka_unit_test(test_host_delays),
+                           cmocka_unit_test(test_reflector_sends_a_train_back_to_back),
+                           cmocka_unit_test(test_unknown), cmocka_unit_test(test_fit),
+                           cmocka_unit_test(test_rate_text)});
 }

@@ -4,21 +4,13 @@
 // order of the replies, their copies, or a closed loop giving up on one and
 // its reply coming later; and --max-loss's limit and its parsing.
 
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
 #include <string>
 
 // Before cmocka.h, whose fail() macro would rewrite option_values.h's fail().
 #include "datagram_ledger.h"
 #include "option_values.h"
 
-// cmocka 1.1 declares its functions without C linkage guards.
-extern "C" {
-#include <cmocka.h>
-}
+#include "../cmocka.hpp"
 
 using namespace smallprobe;
 
@@ -117,13 +109,9 @@ void test_max_loss(void**) {
 }  // namespace
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(test_every_datagram_answered),
-        cmocka_unit_test(test_tail_loss_is_lost),
-        cmocka_unit_test(test_duplicates_count_once),
-        cmocka_unit_test(test_late_reply_after_resend),
-        cmocka_unit_test(test_reply_to_unsent),
-        cmocka_unit_test(test_max_loss),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group(
+        {cmocka_unit_test(test_every_datagram_answered), cmocka_unit_test(test_tail_loss_is_lost),
+         cmocka_unit_test(test_duplicates_count_once),
+         cmocka_unit_test(test_late_reply_after_resend), cmocka_unit_test(test_reply_to_unsent),
+         cmocka_unit_test(test_max_loss)});
 }

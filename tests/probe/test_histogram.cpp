@@ -2,18 +2,11 @@
 // Histogram: percentiles must be within the promised 1/64 of the truth, and
 // the edges (empty, single value, merge) must behave.
 
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-// cmocka 1.1 declares its functions without C linkage guards.
-extern "C" {
-#include <cmocka.h>
-}
-
 #include <cmath>
 
 #include "histogram.h"
+
+#include "../cmocka.hpp"
 
 using smallprobe::Histogram;
 
@@ -88,13 +81,9 @@ void test_merge_adds_counts(void**) {
 }  // namespace
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(test_empty_reports_zero),
-        cmocka_unit_test(test_small_values_are_exact),
-        cmocka_unit_test(test_uniform_percentiles),
-        cmocka_unit_test(test_tail_is_not_hidden),
-        cmocka_unit_test(test_bucket_bounds_hold_their_values),
-        cmocka_unit_test(test_merge_adds_counts),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group(
+        {cmocka_unit_test(test_empty_reports_zero), cmocka_unit_test(test_small_values_are_exact),
+         cmocka_unit_test(test_uniform_percentiles), cmocka_unit_test(test_tail_is_not_hidden),
+         cmocka_unit_test(test_bucket_bounds_hold_their_values),
+         cmocka_unit_test(test_merge_adds_counts)});
 }

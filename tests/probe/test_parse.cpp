@@ -1,18 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // Command-line value parsers: durations, sizes, counts, templates, targets.
 
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-// cmocka 1.1 declares its functions without C linkage guards.
-extern "C" {
-#include <cmocka.h>
-}
-
 #include <string>
 
 #include "parse.h"
+
+#include "../cmocka.hpp"
 
 using namespace smallprobe;
 
@@ -91,10 +84,8 @@ void test_host_port(void**) {
 }  // namespace
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(test_durations),       cmocka_unit_test(test_sizes),
-        cmocka_unit_test(test_counts),          cmocka_unit_test(test_template_escapes),
-        cmocka_unit_test(test_template_errors), cmocka_unit_test(test_host_port),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(test_durations), cmocka_unit_test(test_sizes),
+                           cmocka_unit_test(test_counts), cmocka_unit_test(test_template_escapes),
+                           cmocka_unit_test(test_template_errors),
+                           cmocka_unit_test(test_host_port)});
 }

@@ -2,19 +2,12 @@
 // The byte checks: RFC 864 chargen verification in any chunking, UDP
 // printability, and the echo pattern's properties the probe relies on.
 
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-// cmocka 1.1 declares its functions without C linkage guards.
-extern "C" {
-#include <cmocka.h>
-}
-
 #include <cstring>
 #include <string>
 
 #include "pattern.h"
+
+#include "../cmocka.hpp"
 
 using namespace smallprobe;
 
@@ -115,15 +108,12 @@ void test_repeated_template(void**) {
 }  // namespace
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(test_chargen_valid_stream_in_any_chunking),
-        cmocka_unit_test(test_chargen_line_k_starts_with_0x20_plus_k),
-        cmocka_unit_test(test_chargen_detects_corruption),
-        cmocka_unit_test(test_chargen_strict_requires_line_zero),
-        cmocka_unit_test(test_chargen_rejects_a_94_char_ring),
-        cmocka_unit_test(test_unprintable),
-        cmocka_unit_test(test_echo_pattern_windows_are_contiguous),
-        cmocka_unit_test(test_repeated_template),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(test_chargen_valid_stream_in_any_chunking),
+                           cmocka_unit_test(test_chargen_line_k_starts_with_0x20_plus_k),
+                           cmocka_unit_test(test_chargen_detects_corruption),
+                           cmocka_unit_test(test_chargen_strict_requires_line_zero),
+                           cmocka_unit_test(test_chargen_rejects_a_94_char_ring),
+                           cmocka_unit_test(test_unprintable),
+                           cmocka_unit_test(test_echo_pattern_windows_are_contiguous),
+                           cmocka_unit_test(test_repeated_template)});
 }

@@ -2,16 +2,9 @@
 // The open-loop timetable: messages are due on a fixed grid, connections are
 // spread over one interval, and due_by() agrees with intended().
 
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-// cmocka 1.1 declares its functions without C linkage guards.
-extern "C" {
-#include <cmocka.h>
-}
-
 #include "schedule.h"
+
+#include "../cmocka.hpp"
 
 using smallprobe::OpenLoopSchedule;
 
@@ -52,11 +45,8 @@ void test_extreme_rate_never_divides_by_zero(void**) {
 }  // namespace
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(test_rate_splits_over_connections),
-        cmocka_unit_test(test_connections_are_staggered),
-        cmocka_unit_test(test_due_by_matches_intended),
-        cmocka_unit_test(test_extreme_rate_never_divides_by_zero),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(test_rate_splits_over_connections),
+                           cmocka_unit_test(test_connections_are_staggered),
+                           cmocka_unit_test(test_due_by_matches_intended),
+                           cmocka_unit_test(test_extreme_rate_never_divides_by_zero)});
 }

@@ -3,20 +3,13 @@
 // direction against stateless and stateful reflectors, duplicates,
 // reordering, hops, jitter, the size fit, and the option parser.
 
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
 #include <set>
 #include <string>
 #include <vector>
-// cmocka 1.1 declares its functions without C linkage guards.
-extern "C" {
-#include <cmocka.h>
-}
 
 #include "stamp.h"
+
+#include "../cmocka.hpp"
 
 using namespace smallprobe;
 
@@ -192,14 +185,10 @@ void test_options(void**) {
 }  // namespace
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(test_delays_and_hops),
-        cmocka_unit_test(test_stateful_loss_by_direction),
-        cmocka_unit_test(test_stateful_tail_and_head_loss_unknown),
-        cmocka_unit_test(test_stateless_loss_unknown),
-        cmocka_unit_test(test_duplicates_and_reordering),
-        cmocka_unit_test(test_decomposition_fit),
-        cmocka_unit_test(test_options),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group(
+        {cmocka_unit_test(test_delays_and_hops), cmocka_unit_test(test_stateful_loss_by_direction),
+         cmocka_unit_test(test_stateful_tail_and_head_loss_unknown),
+         cmocka_unit_test(test_stateless_loss_unknown),
+         cmocka_unit_test(test_duplicates_and_reordering), cmocka_unit_test(test_decomposition_fit),
+         cmocka_unit_test(test_options)});
 }

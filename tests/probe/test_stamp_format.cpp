@@ -4,10 +4,6 @@
 // there is no data, interval lines of the interval alone, the --histogram
 // lines, the --samples rows, and --key-file's 128-byte default (112 with --no-counters).
 
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -15,12 +11,10 @@
 #include <cstdlib>
 #include <string>
 #include <vector>
-// cmocka 1.1 declares its functions without C linkage guards.
-extern "C" {
-#include <cmocka.h>
-}
 
 #include "stamp.h"
+
+#include "../cmocka.hpp"
 
 using namespace smallprobe;
 
@@ -40,6 +34,18 @@ std::string printed(F print) {
     std::fclose(f);
     std::string text(buffer, size);
     std::free(buffer);
+    return text;
+}
+
+// The summary `smallprobe stamp -u unit 192.0.2.1` prints after `probes`,
+// shown on stderr for the test's log.
+std::string summary_of(const std::vector<Probe>& probes, bool stateful, Unit unit = Unit::Ms) {
+    StampOptions o;
+    o.host = "192.0.2.1";
+    o.unit = unit;
+    StampSummary s = summarize(probes, stateful);
+    std::string text = printed([&](FILE* f) { print_stamp_summary(f, o, s); });
+    std::fputs(text.c_str(), stderr);
     return text;
 }
 
@@ -94,28 +100,19 @@ void test_avg_and_mdev(void**) {
 
 void test_summary_scales_and_reads_like_ping(void**) {
     std::vector<Probe> probes = {answered(0, 12113), answered(1, 12113), lost(2), lost(3)};
-    StampOptions o;
-    o.host = "192.0.2.1";
-    StampSummary s = summarize(probes, true);
-    std::string text = printed([&](FILE* f) { print_stamp_summary(f, o, s); });
-    std::fputs(text.c_str(), stderr);
+    std::string text = summary_of(probes, true);
     assert_true(has(text, "sent 4, received 2, lost 2 (50%)"));
     assert_true(has(text, "rtt min/avg/max/mdev = 12.113/12.113/12.113/0.000 ms\n"));
     assert_true(has(text, "delay (ms)"));
     assert_true(has(text, "     12.113"));
     assert_false(has(text, "12113"));
-    o.unit = Unit::Us;  // -u us
-    text = printed([&](FILE* f) { print_stamp_summary(f, o, s); });
+    text = summary_of(probes, true, Unit::Us);
     assert_true(has(text, "rtt min/avg/max/mdev = 12113.0/12113.0/12113.0/0.0 us\n"));
 }
 
 void test_no_replies_no_numbers(void**) {
     std::vector<Probe> probes = {lost(0), lost(1), lost(2)};
-    StampOptions o;
-    o.host = "192.0.2.1";
-    StampSummary s = summarize(probes, false);
-    std::string text = printed([&](FILE* f) { print_stamp_summary(f, o, s); });
-    std::fputs(text.c_str(), stderr);
+    std::string text = summary_of(probes, false);
     assert_true(has(text, "sent 3, received 0, lost 3 (100%)"));
     assert_true(has(text, "stateful/stateless reflector: unknown"));
     assert_false(has(text, "stateless reflector)"));
@@ -235,15 +232,10 @@ void test_options(void**) {
 }  // namespace
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(test_units),
-        cmocka_unit_test(test_avg_and_mdev),
-        cmocka_unit_test(test_summary_scales_and_reads_like_ping),
-        cmocka_unit_test(test_no_replies_no_numbers),
-        cmocka_unit_test(test_interval_line_is_of_the_interval),
-        cmocka_unit_test(test_histogram),
-        cmocka_unit_test(test_samples_rows),
-        cmocka_unit_test(test_options),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(test_units), cmocka_unit_test(test_avg_and_mdev),
+                           cmocka_unit_test(test_summary_scales_and_reads_like_ping),
+                           cmocka_unit_test(test_no_replies_no_numbers),
+                           cmocka_unit_test(test_interval_line_is_of_the_interval),
+                           cmocka_unit_test(test_histogram), cmocka_unit_test(test_samples_rows),
+                           cmocka_unit_test(test_options)});
 }

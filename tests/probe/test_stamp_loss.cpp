@@ -5,20 +5,13 @@
 // dropped by the reflector, backward), whatever the pattern; a lost tail
 // is of unknown direction; a session reset is counted, never loss.
 
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
 #include <string>
 #include <vector>
-// cmocka 1.1 declares its functions without C linkage guards.
-extern "C" {
-#include <cmocka.h>
-}
 
 #include "stamp.h"
 #include "stamp_loss.h"
+
+#include "../cmocka.hpp"
 
 using namespace smallprobe;
 
@@ -122,11 +115,8 @@ void test_without_counters_nothing_is_split(void**) {
 }  // namespace
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_every_pattern_splits_exactly),
-        cmocka_unit_test(test_resets_are_not_loss),
-        cmocka_unit_test(test_closing_packets_split_the_tail),
-        cmocka_unit_test(test_without_counters_nothing_is_split),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(test_every_pattern_splits_exactly),
+                           cmocka_unit_test(test_resets_are_not_loss),
+                           cmocka_unit_test(test_closing_packets_split_the_tail),
+                           cmocka_unit_test(test_without_counters_nothing_is_split)});
 }

@@ -288,15 +288,11 @@ static void per_source_counts_and_stays_bounded(void**) {
 }
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(connection_decisions_in_order),
-        cmocka_unit_test(datagram_decisions_in_order),
-        cmocka_unit_test(source_address_classes),
-        cmocka_unit_test(source_ports),
-        cmocka_unit_test(destination_address_classes),
-        cmocka_unit_test(reply_cap_follows_factor_and_family),
-        cmocka_unit_test(flood_of_sources_keeps_a_throttled_source_throttled),
-        cmocka_unit_test(per_source_counts_and_stays_bounded),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(connection_decisions_in_order),
+                           cmocka_unit_test(datagram_decisions_in_order),
+                           cmocka_unit_test(source_address_classes), cmocka_unit_test(source_ports),
+                           cmocka_unit_test(destination_address_classes),
+                           cmocka_unit_test(reply_cap_follows_factor_and_family),
+                           cmocka_unit_test(flood_of_sources_keeps_a_throttled_source_throttled),
+                           cmocka_unit_test(per_source_counts_and_stays_bounded)});
 }

@@ -182,13 +182,10 @@ static void free_list_is_bounded_and_given_back(void**) {
 }
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(keeps_order_under_random_appends_and_takes),
-        cmocka_unit_test(memory_follows_the_bytes_held),
-        cmocka_unit_test(one_chunk_worth_stays_in_one_chunk),
-        cmocka_unit_test(peek_respects_the_segment_limit),
-        cmocka_unit_test(steady_traffic_does_not_allocate),
-        cmocka_unit_test(free_list_is_bounded_and_given_back),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(keeps_order_under_random_appends_and_takes),
+                           cmocka_unit_test(memory_follows_the_bytes_held),
+                           cmocka_unit_test(one_chunk_worth_stays_in_one_chunk),
+                           cmocka_unit_test(peek_respects_the_segment_limit),
+                           cmocka_unit_test(steady_traffic_does_not_allocate),
+                           cmocka_unit_test(free_list_is_bounded_and_given_back)});
 }

@@ -225,19 +225,12 @@ static void missing_file(void**) {
 }
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(defaults_come_from_the_table),
-        cmocka_unit_test(stamp_defaults_to_no_rate_limit),
-        cmocka_unit_test(status_defaults_to_loopback),
-        cmocka_unit_test(one_protocol_only),
-        cmocka_unit_test(type_after_type_specific_key),
-        cmocka_unit_test(all_errors_with_lines),
-        cmocka_unit_test(garbage_line_in_good_section),
-        cmocka_unit_test(long_lines_and_nul),
-        cmocka_unit_test(empty_and_comment_only),
-        cmocka_unit_test(lines_up_to_the_maximum),
-        cmocka_unit_test(quotes_file),
-        cmocka_unit_test(missing_file),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group(
+        {cmocka_unit_test(defaults_come_from_the_table),
+         cmocka_unit_test(stamp_defaults_to_no_rate_limit),
+         cmocka_unit_test(status_defaults_to_loopback), cmocka_unit_test(one_protocol_only),
+         cmocka_unit_test(type_after_type_specific_key), cmocka_unit_test(all_errors_with_lines),
+         cmocka_unit_test(garbage_line_in_good_section), cmocka_unit_test(long_lines_and_nul),
+         cmocka_unit_test(empty_and_comment_only), cmocka_unit_test(lines_up_to_the_maximum),
+         cmocka_unit_test(quotes_file), cmocka_unit_test(missing_file)});
 }

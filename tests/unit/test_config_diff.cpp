@@ -173,14 +173,10 @@ static void files_keys_name_are_fingerprinted(void**) {
 }
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(same_file_no_changes),
-        cmocka_unit_test(rate_and_allow_reported),
-        cmocka_unit_test(every_instance_key_is_diffed),
-        cmocka_unit_test(type_specific_keys),
-        cmocka_unit_test(daemon_control_metrics_keys),
-        cmocka_unit_test(instances_added_removed_retyped),
-        cmocka_unit_test(files_keys_name_are_fingerprinted),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group(
+        {cmocka_unit_test(same_file_no_changes), cmocka_unit_test(rate_and_allow_reported),
+         cmocka_unit_test(every_instance_key_is_diffed), cmocka_unit_test(type_specific_keys),
+         cmocka_unit_test(daemon_control_metrics_keys),
+         cmocka_unit_test(instances_added_removed_retyped),
+         cmocka_unit_test(files_keys_name_are_fingerprinted)});
 }

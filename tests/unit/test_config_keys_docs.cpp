@@ -223,12 +223,9 @@ static void initialisers_are_the_table_defaults(void**) {
 }
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(every_key_in_the_manual),
-        cmocka_unit_test(every_key_in_the_shipped_file),
-        cmocka_unit_test(every_service_type_in_the_manuals),
-        cmocka_unit_test(restart_only_keys_in_the_manual),
-        cmocka_unit_test(initialisers_are_the_table_defaults),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(every_key_in_the_manual),
+                           cmocka_unit_test(every_key_in_the_shipped_file),
+                           cmocka_unit_test(every_service_type_in_the_manuals),
+                           cmocka_unit_test(restart_only_keys_in_the_manual),
+                           cmocka_unit_test(initialisers_are_the_table_defaults)});
 }

@@ -36,9 +36,5 @@ void rejects_bad_sizes(void**) {
 }  // namespace
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(accepts_sizes),
-        cmocka_unit_test(rejects_bad_sizes),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(accepts_sizes), cmocka_unit_test(rejects_bad_sizes)});
 }

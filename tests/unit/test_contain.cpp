@@ -65,8 +65,5 @@ static void loop_survives_throwing_callbacks(void**) {
 }
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(loop_survives_throwing_callbacks),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(loop_survives_throwing_callbacks)});
 }

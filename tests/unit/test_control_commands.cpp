@@ -198,10 +198,7 @@ static void handlers(void**) {
 }
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(matching),   cmocka_unit_test(levels),
-        cmocka_unit_test(reply_json), cmocka_unit_test(handlers_serialise_the_read_model),
-        cmocka_unit_test(handlers),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group(
+        {cmocka_unit_test(matching), cmocka_unit_test(levels), cmocka_unit_test(reply_json),
+         cmocka_unit_test(handlers_serialise_the_read_model), cmocka_unit_test(handlers)});
 }

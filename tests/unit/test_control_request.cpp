@@ -146,14 +146,8 @@ static void utf8(void**) {
 }
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(frames_lines),
-        cmocka_unit_test(byte_at_a_time),
-        cmocka_unit_test(oversized_line_is_reported_once_and_skipped),
-        cmocka_unit_test(stops_when_asked),
-        cmocka_unit_test(words_and_json),
-        cmocka_unit_test(bad_requests),
-        cmocka_unit_test(utf8),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(frames_lines), cmocka_unit_test(byte_at_a_time),
+                           cmocka_unit_test(oversized_line_is_reported_once_and_skipped),
+                           cmocka_unit_test(stops_when_asked), cmocka_unit_test(words_and_json),
+                           cmocka_unit_test(bad_requests), cmocka_unit_test(utf8)});
 }

@@ -110,9 +110,6 @@ static void access_is_set_on_the_bound_socket_only(void**) {
 }
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(probe_tells_stale_from_live),
-        cmocka_unit_test(access_is_set_on_the_bound_socket_only),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(probe_tells_stale_from_live),
+                           cmocka_unit_test(access_is_set_on_the_bound_socket_only)});
 }

@@ -89,10 +89,7 @@ void packet_info_only_where_the_address_does_not_say(void**) {
 }  // namespace
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(only_stamp_reads_metadata),
-        cmocka_unit_test(options_follow_what_is_wanted),
-        cmocka_unit_test(packet_info_only_where_the_address_does_not_say),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(only_stamp_reads_metadata),
+                           cmocka_unit_test(options_follow_what_is_wanted),
+                           cmocka_unit_test(packet_info_only_where_the_address_does_not_say)});
 }

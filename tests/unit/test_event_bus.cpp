@@ -156,12 +156,9 @@ static void unsubscribing_during_a_delivery_is_safe(void**) {
 }
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(every_subscriber_gets_every_event),
-        cmocka_unit_test(events_carry_their_time_and_one_text),
-        cmocka_unit_test(a_subscriber_without_room_loses_only_its_own),
-        cmocka_unit_test(a_subscription_ends_when_destroyed),
-        cmocka_unit_test(unsubscribing_during_a_delivery_is_safe),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(every_subscriber_gets_every_event),
+                           cmocka_unit_test(events_carry_their_time_and_one_text),
+                           cmocka_unit_test(a_subscriber_without_room_loses_only_its_own),
+                           cmocka_unit_test(a_subscription_ends_when_destroyed),
+                           cmocka_unit_test(unsubscribing_during_a_delivery_is_safe)});
 }

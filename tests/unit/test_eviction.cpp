@@ -107,15 +107,9 @@ void drain_watch(void**) {
 }  // namespace
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(no_candidate_no_victim),
-        cmocka_unit_test(seasoned_fewest_bytes_first),
-        cmocka_unit_test(equal_bytes_longest_waiting),
-        cmocka_unit_test(newcomer_is_spared),
-        cmocka_unit_test(all_young_oldest_goes),
-        cmocka_unit_test(ties_go_to_the_first_accepted),
-        cmocka_unit_test(source_counts),
-        cmocka_unit_test(drain_watch),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group(
+        {cmocka_unit_test(no_candidate_no_victim), cmocka_unit_test(seasoned_fewest_bytes_first),
+         cmocka_unit_test(equal_bytes_longest_waiting), cmocka_unit_test(newcomer_is_spared),
+         cmocka_unit_test(all_young_oldest_goes), cmocka_unit_test(ties_go_to_the_first_accepted),
+         cmocka_unit_test(source_counts), cmocka_unit_test(drain_watch)});
 }

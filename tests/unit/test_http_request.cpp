@@ -86,11 +86,7 @@ static void replies_are_framed(void**) {
 }
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(complete_heads_parse),
-        cmocka_unit_test(partial_heads_need_more),
-        cmocka_unit_test(bad_heads_are_refused),
-        cmocka_unit_test(replies_are_framed),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group(
+        {cmocka_unit_test(complete_heads_parse), cmocka_unit_test(partial_heads_need_more),
+         cmocka_unit_test(bad_heads_are_refused), cmocka_unit_test(replies_are_framed)});
 }

@@ -146,13 +146,10 @@ static void systemd_sockets_replace_configured_addresses(void**) {
 }
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(start_opens_everything_in_order),
-        cmocka_unit_test(unchanged_config_keeps_everything),
-        cmocka_unit_test(added_and_removed_addresses),
-        cmocka_unit_test(renamed_instance_is_handed_over),
-        cmocka_unit_test(port_zero_goes_to_the_same_type_only),
-        cmocka_unit_test(systemd_sockets_replace_configured_addresses),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(start_opens_everything_in_order),
+                           cmocka_unit_test(unchanged_config_keeps_everything),
+                           cmocka_unit_test(added_and_removed_addresses),
+                           cmocka_unit_test(renamed_instance_is_handed_over),
+                           cmocka_unit_test(port_zero_goes_to_the_same_type_only),
+                           cmocka_unit_test(systemd_sockets_replace_configured_addresses)});
 }

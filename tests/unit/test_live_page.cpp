@@ -314,17 +314,13 @@ static void the_peers_panel_puts_problems_first(void**) {
 }
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(escapes_what_html_would_parse),
-        cmocka_unit_test(shows_the_exact_counters),
-        cmocka_unit_test(an_empty_daemon_renders),
-        cmocka_unit_test(a_session_without_its_peer_renders),
-        cmocka_unit_test(loads_nothing_from_outside),
-        cmocka_unit_test(rates_come_from_the_sampled_counters),
-        cmocka_unit_test(problems_are_counted_over_the_window),
-        cmocka_unit_test(problems_come_first),
-        cmocka_unit_test(a_stamp_panel_renders),
-        cmocka_unit_test(the_peers_panel_puts_problems_first),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group(
+        {cmocka_unit_test(escapes_what_html_would_parse),
+         cmocka_unit_test(shows_the_exact_counters), cmocka_unit_test(an_empty_daemon_renders),
+         cmocka_unit_test(a_session_without_its_peer_renders),
+         cmocka_unit_test(loads_nothing_from_outside),
+         cmocka_unit_test(rates_come_from_the_sampled_counters),
+         cmocka_unit_test(problems_are_counted_over_the_window),
+         cmocka_unit_test(problems_come_first), cmocka_unit_test(a_stamp_panel_renders),
+         cmocka_unit_test(the_peers_panel_puts_problems_first)});
 }

@@ -107,10 +107,7 @@ static void the_peers_come_with_a_sender_only(void**) {
 }
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(rows_come_from_the_counters_and_the_listeners),
-        cmocka_unit_test(the_json_hides_what_a_stranger_may_not_see),
-        cmocka_unit_test(the_peers_come_with_a_sender_only),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(rows_come_from_the_counters_and_the_listeners),
+                           cmocka_unit_test(the_json_hides_what_a_stranger_may_not_see),
+                           cmocka_unit_test(the_peers_come_with_a_sender_only)});
 }

@@ -118,11 +118,7 @@ static void full_socket_never_blocks(void**) {
 }
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(entry_fields),
-        cmocka_unit_test(message_ids),
-        cmocka_unit_test(entry_newline_value),
-        cmocka_unit_test(full_socket_never_blocks),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(entry_fields), cmocka_unit_test(message_ids),
+                           cmocka_unit_test(entry_newline_value),
+                           cmocka_unit_test(full_socket_never_blocks)});
 }

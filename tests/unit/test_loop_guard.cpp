@@ -230,16 +230,14 @@ static void a_stamp_instance_serves_senders_on_862(void**) {
 }
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(own_sockets_match_exact_binds_by_address_and_port),
-        cmocka_unit_test(own_sockets_match_wildcard_binds_from_this_host_only),
-        cmocka_unit_test(own_sockets_read_this_hosts_addresses),
-        cmocka_unit_test(payload_hash_tells_datagrams_apart),
-        cmocka_unit_test(bounce_table_drops_what_keeps_coming_back),
-        cmocka_unit_test(bounce_table_knows_a_reply_from_a_request_and_a_burst_from_a_loop),
-        cmocka_unit_test(bounce_table_stays_bounded),
-        cmocka_unit_test(admit_datagram_orders_the_layers),
-        cmocka_unit_test(a_stamp_instance_serves_senders_on_862),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group(
+        {cmocka_unit_test(own_sockets_match_exact_binds_by_address_and_port),
+         cmocka_unit_test(own_sockets_match_wildcard_binds_from_this_host_only),
+         cmocka_unit_test(own_sockets_read_this_hosts_addresses),
+         cmocka_unit_test(payload_hash_tells_datagrams_apart),
+         cmocka_unit_test(bounce_table_drops_what_keeps_coming_back),
+         cmocka_unit_test(bounce_table_knows_a_reply_from_a_request_and_a_burst_from_a_loop),
+         cmocka_unit_test(bounce_table_stays_bounded),
+         cmocka_unit_test(admit_datagram_orders_the_layers),
+         cmocka_unit_test(a_stamp_instance_serves_senders_on_862)});
 }

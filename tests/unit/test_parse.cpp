@@ -121,11 +121,8 @@ static void source_keys(void**) {
 }
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(durations),         cmocka_unit_test(rates),
-        cmocka_unit_test(numbers_and_bools), cmocka_unit_test(keywords),
-        cmocka_unit_test(endpoints),         cmocka_unit_test(cidrs),
-        cmocka_unit_test(source_keys),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(durations), cmocka_unit_test(rates),
+                           cmocka_unit_test(numbers_and_bools), cmocka_unit_test(keywords),
+                           cmocka_unit_test(endpoints), cmocka_unit_test(cidrs),
+                           cmocka_unit_test(source_keys)});
 }

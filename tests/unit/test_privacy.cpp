@@ -85,10 +85,7 @@ static void events_without_details(void**) {
 }
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(who_sees_details),
-        cmocka_unit_test(reload_result_without_details),
-        cmocka_unit_test(events_without_details),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(who_sees_details),
+                           cmocka_unit_test(reload_result_without_details),
+                           cmocka_unit_test(events_without_details)});
 }

@@ -91,10 +91,8 @@ static void refuses_a_file_over_the_bound(void**) {
 }
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(reads_a_regular_file),
-        cmocka_unit_test(refuses_special_files),
-        cmocka_unit_test(refuses_a_file_over_the_bound),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return run_test_group(
+        {cmocka_unit_test(reads_a_regular_file), cmocka_unit_test(refuses_special_files),
+         cmocka_unit_test(refuses_a_file_over_the_bound)},
+        setup, teardown);
 }

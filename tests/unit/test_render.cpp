@@ -422,17 +422,11 @@ static void json_text_is_utf8(void**) {
 }
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(non_utf8_names),
-        cmocka_unit_test(json_text_is_utf8),
-        cmocka_unit_test(json_shape),
-        cmocka_unit_test(json_has_every_sample),
-        cmocka_unit_test(prometheus_text),
-        cmocka_unit_test(series_only_for_served_protocols),
-        cmocka_unit_test(names),
-        cmocka_unit_test(stamp_histogram),
-        cmocka_unit_test(reset_zeroes_the_counters_not_the_open_sessions),
-        cmocka_unit_test(every_metric_in_the_manual),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(non_utf8_names), cmocka_unit_test(json_text_is_utf8),
+                           cmocka_unit_test(json_shape), cmocka_unit_test(json_has_every_sample),
+                           cmocka_unit_test(prometheus_text),
+                           cmocka_unit_test(series_only_for_served_protocols),
+                           cmocka_unit_test(names), cmocka_unit_test(stamp_histogram),
+                           cmocka_unit_test(reset_zeroes_the_counters_not_the_open_sessions),
+                           cmocka_unit_test(every_metric_in_the_manual)});
 }

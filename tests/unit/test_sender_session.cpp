@@ -266,14 +266,9 @@ void test_figures(void**) {
 }  // namespace
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(test_reply_matched_and_measured),
-        cmocka_unit_test(test_every_drop_reason),
-        cmocka_unit_test(test_unsent_is_not_lost),
-        cmocka_unit_test(test_authenticated),
-        cmocka_unit_test(test_loss_split_by_direction),
-        cmocka_unit_test(test_reordered_and_ring_bound),
-        cmocka_unit_test(test_figures),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group(
+        {cmocka_unit_test(test_reply_matched_and_measured),
+         cmocka_unit_test(test_every_drop_reason), cmocka_unit_test(test_unsent_is_not_lost),
+         cmocka_unit_test(test_authenticated), cmocka_unit_test(test_loss_split_by_direction),
+         cmocka_unit_test(test_reordered_and_ring_bound), cmocka_unit_test(test_figures)});
 }

@@ -181,12 +181,9 @@ static void status_truncates(void**) {
 }
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(chargen_pattern),     cmocka_unit_test(chargen_datagram),
-        cmocka_unit_test(random_injected),     cmocka_unit_test(time_rfc868),
-        cmocka_unit_test(time_service_offset), cmocka_unit_test(daytime_formats),
-        cmocka_unit_test(daytime_udp_cap),     cmocka_unit_test(qotd_selection),
-        cmocka_unit_test(echo_and_discard),    cmocka_unit_test(status_truncates),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(chargen_pattern), cmocka_unit_test(chargen_datagram),
+                           cmocka_unit_test(random_injected), cmocka_unit_test(time_rfc868),
+                           cmocka_unit_test(time_service_offset), cmocka_unit_test(daytime_formats),
+                           cmocka_unit_test(daytime_udp_cap), cmocka_unit_test(qotd_selection),
+                           cmocka_unit_test(echo_and_discard), cmocka_unit_test(status_truncates)});
 }

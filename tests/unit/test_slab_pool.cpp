@@ -142,11 +142,7 @@ void fills_the_fullest_slab(void**) {
 }  // namespace
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(reuse),
-        cmocka_unit_test(bounded),
-        cmocka_unit_test(gives_back_after_a_burst),
-        cmocka_unit_test(fills_the_fullest_slab),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(reuse), cmocka_unit_test(bounded),
+                           cmocka_unit_test(gives_back_after_a_burst),
+                           cmocka_unit_test(fills_the_fullest_slab)});
 }

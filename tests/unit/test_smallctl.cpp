@@ -245,17 +245,10 @@ void timeout_option(void**) {
 }
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(help),
-        cmocka_unit_test(help_fits_a_terminal),
-        cmocka_unit_test(abbreviations),
-        cmocka_unit_test(usage_errors),
-        cmocka_unit_test(tables),
-        cmocka_unit_test(replies),
-        cmocka_unit_test(monitor_keys_in_a_fixed_order),
-        cmocka_unit_test(malformed_replies_are_errors),
-        cmocka_unit_test(command_table_matches_the_daemon),
-        cmocka_unit_test(timeout_option),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group(
+        {cmocka_unit_test(help), cmocka_unit_test(help_fits_a_terminal),
+         cmocka_unit_test(abbreviations), cmocka_unit_test(usage_errors), cmocka_unit_test(tables),
+         cmocka_unit_test(replies), cmocka_unit_test(monitor_keys_in_a_fixed_order),
+         cmocka_unit_test(malformed_replies_are_errors),
+         cmocka_unit_test(command_table_matches_the_daemon), cmocka_unit_test(timeout_option)});
 }

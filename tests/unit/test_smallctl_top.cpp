@@ -64,10 +64,6 @@ static void resolves(void**) {
 }
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(rates),
-        cmocka_unit_test(counter_reset),
-        cmocka_unit_test(resolves),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group(
+        {cmocka_unit_test(rates), cmocka_unit_test(counter_reset), cmocka_unit_test(resolves)});
 }

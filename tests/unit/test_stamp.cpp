@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "config.h"
+#include "endpoint.h"
 #include "instance.h"
 #include "services.h"
 #include "stamp_packet.h"
@@ -35,11 +36,6 @@ StampClock test_clock() {
     c.status = [] { return g_status; };
     c.steady_ms = [] { return g_steady; };
     return c;
-}
-
-SockAddr addr(const char* text) {
-    std::string error;
-    return *parse_endpoint(text, &error);
 }
 
 struct Reflected {
@@ -156,7 +152,7 @@ static void unauthenticated_reply_field_by_field(void**) {
     InstanceConfig config;
     config.type = ServiceType::Stamp;
     auto service = make_stamp_service(config, test_clock());
-    SockAddr peer = addr("192.0.2.1:40000");
+    SockAddr peer = at("192.0.2.1:40000");
     auto request = sender_packet(44 + 20, 0x01020304, 0x1122334455667788ULL, 0x8101, 0xabcd);
     // An RFC 8972 TLV the reflector does not fill (Extra Padding): returned
     // unchanged (a malformed one gets M, an unknown type U: test_stamp_tlv).
@@ -187,7 +183,7 @@ static void short_request_gets_the_base_packet(void**) {
     InstanceConfig config;
     own_settings<StampSettings>(config).timestamp = StampTimestamp::Ptp;
     auto service = make_stamp_service(config, test_clock());
-    SockAddr peer = addr("192.0.2.1:40000");
+    SockAddr peer = at("192.0.2.1:40000");
     auto request = sender_packet(14, 9, 0x0102030405060708ULL, 0x0001, 0);
     Reflected r = reflect(*service, request, peer, {1'800'000'000, 1}, -1);
     assert_int_equal(r.n, 44);
@@ -210,7 +206,7 @@ static void authenticated_reply(void**) {
     settings.key = "0123456789abcdef";
     std::vector<uint8_t> key(settings.key.begin(), settings.key.end());
     auto service = make_stamp_service(config, test_clock());
-    SockAddr peer = addr("[2001:db8::1]:50000");
+    SockAddr peer = at("[2001:db8::1]:50000");
     auto request = sender_packet(112 + 8, 42, 0xdeadbeef00000001ULL, 0x8002, 0x0102, true);
     hmac16(key, {request.data(), kHmacOffset}, request.data() + kHmacOffset);
     std::memcpy(request.data() + 112, "TLVbytes", 8);
@@ -241,7 +237,7 @@ static void stateful_counts_per_session(void**) {
     stats.type = ServiceType::Stamp;
     InstanceState state;
     service->attach(stats, state);
-    SockAddr a = addr("192.0.2.1:40000"), b = addr("192.0.2.1:40001");
+    SockAddr a = at("192.0.2.1:40000"), b = at("192.0.2.1:40001");
     auto seq_of = [&](const SockAddr& peer, uint16_t ssid) {
         Reflected r = reflect(*service, sender_packet(44, 1000, 0, 0, ssid), peer, {});
         return load32(r.reply.data());
@@ -275,7 +271,7 @@ static void counters_and_processing_time(void**) {
     InstanceStats stats;
     InstanceState state;
     service->attach(stats, state);
-    SockAddr peer = addr("192.0.2.1:40000");
+    SockAddr peer = at("192.0.2.1:40000");
     reflect(*service, std::vector<uint8_t>(5, 0), peer, {});
     reflect(*service, std::vector<uint8_t>(112, 0), peer, {});
     assert_int_equal(stats.stamp.malformed, 1);
@@ -322,16 +318,12 @@ static void key_file_must_be_private(void**) {
 }
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(timestamps),
-        cmocka_unit_test(error_estimate_follows_the_clock),
-        cmocka_unit_test(classify_by_size_and_key),
-        cmocka_unit_test(unauthenticated_reply_field_by_field),
-        cmocka_unit_test(short_request_gets_the_base_packet),
-        cmocka_unit_test(authenticated_reply),
-        cmocka_unit_test(stateful_counts_per_session),
-        cmocka_unit_test(counters_and_processing_time),
-        cmocka_unit_test(key_file_must_be_private),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group(
+        {cmocka_unit_test(timestamps), cmocka_unit_test(error_estimate_follows_the_clock),
+         cmocka_unit_test(classify_by_size_and_key),
+         cmocka_unit_test(unauthenticated_reply_field_by_field),
+         cmocka_unit_test(short_request_gets_the_base_packet),
+         cmocka_unit_test(authenticated_reply), cmocka_unit_test(stateful_counts_per_session),
+         cmocka_unit_test(counters_and_processing_time),
+         cmocka_unit_test(key_file_must_be_private)});
 }

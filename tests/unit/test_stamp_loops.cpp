@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "config.h"
+#include "endpoint.h"
 #include "services.h"
 #include "stamp_packet.h"
 
@@ -23,11 +24,6 @@ using namespace smalld::stamp;
 namespace {
 
 const std::string kKey = "0123456789abcdef";
-
-SockAddr addr(const char* text) {
-    std::string error;
-    return *parse_endpoint(text, &error);
-}
 
 std::vector<uint8_t> sender(size_t size, uint32_t seq, bool authenticated = false) {
     std::vector<uint8_t> p(size, 0);
@@ -46,7 +42,7 @@ std::vector<uint8_t> sender(size_t size, uint32_t seq, bool authenticated = fals
 // One datagram through a reflector: the sealed reply, or the code.
 ptrdiff_t reflect(Service& service, const std::vector<uint8_t>& request,
                   std::vector<uint8_t>* reply = nullptr) {
-    static const SockAddr peer = addr("192.0.2.1:40000");
+    static const SockAddr peer = at("192.0.2.1:40000");
     Datagram d;
     d.payload = request;
     d.peer = &peer;
@@ -176,11 +172,9 @@ static void every_kind_of_sender_is_answered(void**) {
 }
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(every_reply_of_ours_is_refused_by_a_reflector),
-        cmocka_unit_test(an_authenticated_reply_is_refused_by_a_reflector_that_ignores_the_hmac),
-        cmocka_unit_test(other_reflectors_replies_are_refused),
-        cmocka_unit_test(every_kind_of_sender_is_answered),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group(
+        {cmocka_unit_test(every_reply_of_ours_is_refused_by_a_reflector),
+         cmocka_unit_test(an_authenticated_reply_is_refused_by_a_reflector_that_ignores_the_hmac),
+         cmocka_unit_test(other_reflectors_replies_are_refused),
+         cmocka_unit_test(every_kind_of_sender_is_answered)});
 }

@@ -100,10 +100,7 @@ void keys_and_ranges(void**) {
 }  // namespace
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(peer_syntax),
-        cmocka_unit_test(peers_file_errors_at_their_line),
-        cmocka_unit_test(keys_and_ranges),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(peer_syntax),
+                           cmocka_unit_test(peers_file_errors_at_their_line),
+                           cmocka_unit_test(keys_and_ranges)});
 }

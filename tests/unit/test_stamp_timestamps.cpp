@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "config.h"
+#include "endpoint.h"
 #include "instance.h"
 #include "services.h"
 #include "stamp_hmac.h"
@@ -102,8 +103,7 @@ static void reflector_reports_the_previous_reply(void**) {
     clock.status = unsynchronised;
     auto service = make_stamp_service(config, clock);
     assert_true(service->tx_timestamping() == TxTimestamping::Auto);
-    std::string error;
-    SockAddr peer = *parse_endpoint("192.0.2.1:40000", &error);
+    SockAddr peer = at("192.0.2.1:40000");
     struct Reply {
         FollowUpTelemetry previous;
         TimestampInformation info;
@@ -183,10 +183,7 @@ static void keyed_hmac_equals_one_shot(void**) {
 }
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(tlvs_round_trip),
-        cmocka_unit_test(reflector_reports_the_previous_reply),
-        cmocka_unit_test(keyed_hmac_equals_one_shot),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(tlvs_round_trip),
+                           cmocka_unit_test(reflector_reports_the_previous_reply),
+                           cmocka_unit_test(keyed_hmac_equals_one_shot)});
 }

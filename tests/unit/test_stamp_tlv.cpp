@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config.h"
+#include "endpoint.h"
 #include "instance.h"
 #include "services.h"
 #include "stamp_packet.h"
@@ -104,8 +105,7 @@ static void session_counts_what_it_dropped(void**) {
         }
         std::vector<uint8_t> key(settings.key.begin(), settings.key.end());
         auto service = make_stamp_service(config);
-        std::string error;
-        SockAddr peer = *parse_endpoint("192.0.2.1:40000", &error);
+        SockAddr peer = at("192.0.2.1:40000");
         const Layout& at = authenticated ? kAuthenticated : kUnauthenticated;
         auto send = [&](uint32_t seq, bool dropped) {
             std::vector<uint8_t> p = dm_request(seq, 9, authenticated);
@@ -284,8 +284,7 @@ static void service_sets_reply_tos_and_ttl(void**) {
         InstanceConfig config;
         own_settings<StampSettings>(config).reflect_dscp = reflect;
         auto service = make_stamp_service(config);
-        std::string error;
-        SockAddr peer = *parse_endpoint("192.0.2.1:40000", &error);
+        SockAddr peer = at("192.0.2.1:40000");
         for (bool cos : {false, true}) {
             std::vector<uint8_t> p(kBaseSize);
             if (cos) {
@@ -306,15 +305,12 @@ static void service_sets_reply_tos_and_ttl(void**) {
 }
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(walker_stays_in_bounds),
-        cmocka_unit_test(reflector_fills_counters_and_flags_malformed),
-        cmocka_unit_test(session_counts_what_it_dropped),
-        cmocka_unit_test(unknown_types_get_u),
-        cmocka_unit_test(location_reports_what_the_reflector_saw),
-        cmocka_unit_test(class_of_service_sets_the_reply_tos),
-        cmocka_unit_test(hmac_tlv_protects_the_tlvs),
-        cmocka_unit_test(service_sets_reply_tos_and_ttl),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group({cmocka_unit_test(walker_stays_in_bounds),
+                           cmocka_unit_test(reflector_fills_counters_and_flags_malformed),
+                           cmocka_unit_test(session_counts_what_it_dropped),
+                           cmocka_unit_test(unknown_types_get_u),
+                           cmocka_unit_test(location_reports_what_the_reflector_saw),
+                           cmocka_unit_test(class_of_service_sets_the_reply_tos),
+                           cmocka_unit_test(hmac_tlv_protects_the_tlvs),
+                           cmocka_unit_test(service_sets_reply_tos_and_ttl)});
 }

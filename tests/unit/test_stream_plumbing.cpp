@@ -244,11 +244,9 @@ void a_throw_closes_the_connection_and_a_deadline_calls_the_owner(void**) {
 }  // namespace
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(acceptor_takes_a_batch_and_pauses_when_out_of_descriptors),
-        cmocka_unit_test(connection_sends_a_large_queue_in_order_and_closes_once),
-        cmocka_unit_test(close_is_one_path_and_the_reaper_frees_later),
-        cmocka_unit_test(a_throw_closes_the_connection_and_a_deadline_calls_the_owner),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group(
+        {cmocka_unit_test(acceptor_takes_a_batch_and_pauses_when_out_of_descriptors),
+         cmocka_unit_test(connection_sends_a_large_queue_in_order_and_closes_once),
+         cmocka_unit_test(close_is_one_path_and_the_reaper_frees_later),
+         cmocka_unit_test(a_throw_closes_the_connection_and_a_deadline_calls_the_owner)});
 }

@@ -68,12 +68,8 @@ static void no_figure_is_a_dash(void**) {
 }
 
 int main() {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(sizes_in_iec_units),
-        cmocka_unit_test(throughput_in_si_bits),
-        cmocka_unit_test(counts_in_a_narrow_column),
-        cmocka_unit_test(durations_from_the_largest_unit),
-        cmocka_unit_test(no_figure_is_a_dash),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group(
+        {cmocka_unit_test(sizes_in_iec_units), cmocka_unit_test(throughput_in_si_bits),
+         cmocka_unit_test(counts_in_a_narrow_column),
+         cmocka_unit_test(durations_from_the_largest_unit), cmocka_unit_test(no_figure_is_a_dash)});
 }

@@ -58,11 +58,7 @@ static void lines_keep_newlines_only(void**) {
 }
 
 int main() {
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(valid_text_unchanged),
-        cmocka_unit_test(invalid_bytes_escaped),
-        cmocka_unit_test(controls_escaped_for_logs),
-        cmocka_unit_test(lines_keep_newlines_only),
-    };
-    return cmocka_run_group_tests(tests, nullptr, nullptr);
+    return run_test_group(
+        {cmocka_unit_test(valid_text_unchanged), cmocka_unit_test(invalid_bytes_escaped),
+         cmocka_unit_test(controls_escaped_for_logs), cmocka_unit_test(lines_keep_newlines_only)});
 }
