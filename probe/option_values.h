@@ -2,15 +2,42 @@
 #pragma once
 // The option values both command lines take (the modes' in options.cpp and
 // stamp's in stamp_options.cpp), parsed with one wording for their errors.
-// Each returns false with *error set when the value is out of range.
+// Each returns false (or nothing) with *error set when the value is out of
+// range.
 
 #include <cstdint>
+#include <optional>
 #include <string>
+
+#include "stamp_format.h"
 
 namespace smallprobe {
 
 // Sets *error and returns false, so a check reads `return fail(error, ...)`.
 bool fail(std::string* error, const std::string& message);
+
+// What a numeric option accepts: `least` to `most`, worded as `expected` in
+// the error ("-c: expected 1..1000000 connections, got \"0\"").
+struct ValueRange {
+    const char* flag;
+    uint64_t least;
+    uint64_t most;
+    const char* expected;
+};
+// A count ("1000", "10k") or a size ("64", "16k") within `range`; nothing,
+// with *error set, for anything else.
+std::optional<uint64_t> parse_count_in(const ValueRange& range, const std::string& value,
+                                       std::string* error);
+std::optional<uint64_t> parse_size_in(const ValueRange& range, const std::string& value,
+                                      std::string* error);
+// Stores what one of those parsed, so an option reads
+// `return store(parse_count_in({...}, value, error), &o->field);`.
+template <typename T>
+bool store(std::optional<uint64_t> value, T* out) {
+    if (!value) return false;
+    *out = static_cast<T>(*value);
+    return true;
+}
 
 // -n: a positive count.
 bool parse_count_option(const std::string& value, uint64_t* count, std::string* error);
@@ -22,6 +49,8 @@ bool parse_duration_option(const char* flag, const char* what, const std::string
 bool parse_max_loss_option(const std::string& value, double* pct, std::string* error);
 // --server-pid: a process id.
 bool parse_server_pid_option(const std::string& value, int* pid, std::string* error);
+// --unit (stamp: -u): us, ms or s.
+bool parse_unit_option(const char* flag, const std::string& value, Unit* unit, std::string* error);
 
 // What getopt_long's '?' or ':' meant: the option it did not know or that
 // lacked its value.

@@ -97,9 +97,8 @@ bool apply(int letter, const char* value, StampOptions* o, std::string* error) {
             return true;
         }
         case 'R': {
-            auto n = parse_count(shown);
-            if (!n || *n == 0 || *n > 10'000'000)
-                return fail(error, "-R: expected 1..10M packets/s, got \"" + shown + "\"");
+            auto n = parse_count_in({"-R", 1, 10'000'000, "1..10M packets/s"}, shown, error);
+            if (!n) return false;
             o->interval_ns = 1'000'000'000ull / *n;
             if (o->interval_ns == 0) o->interval_ns = 1;
             return true;
@@ -117,23 +116,15 @@ bool apply(int letter, const char* value, StampOptions* o, std::string* error) {
             o->sizes_given = true;
             return true;
         case kTos:
+            return store(parse_count_in({"--tos", 0, 255, "0..255"}, shown, error), &o->tos);
         case kDscp: {
-            auto n = parse_count(shown);
-            unsigned most = letter == kTos ? 255 : 63;
-            if (!n || *n > most)
-                return fail(error, std::string(letter == kTos ? "--tos: expected 0..255"
-                                                              : "--dscp: expected 0..63") +
-                                       ", got \"" + shown + "\"");
-            o->tos = letter == kTos ? int(*n) : int(*n) << 2;
+            auto n = parse_count_in({"--dscp", 0, 63, "0..63"}, shown, error);
+            if (!n) return false;
+            o->tos = int(*n) << 2;
             return true;
         }
-        case kSsid: {
-            auto n = parse_count(shown);
-            if (!n || *n == 0 || *n > 65535)
-                return fail(error, "--ssid: expected 1..65535, got \"" + shown + "\"");
-            o->ssid = static_cast<uint16_t>(*n);
-            return true;
-        }
+        case kSsid:
+            return store(parse_count_in({"--ssid", 1, 65535, "1..65535"}, shown, error), &o->ssid);
         case kKeyFile: {
             std::ifstream in(shown, std::ios::binary);
             if (!in) return fail(error, "--key-file: cannot read \"" + shown + "\"");
@@ -184,12 +175,8 @@ bool apply(int letter, const char* value, StampOptions* o, std::string* error) {
         case kPtp:
             o->ptp = true;
             return true;
-        case 'u': {
-            auto unit = parse_unit(shown);
-            if (!unit) return fail(error, "-u: expected us, ms or s, got \"" + shown + "\"");
-            o->unit = *unit;
-            return true;
-        }
+        case 'u':
+            return parse_unit_option("-u", shown, &o->unit, error);
         case kHistogram:
             o->histogram = true;
             return true;
@@ -203,13 +190,9 @@ bool apply(int letter, const char* value, StampOptions* o, std::string* error) {
                             "--samples-format: expected csv or jsonl, got \"" + shown + "\"");
             o->samples_format = shown;
             return true;
-        case kTrain: {
-            auto n = parse_count(shown);
-            if (!n || *n < 2 || *n > 1000)
-                return fail(error, "--train: expected 2..1000 packets, got \"" + shown + "\"");
-            o->train = static_cast<uint32_t>(*n);
-            return true;
-        }
+        case kTrain:
+            return store(parse_count_in({"--train", 2, 1000, "2..1000 packets"}, shown, error),
+                         &o->train);
         case kMaxLoss:
             return parse_max_loss_option(shown, &o->max_loss_pct, error);
         case kServerPid:
