@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "parse.h"
 
+#include <algorithm>
 #include <charconv>
+#include <iterator>
 #include <limits>
 
 namespace smallprobe {
@@ -81,6 +83,13 @@ std::optional<uint64_t> parse_count(std::string_view text) {
     return std::nullopt;
 }
 
+// A template's one-letter escapes; \xHH is the other.
+struct Escape {
+    char letter;
+    char byte;
+};
+constexpr Escape kEscapes[] = {{'r', '\r'}, {'n', '\n'}, {'t', '\t'}, {'0', '\0'}, {'\\', '\\'}};
+
 std::optional<std::string> parse_template(std::string_view text, std::string* error) {
     std::string out;
     for (size_t i = 0; i < text.size(); ++i) {
@@ -92,37 +101,24 @@ std::optional<std::string> parse_template(std::string_view text, std::string* er
             *error = "template ends inside an escape";
             return std::nullopt;
         }
-        switch (text[i]) {
-            case 'r':
-                out.push_back('\r');
-                break;
-            case 'n':
-                out.push_back('\n');
-                break;
-            case 't':
-                out.push_back('\t');
-                break;
-            case '0':
-                out.push_back('\0');
-                break;
-            case '\\':
-                out.push_back('\\');
-                break;
-            case 'x': {
-                int hi = i + 1 < text.size() ? hex_digit(text[i + 1]) : -1;
-                int lo = i + 2 < text.size() ? hex_digit(text[i + 2]) : -1;
-                if (hi < 0 || lo < 0) {
-                    *error = "\\x needs two hex digits";
-                    return std::nullopt;
-                }
-                out.push_back(static_cast<char>(hi * 16 + lo));
-                i += 2;
-                break;
-            }
-            default:
-                *error = std::string("unknown escape \\") + text[i];
+        if (text[i] == 'x') {
+            int hi = i + 1 < text.size() ? hex_digit(text[i + 1]) : -1;
+            int lo = i + 2 < text.size() ? hex_digit(text[i + 2]) : -1;
+            if (hi < 0 || lo < 0) {
+                *error = "\\x needs two hex digits";
                 return std::nullopt;
+            }
+            out.push_back(static_cast<char>(hi * 16 + lo));
+            i += 2;
+            continue;
         }
+        const auto* escape = std::find_if(std::begin(kEscapes), std::end(kEscapes),
+                                          [&](const Escape& e) { return e.letter == text[i]; });
+        if (escape == std::end(kEscapes)) {
+            *error = std::string("unknown escape \\") + text[i];
+            return std::nullopt;
+        }
+        out.push_back(escape->byte);
     }
     if (out.empty()) {
         *error = "template is empty";
