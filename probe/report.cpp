@@ -5,6 +5,7 @@
 
 #include "clock.h"
 #include "datagram_ledger.h"
+#include "json_text.h"
 #include "units.h"
 
 namespace smallprobe {
@@ -73,20 +74,6 @@ std::string duration_text(uint64_t ns) {
 std::string latency_text(uint64_t ns, Unit unit) {
     if (unit == Unit::Auto) return duration_text(ns);
     return delay_text(double(ns) / 1e3, unit) + " " + unit_name(unit);
-}
-
-void json_string(FILE* out, const std::string& s) {
-    std::fputc('"', out);
-    for (char c : s) {
-        if (c == '"' || c == '\\') {
-            std::fprintf(out, "\\%c", c);
-        } else if (static_cast<unsigned char>(c) < 0x20) {
-            std::fprintf(out, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-        } else {
-            std::fputc(c, out);
-        }
-    }
-    std::fputc('"', out);
 }
 
 }  // namespace
@@ -185,9 +172,9 @@ void print_json(FILE* out, const Options& o, const Result& r) {
     const ErrorCounts& e = r.errors;
     const uint64_t per = holds_connections(o) ? r.held : r.ops;
     std::fputs("{\"mode\":", out);
-    json_string(out, o.mode_name);
+    std::fputs(json_quoted(o.mode_name).c_str(), out);
     std::fprintf(out, ",\"proto\":\"%s\",\"target\":", o.udp ? "udp" : "tcp");
-    json_string(out, o.target);
+    std::fputs(json_quoted(o.target).c_str(), out);
     std::fprintf(
         out,
         ",\"connections\":%u,\"size\":%llu,\"pipeline\":%u,\"rate\":%llu,\"elapsed_s\":%.6f,"
