@@ -55,10 +55,7 @@ void BulkConn::open() {
 void BulkConn::on_event(uint32_t events, uint64_t now) {
     if (!socket_.is_open() || run_.finished(now)) return;
     if (!connected_) {
-        if (int err = socket_error(socket_.fd())) {
-            socket_.fail(err);
-            return;
-        }
+        if (!socket_.finish_connect()) return;
         connected_ = true;
         ++run_.result().connected;
         run_.rewatch(socket_.fd(), sending_ ? EPOLLIN | EPOLLOUT : EPOLLIN, this);

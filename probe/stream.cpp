@@ -118,10 +118,7 @@ void StreamConn::open() {
 void StreamConn::on_event(uint32_t events, uint64_t now) {
     if (!socket_.is_open()) return;
     if (!connected_) {
-        if (int err = socket_error(socket_.fd())) {
-            socket_.fail(err);
-            return;
-        }
+        if (!socket_.finish_connect()) return;
         on_connected(now);
         return;
     }
