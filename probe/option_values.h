@@ -5,6 +5,8 @@
 // Each returns false (or nothing) with *error set when the value is out of
 // range.
 
+#include <getopt.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -55,5 +57,28 @@ bool parse_unit_option(const char* flag, const std::string& value, Unit* unit, s
 // What getopt_long's '?' or ':' meant: the option it did not know or that
 // lacked its value.
 std::string getopt_failure(char** argv);
+
+// How a run of options ended.
+enum class OptionsRead { Done, Help, Version, Error };
+// Reads options with getopt_long from argv[optind] until it stops (at an
+// operand when `shorts` starts with "+", after "--", or at the end) and
+// hands each to apply(letter, value, error). -h and -V end the run as Help
+// and Version; an option getopt does not know or that lacks its value, or
+// one apply refuses, as Error with *error set.
+template <typename Apply>
+OptionsRead read_options(int argc, char** argv, const char* shorts, const option* longs,
+                         std::string* error, Apply&& apply) {
+    int letter = 0;
+    while ((letter = getopt_long(argc, argv, shorts, longs, nullptr)) != -1) {
+        if (letter == 'h') return OptionsRead::Help;
+        if (letter == 'V') return OptionsRead::Version;
+        if (letter == '?' || letter == ':') {
+            *error = getopt_failure(argv);
+            return OptionsRead::Error;
+        }
+        if (!apply(letter, optarg, error)) return OptionsRead::Error;
+    }
+    return OptionsRead::Done;
+}
 
 }  // namespace smallprobe

@@ -146,17 +146,29 @@ ParseOutcome parse_options(int argc, char** argv, Options* options, std::string*
     Options o;
     optind = 1;
     opterr = 0;
-    int letter = 0;
-    while ((letter = getopt_long(argc, argv, "+uc:s:P:d:n:R:t:w:jhV", kLongOptions, nullptr)) !=
-           -1) {
-        if (letter == 'h') return ParseOutcome::Help;
-        if (letter == 'V') return ParseOutcome::Version;
-        if (letter == '?' || letter == ':') {
-            *error = getopt_failure(argv);
-            return ParseOutcome::Error;
+    // The options up to the next operand; false, with `stop` set, when
+    // they end the parse.
+    ParseOutcome stop = ParseOutcome::Run;
+    auto read = [&] {
+        auto apply = [&](int letter, const char* value, std::string* why) {
+            return apply_option(letter, value, &o, why);
+        };
+        switch (read_options(argc, argv, "+uc:s:P:d:n:R:t:w:jhV", kLongOptions, error, apply)) {
+            case OptionsRead::Done:
+                return true;
+            case OptionsRead::Help:
+                stop = ParseOutcome::Help;
+                break;
+            case OptionsRead::Version:
+                stop = ParseOutcome::Version;
+                break;
+            case OptionsRead::Error:
+                stop = ParseOutcome::Error;
+                break;
         }
-        if (!apply_option(letter, optarg, &o, error)) return ParseOutcome::Error;
-    }
+        return false;
+    };
+    if (!read()) return stop;
     // Options may also follow the mode (smallprobe echo -c 50 HOST:PORT), so
     // the mode and target are picked out of what getopt leaves, in order.
     if (optind >= argc) {
@@ -183,15 +195,7 @@ ParseOutcome parse_options(int argc, char** argv, Options* options, std::string*
     }
     while (optind < argc) {
         if (argv[optind][0] == '-' && argv[optind][1] != '\0') {
-            letter = getopt_long(argc, argv, "+uc:s:P:d:n:R:t:w:jhV", kLongOptions, nullptr);
-            if (letter == 'h') return ParseOutcome::Help;
-            if (letter == 'V') return ParseOutcome::Version;
-            if (letter == -1) continue;  // "--"
-            if (letter == '?' || letter == ':') {
-                *error = getopt_failure(argv);
-                return ParseOutcome::Error;
-            }
-            if (!apply_option(letter, optarg, &o, error)) return ParseOutcome::Error;
+            if (!read()) return stop;
             continue;
         }
         if (!o.target.empty()) {

@@ -216,14 +216,17 @@ bool apply(int letter, const char* value, StampOptions* o, std::string* error) {
 StampParse parse_stamp_options(int argc, char** argv, StampOptions* o, std::string* error) {
     optind = 1;
     opterr = 0;
-    int letter;
-    while ((letter = getopt_long(argc, argv, "+i:R:n:d:s:w:u:j46h", kLongOptions, nullptr)) != -1) {
-        if (letter == 'h') return StampParse::Help;
-        if (letter == '?' || letter == ':') {
-            *error = getopt_failure(argv);
+    auto apply_one = [&](int letter, const char* value, std::string* why) {
+        return apply(letter, value, o, why);
+    };
+    switch (read_options(argc, argv, "+i:R:n:d:s:w:u:j46h", kLongOptions, error, apply_one)) {
+        case OptionsRead::Done:
+            break;
+        case OptionsRead::Help:
+            return StampParse::Help;
+        case OptionsRead::Version:  // stamp has no -V: getopt finds it unknown
+        case OptionsRead::Error:
             return StampParse::Error;
-        }
-        if (!apply(letter, optarg, o, error)) return StampParse::Error;
     }
     if (optind + 1 != argc) {
         *error = "expected one HOST[:PORT]";
