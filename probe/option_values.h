@@ -7,6 +7,7 @@
 
 #include <getopt.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -53,6 +54,24 @@ bool parse_max_loss_option(const std::string& value, double* pct, std::string* e
 bool parse_server_pid_option(const std::string& value, int* pid, std::string* error);
 // --unit (stamp: -u): us, ms or s.
 bool parse_unit_option(const char* flag, const std::string& value, Unit* unit, std::string* error);
+
+// An option that takes no value and sets one field of the options.
+template <typename Options>
+struct FlagOption {
+    int letter;
+    bool Options::*field;
+    bool value;
+};
+// Sets the field of the flag `letter` names; false when it names none.
+template <typename Options, size_t N>
+bool set_flag(const FlagOption<Options> (&flags)[N], int letter, Options* o) {
+    for (const FlagOption<Options>& flag : flags) {
+        if (flag.letter != letter) continue;
+        o->*flag.field = flag.value;
+        return true;
+    }
+    return false;
+}
 
 // What getopt_long's '?' or ':' meant: the option it did not know or that
 // lacked its value.

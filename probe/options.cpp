@@ -59,18 +59,16 @@ constexpr option kLongOptions[] = {
     {nullptr, 0, nullptr, 0},
 };
 
+constexpr FlagOption<Options> kFlags[] = {
+    {'u', &Options::udp, true},
+    {'j', &Options::json, true},
+    {kStrict, &Options::strict_chargen, true},
+};
+
 bool apply_option(int letter, const char* value, Options* o, std::string* error) {
+    if (set_flag(kFlags, letter, o)) return true;
     const std::string shown = value ? value : "";
     switch (letter) {
-        case 'u':
-            o->udp = true;
-            return true;
-        case 'j':
-            o->json = true;
-            return true;
-        case kStrict:
-            o->strict_chargen = true;
-            return true;
         case 'c':
             return store(parse_count_in({"-c", 1, 1000000, "1..1000000 connections"}, shown, error),
                          &o->connections);

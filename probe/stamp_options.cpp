@@ -86,7 +86,18 @@ bool parse_size_list(std::string_view text, std::vector<uint32_t>* out, std::str
     return true;
 }
 
+constexpr FlagOption<StampOptions> kFlags[] = {
+    {kSameClock, &StampOptions::same_clock, true},
+    {kNoCounters, &StampOptions::counters, false},
+    {kNoFollowUp, &StampOptions::follow_up, false},
+    {kNoTimestampInfo, &StampOptions::timestamp_info, false},
+    {kPtp, &StampOptions::ptp, true},
+    {kHistogram, &StampOptions::histogram, true},
+    {'j', &StampOptions::json, true},
+};
+
 bool apply(int letter, const char* value, StampOptions* o, std::string* error) {
+    if (set_flag(kFlags, letter, o)) return true;
     const std::string shown = value ? value : "";
     switch (letter) {
         case 'i': {
@@ -154,32 +165,14 @@ bool apply(int letter, const char* value, StampOptions* o, std::string* error) {
                 return false;
             }
             return true;
-        case kSameClock:
-            o->same_clock = true;
-            return true;
-        case kNoCounters:
-            o->counters = false;
-            return true;
         case kTimestamping:
             if (!parse_timestamping(shown, &o->timestamping))
                 return fail(error,
                             "--timestamping: expected software, hardware, auto or user, got \"" +
                                 shown + "\"");
             return true;
-        case kNoFollowUp:
-            o->follow_up = false;
-            return true;
-        case kNoTimestampInfo:
-            o->timestamp_info = false;
-            return true;
-        case kPtp:
-            o->ptp = true;
-            return true;
         case 'u':
             return parse_unit_option("-u", shown, &o->unit, error);
-        case kHistogram:
-            o->histogram = true;
-            return true;
         case kSamples:
             if (shown.empty()) return fail(error, "--samples: expected a FILE, or - for stdout");
             o->samples = shown;
@@ -197,9 +190,6 @@ bool apply(int letter, const char* value, StampOptions* o, std::string* error) {
             return parse_max_loss_option(shown, &o->max_loss_pct, error);
         case kServerPid:
             return parse_server_pid_option(shown, &o->server_pid, error);
-        case 'j':
-            o->json = true;
-            return true;
         case '4':
             o->family = AF_INET;
             return true;
