@@ -6,6 +6,8 @@
 #include <iterator>
 #include <limits>
 
+#include "clock.h"
+
 namespace smallprobe {
 namespace {
 
@@ -19,9 +21,32 @@ bool split_number(std::string_view text, uint64_t* number, std::string_view* suf
     return true;
 }
 
-std::optional<uint64_t> checked_multiply(uint64_t value, uint64_t factor) {
-    if (factor != 0 && value > std::numeric_limits<uint64_t>::max() / factor) return std::nullopt;
-    return value * factor;
+// A suffix a number may carry and what it multiplies the number by.
+struct UnitFactor {
+    std::string_view unit;
+    uint64_t factor;
+};
+constexpr UnitFactor kDurationUnits[] = {{"", kNsPerSec},       {"s", kNsPerSec},
+                                         {"ms", 1000000},       {"us", 1000},
+                                         {"m", 60 * kNsPerSec}, {"h", 3600 * kNsPerSec}};
+constexpr UnitFactor kSizeUnits[] = {
+    {"", 1},       {"B", 1},           {"k", 1024},         {"K", 1024},
+    {"KiB", 1024}, {"M", 1024 * 1024}, {"MiB", 1024 * 1024}};
+constexpr UnitFactor kCountUnits[] = {{"", 1}, {"k", 1000}, {"M", 1000000}};
+
+// The number in `text` times its suffix's factor; nothing for garbage, a
+// suffix not in `units`, or overflow.
+template <size_t N>
+std::optional<uint64_t> scaled(std::string_view text, const UnitFactor (&units)[N]) {
+    uint64_t number = 0;
+    std::string_view suffix;
+    if (!split_number(text, &number, &suffix)) return std::nullopt;
+    for (const UnitFactor& u : units) {
+        if (u.unit != suffix) continue;
+        if (number > std::numeric_limits<uint64_t>::max() / u.factor) return std::nullopt;
+        return number * u.factor;
+    }
+    return std::nullopt;
 }
 
 int hex_digit(char c) {
@@ -34,53 +59,17 @@ int hex_digit(char c) {
 }  // namespace
 
 std::optional<uint64_t> parse_duration_ns(std::string_view text) {
-    uint64_t number = 0;
-    std::string_view unit;
-    if (!split_number(text, &number, &unit)) return std::nullopt;
-    uint64_t factor = 0;
-    if (unit.empty() || unit == "s") {
-        factor = 1000000000ull;
-    } else if (unit == "ms") {
-        factor = 1000000ull;
-    } else if (unit == "us") {
-        factor = 1000ull;
-    } else if (unit == "m") {
-        factor = 60ull * 1000000000ull;
-    } else if (unit == "h") {
-        factor = 3600ull * 1000000000ull;
-    } else {
-        return std::nullopt;
-    }
-    auto result = checked_multiply(number, factor);
-    if (!result || *result == 0) return std::nullopt;
-    return result;
+    auto ns = scaled(text, kDurationUnits);
+    if (!ns || *ns == 0) return std::nullopt;
+    return ns;
 }
 
 std::optional<uint64_t> parse_size(std::string_view text) {
-    uint64_t number = 0;
-    std::string_view unit;
-    if (!split_number(text, &number, &unit)) return std::nullopt;
-    uint64_t factor = 0;
-    if (unit.empty() || unit == "B") {
-        factor = 1;
-    } else if (unit == "k" || unit == "K" || unit == "KiB") {
-        factor = 1024;
-    } else if (unit == "M" || unit == "MiB") {
-        factor = 1024 * 1024;
-    } else {
-        return std::nullopt;
-    }
-    return checked_multiply(number, factor);
+    return scaled(text, kSizeUnits);
 }
 
 std::optional<uint64_t> parse_count(std::string_view text) {
-    uint64_t number = 0;
-    std::string_view unit;
-    if (!split_number(text, &number, &unit)) return std::nullopt;
-    if (unit.empty()) return number;
-    if (unit == "k") return checked_multiply(number, 1000);
-    if (unit == "M") return checked_multiply(number, 1000000);
-    return std::nullopt;
+    return scaled(text, kCountUnits);
 }
 
 // A template's one-letter escapes; \xHH is the other.
