@@ -111,6 +111,21 @@ bool apply_option(int letter, const char* value, Options* o, std::string* error)
     }
 }
 
+// What the end of a run of options means for the whole parse: Run to go on.
+ParseOutcome outcome_of(OptionsRead read) {
+    switch (read) {
+        case OptionsRead::Help:
+            return ParseOutcome::Help;
+        case OptionsRead::Version:
+            return ParseOutcome::Version;
+        case OptionsRead::Error:
+            return ParseOutcome::Error;
+        case OptionsRead::Done:
+            break;
+    }
+    return ParseOutcome::Run;
+}
+
 // Combinations that parse but make no sense are usage errors, not surprises.
 bool validate(Options* o, std::string* error) {
     if (o->duration_ns && o->count) return fail(error, "-d and -n are exclusive");
@@ -144,29 +159,15 @@ ParseOutcome parse_options(int argc, char** argv, Options* options, std::string*
     Options o;
     optind = 1;
     opterr = 0;
-    // The options up to the next operand; false, with `stop` set, when
-    // they end the parse.
-    ParseOutcome stop = ParseOutcome::Run;
+    // The options up to the next operand; Run to go on.
     auto read = [&] {
         auto apply = [&](int letter, const char* value, std::string* why) {
             return apply_option(letter, value, &o, why);
         };
-        switch (read_options(argc, argv, "+uc:s:P:d:n:R:t:w:jhV", kLongOptions, error, apply)) {
-            case OptionsRead::Done:
-                return true;
-            case OptionsRead::Help:
-                stop = ParseOutcome::Help;
-                break;
-            case OptionsRead::Version:
-                stop = ParseOutcome::Version;
-                break;
-            case OptionsRead::Error:
-                stop = ParseOutcome::Error;
-                break;
-        }
-        return false;
+        return outcome_of(
+            read_options(argc, argv, "+uc:s:P:d:n:R:t:w:jhV", kLongOptions, error, apply));
     };
-    if (!read()) return stop;
+    if (ParseOutcome early = read(); early != ParseOutcome::Run) return early;
     // Options may also follow the mode (smallprobe echo -c 50 HOST:PORT), so
     // the mode and target are picked out of what getopt leaves, in order.
     if (optind >= argc) {
@@ -193,7 +194,7 @@ ParseOutcome parse_options(int argc, char** argv, Options* options, std::string*
     }
     while (optind < argc) {
         if (argv[optind][0] == '-' && argv[optind][1] != '\0') {
-            if (!read()) return stop;
+            if (ParseOutcome early = read(); early != ParseOutcome::Run) return early;
             continue;
         }
         if (!o.target.empty()) {
