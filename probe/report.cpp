@@ -79,13 +79,18 @@ std::string latency_text(uint64_t ns, Unit unit) {
 }  // namespace
 
 int exit_status(const Options& options, const Result& r) {
-    if (r.attempted > 0 && r.connected == 0 && !(options.udp && r.ops > 0)) return 3;
-    if (r.errors.total() || r.mismatched_bytes) return 1;
+    if (r.attempted > 0 && r.connected == 0 && !(options.udp && r.ops > 0)) return kExitUnreachable;
+    if (r.errors.total() || r.mismatched_bytes) return kExitErrors;
     // UDP chargen cannot tell a lost reply from a late one: an error there.
-    if (!counts_datagrams(options) && r.losses) return 1;
+    if (!counts_datagrams(options) && r.losses) return kExitErrors;
     // Loss is a measurement, not an error, unless --max-loss says how much is.
-    if (loss_exceeds(r.sent, r.losses, options.max_loss_pct)) return 1;
-    return 0;
+    if (loss_exceeds(r.sent, r.losses, options.max_loss_pct)) return kExitErrors;
+    return kExitOk;
+}
+
+int usage_error(const char* command, const std::string& error, const char* usage) {
+    std::fprintf(stderr, "%s: %s\nusage: %s\n", command, error.c_str(), usage);
+    return kExitUsage;
 }
 
 void print_summary(FILE* out, const Options& o, const Result& r) {
