@@ -57,6 +57,14 @@ int bound_socket(int type, uint16_t port) {
     return fd;
 }
 
+// Adds (EPOLL_CTL_ADD) or changes (EPOLL_CTL_MOD) what epfd waits for on fd.
+void watch(int epfd, int op, int fd, uint32_t events) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.fd = fd;
+    epoll_ctl(epfd, op, fd, &ev);
+}
+
 // Bytes an echo connection could not write yet. While any are pending the
 // connection is not read, so a client that does not read stalls only itself.
 using Pending = std::unordered_map<int, std::vector<char>>;
@@ -84,10 +92,7 @@ void accept_all(int epfd, int listener, bool is_time) {
         }
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        epoll_event ev{};
-        ev.events = EPOLLIN;
-        ev.data.fd = fd;
-        epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+        watch(epfd, EPOLL_CTL_ADD, fd, EPOLLIN);
     }
 }
 
@@ -101,10 +106,7 @@ void echo_ready(int epfd, int fd, uint32_t events, char* buffer, Pending& pendin
         if (n > 0) rest.erase(rest.begin(), rest.begin() + n);
         if (!rest.empty()) return;
         pending.erase(waiting);
-        epoll_event ev{};
-        ev.events = EPOLLIN;
-        ev.data.fd = fd;
-        epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
+        watch(epfd, EPOLL_CTL_MOD, fd, EPOLLIN);
         return;
     }
     ssize_t got = recv(fd, buffer, kBufferSize, 0);
@@ -116,19 +118,13 @@ void echo_ready(int epfd, int fd, uint32_t events, char* buffer, Pending& pendin
     if (sent < 0) sent = 0;
     if (sent == got) return;
     pending[fd].assign(buffer + sent, buffer + got);
-    epoll_event ev{};
-    ev.events = EPOLLOUT;
-    ev.data.fd = fd;
-    epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
+    watch(epfd, EPOLL_CTL_MOD, fd, EPOLLOUT);
 }
 
 void serve_tcp(uint16_t port, bool is_time) {
     const int listener = bound_socket(SOCK_STREAM, port);
     const int epfd = epoll_create1(EPOLL_CLOEXEC);
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.fd = listener;
-    epoll_ctl(epfd, EPOLL_CTL_ADD, listener, &ev);
+    watch(epfd, EPOLL_CTL_ADD, listener, EPOLLIN);
     std::vector<char> buffer(kBufferSize);
     Pending pending;
     epoll_event events[kMaxEvents];
@@ -148,10 +144,7 @@ void serve_tcp(uint16_t port, bool is_time) {
 void serve_udp_echo(uint16_t port) {
     const int fd = bound_socket(SOCK_DGRAM, port);
     const int epfd = epoll_create1(EPOLL_CLOEXEC);
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.fd = fd;
-    epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+    watch(epfd, EPOLL_CTL_ADD, fd, EPOLLIN);
     std::vector<char> buffer(65536);
     epoll_event events[1];
     while (!g_stop) {

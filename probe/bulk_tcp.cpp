@@ -22,9 +22,8 @@ class BulkConn final : public PollHandler {
   public:
     BulkConn(Run& run, const StreamSource& source, uint8_t* buffer, uint32_t id)
         : run_(run),
-          source_(source),
+          stream_(ConnectionStream::of(id, source)),
           buffer_(buffer),
-          stream_start_(stream_start_for(id, source)),
           sending_(run.options().mode == Mode::Discard),
           verifier_(run.options().strict_chargen) {}
 
@@ -37,9 +36,8 @@ class BulkConn final : public PollHandler {
     void on_readable();
 
     Run& run_;
-    const StreamSource& source_;
+    const ConnectionStream stream_;
     uint8_t* buffer_;
-    uint64_t stream_start_;
     bool sending_;
     ChargenVerifier verifier_;
     WatchedSocket socket_{run_};
@@ -55,10 +53,7 @@ void BulkConn::open() {
 void BulkConn::on_event(uint32_t events, uint64_t now) {
     if (!socket_.is_open() || run_.finished(now)) return;
     if (!connected_) {
-        if (int err = socket_error(socket_.fd())) {
-            socket_.fail(err);
-            return;
-        }
+        if (!socket_.finish_connect()) return;
         connected_ = true;
         ++run_.result().connected;
         run_.rewatch(socket_.fd(), sending_ ? EPOLLIN | EPOLLOUT : EPOLLIN, this);
@@ -71,7 +66,7 @@ void BulkConn::on_event(uint32_t events, uint64_t now) {
 void BulkConn::on_writable() {
     const size_t size = static_cast<size_t>(run_.options().size);
     const size_t chunk = StreamSource::kMaxWindow - StreamSource::kMaxWindow % size;
-    ssize_t n = send(socket_.fd(), source_.at(stream_start_ + sent_), chunk, MSG_NOSIGNAL);
+    ssize_t n = send(socket_.fd(), stream_.at(sent_), chunk, MSG_NOSIGNAL);
     if (n < 0) {
         if (errno != EAGAIN && errno != EINTR) socket_.fail(errno);
         return;

@@ -25,9 +25,8 @@ class UdpBulkFlow final : public PollHandler {
   public:
     UdpBulkFlow(Run& run, const StreamSource& source, uint8_t* buffer, uint32_t id)
         : run_(run),
-          source_(source),
+          stream_(ConnectionStream::of(id, source)),
           buffer_(buffer),
-          stream_start_(stream_start_for(id, source)),
           sending_(run.options().mode == Mode::Discard) {}
     bool open(uint64_t now);
     void on_event(uint32_t events, uint64_t now) override;
@@ -37,9 +36,8 @@ class UdpBulkFlow final : public PollHandler {
     void ask(uint64_t now);
 
     Run& run_;
-    const StreamSource& source_;
+    const ConnectionStream stream_;
     uint8_t* buffer_;
-    uint64_t stream_start_;
     bool sending_;
     WatchedSocket socket_{run_};
     bool answered_ = false;
@@ -63,7 +61,7 @@ bool UdpBulkFlow::open(uint64_t now) {
 void UdpBulkFlow::ask(uint64_t now) {
     asked_at_ = now;
     const size_t size = run_.options().size;
-    ssize_t n = send(socket_.fd(), source_.at(stream_start_), size, 0);
+    ssize_t n = send(socket_.fd(), stream_.at(0), size, 0);
     if (n > 0) run_.result().bytes_sent += static_cast<uint64_t>(n);
 }
 
@@ -73,7 +71,7 @@ void UdpBulkFlow::on_event(uint32_t, uint64_t now) {
     const size_t size = run_.options().size;
     for (int i = 0; i < kMaxBurst; ++i) {
         if (sending_) {
-            ssize_t n = send(socket_.fd(), source_.at(stream_start_ + sent_), size, 0);
+            ssize_t n = send(socket_.fd(), stream_.at(sent_), size, 0);
             if (n < 0) {
                 if (errno != EAGAIN && errno != EINTR && errno != ENOBUFS)
                     run_.connection_error(errno);

@@ -2,6 +2,8 @@
 // Packet-train capacity per direction and the size sweep's fit (capacity.h).
 #include "capacity.h"
 
+#include "json_text.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -215,26 +217,10 @@ std::string bits_per_second_text(double bps) {
 
 namespace {
 
-std::string number_or_null(bool known, int decimals, double value) {
-    if (!known) return "null";
-    char text[48];
-    std::snprintf(text, sizeof text, "%.*f", decimals, value);
-    return text;
-}
-
-std::string quoted(const std::string& text) {
-    std::string out = "\"";
-    for (char c : text) {
-        if (c == '"' || c == '\\') out += '\\';
-        out += c;
-    }
-    return out + "\"";
-}
-
 std::string direction_json(const DirectionCapacity& d) {
     std::string bound = d.known ? (d.lower_bound ? "\"lower\"" : "\"exact\"") : "null";
-    std::string out = "{\"bps\":" + number_or_null(d.known, 0, d.bps) + ",\"bound\":" + bound;
-    if (!d.reason.empty()) out += ",\"reason\":" + quoted(d.reason);
+    std::string out = "{\"bps\":" + json_fixed(d.known, 0, d.bps) + ",\"bound\":" + bound;
+    if (!d.reason.empty()) out += ",\"reason\":" + json_quoted(d.reason);
     return out + "}";
 }
 
@@ -267,16 +253,16 @@ std::vector<std::string> capacity_lines(const CapacityEstimate& c) {
 
 std::string capacity_json(const CapacityEstimate& c) {
     bool used = c.trains_used > 0;
-    std::string out = "{\"train_length\":" + number_or_null(c.measured, 0, c.train_length) +
+    std::string out = "{\"train_length\":" + json_fixed(c.measured, 0, c.train_length) +
                       ",\"trains\":" + std::to_string(c.trains) +
                       ",\"trains_used\":" + std::to_string(c.trains_used) +
-                      ",\"packet_bytes\":" + number_or_null(used, 0, c.packet_bytes) +
+                      ",\"packet_bytes\":" + json_fixed(used, 0, c.packet_bytes) +
                       ",\"spacing_ns\":";
     if (used)
-        out += "{\"t1\":" + number_or_null(true, 0, c.spacing_t1_ns) +
-               ",\"t2\":" + number_or_null(true, 0, c.spacing_t2_ns) +
-               ",\"t3\":" + number_or_null(true, 0, c.spacing_t3_ns) +
-               ",\"t4\":" + number_or_null(true, 0, c.spacing_t4_ns) + "}";
+        out += "{\"t1\":" + json_fixed(true, 0, c.spacing_t1_ns) +
+               ",\"t2\":" + json_fixed(true, 0, c.spacing_t2_ns) +
+               ",\"t3\":" + json_fixed(true, 0, c.spacing_t3_ns) +
+               ",\"t4\":" + json_fixed(true, 0, c.spacing_t4_ns) + "}";
     else
         out += "null";
     return out + ",\"forward\":" + direction_json(c.forward) +
@@ -284,11 +270,11 @@ std::string capacity_json(const CapacityEstimate& c) {
 }
 
 std::string fit_json(const SizeFit& f) {
-    return "{\"r2\":" + number_or_null(f.fitted, 4, f.r2) +
-           ",\"residual_us\":" + number_or_null(f.fitted, 3, f.residual_us) +
+    return "{\"r2\":" + json_fixed(f.fitted, 4, f.r2) +
+           ",\"residual_us\":" + json_fixed(f.fitted, 3, f.residual_us) +
            ",\"monotonic\":" + (f.fitted ? (f.monotonic ? "true" : "false") : "null") +
-           ",\"rate_bps\":" + number_or_null(f.rate_named, 0, f.rate_bps) +
-           ",\"reason\":" + (f.rate_named ? "null" : quoted(f.reason)) + "}";
+           ",\"rate_bps\":" + json_fixed(f.rate_named, 0, f.rate_bps) +
+           ",\"reason\":" + (f.rate_named ? "null" : json_quoted(f.reason)) + "}";
 }
 
 }  // namespace smallprobe

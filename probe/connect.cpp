@@ -51,8 +51,7 @@ std::string reply_problem(ReplyCheck check, const uint8_t* reply, size_t kept, u
 
 class QueryConn final : public PollHandler {
   public:
-    QueryConn(Run& run, const StreamSource& source, uint64_t stream_start)
-        : run_(run), source_(source), stream_start_(stream_start) {}
+    QueryConn(Run& run, ConnectionStream stream) : run_(run), stream_(stream) {}
 
     void open(uint64_t now);
     void on_event(uint32_t events, uint64_t now) override;
@@ -95,8 +94,7 @@ class QueryConn final : public PollHandler {
     bool may_retry() const { return run_.result().connected > 0; }
 
     Run& run_;
-    const StreamSource& source_;
-    const uint64_t stream_start_;
+    const ConnectionStream stream_;
     uint64_t sent_ = 0;
     WatchedSocket socket_{run_};
     bool retry_ = false;
@@ -127,7 +125,7 @@ void QueryConn::send_message(uint32_t events) {
         fail(socket_error(socket_.fd()));
         return;
     }
-    ssize_t n = send(socket_.fd(), source_.at(stream_start_ + sent_), size - sent_, MSG_NOSIGNAL);
+    ssize_t n = send(socket_.fd(), stream_.at(sent_), size - sent_, MSG_NOSIGNAL);
     if (n < 0) {
         if (errno != EAGAIN && errno != EINTR) fail(errno);
         return;
@@ -139,7 +137,7 @@ void QueryConn::send_message(uint32_t events) {
 bool QueryConn::check_echo(const uint8_t* got, size_t n) {
     if (received_ + n > sent_) {
         run_.bad_reply("echo returned more bytes than were sent");
-    } else if (count_mismatches(got, source_.at(stream_start_ + received_), n) != 0) {
+    } else if (count_mismatches(got, stream_.at(received_), n) != 0) {
         run_.bad_reply("echoed bytes differ from those sent");
     } else {
         return true;
@@ -220,7 +218,7 @@ void run_connect(Run& run) {
                                : run.options().connections;
     for (uint64_t i = 0; i < slots; ++i) {
         conns.push_back(std::make_unique<QueryConn>(
-            run, source, stream_start_for(static_cast<uint32_t>(i), source)));
+            run, ConnectionStream::of(static_cast<uint32_t>(i), source)));
         conns.back()->open(now);
     }
     run.until_done(now, 100, [&](uint64_t at) {

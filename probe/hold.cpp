@@ -99,10 +99,7 @@ bool HeldConn::open(uint64_t now) {
 void HeldConn::on_event(uint32_t events, uint64_t now) {
     if (!socket_.is_open()) return;
     if (!connected_) {
-        if (int err = socket_error(socket_.fd())) {
-            socket_.fail(err);
-            return;
-        }
+        if (!socket_.finish_connect()) return;
         connected_ = true;
         Result& result = run_.result();
         ++result.connected;

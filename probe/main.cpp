@@ -15,8 +15,6 @@ using namespace smallprobe;
 
 namespace {
 
-constexpr int kExitUsage = 2;
-
 void dispatch(Run& run) {
     const Options& o = run.options();
     switch (o.mode) {
@@ -53,22 +51,20 @@ int main(int argc, char** argv) {
     switch (parse_options(argc, argv, &options, &error)) {
         case ParseOutcome::Help:
             print_usage(stdout);
-            return 0;
+            return kExitOk;
         case ParseOutcome::Version:
             std::puts("smallprobe " SMALLPROBE_VERSION);
-            return 0;
+            return kExitOk;
         case ParseOutcome::Error:
-            std::fprintf(stderr, "smallprobe: %s\n", error.c_str());
-            std::fputs("usage: smallprobe MODE [options] HOST:PORT (smallprobe --help for more)\n",
-                       stderr);
-            return kExitUsage;
+            return usage_error("smallprobe", error,
+                               "smallprobe MODE [options] HOST:PORT (smallprobe --help for more)");
         case ParseOutcome::Run:
             break;
     }
     auto target = resolve(options.endpoint, options.udp, &error);
     if (!target) {
         std::fprintf(stderr, "smallprobe: %s\n", error.c_str());
-        return 3;
+        return kExitUnreachable;
     }
     Result result;
     std::optional<uint64_t> server_cpu_before;

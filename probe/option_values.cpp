@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <string_view>
 
 #include "parse.h"
 
@@ -15,11 +16,31 @@ bool fail(std::string* error, const std::string& message) {
     return false;
 }
 
+namespace {
+
+std::optional<uint64_t> in_range(std::optional<uint64_t> (*parse)(std::string_view),
+                                 const ValueRange& range, const std::string& value,
+                                 std::string* error) {
+    auto n = parse(value);
+    if (n && *n >= range.least && *n <= range.most) return n;
+    *error = std::string(range.flag) + ": expected " + range.expected + ", got \"" + value + "\"";
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<uint64_t> parse_count_in(const ValueRange& range, const std::string& value,
+                                       std::string* error) {
+    return in_range(parse_count, range, value, error);
+}
+
+std::optional<uint64_t> parse_size_in(const ValueRange& range, const std::string& value,
+                                      std::string* error) {
+    return in_range(parse_size, range, value, error);
+}
+
 bool parse_count_option(const std::string& value, uint64_t* count, std::string* error) {
-    auto n = parse_count(value);
-    if (!n || *n == 0) return fail(error, "-n: expected a positive count, got \"" + value + "\"");
-    *count = *n;
-    return true;
+    return store(parse_count_in({"-n", 1, UINT64_MAX, "a positive count"}, value, error), count);
 }
 
 bool parse_duration_option(const char* flag, const char* what, const std::string& value,
@@ -48,10 +69,14 @@ bool parse_max_loss_option(const std::string& value, double* pct, std::string* e
 }
 
 bool parse_server_pid_option(const std::string& value, int* pid, std::string* error) {
-    auto n = parse_count(value);
-    if (!n || *n == 0 || *n > 4194304)
-        return fail(error, "--server-pid: expected a process id, got \"" + value + "\"");
-    *pid = static_cast<int>(*n);
+    return store(parse_count_in({"--server-pid", 1, 4194304, "a process id"}, value, error), pid);
+}
+
+bool parse_unit_option(const char* flag, const std::string& value, Unit* unit, std::string* error) {
+    auto parsed = parse_unit(value);
+    if (!parsed)
+        return fail(error, std::string(flag) + ": expected us, ms or s, got \"" + value + "\"");
+    *unit = *parsed;
     return true;
 }
 

@@ -59,54 +59,36 @@ constexpr option kLongOptions[] = {
     {nullptr, 0, nullptr, 0},
 };
 
+constexpr FlagOption<Options> kFlags[] = {
+    {'u', &Options::udp, true},
+    {'j', &Options::json, true},
+    {kStrict, &Options::strict_chargen, true},
+};
+
 bool apply_option(int letter, const char* value, Options* o, std::string* error) {
+    if (set_flag(kFlags, letter, o)) return true;
     const std::string shown = value ? value : "";
     switch (letter) {
-        case 'u':
-            o->udp = true;
-            return true;
-        case 'j':
-            o->json = true;
-            return true;
-        case kStrict:
-            o->strict_chargen = true;
-            return true;
-        case 'c': {
-            auto n = parse_count(shown);
-            if (!n || *n == 0 || *n > 1000000)
-                return fail(error, "-c: expected 1..1000000 connections, got \"" + shown + "\"");
-            o->connections = static_cast<uint32_t>(*n);
-            return true;
-        }
-        case 's': {
-            auto n = parse_size(shown);
-            if (!n || *n == 0 || *n > kMaxSize)
-                return fail(error,
-                            "-s: expected a size of 1 byte to 256KiB, got \"" + shown + "\"");
-            o->size = *n;
-            return true;
-        }
-        case 'P': {
-            auto n = parse_count(shown);
-            if (!n || *n == 0 || *n > 4096)
-                return fail(error,
-                            "-P: expected a pipeline depth of 1..4096, got \"" + shown + "\"");
-            o->depth = static_cast<uint32_t>(*n);
-            return true;
-        }
+        case 'c':
+            return store(parse_count_in({"-c", 1, 1000000, "1..1000000 connections"}, shown, error),
+                         &o->connections);
+        case 's':
+            return store(
+                parse_size_in({"-s", 1, kMaxSize, "a size of 1 byte to 256KiB"}, shown, error),
+                &o->size);
+        case 'P':
+            return store(
+                parse_count_in({"-P", 1, 4096, "a pipeline depth of 1..4096"}, shown, error),
+                &o->depth);
         case 'd':
             return parse_duration_option("-d", "a duration", shown, &o->duration_ns, error);
         case 'w':
             return parse_duration_option("-w", "a timeout", shown, &o->timeout_ns, error);
         case 'n':
             return parse_count_option(shown, &o->count, error);
-        case 'R': {
-            auto n = parse_count(shown);
-            if (!n || *n == 0 || *n > 100000000)
-                return fail(error, "-R: expected 1..100M messages/s, got \"" + shown + "\"");
-            o->rate = *n;
-            return true;
-        }
+        case 'R':
+            return store(parse_count_in({"-R", 1, 100000000, "1..100M messages/s"}, shown, error),
+                         &o->rate);
         case 't': {
             std::string why;
             auto t = parse_template(shown, &why);
@@ -116,24 +98,32 @@ bool apply_option(int letter, const char* value, Options* o, std::string* error)
         }
         case kServerPid:
             return parse_server_pid_option(shown, &o->server_pid, error);
-        case kUnit: {
-            auto unit = parse_unit(shown);
-            if (!unit) return fail(error, "--unit: expected us, ms or s, got \"" + shown + "\"");
-            o->unit = *unit;
-            return true;
-        }
+        case kUnit:
+            return parse_unit_option("--unit", shown, &o->unit, error);
         case kMaxLoss:
             return parse_max_loss_option(shown, &o->max_loss_pct, error);
-        case kRcvbuf: {
-            auto n = parse_size(shown);
-            if (!n || *n < 1024 || *n > (64u << 20))
-                return fail(error, "--rcvbuf: expected a size of 1k to 64M, got \"" + shown + "\"");
-            o->rcvbuf = static_cast<uint32_t>(*n);
-            return true;
-        }
+        case kRcvbuf:
+            return store(
+                parse_size_in({"--rcvbuf", 1024, 64u << 20, "a size of 1k to 64M"}, shown, error),
+                &o->rcvbuf);
         default:
             return fail(error, "unknown option (see smallprobe --help)");
     }
+}
+
+// What the end of a run of options means for the whole parse: Run to go on.
+ParseOutcome outcome_of(OptionsRead read) {
+    switch (read) {
+        case OptionsRead::Help:
+            return ParseOutcome::Help;
+        case OptionsRead::Version:
+            return ParseOutcome::Version;
+        case OptionsRead::Error:
+            return ParseOutcome::Error;
+        case OptionsRead::Done:
+            break;
+    }
+    return ParseOutcome::Run;
 }
 
 // Combinations that parse but make no sense are usage errors, not surprises.
@@ -169,17 +159,15 @@ ParseOutcome parse_options(int argc, char** argv, Options* options, std::string*
     Options o;
     optind = 1;
     opterr = 0;
-    int letter = 0;
-    while ((letter = getopt_long(argc, argv, "+uc:s:P:d:n:R:t:w:jhV", kLongOptions, nullptr)) !=
-           -1) {
-        if (letter == 'h') return ParseOutcome::Help;
-        if (letter == 'V') return ParseOutcome::Version;
-        if (letter == '?' || letter == ':') {
-            *error = getopt_failure(argv);
-            return ParseOutcome::Error;
-        }
-        if (!apply_option(letter, optarg, &o, error)) return ParseOutcome::Error;
-    }
+    // The options up to the next operand; Run to go on.
+    auto read = [&] {
+        auto apply = [&](int letter, const char* value, std::string* why) {
+            return apply_option(letter, value, &o, why);
+        };
+        return outcome_of(
+            read_options(argc, argv, "+uc:s:P:d:n:R:t:w:jhV", kLongOptions, error, apply));
+    };
+    if (ParseOutcome early = read(); early != ParseOutcome::Run) return early;
     // Options may also follow the mode (smallprobe echo -c 50 HOST:PORT), so
     // the mode and target are picked out of what getopt leaves, in order.
     if (optind >= argc) {
@@ -206,15 +194,7 @@ ParseOutcome parse_options(int argc, char** argv, Options* options, std::string*
     }
     while (optind < argc) {
         if (argv[optind][0] == '-' && argv[optind][1] != '\0') {
-            letter = getopt_long(argc, argv, "+uc:s:P:d:n:R:t:w:jhV", kLongOptions, nullptr);
-            if (letter == 'h') return ParseOutcome::Help;
-            if (letter == 'V') return ParseOutcome::Version;
-            if (letter == -1) continue;  // "--"
-            if (letter == '?' || letter == ':') {
-                *error = getopt_failure(argv);
-                return ParseOutcome::Error;
-            }
-            if (!apply_option(letter, optarg, &o, error)) return ParseOutcome::Error;
+            if (ParseOutcome early = read(); early != ParseOutcome::Run) return early;
             continue;
         }
         if (!o.target.empty()) {

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "parse.h"
 
+#include <algorithm>
 #include <charconv>
+#include <iterator>
 #include <limits>
+
+#include "clock.h"
 
 namespace smallprobe {
 namespace {
@@ -17,9 +21,32 @@ bool split_number(std::string_view text, uint64_t* number, std::string_view* suf
     return true;
 }
 
-std::optional<uint64_t> checked_multiply(uint64_t value, uint64_t factor) {
-    if (factor != 0 && value > std::numeric_limits<uint64_t>::max() / factor) return std::nullopt;
-    return value * factor;
+// A suffix a number may carry and what it multiplies the number by.
+struct UnitFactor {
+    std::string_view unit;
+    uint64_t factor;
+};
+constexpr UnitFactor kDurationUnits[] = {{"", kNsPerSec},       {"s", kNsPerSec},
+                                         {"ms", 1000000},       {"us", 1000},
+                                         {"m", 60 * kNsPerSec}, {"h", 3600 * kNsPerSec}};
+constexpr UnitFactor kSizeUnits[] = {
+    {"", 1},       {"B", 1},           {"k", 1024},         {"K", 1024},
+    {"KiB", 1024}, {"M", 1024 * 1024}, {"MiB", 1024 * 1024}};
+constexpr UnitFactor kCountUnits[] = {{"", 1}, {"k", 1000}, {"M", 1000000}};
+
+// The number in `text` times its suffix's factor; nothing for garbage, a
+// suffix not in `units`, or overflow.
+template <size_t N>
+std::optional<uint64_t> scaled(std::string_view text, const UnitFactor (&units)[N]) {
+    uint64_t number = 0;
+    std::string_view suffix;
+    if (!split_number(text, &number, &suffix)) return std::nullopt;
+    for (const UnitFactor& u : units) {
+        if (u.unit != suffix) continue;
+        if (number > std::numeric_limits<uint64_t>::max() / u.factor) return std::nullopt;
+        return number * u.factor;
+    }
+    return std::nullopt;
 }
 
 int hex_digit(char c) {
@@ -32,54 +59,25 @@ int hex_digit(char c) {
 }  // namespace
 
 std::optional<uint64_t> parse_duration_ns(std::string_view text) {
-    uint64_t number = 0;
-    std::string_view unit;
-    if (!split_number(text, &number, &unit)) return std::nullopt;
-    uint64_t factor = 0;
-    if (unit.empty() || unit == "s") {
-        factor = 1000000000ull;
-    } else if (unit == "ms") {
-        factor = 1000000ull;
-    } else if (unit == "us") {
-        factor = 1000ull;
-    } else if (unit == "m") {
-        factor = 60ull * 1000000000ull;
-    } else if (unit == "h") {
-        factor = 3600ull * 1000000000ull;
-    } else {
-        return std::nullopt;
-    }
-    auto result = checked_multiply(number, factor);
-    if (!result || *result == 0) return std::nullopt;
-    return result;
+    auto ns = scaled(text, kDurationUnits);
+    if (!ns || *ns == 0) return std::nullopt;
+    return ns;
 }
 
 std::optional<uint64_t> parse_size(std::string_view text) {
-    uint64_t number = 0;
-    std::string_view unit;
-    if (!split_number(text, &number, &unit)) return std::nullopt;
-    uint64_t factor = 0;
-    if (unit.empty() || unit == "B") {
-        factor = 1;
-    } else if (unit == "k" || unit == "K" || unit == "KiB") {
-        factor = 1024;
-    } else if (unit == "M" || unit == "MiB") {
-        factor = 1024 * 1024;
-    } else {
-        return std::nullopt;
-    }
-    return checked_multiply(number, factor);
+    return scaled(text, kSizeUnits);
 }
 
 std::optional<uint64_t> parse_count(std::string_view text) {
-    uint64_t number = 0;
-    std::string_view unit;
-    if (!split_number(text, &number, &unit)) return std::nullopt;
-    if (unit.empty()) return number;
-    if (unit == "k") return checked_multiply(number, 1000);
-    if (unit == "M") return checked_multiply(number, 1000000);
-    return std::nullopt;
+    return scaled(text, kCountUnits);
 }
+
+// A template's one-letter escapes; \xHH is the other.
+struct Escape {
+    char letter;
+    char byte;
+};
+constexpr Escape kEscapes[] = {{'r', '\r'}, {'n', '\n'}, {'t', '\t'}, {'0', '\0'}, {'\\', '\\'}};
 
 std::optional<std::string> parse_template(std::string_view text, std::string* error) {
     std::string out;
@@ -92,37 +90,24 @@ std::optional<std::string> parse_template(std::string_view text, std::string* er
             *error = "template ends inside an escape";
             return std::nullopt;
         }
-        switch (text[i]) {
-            case 'r':
-                out.push_back('\r');
-                break;
-            case 'n':
-                out.push_back('\n');
-                break;
-            case 't':
-                out.push_back('\t');
-                break;
-            case '0':
-                out.push_back('\0');
-                break;
-            case '\\':
-                out.push_back('\\');
-                break;
-            case 'x': {
-                int hi = i + 1 < text.size() ? hex_digit(text[i + 1]) : -1;
-                int lo = i + 2 < text.size() ? hex_digit(text[i + 2]) : -1;
-                if (hi < 0 || lo < 0) {
-                    *error = "\\x needs two hex digits";
-                    return std::nullopt;
-                }
-                out.push_back(static_cast<char>(hi * 16 + lo));
-                i += 2;
-                break;
-            }
-            default:
-                *error = std::string("unknown escape \\") + text[i];
+        if (text[i] == 'x') {
+            int hi = i + 1 < text.size() ? hex_digit(text[i + 1]) : -1;
+            int lo = i + 2 < text.size() ? hex_digit(text[i + 2]) : -1;
+            if (hi < 0 || lo < 0) {
+                *error = "\\x needs two hex digits";
                 return std::nullopt;
+            }
+            out.push_back(static_cast<char>(hi * 16 + lo));
+            i += 2;
+            continue;
         }
+        const auto* escape = std::find_if(std::begin(kEscapes), std::end(kEscapes),
+                                          [&](const Escape& e) { return e.letter == text[i]; });
+        if (escape == std::end(kEscapes)) {
+            *error = std::string("unknown escape \\") + text[i];
+            return std::nullopt;
+        }
+        out.push_back(escape->byte);
     }
     if (out.empty()) {
         *error = "template is empty";

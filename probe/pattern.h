@@ -35,6 +35,23 @@ class StreamSource {
 // Where connection `id`'s echo stream starts within the pattern.
 uint64_t stream_start_for(uint32_t id, const StreamSource& source);
 
+// One connection's (or UDP flow's) stream: the source from where it starts.
+class ConnectionStream {
+  public:
+    ConnectionStream(const StreamSource& source, uint64_t start)
+        : source_(&source), start_(start) {}
+    // Connection `id`'s stream, from stream_start_for().
+    static ConnectionStream of(uint32_t id, const StreamSource& source) {
+        return {source, stream_start_for(id, source)};
+    }
+    // The stream at `offset` from its start; valid for kMaxWindow bytes.
+    const uint8_t* at(uint64_t offset) const { return source_->at(start_ + offset); }
+
+  private:
+    const StreamSource* source_;
+    uint64_t start_;
+};
+
 // Counts the bytes of `got` that differ from `want`; the fast path is memcmp.
 uint64_t count_mismatches(const uint8_t* got, const uint8_t* want, size_t len);
 

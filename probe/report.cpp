@@ -5,6 +5,7 @@
 
 #include "clock.h"
 #include "datagram_ledger.h"
+#include "json_text.h"
 #include "units.h"
 
 namespace smallprobe {
@@ -75,30 +76,21 @@ std::string latency_text(uint64_t ns, Unit unit) {
     return delay_text(double(ns) / 1e3, unit) + " " + unit_name(unit);
 }
 
-void json_string(FILE* out, const std::string& s) {
-    std::fputc('"', out);
-    for (char c : s) {
-        if (c == '"' || c == '\\') {
-            std::fprintf(out, "\\%c", c);
-        } else if (static_cast<unsigned char>(c) < 0x20) {
-            std::fprintf(out, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-        } else {
-            std::fputc(c, out);
-        }
-    }
-    std::fputc('"', out);
-}
-
 }  // namespace
 
 int exit_status(const Options& options, const Result& r) {
-    if (r.attempted > 0 && r.connected == 0 && !(options.udp && r.ops > 0)) return 3;
-    if (r.errors.total() || r.mismatched_bytes) return 1;
+    if (r.attempted > 0 && r.connected == 0 && !(options.udp && r.ops > 0)) return kExitUnreachable;
+    if (r.errors.total() || r.mismatched_bytes) return kExitErrors;
     // UDP chargen cannot tell a lost reply from a late one: an error there.
-    if (!counts_datagrams(options) && r.losses) return 1;
+    if (!counts_datagrams(options) && r.losses) return kExitErrors;
     // Loss is a measurement, not an error, unless --max-loss says how much is.
-    if (loss_exceeds(r.sent, r.losses, options.max_loss_pct)) return 1;
-    return 0;
+    if (loss_exceeds(r.sent, r.losses, options.max_loss_pct)) return kExitErrors;
+    return kExitOk;
+}
+
+int usage_error(const char* command, const std::string& error, const char* usage) {
+    std::fprintf(stderr, "%s: %s\nusage: %s\n", command, error.c_str(), usage);
+    return kExitUsage;
 }
 
 void print_summary(FILE* out, const Options& o, const Result& r) {
@@ -185,9 +177,9 @@ void print_json(FILE* out, const Options& o, const Result& r) {
     const ErrorCounts& e = r.errors;
     const uint64_t per = holds_connections(o) ? r.held : r.ops;
     std::fputs("{\"mode\":", out);
-    json_string(out, o.mode_name);
+    std::fputs(json_quoted(o.mode_name).c_str(), out);
     std::fprintf(out, ",\"proto\":\"%s\",\"target\":", o.udp ? "udp" : "tcp");
-    json_string(out, o.target);
+    std::fputs(json_quoted(o.target).c_str(), out);
     std::fprintf(
         out,
         ",\"connections\":%u,\"size\":%llu,\"pipeline\":%u,\"rate\":%llu,\"elapsed_s\":%.6f,"

@@ -23,6 +23,15 @@ void on_stop_signal(int) {
 
 constexpr int kMaxEvents = 256;
 
+// Adds (EPOLL_CTL_ADD) or changes (EPOLL_CTL_MOD) what epoll_fd waits for on
+// fd, and who is called for it.
+void epoll_set(int epoll_fd, int op, int fd, uint32_t events, PollHandler* handler) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.ptr = handler;
+    epoll_ctl(epoll_fd, op, fd, &ev);
+}
+
 }  // namespace
 
 void install_stop_signals() {
@@ -54,17 +63,11 @@ Run::~Run() {
 }
 
 void Run::watch(int fd, uint32_t events, PollHandler* handler) {
-    epoll_event ev{};
-    ev.events = events;
-    ev.data.ptr = handler;
-    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+    epoll_set(epoll_fd_, EPOLL_CTL_ADD, fd, events, handler);
 }
 
 void Run::rewatch(int fd, uint32_t events, PollHandler* handler) {
-    epoll_event ev{};
-    ev.events = events;
-    ev.data.ptr = handler;
-    epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
+    epoll_set(epoll_fd_, EPOLL_CTL_MOD, fd, events, handler);
 }
 
 void Run::unwatch(int fd) {

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "datagram_ledger.h"
+#include "report.h"
 #include "stamp.h"
 
 namespace smallprobe {
@@ -21,12 +22,10 @@ int run_stamp_command(int argc, char** argv) {
     switch (parse_stamp_options(argc, argv, &o, &error)) {
         case StampParse::Help:
             print_stamp_usage(stdout);
-            return 0;
+            return kExitOk;
         case StampParse::Error:
-            std::fprintf(stderr, "smallprobe stamp: %s\n", error.c_str());
-            std::fputs("usage: smallprobe stamp [options] HOST[:PORT] (smallprobe stamp --help)\n",
-                       stderr);
-            return 2;
+            return usage_error("smallprobe stamp", error,
+                               "smallprobe stamp [options] HOST[:PORT] (smallprobe stamp --help)");
         case StampParse::Run:
             break;
     }
@@ -38,7 +37,7 @@ int run_stamp_command(int argc, char** argv) {
         if (!samples) {
             std::fprintf(stderr, "smallprobe stamp: --samples: cannot write %s: %s\n",
                          o.samples.c_str(), strerror(errno));
-            return 2;
+            return kExitUsage;
         }
     }
     int columns = 0;
@@ -47,7 +46,7 @@ int run_stamp_command(int argc, char** argv) {
     std::optional<StampRun> run = run_stamp(o, out, &error);
     if (!run) {
         std::fprintf(stderr, "smallprobe stamp: %s\n", error.c_str());
-        return 3;
+        return kExitUnreachable;
     }
     const StampSummary& s = run->summary;
     if (o.json)
@@ -57,16 +56,16 @@ int run_stamp_command(int argc, char** argv) {
     if (samples && !write_samples(samples, o, run->probes)) {
         std::fprintf(stderr, "smallprobe stamp: --samples: cannot write %s: %s\n",
                      o.samples.c_str(), strerror(errno));
-        return 1;
+        return kExitErrors;
     }
     // Loss is a measurement, not an error, unless --max-loss says how much is.
     if (loss_exceeds(s.sent, s.lost, o.max_loss_pct)) {
         std::fflush(out);  // after the summary, also when both go to one pipe
         std::fprintf(stderr, "smallprobe stamp: %.3g%% lost, above --max-loss %g%%\n",
                      loss_percent(s.sent, s.lost), o.max_loss_pct);
-        return 1;
+        return kExitErrors;
     }
-    return s.received > 0 && s.auth_failures == 0 ? 0 : 1;
+    return s.received > 0 && s.auth_failures == 0 ? kExitOk : kExitErrors;
 }
 
 }  // namespace smallprobe

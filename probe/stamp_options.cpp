@@ -86,7 +86,18 @@ bool parse_size_list(std::string_view text, std::vector<uint32_t>* out, std::str
     return true;
 }
 
+constexpr FlagOption<StampOptions> kFlags[] = {
+    {kSameClock, &StampOptions::same_clock, true},
+    {kNoCounters, &StampOptions::counters, false},
+    {kNoFollowUp, &StampOptions::follow_up, false},
+    {kNoTimestampInfo, &StampOptions::timestamp_info, false},
+    {kPtp, &StampOptions::ptp, true},
+    {kHistogram, &StampOptions::histogram, true},
+    {'j', &StampOptions::json, true},
+};
+
 bool apply(int letter, const char* value, StampOptions* o, std::string* error) {
+    if (set_flag(kFlags, letter, o)) return true;
     const std::string shown = value ? value : "";
     switch (letter) {
         case 'i': {
@@ -97,9 +108,8 @@ bool apply(int letter, const char* value, StampOptions* o, std::string* error) {
             return true;
         }
         case 'R': {
-            auto n = parse_count(shown);
-            if (!n || *n == 0 || *n > 10'000'000)
-                return fail(error, "-R: expected 1..10M packets/s, got \"" + shown + "\"");
+            auto n = parse_count_in({"-R", 1, 10'000'000, "1..10M packets/s"}, shown, error);
+            if (!n) return false;
             o->interval_ns = 1'000'000'000ull / *n;
             if (o->interval_ns == 0) o->interval_ns = 1;
             return true;
@@ -117,23 +127,15 @@ bool apply(int letter, const char* value, StampOptions* o, std::string* error) {
             o->sizes_given = true;
             return true;
         case kTos:
+            return store(parse_count_in({"--tos", 0, 255, "0..255"}, shown, error), &o->tos);
         case kDscp: {
-            auto n = parse_count(shown);
-            unsigned most = letter == kTos ? 255 : 63;
-            if (!n || *n > most)
-                return fail(error, std::string(letter == kTos ? "--tos: expected 0..255"
-                                                              : "--dscp: expected 0..63") +
-                                       ", got \"" + shown + "\"");
-            o->tos = letter == kTos ? int(*n) : int(*n) << 2;
+            auto n = parse_count_in({"--dscp", 0, 63, "0..63"}, shown, error);
+            if (!n) return false;
+            o->tos = int(*n) << 2;
             return true;
         }
-        case kSsid: {
-            auto n = parse_count(shown);
-            if (!n || *n == 0 || *n > 65535)
-                return fail(error, "--ssid: expected 1..65535, got \"" + shown + "\"");
-            o->ssid = static_cast<uint16_t>(*n);
-            return true;
-        }
+        case kSsid:
+            return store(parse_count_in({"--ssid", 1, 65535, "1..65535"}, shown, error), &o->ssid);
         case kKeyFile: {
             std::ifstream in(shown, std::ios::binary);
             if (!in) return fail(error, "--key-file: cannot read \"" + shown + "\"");
@@ -163,36 +165,14 @@ bool apply(int letter, const char* value, StampOptions* o, std::string* error) {
                 return false;
             }
             return true;
-        case kSameClock:
-            o->same_clock = true;
-            return true;
-        case kNoCounters:
-            o->counters = false;
-            return true;
         case kTimestamping:
             if (!parse_timestamping(shown, &o->timestamping))
                 return fail(error,
                             "--timestamping: expected software, hardware, auto or user, got \"" +
                                 shown + "\"");
             return true;
-        case kNoFollowUp:
-            o->follow_up = false;
-            return true;
-        case kNoTimestampInfo:
-            o->timestamp_info = false;
-            return true;
-        case kPtp:
-            o->ptp = true;
-            return true;
-        case 'u': {
-            auto unit = parse_unit(shown);
-            if (!unit) return fail(error, "-u: expected us, ms or s, got \"" + shown + "\"");
-            o->unit = *unit;
-            return true;
-        }
-        case kHistogram:
-            o->histogram = true;
-            return true;
+        case 'u':
+            return parse_unit_option("-u", shown, &o->unit, error);
         case kSamples:
             if (shown.empty()) return fail(error, "--samples: expected a FILE, or - for stdout");
             o->samples = shown;
@@ -203,20 +183,13 @@ bool apply(int letter, const char* value, StampOptions* o, std::string* error) {
                             "--samples-format: expected csv or jsonl, got \"" + shown + "\"");
             o->samples_format = shown;
             return true;
-        case kTrain: {
-            auto n = parse_count(shown);
-            if (!n || *n < 2 || *n > 1000)
-                return fail(error, "--train: expected 2..1000 packets, got \"" + shown + "\"");
-            o->train = static_cast<uint32_t>(*n);
-            return true;
-        }
+        case kTrain:
+            return store(parse_count_in({"--train", 2, 1000, "2..1000 packets"}, shown, error),
+                         &o->train);
         case kMaxLoss:
             return parse_max_loss_option(shown, &o->max_loss_pct, error);
         case kServerPid:
             return parse_server_pid_option(shown, &o->server_pid, error);
-        case 'j':
-            o->json = true;
-            return true;
         case '4':
             o->family = AF_INET;
             return true;
@@ -233,14 +206,17 @@ bool apply(int letter, const char* value, StampOptions* o, std::string* error) {
 StampParse parse_stamp_options(int argc, char** argv, StampOptions* o, std::string* error) {
     optind = 1;
     opterr = 0;
-    int letter;
-    while ((letter = getopt_long(argc, argv, "+i:R:n:d:s:w:u:j46h", kLongOptions, nullptr)) != -1) {
-        if (letter == 'h') return StampParse::Help;
-        if (letter == '?' || letter == ':') {
-            *error = getopt_failure(argv);
+    auto apply_one = [&](int letter, const char* value, std::string* why) {
+        return apply(letter, value, o, why);
+    };
+    switch (read_options(argc, argv, "+i:R:n:d:s:w:u:j46h", kLongOptions, error, apply_one)) {
+        case OptionsRead::Done:
+            break;
+        case OptionsRead::Help:
+            return StampParse::Help;
+        case OptionsRead::Version:  // stamp has no -V: getopt finds it unknown
+        case OptionsRead::Error:
             return StampParse::Error;
-        }
-        if (!apply(letter, optarg, o, error)) return StampParse::Error;
     }
     if (optind + 1 != argc) {
         *error = "expected one HOST[:PORT]";

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <string>
 
+#include "json_text.h"
 #include "stamp_timestamping.h"
 
 namespace smallprobe {
@@ -33,22 +34,6 @@ std::string methods_text(const uint64_t (&counts)[3]) {
         text += std::to_string(counts[size_t(m)]) + " " + to_string(m);
     }
     return text.empty() ? "-" : text;
-}
-
-std::string json_number(bool known, double v) {
-    if (!known) return "null";
-    char text[40];
-    std::snprintf(text, sizeof text, "%.6g", v);
-    return text;
-}
-
-std::string json_string(const std::string& s) {
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '"' || c == '\\') out += '\\';
-        out += c;
-    }
-    return out + "\"";
 }
 
 }  // namespace
@@ -117,7 +102,7 @@ void print_timestamp_json(FILE* out, const TimestampSummary& t) {
                  "\"one_way_bound_s\":%s,\"t1_correction_p50\":%s,\"forward_user_p50\":%s,"
                  "\"t3_correction_p50\":%s,\"processing_user_p50\":%s},",
                  timestamping_name(t.mode),
-                 t.refused.empty() ? "null" : json_string(t.refused).c_str(),
+                 t.refused.empty() ? "null" : json_quoted(t.refused).c_str(),
                  t.follow_up_asked ? "true" : "false", counts(t.t1).c_str(), counts(t.t3).c_str(),
                  reflector.c_str(), json_number(t.sender_error_s >= 0, t.sender_error_s).c_str(),
                  json_number(t.reflector_error_s >= 0, t.reflector_error_s).c_str(),

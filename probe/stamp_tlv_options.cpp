@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "dscp.h"
+#include "json_text.h"
 #include "stamp_packet.h"
 #include "stamp_tlv.h"
 
@@ -302,14 +303,8 @@ void json_reply_extensions(FILE* out, const ReplyExtensions& e) {
     std::fprintf(out, "\"reply_dscp\":%s,\"reply_ecn\":%s,\"reply_ttl\":%s,\"tlvs\":[",
                  known(e.tos >= 0 ? e.tos >> 2 : -1).c_str(),
                  known(e.tos >= 0 ? e.tos & 3 : -1).c_str(), known(e.ttl).c_str());
-    for (size_t i = 0; i < e.tlvs.size(); ++i) {
-        std::string quoted;
-        for (char ch : e.tlvs[i]) {
-            if (ch == '"' || ch == '\\') quoted += '\\';
-            quoted += ch;
-        }
-        std::fprintf(out, "%s\"%s\"", i ? "," : "", quoted.c_str());
-    }
+    for (size_t i = 0; i < e.tlvs.size(); ++i)
+        std::fprintf(out, "%s%s", i ? "," : "", json_quoted(e.tlvs[i]).c_str());
     std::fprintf(out, "],");
 }
 

@@ -58,8 +58,8 @@ class StreamConn final : public PollHandler {
     WatchedSocket socket_;
     bool connected_ = false;
     bool want_write_ = false;
-    uint64_t stream_start_;   // line mode: 0, so every request starts on a template boundary
-    uint64_t tx_issued_ = 0;  // bytes of issued messages
+    ConnectionStream stream_;  // line mode: from 0, so every request starts on a template boundary
+    uint64_t tx_issued_ = 0;   // bytes of issued messages
     uint64_t tx_sent_ = 0;
     uint64_t rx_bytes_ = 0;
     uint64_t issued_ = 0;  // messages
@@ -103,7 +103,8 @@ class StreamEngine final : public PollHandler {
 StreamConn::StreamConn(StreamEngine* engine, uint32_t id)
     : engine_(engine),
       socket_(engine->run),
-      stream_start_(engine->line_mode ? 0 : stream_start_for(id, engine->source)) {
+      stream_(engine->line_mode ? ConnectionStream(engine->source, 0)
+                                : ConnectionStream::of(id, engine->source)) {
     send_times_.resize(engine->opt.depth);
     line_reply_.reserve(kLineReplyKeep);
     if (engine->open_loop)
@@ -118,10 +119,7 @@ void StreamConn::open() {
 void StreamConn::on_event(uint32_t events, uint64_t now) {
     if (!socket_.is_open()) return;
     if (!connected_) {
-        if (int err = socket_error(socket_.fd())) {
-            socket_.fail(err);
-            return;
-        }
+        if (!socket_.finish_connect()) return;
         on_connected(now);
         return;
     }
@@ -162,8 +160,7 @@ void StreamConn::on_readable(uint64_t now) {
 }
 
 uint64_t StreamConn::consume_echo(const uint8_t* data, size_t len) {
-    engine_->run.result().mismatched_bytes +=
-        count_mismatches(data, engine_->source.at(stream_start_ + rx_bytes_), len);
+    engine_->run.result().mismatched_bytes += count_mismatches(data, stream_.at(rx_bytes_), len);
     rx_bytes_ += len;
     return rx_bytes_ / engine_->message_size - done_;
 }
@@ -246,8 +243,7 @@ void StreamConn::flush() {
     while (tx_sent_ < tx_issued_) {
         const size_t chunk = static_cast<size_t>(
             std::min<uint64_t>(tx_issued_ - tx_sent_, StreamSource::kMaxWindow));
-        ssize_t n =
-            send(socket_.fd(), engine_->source.at(stream_start_ + tx_sent_), chunk, MSG_NOSIGNAL);
+        ssize_t n = send(socket_.fd(), stream_.at(tx_sent_), chunk, MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EAGAIN || errno == EINTR) break;
             socket_.fail(errno);

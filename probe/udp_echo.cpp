@@ -33,7 +33,7 @@ struct Slot {
 class UdpFlow final : public PollHandler {
   public:
     UdpFlow(Run& run, const StreamSource& source, uint8_t* buffer, uint32_t id)
-        : run_(run), source_(source), buffer_(buffer), stream_start_(stream_start_for(id, source)) {
+        : run_(run), stream_(ConnectionStream::of(id, source)), buffer_(buffer) {
         slots_.resize(run.options().depth);
         // This flow's share of -n, when known; otherwise it grows as it goes.
         const Options& o = run.options();
@@ -50,14 +50,10 @@ class UdpFlow final : public PollHandler {
   private:
     void send_slot(size_t index, uint64_t seq, uint64_t now);
     void on_datagram(size_t len, uint64_t now);
-    const uint8_t* payload_for(uint64_t seq) const {
-        return udp_payload_for(source_, stream_start_, seq);
-    }
 
     Run& run_;
-    const StreamSource& source_;
+    const ConnectionStream stream_;
     uint8_t* buffer_;
-    uint64_t stream_start_;
     WatchedSocket socket_{run_};
     bool answered_ = false;
     bool sending_ = true;
@@ -85,7 +81,8 @@ void UdpFlow::send_slot(size_t index, uint64_t seq, uint64_t now) {
     ++result.sent;
     // A failed send is left to time out and count as a loss: on UDP that is
     // what it is. Refusals come back through recv() as ECONNREFUSED.
-    ssize_t n = send_udp_echo(socket_.fd(), seq, payload_for(seq), run_.options().size);
+    ssize_t n =
+        send_udp_echo(socket_.fd(), seq, udp_payload_for(stream_, seq), run_.options().size);
     if (n > 0) result.bytes_sent += static_cast<uint64_t>(n);
 }
 
@@ -94,23 +91,21 @@ void UdpFlow::on_event(uint32_t, uint64_t now) {
 }
 
 void UdpFlow::on_datagram(size_t len, uint64_t now) {
-    const std::optional<uint64_t> seq = echoed_seq(run_, buffer_, len);
-    if (!seq) return;
-    const std::optional<DatagramLedger::Reply> reply = counted_reply(run_, ledger_, *seq);
-    if (!reply) return;
+    const std::optional<EchoReply> echo =
+        checked_echo(run_, ledger_, stream_, buffer_, len, &answered_);
+    if (!echo) return;
     Result& result = run_.result();
-    verify_echo(run_, buffer_, len, payload_for(*seq), &answered_);
-    if (*reply == DatagramLedger::Reply::Late) {
+    if (echo->reply == DatagramLedger::Reply::Late) {
         ++result.late;  // its slot gave up on it and moved on
         return;
     }
-    const size_t index = *seq % slots_.size();
+    const size_t index = echo->seq % slots_.size();
     Slot& slot = slots_[index];
     slot.outstanding = false;
     if (run_.finished(now)) return;
     result.latency.record(now - slot.sent_at);
     ++result.ops;
-    send_slot(index, *seq + slots_.size(), now);
+    send_slot(index, echo->seq + slots_.size(), now);
 }
 
 void UdpFlow::expire(uint64_t now) {

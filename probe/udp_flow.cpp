@@ -6,6 +6,7 @@
 #include "udp_wire.h"
 
 namespace smallprobe {
+namespace {
 
 std::optional<uint64_t> echoed_seq(Run& run, const uint8_t* datagram, size_t len) {
     run.result().bytes_received += len;
@@ -41,6 +42,19 @@ void verify_echo(Run& run, const uint8_t* datagram, size_t len, const uint8_t* s
             count_mismatches(datagram + kSeqBytes, sent, size - kSeqBytes);
     }
     note_answer(run, reached);
+}
+
+}  // namespace
+
+std::optional<EchoReply> checked_echo(Run& run, DatagramLedger& ledger,
+                                      const ConnectionStream& stream, const uint8_t* datagram,
+                                      size_t len, bool* reached) {
+    const std::optional<uint64_t> seq = echoed_seq(run, datagram, len);
+    if (!seq) return std::nullopt;
+    const std::optional<DatagramLedger::Reply> reply = counted_reply(run, ledger, *seq);
+    if (!reply) return std::nullopt;
+    verify_echo(run, datagram, len, udp_payload_for(stream, *seq), reached);
+    return EchoReply{*seq, *reply};
 }
 
 }  // namespace smallprobe

@@ -37,21 +37,20 @@ void read_datagrams(Run& run, int fd, uint8_t* buffer, OnDatagram&& on_datagram)
     }
 }
 
-// The first look at an echoed datagram: counts its bytes and returns its
-// sequence number, or nothing (a bad reply counted) when it is too short to
-// carry one.
-std::optional<uint64_t> echoed_seq(Run& run, const uint8_t* datagram, size_t len);
-
-// Enters the reply to datagram `seq` in the flow's ledger and counts it:
-// nothing for a reply to a datagram never sent (a bad reply) or already
-// answered (a duplicate); otherwise it is received, and the ledger says
-// whether it came in time or late.
-std::optional<DatagramLedger::Reply> counted_reply(Run& run, DatagramLedger& ledger, uint64_t seq);
-
-// Checks the echo of a datagram against what was sent (its length, then
-// every byte after the sequence number), and counts the flow as reached on
-// its first answer.
-void verify_echo(Run& run, const uint8_t* datagram, size_t len, const uint8_t* sent, bool* reached);
+// An echoed datagram, checked and counted: its bytes; a bad reply when it is
+// too short to carry a sequence number or answers a datagram never sent
+// (by the flow's ledger), a duplicate when that datagram was answered
+// already. Otherwise it is received: its length and every byte after the
+// sequence number are checked against what the flow sent (`stream`), the
+// flow is counted as reached on its first answer, and the sequence number
+// comes back with whether the reply came in time or late.
+struct EchoReply {
+    uint64_t seq;
+    DatagramLedger::Reply reply;
+};
+std::optional<EchoReply> checked_echo(Run& run, DatagramLedger& ledger,
+                                      const ConnectionStream& stream, const uint8_t* datagram,
+                                      size_t len, bool* reached);
 
 // Counts the flow as reached the first time it is answered.
 inline void note_answer(Run& run, bool* reached) {

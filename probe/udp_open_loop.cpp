@@ -30,9 +30,8 @@ class OpenLoopFlow final : public PollHandler {
   public:
     OpenLoopFlow(Run& run, const StreamSource& source, uint8_t* buffer, uint32_t id, uint64_t cap)
         : run_(run),
-          source_(source),
+          stream_(ConnectionStream::of(id, source)),
           buffer_(buffer),
-          stream_start_(stream_start_for(id, source)),
           schedule_(OpenLoopSchedule::for_connection(run.started(), run.options().rate,
                                                      run.options().connections, id)),
           cap_(cap) {
@@ -57,9 +56,8 @@ class OpenLoopFlow final : public PollHandler {
     void on_datagram(size_t len, uint64_t now);
 
     Run& run_;
-    const StreamSource& source_;
+    const ConnectionStream stream_;
     uint8_t* buffer_;
-    uint64_t stream_start_;
     OpenLoopSchedule schedule_;
     uint64_t cap_;  // -n share of this flow
     WatchedSocket socket_{run_};
@@ -82,8 +80,8 @@ void OpenLoopFlow::send_due(uint64_t now) {
     for (; issued_ < due; ++issued_) {
         ledger_.sent(issued_);
         ++run_.result().sent;
-        const ssize_t n = send_udp_echo(socket_.fd(), issued_,
-                                        udp_payload_for(source_, stream_start_, issued_), size);
+        const ssize_t n =
+            send_udp_echo(socket_.fd(), issued_, udp_payload_for(stream_, issued_), size);
         // A datagram the socket refused is simply never answered: a loss.
         if (n > 0) run_.result().bytes_sent += static_cast<uint64_t>(n);
     }
@@ -94,14 +92,12 @@ void OpenLoopFlow::on_event(uint32_t, uint64_t now) {
 }
 
 void OpenLoopFlow::on_datagram(size_t len, uint64_t now) {
-    const std::optional<uint64_t> seq = echoed_seq(run_, buffer_, len);
-    if (!seq) return;
-    const std::optional<DatagramLedger::Reply> reply = counted_reply(run_, ledger_, *seq);
-    if (!reply) return;
-    Result& result = run_.result();
-    verify_echo(run_, buffer_, len, udp_payload_for(source_, stream_start_, *seq), &reached_);
+    const std::optional<EchoReply> echo =
+        checked_echo(run_, ledger_, stream_, buffer_, len, &reached_);
+    if (!echo) return;
     if (run_.finished(now)) return;
-    const uint64_t due_at = schedule_.intended(*seq);
+    Result& result = run_.result();
+    const uint64_t due_at = schedule_.intended(echo->seq);
     result.latency.record(now > due_at ? now - due_at : 0);
     ++result.ops;
 }

@@ -16,9 +16,8 @@ namespace smallprobe {
 
 constexpr size_t kSeqBytes = sizeof(uint64_t);
 
-inline const uint8_t* udp_payload_for(const StreamSource& source, uint64_t stream_start,
-                                      uint64_t seq) {
-    return source.at(stream_start + seq * 8);
+inline const uint8_t* udp_payload_for(const ConnectionStream& stream, uint64_t seq) {
+    return stream.at(seq * 8);
 }
 
 // One sendmsg() with the header and the pattern as two pieces: no copying.

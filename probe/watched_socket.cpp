@@ -22,4 +22,12 @@ bool WatchedSocket::connect_to_target() {
     return true;
 }
 
+bool WatchedSocket::finish_connect() {
+    if (int err = socket_error(fd_)) {
+        fail(err);
+        return false;
+    }
+    return true;
+}
+
 }  // namespace smallprobe

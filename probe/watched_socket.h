@@ -30,6 +30,10 @@ class WatchedSocket {
     bool connect_to_target();
     // create() then connect_to_target().
     bool open(int type) { return create(type) && connect_to_target(); }
+    // When the poller first reports a connecting TCP socket: true when the
+    // handshake succeeded; else false, with its error counted and the socket
+    // closed.
+    bool finish_connect();
 
     // Counts err as a connection error and closes.
     void fail(int err) {

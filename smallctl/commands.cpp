@@ -119,6 +119,11 @@ std::vector<std::string> split(std::string_view name) {
     return words;
 }
 
+// Whether `words` begins with the words of `prefix`.
+bool begins_with(const std::vector<std::string>& words, const std::vector<std::string>& prefix) {
+    return words.size() >= prefix.size() && std::equal(prefix.begin(), prefix.end(), words.begin());
+}
+
 bool starts_with(const std::string& word, std::string_view prefix) {
     return word.compare(0, prefix.size(), prefix) == 0 && word.size() >= prefix.size();
 }
@@ -143,8 +148,7 @@ std::vector<std::string> next_words(const std::vector<std::string>& path, bool* 
     *complete = false;
     for (const Command* c : all_commands()) {
         auto parts = split(c->name);
-        if (parts.size() < path.size() || !std::equal(path.begin(), path.end(), parts.begin()))
-            continue;
+        if (!begins_with(parts, path)) continue;
         if (parts.size() == path.size())
             *complete = true;
         else if (std::find(next.begin(), next.end(), parts[path.size()]) == next.end())
@@ -302,12 +306,8 @@ std::optional<std::string> help_text(const std::vector<std::string>& words, std:
         path.push_back(resolved);
     }
     std::string out;
-    for (const Command* c : all_commands()) {
-        auto parts = split(c->name);
-        if (parts.size() < path.size() || !std::equal(path.begin(), path.end(), parts.begin()))
-            continue;
-        out += (out.empty() ? "" : "\n") + describe(*c);
-    }
+    for (const Command* c : all_commands())
+        if (begins_with(split(c->name), path)) out += (out.empty() ? "" : "\n") + describe(*c);
     return out;
 }
 

@@ -35,6 +35,11 @@ std::string text(const nlohmann::json& value) {
     return value.dump();
 }
 
+// The member `key` of `object` as text(); "-" when it is missing.
+std::string field(const nlohmann::json& object, const char* key) {
+    return text(object.value(key, nlohmann::json()));
+}
+
 // The count at a JSON pointer ("/conn/rejected_total"); by reason, summed.
 uint64_t count(const nlohmann::json& object, const char* pointer) {
     nlohmann::json::json_pointer at(pointer);
@@ -49,19 +54,19 @@ uint64_t count(const nlohmann::json& object, const char* pointer) {
 
 std::string format_status(const nlohmann::json& d) {
     std::vector<std::vector<std::string>> rows = {
-        {"version", text(d.value("version", nlohmann::json()))},
-        {"pid", text(d.value("pid", nlohmann::json()))},
-        {"state", text(d.value("state", nlohmann::json()))},
+        {"version", field(d, "version")},
+        {"pid", field(d, "pid")},
+        {"state", field(d, "state")},
         {"uptime", smalld::units::duration(d.value("uptime_seconds", -1.0))},
-        {"config", text(d.value("config", nlohmann::json()))},
-        {"last reload", text(d.value("last_reload", nlohmann::json()))},
-        {"log level", text(d.value("log_level", nlohmann::json()))},
+        {"config", field(d, "config")},
+        {"last reload", field(d, "last_reload")},
+        {"log level", field(d, "log_level")},
         {"sessions", std::to_string(d.value("conn_current", uint64_t(0))) + " open, " +
                          std::to_string(d.value("conn_accepted_total", uint64_t(0))) + " accepted"},
         {"listeners", std::to_string(d.value("listeners", uint64_t(0))) + " (" +
                           std::to_string(d.value("instances", uint64_t(0))) + " instances)"},
-        {"control", text(d.value("control_socket", nlohmann::json()))},
-        {"metrics", text(d.value("metrics_listen", nlohmann::json()))},
+        {"control", field(d, "control_socket")},
+        {"metrics", field(d, "metrics_listen")},
     };
     std::string out;
     for (const auto& row : rows) {
@@ -130,10 +135,8 @@ std::string format_stats(const nlohmann::json& d) {
 std::string format_listeners(const nlohmann::json& d) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& l : d)
-        rows.push_back(
-            {text(l.value("instance", nlohmann::json())), text(l.value("type", nlohmann::json())),
-             text(l.value("proto", nlohmann::json())), text(l.value("address", nlohmann::json())),
-             text(l.value("port", nlohmann::json())), text(l.value("origin", nlohmann::json()))});
+        rows.push_back({field(l, "instance"), field(l, "type"), field(l, "proto"),
+                        field(l, "address"), field(l, "port"), field(l, "origin")});
     if (rows.empty()) return "no listeners\n";
     return render_table({"INSTANCE", "TYPE", "PROTO", "ADDRESS", "PORT", "ORIGIN"}, rows);
 }
@@ -141,13 +144,11 @@ std::string format_listeners(const nlohmann::json& d) {
 std::string format_conns(const nlohmann::json& d) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& s : d)
-        rows.push_back(
-            {text(s.value("id", nlohmann::json())), text(s.value("instance", nlohmann::json())),
-             text(s.value("peer", nlohmann::json())), text(s.value("local", nlohmann::json())),
-             smalld::units::duration(s.value("age_seconds", -1.0)),
-             smalld::units::duration(s.value("idle_seconds", -1.0)),
-             smalld::units::bytes(s.value("bytes_in", -1.0)),
-             smalld::units::bytes(s.value("bytes_out", -1.0))});
+        rows.push_back({field(s, "id"), field(s, "instance"), field(s, "peer"), field(s, "local"),
+                        smalld::units::duration(s.value("age_seconds", -1.0)),
+                        smalld::units::duration(s.value("idle_seconds", -1.0)),
+                        smalld::units::bytes(s.value("bytes_in", -1.0)),
+                        smalld::units::bytes(s.value("bytes_out", -1.0))});
     if (rows.empty()) return "no sessions\n";
     return render_table({"ID", "INSTANCE", "PEER", "LOCAL", "AGE", "IDLE", "IN", "OUT"}, rows);
 }
@@ -161,7 +162,7 @@ std::string format_stats_reset(const nlohmann::json&) {
 }
 
 std::string format_conn_kill(const nlohmann::json& d) {
-    return "session " + text(d.value("killed", nlohmann::json())) + " killed\n";
+    return "session " + field(d, "killed") + " killed\n";
 }
 
 std::string format_reload(const nlohmann::json& d) {
@@ -174,7 +175,7 @@ std::string format_reload(const nlohmann::json& d) {
 }
 
 std::string format_log_level(const nlohmann::json& d) {
-    return "log level is now " + text(d.value("log_level", nlohmann::json())) + "\n";
+    return "log level is now " + field(d, "log_level") + "\n";
 }
 
 // The monitor's first reply says only that it started; its events follow
