@@ -11,9 +11,12 @@
 #include <chrono>
 #include <cstdarg>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "keyword.h"
 
 struct event_base;
 
@@ -23,6 +26,8 @@ namespace smalld {
 enum class LogLevel { Error = 3, Warning = 4, Notice = 5, Info = 6, Debug = 7 };
 
 const char* to_string(LogLevel level);
+// Every level and its name, from the most to the least severe.
+std::span<const Keyword<LogLevel>> log_levels();
 
 class LogLimiter;
 struct LogFields;

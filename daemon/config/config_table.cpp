@@ -15,17 +15,11 @@
 namespace smalld {
 
 const char* to_string(Scope scope) {
-    switch (scope) {
-        case Scope::Daemon:
-            return "daemon";
-        case Scope::Control:
-            return "control";
-        case Scope::Metrics:
-            return "metrics";
-        case Scope::Instance:
-            return "instance";
-    }
-    return "?";
+    static constexpr Keyword<Scope> kNames[] = {{"daemon", Scope::Daemon},
+                                                {"control", Scope::Control},
+                                                {"metrics", Scope::Metrics},
+                                                {"instance", Scope::Instance}};
+    return word_of(scope, kNames);
 }
 
 namespace {
