@@ -101,7 +101,7 @@ void visit_stamp_stats(const Stats& stats, const OpenSessions& open,
         StatSample s = instance_sample(*record, false);
         s.help = "STAMP reflector processing time, T3 - T2, in seconds.";
         const StampStats& st = record->stamp;
-        // The last bucket, +Inf, is the count.
+        // processing[] ends with the +Inf bucket: its cumulative total is processing_count.
         visit_histogram(s, "stamp.processing_seconds", labels,
                         std::span(st.processing).first(labels.size()), st.processing_count,
                         double(st.processing_sum_ns) * 1e-9, visit);
