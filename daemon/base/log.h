@@ -74,14 +74,15 @@ std::vector<LogLimiter*>& limiters();
 
 }  // namespace log
 
-// A rate limit for a class of log lines: at most `burst` lines per `window`;
-// the rest are counted and summarised as "suppressed N messages".
+// A rate limit for a class of log lines: at most `burst` lines per `window`
+// (by default 5 per 10 s, the rate of every line a peer can provoke); the
+// rest are counted and summarised as "suppressed N messages".
 // Limiters live as long as the process (namespace-scope statics); the log's
 // once-a-second tick writes the summary of a window that ended in silence.
 class LogLimiter {
   public:
     // A quiet limiter queues through log::vwrite_quiet (libevent's messages).
-    LogLimiter(const char* what, unsigned burst = 10,
+    LogLimiter(const char* what, unsigned burst = 5,
                std::chrono::milliseconds window = std::chrono::seconds(10), bool quiet = false);
     LogLimiter(const LogLimiter&) = delete;
     LogLimiter& operator=(const LogLimiter&) = delete;
