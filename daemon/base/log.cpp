@@ -21,20 +21,17 @@
 
 namespace smalld {
 
+std::span<const Keyword<LogLevel>> log_levels() {
+    static constexpr Keyword<LogLevel> kLevels[] = {{"error", LogLevel::Error},
+                                                    {"warning", LogLevel::Warning},
+                                                    {"notice", LogLevel::Notice},
+                                                    {"info", LogLevel::Info},
+                                                    {"debug", LogLevel::Debug}};
+    return kLevels;
+}
+
 const char* to_string(LogLevel level) {
-    switch (level) {
-        case LogLevel::Error:
-            return "error";
-        case LogLevel::Warning:
-            return "warning";
-        case LogLevel::Notice:
-            return "notice";
-        case LogLevel::Info:
-            return "info";
-        case LogLevel::Debug:
-            return "debug";
-    }
-    return "?";
+    return word_of(level, log_levels());
 }
 
 namespace log {

@@ -11,9 +11,12 @@
 #include <chrono>
 #include <cstdarg>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "keyword.h"
 
 struct event_base;
 
@@ -23,6 +26,8 @@ namespace smalld {
 enum class LogLevel { Error = 3, Warning = 4, Notice = 5, Info = 6, Debug = 7 };
 
 const char* to_string(LogLevel level);
+// Every level and its name, from the most to the least severe.
+std::span<const Keyword<LogLevel>> log_levels();
 
 class LogLimiter;
 struct LogFields;
@@ -69,14 +74,15 @@ std::vector<LogLimiter*>& limiters();
 
 }  // namespace log
 
-// A rate limit for a class of log lines: at most `burst` lines per `window`;
-// the rest are counted and summarised as "suppressed N messages".
+// A rate limit for a class of log lines: at most `burst` lines per `window`
+// (by default 5 per 10 s, the rate of every line a peer can provoke); the
+// rest are counted and summarised as "suppressed N messages".
 // Limiters live as long as the process (namespace-scope statics); the log's
 // once-a-second tick writes the summary of a window that ended in silence.
 class LogLimiter {
   public:
     // A quiet limiter queues through log::vwrite_quiet (libevent's messages).
-    LogLimiter(const char* what, unsigned burst = 10,
+    LogLimiter(const char* what, unsigned burst = 5,
                std::chrono::milliseconds window = std::chrono::seconds(10), bool quiet = false);
     LogLimiter(const LogLimiter&) = delete;
     LogLimiter& operator=(const LogLimiter&) = delete;

@@ -15,17 +15,11 @@
 namespace smalld {
 
 const char* to_string(Scope scope) {
-    switch (scope) {
-        case Scope::Daemon:
-            return "daemon";
-        case Scope::Control:
-            return "control";
-        case Scope::Metrics:
-            return "metrics";
-        case Scope::Instance:
-            return "instance";
-    }
-    return "?";
+    static constexpr Keyword<Scope> kNames[] = {{"daemon", Scope::Daemon},
+                                                {"control", Scope::Control},
+                                                {"metrics", Scope::Metrics},
+                                                {"instance", Scope::Instance}};
+    return word_of(scope, kNames);
 }
 
 namespace {
@@ -77,23 +71,33 @@ std::optional<uint64_t> parse_size(std::string_view text, uint64_t min, uint64_t
     return *n * scale;
 }
 
-bool apply_addresses(std::vector<SockAddr>& out, std::string_view value, std::string* error) {
+// A list of items, each read by `parse` (parse_endpoint, parse_cidr); the
+// first that does not parse is the error.
+template <typename T>
+bool apply_list(std::vector<T>& out, std::string_view value,
+                std::optional<T> (*parse)(std::string_view, std::string*), std::string* error) {
     out.clear();
     for (auto item : split_list(value)) {
-        auto addr = parse_endpoint(item, error);
-        if (!addr) return false;
-        out.push_back(*addr);
+        auto parsed = parse(item, error);
+        if (!parsed) return false;
+        out.push_back(*parsed);
     }
     return true;
 }
 
-bool apply_cidrs(std::vector<Cidr>& out, std::string_view value, std::string* error) {
-    out.clear();
-    for (auto item : split_list(value)) {
-        auto cidr = parse_cidr(item, error);
-        if (!cidr) return false;
-        out.push_back(*cidr);
+// A user or group name (`kind`) the system knows, or empty.
+bool apply_account(std::string& out, std::string_view value, std::string_view kind,
+                   std::string* error) {
+    const std::string name(value);
+    auto known = [&] {
+        return kind == "group" ? getgrnam(name.c_str()) != nullptr
+                               : getpwnam(name.c_str()) != nullptr;
+    };
+    if (!name.empty() && !known()) {
+        *error = "no such " + std::string(kind) + " \"" + name + "\"";
+        return false;
     }
+    out = name;
     return true;
 }
 
@@ -115,12 +119,7 @@ const KeySpec kKeys[] = {
     {Scope::Daemon, "user", "",
      "when started as root outside systemd: drop to this user after binding", 0,
      [](Config& c, InstanceConfig*, std::string_view v, std::string* e) -> bool {
-         if (!v.empty() && !getpwnam(std::string(v).c_str())) {
-             *e = "no such user \"" + std::string(v) + "\"";
-             return false;
-         }
-         c.daemon.user = v;
-         return true;
+         return apply_account(c.daemon.user, v, "user", e);
      },
      /*names_file=*/false, /*restart_only=*/true},
     {Scope::Daemon, "shutdown_timeout", "5s", "how long SIGTERM waits for sessions to flush", 0,
@@ -151,12 +150,7 @@ const KeySpec kKeys[] = {
      /*names_file=*/false, /*restart_only=*/true},
     {Scope::Control, "group", "", "group of the control socket; empty = the daemon's", 0,
      [](Config& c, InstanceConfig*, std::string_view v, std::string* e) -> bool {
-         if (!v.empty() && !getgrnam(std::string(v).c_str())) {
-             *e = "no such group \"" + std::string(v) + "\"";
-             return false;
-         }
-         c.control.group = v;
-         return true;
+         return apply_account(c.control.group, v, "group", e);
      },
      /*names_file=*/false, /*restart_only=*/true},
     // [metrics]
@@ -181,7 +175,7 @@ const KeySpec kKeys[] = {
     {Scope::Metrics, "allow", "127.0.0.0/8, ::1",
      "source prefixes admitted to the listener, as an instance's allow; empty = none", 0,
      [](Config& c, InstanceConfig*, std::string_view v, std::string* e) -> bool {
-         return apply_cidrs(c.metrics.allow, v, e);
+         return apply_list(c.metrics.allow, v, parse_cidr, e);
      }},
     {Scope::Metrics, "page", "yes",
      "no = only /metrics and /healthz: the live page, its assets, /stats.json and /events "
@@ -212,21 +206,21 @@ const KeySpec kKeys[] = {
      "list of ADDRESS:PORT to serve over TCP; port 0 = chosen by the kernel (not stamp: UDP only)",
      tcp_types(),
      [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
-         return apply_addresses(i->tcp, v, e);
+         return apply_list(i->tcp, v, parse_endpoint, e);
      }},
     {Scope::Instance, "udp", nullptr, "list of ADDRESS:PORT to serve over UDP", 0,
      [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
-         return apply_addresses(i->udp, v, e);
+         return apply_list(i->udp, v, parse_endpoint, e);
      }},
     {Scope::Instance, "allow",
      "127.0.0.0/8, ::1, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7, fe80::/10",
      "source prefixes admitted; empty = none", 0,
      [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
-         return apply_cidrs(i->allow, v, e);
+         return apply_list(i->allow, v, parse_cidr, e);
      }},
     {Scope::Instance, "deny", "", "source prefixes refused, even when allowed", 0,
      [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
-         return apply_cidrs(i->deny, v, e);
+         return apply_list(i->deny, v, parse_cidr, e);
      }},
     {Scope::Instance, "max_connections", "1024", "concurrent TCP sessions; 0 = unlimited",
      tcp_types(),

@@ -131,14 +131,7 @@ std::string expected_one_of(const std::vector<std::string_view>& words, std::str
 }
 
 std::optional<LogLevel> parse_log_level(std::string_view text, std::string* error) {
-    std::vector<std::string_view> names;
-    for (auto level :
-         {LogLevel::Error, LogLevel::Warning, LogLevel::Notice, LogLevel::Info, LogLevel::Debug}) {
-        if (text == to_string(level)) return level;
-        names.push_back(to_string(level));
-    }
-    *error = expected_one_of(names, text);
-    return std::nullopt;
+    return parse_keyword(text, log_levels(), error);
 }
 
 std::optional<bool> parse_bool(std::string_view text, std::string* error) {

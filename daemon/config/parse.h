@@ -6,11 +6,13 @@
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "config.h"
+#include "keyword.h"
 
 namespace smalld {
 
@@ -36,18 +38,12 @@ std::optional<unsigned> parse_mode(std::string_view text, std::string* error);
 // key, the command line and the control command alike.
 std::optional<LogLevel> parse_log_level(std::string_view text, std::string* error);
 
-// One word of a keyword's few, and what it stands for.
-template <typename T>
-struct Keyword {
-    std::string_view word;
-    T value;
-};
 // "expected a, b or c, got \"text\"" for a value that is none of the words.
 std::string expected_one_of(const std::vector<std::string_view>& words, std::string_view text);
-// A value that must be one of a few words: what the word stands for, or
-// nullopt and that message.
+// A value that must be one of a few words (keyword.h): what the word stands
+// for, or nullopt and that message.
 template <typename T>
-std::optional<T> parse_keyword(std::string_view text, std::initializer_list<Keyword<T>> words,
+std::optional<T> parse_keyword(std::string_view text, std::span<const Keyword<T>> words,
                                std::string* error) {
     std::vector<std::string_view> names;
     for (const auto& k : words) {
@@ -56,6 +52,11 @@ std::optional<T> parse_keyword(std::string_view text, std::initializer_list<Keyw
     }
     *error = expected_one_of(names, text);
     return std::nullopt;
+}
+template <typename T>
+std::optional<T> parse_keyword(std::string_view text, std::initializer_list<Keyword<T>> words,
+                               std::string* error) {
+    return parse_keyword(text, std::span(words.begin(), words.size()), error);
 }
 
 }  // namespace smalld

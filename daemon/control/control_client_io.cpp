@@ -16,7 +16,7 @@ namespace smalld {
 
 namespace {
 
-LogLimiter stall_log("control: stalled monitors", 5, std::chrono::seconds(10));
+LogLimiter stall_log("control: stalled monitors");
 
 }  // namespace
 

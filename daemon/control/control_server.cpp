@@ -22,11 +22,11 @@ namespace smalld {
 namespace {
 
 constexpr int kAcceptsPerWakeup = 16;
-LogLimiter accept_log("control accept errors", 5, std::chrono::seconds(10));
+LogLimiter accept_log("control accept errors");
 // A read-only user may ask for admin commands as fast as it likes.
-LogLimiter denied_log("control denials", 5, std::chrono::seconds(10));
-LogLimiter busy_log("control refusals", 5, std::chrono::seconds(10));
-LogLimiter evict_log("control evictions", 5, std::chrono::seconds(10));
+LogLimiter denied_log("control denials");
+LogLimiter busy_log("control refusals");
+LogLimiter evict_log("control evictions");
 
 }  // namespace
 

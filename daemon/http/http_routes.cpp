@@ -26,7 +26,7 @@ namespace smalld {
 namespace {
 
 constexpr timeval kSampleEvery = {1, 0};
-LogLimiter stream_log("metrics: event streams", 5, std::chrono::seconds(10));
+LogLimiter stream_log("metrics: event streams");
 
 // 128 random bits for the page's Content-Security-Policy nonce, base64.
 std::string make_nonce() {

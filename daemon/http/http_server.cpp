@@ -25,10 +25,10 @@ constexpr int kAcceptsPerWakeup = 32;
 // this long: closing with unread data would reset the connection, and the
 // client could lose the reply (nginx's lingering close).
 constexpr int kLingerMs = 2000;
-LogLimiter accept_log("metrics: accept errors", 5, std::chrono::seconds(10));
-LogLimiter refuse_log("metrics: refusals", 5, std::chrono::seconds(10));
-LogLimiter timeout_log("metrics: request deadlines", 5, std::chrono::seconds(10));
-LogLimiter evict_log("metrics: evictions", 5, std::chrono::seconds(10));
+LogLimiter accept_log("metrics: accept errors");
+LogLimiter refuse_log("metrics: refusals");
+LogLimiter timeout_log("metrics: request deadlines");
+LogLimiter evict_log("metrics: evictions");
 
 }  // namespace
 

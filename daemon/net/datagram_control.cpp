@@ -5,6 +5,7 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 
+#include <array>
 #include <cstring>
 
 namespace smalld {
@@ -51,14 +52,32 @@ bool needs_packet_info(const SockAddr& bound) {
 
 namespace {
 
-int read_int(const cmsghdr* c) {
-    int value;
+// The message's data as a T; holds() said it is there.
+template <typename T>
+T read_as(const cmsghdr* c) {
+    T value;
     std::memcpy(&value, CMSG_DATA(c), sizeof value);
     return value;
 }
 
 bool holds(const cmsghdr* c, size_t size) {
     return c->cmsg_len >= CMSG_LEN(size);
+}
+
+// The address a datagram was sent to, from IP_PKTINFO or IPV6_PKTINFO.
+SockAddr destination(const in_pktinfo& info) {
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_addr = info.ipi_addr;
+    return SockAddr::from(reinterpret_cast<sockaddr*>(&sin), sizeof sin);
+}
+
+SockAddr destination(const in6_pktinfo& info) {
+    sockaddr_in6 sin6{};
+    sin6.sin6_family = AF_INET6;
+    sin6.sin6_addr = info.ipi6_addr;
+    sin6.sin6_scope_id = info.ipi6_ifindex;
+    return SockAddr::from(reinterpret_cast<sockaddr*>(&sin6), sizeof sin6);
 }
 
 }  // namespace
@@ -68,47 +87,34 @@ void read_datagram_metadata(const msghdr& received, Datagram& d, SockAddr& local
     for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS &&
             holds(c, sizeof(timespec))) {
-            timespec ts;
-            std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+            auto ts = read_as<timespec>(c);
             if (!d.hardware_timestamp) d.received = {ts.tv_sec, static_cast<uint32_t>(ts.tv_nsec)};
             d.kernel_timestamp = true;
         } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING &&
                    holds(c, 3 * sizeof(timespec))) {
             // Transmit timestamps on (tx_timestamps.h): the NIC's receive
             // time, when it gave one.
-            timespec ts[3];
-            std::memcpy(ts, CMSG_DATA(c), sizeof ts);
+            auto ts = read_as<std::array<timespec, 3>>(c);
             if (ts[2].tv_sec || ts[2].tv_nsec) {
                 d.received = {ts[2].tv_sec, static_cast<uint32_t>(ts[2].tv_nsec)};
                 d.kernel_timestamp = d.hardware_timestamp = true;
             }
         } else if (c->cmsg_level == IPPROTO_IP) {
             if (c->cmsg_type == IP_TTL && holds(c, sizeof(int)))
-                d.ttl = read_int(c);
+                d.ttl = read_as<int>(c);
             else if (c->cmsg_type == IP_TOS && holds(c, 1))
                 d.tos = *CMSG_DATA(c);
             else if (c->cmsg_type == IP_PKTINFO && holds(c, sizeof(in_pktinfo))) {
-                in_pktinfo info;
-                std::memcpy(&info, CMSG_DATA(c), sizeof info);
-                sockaddr_in sin{};
-                sin.sin_family = AF_INET;
-                sin.sin_addr = info.ipi_addr;
-                local = SockAddr::from(reinterpret_cast<sockaddr*>(&sin), sizeof sin);
+                local = destination(read_as<in_pktinfo>(c));
                 d.local = &local;
             }
         } else if (c->cmsg_level == IPPROTO_IPV6) {
             if (c->cmsg_type == IPV6_HOPLIMIT && holds(c, sizeof(int)))
-                d.ttl = read_int(c);
+                d.ttl = read_as<int>(c);
             else if (c->cmsg_type == IPV6_TCLASS && holds(c, sizeof(int)))
-                d.tos = read_int(c);
+                d.tos = read_as<int>(c);
             else if (c->cmsg_type == IPV6_PKTINFO && holds(c, sizeof(in6_pktinfo))) {
-                in6_pktinfo info;
-                std::memcpy(&info, CMSG_DATA(c), sizeof info);
-                sockaddr_in6 sin6{};
-                sin6.sin6_family = AF_INET6;
-                sin6.sin6_addr = info.ipi6_addr;
-                sin6.sin6_scope_id = info.ipi6_ifindex;
-                local = SockAddr::from(reinterpret_cast<sockaddr*>(&sin6), sizeof sin6);
+                local = destination(read_as<in6_pktinfo>(c));
                 d.local = &local;
             }
         }

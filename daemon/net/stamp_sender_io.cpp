@@ -19,7 +19,7 @@ namespace smalld {
 namespace {
 
 constexpr size_t kReceiveBatches = 8;  // per readable event, then the loop's turn
-LogLimiter reply_log("stamp-sender replies dropped", 5, std::chrono::seconds(10));
+LogLimiter reply_log("stamp-sender replies dropped");
 
 int64_t nanos(WallTime t) {
     return t.unix_seconds * 1'000'000'000 + t.nanos;

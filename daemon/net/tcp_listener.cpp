@@ -11,7 +11,7 @@ namespace smalld {
 
 namespace {
 constexpr int kAcceptsPerWakeup = 64;
-LogLimiter fd_log("accept paused", 5, std::chrono::seconds(10));
+LogLimiter fd_log("accept paused");
 }  // namespace
 
 TcpListener::TcpListener(ListenerContext& context, std::shared_ptr<Instance> instance,

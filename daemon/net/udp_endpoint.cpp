@@ -20,8 +20,8 @@ namespace {
 constexpr unsigned kBatch = DatagramBatch::kSize;
 constexpr size_t kMaxDatagram = DatagramBatch::kMaxDatagram;
 constexpr unsigned kDrainBatches = 4;  // batches read per wake-up at most
-LogLimiter send_log("udp send errors", 5, std::chrono::seconds(10));
-LogLimiter loop_log("udp loops", 5, std::chrono::seconds(10));
+LogLimiter send_log("udp send errors");
+LogLimiter loop_log("udp loops");
 
 int64_t to_ns(WallTime t) {
     return t.unix_seconds * 1'000'000'000 + t.nanos;

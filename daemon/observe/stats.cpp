@@ -2,42 +2,34 @@
 // The counters themselves; stats_visit.cpp walks them for the renderers.
 #include "stats.h"
 
+#include "keyword.h"
+
 namespace smalld {
 
+namespace {
+
+// The reasons' names, as the log, the stats and the monitor events write them.
+constexpr Keyword<RejectReason> kRejectNames[] = {{"acl", RejectReason::Acl},
+                                                  {"limit", RejectReason::Limit},
+                                                  {"per_source", RejectReason::PerSource},
+                                                  {"rate", RejectReason::Rate},
+                                                  {"fd", RejectReason::Fd}};
+constexpr Keyword<DropReason> kDropNames[] = {{"acl", DropReason::Acl},
+                                              {"rate", DropReason::Rate},
+                                              {"loop", DropReason::Loop},
+                                              {"amplification", DropReason::Amplification},
+                                              {"send", DropReason::Send}};
+static_assert(std::size(kRejectNames) == size_t(RejectReason::Count));
+static_assert(std::size(kDropNames) == size_t(DropReason::Count));
+
+}  // namespace
+
 const char* to_string(RejectReason reason) {
-    switch (reason) {
-        case RejectReason::Acl:
-            return "acl";
-        case RejectReason::Limit:
-            return "limit";
-        case RejectReason::PerSource:
-            return "per_source";
-        case RejectReason::Rate:
-            return "rate";
-        case RejectReason::Fd:
-            return "fd";
-        case RejectReason::Count:
-            break;
-    }
-    return "?";
+    return word_of(reason, kRejectNames);
 }
 
 const char* to_string(DropReason reason) {
-    switch (reason) {
-        case DropReason::Acl:
-            return "acl";
-        case DropReason::Rate:
-            return "rate";
-        case DropReason::Loop:
-            return "loop";
-        case DropReason::Send:
-            return "send";
-        case DropReason::Amplification:
-            return "amplification";
-        case DropReason::Count:
-            break;
-    }
-    return "?";
+    return word_of(reason, kDropNames);
 }
 
 void StampStats::observe_processing(int64_t nanos) {

@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -216,5 +217,14 @@ void visit_stats(const Stats& stats, const OpenSessions& open,
 // CLOCK_REALTIME, for the up gauge.
 void visit_sender_stats(const Stats& stats, int64_t now_ns,
                         const std::function<void(const StatSample&)>& visit);
+
+// The le labels of a histogram's bucket bounds, as Prometheus writes them ("%g").
+std::vector<std::string> histogram_labels(std::span<const double> bounds);
+// A histogram's samples, with `s`'s labels and help: FAMILY_bucket for each
+// bound (cumulative, le from `labels`) and for le="+Inf" (`count`), then
+// FAMILY_sum and FAMILY_count. `buckets`: one a bound, not cumulative.
+void visit_histogram(StatSample s, std::string_view family, std::span<const std::string> labels,
+                     std::span<const uint64_t> buckets, uint64_t count, double sum,
+                     const std::function<void(const StatSample&)>& visit);
 
 }  // namespace smalld

@@ -24,55 +24,35 @@ bool serves(const InstanceStats& record, bool tcp) {
     return !record.listeners_known || (tcp ? record.tcp_listeners : record.udp_listeners);
 }
 
+// A sample of an instance's series over a protocol: its labels set.
+StatSample instance_sample(const InstanceStats& record, bool tcp) {
+    StatSample s;
+    s.instance = record.name;
+    s.type = to_string(record.type);
+    s.proto = tcp ? "tcp" : "udp";
+    return s;
+}
+
 // Per instance, TCP: the max_connections cap beside the gauge it caps (so
 // "sessions near max_connections" is one division in PromQL), and the
 // session lifetimes as a histogram: cumulative buckets, sum and count.
 void visit_session_stats(const Stats& stats, const std::function<void(const StatSample&)>& visit) {
-    static const auto bound_names = [] {
-        std::array<std::array<char, 16>, DurationHistogram::bounds.size()> names{};
-        for (size_t i = 0; i < names.size(); ++i)
-            snprintf(names[i].data(), names[i].size(), "%g", DurationHistogram::bounds[i]);
-        return names;
-    }();
     for (const auto& [name, record] : stats.instances) {
         if (!serves(*record, true)) continue;
-        StatSample s;
+        StatSample s = instance_sample(*record, true);
         s.key = "max_connections";
         s.help = "The instance's max_connections: concurrent TCP sessions allowed, 0 = no limit.";
         s.counter = false;
-        s.instance = record->name;
-        s.type = to_string(record->type);
-        s.proto = "tcp";
         s.value = double(record->max_connections);
         visit(s);
     }
+    static const auto labels = histogram_labels(DurationHistogram::bounds);
     for (const auto& [name, record] : stats.instances) {
         if (!serves(*record, true)) continue;
-        StatSample s;
+        StatSample s = instance_sample(*record, true);
         s.help = "How long TCP sessions lasted, from accept to close.";
-        s.histogram = "session.duration_seconds";
-        s.instance = record->name;
-        s.type = to_string(record->type);
-        s.proto = "tcp";
         const DurationHistogram& h = record->session_duration;
-        s.key = "session.duration_seconds_bucket";
-        uint64_t cumulative = 0;
-        for (size_t i = 0; i < h.bounds.size(); ++i) {
-            cumulative += h.in_bucket[i];
-            s.le = bound_names[i].data();
-            s.value = double(cumulative);
-            visit(s);
-        }
-        s.le = "+Inf";
-        s.value = double(h.count);
-        visit(s);
-        s.le = {};
-        s.key = "session.duration_seconds_sum";
-        s.value = h.sum;
-        visit(s);
-        s.key = "session.duration_seconds_count";
-        s.value = double(h.count);
-        visit(s);
+        visit_histogram(s, "session.duration_seconds", labels, h.in_bucket, h.count, h.sum, visit);
     }
 }
 
@@ -103,17 +83,10 @@ void visit_stamp_stats(const Stats& stats, const OpenSessions& open,
          "Stateful STAMP sessions dropped after session_timeout idle.", true,
          &StampStats::sessions_expired},
     };
-    auto sample = [](const InstanceStats& record) {
-        StatSample s;
-        s.instance = record.name;
-        s.type = to_string(record.type);
-        s.proto = "udp";
-        return s;
-    };
     for (const auto& counter : counters) {
         for (const auto& [name, record] : stats.instances) {
             if (record->type != ServiceType::Stamp || !serves(*record, false)) continue;
-            StatSample s = sample(*record);
+            StatSample s = instance_sample(*record, false);
             s.key = counter.key;
             s.help = counter.help;
             s.counter = counter.counter;
@@ -122,37 +95,110 @@ void visit_stamp_stats(const Stats& stats, const OpenSessions& open,
             visit(s);
         }
     }
-    static const auto kLe = [] {
-        std::array<std::array<char, 16>, std::size(StampStats::kBounds)> names{};
-        for (size_t i = 0; i < names.size(); ++i)
-            snprintf(names[i].data(), names[i].size(), "%g", StampStats::kBounds[i]);
-        return names;
-    }();
-    const char* help = "STAMP reflector processing time, T3 - T2, in seconds.";
+    static const auto labels = histogram_labels(StampStats::kBounds);
     for (const auto& [name, record] : stats.instances) {
         if (record->type != ServiceType::Stamp || !serves(*record, false)) continue;
-        StatSample s = sample(*record);
-        s.histogram = "stamp.processing_seconds";
-        s.help = help;
-        s.key = "stamp.processing_seconds_bucket";
-        uint64_t cumulative = 0;
-        for (size_t b = 0; b < StampStats::kBuckets; ++b) {
-            cumulative += record->stamp.processing[b];
-            s.le = b < kLe.size() ? kLe[b].data() : "+Inf";
-            s.value = double(cumulative);
-            visit(s);
-        }
-        s.le = {};
-        s.key = "stamp.processing_seconds_sum";
-        s.value = double(record->stamp.processing_sum_ns) * 1e-9;
-        visit(s);
-        s.key = "stamp.processing_seconds_count";
-        s.value = double(record->stamp.processing_count);
-        visit(s);
+        StatSample s = instance_sample(*record, false);
+        s.help = "STAMP reflector processing time, T3 - T2, in seconds.";
+        const StampStats& st = record->stamp;
+        // processing[] ends with the +Inf bucket: its cumulative total is processing_count.
+        visit_histogram(s, "stamp.processing_seconds", labels,
+                        std::span(st.processing).first(labels.size()), st.processing_count,
+                        double(st.processing_sum_ns) * 1e-9, visit);
     }
 }
 
+// The daemon-wide counters (DaemonCounters), in the order they are listed.
+struct DaemonCounter {
+    const char* key;
+    const char* help;
+    uint64_t DaemonCounters::*field;
+};
+const DaemonCounter kDaemonCounters[] = {
+    {"conn.accepted_total", "TCP sessions accepted.", &DaemonCounters::conn_accepted_total},
+    {"reload.total", "Configuration reloads attempted.", &DaemonCounters::reload_total},
+    {"reload.failed_total", "Configuration reloads that failed; the old one was kept.",
+     &DaemonCounters::reload_failed_total},
+    {"control.commands_total", "Control socket commands received.",
+     &DaemonCounters::control_commands_total},
+    {"control.denied_total", "Control socket commands refused for lack of privilege.",
+     &DaemonCounters::control_denied_total},
+    {"control.events_dropped_total", "Monitor events not sent because the monitor did not keep up.",
+     &DaemonCounters::control_events_dropped_total},
+    {"control.events_total", "Monitor events built and offered to the monitors.",
+     &DaemonCounters::control_events_total},
+    {"control.events_coalesced_total",
+     "Refusals not sent to monitors one by one but summed up in a summary event.",
+     &DaemonCounters::control_events_coalesced_total},
+    {"metrics.connections_refused_total",
+     "Connections and event streams of the metrics endpoint refused (503) by its caps.",
+     &DaemonCounters::metrics_connections_refused_total},
+    {"metrics.requests_timed_out_total",
+     "Metrics endpoint connections closed at the whole-request deadline.",
+     &DaemonCounters::metrics_requests_timed_out_total},
+    {"metrics.streams_dropped_total",
+     "Live page event streams closed because their reader fell too far behind.",
+     &DaemonCounters::metrics_streams_dropped_total},
+    {"metrics.connections_evicted_total",
+     "Metrics endpoint connections waiting for a request, closed to make room for a newcomer at "
+     "a cap.",
+     &DaemonCounters::metrics_connections_evicted_total},
+    {"metrics.streams_evicted_total",
+     "Live page event streams closed to make room for a new one at the cap.",
+     &DaemonCounters::metrics_streams_evicted_total},
+    {"metrics.streams_stalled_total",
+     "Live page event streams closed because their reader took none of its output for 15 "
+     "seconds.",
+     &DaemonCounters::metrics_streams_stalled_total},
+    {"control.clients_refused_total",
+     "Control socket clients refused (busy): no free slot and none to make room.",
+     &DaemonCounters::control_clients_refused_total},
+    {"control.clients_evicted_total",
+     "Control socket clients waiting for a request, closed to make room for a newcomer at a cap.",
+     &DaemonCounters::control_clients_evicted_total},
+    {"control.monitors_stalled_total",
+     "Monitors closed because their reader took none of its output for 15 seconds.",
+     &DaemonCounters::control_monitors_stalled_total},
+};
+
 }  // namespace
+
+std::vector<std::string> histogram_labels(std::span<const double> bounds) {
+    std::vector<std::string> labels;
+    for (double bound : bounds) {
+        char label[32];
+        snprintf(label, sizeof label, "%g", bound);
+        labels.emplace_back(label);
+    }
+    return labels;
+}
+
+void visit_histogram(StatSample s, std::string_view family, std::span<const std::string> labels,
+                     std::span<const uint64_t> buckets, uint64_t count, double sum,
+                     const std::function<void(const StatSample&)>& visit) {
+    const std::string name(family);
+    const std::string bucket = name + "_bucket", sum_key = name + "_sum",
+                      count_key = name + "_count";
+    s.histogram = family;
+    s.key = bucket;
+    uint64_t cumulative = 0;
+    for (size_t b = 0; b < buckets.size(); ++b) {
+        cumulative += buckets[b];
+        s.le = labels[b];
+        s.value = double(cumulative);
+        visit(s);
+    }
+    s.le = "+Inf";
+    s.value = double(count);
+    visit(s);
+    s.le = {};
+    s.key = sum_key;
+    s.value = sum;
+    visit(s);
+    s.key = count_key;
+    s.value = double(count);
+    visit(s);
+}
 
 void visit_stats(const Stats& stats, const OpenSessions& open,
                  const std::function<void(const StatSample&)>& visit) {
@@ -174,54 +220,8 @@ void visit_stats(const Stats& stats, const OpenSessions& open,
     global("process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
            false, process.start_time_unix);
     global("conn.current", "TCP sessions open now.", false, double(open.tcp));
-    global("conn.accepted_total", "TCP sessions accepted.", true,
-           double(stats.counters.conn_accepted_total));
-    global("reload.total", "Configuration reloads attempted.", true,
-           double(stats.counters.reload_total));
-    global("reload.failed_total", "Configuration reloads that failed; the old one was kept.", true,
-           double(stats.counters.reload_failed_total));
-    global("control.commands_total", "Control socket commands received.", true,
-           double(stats.counters.control_commands_total));
-    global("control.denied_total", "Control socket commands refused for lack of privilege.", true,
-           double(stats.counters.control_denied_total));
-    global("control.events_dropped_total",
-           "Monitor events not sent because the monitor did not keep up.", true,
-           double(stats.counters.control_events_dropped_total));
-    global("control.events_total", "Monitor events built and offered to the monitors.", true,
-           double(stats.counters.control_events_total));
-    global("control.events_coalesced_total",
-           "Refusals not sent to monitors one by one but summed up in a summary event.", true,
-           double(stats.counters.control_events_coalesced_total));
-    global("metrics.connections_refused_total",
-           "Connections and event streams of the metrics endpoint refused (503) by its caps.", true,
-           double(stats.counters.metrics_connections_refused_total));
-    global("metrics.requests_timed_out_total",
-           "Metrics endpoint connections closed at the whole-request deadline.", true,
-           double(stats.counters.metrics_requests_timed_out_total));
-    global("metrics.streams_dropped_total",
-           "Live page event streams closed because their reader fell too far behind.", true,
-           double(stats.counters.metrics_streams_dropped_total));
-    global("metrics.connections_evicted_total",
-           "Metrics endpoint connections waiting for a request, closed to make room for a "
-           "newcomer at a cap.",
-           true, double(stats.counters.metrics_connections_evicted_total));
-    global("metrics.streams_evicted_total",
-           "Live page event streams closed to make room for a new one at the cap.", true,
-           double(stats.counters.metrics_streams_evicted_total));
-    global("metrics.streams_stalled_total",
-           "Live page event streams closed because their reader took none of its output for 15 "
-           "seconds.",
-           true, double(stats.counters.metrics_streams_stalled_total));
-    global("control.clients_refused_total",
-           "Control socket clients refused (busy): no free slot and none to make room.", true,
-           double(stats.counters.control_clients_refused_total));
-    global("control.clients_evicted_total",
-           "Control socket clients waiting for a request, closed to make room for a newcomer at "
-           "a cap.",
-           true, double(stats.counters.control_clients_evicted_total));
-    global("control.monitors_stalled_total",
-           "Monitors closed because their reader took none of its output for 15 seconds.", true,
-           double(stats.counters.control_monitors_stalled_total));
+    for (const DaemonCounter& c : kDaemonCounters)
+        global(c.key, c.help, true, double(stats.counters.*c.field));
     global("config.last_reload_successful",
            "1 if the last configuration load succeeded, 0 if it failed.", false,
            stats.config_last_reload_successful ? 1 : 0);
@@ -265,13 +265,10 @@ void visit_stats(const Stats& stats, const OpenSessions& open,
                 if ((metric.tcp_only && !tcp) || (metric.udp_only && tcp)) continue;
                 if (!serves(*record, tcp)) continue;
                 const ProtoStats& ps = tcp ? record->tcp : record->udp;
-                StatSample s;
+                StatSample s = instance_sample(*record, tcp);
                 s.key = metric.key;
                 s.help = metric.help;
                 s.counter = metric.counter;
-                s.instance = record->name;
-                s.type = to_string(record->type);
-                s.proto = tcp ? "tcp" : "udp";
                 s.value =
                     metric.field ? double(ps.*metric.field) : double(open.of(record->name).tcp);
                 visit(s);
@@ -285,12 +282,9 @@ void visit_stats(const Stats& stats, const OpenSessions& open,
         for (const auto& [name, record] : stats.instances) {
             if (!serves(*record, tcp)) continue;
             for (size_t r = 0; r < count; ++r) {
-                StatSample s;
+                StatSample s = instance_sample(*record, tcp);
                 s.key = key;
                 s.help = help;
-                s.instance = record->name;
-                s.type = to_string(record->type);
-                s.proto = tcp ? "tcp" : "udp";
                 s.reason = reason_name(r);
                 s.value = double(value_of(*record, r));
                 visit(s);

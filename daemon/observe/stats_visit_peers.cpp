@@ -4,7 +4,6 @@
 // replies dropped by reason. A figure not known yet (no reply, one size
 // only) is NaN, never a 0 that would read as a measurement.
 #include <cmath>
-#include <cstdio>
 
 #include "stamp_sender_peers.h"
 #include "stats.h"
@@ -35,37 +34,11 @@ const Histo kHistograms[] = {
      stamp::Delay::Backward, kExportOneWay},
 };
 
-void visit_histogram(const Histo& h, const SenderPeerStats& peer, StatSample s,
-                     const Visit& visit) {
-    static const auto kLe = [] {
-        std::array<std::array<char, 16>, stamp::kDelayBuckets.size()> names{};
-        for (size_t i = 0; i < names.size(); ++i)
-            snprintf(names[i].data(), names[i].size(), "%g", stamp::kDelayBuckets[i]);
-        return names;
-    }();
+void visit_delay(const Histo& h, const SenderPeerStats& peer, StatSample s, const Visit& visit) {
+    static const auto labels = histogram_labels(stamp::kDelayBuckets);
     const stamp::DelayHistogram& d = peer.figures.histogram(h.delay);
-    std::string family = h.family;
-    std::string bucket = family + "_bucket", sum = family + "_sum", count = family + "_count";
-    s.histogram = h.family;
     s.help = h.help;
-    s.key = bucket;
-    uint64_t cumulative = 0;
-    for (size_t b = 0; b < kLe.size(); ++b) {
-        cumulative += d.buckets[b];
-        s.le = kLe[b].data();
-        s.value = double(cumulative);
-        visit(s);
-    }
-    s.le = "+Inf";
-    s.value = double(d.count);
-    visit(s);
-    s.le = {};
-    s.key = sum;
-    s.value = d.sum;
-    visit(s);
-    s.key = count;
-    s.value = double(d.count);
-    visit(s);
+    visit_histogram(s, h.family, labels, d.buckets, d.count, d.sum, visit);
 }
 
 double known(std::optional<double> v) {
@@ -76,7 +49,7 @@ void visit_peer(const SenderPeerStats& p, unsigned exported, int64_t now_ns, Sta
                 const Visit& visit) {
     s.peer = p.name;
     for (const Histo& h : kHistograms)
-        if (exported & h.bit) visit_histogram(h, p, s, visit);
+        if (exported & h.bit) visit_delay(h, p, s, visit);
     auto one = [&](const char* key, const char* help, bool counter, double value,
                    std::string_view direction = {}) {
         StatSample c = s;

@@ -72,9 +72,6 @@ std::unique_ptr<Service> make_chargen_service(Random random) {
 extern const ServiceSpec kChargenSpec{
     .title = "chargen (RFC 864)",
     .standard_port = 19,
-    .tcp = true,
-    .udp = true,
-    .loopback_default = false,
     .make = [](const InstanceConfig&, StatusRenderer&) { return make_chargen_service(); },
 };
 

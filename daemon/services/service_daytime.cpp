@@ -111,9 +111,6 @@ const KeySpec* const kKeys[] = {&kFormatKey, &kTimezoneKey, &kClockOffsetKey};
 extern const ServiceSpec kDaytimeSpec{
     .title = "daytime (RFC 867)",
     .standard_port = 13,
-    .tcp = true,
-    .udp = true,
-    .loopback_default = false,
     .make = [](const InstanceConfig& c, StatusRenderer&) { return make_daytime_service(c); },
     .settings = own_settings_of<DaytimeSettings>,
     .keys = kKeys,

@@ -22,9 +22,6 @@ std::unique_ptr<Service> make_discard_service() {
 extern const ServiceSpec kDiscardSpec{
     .title = "discard (RFC 863)",
     .standard_port = 9,
-    .tcp = true,
-    .udp = true,
-    .loopback_default = false,
     .make = [](const InstanceConfig&, StatusRenderer&) { return make_discard_service(); },
 };
 

@@ -29,9 +29,6 @@ std::unique_ptr<Service> make_echo_service() {
 extern const ServiceSpec kEchoSpec{
     .title = "echo (RFC 862)",
     .standard_port = 7,
-    .tcp = true,
-    .udp = true,
-    .loopback_default = false,
     .make = [](const InstanceConfig&, StatusRenderer&) { return make_echo_service(); },
 };
 

@@ -44,9 +44,11 @@ struct ServiceSpec {
     // ("smalld TITLE sockets"), generated with the unit (unit_generator.cpp).
     const char* title;
     uint16_t standard_port;
-    bool tcp;  // which protocols the type serves; a type may be UDP only
-    bool udp;
-    bool loopback_default;  // without tcp/udp keys: listen on loopback only
+    // Which protocols the type serves: both, unless its row says otherwise
+    // (a type may be UDP only, or listen on nothing).
+    bool tcp = true;
+    bool udp = true;
+    bool loopback_default = false;  // without tcp/udp keys: listen on loopback only
     // The floor of the UDP amplification cap: max(request x factor, floor).
     size_t udp_reply_floor = 32;
     // What the type reads of each datagram besides its payload, its source

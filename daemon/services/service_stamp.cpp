@@ -20,7 +20,7 @@ constexpr uint32_t kSealAuthenticated = 2;
 constexpr int64_t kClockStatusRefreshMs = 1000;
 // The reply's IP TTL / hop limit: 255, so the sender counts the hops back.
 constexpr int kReplyTtl = 255;
-LogLimiter downgrade_log("stamp auth downgrades", 5, std::chrono::seconds(10));
+LogLimiter downgrade_log("stamp auth downgrades");
 
 class StampService final : public Service {
   public:

@@ -141,8 +141,6 @@ extern const ServiceSpec kStampSpec{
     .title = "STAMP reflector (RFC 8762)",
     .standard_port = 862,
     .tcp = false,
-    .udp = true,
-    .loopback_default = false,
     .udp_reply_floor = 44,
     .datagram_metadata = kMetadataReceiveTime | kMetadataTtl | kMetadataTos,
     .make = [](const InstanceConfig& c, StatusRenderer&) { return make_stamp_service(c); },

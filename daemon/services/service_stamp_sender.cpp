@@ -7,6 +7,7 @@
 #include "parse.h"
 #include "sender_session.h"
 #include "service_registry.h"
+#include "services.h"
 #include "stamp_sender_peers.h"
 
 namespace smalld {
@@ -152,13 +153,6 @@ void load(InstanceConfig& config, const SectionPlace& place, std::vector<ConfigE
     all_peers(s, &errors);
 }
 
-// No datagram ever reaches it: there is no listener.
-class StampSenderService final : public Service {
-  public:
-    StreamMode stream_mode() const override { return StreamMode::Discard; }
-    ptrdiff_t datagram(Datagram&, std::span<uint8_t>) override { return kNoReply; }
-};
-
 }  // namespace
 
 extern const ServiceSpec kStampSenderSpec{
@@ -166,10 +160,8 @@ extern const ServiceSpec kStampSenderSpec{
     .standard_port = 862,
     .tcp = false,
     .udp = false,
-    .loopback_default = false,
-    .make = [](const InstanceConfig&, StatusRenderer&) -> std::unique_ptr<Service> {
-        return std::make_unique<StampSenderService>();
-    },
+    // No datagram ever reaches it (there is no listener): a discard service.
+    .make = [](const InstanceConfig&, StatusRenderer&) { return make_discard_service(); },
     .settings = own_settings_of<StampSenderSettings>,
     .keys = kKeys,
     .check = check,

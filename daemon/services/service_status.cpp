@@ -62,8 +62,6 @@ const KeySpec* const kKeys[] = {&kDetailsKey};
 extern const ServiceSpec kStatusSpec{
     .title = "status",
     .standard_port = 9007,
-    .tcp = true,
-    .udp = true,
     .loopback_default = true,
     .make = [](const InstanceConfig& c,
                StatusRenderer& render) { return make_status_service(c, std::move(render)); },

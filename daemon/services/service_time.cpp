@@ -75,9 +75,6 @@ const KeySpec* const kKeys[] = {&kClockOffsetKey};
 extern const ServiceSpec kTimeSpec{
     .title = "time (RFC 868)",
     .standard_port = 37,
-    .tcp = true,
-    .udp = true,
-    .loopback_default = false,
     .make = [](const InstanceConfig& c, StatusRenderer&) { return make_time_service(c); },
     .settings = own_settings_of<TimeSettings>,
     .keys = kKeys,

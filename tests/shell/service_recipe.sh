@@ -59,9 +59,6 @@ class RecipeService final : public Service {
 extern const ServiceSpec kRecipeSpec{
     .title = "recipe (RFC 0)",
     .standard_port = 4999,
-    .tcp = true,
-    .udp = true,
-    .loopback_default = false,
     .make = [](const InstanceConfig&,
                StatusRenderer&) -> std::unique_ptr<Service> { return std::make_unique<RecipeService>(); },
 };
@@ -72,7 +69,6 @@ extern const ServiceSpec kQuietSpec{
     .standard_port = 0,
     .tcp = false,
     .udp = false,
-    .loopback_default = false,
     .make = [](const InstanceConfig&,
                StatusRenderer&) -> std::unique_ptr<Service> { return std::make_unique<RecipeService>(); },
 };
