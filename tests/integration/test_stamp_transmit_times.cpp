@@ -65,12 +65,16 @@ static void kernel_transmit_times_replace_the_clock_readings(void**) {
     assert_int_equal(t3_kernel + t3_user, 40);
     assert_true(t3_kernel >= 1 && t3_user >= 1);
     // The kernel's transmit times are later than the clock readings: the
-    // forward delay shrinks, the processing time grows.
+    // forward delay shrinks, the processing time grows, packet by packet
+    // (the corrections). The forward p50s are of the same 40 packets, so
+    // they compare too; the processing p50s are not (one reply kept its
+    // clock reading), and where a loaded machine splits the processing
+    // times in two groups one packet moves the median by the gap between
+    // them: printed above, not compared.
     assert_true(t["t1_correction_p50"].is_number() && t["t3_correction_p50"].is_number());
     assert_true(t["t1_correction_p50"].get<double>() > 0);
     assert_true(t["t3_correction_p50"].get<double>() > 0);
     assert_true(j["forward"]["p50"].get<double>() < t["forward_user_p50"].get<double>());
-    assert_true(j["processing"]["p50"].get<double>() > t["processing_user_p50"].get<double>());
     // How the reflector took them, and loopback's bound: one clock.
     assert_true(t["reflector"].is_object());
     assert_string_equal(t["reflector"]["t2"].get<std::string>().c_str(), "software");
