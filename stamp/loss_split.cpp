@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "loss_split.h"
 
+#include <algorithm>
+
 namespace smalld::stamp {
 
 void LossSplitter::add(const LossSample& p) {
@@ -8,6 +10,7 @@ void LossSplitter::add(const LossSample& p) {
     if (!p.received) {
         ++lost_since_;
         closing_lost_ += p.closing;
+        exposed_lost_ += p.exposed;
         return;
     }
     if (!p.counted) return;  // answered without counters: no split here
@@ -43,21 +46,24 @@ void LossSplitter::add(const LossSample& p) {
                 split_.unknown += lost;
             } else {
                 if (closing_lost_) *one_class -= closing_lost_;
+                // Lost after the reflector answered, maybe in our own socket.
+                uint64_t ours = std::min(backward, exposed_lost_);
                 split_.forward += forward;
                 split_.reflector += reflector;
-                split_.backward += backward;
+                split_.backward += backward - ours;
+                split_.unknown += ours;
             }
         }
     }
     previous_ = p;
     has_previous_ = true;
-    since_previous_ = lost_since_ = closing_lost_ = 0;
+    since_previous_ = lost_since_ = closing_lost_ = exposed_lost_ = 0;
 }
 
 void LossSplitter::flush() {
     split_.unknown += lost_since_ - closing_lost_;
     has_previous_ = false;
-    since_previous_ = lost_since_ = closing_lost_ = 0;
+    since_previous_ = lost_since_ = closing_lost_ = exposed_lost_ = 0;
 }
 
 LossSplit split_loss(std::span<const LossSample> samples) {

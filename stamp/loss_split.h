@@ -18,6 +18,12 @@
 // the reflector restarted), which is counted as a reset, or whose counts
 // cannot be (more received than sent: packets reordered on the way out).
 //
+// Our own receive buffer: a reply the kernel dropped at the sender's socket
+// (it was full) is not the path's loss, but the counts above would call it
+// backward. The sender marks every packet whose reply was still due when
+// the socket's drop count grew (exposed); of an interval's backward losses,
+// as many as its lost packets were exposed are of unknown direction.
+//
 // A lost tail has no later reply to count it: smallprobe then sends closing
 // packets (never counted as sent or lost) whose replies carry the
 // reflector's counts after the tail. A closing packet that is itself lost is
@@ -37,6 +43,7 @@ struct LossSample {
     bool counted = false;  // the reply carried the reflector's counts
     bool closing = false;  // smallprobe's closing packet: never sent nor lost
     uint32_t reflector_rx = 0, reflector_tx = 0, reflector_seq = 0;
+    bool exposed = false;  // due while the sender's socket dropped datagrams
 };
 
 struct LossSplit {
@@ -63,6 +70,7 @@ class LossSplitter {
     uint64_t since_previous_ = 0;  // packets added since the previous count
     uint64_t lost_since_ = 0;      // lost since the previous reply with counters
     uint64_t closing_lost_ = 0;    // of them, closing packets: no loss of the run
+    uint64_t exposed_lost_ = 0;    // of them, exposed to our own socket's drops
 };
 
 // The whole run at once: `samples` in sending order, closing packets last.

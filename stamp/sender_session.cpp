@@ -22,7 +22,7 @@ int64_t nanos(WallTime t) {
 const char* to_string(ReplyDrop reason) {
     static const char* const kNames[kReplyDropReasons] = {
         "not_a_peer",    "wrong_ssid", "wrong_port", "never_sent", "replay",
-        "too_far_ahead", "truncated",  "malformed",  "auth"};
+        "too_far_ahead", "truncated",  "malformed",  "auth",       "receive_buffer"};
     return kNames[size_t(reason)];
 }
 
@@ -161,9 +161,25 @@ void SenderSession::expire(int64_t now_ns) {
         if (s.live && s.seq == oldest_ && now_ns - s.t1 < settings_.timeout_ns) break;
         settle_oldest();
     }
-    // Down for twice the up horizon (or never answered): no count will come
-    // to split the open interval's losses; they are of unknown direction.
-    if (received_ == 0 || now_ns - last_reply_ns_ > 2 * up_horizon()) splitter_.flush();
+    // Down for twice the up horizon (or never answered), or no count came
+    // for an up horizon after a loss: none will come to split the open
+    // interval's losses in time; they are of unknown direction.
+    if (splitter_.pending() == 0)
+        pending_since_ns_ = 0;
+    else if (pending_since_ns_ == 0)
+        pending_since_ns_ = now_ns;
+    if (received_ == 0 || now_ns - last_reply_ns_ > 2 * up_horizon() ||
+        (pending_since_ns_ && now_ns - pending_since_ns_ > up_horizon())) {
+        splitter_.flush();
+        pending_since_ns_ = 0;
+    }
+}
+
+void SenderSession::receive_overflow() {
+    for (uint32_t seq = oldest_; seq != next_seq_; ++seq) {
+        Slot& s = slot(seq);
+        if (s.live && s.seq == seq && s.copies == 0) s.loss.exposed = true;
+    }
 }
 
 int64_t SenderSession::up_horizon() const {

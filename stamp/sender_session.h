@@ -22,7 +22,9 @@
 namespace smalld::stamp {
 
 // Why a reply was dropped (smalld_stamp_sender_replies_dropped_total's
-// reason label). NotAPeer is decided by the caller, which knows the peers.
+// reason label). NotAPeer is decided by the caller, which knows the peers;
+// ReceiveBuffer counts what the kernel dropped at the sender's own socket
+// (it was full), which no session sees.
 enum class ReplyDrop : uint8_t {
     NotAPeer,
     WrongSsid,
@@ -33,8 +35,9 @@ enum class ReplyDrop : uint8_t {
     Truncated,
     Malformed,
     Auth,
+    ReceiveBuffer,
 };
-inline constexpr size_t kReplyDropReasons = 9;
+inline constexpr size_t kReplyDropReasons = 10;
 const char* to_string(ReplyDrop reason);
 
 struct SenderSettings {
@@ -91,10 +94,16 @@ class SenderSession {
     bool claims(std::span<const uint8_t> reply) const;
     // Settles, in sending order, the packets sent more than the timeout
     // before `now_ns`: a packet not answered by then is lost. Its direction
-    // comes with the next reply that carries the reflector's counts; a peer
-    // that never answered, or has been down for twice the up horizon, ends
-    // the open interval: its losses are of unknown direction.
+    // comes with the next reply that carries the reflector's counts; when
+    // none has come an up horizon after it was settled (packets too small
+    // for the Direct Measurement TLV, a reflector that does not count), or
+    // the peer never answered, or has been down for twice the up horizon,
+    // the open interval ends: its losses are of unknown direction.
     void expire(int64_t now_ns);
+    // The sender's socket dropped datagrams (the kernel's count grew): any
+    // reply still due may have been one, so each packet outstanding and not
+    // answered is exposed; lost, it is of unknown direction, not backward.
+    void receive_overflow();
 
     // A reply within the last 3 intervals or the timeout, the longer.
     bool up(int64_t now_ns) const;
@@ -128,6 +137,7 @@ class SenderSession {
     bool any_received_ = false;
     uint64_t sent_ = 0, received_ = 0, duplicates_ = 0, reordered_ = 0;
     int64_t last_reply_ns_ = 0;
+    int64_t pending_since_ns_ = 0;  // a loss waits for counts since then; 0: none
     LossSplitter splitter_;
 };
 

@@ -153,4 +153,25 @@ std::optional<unsigned> parse_mode(std::string_view text, std::string* error) {
     return value;
 }
 
+// "64k", "1m", or plain bytes.
+std::optional<uint64_t> parse_size(std::string_view text, uint64_t min, uint64_t max,
+                                   std::string* error) {
+    uint64_t scale = 1;
+    std::string_view digits = text;
+    if (!text.empty() && (text.back() == 'k' || text.back() == 'K'))
+        scale = 1024;
+    else if (!text.empty() && (text.back() == 'm' || text.back() == 'M'))
+        scale = 1024 * 1024;
+    if (scale != 1) digits.remove_suffix(1);
+    std::string ignored;
+    auto n = parse_uint(digits, 0, max / scale, &ignored);
+    if (!n || *n * scale < min) {
+        *error = "expected a size from " + std::to_string(min / 1024) + "k to " +
+                 std::to_string(max / (1024 * 1024)) +
+                 "m (bytes, or with a k or m suffix), got \"" + std::string(text) + "\"";
+        return std::nullopt;
+    }
+    return *n * scale;
+}
+
 }  // namespace smalld

@@ -27,6 +27,9 @@ std::optional<Rate> parse_rate(std::string_view text, std::string* error);
 std::optional<bool> parse_bool(std::string_view text, std::string* error);
 std::optional<uint64_t> parse_uint(std::string_view text, uint64_t min, uint64_t max,
                                    std::string* error);
+// A size in bytes, "64k" or "1m", from `min` to `max`.
+std::optional<uint64_t> parse_size(std::string_view text, uint64_t min, uint64_t max,
+                                   std::string* error);
 std::optional<int64_t> parse_int(std::string_view text, int64_t min, int64_t max,
                                  std::string* error);
 std::optional<double> parse_double(std::string_view text, double min, double max,

@@ -123,6 +123,8 @@ std::vector<std::string> StampSender::configure(const InstanceConfig& config) {
     }
     old.clear();
     settings_ = std::move(next);
+    for (Io::Socket* s : {&io_->v4, &io_->v6})
+        if (s->fd) Io::size_receive_buffer(s->fd.get(), settings_.receive_buffer);
     section_ = config.name;
     stats_->sender.exported = settings_.exported;
     stats_->sender.peers.clear();
@@ -248,6 +250,9 @@ void StampSender::tick() {
         if (b.socket && b.n) io_->send(*b.socket, b.first_slot, b.peers, b.seqs, b.sizes, b.n);
         b.n = 0;
     };
+    // What has arrived is taken before any packet is settled as lost.
+    for (Io::Socket* s : {&io_->v4, &io_->v6})
+        if (s->fd) io_->receive(*s, *this, stats_->sender);
     int64_t real = clock_ns(CLOCK_REALTIME);
     while (!schedule_.empty() && schedule_.front().first <= now) {
         std::pop_heap(schedule_.begin(), schedule_.end(), kLater);

@@ -3,6 +3,7 @@
 // packets out by sendmmsg(), their transmit times and the replies in by the
 // error queue and recvmmsg(), each reply handed to the peer whose address it
 // came from. Buffers are made once; nothing is allocated per packet.
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -69,6 +70,7 @@ StampSender::Io::Socket* StampSender::Io::socket(int family, event_base* base, i
         setsockopt(fd.get(), IPPROTO_IPV6, IPV6_UNICAST_HOPS, &ttl, sizeof ttl);
         setsockopt(fd.get(), IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof tos);
     }
+    size_receive_buffer(fd.get(), owner->settings_.receive_buffer);
     enable_datagram_metadata(fd.get(), family, kMetadataReceiveTime | kMetadataTtl);
     enable_tx_timestamps(fd.get(), TxTimestamping::Software);
     s.next_id = 0;
@@ -117,7 +119,39 @@ size_t StampSender::Io::send(Socket& s, size_t first_slot, Peer* const* peers, c
     return sent;
 }
 
+void StampSender::Io::size_receive_buffer(int fd, int bytes) {
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+}
+
 void StampSender::Io::receive(Socket& s, StampSender& owner, SenderStats& stats) {
+    take_replies(s, owner, stats);
+    check_drops(s, owner, stats);
+}
+
+void StampSender::Io::check_drops(Socket& s, StampSender& owner, SenderStats& stats) {
+    uint32_t memory[SK_MEMINFO_VARS] = {};
+    socklen_t len = sizeof memory;
+    if (getsockopt(s.fd.get(), SOL_SOCKET, SO_MEMINFO, memory, &len) != 0 ||
+        len <= SK_MEMINFO_DROPS * sizeof memory[0])
+        return;
+    uint32_t drops = memory[SK_MEMINFO_DROPS];
+    if (drops == s.drops) return;
+    uint32_t grew = drops - s.drops;
+    s.drops = drops;
+    stats.dropped[size_t(stamp::ReplyDrop::ReceiveBuffer)] += grew;
+    if (reply_log.admit(LogLevel::Notice))
+        log::write(LogLevel::Notice,
+                   "[%s] the kernel dropped %u datagrams at the sender's full socket: the losses "
+                   "they may explain are of unknown direction (raise receive_buffer)",
+                   owner.section_.c_str(), grew);
+    int family = &s == &v4 ? AF_INET : AF_INET6;
+    for (const auto& peer : owner.peers_)
+        if (peer->resolved && peer->addr.family() == family)
+            peer->stats->session.receive_overflow();
+}
+
+void StampSender::Io::take_replies(Socket& s, StampSender& owner, SenderStats& stats) {
     // The transmit times first: they replace T1 before the replies are taken.
     TxTimestamp times[kBatch];
     for (size_t n; (n = read_tx_timestamps(s.fd.get(), times, kBatch)) > 0;)

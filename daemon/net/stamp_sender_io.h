@@ -44,6 +44,7 @@ struct StampSender::Io {
         Fd fd;
         EventHandle readable;
         uint32_t next_id = 0;  // the kernel's number for the next datagram sent
+        uint32_t drops = 0;    // the kernel's count of datagrams it dropped here
     };
     // Which transmit-time report is which packet (SOF_TIMESTAMPING_OPT_ID).
     struct Ticket {
@@ -61,8 +62,13 @@ struct StampSender::Io {
     size_t send(Socket& s, size_t first_slot, Peer* const* peers, const uint32_t* seqs,
                 const uint32_t* sizes, size_t count);
     // Reads transmit times and replies until the socket is empty (or a few
-    // batches), handing each reply to its peer.
+    // batches), handing each reply to its peer; then, when the kernel has
+    // dropped datagrams at the socket since the last look (it was full),
+    // counts them and tells the family's peers (receive_overflow()).
     void receive(Socket& s, StampSender& owner, SenderStats& stats);
+    // Asks the kernel for a receive buffer of `bytes` (past its
+    // net.core.rmem_max when the daemon may: CAP_NET_ADMIN).
+    static void size_receive_buffer(int fd, int bytes);
 
     std::unordered_multimap<AddressKey, Peer*, AddressKeyHash> by_address;
     Socket v4, v6;
@@ -73,6 +79,10 @@ struct StampSender::Io {
     std::vector<uint8_t> control;
     std::vector<Ticket> tickets;
     double local_error_s = 0;
+
+  private:
+    void take_replies(Socket& s, StampSender& owner, SenderStats& stats);
+    void check_drops(Socket& s, StampSender& owner, SenderStats& stats);
 };
 
 }  // namespace smalld

@@ -67,7 +67,7 @@ const KeySpec kIntervalKey{
 const KeySpec kSizeKey{
     Scope::Instance,
     "size",
-    "44",
+    "60",
     "stamp-sender: UDP payload bytes, or a list of up to 8 sizes sent in turn (the propagation "
     "and bottleneck estimate)",
     0,
@@ -119,9 +119,22 @@ const KeySpec kExportKey{
         return assign(own(i).exported, parse_export(v, e));
     }};
 
-const KeySpec* const kKeys[] = {&kPeersKey,     &kPeersFileKey,    &kIntervalKey, &kSizeKey,
-                                &kStampAuthKey, &kStampKeyFileKey, &kDscpKey,     &kWindowKey,
-                                &kTimeoutKey,   &kExportKey};
+const KeySpec kReceiveBufferKey{
+    Scope::Instance,
+    "receive_buffer",
+    "4m",
+    "stamp-sender: the replies' socket buffer asked of the kernel, 64k..64m (capped at "
+    "net.core.rmem_max without CAP_NET_ADMIN); what it drops when full is counted",
+    0,
+    [](Config&, InstanceConfig* i, std::string_view v, std::string* e) -> bool {
+        auto bytes = parse_size(v, 64 * 1024, 64 * 1024 * 1024, e);
+        if (bytes) own(i).receive_buffer = int(*bytes);
+        return bool(bytes);
+    }};
+
+const KeySpec* const kKeys[] = {&kPeersKey,     &kPeersFileKey,    &kIntervalKey,     &kSizeKey,
+                                &kStampAuthKey, &kStampKeyFileKey, &kDscpKey,         &kWindowKey,
+                                &kTimeoutKey,   &kExportKey,       &kReceiveBufferKey};
 
 std::string check(const InstanceConfig& config) {
     const auto& s = own_settings<StampSenderSettings>(config);

@@ -46,12 +46,13 @@ struct StampSenderSettings {
     std::string peers_file;              // the glob
     std::vector<SenderPeer> file_peers;  // from the files it matches (load)
     Duration interval{1000};
-    std::vector<uint32_t> sizes{44};
-    StampSettings auth;  // auth, key_file and key: the keys the reflector has
+    std::vector<uint32_t> sizes{60};  // the least that carries the counts
+    StampSettings auth;               // auth, key_file and key: the keys the reflector has
     int dscp = 0;
     Duration window{60'000};
     Duration timeout{3000};
     unsigned exported = kExportAll;
+    int receive_buffer = 4 << 20;  // bytes asked of the kernel for the replies
 };
 
 // The auth, key_file and key of a stamp or stamp-sender instance: the two

@@ -41,9 +41,9 @@ using namespace metrics_scrape;
 
 namespace {
 
-constexpr const char* kReasons[] = {"not_a_peer", "wrong_ssid", "wrong_port",
-                                    "never_sent", "replay",     "too_far_ahead",
-                                    "truncated",  "malformed",  "auth"};
+constexpr const char* kReasons[] = {"not_a_peer", "wrong_ssid",    "wrong_port", "never_sent",
+                                    "replay",     "too_far_ahead", "truncated",  "malformed",
+                                    "auth",       "receive_buffer"};
 constexpr int kEach = 10;  // datagrams per kind of attack
 // The RSS the attack may add: 4 MiB, twice that under ASan (redzones,
 // shadow memory, quarantine). Kept, the flood alone would be 20 MB.
@@ -141,27 +141,14 @@ struct Evil {
     }
 };
 
-// The UDP socket on `port` (this namespace's /proc/net/udp and udp6): the
-// bytes queued for it and the datagrams the kernel dropped on a full buffer.
+// The UDP socket on `port`: the bytes queued for it and the datagrams the
+// kernel dropped on a full buffer.
 struct Queue {
     long bytes = -1, drops = -1;
 };
 Queue udp_queue(uint16_t port) {
-    std::istringstream table(slurp("/proc/net/udp") + slurp("/proc/net/udp6"));
-    std::string line, sl, local, remote, st, queues, skip;
-    while (std::getline(table, line)) {
-        std::istringstream f(line);
-        f >> sl >> local >> remote >> st >> queues;
-        size_t colon = local.rfind(':');
-        if (colon == std::string::npos || strtol(local.c_str() + colon + 1, nullptr, 16) != port)
-            continue;
-        Queue q;
-        q.bytes = strtol(queues.c_str() + queues.find(':') + 1, nullptr, 16);
-        // tr:when, retrnsmt, uid, timeout, inode, ref, pointer, then drops.
-        for (int i = 0; i < 7; ++i) f >> skip;
-        f >> q.drops;
-        return q;
-    }
+    for (const protect::UdpSocketRow& r : protect::udp_sockets())
+        if (r.port == port) return {r.bytes, r.drops};
     return {};
 }
 

@@ -19,6 +19,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "harness.h"
 
@@ -259,6 +260,34 @@ inline size_t count(const std::string& text, const std::string& needle) {
     for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
         ++n;
     return n;
+}
+
+// One UDP socket of this namespace (/proc/net/udp and udp6): its local
+// port, the bytes queued for it, the datagrams the kernel dropped on a full
+// buffer, and its inode (/proc/PID/fd/N names it socket:[INODE]).
+struct UdpSocketRow {
+    uint16_t port = 0;
+    long bytes = -1, drops = -1;
+    unsigned long inode = 0;
+};
+inline std::vector<UdpSocketRow> udp_sockets() {
+    std::istringstream table(harness::slurp("/proc/net/udp") + harness::slurp("/proc/net/udp6"));
+    std::vector<UdpSocketRow> rows;
+    std::string line, sl, local, remote, st, queues, skip;
+    while (std::getline(table, line)) {
+        std::istringstream f(line);
+        f >> sl >> local >> remote >> st >> queues;
+        size_t colon = local.rfind(':');
+        if (colon == std::string::npos || queues.find(':') == std::string::npos) continue;
+        UdpSocketRow r;
+        r.port = uint16_t(strtol(local.c_str() + colon + 1, nullptr, 16));
+        r.bytes = strtol(queues.c_str() + queues.find(':') + 1, nullptr, 16);
+        // tr:when, retrnsmt, uid, timeout, then inode, ref, pointer, drops.
+        for (int i = 0; i < 4; ++i) f >> skip;
+        f >> r.inode >> skip >> skip >> r.drops;
+        rows.push_back(r);
+    }
+    return rows;
 }
 
 // Moves the test (and the daemons it starts) into a network namespace of its

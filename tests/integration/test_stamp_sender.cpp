@@ -117,7 +117,7 @@ void run(void**) {
     }
     assert_true(series(scrape, "smalld_stamp_peer_up{service=\"mesh\",peer=\"closed\"}") == 0);
     for (const char* reason : {"not_a_peer", "wrong_ssid", "wrong_port", "never_sent", "replay",
-                               "too_far_ahead", "truncated", "malformed", "auth"})
+                               "too_far_ahead", "truncated", "malformed", "auth", "receive_buffer"})
         assert_true(series(scrape,
                            "smalld_stamp_sender_replies_dropped_total{service=\"mesh\","
                            "reason=\"" +

@@ -3,7 +3,8 @@
 // packet written and matched to its reply (SSID, port, sequence, echoed T1,
 // size, HMAC), every drop reason, duplicates, reordering, loss after the
 // timeout split by direction from a stateful reflector's counts (the
-// reflector's own pure code answers), a reflector reset, the bounded ring,
+// reflector's own pure code answers), losses our own full socket may
+// explain (of unknown direction), a reflector reset, the bounded ring,
 // up/down, and the figures (histogram buckets, windowed quantiles, hops,
 // the clock error, the size fit).
 #include <cmath>
@@ -181,7 +182,9 @@ void test_authenticated(void**) {
 }
 
 // Fates as in smallprobe's test: '.' answered, 'f' lost forward, 'd'
-// dropped by the reflector, 'b' lost backward, 'R' the reflector restarts.
+// dropped by the reflector, 'b' lost backward, 'R' the reflector restarts;
+// 'o' answered, and the reply dropped by our own full socket (the sender
+// sees the kernel's drop count grow).
 void run_fates(const char* fates, uint64_t forward, uint64_t dropped, uint64_t backward,
                uint64_t unknown, uint64_t resets) {
     SenderSession session(settings());
@@ -196,7 +199,8 @@ void run_fates(const char* fates, uint64_t forward, uint64_t dropped, uint64_t b
             continue;
         }
         auto reply = r.answer(packet, t + 1000);
-        if (*f != 'b') take(session, reply, t + 2000);
+        if (*f != 'b' && *f != 'o') take(session, reply, t + 2000);
+        if (*f == 'o') session.receive_overflow();
         session.expire(t + 2000);
     }
     session.expire(t + 10 * kSecond);
@@ -214,6 +218,39 @@ void test_loss_split_by_direction(void**) {
     run_fates("ff..ffbb.d.bb", 2, 1, 2, 2 + 2, 0);  // lead and tail unknown
     run_fates("...f.R.b..", 1, 0, 1, 0, 1);
     run_fates("fffff", 0, 0, 0, 5, 0);  // never answered: down, unknown
+    // A reply our own socket dropped is not the path's backward loss: lost
+    // while the socket overflowed, a packet's direction is unknown; the
+    // forward loss around it stays exact, and a packet settled before the
+    // overflow keeps its direction.
+    run_fates("..o..", 0, 0, 0, 1, 0);
+    run_fates("..f.o..", 1, 0, 0, 1, 0);
+    run_fates("..b....o..", 0, 0, 1, 1, 0);
+    run_fates("..b.o..", 0, 0, 0, 2, 0);  // still due at the overflow: not known
+}
+
+// Packets too small to carry the Direct Measurement TLV (44 bytes): no
+// reply brings the reflector's counts, so a loss is of unknown direction
+// an up horizon (here the 3 s timeout) after it is settled, while the peer
+// is up; never left uncounted.
+void test_loss_without_counts(void**) {
+    SenderSession session(settings());
+    Reflector r;
+    int64_t t = kStart;
+    auto lost_by = [&](int64_t until) {
+        for (; t < until; t += kSecond) {
+            auto packet = send(session, t, 44);
+            auto reply = r.answer(packet, t + 1000);
+            if (t != kStart + 2 * kSecond) take(session, reply, t + 2000);
+            session.expire(t + 2000);
+        }
+        return session.loss().lost();
+    };
+    // Packet 2 is lost; settled after its 3 s timeout (at 5 s), it waits
+    // for a count up to 3 s more.
+    assert_int_equal(lost_by(kStart + 8 * kSecond), 0);
+    assert_int_equal(lost_by(kStart + 10 * kSecond), 1);
+    assert_int_equal(session.loss().unknown, 1);
+    assert_true(session.up(t));
 }
 
 void test_reordered_and_ring_bound(void**) {
@@ -270,5 +307,6 @@ int main() {
         {cmocka_unit_test(test_reply_matched_and_measured),
          cmocka_unit_test(test_every_drop_reason), cmocka_unit_test(test_unsent_is_not_lost),
          cmocka_unit_test(test_authenticated), cmocka_unit_test(test_loss_split_by_direction),
+         cmocka_unit_test(test_loss_without_counts),
          cmocka_unit_test(test_reordered_and_ring_bound), cmocka_unit_test(test_figures)});
 }
