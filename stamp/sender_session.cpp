@@ -175,6 +175,16 @@ void SenderSession::expire(int64_t now_ns) {
     }
 }
 
+bool SenderSession::settles_a_loss(int64_t now_ns) const {
+    for (uint32_t seq = oldest_; seq != next_seq_; ++seq) {
+        const Slot& s = ring_[seq % ring_.size()];
+        if (!s.live || s.seq != seq) continue;
+        if (now_ns - s.t1 < settings_.timeout_ns) return false;
+        if (s.copies == 0) return true;
+    }
+    return false;
+}
+
 void SenderSession::receive_overflow() {
     for (uint32_t seq = oldest_; seq != next_seq_; ++seq) {
         Slot& s = slot(seq);

@@ -100,6 +100,8 @@ class SenderSession {
     // the peer never answered, or has been down for twice the up horizon,
     // the open interval ends: its losses are of unknown direction.
     void expire(int64_t now_ns);
+    // Whether expire(now_ns) would settle a packet not answered: a loss.
+    bool settles_a_loss(int64_t now_ns) const;
     // The sender's socket dropped datagrams (the kernel's count grew): any
     // reply still due may have been one, so each packet outstanding and not
     // answered is exposed; lost, it is of unknown direction, not backward.

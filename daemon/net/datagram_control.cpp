@@ -99,6 +99,9 @@ void read_datagram_metadata(const msghdr& received, Datagram& d, SockAddr& local
                 d.received = {ts[2].tv_sec, static_cast<uint32_t>(ts[2].tv_nsec)};
                 d.kernel_timestamp = d.hardware_timestamp = true;
             }
+        } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL &&
+                   holds(c, sizeof(uint32_t))) {
+            d.socket_drops = read_as<uint32_t>(c);
         } else if (c->cmsg_level == IPPROTO_IP) {
             if (c->cmsg_type == IP_TTL && holds(c, sizeof(int)))
                 d.ttl = read_as<int>(c);

@@ -19,7 +19,8 @@ namespace smalld {
 inline constexpr size_t kDatagramControlSize =
     CMSG_SPACE(sizeof(in6_pktinfo)) + CMSG_SPACE(sizeof(in_pktinfo)) +
     CMSG_SPACE(sizeof(timespec)) + 4 * CMSG_SPACE(sizeof(int)) +
-    CMSG_SPACE(3 * sizeof(timespec));  // SCM_TIMESTAMPING, when transmit timestamps are on
+    CMSG_SPACE(3 * sizeof(timespec)) +  // SCM_TIMESTAMPING, when transmit timestamps are on
+    CMSG_SPACE(sizeof(uint32_t));       // SO_RXQ_OVFL, where asked (the stamp-sender)
 
 // Asks the kernel for `wanted` (SO_TIMESTAMPNS, IP_RECVTTL, IP_RECVTOS or
 // IPV6_RECVHOPLIMIT, IPV6_RECVTCLASS) and tells it to stop the rest: each
@@ -38,8 +39,8 @@ void enable_datagram_metadata(int fd, int family, unsigned wanted);
 // non-local bind); IPv4 addresses are checked against getifaddrs(3).
 bool needs_packet_info(const SockAddr& bound);
 
-// Fills d.received/kernel_timestamp, d.ttl, d.tos and, from the packet info,
-// `local` (port 0) with d.local pointing at it.
+// Fills d.received/kernel_timestamp, d.ttl, d.tos, d.socket_drops and, from
+// the packet info, `local` (port 0) with d.local pointing at it.
 void read_datagram_metadata(const msghdr& received, Datagram& d, SockAddr& local);
 
 }  // namespace smalld

@@ -250,10 +250,8 @@ void StampSender::tick() {
         if (b.socket && b.n) io_->send(*b.socket, b.first_slot, b.peers, b.seqs, b.sizes, b.n);
         b.n = 0;
     };
-    // What has arrived is taken before any packet is settled as lost.
-    for (Io::Socket* s : {&io_->v4, &io_->v6})
-        if (s->fd) io_->receive(*s, *this, stats_->sender);
     int64_t real = clock_ns(CLOCK_REALTIME);
+    bool caught_up = false;
     while (!schedule_.empty() && schedule_.front().first <= now) {
         std::pop_heap(schedule_.begin(), schedule_.end(), kLater);
         Peer* peer = schedule_.back().second;
@@ -267,6 +265,12 @@ void StampSender::tick() {
         if (peer->resolve_at && now >= peer->resolve_at && !peer->lookup) {
             peer->resolve_at = 0;
             resolve(*peer);
+        }
+        // What has arrived, and what the kernel dropped, is known before a
+        // packet is settled as lost.
+        if (!caught_up && peer->stats->session.settles_a_loss(real)) {
+            io_->catch_up(*this, stats_->sender);
+            caught_up = true;
         }
         peer->stats->session.expire(real);
         if (!peer->resolved) continue;  // down, and counted so; nothing to send to

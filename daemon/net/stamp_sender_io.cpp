@@ -71,6 +71,8 @@ StampSender::Io::Socket* StampSender::Io::socket(int family, event_base* base, i
         setsockopt(fd.get(), IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof tos);
     }
     size_receive_buffer(fd.get(), owner->settings_.receive_buffer);
+    int on = 1;  // each reply brings the socket's drop count
+    setsockopt(fd.get(), SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on);
     enable_datagram_metadata(fd.get(), family, kMetadataReceiveTime | kMetadataTtl);
     enable_tx_timestamps(fd.get(), TxTimestamping::Software);
     s.next_id = 0;
@@ -124,18 +126,21 @@ void StampSender::Io::size_receive_buffer(int fd, int bytes) {
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
 }
 
-void StampSender::Io::receive(Socket& s, StampSender& owner, SenderStats& stats) {
-    take_replies(s, owner, stats);
-    check_drops(s, owner, stats);
+void StampSender::Io::catch_up(StampSender& owner, SenderStats& stats) {
+    for (Socket* s : {&v4, &v6}) {
+        if (!s->fd) continue;
+        receive(*s, owner, stats);
+        uint32_t memory[SK_MEMINFO_VARS] = {};
+        socklen_t len = sizeof memory;
+        if (getsockopt(s->fd.get(), SOL_SOCKET, SO_MEMINFO, memory, &len) == 0 &&
+            len > SK_MEMINFO_DROPS * sizeof memory[0])
+            dropped(*s, memory[SK_MEMINFO_DROPS], owner, stats);
+    }
 }
 
-void StampSender::Io::check_drops(Socket& s, StampSender& owner, SenderStats& stats) {
-    uint32_t memory[SK_MEMINFO_VARS] = {};
-    socklen_t len = sizeof memory;
-    if (getsockopt(s.fd.get(), SOL_SOCKET, SO_MEMINFO, memory, &len) != 0 ||
-        len <= SK_MEMINFO_DROPS * sizeof memory[0])
-        return;
-    uint32_t drops = memory[SK_MEMINFO_DROPS];
+// The kernel's count of datagrams dropped at `s` is `drops`: what it grew
+// by is counted, and every reply still due may have been one of them.
+void StampSender::Io::dropped(Socket& s, uint32_t drops, StampSender& owner, SenderStats& stats) {
     if (drops == s.drops) return;
     uint32_t grew = drops - s.drops;
     s.drops = drops;
@@ -151,7 +156,7 @@ void StampSender::Io::check_drops(Socket& s, StampSender& owner, SenderStats& st
             peer->stats->session.receive_overflow();
 }
 
-void StampSender::Io::take_replies(Socket& s, StampSender& owner, SenderStats& stats) {
+void StampSender::Io::receive(Socket& s, StampSender& owner, SenderStats& stats) {
     // The transmit times first: they replace T1 before the replies are taken.
     TxTimestamp times[kBatch];
     for (size_t n; (n = read_tx_timestamps(s.fd.get(), times, kBatch)) > 0;)
@@ -159,7 +164,8 @@ void StampSender::Io::take_replies(Socket& s, StampSender& owner, SenderStats& s
             Ticket& t = tickets[times[i].id % kTickets];
             if (auto peer = t.peer.lock()) peer->session.transmitted(t.seq, times[i].ns);
         }
-    for (size_t round = 0; round < kReceiveBatches; ++round) {
+    int64_t drops = -1;  // the last count a reply carried
+    for (size_t round = 0, n = kBatch; round < kReceiveBatches && n == kBatch; ++round) {
         for (size_t i = 0; i < kBatch; ++i) {
             iovecs[i] = {in.data() + i * kMaxPacket, kMaxPacket};
             msghdr& h = messages[i].msg_hdr;
@@ -171,14 +177,15 @@ void StampSender::Io::take_replies(Socket& s, StampSender& owner, SenderStats& s
             h.msg_control = control.data() + i * kDatagramControlSize;
             h.msg_controllen = kDatagramControlSize;
         }
-        int n = recvmmsg(s.fd.get(), messages.data(), kBatch, MSG_DONTWAIT, nullptr);
-        if (n <= 0) return;
-        for (int i = 0; i < n; ++i) {
+        int got = recvmmsg(s.fd.get(), messages.data(), kBatch, MSG_DONTWAIT, nullptr);
+        n = got > 0 ? size_t(got) : 0;
+        for (size_t i = 0; i < n; ++i) {
             const msghdr& h = messages[size_t(i)].msg_hdr;
             SockAddr from = SockAddr::from(static_cast<const sockaddr*>(h.msg_name), h.msg_namelen);
             Datagram d;
             SockAddr local;
             read_datagram_metadata(h, d, local);
+            drops = std::max(drops, d.socket_drops);
             std::span<const uint8_t> payload(in.data() + size_t(i) * kMaxPacket,
                                              messages[size_t(i)].msg_len);
             // The peer of this address and port (of its SSID, when several
@@ -209,8 +216,9 @@ void StampSender::Io::take_replies(Socket& s, StampSender& owner, SenderStats& s
                                stamp::to_string(o.drop));
             }
         }
-        if (size_t(n) < kBatch) return;
     }
+    // Replies without a count: the kernel has dropped none at the socket.
+    if (drops >= 0) dropped(s, uint32_t(drops), owner, stats);
 }
 
 }  // namespace smalld

@@ -62,10 +62,15 @@ struct StampSender::Io {
     size_t send(Socket& s, size_t first_slot, Peer* const* peers, const uint32_t* seqs,
                 const uint32_t* sizes, size_t count);
     // Reads transmit times and replies until the socket is empty (or a few
-    // batches), handing each reply to its peer; then, when the kernel has
-    // dropped datagrams at the socket since the last look (it was full),
-    // counts them and tells the family's peers (receive_overflow()).
+    // batches), handing each reply to its peer. Each reply says how many
+    // datagrams the kernel has dropped at the socket (SO_RXQ_OVFL): when
+    // that grew (it was full), the drops are counted and the family's peers
+    // told (receive_overflow()).
     void receive(Socket& s, StampSender& owner, SenderStats& stats);
+    // Before a packet is settled as lost: takes what has arrived on both
+    // sockets, and asks the kernel for drops no reply has reported yet
+    // (SO_MEMINFO), so that our own full socket is never the path's loss.
+    void catch_up(StampSender& owner, SenderStats& stats);
     // Asks the kernel for a receive buffer of `bytes` (past its
     // net.core.rmem_max when the daemon may: CAP_NET_ADMIN).
     static void size_receive_buffer(int fd, int bytes);
@@ -81,8 +86,7 @@ struct StampSender::Io {
     double local_error_s = 0;
 
   private:
-    void take_replies(Socket& s, StampSender& owner, SenderStats& stats);
-    void check_drops(Socket& s, StampSender& owner, SenderStats& stats);
+    void dropped(Socket& s, uint32_t drops, StampSender& owner, SenderStats& stats);
 };
 
 }  // namespace smalld

@@ -22,7 +22,6 @@ struct InstanceConfig;
 struct InstanceStats;
 struct InstanceState;
 
-
 // What a service type reads of each datagram (ServiceSpec::datagram_metadata,
 // service_registry.h): the fields of Datagram below it fills.
 inline constexpr unsigned kMetadataReceiveTime = 1;  // the kernel's receive time
@@ -40,6 +39,7 @@ struct Datagram {
     bool hardware_timestamp = false;  // `received` is the NIC's (SO_TIMESTAMPING, hardware)
     int ttl = -1;                     // IPv4 TTL or IPv6 hop limit; -1 unknown
     int tos = -1;                     // IPv4 TOS or IPv6 traffic class; -1 unknown
+    int64_t socket_drops = -1;        // SO_RXQ_OVFL: the socket's drop count; -1 not asked
     uint16_t local_port = 0;          // the port it was sent to (the listener's)
     // Set by the service for its reply: the TOS / traffic class and the TTL /
     // hop limit it leaves with; -1: the socket's default.

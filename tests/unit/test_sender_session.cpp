@@ -251,6 +251,13 @@ void test_loss_without_counts(void**) {
     assert_int_equal(lost_by(kStart + 10 * kSecond), 1);
     assert_int_equal(session.loss().unknown, 1);
     assert_true(session.up(t));
+    // Before settling a loss the sender catches up with its socket: asked
+    // only when one is due, answered packets never ask.
+    auto packet = send(session, t);
+    assert_false(session.settles_a_loss(t + 3 * kSecond - 1));
+    assert_true(session.settles_a_loss(t + 3 * kSecond));
+    take(session, r.answer(packet, t + 1000), t + 2000);
+    assert_false(session.settles_a_loss(t + 3 * kSecond));
 }
 
 void test_reordered_and_ring_bound(void**) {
