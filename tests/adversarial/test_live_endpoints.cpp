@@ -251,7 +251,10 @@ static void streams_are_capped_and_slow_readers_dropped(void**) {
             return stats["metrics"]["streams_dropped_total"] == 1 ||
                    stats["metrics"]["streams_stalled_total"] == 1;
         });
-    if (!dropped) fprintf(stderr, "the stalled stream was never dropped\n");
+    if (!dropped) {
+        json metrics_stats = stats_json(metrics)["stats"]["metrics"];
+        fprintf(stderr, "the stalled stream was never dropped: %s\n", metrics_stats.dump().c_str());
+    }
     assert_true(dropped);
     // The reader still gets events: what was queued, then a new session's.
     while (reader.next(kQuietMs).is_object()) {
