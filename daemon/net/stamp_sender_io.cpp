@@ -180,14 +180,13 @@ void StampSender::Io::receive(Socket& s, StampSender& owner, SenderStats& stats)
         int got = recvmmsg(s.fd.get(), messages.data(), kBatch, MSG_DONTWAIT, nullptr);
         n = got > 0 ? size_t(got) : 0;
         for (size_t i = 0; i < n; ++i) {
-            const msghdr& h = messages[size_t(i)].msg_hdr;
+            const msghdr& h = messages[i].msg_hdr;
             SockAddr from = SockAddr::from(static_cast<const sockaddr*>(h.msg_name), h.msg_namelen);
             Datagram d;
             SockAddr local;
             read_datagram_metadata(h, d, local);
             drops = std::max(drops, d.socket_drops);
-            std::span<const uint8_t> payload(in.data() + size_t(i) * kMaxPacket,
-                                             messages[size_t(i)].msg_len);
+            std::span<const uint8_t> payload(in.data() + i * kMaxPacket, messages[i].msg_len);
             // The peer of this address and port (of its SSID, when several
             // peers share both); else one of the address: a wrong port.
             auto range = by_address.equal_range(address_key(from));
