@@ -17,6 +17,7 @@ namespace {
 constexpr int64_t kMs = 1'000'000;
 constexpr int64_t kUnknownTtl = 300'000 * kMs;  // look again in 5 minutes
 constexpr int64_t kRetry = 30'000 * kMs;        // after a failed lookup
+constexpr int64_t kTick = 10 * kMs;             // the least time between ticks
 
 int64_t clock_ns(clockid_t id) {
     timespec t{};
@@ -67,6 +68,7 @@ std::vector<std::string> StampSender::configure(const InstanceConfig& config) {
     int64_t interval = next.interval.count() * kMs, now = clock_ns(CLOCK_MONOTONIC);
     stamp::SenderSettings session;
     session.interval_ns = interval;
+    tick_ns_ = std::min(kTick, interval / 8);
     session.timeout_ns = next.timeout.count() * kMs;
     session.key = {reinterpret_cast<const uint8_t*>(next.auth.key.data()), next.auth.key.size()};
     session.error_estimate =
@@ -225,7 +227,9 @@ void StampSender::reschedule() {
 
 void StampSender::arm() {
     if (schedule_.empty()) return;
-    int64_t wait = std::max<int64_t>(schedule_.front().first - clock_ns(CLOCK_MONOTONIC), 0);
+    int64_t now = clock_ns(CLOCK_MONOTONIC);
+    int64_t wait =
+        std::max<int64_t>({schedule_.front().first - now, last_tick_ + tick_ns_ - now, 0});
     timeval tv{time_t(wait / 1'000'000'000), suseconds_t(wait % 1'000'000'000 / 1000)};
     evtimer_add(timer_.get(), &tv);
 }
@@ -237,6 +241,7 @@ void StampSender::on_tick(evutil_socket_t, short, void* self) {
 // Every peer due now gets its packet: those of one family in one sendmmsg().
 void StampSender::tick() {
     int64_t now = clock_ns(CLOCK_MONOTONIC), interval = settings_.interval.count() * kMs;
+    last_tick_ = now;
     struct Batch {
         int family = AF_INET;
         size_t first_slot = 0, n = 0;
@@ -294,8 +299,11 @@ void StampSender::tick() {
 
 void StampSender::on_readable(evutil_socket_t fd, short, void* self) {
     auto* sender = static_cast<StampSender*>(self);
+    // What is left after a few batches is read at once, after the loop's
+    // turn; else the next replies wait in the socket for a tick.
     if (Io::Socket* s = sender->io_->of_fd(int(fd)))
-        sender->io_->receive(*s, *sender, sender->stats_->sender);
+        if (!sender->io_->receive(*s, *sender, sender->stats_->sender, Io::kReceiveBatches))
+            Io::pause(*s, sender->tick_ns_);
 }
 
 }  // namespace smalld

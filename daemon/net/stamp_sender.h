@@ -7,7 +7,12 @@
 // burst; what is due at once goes out in one sendmmsg(), and replies come in
 // by recvmmsg(). T1 is the kernel's transmit time (SO_TIMESTAMPING, read
 // back from the error queue, stamp/tx_timestamps.h) where it comes before
-// the reply, T4 the kernel's receive time. Names are resolved by evdns
+// the reply, T4 the kernel's receive time. The sender wakes at most once a
+// tick (10 ms, or an eighth of the interval when that is less) to send what
+// is due and to read what came back: with many peers, each wake-up sends
+// and reads many, and the services sharing the loop are not woken a
+// thousand times a second; a send is late by at most a tick, which no
+// figure sees (T1 is the kernel's). Names are resolved by evdns
 // without blocking the loop and again at their TTL (or every 5 minutes);
 // a peer not resolved yet, or not answering, is down and still counted.
 // The measuring is the STAMP core's (stamp/stamp_sender.h); the per-peer
@@ -66,6 +71,8 @@ class StampSender {
     evdns_base* dns_ = nullptr;
     std::vector<std::pair<int64_t, Peer*>> schedule_;  // a min-heap by due time
     EventHandle timer_;
+    int64_t tick_ns_ = 0;    // the least time between two ticks
+    int64_t last_tick_ = 0;  // monotonic ns of the last
     uint64_t random_ = 0x9e3779b97f4a7c15ULL;
 };
 

@@ -19,7 +19,9 @@ namespace smalld {
 
 namespace {
 
-constexpr size_t kReceiveBatches = 8;  // per readable event, then the loop's turn
+// The least memory the kernel charges a datagram in a receive queue (its
+// truesize is more): a bound on how many a full buffer holds.
+constexpr size_t kLeastTruesize = 256;
 LogLimiter reply_log("stamp-sender replies dropped");
 
 int64_t nanos(WallTime t) {
@@ -71,6 +73,10 @@ StampSender::Io::Socket* StampSender::Io::socket(int family, event_base* base, i
         setsockopt(fd.get(), IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof tos);
     }
     size_receive_buffer(fd.get(), owner->settings_.receive_buffer);
+    int bytes = 0;
+    socklen_t len = sizeof bytes;
+    if (getsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &bytes, &len) == 0 && bytes > 0)
+        s.drain_rounds = size_t(bytes) / kLeastTruesize / kBatch + 1;
     int on = 1;  // each reply brings the socket's drop count
     setsockopt(fd.get(), SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on);
     enable_datagram_metadata(fd.get(), family, kMetadataReceiveTime | kMetadataTtl);
@@ -78,6 +84,12 @@ StampSender::Io::Socket* StampSender::Io::socket(int family, event_base* base, i
     s.next_id = 0;
     s.readable.reset(event_new(base, fd.get(), EV_READ | EV_PERSIST, on_readable, owner));
     event_add(s.readable.get(), nullptr);
+    s.resume.reset(evtimer_new(
+        base,
+        [](evutil_socket_t, short, void* socket) {
+            event_add(static_cast<Socket*>(socket)->readable.get(), nullptr);
+        },
+        &s));
     s.fd = std::move(fd);
     return &s;
 }
@@ -129,7 +141,7 @@ void StampSender::Io::size_receive_buffer(int fd, int bytes) {
 void StampSender::Io::catch_up(StampSender& owner, SenderStats& stats) {
     for (Socket* s : {&v4, &v6}) {
         if (!s->fd) continue;
-        receive(*s, owner, stats);
+        receive(*s, owner, stats, s->drain_rounds);
         uint32_t memory[SK_MEMINFO_VARS] = {};
         socklen_t len = sizeof memory;
         if (getsockopt(s->fd.get(), SOL_SOCKET, SO_MEMINFO, memory, &len) == 0 &&
@@ -156,7 +168,13 @@ void StampSender::Io::dropped(Socket& s, uint32_t drops, StampSender& owner, Sen
             peer->stats->session.receive_overflow();
 }
 
-void StampSender::Io::receive(Socket& s, StampSender& owner, SenderStats& stats) {
+void StampSender::Io::pause(Socket& s, int64_t ns) {
+    event_del(s.readable.get());
+    timeval tv{time_t(ns / 1'000'000'000), suseconds_t(ns % 1'000'000'000 / 1000)};
+    evtimer_add(s.resume.get(), &tv);
+}
+
+bool StampSender::Io::receive(Socket& s, StampSender& owner, SenderStats& stats, size_t rounds) {
     // The transmit times first: they replace T1 before the replies are taken.
     TxTimestamp times[kBatch];
     for (size_t n; (n = read_tx_timestamps(s.fd.get(), times, kBatch)) > 0;)
@@ -165,7 +183,8 @@ void StampSender::Io::receive(Socket& s, StampSender& owner, SenderStats& stats)
             if (auto peer = t.peer.lock()) peer->session.transmitted(t.seq, times[i].ns);
         }
     int64_t drops = -1;  // the last count a reply carried
-    for (size_t round = 0, n = kBatch; round < kReceiveBatches && n == kBatch; ++round) {
+    size_t n = kBatch;
+    for (size_t round = 0; round < rounds && n == kBatch; ++round) {
         for (size_t i = 0; i < kBatch; ++i) {
             iovecs[i] = {in.data() + i * kMaxPacket, kMaxPacket};
             msghdr& h = messages[i].msg_hdr;
@@ -218,6 +237,7 @@ void StampSender::Io::receive(Socket& s, StampSender& owner, SenderStats& stats)
     }
     // Replies without a count: the kernel has dropped none at the socket.
     if (drops >= 0) dropped(s, uint32_t(drops), owner, stats);
+    return n == kBatch;
 }
 
 }  // namespace smalld

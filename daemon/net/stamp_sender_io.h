@@ -39,12 +39,16 @@ struct StampSender::Io {
     static constexpr size_t kBatch = 64;
     static constexpr size_t kMaxPacket = 9216;
     static constexpr size_t kTickets = 4096;
+    // Batches read per readable event, then the loop's turn.
+    static constexpr size_t kReceiveBatches = 8;
 
     struct Socket {
         Fd fd;
         EventHandle readable;
-        uint32_t next_id = 0;  // the kernel's number for the next datagram sent
-        uint32_t drops = 0;    // the kernel's count of datagrams it dropped here
+        EventHandle resume;       // reads again after a pause (pause())
+        size_t drain_rounds = 1;  // batches a full receive buffer holds, at most
+        uint32_t next_id = 0;     // the kernel's number for the next datagram sent
+        uint32_t drops = 0;       // the kernel's count of datagrams it dropped here
     };
     // Which transmit-time report is which packet (SOF_TIMESTAMPING_OPT_ID).
     struct Ticket {
@@ -61,15 +65,19 @@ struct StampSender::Io {
     // built in the first kBatch slots, v6 in the next). Returns how many left.
     size_t send(Socket& s, size_t first_slot, Peer* const* peers, const uint32_t* seqs,
                 const uint32_t* sizes, size_t count);
-    // Reads transmit times and replies until the socket is empty (or a few
-    // batches), handing each reply to its peer. Each reply says how many
-    // datagrams the kernel has dropped at the socket (SO_RXQ_OVFL): when
-    // that grew (it was full), the drops are counted and the family's peers
-    // told (receive_overflow()).
-    void receive(Socket& s, StampSender& owner, SenderStats& stats);
-    // Before a packet is settled as lost: takes what has arrived on both
-    // sockets, and asks the kernel for drops no reply has reported yet
-    // (SO_MEMINFO), so that our own full socket is never the path's loss.
+    // Reads transmit times and replies until the socket is empty or after
+    // `rounds` batches, handing each reply to its peer; true when it stopped
+    // with more to read. Each reply says how many datagrams the kernel has
+    // dropped at the socket (SO_RXQ_OVFL): when that grew (it was full), the
+    // drops are counted and the family's peers told (receive_overflow()).
+    bool receive(Socket& s, StampSender& owner, SenderStats& stats, size_t rounds);
+    // Stops reading `s` for `ns`: the replies wait in the socket, their
+    // receive times the kernel's, so that a reply does not cost a wake-up.
+    static void pause(Socket& s, int64_t ns);
+    // Before a packet is settled as lost: takes all that has arrived on both
+    // sockets (however much a stall left there), and asks the kernel for
+    // drops no reply has reported yet (SO_MEMINFO), so that our own full
+    // socket is never the path's loss.
     void catch_up(StampSender& owner, SenderStats& stats);
     // Asks the kernel for a receive buffer of `bytes` (past its
     // net.core.rmem_max when the daemon may: CAP_NET_ADMIN).

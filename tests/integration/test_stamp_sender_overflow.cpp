@@ -10,6 +10,10 @@
 // kernel does (replies_dropped_total{reason="receive_buffer"} equals the
 // socket's drop count in /proc/net/udp) and settles their packets as of
 // unknown direction, never as backward loss; no forward or reflector loss.
+// And a stall that leaves more replies in a socket big enough for them than
+// one read takes: 30 peers, a 32 MiB buffer, stopped for 3 s with 2 s of
+// timeout, so that some 3,000 replies wait there when the sender resumes and
+// settles their packets: it reads them all first, and loses none.
 #include <signal.h>
 #include <unistd.h>
 
@@ -136,6 +140,51 @@ static void own_socket_drops_are_not_the_paths_loss(void**) {
     assert_true(sender.log().find("datagrams at the sender's full socket") != std::string::npos);
 }
 
+static void replies_left_by_a_stall_are_read_before_a_loss(void**) {
+    if (!protect::enter_private_network()) skip();
+    constexpr int kMany = 30;
+    TestDaemon reflector(protect::config_head() +
+                         "[stamp]\nudp = 127.0.0.1:0\nmode = stateful\nrate = 0/s\n");
+    assert_true(reflector.started());
+    stamp_relay::DelayRelay relay(reflector.port("stamp", "udp"), 0, kHoldNs, false);
+    std::string peers;
+    for (int i = 0; i < kMany; ++i)
+        peers +=
+            (i ? ", p" : "p") + std::to_string(i) + " 127.0.0.1:" + std::to_string(relay.port());
+    TestDaemon sender(protect::config_head() +
+                      "[mesh]\ntype = stamp-sender\ninterval = 10ms\ntimeout = 2s\n"
+                      "receive_buffer = 16m\npeers = " +
+                      peers + "\n");
+    assert_true(sender.started());
+    assert_true(harness::eventually([&] { return totals(sender).received >= 20 * kMany; }));
+
+    // A second of replies in flight waits in the socket, past the timeout.
+    assert_int_equal(kill(sender.pid(), SIGSTOP), 0);
+    usleep(3'000'000);
+    long drops = udp_drops_of(sender.pid());
+    assert_int_equal(kill(sender.pid(), SIGCONT), 0);
+    assert_int_equal(drops, 0);  // the buffer held them all
+
+    // Every packet sent before the stop is settled now, and none is lost.
+    Totals before = totals(sender), t;
+    assert_true(harness::eventually([&] {
+        t = totals(sender);
+        return t.received > before.received + 2'000;
+    }));
+    usleep(harness::kQuietMs * 1000);
+    t = totals(sender);
+    relay.stop();
+    print_message(
+        "sent %llu, received %llu (%llu after the stop), lost %llu; the relay passed "
+        "%zu replies\n",
+        (unsigned long long)t.sent, (unsigned long long)t.received,
+        (unsigned long long)(t.received - before.received), (unsigned long long)t.lost(),
+        relay.backward_log().size());
+    assert_int_equal(t.lost(), 0);
+    assert_int_equal(udp_drops_of(sender.pid()), 0);
+}
+
 int main() {
-    return run_test_group({cmocka_unit_test(own_socket_drops_are_not_the_paths_loss)});
+    return run_test_group({cmocka_unit_test(own_socket_drops_are_not_the_paths_loss),
+                           cmocka_unit_test(replies_left_by_a_stall_are_read_before_a_loss)});
 }
