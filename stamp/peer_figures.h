@@ -43,6 +43,9 @@ class PeerFigures {
     // `local_error_s`: our clock's error bound; `reply_ttl`: the reply's TTL
     // as it reached us (-1 unknown).
     void add(const ReplySample& s, bool same_clock, double local_error_s, int reply_ttl);
+    // Zeroes the histograms (counters, as Prometheus reads them); the window's
+    // quantiles, the hops and the estimates stay.
+    void reset_histograms() { histograms_ = {}; }
 
     const DelayHistogram& histogram(Delay d) const { return histograms_[size_t(d)]; }
     int hops_forward() const { return hops_forward_; }  // -1: unknown

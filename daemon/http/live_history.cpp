@@ -35,11 +35,12 @@ void LiveHistory::sample(const Stats& stats, int64_t now_ms, int64_t wall_ns) {
     for (const auto& [name, record] : stats.instances) {
         if (!wall_ns || record->type != ServiceType::StampSender) continue;
         for (const auto& peer : record->sender.peers) {
-            const stamp::LossSplit& l = peer->session.loss();
+            const PeerCounts c = peer->counts();
+            const stamp::LossSplit& l = c.loss;
             PeerSample& p = s.peers[record->name + "/" + peer->name];
             p.rtt = peer->figures.quantile(stamp::Delay::Rtt, 0.5, wall_ns);
             p.lost = double(l.forward + l.backward + l.reflector + l.unknown);
-            p.received = double(peer->session.received());
+            p.received = double(c.received);
         }
     }
     // Rates of counters only: the gauges of what is open play no part.

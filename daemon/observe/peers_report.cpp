@@ -28,8 +28,9 @@ nlohmann::json peers_json(const Stats& stats, int64_t now_ns) {
         for (const auto& peer : record->sender.peers) {
             const stamp::SenderSession& s = peer->session;
             const stamp::PeerFigures& f = peer->figures;
-            const stamp::LossSplit& l = s.loss();
-            uint64_t known = l.forward + l.backward + l.reflector + s.received();
+            const PeerCounts c = peer->counts();
+            const stamp::LossSplit& l = c.loss;
+            uint64_t known = l.forward + l.backward + l.reflector + c.received;
             auto q = [&](stamp::Delay d, double p) { return maybe(f.quantile(d, p, now_ns)); };
             int64_t last = s.last_reply_ns();
             nlohmann::json hops_f =
@@ -42,8 +43,8 @@ nlohmann::json peers_json(const Stats& stats, int64_t now_ns) {
                 {"address",
                  peer->address.empty() ? nlohmann::json(nullptr) : nlohmann::json(peer->address)},
                 {"up", s.up(now_ns)},
-                {"sent", s.sent()},
-                {"received", s.received()},
+                {"sent", c.sent},
+                {"received", c.received},
                 {"lost",
                  {{"forward", l.forward},
                   {"backward", l.backward},
@@ -51,8 +52,8 @@ nlohmann::json peers_json(const Stats& stats, int64_t now_ns) {
                   {"unknown", l.unknown}}},
                 {"loss_forward_pct", loss_pct(l.forward, known)},
                 {"loss_backward_pct", loss_pct(l.backward, known)},
-                {"duplicates", s.duplicates()},
-                {"reordered", s.reordered()},
+                {"duplicates", c.duplicates},
+                {"reordered", c.reordered},
                 {"reflector_resets", l.resets},
                 {"window_seconds", double(f.covered_ns(now_ns)) / 1e9},
                 {"rtt_p50_seconds", q(stamp::Delay::Rtt, 0.5)},

@@ -86,6 +86,23 @@ double Stats::uptime_seconds() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 }
 
+PeerCounts SenderPeerStats::counts() const {
+    const stamp::LossSplit& l = session.loss();
+    return {session.sent() - base.sent,
+            session.received() - base.received,
+            session.duplicates() - base.duplicates,
+            session.reordered() - base.reordered,
+            {l.counted, l.forward - base.loss.forward, l.reflector - base.loss.reflector,
+             l.backward - base.loss.backward, l.unknown - base.loss.unknown,
+             l.resets - base.loss.resets}};
+}
+
+void SenderPeerStats::reset_counts() {
+    base = {session.sent(), session.received(), session.duplicates(), session.reordered(),
+            session.loss()};
+    figures.reset_histograms();
+}
+
 void Stats::reset_counters() {
     counters = {};
     for (auto& [name, record] : instances) {
@@ -93,6 +110,9 @@ void Stats::reset_counters() {
         record->udp = ProtoStats{};
         record->stamp = StampStats{};
         record->session_duration = DurationHistogram{};
+        record->sender.dropped = {};
+        record->sender.send_errors = 0;
+        for (auto& peer : record->sender.peers) peer->reset_counts();
     }
 }
 

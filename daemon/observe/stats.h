@@ -67,6 +67,14 @@ struct StampStats {
 // and driven by the sender (daemon/net/stamp_sender.cpp) and read here by
 // every renderer. A reload that leaves the peer as it was keeps this object,
 // so its counters and history go on.
+// A peer's counters as they are shown: the session's since `stats reset`.
+// The session's own never go back (its packets carry the count sent, and
+// the loss is split against the reflector's).
+struct PeerCounts {
+    uint64_t sent = 0, received = 0, duplicates = 0, reordered = 0;
+    stamp::LossSplit loss;
+};
+
 struct SenderPeerStats {
     SenderPeerStats(std::string peer_name, const stamp::SenderSettings& settings, int64_t window_ns,
                     size_t window_samples)
@@ -76,6 +84,10 @@ struct SenderPeerStats {
     bool same_clock = false;  // a loopback peer: both ends read one clock
     stamp::SenderSession session;
     stamp::PeerFigures figures;
+    PeerCounts base;  // the session's counts at the last reset
+
+    PeerCounts counts() const;
+    void reset_counts();
 };
 
 // A stamp-sender instance's peers, in the configuration's order, and the

@@ -60,18 +60,18 @@ void visit_peer(const SenderPeerStats& p, unsigned exported, int64_t now_ns, Sta
         c.value = value;
         visit(c);
     };
-    const stamp::SenderSession& session = p.session;
+    const PeerCounts counts = p.counts();
     if (exported & kExportCounters) {
         one("stamp_peer.sent_total", "STAMP test packets sent to the peer.", true,
-            double(session.sent()));
+            double(counts.sent));
         one("stamp_peer.received_total", "STAMP replies matched to a packet sent to the peer.",
-            true, double(session.received()));
+            true, double(counts.received));
     }
     if (exported & kExportLoss) {
         const char* help =
             "STAMP packets lost, by direction from the reflector's counts: forward, backward, "
             "reflector (dropped by it) or unknown; counted once settled (timeout).";
-        const stamp::LossSplit& l = session.loss();
+        const stamp::LossSplit& l = counts.loss;
         one("stamp_peer.lost_total", help, true, double(l.forward), "forward");
         one("stamp_peer.lost_total", help, true, double(l.backward), "backward");
         one("stamp_peer.lost_total", help, true, double(l.reflector), "reflector");
@@ -79,17 +79,17 @@ void visit_peer(const SenderPeerStats& p, unsigned exported, int64_t now_ns, Sta
     }
     if (exported & kExportCounters) {
         one("stamp_peer.duplicates_total", "STAMP replies received more than once (copies).", true,
-            double(session.duplicates()));
+            double(counts.duplicates));
         one("stamp_peer.reordered_total",
             "STAMP replies that arrived after a reply to a later packet.", true,
-            double(session.reordered()));
+            double(counts.reordered));
         one("stamp_peer.reflector_resets_total",
             "Times the peer's reflector session started again (its counts fell).", true,
-            double(session.loss().resets));
+            double(counts.loss.resets));
     }
     one("stamp_peer.up",
         "1 if the peer answered within the last 3 intervals or the timeout, whichever is longer.",
-        false, session.up(now_ns) ? 1 : 0);
+        false, p.session.up(now_ns) ? 1 : 0);
     if (exported & kExportHops) {
         const char* help = "IP hops to (forward) and from (backward) the peer; NaN: unknown.";
         int f = p.figures.hops_forward(), b = p.figures.hops_backward();

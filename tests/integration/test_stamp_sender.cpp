@@ -6,7 +6,9 @@
 // count the replies), the closed one is down with its packets sent and
 // lost; the contract's families are in the scrape, `smallctl -j peers` lists
 // them; a reload that renames one peer, adds one and removes one keeps the
-// unchanged peer's counters going (no reset) and names each change.
+// unchanged peer's counters going (no reset) and names each change; `stats
+// reset` zeroes the peers' counters and histograms, and they count again as
+// exactly while the sessions go on.
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -149,6 +151,28 @@ void run(void**) {
     assert_true(scrape.find("peer=\"closed\"") == std::string::npos);
     assert_true(series(scrape, "smalld_stamp_peer_sent_total{service=\"mesh\",peer=\"a\"}") >
                 double(number(before, "sent")));
+
+    // `stats reset`: a's counters start again from 0 (100 sent before, far
+    // more than the packets of one smallctl call), its histograms with them.
+    assert_true(harness::eventually([&] { return number(peer(peers(d), "a"), "sent") >= 100; }));
+    assert_str_eq(smallctl(d, "stats reset"), "counters reset\n");
+    uint64_t since = number(peer(peers(d), "a"), "sent");
+    print_message("a sent %llu packets between the reset and the next read\n",
+                  (unsigned long long)since);
+    assert_true(since < 100);
+    assert_true(harness::eventually([&] { return number(peer(peers(d), "a"), "received") >= 10; }));
+    scrape = "\n" + smallctl(d, "metrics");
+    std::string a = "{service=\"mesh\",peer=\"a\"}";
+    double received = series(scrape, "smalld_stamp_peer_received_total" + a);
+    assert_true(received >= 10);
+    assert_true(series(scrape, "smalld_stamp_peer_rtt_seconds_count" + a) == received);
+    assert_true(series(scrape, "smalld_stamp_peer_sent_total" + a) >= received);
+    assert_true(series(scrape, "smalld_stamp_peer_up" + a) == 1);
+    for (const char* direction : {"forward", "backward", "reflector", "unknown"})
+        assert_true(series(scrape,
+                           "smalld_stamp_peer_lost_total{service=\"mesh\",peer=\"a\","
+                           "direction=\"" +
+                               std::string(direction) + "\"}") == 0);
 }
 
 }  // namespace
