@@ -58,7 +58,9 @@ class PeerFigures {
     // replies came than the ring holds.
     int64_t covered_ns(int64_t now_ns) const;
     // With two sizes or more: the fit of the least network RTT against the
-    // size (both directions carry `size` bytes).
+    // size (both directions carry `size` bytes). The least of each size is
+    // over the last one to two windows (two epochs of a window each), so
+    // the estimate follows a path that changed, in two windows at most.
     std::optional<double> propagation_s() const;
     std::optional<double> bottleneck_bps() const;
 
@@ -76,8 +78,13 @@ class PeerFigures {
     int hops_forward_ = -1, hops_backward_ = -1;
     std::optional<double> clock_error_s_;
     static constexpr size_t kSizes = 8;
-    std::array<std::pair<uint32_t, double>, kSizes> least_{};  // size, least network RTT
+    struct Least {
+        uint32_t size = 0;
+        float epoch = 0, before = 0;  // least network RTT, this epoch and the last; 0: none
+    };
+    std::array<Least, kSizes> least_{};
     size_t sizes_ = 0;
+    int64_t epoch_t4_ = 0;  // when this epoch began (a reply's T4)
 };
 
 }  // namespace smalld::stamp

@@ -103,11 +103,13 @@ void visit_peer(const SenderPeerStats& p, unsigned exported, int64_t now_ns, Sta
             false, known(p.figures.clock_error_s()));
     if (exported & kExportCapacity) {
         one("stamp_peer.propagation_seconds",
-            "Round-trip delay at size 0 from the least network RTT by size (a size list); NaN: "
+            "Round-trip delay at size 0 from the least network RTT by size over the last 1-2 "
+            "windows (a size list); NaN: "
             "not known.",
             false, known(p.figures.propagation_s()));
         one("stamp_peer.bottleneck_bits_per_second",
-            "Bottleneck capacity from the least network RTT by size (a size list); NaN: not known.",
+            "Bottleneck capacity from the least network RTT by size over the last 1-2 windows (a "
+            "size list); NaN: not known.",
             false, known(p.figures.bottleneck_bps()));
     }
 }

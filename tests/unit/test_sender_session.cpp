@@ -305,6 +305,21 @@ void test_figures(void**) {
     assert_false(figures.quantile(Delay::Rtt, 0.5, now + 3600 * kSecond).has_value());
     // 16 bits a byte over 16 us a 1,000 bytes: 1 Gbit/s.
     assert_true(std::fabs(*figures.bottleneck_bps() - 1e9) < 1e8);
+    assert_true(std::fabs(*figures.propagation_s() - 0.003) < 2e-6);  // 3 ms, 1 us a reply more
+
+    // The path changes: 5 ms more each way, and half the capacity. Within
+    // two windows the estimates are the new path's, not the least ever seen.
+    for (int i = 101; i <= 220; ++i) {
+        ReplySample s;
+        s.size = i % 2 ? 100 : 1100;
+        s.t1 = kStart + i * kSecond;
+        s.t2 = s.t1 + 6'000'000;
+        s.t3 = s.t2 + 100'000;
+        s.t4 = s.t3 + 7'000'000 + (s.size == 1100 ? 32'000 : 0);
+        figures.add(s, false, 0.002, 251);
+    }
+    assert_true(std::fabs(*figures.propagation_s() - (0.013 - 32e-6 / 10)) < 1e-6);
+    assert_true(std::fabs(*figures.bottleneck_bps() - 5e8) < 1e7);
 }
 
 }  // namespace
