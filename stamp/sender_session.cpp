@@ -185,6 +185,15 @@ bool SenderSession::settles_a_loss(int64_t now_ns) const {
     return false;
 }
 
+uint64_t SenderSession::in_flight() const {
+    uint64_t n = splitter_.pending();
+    for (uint32_t seq = oldest_; seq != next_seq_; ++seq) {
+        const Slot& s = ring_[seq % ring_.size()];
+        n += s.live && s.seq == seq && s.copies == 0;
+    }
+    return n;
+}
+
 void SenderSession::receive_overflow() {
     for (uint32_t seq = oldest_; seq != next_seq_; ++seq) {
         Slot& s = slot(seq);

@@ -115,6 +115,9 @@ class SenderSession {
     uint64_t duplicates() const { return duplicates_; }
     uint64_t reordered() const { return reordered_; }
     const LossSplit& loss() const { return splitter_.split(); }
+    // Packets sent whose fate is not counted yet: not answered and not
+    // settled, or lost and waiting for the counts that split them.
+    uint64_t in_flight() const;
     int64_t last_reply_ns() const { return last_reply_ns_; }
     uint16_t ssid() const { return settings_.ssid; }
     size_t capacity() const { return ring_.size(); }

@@ -98,8 +98,9 @@ PeerCounts SenderPeerStats::counts() const {
 }
 
 void SenderPeerStats::reset_counts() {
-    base = {session.sent(), session.received(), session.duplicates(), session.reordered(),
-            session.loss()};
+    // The packets in flight are counted after the reset, with their fates.
+    base = {session.sent() - session.in_flight(), session.received(), session.duplicates(),
+            session.reordered(), session.loss()};
     figures.reset_histograms();
 }
 

@@ -67,7 +67,9 @@ struct StampStats {
 // and driven by the sender (daemon/net/stamp_sender.cpp) and read here by
 // every renderer. A reload that leaves the peer as it was keeps this object,
 // so its counters and history go on.
-// A peer's counters as they are shown: the session's since `stats reset`.
+// A peer's counters as they are shown: the session's since `stats reset`
+// (the packets in flight then are counted as sent after it, so that every
+// packet counted sent is answered, lost or in flight).
 // The session's own never go back (its packets carry the count sent, and
 // the loss is split against the reflector's).
 struct PeerCounts {
