@@ -187,7 +187,8 @@ read -r slope r2 residual monotonic rate reason < <(fields "$out" \
 echo "relay: intends 2000 ns/byte, held $held ns/byte (R² $held_r2, $round_trips round trips," \
   "sent at most $late us late): $relay"
 echo "smallprobe: fit $slope ns/byte, R² $r2, residual $residual us, rate $rate bit/s"
-[ "$round_trips" = 100 ] || fail "the relay carried $round_trips of 100 round trips: $relay"
+[ "$held" != None ] && [ "$held" != missing ] ||
+  fail "the relay's log has no line of round trips to compare with: $relay"
 held_rate=$(awk -v s="$held" 'BEGIN { print 16e9 / s }')
 within "$(awk -v h="$held" 'BEGIN { print h * 0.95 }')" "$slope" \
   "$(awk -v h="$held" 'BEGIN { print h * 1.05 }')" ||
