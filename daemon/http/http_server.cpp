@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "http_server.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <vector>
 
 #include "admission.h"
@@ -19,7 +23,11 @@ namespace smalld {
 
 namespace {
 
-constexpr int kBacklog = 128;
+// Connections not yet accepted: those whose request has not begun wait in
+// the kernel (TCP_DEFER_ACCEPT), and the backlog is that queue's bound too;
+// beyond it the kernel answers with SYN cookies, whose connections are
+// accepted at once. The kernel caps it at net.core.somaxconn.
+constexpr int kBacklog = 4096;
 constexpr int kAcceptsPerWakeup = 32;
 // After the last reply, what the client still sends is read and dropped for
 // this long: closing with unread data would reset the connection, and the
@@ -44,6 +52,14 @@ std::optional<StartError> HttpServer::start() {
     std::string error;
     fd_ = bind_socket(Proto::Tcp, want, kBacklog, &error);
     if (!fd_) return StartError{71, "metrics: " + error};
+    // A connection takes a slot once its request has begun, or after
+    // kDeferAcceptS without a byte: a client slow to send after its connect
+    // (a loaded scraper) holds no slot meanwhile, so a flood's newcomers
+    // cannot close it before its request is read.
+    int defer = kDeferAcceptS;
+    if (setsockopt(fd_.get(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof defer) != 0)
+        LOG_WARNING("metrics: TCP_DEFER_ACCEPT: %s; connections take a slot at their connect",
+                    strerror(errno));
     actual_.len = sizeof actual_.storage;
     if (getsockname(fd_.get(), actual_.get(), &actual_.len) != 0) actual_ = want;
     event_base* base = daemon_.base();

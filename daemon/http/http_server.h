@@ -53,6 +53,11 @@ class HttpServer {
     // needed to fill the endpoint. Beyond, the newcomer makes room among its
     // own source's connections in the same way.
     static constexpr size_t kMaxPerSource = 4;
+    // A connection is accepted once its first bytes have come, or after this
+    // long without any (the kernel's TCP_DEFER_ACCEPT; it rounds up to its
+    // SYN-ACK retransmissions: 1 s is 1 s). Until then it holds no slot and
+    // cannot be evicted.
+    static constexpr int kDeferAcceptS = 1;
     // From a request's first byte (or the accept) to the last byte of its reply.
     static constexpr int kRequestDeadlineMs = 10'000;
     // A keep-alive connection waiting for its next request.

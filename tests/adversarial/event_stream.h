@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -86,6 +87,23 @@ struct Stream {
         if (n <= 0) return false;
         buffer.append(buf, size_t(n));
         return true;
+    }
+    // Reads (and keeps) what comes until the daemon ends the stream: true
+    // at its close or reset, false when `timeout_ms` passed first.
+    bool read_to_end(int timeout_ms = kPatienceMs) {
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+        for (;;) {
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0 || !harness::wait_fd(fd, POLLIN, int(left.count()))) {
+                harness::report_expired(timeout_ms, "the end of the /events stream");
+                return false;
+            }
+            char buf[16384];
+            ssize_t n = recv(fd, buf, sizeof buf, 0);
+            if (n == 0 || (n < 0 && errno == ECONNRESET)) return true;
+            if (n > 0) buffer.append(buf, size_t(n));
+        }
     }
     // Reads until `text` arrived (it stays in the buffer); false on timeout.
     bool wait_for(const std::string& text, int timeout_ms) {
