@@ -29,22 +29,25 @@ struct Row {
 std::string Daemon::status_report(bool details) const {
     double uptime = stats_.uptime_seconds(), open = 0, accepted = 0;
     std::map<std::string_view, Row> rows;  // by instance name
-    visit_stats(stats_, open_sessions(), [&](const StatSample& s) {
-        if (s.instance.empty()) {
-            if (s.key == "conn.current") open = s.value;
-            if (s.key == "conn.accepted_total") accepted = s.value;
-            return;
-        }
-        Row& row = rows[s.instance];
-        row.type = s.type;
-        bool tcp = s.proto == "tcp";
-        if (tcp && s.key == "sessions_current") row.tcp_open = s.value;
-        if (tcp && s.key == "sessions_total") row.tcp_total = s.value;
-        if (!tcp && s.key == "datagrams_in_total") row.udp_in = s.value;
-        if (!tcp && s.key == "datagrams_out_total") row.udp_out = s.value;
-        if (s.key == "conn.rejected_total" || s.key == "datagrams_dropped_total")
-            row.refused += s.value;
-    });
+    visit_stats(
+        stats_, open_sessions(),
+        [&](const StatSample& s) {
+            if (s.instance.empty()) {
+                if (s.key == "conn.current") open = s.value;
+                if (s.key == "conn.accepted_total") accepted = s.value;
+                return;
+            }
+            Row& row = rows[s.instance];
+            row.type = s.type;
+            bool tcp = s.proto == "tcp";
+            if (tcp && s.key == "sessions_current") row.tcp_open = s.value;
+            if (tcp && s.key == "sessions_total") row.tcp_total = s.value;
+            if (!tcp && s.key == "datagrams_in_total") row.udp_in = s.value;
+            if (!tcp && s.key == "datagrams_out_total") row.udp_out = s.value;
+            if (s.key == "conn.rejected_total" || s.key == "datagrams_dropped_total")
+                row.refused += s.value;
+        },
+        PeerSamples::Skip);
     auto n = [](double v) { return static_cast<unsigned long long>(v); };
     std::string out;
     char line[256];

@@ -44,33 +44,36 @@ void LiveHistory::sample(const Stats& stats, int64_t now_ms, int64_t wall_ns) {
         }
     }
     // Rates of counters only: the gauges of what is open play no part.
-    visit_stats(stats, OpenSessions{}, [&](const StatSample& v) {
-        if (v.key == "reload.failed_total") s.reloads_failed = v.value;
-        if (v.instance.empty() || v.proto.empty() || !v.le.empty()) return;
-        if (v.key == "stamp.auth_failures_total") s.auth_failures += v.value;
-        bool refused = v.key == "conn.rejected_total";
-        if ((refused || v.key == "datagrams_dropped_total") && !v.reason.empty()) {
-            double Counts::*field = refused ? &Counts::refused : &Counts::dropped;
+    visit_stats(
+        stats, OpenSessions{},
+        [&](const StatSample& v) {
+            if (v.key == "reload.failed_total") s.reloads_failed = v.value;
+            if (v.instance.empty() || v.proto.empty() || !v.le.empty()) return;
+            if (v.key == "stamp.auth_failures_total") s.auth_failures += v.value;
+            bool refused = v.key == "conn.rejected_total";
+            if ((refused || v.key == "datagrams_dropped_total") && !v.reason.empty()) {
+                double Counts::*field = refused ? &Counts::refused : &Counts::dropped;
+                s.rows[Row(v.instance, v.proto)].*field += v.value;
+                s.total.*field += v.value;
+                s.reasons[std::string(refused ? "refused " : "dropped ") + std::string(v.reason)] +=
+                    v.value;
+                return;
+            }
+            if (!v.reason.empty()) return;
+            double Counts::*field = nullptr;
+            if (v.key == "sessions_total")
+                field = &Counts::sessions;
+            else if (v.key == "datagrams_in_total")
+                field = &Counts::datagrams;
+            else if (v.key == "read_bytes_total" || v.key == "written_bytes_total")
+                field = &Counts::bytes;
+            else if (v.key == "stamp.reflected_total")
+                field = &Counts::reflected;
+            if (!field) return;
             s.rows[Row(v.instance, v.proto)].*field += v.value;
             s.total.*field += v.value;
-            s.reasons[std::string(refused ? "refused " : "dropped ") + std::string(v.reason)] +=
-                v.value;
-            return;
-        }
-        if (!v.reason.empty()) return;
-        double Counts::*field = nullptr;
-        if (v.key == "sessions_total")
-            field = &Counts::sessions;
-        else if (v.key == "datagrams_in_total")
-            field = &Counts::datagrams;
-        else if (v.key == "read_bytes_total" || v.key == "written_bytes_total")
-            field = &Counts::bytes;
-        else if (v.key == "stamp.reflected_total")
-            field = &Counts::reflected;
-        if (!field) return;
-        s.rows[Row(v.instance, v.proto)].*field += v.value;
-        s.total.*field += v.value;
-    });
+        },
+        PeerSamples::Skip);
     samples_.push_back(std::move(s));
     while (samples_.size() > kSamples) samples_.pop_front();
 }

@@ -86,21 +86,24 @@ LiveSnapshot live_snapshot(const ReadModel& model, const LiveRates& rates, bool 
     std::map<std::string, InstanceSeen> instances;
     std::map<std::string, LiveStampPanel> panels;
     uint64_t previous_bucket = 0;
-    visit_stats(*out.stats, out.open, [&](const StatSample& v) {
-        if (v.instance.empty()) return;
-        InstanceSeen& seen = instances[std::string(v.instance)];
-        seen.type = v.type;
-        if (v.key.starts_with("stamp.")) note_stamp(v, panels, previous_bucket);
-        if (v.proto != "tcp" && v.proto != "udp") return;
-        ProtoSeen& p = v.proto == "tcp" ? seen.tcp : seen.udp;
-        if (v.reason.empty()) {
-            if (v.le.empty()) p.values[std::string(v.key)] = v.value;
-        } else if (v.value > 0 && v.key == "conn.rejected_total") {
-            p.refused.push_back({std::string(v.reason), v.value});
-        } else if (v.value > 0 && v.key == "datagrams_dropped_total") {
-            p.dropped.push_back({std::string(v.reason), v.value});
-        }
-    });
+    visit_stats(
+        *out.stats, out.open,
+        [&](const StatSample& v) {
+            if (v.instance.empty()) return;
+            InstanceSeen& seen = instances[std::string(v.instance)];
+            seen.type = v.type;
+            if (v.key.starts_with("stamp.")) note_stamp(v, panels, previous_bucket);
+            if (v.proto != "tcp" && v.proto != "udp") return;
+            ProtoSeen& p = v.proto == "tcp" ? seen.tcp : seen.udp;
+            if (v.reason.empty()) {
+                if (v.le.empty()) p.values[std::string(v.key)] = v.value;
+            } else if (v.value > 0 && v.key == "conn.rejected_total") {
+                p.refused.push_back({std::string(v.reason), v.value});
+            } else if (v.value > 0 && v.key == "datagrams_dropped_total") {
+                p.dropped.push_back({std::string(v.reason), v.value});
+            }
+        },
+        PeerSamples::Skip);
 
     // What is served, from the listeners; a removed instance with traffic
     // still shows until its series go.

@@ -224,13 +224,19 @@ struct StatSample {
     double value = 0;
 };
 
+// Whether a walk includes each stamp-sender peer's samples (some 100 a
+// peer): the renderers do; a reader of the instances' figures (the live
+// page's history each second, the status report) skips them, as a walk of
+// 10,000 peers holds the loop for tens of milliseconds.
+enum class PeerSamples : bool { Skip, Include };
 void visit_stats(const Stats& stats, const OpenSessions& open,
-                 const std::function<void(const StatSample&)>& visit);
+                 const std::function<void(const StatSample&)>& visit,
+                 PeerSamples peers = PeerSamples::Include);
 // The stamp-sender's part of that walk (stats_visit_peers.cpp): per peer,
 // the families `export` keeps, and the dropped replies by reason. `now_ns`:
 // CLOCK_REALTIME, for the up gauge.
 void visit_sender_stats(const Stats& stats, int64_t now_ns,
-                        const std::function<void(const StatSample&)>& visit);
+                        const std::function<void(const StatSample&)>& visit, PeerSamples peers);
 
 // The le labels of a histogram's bucket bounds, as Prometheus writes them ("%g").
 std::vector<std::string> histogram_labels(std::span<const double> bounds);

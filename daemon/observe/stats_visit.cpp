@@ -201,7 +201,7 @@ void visit_histogram(StatSample s, std::string_view family, std::span<const std:
 }
 
 void visit_stats(const Stats& stats, const OpenSessions& open,
-                 const std::function<void(const StatSample&)>& visit) {
+                 const std::function<void(const StatSample&)>& visit, PeerSamples peers) {
     auto global = [&](std::string_view key, std::string_view help, bool counter, double value) {
         StatSample s;
         s.key = key;
@@ -303,7 +303,7 @@ void visit_stats(const Stats& stats, const OpenSessions& open,
     visit_stamp_stats(stats, open, visit);
     timespec now{};
     clock_gettime(CLOCK_REALTIME, &now);
-    visit_sender_stats(stats, int64_t(now.tv_sec) * 1'000'000'000 + now.tv_nsec, visit);
+    visit_sender_stats(stats, int64_t(now.tv_sec) * 1'000'000'000 + now.tv_nsec, visit, peers);
 }
 
 }  // namespace smalld

@@ -116,9 +116,9 @@ void visit_peer(const SenderPeerStats& p, unsigned exported, int64_t now_ns, Sta
 
 }  // namespace
 
-void visit_sender_stats(const Stats& stats, int64_t now_ns, const Visit& visit) {
+void visit_sender_stats(const Stats& stats, int64_t now_ns, const Visit& visit, PeerSamples peers) {
     for (const auto& [name, record] : stats.instances) {
-        if (record->type != ServiceType::StampSender) continue;
+        if (record->type != ServiceType::StampSender || peers == PeerSamples::Skip) continue;
         StatSample s;
         s.instance = record->name;
         for (const auto& peer : record->sender.peers)
