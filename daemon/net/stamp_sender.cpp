@@ -69,6 +69,9 @@ std::vector<std::string> StampSender::configure(const InstanceConfig& config) {
     stamp::SenderSettings session;
     session.interval_ns = interval;
     tick_ns_ = std::min(kTick, interval / 8);
+    uint32_t largest = next.auth.key.empty() ? 44 : 112;
+    for (uint32_t size : next.sizes) largest = std::max(largest, size);
+    io_->fit_slots(largest);
     session.timeout_ns = next.timeout.count() * kMs;
     session.key = {reinterpret_cast<const uint8_t*>(next.auth.key.data()), next.auth.key.size()};
     session.error_estimate =
@@ -286,8 +289,7 @@ void StampSender::tick() {
             continue;
         }
         uint32_t size = settings_.sizes[peer->size_index++ % settings_.sizes.size()];
-        std::span<uint8_t> out(io_->out.data() + (b.first_slot + b.n) * Io::kMaxPacket,
-                               Io::kMaxPacket);
+        std::span<uint8_t> out(io_->out.data() + (b.first_slot + b.n) * io_->stride, io_->stride);
         b.seqs[b.n] = peer->stats->session.build(out, size, real);
         b.sizes[b.n] = std::max<uint32_t>(size, settings_.auth.key.empty() ? 44 : 112);
         b.peers[b.n++] = peer;

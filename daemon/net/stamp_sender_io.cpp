@@ -54,6 +54,10 @@ StampSender::Io::Io()
       control(kBatch * kDatagramControlSize),
       tickets(kTickets) {}
 
+void StampSender::Io::fit_slots(uint32_t largest) {
+    stride = std::min<size_t>(kMaxPacket, (size_t(largest) + 64) / 64 * 64);
+}
+
 StampSender::Io::Socket* StampSender::Io::socket(int family, event_base* base, int dscp,
                                                  StampSender* owner) {
     Socket& s = family == AF_INET ? v4 : v6;
@@ -103,7 +107,7 @@ StampSender::Io::Socket* StampSender::Io::of_fd(int fd) {
 size_t StampSender::Io::send(Socket& s, size_t first_slot, Peer* const* peers, const uint32_t* seqs,
                              const uint32_t* sizes, size_t count) {
     for (size_t i = 0; i < count; ++i) {
-        iovecs[i] = {out.data() + (first_slot + i) * kMaxPacket, sizes[i]};
+        iovecs[i] = {out.data() + (first_slot + i) * stride, sizes[i]};
         msghdr& h = messages[i].msg_hdr;
         h = {};
         h.msg_name = const_cast<sockaddr*>(peers[i]->addr.get());
@@ -186,7 +190,7 @@ bool StampSender::Io::receive(Socket& s, StampSender& owner, SenderStats& stats,
     size_t n = kBatch;
     for (size_t round = 0; round < rounds && n == kBatch; ++round) {
         for (size_t i = 0; i < kBatch; ++i) {
-            iovecs[i] = {in.data() + i * kMaxPacket, kMaxPacket};
+            iovecs[i] = {in.data() + i * stride, stride};
             msghdr& h = messages[i].msg_hdr;
             h = {};
             h.msg_name = &names[i];
@@ -205,7 +209,7 @@ bool StampSender::Io::receive(Socket& s, StampSender& owner, SenderStats& stats,
             SockAddr local;
             read_datagram_metadata(h, d, local);
             drops = std::max(drops, d.socket_drops);
-            std::span<const uint8_t> payload(in.data() + i * kMaxPacket, messages[i].msg_len);
+            std::span<const uint8_t> payload(in.data() + i * stride, messages[i].msg_len);
             // The peer of this address and port (of its SSID, when several
             // peers share both); else one of the address: a wrong port.
             auto range = by_address.equal_range(address_key(from));

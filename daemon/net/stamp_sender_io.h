@@ -60,7 +60,13 @@ struct StampSender::Io {
     // The socket of `family`, opened on first use; nullptr when it cannot be.
     Socket* socket(int family, event_base* base, int dscp, StampSender* owner);
     Socket* of_fd(int fd);
-    // Sends the batch: packet i is in out at (first_slot + i) * kMaxPacket,
+    // The slots' size in `out` and `in`: past the largest packet sent, to
+    // the next 64-byte line, so that a longer reply (cut to it) never
+    // matches one; at most kMaxPacket. A tick's packets then take a few
+    // cache lines each instead of a page.
+    void fit_slots(uint32_t largest);
+    size_t stride = kMaxPacket;
+    // Sends the batch: packet i is in out at (first_slot + i) * stride,
     // sizes[i] bytes long, to peers[i], its sequence seqs[i] (v4 packets are
     // built in the first kBatch slots, v6 in the next). Returns how many left.
     size_t send(Socket& s, size_t first_slot, Peer* const* peers, const uint32_t* seqs,
