@@ -63,10 +63,6 @@ struct StampStats {
     void observe_processing(int64_t nanos);
 };
 
-// One stamp-sender peer: its session and figures (the STAMP core's), made
-// and driven by the sender (daemon/net/stamp_sender.cpp) and read here by
-// every renderer. A reload that leaves the peer as it was keeps this object,
-// so its counters and history go on.
 // A peer's counters as they are shown: the session's since `stats reset`
 // (the packets in flight then are counted as sent after it, so that every
 // packet counted sent is answered, lost or in flight).
@@ -77,6 +73,10 @@ struct PeerCounts {
     stamp::LossSplit loss;
 };
 
+// One stamp-sender peer: its session and figures (the STAMP core's), made
+// and driven by the sender (daemon/net/stamp_sender.cpp) and read here by
+// every renderer. A reload that leaves the peer as it was keeps this object,
+// so its counters and history go on.
 struct SenderPeerStats {
     SenderPeerStats(std::string peer_name, const stamp::SenderSettings& settings, int64_t window_ns,
                     size_t window_samples)
