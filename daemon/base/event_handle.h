@@ -4,6 +4,7 @@
 
 #include <event2/event.h>
 
+#include <cstdint>
 #include <memory>
 
 namespace smalld {
@@ -20,6 +21,11 @@ struct EventBaseDeleter {
     void operator()(event_base* base) const { event_base_free(base); }
 };
 using EventBaseHandle = std::unique_ptr<event_base, EventBaseDeleter>;
+
+// `ns` nanoseconds (not negative) as event_add() takes a timeout.
+inline timeval timeval_of_ns(int64_t ns) {
+    return {time_t(ns / 1'000'000'000), suseconds_t(ns % 1'000'000'000 / 1000)};
+}
 
 // A file descriptor closed on destruction.
 class Fd {

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "log.h"
+#include "stamp_packet.h"
 #include "stamp_sender_io.h"
 
 namespace smalld {
@@ -18,6 +19,11 @@ constexpr int64_t kMs = 1'000'000;
 constexpr int64_t kUnknownTtl = 300'000 * kMs;  // look again in 5 minutes
 constexpr int64_t kRetry = 30'000 * kMs;        // after a failed lookup
 constexpr int64_t kTick = 10 * kMs;             // the least time between ticks
+
+// The least packet a session builds: the base packet, authenticated or not.
+uint32_t least_size(const StampSenderSettings& s) {
+    return uint32_t(s.auth.key.empty() ? stamp::kBaseSize : stamp::kAuthBaseSize);
+}
 
 int64_t clock_ns(clockid_t id) {
     timespec t{};
@@ -69,7 +75,7 @@ std::vector<std::string> StampSender::configure(const InstanceConfig& config) {
     stamp::SenderSettings session;
     session.interval_ns = interval;
     tick_ns_ = std::min(kTick, interval / 8);
-    uint32_t largest = next.auth.key.empty() ? 44 : 112;
+    uint32_t largest = least_size(next);
     for (uint32_t size : next.sizes) largest = std::max(largest, size);
     io_->fit_slots(largest);
     session.timeout_ns = next.timeout.count() * kMs;
@@ -233,7 +239,7 @@ void StampSender::arm() {
     int64_t now = clock_ns(CLOCK_MONOTONIC);
     int64_t wait =
         std::max<int64_t>({schedule_.front().first - now, last_tick_ + tick_ns_ - now, 0});
-    timeval tv{time_t(wait / 1'000'000'000), suseconds_t(wait % 1'000'000'000 / 1000)};
+    timeval tv = timeval_of_ns(wait);
     evtimer_add(timer_.get(), &tv);
 }
 
@@ -291,7 +297,7 @@ void StampSender::tick() {
         uint32_t size = settings_.sizes[peer->size_index++ % settings_.sizes.size()];
         std::span<uint8_t> out(io_->out.data() + (b.first_slot + b.n) * io_->stride, io_->stride);
         b.seqs[b.n] = peer->stats->session.build(out, size, real);
-        b.sizes[b.n] = std::max<uint32_t>(size, settings_.auth.key.empty() ? 44 : 112);
+        b.sizes[b.n] = std::max(size, least_size(settings_));
         b.peers[b.n++] = peer;
         if (b.n == Io::kBatch) flush(b);
     }

@@ -174,7 +174,7 @@ void StampSender::Io::dropped(Socket& s, uint32_t drops, StampSender& owner, Sen
 
 void StampSender::Io::pause(Socket& s, int64_t ns) {
     event_del(s.readable.get());
-    timeval tv{time_t(ns / 1'000'000'000), suseconds_t(ns % 1'000'000'000 / 1000)};
+    timeval tv = timeval_of_ns(ns);
     evtimer_add(s.resume.get(), &tv);
 }
 
