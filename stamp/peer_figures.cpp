@@ -45,15 +45,13 @@ void PeerFigures::add(const ReplySample& s, bool same_clock, double local_error_
     // sizes), in epochs of a window: a new epoch forgets the one before last.
     if (s.t4 - epoch_t4_ >= window_ns_) {
         bool gap = s.t4 - epoch_t4_ >= 2 * window_ns_;  // nothing came in the last
-        for (Least& l : least_) l = {l.size, 0, gap ? 0 : l.epoch};
+        for (Least& l : least_) l = {l.size, kNone, gap ? kNone : l.epoch};
         epoch_t4_ = s.t4;
     }
-    float least = std::max(float(delays[1]), 1e-9f);  // 0 means none
     size_t i = 0;
     while (i < sizes_ && least_[i].size != s.size) ++i;
-    if (i == sizes_ && sizes_ < kSizes) least_[sizes_++] = {s.size, 0, 0};
-    if (i < sizes_)
-        least_[i].epoch = least_[i].epoch > 0 ? std::min(least_[i].epoch, least) : least;
+    if (i == sizes_ && sizes_ < kSizes) least_[sizes_++] = {s.size};
+    if (i < sizes_) least_[i].epoch = std::min(least_[i].epoch, float(delays[1]));
 }
 
 std::optional<double> PeerFigures::quantile(Delay d, double p, int64_t now_ns) const {
@@ -78,10 +76,8 @@ int64_t PeerFigures::covered_ns(int64_t now_ns) const {
 bool PeerFigures::fit(double* intercept, double* slope) const {
     double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
     for (size_t i = 0; i < sizes_; ++i) {
-        const Least& l = least_[i];
-        if (l.epoch <= 0 && l.before <= 0) continue;  // not seen in two epochs
-        double x = l.size;
-        double y = l.epoch <= 0 ? l.before : l.before <= 0 ? l.epoch : std::min(l.epoch, l.before);
+        double x = least_[i].size, y = std::min(least_[i].epoch, least_[i].before);
+        if (std::isinf(y)) continue;  // not seen in two epochs
         n += 1, sx += x, sy += y, sxx += x * x, sxy += x * y;
     }
     if (n < 2) return false;

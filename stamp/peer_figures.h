@@ -10,6 +10,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <vector>
 
@@ -78,9 +79,10 @@ class PeerFigures {
     int hops_forward_ = -1, hops_backward_ = -1;
     std::optional<double> clock_error_s_;
     static constexpr size_t kSizes = 8;
+    static constexpr float kNone = std::numeric_limits<float>::infinity();
     struct Least {
         uint32_t size = 0;
-        float epoch = 0, before = 0;  // least network RTT, this epoch and the last; 0: none
+        float epoch = kNone, before = kNone;  // least network RTT, this epoch and the last
     };
     std::array<Least, kSizes> least_{};
     size_t sizes_ = 0;
