@@ -74,6 +74,28 @@ Totals totals(const TestDaemon& d) {
     return t;
 }
 
+const std::string kReflector =
+    protect::config_head() + "[stamp]\nudp = 127.0.0.1:0\nmode = stateful\nrate = 0/s\n";
+
+// `count` peers p0, p1, ..., all at the relay: the peers= value.
+std::string peers_at(const stamp_relay::DelayRelay& relay, int count) {
+    std::string peers;
+    for (int i = 0; i < count; ++i)
+        peers +=
+            (i ? ", p" : "p") + std::to_string(i) + " 127.0.0.1:" + std::to_string(relay.port());
+    return peers;
+}
+
+// Stops `sender` for `us` microseconds, its replies arriving at a socket
+// nobody reads; returns the kernel's drops at its sockets by then.
+long stopped_for(const TestDaemon& sender, useconds_t us) {
+    assert_int_equal(kill(sender.pid(), SIGSTOP), 0);
+    usleep(us);
+    long drops = udp_drops_of(sender.pid());
+    assert_int_equal(kill(sender.pid(), SIGCONT), 0);
+    return drops;
+}
+
 // smalld_stamp_sender_replies_dropped_total{...reason=`reason`}; -1 if absent.
 double dropped(const TestDaemon& d, const std::string& reason) {
     std::string scrape = protect::http_get(protect::metrics_port(d), "/metrics");
@@ -87,29 +109,22 @@ double dropped(const TestDaemon& d, const std::string& reason) {
 
 static void own_socket_drops_are_not_the_paths_loss(void**) {
     if (!protect::enter_private_network()) skip();
-    TestDaemon reflector(protect::config_head() +
-                         "[stamp]\nudp = 127.0.0.1:0\nmode = stateful\nrate = 0/s\n");
+    TestDaemon reflector(kReflector);
     assert_true(reflector.started());
     stamp_relay::DelayRelay relay(reflector.port("stamp", "udp"), 0, kHoldNs, false);
-    std::string peers;
-    for (int i = 0; i < kPeers; ++i)
-        peers +=
-            (i ? ", p" : "p") + std::to_string(i) + " 127.0.0.1:" + std::to_string(relay.port());
     TestDaemon sender(protect::config_head() +
                       "[metrics]\nlisten = 127.0.0.1:0\n\n"
                       "[mesh]\ntype = stamp-sender\ninterval = 10ms\ntimeout = 5s\n"
                       "receive_buffer = 64k\npeers = " +
-                      peers + "\n");
+                      peers_at(relay, kPeers) + "\n");
     assert_true(sender.started());
 
     // Measuring: the peers answer through the relay.
     assert_true(harness::eventually([&] { return totals(sender).received >= 20 * kPeers; }));
 
-    // A second of replies in flight reaches a socket nobody reads.
-    assert_int_equal(kill(sender.pid(), SIGSTOP), 0);
-    usleep(1'500'000);
-    long drops = udp_drops_of(sender.pid());  // since it started: all there will be
-    assert_int_equal(kill(sender.pid(), SIGCONT), 0);
+    // A second of replies in flight reaches a socket nobody reads; the
+    // drops since the sender started are all there will be.
+    long drops = stopped_for(sender, 1'500'000);
     print_message("the kernel has dropped %ld replies at the sender's socket\n", drops);
     assert_true(drops > 0);
 
@@ -143,27 +158,19 @@ static void own_socket_drops_are_not_the_paths_loss(void**) {
 static void replies_left_by_a_stall_are_read_before_a_loss(void**) {
     if (!protect::enter_private_network()) skip();
     constexpr int kMany = 30;
-    TestDaemon reflector(protect::config_head() +
-                         "[stamp]\nudp = 127.0.0.1:0\nmode = stateful\nrate = 0/s\n");
+    TestDaemon reflector(kReflector);
     assert_true(reflector.started());
     stamp_relay::DelayRelay relay(reflector.port("stamp", "udp"), 0, kHoldNs, false);
-    std::string peers;
-    for (int i = 0; i < kMany; ++i)
-        peers +=
-            (i ? ", p" : "p") + std::to_string(i) + " 127.0.0.1:" + std::to_string(relay.port());
     TestDaemon sender(protect::config_head() +
                       "[mesh]\ntype = stamp-sender\ninterval = 10ms\ntimeout = 2s\n"
                       "receive_buffer = 16m\npeers = " +
-                      peers + "\n");
+                      peers_at(relay, kMany) + "\n");
     assert_true(sender.started());
     assert_true(harness::eventually([&] { return totals(sender).received >= 20 * kMany; }));
 
-    // A second of replies in flight waits in the socket, past the timeout.
-    assert_int_equal(kill(sender.pid(), SIGSTOP), 0);
-    usleep(3'000'000);
-    long drops = udp_drops_of(sender.pid());
-    assert_int_equal(kill(sender.pid(), SIGCONT), 0);
-    assert_int_equal(drops, 0);  // the buffer held them all
+    // A second of replies in flight waits in the socket, past the timeout;
+    // the buffer holds them all.
+    assert_int_equal(stopped_for(sender, 3'000'000), 0);
 
     // Every packet sent before the stop is settled now, and none is lost.
     Totals before = totals(sender), t;
