@@ -145,7 +145,9 @@ void StampSender::Io::size_receive_buffer(int fd, int bytes) {
 void StampSender::Io::catch_up(StampSender& owner, SenderStats& stats) {
     for (Socket* s : {&v4, &v6}) {
         if (!s->fd) continue;
-        receive(*s, owner, stats, s->drain_rounds);
+        // A flood that outpaces the drain leaves replies unread: the
+        // losses they may explain are of unknown direction too.
+        if (receive(*s, owner, stats, s->drain_rounds)) expose(*s, owner);
         uint32_t memory[SK_MEMINFO_VARS] = {};
         socklen_t len = sizeof memory;
         if (getsockopt(s->fd.get(), SOL_SOCKET, SO_MEMINFO, memory, &len) == 0 &&
@@ -166,6 +168,11 @@ void StampSender::Io::dropped(Socket& s, uint32_t drops, StampSender& owner, Sen
                    "[%s] the kernel dropped %u datagrams at the sender's full socket: the losses "
                    "they may explain are of unknown direction (raise receive_buffer)",
                    owner.section_.c_str(), grew);
+    expose(s, owner);
+}
+
+// Every reply due at `s` may be one the sender never read.
+void StampSender::Io::expose(Socket& s, StampSender& owner) {
     int family = &s == &v4 ? AF_INET : AF_INET6;
     for (const auto& peer : owner.peers_)
         if (peer->resolved && peer->addr.family() == family)

@@ -81,9 +81,10 @@ struct StampSender::Io {
     // receive times the kernel's, so that a reply does not cost a wake-up.
     static void pause(Socket& s, int64_t ns);
     // Before a packet is settled as lost: takes all that has arrived on both
-    // sockets (however much a stall left there), and asks the kernel for
-    // drops no reply has reported yet (SO_MEMINFO), so that our own full
-    // socket is never the path's loss.
+    // sockets (however much a stall left there; what a flood keeps coming
+    // past a full buffer's worth is left, and the packets due exposed), and
+    // asks the kernel for drops no reply has reported yet (SO_MEMINFO), so
+    // that our own full or unread socket is never the path's loss.
     void catch_up(StampSender& owner, SenderStats& stats);
     // Asks the kernel for a receive buffer of `bytes` (past its
     // net.core.rmem_max when the daemon may: CAP_NET_ADMIN).
@@ -101,6 +102,7 @@ struct StampSender::Io {
 
   private:
     void dropped(Socket& s, uint32_t drops, StampSender& owner, SenderStats& stats);
+    void expose(Socket& s, StampSender& owner);
 };
 
 }  // namespace smalld
