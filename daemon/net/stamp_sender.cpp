@@ -18,7 +18,10 @@ namespace {
 constexpr int64_t kMs = 1'000'000;
 constexpr int64_t kUnknownTtl = 300'000 * kMs;  // look again in 5 minutes
 constexpr int64_t kRetry = 30'000 * kMs;        // after a failed lookup
-constexpr int64_t kTick = 10 * kMs;             // the least time between ticks
+constexpr int64_t kTick = 10 * kMs;             // the time between ticks, on average
+// Replies wait in the socket for the next tick when it is this near; a
+// sender that ticks less often is woken by each reply.
+constexpr int64_t kReadWithin = 2 * kTick;
 
 // The least packet a session builds: the base packet, authenticated or not.
 uint32_t least_size(const StampSenderSettings& s) {
@@ -53,8 +56,10 @@ bool same_sending(const StampSenderSettings& a, const StampSenderSettings& b) {
 }  // namespace
 
 StampSender::StampSender(event_base* base, std::shared_ptr<InstanceStats> stats)
-    : base_(base), stats_(std::move(stats)), io_(std::make_unique<Io>()) {
-    timer_.reset(evtimer_new(base_, on_tick, this));
+    : base_(base),
+      stats_(std::move(stats)),
+      io_(std::make_unique<Io>()),
+      timer_(base, on_tick, this) {
     random_ ^= uint64_t(clock_ns(CLOCK_MONOTONIC));
 }
 
@@ -235,15 +240,29 @@ void StampSender::reschedule() {
 }
 
 void StampSender::arm() {
-    if (schedule_.empty()) return;
-    int64_t now = clock_ns(CLOCK_MONOTONIC);
-    int64_t wait =
-        std::max<int64_t>({schedule_.front().first - now, last_tick_ + tick_ns_ - now, 0});
-    timeval tv = timeval_of_ns(wait);
-    evtimer_add(timer_.get(), &tv);
+    between_ticks_ = true;
+    if (!schedule_.empty()) {
+        int64_t now = clock_ns(CLOCK_MONOTONIC);
+        // The tick after this one is jittered by up to an eighth either way,
+        // so that it never beats with another periodic load on the loop (a
+        // probe every millisecond would meet every tenth tick, or none).
+        int64_t gap = tick_ns_ - tick_ns_ / 8 + int64_t(next_random() % uint64_t(tick_ns_ / 4 + 1));
+        int64_t next = std::max({schedule_.front().first, last_tick_ + gap, now});
+        timer_.at(next);
+        between_ticks_ = next - now > kReadWithin;
+    } else {
+        timer_.cancel();
+    }
+    for (Io::Socket* s : {&io_->v4, &io_->v6})
+        if (s->fd) Io::listen(*s, between_ticks_);
 }
 
-void StampSender::on_tick(evutil_socket_t, short, void* self) {
+uint64_t StampSender::next_random() {  // xorshift64
+    random_ ^= random_ << 13, random_ ^= random_ >> 7, random_ ^= random_ << 17;
+    return random_;
+}
+
+void StampSender::on_tick(void* self) {
     static_cast<StampSender*>(self)->tick();
 }
 
@@ -264,6 +283,9 @@ void StampSender::tick() {
         if (b.socket && b.n) io_->send(*b.socket, b.first_slot, b.peers, b.seqs, b.sizes, b.n);
         b.n = 0;
     };
+    // What came back since the last tick first, in the same wake-up.
+    for (Io::Socket* s : {&io_->v4, &io_->v6})
+        if (s->fd) io_->read(*s, *this, stats_->sender);
     int64_t real = clock_ns(CLOCK_REALTIME);
     bool caught_up = false;
     while (!schedule_.empty() && schedule_.front().first <= now) {
@@ -272,8 +294,8 @@ void StampSender::tick() {
         // The next send: one interval on from the last ideal time, never from
         // the late one, jittered by up to a tenth of the interval.
         peer->ideal = std::max(peer->ideal + interval, now - interval);
-        random_ ^= random_ << 13, random_ ^= random_ >> 7, random_ ^= random_ << 17;
-        peer->due = peer->ideal + int64_t(random_ % uint64_t(interval / 10 + 1)) - interval / 20;
+        peer->due =
+            peer->ideal + int64_t(next_random() % uint64_t(interval / 10 + 1)) - interval / 20;
         schedule_.back().first = peer->due;
         std::push_heap(schedule_.begin(), schedule_.end(), kLater);
         if (peer->resolve_at && now >= peer->resolve_at && !peer->lookup) {
@@ -307,11 +329,12 @@ void StampSender::tick() {
 
 void StampSender::on_readable(evutil_socket_t fd, short, void* self) {
     auto* sender = static_cast<StampSender*>(self);
-    // What is left after a few batches is read at once, after the loop's
-    // turn; else the next replies wait in the socket for a tick.
-    if (Io::Socket* s = sender->io_->of_fd(int(fd)))
-        if (!sender->io_->receive(*s, *sender, sender->stats_->sender, Io::kReceiveBatches))
-            Io::pause(*s, sender->tick_ns_);
+    // What is left after a few batches is read after the loop's turn; once
+    // the socket is empty, the next replies wait for the next tick.
+    if (Io::Socket* s = sender->io_->of_fd(int(fd))) {
+        sender->io_->read(*s, *sender, sender->stats_->sender);
+        Io::listen(*s, sender->between_ticks_);
+    }
 }
 
 }  // namespace smalld

@@ -7,12 +7,15 @@
 // burst; what is due at once goes out in one sendmmsg(), and replies come in
 // by recvmmsg(). T1 is the kernel's transmit time (SO_TIMESTAMPING, read
 // back from the error queue, stamp/tx_timestamps.h) where it comes before
-// the reply, T4 the kernel's receive time. The sender wakes at most once a
-// tick (10 ms, or an eighth of the interval when that is less) to send what
-// is due and to read what came back: with many peers, each wake-up sends
-// and reads many, and the services sharing the loop are not woken a
-// thousand times a second; a send is late by at most a tick, which no
-// figure sees (T1 is the kernel's). Names are resolved by evdns
+// the reply, T4 the kernel's receive time. The sender wakes once a tick
+// (10 ms, or an eighth of the interval when that is less, jittered by an
+// eighth; on its own timerfd, wake_timer.h) to send what
+// is due and to read what came back, both in the one wake-up: with many
+// peers, each wake-up sends and reads many, and the services sharing the
+// loop are not woken a thousand times a second; a send is late by at most
+// a tick, which no figure sees (T1 is the kernel's), and a reply is read at
+// the next tick (T4 is the kernel's). When that is more than 20 ms away,
+// a reply wakes the sender instead. Names are resolved by evdns
 // without blocking the loop and again at their TTL (or every 5 minutes);
 // a peer not resolved yet, or not answering, is down and still counted.
 // The measuring is the STAMP core's (stamp/stamp_sender.h); the per-peer
@@ -32,6 +35,7 @@
 #include "event_handle.h"
 #include "stamp_sender_peers.h"
 #include "stats.h"
+#include "wake_timer.h"
 
 namespace smalld {
 
@@ -55,10 +59,11 @@ class StampSender {
   private:
     void reschedule();
     void arm();
+    uint64_t next_random();
     void tick();
     void resolve(Peer& peer);
     void resolved(Peer& peer, int family, const void* address, int ttl);
-    static void on_tick(evutil_socket_t, short, void* self);
+    static void on_tick(void* self);
     static void on_readable(evutil_socket_t fd, short, void* self);
     static void on_resolved(int result, char type, int count, int ttl, void* addresses, void* arg);
 
@@ -70,9 +75,10 @@ class StampSender {
     std::unique_ptr<Io> io_;
     evdns_base* dns_ = nullptr;
     std::vector<std::pair<int64_t, Peer*>> schedule_;  // a min-heap by due time
-    EventHandle timer_;
-    int64_t tick_ns_ = 0;    // the least time between two ticks
-    int64_t last_tick_ = 0;  // monotonic ns of the last
+    WakeTimer timer_;            // the next tick: its own timerfd (wake_timer.h)
+    int64_t tick_ns_ = 0;        // the time between two ticks, on average
+    int64_t last_tick_ = 0;      // monotonic ns of the last
+    bool between_ticks_ = true;  // the next tick is far: replies wake us (arm())
     uint64_t random_ = 0x9e3779b97f4a7c15ULL;
 };
 

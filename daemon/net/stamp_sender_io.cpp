@@ -86,14 +86,9 @@ StampSender::Io::Socket* StampSender::Io::socket(int family, event_base* base, i
     enable_datagram_metadata(fd.get(), family, kMetadataReceiveTime | kMetadataTtl);
     enable_tx_timestamps(fd.get(), TxTimestamping::Software);
     s.next_id = 0;
+    // Not added: the tick reads, and arm() says whether replies wake us.
     s.readable.reset(event_new(base, fd.get(), EV_READ | EV_PERSIST, on_readable, owner));
-    event_add(s.readable.get(), nullptr);
-    s.resume.reset(evtimer_new(
-        base,
-        [](evutil_socket_t, short, void* socket) {
-            event_add(static_cast<Socket*>(socket)->readable.get(), nullptr);
-        },
-        &s));
+    s.listening = s.more = false;
     s.fd = std::move(fd);
     return &s;
 }
@@ -147,7 +142,7 @@ void StampSender::Io::catch_up(StampSender& owner, SenderStats& stats) {
         if (!s->fd) continue;
         // A flood that outpaces the drain leaves replies unread: the
         // losses they may explain are of unknown direction too.
-        if (receive(*s, owner, stats, s->drain_rounds)) expose(*s, owner);
+        if ((s->more = receive(*s, owner, stats, s->drain_rounds))) expose(*s, owner);
         uint32_t memory[SK_MEMINFO_VARS] = {};
         socklen_t len = sizeof memory;
         if (getsockopt(s->fd.get(), SOL_SOCKET, SO_MEMINFO, memory, &len) == 0 &&
@@ -179,10 +174,18 @@ void StampSender::Io::expose(Socket& s, StampSender& owner) {
             peer->stats->session.receive_overflow();
 }
 
-void StampSender::Io::pause(Socket& s, int64_t ns) {
-    event_del(s.readable.get());
-    timeval tv = timeval_of_ns(ns);
-    evtimer_add(s.resume.get(), &tv);
+void StampSender::Io::read(Socket& s, StampSender& owner, SenderStats& stats) {
+    s.more = receive(s, owner, stats, kReceiveBatches);
+}
+
+void StampSender::Io::listen(Socket& s, bool between_ticks) {
+    bool on = s.more || between_ticks;
+    if (on == s.listening) return;
+    if (on)
+        event_add(s.readable.get(), nullptr);
+    else
+        event_del(s.readable.get());
+    s.listening = on;
 }
 
 bool StampSender::Io::receive(Socket& s, StampSender& owner, SenderStats& stats, size_t rounds) {

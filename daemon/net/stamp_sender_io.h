@@ -44,8 +44,9 @@ struct StampSender::Io {
 
     struct Socket {
         Fd fd;
-        EventHandle readable;
-        EventHandle resume;       // reads again after a pause (pause())
+        EventHandle readable;     // added only while listen()ing
+        bool listening = false;   // readable is added
+        bool more = false;        // the last read stopped with more to read
         size_t drain_rounds = 1;  // batches a full receive buffer holds, at most
         uint32_t next_id = 0;     // the kernel's number for the next datagram sent
         uint32_t drops = 0;       // the kernel's count of datagrams it dropped here
@@ -77,9 +78,14 @@ struct StampSender::Io {
     // dropped at the socket (SO_RXQ_OVFL): when that grew (it was full), the
     // drops are counted and the family's peers told (receive_overflow()).
     bool receive(Socket& s, StampSender& owner, SenderStats& stats, size_t rounds);
-    // Stops reading `s` for `ns`: the replies wait in the socket, their
-    // receive times the kernel's, so that a reply does not cost a wake-up.
-    static void pause(Socket& s, int64_t ns);
+    // Reads `s` as a tick does: a few batches (receive()), and what is left
+    // by the readable event on the loop's next turns.
+    void read(Socket& s, StampSender& owner, SenderStats& stats);
+    // Whether `s` wakes the loop when a reply arrives: always while a read
+    // left more (s.more); else only when `between_ticks`. In between, the
+    // replies wait in the socket, their receive times the kernel's, so that
+    // a reply does not cost a wake-up.
+    static void listen(Socket& s, bool between_ticks);
     // Before a packet is settled as lost: takes all that has arrived on both
     // sockets (however much a stall left there; what a flood keeps coming
     // past a full buffer's worth is left, and the packets due exposed), and
