@@ -2,6 +2,8 @@
 #include "live_history.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "stats.h"
@@ -32,17 +34,33 @@ std::string row_key(const LiveHistory::Row& row) {
 void LiveHistory::sample(const Stats& stats, int64_t now_ms, int64_t wall_ns) {
     Sample s;
     s.ms = now_ms;
+    uint64_t index = taken_++;
+    size_t slot = index % kSamples;
+    std::string key;
     for (const auto& [name, record] : stats.instances) {
         if (!wall_ns || record->type != ServiceType::StampSender) continue;
         for (const auto& peer : record->sender.peers) {
             const PeerCounts c = peer->counts();
             const stamp::LossSplit& l = c.loss;
-            PeerSample& p = s.peers[record->name + "/" + peer->name];
-            p.rtt = peer->figures.quantile(stamp::Delay::Rtt, 0.5, wall_ns);
-            p.lost = double(l.forward + l.backward + l.reflector + l.unknown);
-            p.received = double(c.received);
+            key.assign(record->name).append("/").append(peer->name);
+            auto [it, fresh] = peers_.try_emplace(key);
+            PeerTrack& t = it->second;
+            if (fresh) t.since = index;
+            t.last = index;
+            auto rtt = peer->figures.quantile(stamp::Delay::Rtt, 0.5, wall_ns);
+            t.rtt[slot] = rtt ? float(*rtt) : std::numeric_limits<float>::quiet_NaN();
+            double lost_total = double(l.forward + l.backward + l.reflector + l.unknown);
+            double lost = increase(lost_total, t.lost_total);
+            double settled = lost + increase(double(c.received), t.received_total);
+            double scale = settled > 65535 ? 65535 / settled : 1;
+            t.lost[slot] = uint16_t(std::lround(lost * scale));
+            t.settled[slot] = uint16_t(std::lround(settled * scale));
+            t.lost_total = lost_total;
+            t.received_total = double(c.received);
         }
     }
+    // Peers no longer configured: their sparklines end with them.
+    std::erase_if(peers_, [&](const auto& entry) { return entry.second.last != index; });
     // Rates of counters only: the gauges of what is open play no part.
     visit_stats(
         stats, OpenSessions{},
@@ -145,22 +163,22 @@ nlohmann::json LiveHistory::series() const {
 
 nlohmann::json LiveHistory::peer_series() const {
     nlohmann::json out = nlohmann::json::object();
-    if (samples_.empty()) return out;
-    for (const auto& [key, unused] : samples_.back().peers) {
+    // samples_[i] is sample number first + i; a step is a sample and the
+    // one before it, so the first sample kept has none.
+    uint64_t first = taken_ - samples_.size();
+    for (const auto& [key, t] : peers_) {
         nlohmann::json rtt = nlohmann::json::array(), loss = nlohmann::json::array();
-        for (size_t i = 1; i < samples_.size(); ++i) {
-            auto a = samples_[i - 1].peers.find(key), b = samples_[i].peers.find(key);
-            if (b == samples_[i].peers.end()) {
+        for (uint64_t i = first + 1; i < taken_; ++i) {
+            if (i < t.since) {
                 rtt.push_back(nullptr);
                 loss.push_back(nullptr);
                 continue;
             }
-            rtt.push_back(b->second.rtt ? nlohmann::json(*b->second.rtt) : nlohmann::json());
-            PeerSample before = a != samples_[i - 1].peers.end() ? a->second : PeerSample{};
-            double lost = increase(b->second.lost, before.lost);
-            double settled = lost + increase(b->second.received, before.received);
-            loss.push_back(settled > 0 ? nlohmann::json(round3(100 * lost / settled))
-                                       : nlohmann::json());
+            size_t slot = i % kSamples;
+            rtt.push_back(std::isnan(t.rtt[slot]) ? nlohmann::json() : nlohmann::json(t.rtt[slot]));
+            loss.push_back(t.settled[slot]
+                               ? nlohmann::json(round3(100.0 * t.lost[slot] / t.settled[slot]))
+                               : nlohmann::json());
         }
         out[key] = {{"rtt", std::move(rtt)}, {"loss", std::move(loss)}};
     }

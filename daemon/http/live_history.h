@@ -7,6 +7,7 @@
 // the charts' series (the daemon's totals, second by second). Pure: the
 // clock is passed in.
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -56,9 +57,18 @@ class LiveHistory {
     nlohmann::json problems() const;
 
   private:
-    struct PeerSample {
-        std::optional<double> rtt;  // p50 over the sender's window, seconds
-        double lost = 0, received = 0;
+    // A stamp-sender peer's sparklines: one slot per sample, in a ring as
+    // long as the history, made whole when the peer is first seen, so that
+    // what it costs (8 bytes a second, 2.4 KiB a peer) is there from the
+    // start, not grown into over five minutes.
+    struct PeerTrack {
+        std::array<float, kSamples> rtt;  // p50 over the sender's window, s; NaN: none
+        // Settled in the second before the sample, and lost of them; past
+        // 65535 (a backlog settled at once), both scaled to fit.
+        std::array<uint16_t, kSamples> lost, settled;
+        uint64_t since = 0;                         // the first sample it is in (taken_ then)
+        uint64_t last = 0;                          // the last sample it is in
+        double lost_total = 0, received_total = 0;  // the counters at the last
     };
     struct Sample {
         int64_t ms = 0;
@@ -68,10 +78,11 @@ class LiveHistory {
         std::map<std::string, double> reasons;
         double auth_failures = 0;
         double reloads_failed = 0;
-        std::map<std::string, PeerSample> peers;  // "sender/peer"
     };
     nlohmann::json peer_series() const;
     std::deque<Sample> samples_;
+    uint64_t taken_ = 0;                      // samples ever taken
+    std::map<std::string, PeerTrack> peers_;  // "sender/peer": those in the last sample
 };
 
 }  // namespace smalld

@@ -6,6 +6,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "../cmocka.hpp"
 #include "fake_read_model.h"
@@ -106,8 +107,52 @@ static void the_peers_come_with_a_sender_only(void**) {
     assert_true(history.series()["peers"].empty());
 }
 
+// A peer's loss sparkline is each second's lost over its settled; a peer
+// removed leaves the history, and one added again starts over, null before.
+static void a_peers_sparklines_follow_it_second_by_second(void**) {
+    FakeModel model;
+    LiveHistory history;
+    InstanceStats& sender = model.counters.instance("mesh", ServiceType::StampSender);
+    auto peer = std::make_shared<SenderPeerStats>("node-b", stamp::SenderSettings{},
+                                                  int64_t(60'000'000'000), 60);
+    sender.sender.peers.push_back(peer);
+    constexpr int64_t kS = 1'000'000'000;
+    history.sample(model.counters, 0, 1 * kS);
+    // Four packets, never answered: settled as lost past the 3 s timeout.
+    std::vector<uint8_t> packet(64);
+    for (int i = 0; i < 4; ++i) peer->session.build(packet, 44, 1 * kS);
+    peer->session.expire(5 * kS);
+    history.sample(model.counters, 1000, 5 * kS);
+    history.sample(model.counters, 2000, 6 * kS);  // nothing settled
+    nlohmann::json series = history.series()["peers"]["mesh/node-b"];
+    assert_int_equal(series["loss"].size(), 2);
+    assert_true(series["loss"][0] == 100.0);
+    assert_true(series["loss"][1].is_null());
+    assert_true(series["rtt"][0].is_null() && series["rtt"][1].is_null());
+
+    sender.sender.peers.clear();
+    history.sample(model.counters, 3000, 7 * kS);
+    assert_false(history.series()["peers"].contains("mesh/node-b"));
+    // Added again (a reload makes a new session), it starts over.
+    sender.sender.peers.push_back(std::make_shared<SenderPeerStats>(
+        "node-b", stamp::SenderSettings{}, int64_t(60'000'000'000), 60));
+    history.sample(model.counters, 4000, 8 * kS);
+    series = history.series()["peers"]["mesh/node-b"];
+    assert_int_equal(series["rtt"].size(), 4);  // a step a second, as every series
+    for (int i = 0; i < 3; ++i) assert_true(series["rtt"][i].is_null());
+    // Its first step is what the new session settled: nothing yet.
+    assert_true(series["loss"][3].is_null());
+
+    // Five minutes on, the history is as long as it keeps, no longer.
+    for (int i = 5; i < 400; ++i) history.sample(model.counters, i * 1000, (i + 4) * kS);
+    series = history.series()["peers"]["mesh/node-b"];
+    assert_int_equal(series["rtt"].size(), LiveHistory::kSamples - 1);
+    assert_int_equal(series["loss"].size(), LiveHistory::kSamples - 1);
+}
+
 int main() {
     return run_test_group({cmocka_unit_test(rows_come_from_the_counters_and_the_listeners),
                            cmocka_unit_test(the_json_hides_what_a_stranger_may_not_see),
-                           cmocka_unit_test(the_peers_come_with_a_sender_only)});
+                           cmocka_unit_test(the_peers_come_with_a_sender_only),
+                           cmocka_unit_test(a_peers_sparklines_follow_it_second_by_second)});
 }
