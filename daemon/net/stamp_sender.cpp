@@ -59,7 +59,11 @@ StampSender::StampSender(event_base* base, std::shared_ptr<InstanceStats> stats)
     : base_(base),
       stats_(std::move(stats)),
       io_(std::make_unique<Io>()),
-      timer_(base, on_tick, this) {
+      timer_(base, on_tick, this),
+      send_turn_(evtimer_new(
+          base,
+          [](evutil_socket_t, short, void* self) { static_cast<StampSender*>(self)->send_due(); },
+          this)) {
     random_ ^= uint64_t(clock_ns(CLOCK_MONOTONIC));
 }
 
@@ -267,9 +271,20 @@ void StampSender::on_tick(void* self) {
 }
 
 // Every peer due now gets its packet: those of one family in one sendmmsg().
+// A tick in two turns of the loop: the replies now, the sends on the next
+// turn (a zero timeout runs after the descriptors that are ready then), so
+// that a datagram for a service that came in meanwhile waits for half a
+// tick's work, not all of it.
 void StampSender::tick() {
+    last_tick_ = clock_ns(CLOCK_MONOTONIC);
+    for (Io::Socket* s : {&io_->v4, &io_->v6})
+        if (s->fd) io_->read(*s, *this, stats_->sender);
+    timeval now{};
+    evtimer_add(send_turn_.get(), &now);
+}
+
+void StampSender::send_due() {
     int64_t now = clock_ns(CLOCK_MONOTONIC), interval = settings_.interval.count() * kMs;
-    last_tick_ = now;
     struct Batch {
         int family = AF_INET;
         size_t first_slot = 0, n = 0;
@@ -283,9 +298,6 @@ void StampSender::tick() {
         if (b.socket && b.n) io_->send(*b.socket, b.first_slot, b.peers, b.seqs, b.sizes, b.n);
         b.n = 0;
     };
-    // What came back since the last tick first, in the same wake-up.
-    for (Io::Socket* s : {&io_->v4, &io_->v6})
-        if (s->fd) io_->read(*s, *this, stats_->sender);
     int64_t real = clock_ns(CLOCK_REALTIME);
     bool caught_up = false;
     while (!schedule_.empty() && schedule_.front().first <= now) {

@@ -10,7 +10,8 @@
 // the reply, T4 the kernel's receive time. The sender wakes once a tick
 // (10 ms, or an eighth of the interval when that is less, jittered by an
 // eighth; on its own timerfd, wake_timer.h) to send what
-// is due and to read what came back, both in the one wake-up: with many
+// is due and to read what came back, in one wake-up (two turns of the
+// loop, the replies first; send_due() on the next): with many
 // peers, each wake-up sends and reads many, and the services sharing the
 // loop are not woken a thousand times a second; a send is late by at most
 // a tick, which no figure sees (T1 is the kernel's), and a reply is read at
@@ -61,6 +62,7 @@ class StampSender {
     void arm();
     uint64_t next_random();
     void tick();
+    void send_due();
     void resolve(Peer& peer);
     void resolved(Peer& peer, int family, const void* address, int ttl);
     static void on_tick(void* self);
@@ -76,6 +78,7 @@ class StampSender {
     evdns_base* dns_ = nullptr;
     std::vector<std::pair<int64_t, Peer*>> schedule_;  // a min-heap by due time
     WakeTimer timer_;            // the next tick: its own timerfd (wake_timer.h)
+    EventHandle send_turn_;      // the tick's sends, on the loop's next turn
     int64_t tick_ns_ = 0;        // the time between two ticks, on average
     int64_t last_tick_ = 0;      // monotonic ns of the last
     bool between_ticks_ = true;  // the next tick is far: replies wake us (arm())
