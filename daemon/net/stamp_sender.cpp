@@ -270,7 +270,6 @@ void StampSender::on_tick(void* self) {
     static_cast<StampSender*>(self)->tick();
 }
 
-// Every peer due now gets its packet: those of one family in one sendmmsg().
 // A tick in two turns of the loop: the replies now, the sends on the next
 // turn (a zero timeout runs after the descriptors that are ready then), so
 // that a datagram for a service that came in meanwhile waits for half a
@@ -283,6 +282,7 @@ void StampSender::tick() {
     evtimer_add(send_turn_.get(), &now);
 }
 
+// Every peer due now gets its packet: those of one family in one sendmmsg().
 void StampSender::send_due() {
     int64_t now = clock_ns(CLOCK_MONOTONIC), interval = settings_.interval.count() * kMs;
     struct Batch {
