@@ -7,16 +7,6 @@
 
 namespace smalld {
 
-namespace {
-
-int64_t now_ns() {
-    timespec t{};
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return int64_t(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
-}
-
-}  // namespace
-
 WakeTimer::WakeTimer(event_base* base, Fire fire, void* arg)
     : fire_(fire), arg_(arg), fd_(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) {
     if (fd_) {
@@ -37,7 +27,7 @@ void WakeTimer::at(int64_t monotonic_ns) {
         return;
     }
     due_ = monotonic_ns;
-    int64_t wait = due_ - now_ns();
+    int64_t wait = due_ - clock_ns();
     timeval tv = timeval_of_ns(wait > 0 ? wait : 0);
     evtimer_add(event_.get(), &tv);
 }
@@ -57,7 +47,7 @@ void WakeTimer::on_event(evutil_socket_t, short, void* self) {
         uint64_t expirations = 0;
         // Nothing to read: set again since it fired, or read already.
         if (read(t->fd_.get(), &expirations, sizeof expirations) != sizeof expirations) return;
-    } else if (now_ns() < t->due_) {  // libevent's coarse clock: early
+    } else if (clock_ns() < t->due_) {  // libevent's coarse clock: early
         t->at(t->due_);
         return;
     }

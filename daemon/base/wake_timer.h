@@ -17,6 +17,7 @@
 
 #include <cstdint>
 
+#include "clock.h"
 #include "event_handle.h"
 
 namespace smalld {

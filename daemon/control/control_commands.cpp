@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "control_commands.h"
 
-#include <time.h>
-
 #include <algorithm>
 #include <charconv>
 
 #include "build_config.h"
+#include "clock.h"
 #include "log.h"
 #include "parse.h"
 #include "peers_report.h"
@@ -100,9 +99,7 @@ CommandReply cmd_metrics(ReadModel& model, const CommandArgs&) {
 }
 
 CommandReply cmd_peers(ReadModel& model, const CommandArgs&) {
-    timespec now{};
-    clock_gettime(CLOCK_REALTIME, &now);
-    return ok(peers_json(model.stats(), int64_t(now.tv_sec) * 1'000'000'000 + now.tv_nsec));
+    return ok(peers_json(model.stats(), clock_ns(CLOCK_REALTIME)));
 }
 
 CommandReply cmd_listeners(ReadModel& model, const CommandArgs&) {

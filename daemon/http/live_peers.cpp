@@ -3,13 +3,13 @@
 // the snapshot has them, those down or losing packets first, each with
 // sparklines of its RTT p50 and loss over the history (live_history.h). The
 // page's script swaps it in with the rest of the page each second.
-#include <time.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "clock.h"
 #include "live_page.h"
 
 namespace smalld {
@@ -51,9 +51,7 @@ std::string cell(const char* name, const std::string& content, const char* cls =
 }  // namespace
 
 int64_t live_wall_ns() {
-    timespec now{};
-    clock_gettime(CLOCK_REALTIME, &now);
-    return int64_t(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+    return clock_ns(CLOCK_REALTIME);
 }
 
 std::string render_peers_panel(const nlohmann::json& snapshot) {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "clock.h"
 #include "log.h"
 #include "stamp_packet.h"
 #include "stamp_sender_io.h"
@@ -26,12 +27,6 @@ constexpr int64_t kReadWithin = 2 * kTick;
 // The least packet a session builds: the base packet, authenticated or not.
 uint32_t least_size(const StampSenderSettings& s) {
     return uint32_t(s.auth.key.empty() ? stamp::kBaseSize : stamp::kAuthBaseSize);
-}
-
-int64_t clock_ns(clockid_t id) {
-    timespec t{};
-    clock_gettime(id, &t);
-    return int64_t(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
 }
 
 uint16_t ssid_of(const std::string& name) {
@@ -63,9 +58,8 @@ StampSender::StampSender(event_base* base, std::shared_ptr<InstanceStats> stats)
       send_turn_(evtimer_new(
           base,
           [](evutil_socket_t, short, void* self) { static_cast<StampSender*>(self)->send_due(); },
-          this)) {
-    random_ ^= uint64_t(clock_ns(CLOCK_MONOTONIC));
-}
+          this)),
+      random_(Random::from_clock()) {}
 
 StampSender::~StampSender() {
     for (auto& peer : peers_)
@@ -250,7 +244,8 @@ void StampSender::arm() {
         // The tick after this one is jittered by up to an eighth either way,
         // so that it never beats with another periodic load on the loop (a
         // probe every millisecond would meet every tenth tick, or none).
-        int64_t gap = tick_ns_ - tick_ns_ / 8 + int64_t(next_random() % uint64_t(tick_ns_ / 4 + 1));
+        int64_t gap =
+            tick_ns_ - tick_ns_ / 8 + int64_t(random_.next() % uint64_t(tick_ns_ / 4 + 1));
         int64_t next = std::max({schedule_.front().first, last_tick_ + gap, now});
         timer_.at(next);
         between_ticks_ = next - now > kReadWithin;
@@ -259,11 +254,6 @@ void StampSender::arm() {
     }
     for (Io::Socket* s : {&io_->v4, &io_->v6})
         if (s->fd) Io::listen(*s, between_ticks_);
-}
-
-uint64_t StampSender::next_random() {  // xorshift64
-    random_ ^= random_ << 13, random_ ^= random_ >> 7, random_ ^= random_ << 17;
-    return random_;
 }
 
 void StampSender::on_tick(void* self) {
@@ -278,8 +268,8 @@ void StampSender::tick() {
     last_tick_ = clock_ns(CLOCK_MONOTONIC);
     for (Io::Socket* s : {&io_->v4, &io_->v6})
         if (s->fd) io_->read(*s, *this, stats_->sender);
-    timeval now{};
-    evtimer_add(send_turn_.get(), &now);
+    timeval at_once{};
+    evtimer_add(send_turn_.get(), &at_once);
 }
 
 // Every peer due now gets its packet: those of one family in one sendmmsg().
@@ -307,7 +297,7 @@ void StampSender::send_due() {
         // the late one, jittered by up to a tenth of the interval.
         peer->ideal = std::max(peer->ideal + interval, now - interval);
         peer->due =
-            peer->ideal + int64_t(next_random() % uint64_t(interval / 10 + 1)) - interval / 20;
+            peer->ideal + int64_t(random_.next() % uint64_t(interval / 10 + 1)) - interval / 20;
         schedule_.back().first = peer->due;
         std::push_heap(schedule_.begin(), schedule_.end(), kLater);
         if (peer->resolve_at && now >= peer->resolve_at && !peer->lookup) {

@@ -34,6 +34,7 @@
 
 #include "address.h"
 #include "event_handle.h"
+#include "services.h"
 #include "stamp_sender_peers.h"
 #include "stats.h"
 #include "wake_timer.h"
@@ -60,7 +61,6 @@ class StampSender {
   private:
     void reschedule();
     void arm();
-    uint64_t next_random();
     void tick();
     void send_due();
     void resolve(Peer& peer);
@@ -82,7 +82,7 @@ class StampSender {
     int64_t tick_ns_ = 0;        // the time between two ticks, on average
     int64_t last_tick_ = 0;      // monotonic ns of the last
     bool between_ticks_ = true;  // the next tick is far: replies wake us (arm())
-    uint64_t random_ = 0x9e3779b97f4a7c15ULL;
+    Random random_;              // the send times' jitter, and the ticks'
 };
 
 }  // namespace smalld

@@ -88,7 +88,7 @@ StampSender::Io::Socket* StampSender::Io::socket(int family, event_base* base, i
     s.next_id = 0;
     // Not added: the tick reads, and arm() says whether replies wake us.
     s.readable.reset(event_new(base, fd.get(), EV_READ | EV_PERSIST, on_readable, owner));
-    s.listening = s.more = false;
+    s.more = false;
     s.fd = std::move(fd);
     return &s;
 }
@@ -180,12 +180,11 @@ void StampSender::Io::read(Socket& s, StampSender& owner, SenderStats& stats) {
 
 void StampSender::Io::listen(Socket& s, bool between_ticks) {
     bool on = s.more || between_ticks;
-    if (on == s.listening) return;
+    if (on == bool(event_pending(s.readable.get(), EV_READ, nullptr))) return;
     if (on)
         event_add(s.readable.get(), nullptr);
     else
         event_del(s.readable.get());
-    s.listening = on;
 }
 
 bool StampSender::Io::receive(Socket& s, StampSender& owner, SenderStats& stats, size_t rounds) {

@@ -45,7 +45,6 @@ struct StampSender::Io {
     struct Socket {
         Fd fd;
         EventHandle readable;     // added only while listen()ing
-        bool listening = false;   // readable is added
         bool more = false;        // the last read stopped with more to read
         size_t drain_rounds = 1;  // batches a full receive buffer holds, at most
         uint32_t next_id = 0;     // the kernel's number for the next datagram sent

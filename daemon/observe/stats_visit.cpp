@@ -4,8 +4,8 @@
 // instance and protocol, by reason, session lifetimes, STAMP), the one walk
 // the JSON, Prometheus and status renderers share.
 #include <cstdio>
-#include <ctime>
 
+#include "clock.h"
 #include "log.h"
 #include "process_stats.h"
 #include "service_registry.h"
@@ -301,9 +301,7 @@ void visit_stats(const Stats& stats, const OpenSessions& open,
         [](const InstanceStats& i, size_t r) { return i.udp.dropped[r]; });
     visit_session_stats(stats, visit);
     visit_stamp_stats(stats, open, visit);
-    timespec now{};
-    clock_gettime(CLOCK_REALTIME, &now);
-    visit_sender_stats(stats, int64_t(now.tv_sec) * 1'000'000'000 + now.tv_nsec, visit, peers);
+    visit_sender_stats(stats, clock_ns(CLOCK_REALTIME), visit, peers);
 }
 
 }  // namespace smalld

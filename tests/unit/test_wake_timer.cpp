@@ -16,12 +16,6 @@ namespace {
 
 constexpr int64_t kMs = 1'000'000;  // in nanoseconds
 
-int64_t now_ns() {
-    timespec t{};
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return int64_t(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
-}
-
 struct Fired {
     int count = 0;
     int64_t at = 0;  // monotonic ns of the first
@@ -29,7 +23,7 @@ struct Fired {
 
 void record(void* arg) {
     auto* f = static_cast<Fired*>(arg);
-    if (f->count++ == 0) f->at = now_ns();
+    if (f->count++ == 0) f->at = clock_ns();
 }
 
 // Runs the loop for `ms` (a libevent timer ends it), however often the
@@ -42,7 +36,7 @@ void run_for(event_base* base, int64_t ms) {
 
 // Sets the timer at 1 ms, then at 30 ms: it fires once, at 30 ms or later.
 void fires_once_at_the_last_time_set(event_base* base, WakeTimer& timer, Fired& fired) {
-    int64_t start = now_ns();
+    int64_t start = clock_ns();
     timer.at(start + 1 * kMs);
     timer.at(start + 30 * kMs);
     run_for(base, 200);
@@ -60,7 +54,7 @@ static void a_wake_timer_fires_once_never_early(void**) {
     fires_once_at_the_last_time_set(base.get(), timer, fired);
     // A time already passed fires at once (on the loop's next turn).
     fired = {};
-    timer.at(now_ns() - 5 * kMs);
+    timer.at(clock_ns() - 5 * kMs);
     run_for(base.get(), 50);
     assert_int_equal(fired.count, 1);
     // 0 is a time passed too, not "disarmed".
@@ -74,12 +68,12 @@ static void a_cancelled_wake_timer_does_not_fire(void**) {
     EventBaseHandle base(event_base_new());
     Fired fired;
     WakeTimer timer(base.get(), record, &fired);
-    timer.at(now_ns() + 5 * kMs);
+    timer.at(clock_ns() + 5 * kMs);
     timer.cancel();
     run_for(base.get(), 60);
     assert_int_equal(fired.count, 0);
     // And it can be set again after.
-    timer.at(now_ns() + 5 * kMs);
+    timer.at(clock_ns() + 5 * kMs);
     run_for(base.get(), 60);
     assert_int_equal(fired.count, 1);
 }
@@ -101,7 +95,7 @@ static void without_a_timerfd_it_falls_back_to_a_libevent_timer(void**) {
     assert_false(timer.on_timerfd());
     fires_once_at_the_last_time_set(base.get(), timer, fired);
     fired = {};
-    timer.at(now_ns() + 5 * kMs);
+    timer.at(clock_ns() + 5 * kMs);
     timer.cancel();
     run_for(base.get(), 60);
     assert_int_equal(fired.count, 0);
